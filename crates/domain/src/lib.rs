@@ -1,0 +1,10 @@
+//! Pure types and rules of Kaifang. Nothing here does IO: the store and the web layer
+//! bring data in and out, this crate decides what is valid and who may do what.
+
+pub mod account;
+pub mod audit;
+pub mod clock;
+pub mod ids;
+pub mod identifiers;
+pub mod policy;
+pub mod roles;
