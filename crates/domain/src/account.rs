@@ -34,7 +34,11 @@ impl FromStr for Email {
             && !domain.ends_with('.')
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && !domain.contains('@');
-        if plausible { Ok(Self(email)) } else { Err(EmailError) }
+        if plausible {
+            Ok(Self(email))
+        } else {
+            Err(EmailError)
+        }
     }
 }
 
@@ -118,17 +122,31 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!("  Li.Lei@Example.CN ".parse::<Email>().unwrap().as_str(), "li.lei@example.cn");
-        for bad in ["", "a", "a@b", "@b.cn", "a b@c.cn", "a@.cn", "a@b.cn.", "a@b@c.cn"] {
+        assert_eq!(
+            "  Li.Lei@Example.CN ".parse::<Email>().unwrap().as_str(),
+            "li.lei@example.cn"
+        );
+        for bad in [
+            "", "a", "a@b", "@b.cn", "a b@c.cn", "a@.cn", "a@b.cn.", "a@b@c.cn",
+        ] {
             assert!(bad.parse::<Email>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn passwords() {
-        assert_eq!(NewPassword::parse("short1".into()).unwrap_err(), PasswordError::TooShort);
-        assert_eq!(NewPassword::parse("onlyletterss".into()).unwrap_err(), PasswordError::TooSimple);
+        assert_eq!(
+            NewPassword::parse("short1".into()).unwrap_err(),
+            PasswordError::TooShort
+        );
+        assert_eq!(
+            NewPassword::parse("onlyletterss".into()).unwrap_err(),
+            PasswordError::TooSimple
+        );
         assert!(NewPassword::parse("开放数据平台2026".into()).is_ok());
-        assert_eq!(format!("{:?}", NewPassword::parse("secret-pass-1".into()).unwrap()), "NewPassword(***)");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("secret-pass-1".into()).unwrap()),
+            "NewPassword(***)"
+        );
     }
 }

@@ -38,7 +38,12 @@ impl AuditRecord {
         field(b"kaifang-audit-v1");
         field(&self.seq.to_be_bytes());
         field(&self.at.to_be_bytes());
-        for opt in [&self.actor_id, &self.before_digest, &self.after_digest, &self.client_addr] {
+        for opt in [
+            &self.actor_id,
+            &self.before_digest,
+            &self.after_digest,
+            &self.client_addr,
+        ] {
             match opt {
                 Some(s) => {
                     field(b"1");
@@ -70,7 +75,9 @@ pub enum ChainBreak {
     Link { seq: i64 },
     #[error("record {seq} was altered: its hash does not match its content")]
     Altered { seq: i64 },
-    #[error("the chain ends at record {last} but its head says {head}: records were removed from the end")]
+    #[error(
+        "the chain ends at record {last} but its head says {head}: records were removed from the end"
+    )]
     Truncated { last: i64, head: i64 },
 }
 
@@ -94,14 +101,20 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { last_seq: 0, last_hash: GENESIS_HASH.to_owned() }
+        Self {
+            last_seq: 0,
+            last_hash: GENESIS_HASH.to_owned(),
+        }
     }
 }
 
 impl ChainVerifier {
     pub fn push(&mut self, record: &AuditRecord) -> Result<(), ChainBreak> {
         if record.seq != self.last_seq + 1 {
-            return Err(ChainBreak::Gap { previous: self.last_seq, found: record.seq });
+            return Err(ChainBreak::Gap {
+                previous: self.last_seq,
+                found: record.seq,
+            });
         }
         if record.prev_hash != self.last_hash {
             return Err(ChainBreak::Link { seq: record.seq });
@@ -117,10 +130,15 @@ impl ChainVerifier {
     /// Checks the end of the chain against the stored head. Returns the number of records.
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
         if head_seq != self.last_seq {
-            return Err(ChainBreak::Truncated { last: self.last_seq, head: head_seq });
+            return Err(ChainBreak::Truncated {
+                last: self.last_seq,
+                head: head_seq,
+            });
         }
         if head_hash != self.last_hash {
-            return Err(ChainBreak::Altered { seq: self.last_seq.max(1) });
+            return Err(ChainBreak::Altered {
+                seq: self.last_seq.max(1),
+            });
         }
         Ok(self.last_seq)
     }
@@ -187,7 +205,10 @@ mod tests {
         reordered.swap(1, 2);
         reordered[1].seq = 2;
         reordered[2].seq = 3;
-        assert!(matches!(verify(&reordered, head), Err(ChainBreak::Link { seq: 2 })));
+        assert!(matches!(
+            verify(&reordered, head),
+            Err(ChainBreak::Link { seq: 2 })
+        ));
 
         assert_eq!(verify(&c[..4], head).unwrap_err().seq(), 5);
     }

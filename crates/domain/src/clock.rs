@@ -15,7 +15,9 @@ impl Timestamp {
     }
 
     pub fn to_utc(self) -> DateTime<Utc> {
-        Utc.timestamp_millis_opt(self.0).single().unwrap_or_default()
+        Utc.timestamp_millis_opt(self.0)
+            .single()
+            .unwrap_or_default()
     }
 
     /// China Standard Time (UTC+8, no daylight saving): what every page shows.
@@ -24,7 +26,8 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        self.to_cst().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+        self.to_cst()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
     }
 }
 

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// The 31 characters GB 32100 allows; the letters I, O, S, V and Z are left out.
 const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UsccError {
@@ -137,12 +139,19 @@ mod tests {
         for code in ["91350100M000100Y43"] {
             assert!(code.parse::<UnifiedSocialCreditCode>().is_ok(), "{code}");
         }
-        assert!(" 91350100m000100y43 ".parse::<UnifiedSocialCreditCode>().is_ok());
+        assert!(
+            " 91350100m000100y43 "
+                .parse::<UnifiedSocialCreditCode>()
+                .is_ok()
+        );
     }
 
     #[test]
     fn bad_codes_are_refused_with_the_reason() {
-        assert_eq!("9135010".parse::<UnifiedSocialCreditCode>(), Err(UsccError::Length));
+        assert_eq!(
+            "9135010".parse::<UnifiedSocialCreditCode>(),
+            Err(UsccError::Length)
+        );
         assert_eq!(
             "91350100M000100Y44".parse::<UnifiedSocialCreditCode>(),
             Err(UsccError::CheckCharacter)

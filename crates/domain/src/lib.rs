@@ -4,7 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod clock;
-pub mod ids;
 pub mod identifiers;
+pub mod ids;
 pub mod policy;
 pub mod roles;

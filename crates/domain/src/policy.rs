@@ -97,7 +97,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         // Separation of duties: those who run the platform do not read its audit trail alone.
         ViewAudit => user.has(SecurityAuditor) || user.has(Regulator),
     };
-    if allowed { Ok(()) } else { Err(Denial::Forbidden) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denial::Forbidden)
+    }
 }
 
 #[cfg(test)]
@@ -117,7 +121,10 @@ mod tests {
     #[test]
     fn anonymous_may_only_see_public_things_and_sign_in() {
         for &action in Action::ALL {
-            let expected = matches!(action, Action::ViewPublic | Action::Register | Action::LogIn);
+            let expected = matches!(
+                action,
+                Action::ViewPublic | Action::Register | Action::LogIn
+            );
             assert_eq!(
                 authorize(&Actor::Anonymous, action, Resource::Platform).is_ok(),
                 expected,
@@ -129,8 +136,20 @@ mod tests {
     #[test]
     fn provider_admin_manages_only_their_own_organization() {
         let (a, b) = (OrgId::new(), OrgId::new());
-        let admin = user(&[], &[Membership { org: a, role: OrgRole::ProviderAdmin }]);
-        let editor = user(&[], &[Membership { org: a, role: OrgRole::Editor }]);
+        let admin = user(
+            &[],
+            &[Membership {
+                org: a,
+                role: OrgRole::ProviderAdmin,
+            }],
+        );
+        let editor = user(
+            &[],
+            &[Membership {
+                org: a,
+                role: OrgRole::Editor,
+            }],
+        );
         assert!(authorize(&admin, Action::ManageMembers, Resource::Organization(a)).is_ok());
         assert_eq!(
             authorize(&admin, Action::ManageMembers, Resource::Organization(b)),
@@ -146,7 +165,10 @@ mod tests {
     #[test]
     fn audit_is_for_the_security_auditor_and_regulator_only() {
         for &role in PlatformRole::ALL {
-            let expected = matches!(role, PlatformRole::SecurityAuditor | PlatformRole::Regulator);
+            let expected = matches!(
+                role,
+                PlatformRole::SecurityAuditor | PlatformRole::Regulator
+            );
             assert_eq!(
                 authorize(&user(&[role], &[]), Action::ViewAudit, Resource::Platform).is_ok(),
                 expected

@@ -99,7 +99,10 @@ impl UserActor {
     }
 
     pub fn role_in(&self, org: OrgId) -> Option<OrgRole> {
-        self.memberships.iter().find(|m| m.org == org).map(|m| m.role)
+        self.memberships
+            .iter()
+            .find(|m| m.org == org)
+            .map(|m| m.role)
     }
 
     /// The role recorded in the audit trail: the most privileged one the account holds.

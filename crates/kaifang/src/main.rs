@@ -1,1 +1,334 @@
-fn main(){}
+//! `kaifang`: the portal, the APIs and the operator's tools in one binary.
+
+mod config;
+mod demo;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use domain::clock::{Clock, SystemClock};
+use domain::roles::{AccountKind, PlatformRole};
+use store::Store;
+use store::audit::Verification;
+
+use config::{FileConfig, ServeArgs, StoreArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "kaifang",
+    version,
+    about = "Kaifang (开放): a public data opening platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal and the APIs.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Start a platform seeded with synthetic demo content (in a temporary directory unless
+    /// --data-dir is given), print its address and demo accounts, and serve it.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account with a platform role, e.g. the first sysadmin.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// operator, regulator, security_auditor or sysadmin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input; otherwise one is generated
+        /// and printed once.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 naming the first bad record.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(args: &StoreArgs, default_dir: PathBuf) -> anyhow::Result<(Store, FileConfig)> {
+    let file = FileConfig::load(args.config.as_deref())?;
+    let url = config::database_url(args, &file, &default_dir)?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| "cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok((store, file))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { store, serve } => {
+            let (db, file) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let listen = serve
+                .listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
+            let web = config::web_config(&serve, &file, false);
+            serve_until_shutdown(db, web, &listen, None).await?;
+        }
+        Command::Demo { store, serve } => {
+            // Kept alive until the server stops; removed afterwards when it is temporary.
+            let temp = match &store.data_dir {
+                Some(_) => None,
+                None => Some(tempfile::Builder::new().prefix("kaifang-demo-").tempdir()?),
+            };
+            let default_dir = temp
+                .as_ref()
+                .map(|t| t.path().to_path_buf())
+                .unwrap_or_default();
+            let (db, file) = open_store(&store, default_dir).await?;
+            let hash = web::passwords::hash(demo::DEMO_PASSWORD.to_owned())
+                .await
+                .map_err(|_| anyhow::anyhow!("cannot hash the demo password"))?;
+            demo::seed(&db, &hash, SystemClock.now()).await?;
+            let listen = serve
+                .listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
+            let web = config::web_config(&serve, &file, true);
+            serve_until_shutdown(db, web, &listen, Some(demo_banner)).await?;
+        }
+        Command::Migrate { store } => {
+            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            println!("migrations applied");
+            db.close().await;
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    store,
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            let role: PlatformRole = role.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown role {role:?}: use operator, regulator, security_auditor or sysadmin"
+                )
+            })?;
+            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (web::secrets::random_secret(), true)
+            };
+            create_user(&db, &email, &name, role, password.clone()).await?;
+            println!("created {email} with role {role}");
+            if generated {
+                println!("password (shown once): {password}");
+            }
+            db.close().await;
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { store },
+        } => {
+            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let result = db.verify_audit().await?;
+            db.close().await;
+            return Ok(match result {
+                Verification::Intact { records } => {
+                    println!("audit chain intact: {records} records");
+                    ExitCode::SUCCESS
+                }
+                Verification::Broken(brk) => {
+                    println!("audit chain broken at record {}: {brk}", brk.seq());
+                    ExitCode::from(1)
+                }
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_user(
+    db: &Store,
+    email: &str,
+    name: &str,
+    role: PlatformRole,
+    password: String,
+) -> anyhow::Result<()> {
+    let email: domain::account::Email = email
+        .parse()
+        .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
+    let name = domain::account::DisplayName::parse(name)
+        .map_err(|_| anyhow::anyhow!("a name has 1 to 100 characters"))?;
+    let password =
+        domain::account::NewPassword::parse(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = web::passwords::hash(password.expose().to_owned())
+        .await
+        .map_err(|_| anyhow::anyhow!("cannot hash the password"))?;
+    let now = SystemClock.now();
+    let user = store::users::UserRecord {
+        id: domain::ids::UserId::new(),
+        email: email.as_str().to_owned(),
+        display_name: name.as_str().to_owned(),
+        kind: AccountKind::NaturalPerson,
+        legal_name: None,
+        uscc: None,
+        created_at: now,
+    };
+    let mut tx = db.begin_write().await?;
+    store::users::insert(
+        &mut tx,
+        store::users::NewUser {
+            record: &user,
+            password_hash: &hash,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::Conflict(_) => anyhow::anyhow!("{} is already registered", user.email),
+        other => other.into(),
+    })?;
+    store::users::grant_platform_role(&mut tx, user.id, role, now).await?;
+    tx.audit(store::AuditEvent {
+        at: now,
+        actor_id: None,
+        actor_role: "cli".to_owned(),
+        action: "user.create",
+        target_type: "user",
+        target_id: user.id.to_string(),
+        before: None,
+        after: Some(serde_json::json!({ "email": user.email, "role": role })),
+        client_addr: None,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn demo_banner(url: &str) {
+    println!();
+    println!("Kaifang demo (synthetic data) is running at {url}");
+    println!(
+        "Demo accounts, all with the password {}:",
+        demo::DEMO_PASSWORD
+    );
+    for a in demo::accounts() {
+        println!("  {:<42} {}", a.email, a.role);
+    }
+    println!("Press Ctrl-C to stop.");
+}
+
+async fn serve_until_shutdown(
+    db: Store,
+    web_config: web::WebConfig,
+    listen: &str,
+    banner: Option<fn(&str)>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    tracing::info!(%url, backend = ?db.backend(), "kaifang is serving");
+    if let Some(banner) = banner {
+        banner(&url);
+    }
+    let state = web::AppState::new(db.clone(), Arc::new(SystemClock), web_config);
+    web::serve(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,1 +1,163 @@
+//! Kaifang's database. One SQL codebase over SQLite and PostgreSQL through sqlx's `Any`
+//! driver: queries use `$n` placeholders and portable types only, so both backends run the very
+//! same statements and the same migration history (see docs/decisions/0001-store-any-driver.md).
 
+pub mod audit;
+mod error;
+pub mod orgs;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+mod write;
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use error::StoreError;
+pub use write::{AuditEvent, WriteTx};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names; anything else is a configuration error.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl(scheme.to_owned())),
+        }
+    }
+}
+
+/// Handles to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    /// Reads go here.
+    pool: AnyPool,
+    /// Writes go here. On SQLite this pool has one connection, so writers queue in the
+    /// application instead of failing on the database lock; on PostgreSQL it is `pool`.
+    writer: AnyPool,
+}
+
+fn install_drivers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
+    /// missing. Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::BadUrl(e.to_string()))?
+            .disable_statement_logging();
+        let base = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                            // Every connection: WAL for concurrent readers, foreign keys on
+                            // (SQLite's default is off), and wait rather than fail on a lock.
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .execute(&mut *conn)
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let writer = base()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                let pool = base().max_connections(8).connect_with(options).await?;
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = base().max_connections(16).connect_with(options).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self {
+            backend,
+            pool,
+            writer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations that are not yet applied.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.writer).await?;
+        Ok(())
+    }
+
+    /// True when the database answers and every embedded migration is applied.
+    pub async fn ready(&self) -> Result<bool> {
+        let applied: std::result::Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await;
+        match applied {
+            Ok(n) => Ok(n as usize >= MIGRATOR.iter().count()),
+            // No migration table yet: reachable but not migrated.
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Begins a write transaction. It commits only after at least one audit record was
+    /// appended to it: every change of state is audited in the same transaction.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let tx = match self.backend {
+            // Take the write lock up front, so a transaction never fails half-way when it
+            // upgrades from reading to writing while another process writes.
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        };
+        Ok(WriteTx::new(tx))
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}

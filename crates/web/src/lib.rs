@@ -1,1 +1,65 @@
+//! Kaifang's HTTP face: HTML pages, `/api/v1`, and the middleware every request passes
+//! (context, authorization, CSRF, error rendering, security headers, body limits).
 
+pub mod accounts;
+pub mod ctx;
+pub mod error;
+pub mod i18n;
+mod page;
+pub mod passwords;
+mod render;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::from_fn_with_state;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use state::{AppState, WebConfig};
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole application as one router.
+pub fn app(state: AppState) -> Router {
+    let header_layer = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    routes::router(state.clone())
+        // Innermost first: context for every route, then error rendering around it, so even
+        // errors raised while resolving the context are rendered the same way.
+        .layer(from_fn_with_state(state.clone(), ctx::resolve))
+        .layer(CatchPanicLayer::custom(render::panic_response))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), render::render_errors))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,286 @@
+//! Deterministic synthetic content for `kaifang demo`: a Shanghai-like platform with provider
+//! organizations and one account for every role. Everything here is made up.
+
+use domain::clock::Timestamp;
+use domain::identifiers::UnifiedSocialCreditCode;
+use domain::ids::{OrgId, UserId};
+use domain::roles::{AccountKind, OrgKind, OrgRole, PlatformRole};
+use store::orgs::OrgRecord;
+use store::users::{NewUser, UserRecord};
+use store::{AuditEvent, Store, orgs, users};
+
+/// The password of every demo account. The demo is synthetic and local; this is not a secret.
+pub const DEMO_PASSWORD: &str = "kaifang-demo-2026";
+
+/// (slug, Chinese name, English name, kind)
+const ORGS: &[(&str, &str, &str, OrgKind)] = &[
+    (
+        "sh-bigdata-center",
+        "上海市大数据中心",
+        "Shanghai Big Data Center",
+        OrgKind::Operator,
+    ),
+    (
+        "sh-transport",
+        "上海市交通委员会",
+        "Shanghai Municipal Transportation Commission",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-health",
+        "上海市卫生健康委员会",
+        "Shanghai Municipal Health Commission",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-ecology",
+        "上海市生态环境局",
+        "Shanghai Municipal Bureau of Ecology and Environment",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-market",
+        "上海市市场监督管理局",
+        "Shanghai Administration for Market Regulation",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-education",
+        "上海市教育委员会",
+        "Shanghai Municipal Education Commission",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-civil-affairs",
+        "上海市民政局",
+        "Shanghai Civil Affairs Bureau",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-planning",
+        "上海市规划和自然资源局",
+        "Shanghai Planning and Natural Resources Bureau",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-hrss",
+        "上海市人力资源和社会保障局",
+        "Shanghai Human Resources and Social Security Bureau",
+        OrgKind::Bureau,
+    ),
+    (
+        "sh-culture-tourism",
+        "上海市文化和旅游局",
+        "Shanghai Culture and Tourism Bureau",
+        OrgKind::Bureau,
+    ),
+    (
+        "pudong",
+        "浦东新区人民政府",
+        "Pudong New Area Government",
+        OrgKind::District,
+    ),
+    (
+        "huangpu",
+        "黄浦区人民政府",
+        "Huangpu District Government",
+        OrgKind::District,
+    ),
+    (
+        "xuhui",
+        "徐汇区人民政府",
+        "Xuhui District Government",
+        OrgKind::District,
+    ),
+    (
+        "minhang",
+        "闵行区人民政府",
+        "Minhang District Government",
+        OrgKind::District,
+    ),
+    (
+        "sh-water",
+        "上海示范供水有限公司（虚构）",
+        "Shanghai Demo Water Supply Co. (fictional)",
+        OrgKind::Utility,
+    ),
+    (
+        "sh-power",
+        "上海示范电力有限公司（虚构）",
+        "Shanghai Demo Power Co. (fictional)",
+        OrgKind::Utility,
+    ),
+];
+
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub role: &'static str,
+}
+
+/// (email, display name, platform role, organization membership)
+const ACCOUNTS: &[(&str, &str, Option<PlatformRole>, Option<(&str, OrgRole)>)] = &[
+    (
+        "operator@demo.kaifang.example",
+        "运营人员（演示）",
+        Some(PlatformRole::Operator),
+        Some(("sh-bigdata-center", OrgRole::ProviderAdmin)),
+    ),
+    (
+        "regulator@demo.kaifang.example",
+        "主管部门人员（演示）",
+        Some(PlatformRole::Regulator),
+        None,
+    ),
+    (
+        "security@demo.kaifang.example",
+        "安全监管人员（演示）",
+        Some(PlatformRole::SecurityAuditor),
+        None,
+    ),
+    (
+        "sysadmin@demo.kaifang.example",
+        "系统管理员（演示）",
+        Some(PlatformRole::Sysadmin),
+        None,
+    ),
+    (
+        "transport-admin@demo.kaifang.example",
+        "交通委管理员（演示）",
+        None,
+        Some(("sh-transport", OrgRole::ProviderAdmin)),
+    ),
+    (
+        "transport-editor@demo.kaifang.example",
+        "交通委编辑（演示）",
+        None,
+        Some(("sh-transport", OrgRole::Editor)),
+    ),
+    (
+        "transport-reviewer@demo.kaifang.example",
+        "交通委审核员（演示）",
+        None,
+        Some(("sh-transport", OrgRole::Reviewer)),
+    ),
+    (
+        "pudong-admin@demo.kaifang.example",
+        "浦东新区管理员（演示）",
+        None,
+        Some(("pudong", OrgRole::ProviderAdmin)),
+    ),
+    (
+        "resident@demo.kaifang.example",
+        "市民张三（演示）",
+        None,
+        None,
+    ),
+    (
+        "company@demo.kaifang.example",
+        "示范科技联系人（演示）",
+        None,
+        None,
+    ),
+];
+
+pub fn accounts() -> Vec<DemoAccount> {
+    ACCOUNTS
+        .iter()
+        .map(|(email, _, platform, org)| DemoAccount {
+            email,
+            role: match (platform, org) {
+                (Some(r), _) => r.as_str(),
+                (None, Some((_, r))) => r.as_str(),
+                (None, None) if email.starts_with("company") => "user (organization)",
+                (None, None) => "user (natural person)",
+            },
+        })
+        .collect()
+}
+
+/// A made-up but well-formed unified social credit code for the demo company.
+fn demo_uscc() -> String {
+    let body = "91310000DEMO0001K".replace('O', "0");
+    let check =
+        UnifiedSocialCreditCode::check_character(&body).expect("demo code uses the charset");
+    format!("{body}{check}")
+}
+
+/// Seeds the demo content once; a data dir that already has organizations is left alone.
+pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow::Result<bool> {
+    if !store.list_orgs().await?.is_empty() {
+        return Ok(false);
+    }
+    let mut tx = store.begin_write().await?;
+    let event = |action, target_type, target_id: String| AuditEvent {
+        at: now,
+        actor_id: None,
+        actor_role: "system".to_owned(),
+        action,
+        target_type,
+        target_id,
+        before: None,
+        after: None,
+        client_addr: None,
+    };
+    let mut org_ids = std::collections::HashMap::new();
+    for (i, (slug, zh, en, kind)) in ORGS.iter().enumerate() {
+        let org = OrgRecord {
+            id: OrgId::new(),
+            slug: (*slug).to_owned(),
+            name_zh: (*zh).to_owned(),
+            name_en: (*en).to_owned(),
+            kind: *kind,
+            uscc: None,
+            created_at: now.plus_seconds(i as i64),
+        };
+        orgs::insert(&mut tx, &org).await?;
+        tx.audit(event("demo.org_create", "organization", org.id.to_string()))
+            .await?;
+        org_ids.insert(*slug, org.id);
+    }
+    for (i, (email, name, platform, membership)) in ACCOUNTS.iter().enumerate() {
+        let company = email.starts_with("company");
+        let user = UserRecord {
+            id: UserId::new(),
+            email: (*email).to_owned(),
+            display_name: (*name).to_owned(),
+            kind: if company {
+                AccountKind::Organization
+            } else {
+                AccountKind::NaturalPerson
+            },
+            legal_name: company.then(|| "上海示范数据科技有限公司（虚构）".to_owned()),
+            uscc: company.then(demo_uscc),
+            created_at: now.plus_seconds(100 + i as i64),
+        };
+        users::insert(
+            &mut tx,
+            NewUser {
+                record: &user,
+                password_hash,
+            },
+        )
+        .await?;
+        if let Some(role) = platform {
+            users::grant_platform_role(&mut tx, user.id, *role, now).await?;
+        }
+        if let Some((slug, role)) = membership {
+            orgs::set_member(&mut tx, org_ids[slug], user.id, *role, now).await?;
+        }
+        tx.audit(event("demo.user_create", "user", user.id.to_string()))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_uscc_is_valid() {
+        assert!(
+            super::demo_uscc()
+                .parse::<domain::identifiers::UnifiedSocialCreditCode>()
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Personal API tokens. The secret is shown once at creation; only its hash is stored.
+
+use domain::clock::Timestamp;
+use domain::ids::{TokenId, UserId};
+
+use crate::users::parse;
+use crate::{Result, Store, StoreError, WriteTx};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The first characters of the secret, so the owner can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    user_id: String,
+    name: String,
+    prefix: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<Row> for TokenRecord {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(TokenRecord {
+            id: parse(&r.id, "token id")?,
+            user_id: parse(&r.user_id, "user id")?,
+            name: r.name,
+            prefix: r.prefix,
+            created_at: Timestamp(r.created_at),
+            expires_at: r.expires_at.map(Timestamp),
+            revoked_at: r.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+pub async fn insert(tx: &mut WriteTx, token: &TokenRecord, token_hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+    )
+    .bind(token.id.to_string())
+    .bind(token.user_id.to_string())
+    .bind(&token.name)
+    .bind(token_hash)
+    .bind(&token.prefix)
+    .bind(token.created_at.0)
+    .bind(token.expires_at.map(|t| t.0))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Revokes the owner's live token `id`. Someone else's token is `NotFound`, like a missing one.
+pub async fn revoke(tx: &mut WriteTx, id: TokenId, owner: UserId, at: Timestamp) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(at.0)
+    .bind(id.to_string())
+    .bind(owner.to_string())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at FROM api_tokens \
+             WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// The token with this hash, whatever its state; the caller decides about expiry.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at FROM api_tokens \
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+}

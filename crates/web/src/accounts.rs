@@ -1,0 +1,321 @@
+//! Registration, sign-in, sign-out and API tokens: the logic the JSON API and the HTML forms
+//! share. Each write is one transaction with its audit record.
+
+use domain::account::{DisplayName, Email, NewPassword, PasswordError};
+use domain::clock::Timestamp;
+use domain::identifiers::UnifiedSocialCreditCode;
+use domain::ids::{TokenId, UserId};
+use domain::roles::AccountKind;
+use serde::Deserialize;
+use store::tokens::TokenRecord;
+use store::users::{NewUser, UserRecord};
+use store::{AuditEvent, WriteTx, sessions, throttle, tokens, users};
+
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::passwords;
+use crate::secrets::{hash_secret, new_api_token, random_secret};
+use crate::state::AppState;
+
+/// An audit event done by the request's actor at `now`.
+pub fn event(
+    ctx: &Ctx,
+    now: Timestamp,
+    action: &'static str,
+    target_type: &'static str,
+    target_id: String,
+) -> AuditEvent {
+    let (actor_id, actor_role) = ctx.audit_actor();
+    AuditEvent {
+        at: now,
+        actor_id,
+        actor_role,
+        action,
+        target_type,
+        target_id,
+        before: None,
+        after: None,
+        client_addr: ctx.client_addr.clone(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Registration {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub legal_name: Option<String>,
+    #[serde(default)]
+    pub uscc: Option<String>,
+}
+
+struct ValidRegistration {
+    kind: AccountKind,
+    email: Email,
+    password: NewPassword,
+    display_name: DisplayName,
+    legal_name: Option<DisplayName>,
+    uscc: Option<UnifiedSocialCreditCode>,
+}
+
+/// Checks every field and reports every problem at once.
+fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut fail = |field, code| errors.push(FieldError { field, code });
+    let kind = input
+        .kind
+        .parse::<AccountKind>()
+        .map_err(|_| fail("kind", "invalid_kind"))
+        .ok();
+    let email = input
+        .email
+        .parse::<Email>()
+        .map_err(|_| fail("email", "invalid_email"))
+        .ok();
+    let password = NewPassword::parse(input.password)
+        .map_err(|e| {
+            fail(
+                "password",
+                match e {
+                    PasswordError::TooShort => "password_too_short",
+                    PasswordError::TooLong => "password_too_long",
+                    PasswordError::TooSimple => "password_too_simple",
+                },
+            )
+        })
+        .ok();
+    let display_name = DisplayName::parse(&input.display_name)
+        .map_err(|_| fail("display_name", "invalid_name"))
+        .ok();
+    let blank = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").is_empty();
+    let (mut legal_name, mut uscc) = (None, None);
+    if kind == Some(AccountKind::Organization) {
+        if blank(&input.legal_name) {
+            fail("legal_name", "required");
+        } else {
+            legal_name = DisplayName::parse(input.legal_name.as_deref().unwrap_or(""))
+                .map_err(|_| fail("legal_name", "invalid_name"))
+                .ok();
+        }
+        if blank(&input.uscc) {
+            fail("uscc", "required");
+        } else {
+            uscc = input
+                .uscc
+                .as_deref()
+                .unwrap_or("")
+                .parse::<UnifiedSocialCreditCode>()
+                .map_err(|_| fail("uscc", "invalid_uscc"))
+                .ok();
+        }
+    }
+    match (kind, email, password, display_name) {
+        (Some(kind), Some(email), Some(password), Some(display_name)) if errors.is_empty() => {
+            Ok(ValidRegistration {
+                kind,
+                email,
+                password,
+                display_name,
+                legal_name,
+                uscc,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppResult<UserRecord> {
+    let valid = validate(input).map_err(AppError::invalid)?;
+    let password_hash = passwords::hash(valid.password.expose().to_owned()).await?;
+    let now = state.clock.now();
+    let user = UserRecord {
+        id: UserId::new(),
+        email: valid.email.as_str().to_owned(),
+        display_name: valid.display_name.as_str().to_owned(),
+        kind: valid.kind,
+        legal_name: valid.legal_name.map(|n| n.as_str().to_owned()),
+        uscc: valid.uscc.map(|c| c.as_str().to_owned()),
+        created_at: now,
+    };
+    let mut tx = state.store.begin_write().await?;
+    users::insert(
+        &mut tx,
+        NewUser {
+            record: &user,
+            password_hash: &password_hash,
+        },
+    )
+    .await?;
+    let mut ev = event(ctx, now, "user.register", "user", user.id.to_string());
+    ev.actor_id.get_or_insert_with(|| user.id.to_string());
+    ev.after = Some(serde_json::json!({
+        "email": user.email, "kind": user.kind, "display_name": user.display_name,
+        "legal_name": user.legal_name, "uscc": user.uscc,
+    }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub struct SignedIn {
+    pub user: UserRecord,
+    pub session_token: String,
+    pub csrf_token: String,
+}
+
+/// Checks the password, throttling an account after repeated failures, and opens a session.
+pub async fn login(
+    state: &AppState,
+    ctx: &Ctx,
+    email: &str,
+    password: String,
+) -> AppResult<SignedIn> {
+    let email = email.trim().to_lowercase();
+    let now = state.clock.now();
+    let cfg = &state.config;
+    let window_start = now.plus_seconds(-cfg.login_window_secs);
+    let (failures, oldest) = state
+        .store
+        .login_failures_since(&email, window_start)
+        .await?;
+    if failures >= cfg.login_max_failures {
+        let until = oldest.unwrap_or(now).plus_seconds(cfg.login_window_secs);
+        let mut err = AppError::new(ErrorCode::TooManyAttempts);
+        err.retry_after = Some(((until.0 - now.0) / 1000).max(1));
+        return Err(err);
+    }
+
+    let credentials = state.store.user_credentials(&email).await?;
+    let (user, stored_hash) = match credentials {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    if !passwords::verify(password, stored_hash).await {
+        let mut tx = state.store.begin_write().await?;
+        throttle::record_failure(&mut tx, &email, ctx.client_addr.as_deref(), now).await?;
+        tx.audit(event(
+            ctx,
+            now,
+            "auth.login_failed",
+            "account",
+            email.clone(),
+        ))
+        .await?;
+        tx.commit().await?;
+        return Err(ErrorCode::InvalidCredentials.into());
+    }
+    let user = user.ok_or(ErrorCode::InvalidCredentials)?;
+
+    let session_token = random_secret();
+    let csrf_token = random_secret();
+    let mut tx = state.store.begin_write().await?;
+    throttle::clear(&mut tx, &email).await?;
+    sessions::insert(
+        &mut tx,
+        &hash_secret(&session_token),
+        user.id,
+        &csrf_token,
+        now,
+        now.plus_seconds(cfg.session_ttl_secs),
+    )
+    .await?;
+    let mut ev = event(ctx, now, "auth.login", "user", user.id.to_string());
+    ev.actor_id = Some(user.id.to_string());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(SignedIn {
+        user,
+        session_token,
+        csrf_token,
+    })
+}
+
+/// Ends the caller's session, if they signed in with one.
+pub async fn logout(state: &AppState, ctx: &Ctx) -> AppResult<()> {
+    let crate::ctx::Auth::Session { token_hash } = &ctx.auth else {
+        return Ok(());
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    if sessions::delete(&mut tx, token_hash).await? {
+        let user = ctx.user()?.id.to_string();
+        tx.audit(event(ctx, now, "auth.logout", "user", user))
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewToken {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+pub struct CreatedToken {
+    pub record: TokenRecord,
+    pub secret: String,
+}
+
+pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
+    let user = ctx.user()?.id;
+    let mut errors = Vec::new();
+    let name = DisplayName::parse(&input.name)
+        .map_err(|_| {
+            errors.push(FieldError {
+                field: "name",
+                code: "invalid_name",
+            })
+        })
+        .ok();
+    if input
+        .expires_in_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        errors.push(FieldError {
+            field: "expires_in_days",
+            code: "invalid_days",
+        });
+    }
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
+    let now = state.clock.now();
+    let secret = new_api_token();
+    let record = TokenRecord {
+        id: TokenId::new(),
+        user_id: user,
+        name: name.as_str().to_owned(),
+        prefix: secret.chars().take(10).collect(),
+        created_at: now,
+        expires_at: input.expires_in_days.map(|d| now.plus_seconds(d * 86_400)),
+        revoked_at: None,
+    };
+    let mut tx: WriteTx = state.store.begin_write().await?;
+    tokens::insert(&mut tx, &record, &hash_secret(&secret)).await?;
+    let mut ev = event(ctx, now, "token.create", "api_token", record.id.to_string());
+    ev.after = Some(serde_json::json!({ "name": record.name, "expires_at": record.expires_at }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(CreatedToken { record, secret })
+}
+
+pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()> {
+    let user = ctx.user()?.id;
+    let id: TokenId = id.parse().map_err(|_| ErrorCode::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    tokens::revoke(&mut tx, id, user, now).await?;
+    tx.audit(event(ctx, now, "token.revoke", "api_token", id.to_string()))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

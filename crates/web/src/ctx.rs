@@ -1,0 +1,292 @@
+//! Who is asking, in which language, from where: resolved once per request by [`resolve`] and
+//! read by handlers through the [`Ctx`] extractor.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::Cookie;
+use domain::policy::{Action, Resource, authorize};
+use domain::roles::{Actor, UserActor};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret, same_secret};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "kf_session";
+pub const CSRF_COOKIE: &str = "kf_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Session { token_hash: String },
+    ApiToken,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub auth: Auth,
+    pub lang: Lang,
+    pub client_addr: Option<String>,
+    /// The token forms must carry: the session's, or for visitors the `kf_csrf` cookie's.
+    pub csrf_token: String,
+    /// A fresh visitor CSRF token that the response must set as a cookie.
+    new_csrf_cookie: bool,
+}
+
+impl Ctx {
+    pub fn authorize(&self, action: Action, resource: Resource) -> AppResult<()> {
+        authorize(&self.actor, action, resource).map_err(AppError::from)
+    }
+
+    /// The signed-in account; callers have been authorized for an action that needs one.
+    pub fn user(&self) -> AppResult<&UserActor> {
+        self.actor
+            .user()
+            .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
+    }
+
+    pub fn audit_actor(&self) -> (Option<String>, String) {
+        match &self.actor {
+            Actor::Anonymous => (None, "anonymous".to_owned()),
+            Actor::User(u) => (Some(u.id.to_string()), u.audit_role()),
+        }
+    }
+}
+
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse_encoded(v.to_owned()).flatten())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+pub fn set_cookie_header(
+    name: &str,
+    value: &str,
+    max_age_secs: Option<i64>,
+    secure: bool,
+) -> HeaderValue {
+    let mut c = Cookie::build((name.to_owned(), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure);
+    if let Some(secs) = max_age_secs {
+        c = c.max_age(cookie::time::Duration::seconds(secs));
+    }
+    HeaderValue::from_str(&c.build().encoded().to_string()).expect("cookie is valid header text")
+}
+
+fn client_addr(state: &AppState, req: &Request) -> Option<String> {
+    if state.config.trust_forwarded_for
+        && let Some(xff) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        && let Some(first) = xff.split(',').next()
+    {
+        return Some(first.trim().to_owned());
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Resolves the [`Ctx`] of every request, enforces CSRF for cookie-authenticated API writes,
+/// and hands a visitor a CSRF cookie when they have none.
+pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let client_addr = client_addr(&state, &req);
+    match build_ctx(&state, req.headers(), req.uri().path(), client_addr).await {
+        Ok(ctx) => {
+            if let Err(e) = check_api_csrf(&ctx, &req) {
+                return e.into_response();
+            }
+            let set_csrf = ctx.new_csrf_cookie.then(|| ctx.csrf_token.clone());
+            req.extensions_mut().insert(ctx);
+            let mut response = next.run(req).await;
+            if let Some(token) = set_csrf {
+                response.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie_header(CSRF_COOKIE, &token, None, state.config.secure_cookies),
+                );
+            }
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn build_ctx(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    client_addr: Option<String>,
+) -> AppResult<Ctx> {
+    let lang = Lang::negotiate(headers, cookie_value(headers, LANG_COOKIE).as_deref());
+    let now = state.clock.now();
+
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+
+    let base = |actor, auth, csrf_token: String, new_csrf_cookie| Ctx {
+        actor,
+        auth,
+        lang,
+        client_addr: client_addr.clone(),
+        csrf_token,
+        new_csrf_cookie,
+    };
+
+    if let Some(token) = bearer {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Err(ErrorCode::TokenInvalid.into());
+        }
+        let record = state
+            .store
+            .token_by_hash(&hash_secret(token))
+            .await?
+            .ok_or(ErrorCode::TokenInvalid)?;
+        if record.revoked_at.is_some() {
+            return Err(ErrorCode::TokenRevoked.into());
+        }
+        if record.expires_at.is_some_and(|exp| exp <= now) {
+            return Err(ErrorCode::TokenExpired.into());
+        }
+        let actor = state.store.actor(record.user_id).await?;
+        return Ok(base(
+            Actor::User(actor),
+            Auth::ApiToken,
+            String::new(),
+            false,
+        ));
+    }
+
+    if let Some(session_token) = cookie_value(headers, SESSION_COOKIE) {
+        let token_hash = hash_secret(&session_token);
+        if let Some(session) = state.store.session(&token_hash, now).await? {
+            let actor = state.store.actor(session.user_id).await?;
+            return Ok(base(
+                Actor::User(actor),
+                Auth::Session { token_hash },
+                session.csrf_token,
+                false,
+            ));
+        }
+        // An expired or unknown session is simply no session.
+    }
+
+    let (csrf, fresh) = match cookie_value(headers, CSRF_COOKIE) {
+        Some(c) if c.len() >= 32 => (c, false),
+        _ if is_api(path) || path == "/healthz" || path == "/readyz" => (String::new(), false),
+        _ => (random_secret(), true),
+    };
+    Ok(base(Actor::Anonymous, Auth::None, csrf, fresh))
+}
+
+/// JSON writes authenticated by the session cookie must echo the session's CSRF token in a
+/// header. Bearer-token calls need none; anonymous JSON writes are protected by requiring
+/// `application/json`, which a cross-site form cannot send.
+fn check_api_csrf(ctx: &Ctx, req: &Request) -> AppResult<()> {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !(writes && is_api(req.uri().path()) && matches!(ctx.auth, Auth::Session { .. })) {
+        return Ok(());
+    }
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if same_secret(sent, &ctx.csrf_token) {
+        Ok(())
+    } else {
+        Err(ErrorCode::CsrfFailed.into())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| {
+            tracing::error!("Ctx missing: the resolve middleware is not installed");
+            AppError::new(ErrorCode::Internal)
+        })
+    }
+}
+
+/// A JSON body whose rejections become our error codes.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ErrorCode::UnsupportedMediaType.into())
+            }
+            Err(JsonRejection::BytesRejection(r))
+                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ErrorCode::PayloadTooLarge.into())
+            }
+            Err(_) => Err(ErrorCode::MalformedJson.into()),
+        }
+    }
+}
+
+/// A form post that must carry the CSRF token in the `_csrf` field.
+pub trait CsrfField {
+    fn csrf(&self) -> &str;
+}
+
+pub struct CsrfForm<T>(pub T);
+
+impl<T> FromRequest<AppState> for CsrfForm<T>
+where
+    T: DeserializeOwned + CsrfField,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = req
+            .extensions()
+            .get::<Ctx>()
+            .cloned()
+            .ok_or(ErrorCode::Internal)?;
+        let form = match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => v,
+            Err(r) if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ErrorCode::PayloadTooLarge.into());
+            }
+            // A form missing its fields altogether is as good as forged.
+            Err(_) => return Err(ErrorCode::MalformedRequest.into()),
+        };
+        if ctx.csrf_token.is_empty() || !same_secret(form.csrf(), &ctx.csrf_token) {
+            return Err(ErrorCode::CsrfFailed.into());
+        }
+        Ok(CsrfForm(form))
+    }
+}

@@ -1,0 +1,163 @@
+//! The web layer's one error type, mapped once to HTTP: a stable code, a status, a message in
+//! the visitor's language. Handlers return [`AppError`]; the `render_errors` middleware turns it
+//! into JSON under `/api/` and into an HTML page elsewhere, knowing the request's language.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use store::StoreError;
+
+/// Stable error codes: part of the API contract, never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MalformedRequest,
+    NotFound,
+    MethodNotAllowed,
+    ValidationFailed,
+    EmailTaken,
+    SlugTaken,
+    InvalidCredentials,
+    TooManyAttempts,
+    NotSignedIn,
+    Forbidden,
+    CsrfFailed,
+    TokenInvalid,
+    TokenExpired,
+    TokenRevoked,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::*;
+        match self {
+            MalformedJson | MalformedRequest => StatusCode::BAD_REQUEST,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            EmailTaken | SlugTaken => StatusCode::CONFLICT,
+            InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
+                StatusCode::UNAUTHORIZED
+            }
+            TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Forbidden | CsrfFailed => StatusCode::FORBIDDEN,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            MalformedJson => "malformed_json",
+            UnsupportedMediaType => "unsupported_media_type",
+            PayloadTooLarge => "payload_too_large",
+            MalformedRequest => "malformed_request",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            ValidationFailed => "validation_failed",
+            EmailTaken => "email_taken",
+            SlugTaken => "slug_taken",
+            InvalidCredentials => "invalid_credentials",
+            TooManyAttempts => "too_many_attempts",
+            NotSignedIn => "not_signed_in",
+            Forbidden => "forbidden",
+            CsrfFailed => "csrf_failed",
+            TokenInvalid => "token_invalid",
+            TokenExpired => "token_expired",
+            TokenRevoked => "token_revoked",
+            Internal => "internal",
+            Unavailable => "unavailable",
+        }
+    }
+
+    pub fn message_key(self) -> String {
+        format!("error.{}", self.as_str())
+    }
+}
+
+/// One field that did not pass, with a stable code (`invalid_uscc`, `required`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub code: ErrorCode,
+    /// For `ValidationFailed`: every field that failed, all at once.
+    pub fields: Vec<FieldError>,
+    /// For `TooManyAttempts`: seconds until another try is allowed.
+    pub retry_after: Option<i64>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            fields: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        Self {
+            code: ErrorCode::ValidationFailed,
+            fields,
+            retry_after: None,
+        }
+    }
+
+    pub fn field(field: &'static str, code: &'static str) -> Self {
+        Self::invalid(vec![FieldError { field, code }])
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ErrorCode::NotFound.into(),
+            StoreError::Conflict("email") => ErrorCode::EmailTaken.into(),
+            StoreError::Conflict("slug") => ErrorCode::SlugTaken.into(),
+            other => {
+                // The detail goes to the log, never to the client.
+                tracing::error!(error = %other, "store error");
+                ErrorCode::Internal.into()
+            }
+        }
+    }
+}
+
+impl From<domain::policy::Denial> for AppError {
+    fn from(d: domain::policy::Denial) -> Self {
+        match d {
+            domain::policy::Denial::NotSignedIn => ErrorCode::NotSignedIn.into(),
+            domain::policy::Denial::Forbidden => ErrorCode::Forbidden.into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        // The body is written by `render_errors`, which knows the path and the language.
+        let mut response = self.code.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

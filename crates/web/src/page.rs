@@ -1,0 +1,58 @@
+//! What every HTML page shares: language, messages, the visitor, the CSRF token for forms.
+
+use crate::ctx::Ctx;
+use crate::i18n::{Lang, Messages};
+use crate::state::AppState;
+
+/// Message lookup for templates: `{{ page.t("login.title") }}`.
+pub struct PageCtx<'a> {
+    pub lang: Lang,
+    messages: &'a Messages,
+    pub signed_in: bool,
+    pub csrf: String,
+    pub demo: bool,
+    /// The current path, so the language switch can come back to it.
+    pub path: String,
+}
+
+impl<'a> PageCtx<'a> {
+    pub fn new(state: &'a AppState, ctx: &Ctx, path: &str) -> Self {
+        Self {
+            lang: ctx.lang,
+            messages: &state.messages,
+            signed_in: ctx.actor.user().is_some(),
+            csrf: ctx.csrf_token.clone(),
+            demo: state.config.demo,
+            path: path.to_owned(),
+        }
+    }
+
+    /// For pages rendered without a resolved context (errors before or outside routing).
+    pub fn bare(state: &'a AppState, lang: Lang, path: &str) -> Self {
+        Self {
+            lang,
+            messages: &state.messages,
+            signed_in: false,
+            csrf: String::new(),
+            demo: state.config.demo,
+            path: path.to_owned(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.messages.get(self.lang, key).to_owned()
+    }
+
+    pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
+        self.messages
+            .format(self.lang, key, &[(name, value.to_owned())])
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn other_lang_code(&self) -> &'static str {
+        self.lang.other().code()
+    }
+}

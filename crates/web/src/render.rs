@@ -1,0 +1,148 @@
+//! Turns errors into responses, once, for the whole app: JSON under `/api/`, an HTML page
+//! elsewhere, in the visitor's language. Also answers bare error statuses produced by layers
+//! below the handlers (body limit, unknown method) the same way.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::ctx::cookie_value;
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: PageCtx<'a>,
+    status: u16,
+    message: String,
+    fields: Vec<String>,
+}
+
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = Lang::negotiate(
+        req.headers(),
+        cookie_value(req.headers(), LANG_COOKIE).as_deref(),
+    );
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let mut response = next.run(req).await;
+
+    let error = match response.extensions_mut().remove::<AppError>() {
+        Some(e) => e,
+        None => match bare_status_code(&response) {
+            Some(code) => AppError::new(code),
+            None => return response,
+        },
+    };
+    render(&state, error, lang, &path, query.as_deref())
+}
+
+/// Error statuses that reach here without an [`AppError`] come from layers that write their
+/// own plain-text bodies; they are rewritten so clients always get the same shape.
+fn bare_status_code(response: &Response) -> Option<ErrorCode> {
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
+        StatusCode::METHOD_NOT_ALLOWED => Some(ErrorCode::MethodNotAllowed),
+        StatusCode::NOT_FOUND => Some(ErrorCode::NotFound),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorCode::UnsupportedMediaType),
+        StatusCode::INTERNAL_SERVER_ERROR => Some(ErrorCode::Internal),
+        _ => None,
+    }
+}
+
+fn render(
+    state: &AppState,
+    error: AppError,
+    lang: Lang,
+    path: &str,
+    query: Option<&str>,
+) -> Response {
+    let m = &state.messages;
+    let minutes = error
+        .retry_after
+        .map(|s| ((s + 59) / 60).max(1).to_string())
+        .unwrap_or_default();
+    let message = m.format(lang, &error.code.message_key(), &[("minutes", minutes)]);
+    let status = error.code.status();
+
+    let mut response = if path.starts_with("/api/") {
+        let fields: Vec<serde_json::Value> = error
+            .fields
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "field": f.field,
+                    "code": f.code,
+                    "message": m.get(lang, &format!("field.{}", f.code)),
+                })
+            })
+            .collect();
+        let mut body = serde_json::json!({ "error": { "code": error.code, "message": message } });
+        if !fields.is_empty() {
+            body["error"]["fields"] = fields.into();
+        }
+        (status, axum::Json(body)).into_response()
+    } else if error.code == ErrorCode::NotSignedIn {
+        // A page that needs an account sends the visitor to sign in, then back.
+        let back = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_owned(),
+        };
+        let target = format!("/login?next={}", urlencode(&back));
+        return Redirect::to(&target).into_response();
+    } else {
+        let page = ErrorPage {
+            page: PageCtx::bare(state, lang, path),
+            status: status.as_u16(),
+            message,
+            fields: error
+                .fields
+                .iter()
+                .map(|f| m.get(lang, &format!("field.{}", f.code)).to_owned())
+                .collect(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                status.into_response()
+            }
+        }
+    };
+    if let Some(secs) = error.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Turns a panic into a plain 500 whose body `render_errors` then writes; the panic text is
+/// logged, never sent.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "handler panicked");
+    AppError::new(ErrorCode::Internal).into_response()
+}

@@ -1,0 +1,257 @@
+//! Organizations, their members, and platform roles of accounts.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use domain::ids::{OrgId, UserId};
+use domain::roles::{OrgKind, OrgRole, PlatformRole};
+use serde::Deserialize;
+use serde_json::json;
+use store::orgs::{self, OrgRecord};
+use store::users;
+
+use crate::accounts::event;
+use crate::ctx::{ApiJson, Ctx};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::routes::api_auth::user_json;
+use crate::state::AppState;
+
+fn org_json(o: &OrgRecord) -> serde_json::Value {
+    json!({
+        "id": o.id, "slug": o.slug, "name_zh": o.name_zh, "name_en": o.name_en,
+        "kind": o.kind, "uscc": o.uscc, "created_at": o.created_at.to_rfc3339(),
+    })
+}
+
+pub async fn list(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
+    let orgs = state.store.list_orgs().await?;
+    Ok(Json(
+        json!({ "organizations": orgs.iter().map(org_json).collect::<Vec<_>>() }),
+    ))
+}
+
+pub async fn show(Extension(org): Extension<OrgRecord>) -> Json<serde_json::Value> {
+    Json(org_json(&org))
+}
+
+#[derive(Deserialize)]
+pub struct NewOrg {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    uscc: Option<String>,
+}
+
+pub fn valid_slug(s: &str) -> bool {
+    (2..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<NewOrg>,
+) -> AppResult<Response> {
+    let mut errors = Vec::new();
+    if !valid_slug(&input.slug) {
+        errors.push(FieldError {
+            field: "slug",
+            code: "invalid_slug",
+        });
+    }
+    let name_zh = domain::account::DisplayName::parse(&input.name_zh);
+    if name_zh.is_err() {
+        errors.push(FieldError {
+            field: "name_zh",
+            code: "invalid_name",
+        });
+    }
+    let name_en = domain::account::DisplayName::parse(&input.name_en);
+    if name_en.is_err() {
+        errors.push(FieldError {
+            field: "name_en",
+            code: "invalid_name",
+        });
+    }
+    let kind = input.kind.parse::<OrgKind>();
+    if kind.is_err() {
+        errors.push(FieldError {
+            field: "kind",
+            code: "invalid_kind",
+        });
+    }
+    let uscc = match input
+        .uscc
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(code) => match code.parse::<domain::identifiers::UnifiedSocialCreditCode>() {
+            Ok(c) => Some(c.to_string()),
+            Err(_) => {
+                errors.push(FieldError {
+                    field: "uscc",
+                    code: "invalid_uscc",
+                });
+                None
+            }
+        },
+    };
+    let (Ok(name_zh), Ok(name_en), Ok(kind), true) = (name_zh, name_en, kind, errors.is_empty())
+    else {
+        return Err(AppError::invalid(errors));
+    };
+    let now = state.clock.now();
+    let org = OrgRecord {
+        id: OrgId::new(),
+        slug: input.slug,
+        name_zh: name_zh.as_str().to_owned(),
+        name_en: name_en.as_str().to_owned(),
+        kind,
+        uscc,
+        created_at: now,
+    };
+    let mut tx = state.store.begin_write().await?;
+    orgs::insert(&mut tx, &org).await?;
+    let mut ev = event(&ctx, now, "org.create", "organization", org.id.to_string());
+    ev.after = Some(org_json(&org));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(org_json(&org))).into_response())
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Json<serde_json::Value>> {
+    let members = state.store.members(org.id).await?;
+    Ok(Json(
+        json!({ "organization": org.slug, "members": members }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SetMember {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    ApiJson(input): ApiJson<SetMember>,
+) -> AppResult<Json<serde_json::Value>> {
+    let role = input
+        .role
+        .parse::<OrgRole>()
+        .map_err(|_| AppError::field("role", "invalid_role"))?;
+    let user = match state
+        .store
+        .user_by_email(input.email.trim().to_lowercase().as_str())
+        .await
+    {
+        Ok(u) => u,
+        Err(store::StoreError::NotFound) => return Err(AppError::field("email", "unknown_user")),
+        Err(e) => return Err(e.into()),
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "org.member_set",
+        "organization",
+        org.id.to_string(),
+    );
+    ev.after = Some(json!({ "user": user.id, "role": role }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(Json(
+        json!({ "organization": org.slug, "user": user.id, "role": role }),
+    ))
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    Path((_, user)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    orgs::remove_member(&mut tx, org.id, user).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "org.member_remove",
+        "organization",
+        org.id.to_string(),
+    );
+    ev.before = Some(json!({ "user": user }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    Query(p): Query<Paging>,
+) -> AppResult<Json<serde_json::Value>> {
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let list = state.store.list_users(limit, offset).await?;
+    Ok(Json(
+        json!({ "users": list.iter().map(user_json).collect::<Vec<_>>(), "limit": limit, "offset": offset }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct GrantRole {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn grant_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(user): Path<String>,
+    ApiJson(input): ApiJson<GrantRole>,
+) -> AppResult<StatusCode> {
+    let role = input
+        .role
+        .parse::<PlatformRole>()
+        .map_err(|_| AppError::field("role", "invalid_role"))?;
+    let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
+    state.store.user(user).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    users::grant_platform_role(&mut tx, user, role, now).await?;
+    let mut ev = event(&ctx, now, "user.role_grant", "user", user.to_string());
+    ev.after = Some(json!({ "role": role }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,31 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use crate::state::AppState;
+
+/// Liveness: the process answers. Touches nothing else.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers and every migration is applied.
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ready().await {
+        Ok(true) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ready" })),
+        ),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "migrations_pending" })),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database_unreachable" })),
+            )
+        }
+    }
+}

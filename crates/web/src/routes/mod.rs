@@ -1,0 +1,143 @@
+//! The route table. Every route is declared here with the action it performs and what it acts
+//! on; the router is built from this table and each route is wrapped in a guard that asks the
+//! authorization policy before the handler runs. `tests/authorization.rs` walks the table.
+
+mod api_audit;
+mod api_auth;
+mod api_orgs;
+mod health;
+mod pages;
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Request, State};
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{RequestExt, Router};
+use domain::policy::{Action, Resource};
+
+use crate::ctx::Ctx;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
+
+/// What a route acts on, for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Platform,
+    OwnAccount,
+    /// The organization named (by id or slug) in the `{org}` path segment.
+    OrgInPath,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub action: Action,
+    pub target: Target,
+}
+
+type Handler = MethodRouter<AppState>;
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $action:ident on $target:ident : $handler:expr),+ $(,)?) => {
+        vec![$((
+            RouteSpec {
+                method: Method::$method,
+                path: $path,
+                action: Action::$action,
+                target: Target::$target,
+            },
+            on(MethodFilter::$method, $handler) as Handler,
+        )),+]
+    };
+}
+
+fn table() -> Vec<(RouteSpec, Handler)> {
+    routes![
+        GET "/healthz" => ViewPublic on Platform: health::healthz,
+        GET "/readyz" => ViewPublic on Platform: health::readyz,
+        GET "/static/site.css" => ViewPublic on Platform: pages::stylesheet,
+        GET "/" => ViewPublic on Platform: pages::home,
+        GET "/lang/{code}" => ViewPublic on Platform: pages::switch_language,
+        GET "/login" => LogIn on Platform: pages::login_form,
+        POST "/login" => LogIn on Platform: pages::login_submit,
+        GET "/register" => Register on Platform: pages::register_form,
+        POST "/register" => Register on Platform: pages::register_submit,
+        POST "/logout" => LogOut on OwnAccount: pages::logout,
+        GET "/account" => ViewOwnAccount on OwnAccount: pages::account,
+        POST "/account/tokens" => ManageOwnTokens on OwnAccount: pages::create_token,
+        POST "/account/tokens/{id}/revoke" => ManageOwnTokens on OwnAccount: pages::revoke_token,
+
+        POST "/api/v1/auth/register" => Register on Platform: api_auth::register,
+        POST "/api/v1/auth/login" => LogIn on Platform: api_auth::login,
+        POST "/api/v1/auth/logout" => LogOut on OwnAccount: api_auth::logout,
+        GET "/api/v1/me" => ViewOwnAccount on OwnAccount: api_auth::me,
+        GET "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::list_tokens,
+        POST "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::create_token,
+        DELETE "/api/v1/me/tokens/{id}" => ManageOwnTokens on OwnAccount: api_auth::revoke_token,
+
+        GET "/api/v1/orgs" => ViewPublic on Platform: api_orgs::list,
+        POST "/api/v1/orgs" => CreateOrganization on Platform: api_orgs::create,
+        GET "/api/v1/orgs/{org}" => ViewPublic on OrgInPath: api_orgs::show,
+        GET "/api/v1/orgs/{org}/members" => ViewMembers on OrgInPath: api_orgs::members,
+        PUT "/api/v1/orgs/{org}/members" => ManageMembers on OrgInPath: api_orgs::set_member,
+        DELETE "/api/v1/orgs/{org}/members/{user}" => ManageMembers on OrgInPath: api_orgs::remove_member,
+        GET "/api/v1/users" => ListUsers on Platform: api_orgs::list_users,
+        POST "/api/v1/users/{user}/roles" => ManagePlatformRoles on Platform: api_orgs::grant_role,
+
+        GET "/api/v1/audit" => ViewAudit on Platform: api_audit::list,
+    ]
+}
+
+/// The declared routes, without their handlers.
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for (spec, handler) in table() {
+        let path = spec.path;
+        let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec), guard));
+        router = router.route(path, guarded);
+    }
+    router.fallback(|| async { AppError::new(ErrorCode::NotFound) })
+}
+
+/// Asks the policy before the handler runs. For routes on an organization it resolves the
+/// `{org}` segment first (unknown → 404) and hands the record on to the handler.
+async fn guard(
+    State((state, spec)): State<(AppState, RouteSpec)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+        return AppError::new(ErrorCode::Internal).into_response();
+    };
+    let resource = match spec.target {
+        Target::Platform => Resource::Platform,
+        Target::OwnAccount => Resource::OwnAccount,
+        Target::OrgInPath => {
+            let params = match req.extract_parts::<Path<HashMap<String, String>>>().await {
+                Ok(Path(p)) => p,
+                Err(_) => return AppError::new(ErrorCode::NotFound).into_response(),
+            };
+            let key = params.get("org").cloned().unwrap_or_default();
+            match state.store.org(&key).await {
+                Ok(org) => {
+                    let id = org.id;
+                    req.extensions_mut().insert(org);
+                    Resource::Organization(id)
+                }
+                Err(e) => return AppError::from(e).into_response(),
+            }
+        }
+    };
+    if let Err(e) = ctx.authorize(spec.action, resource) {
+        return e.into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,480 @@
+//! HTML pages for visitors and account holders. Forms post with a CSRF token, show every error
+//! next to its field and keep what was typed.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use store::orgs::OrgRecord;
+
+use crate::accounts::{self, NewToken, Registration};
+use crate::ctx::{CsrfField, CsrfForm, Ctx, SESSION_COOKIE, set_cookie_header};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
+    let body = page.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        AppError::new(ErrorCode::Internal)
+    })?;
+    Ok((status, Html(body)).into_response())
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/site.css"),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home<'a> {
+    page: PageCtx<'a>,
+    orgs: Vec<OrgRecord>,
+}
+
+impl Home<'_> {
+    fn kind_key(&self, o: &OrgRecord) -> String {
+        format!("org.kind.{}", o.kind)
+    }
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let orgs = state.store.list_orgs().await?;
+    html(
+        StatusCode::OK,
+        Home {
+            page: PageCtx::new(&state, &ctx, "/"),
+            orgs,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only same-site paths are followed after sign-in or a language switch.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<Next>,
+) -> AppResult<Response> {
+    let lang = Lang::parse(&code).ok_or(ErrorCode::NotFound)?;
+    let cookie = set_cookie_header(
+        LANG_COOKIE,
+        lang.code(),
+        Some(365 * 86_400),
+        state.config.secure_cookies,
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&safe_next(q.next.as_deref())),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    page: PageCtx<'a>,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Next>,
+) -> AppResult<Response> {
+    let page = LoginPage {
+        page: PageCtx::new(&state, &ctx, "/login"),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+    };
+    html(StatusCode::OK, page)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl CsrfField for LoginForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(form.next.as_deref());
+    match accounts::login(&state, &ctx, &form.email, form.password).await {
+        Ok(signed_in) => {
+            let cookie = set_cookie_header(
+                SESSION_COOKIE,
+                &signed_in.session_token,
+                Some(state.config.session_ttl_secs),
+                state.config.secure_cookies,
+            );
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+        }
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::InvalidCredentials | ErrorCode::TooManyAttempts
+            ) =>
+        {
+            let minutes = e
+                .retry_after
+                .map(|s| ((s + 59) / 60).to_string())
+                .unwrap_or_default();
+            let message =
+                state
+                    .messages
+                    .format(ctx.lang, &e.code.message_key(), &[("minutes", minutes)]);
+            let page = LoginPage {
+                page: PageCtx::new(&state, &ctx, "/login"),
+                email: form.email,
+                next,
+                error: Some(message),
+            };
+            html(e.code.status(), page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub struct FieldView {
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage<'a> {
+    page: PageCtx<'a>,
+    form: Registration,
+    fields: Vec<FieldView>,
+    error: Option<String>,
+}
+
+impl<'a> RegisterPage<'a> {
+    fn new(page: PageCtx<'a>, form: Registration, error: Option<&AppError>) -> Self {
+        let field_error = |name: &str| {
+            error
+                .and_then(|e| e.fields.iter().find(|f| f.field == name))
+                .map(|f| page.t(&format!("field.{}", f.code)))
+        };
+        let fields = vec![
+            ("email", "login.email", "email", form.email.clone()),
+            ("password", "login.password", "password", String::new()),
+            (
+                "display_name",
+                "register.display_name",
+                "text",
+                form.display_name.clone(),
+            ),
+            (
+                "legal_name",
+                "register.legal_name",
+                "text",
+                form.legal_name.clone().unwrap_or_default(),
+            ),
+            (
+                "uscc",
+                "register.uscc",
+                "text",
+                form.uscc.clone().unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, label, input_type, value)| FieldView {
+            name,
+            label,
+            input_type,
+            value,
+            error: field_error(name),
+        })
+        .collect();
+        let summary = error.map(|e| page.t(&e.code.message_key()));
+        Self {
+            page,
+            form,
+            fields,
+            error: summary,
+        }
+    }
+}
+
+pub async fn register_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let page = RegisterPage::new(
+        PageCtx::new(&state, &ctx, "/register"),
+        Registration::default(),
+        None,
+    );
+    html(StatusCode::OK, page)
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(flatten)]
+    registration: Registration,
+}
+
+impl CsrfField for RegisterForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn register_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+) -> AppResult<Response> {
+    let r = form.registration;
+    let kept = Registration {
+        kind: r.kind.clone(),
+        email: r.email.clone(),
+        password: String::new(),
+        display_name: r.display_name.clone(),
+        legal_name: r.legal_name.clone(),
+        uscc: r.uscc.clone(),
+    };
+    match accounts::register(&state, &ctx, r).await {
+        Ok(_) => Ok(Redirect::to("/login").into_response()),
+        Err(e) if matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::EmailTaken) => {
+            let status = e.code.status();
+            let page = RegisterPage::new(PageCtx::new(&state, &ctx, "/register"), kept, Some(&e));
+            html(status, page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+impl CsrfField for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> AppResult<Response> {
+    accounts::logout(&state, &ctx).await?;
+    let clear = set_cookie_header(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response())
+}
+
+pub struct TokenView {
+    id: String,
+    name: String,
+    prefix: String,
+    created_at: String,
+    expires_at: String,
+    state_key: &'static str,
+    live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    page: PageCtx<'a>,
+    user: store::users::UserRecord,
+    kind_key: String,
+    roles: Vec<String>,
+    memberships: Vec<(String, String)>,
+    tokens: Vec<TokenView>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+async fn account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let actor = ctx.user()?;
+    let user = state.store.user(actor.id).await?;
+    let now = state.clock.now();
+    let fmt = |t: domain::clock::Timestamp| t.to_cst().format("%Y-%m-%d %H:%M").to_string();
+    let page = PageCtx::new(state, ctx, "/account");
+    let never = page.t("account.never");
+    let mut memberships = Vec::new();
+    for m in &actor.memberships {
+        let org = state.store.org(&m.org.to_string()).await?;
+        let name = if ctx.lang == Lang::En {
+            org.name_en
+        } else {
+            org.name_zh
+        };
+        memberships.push((name, format!("role.{}", m.role)));
+    }
+    let tokens = state
+        .store
+        .tokens_of(actor.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let expired = t.expires_at.is_some_and(|e| e <= now);
+            let (state_key, live) = match (t.revoked_at, expired) {
+                (Some(_), _) => ("account.token_revoked", false),
+                (None, true) => ("account.token_expired", false),
+                (None, false) => ("account.token_live", true),
+            };
+            TokenView {
+                id: t.id.to_string(),
+                name: t.name,
+                prefix: t.prefix,
+                created_at: fmt(t.created_at),
+                expires_at: t.expires_at.map(fmt).unwrap_or_else(|| never.clone()),
+                state_key,
+                live,
+            }
+        })
+        .collect();
+    let view = AccountPage {
+        kind_key: format!("kind.{}", user.kind),
+        roles: actor
+            .platform_roles
+            .iter()
+            .map(|r| format!("role.{r}"))
+            .collect(),
+        memberships,
+        tokens,
+        new_token,
+        error,
+        user,
+        page,
+    };
+    html(status, view)
+}
+
+pub async fn account(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    account_page(&state, &ctx, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+impl CsrfField for TokenForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> AppResult<Response> {
+    let days = form.expires_in_days.trim();
+    let expires_in_days = if days.is_empty() {
+        None
+    } else {
+        Some(days.parse::<i64>().unwrap_or(-1))
+    };
+    match accounts::create_token(
+        &state,
+        &ctx,
+        NewToken {
+            name: form.name,
+            expires_in_days,
+        },
+    )
+    .await
+    {
+        Ok(created) => {
+            account_page(
+                &state,
+                &ctx,
+                StatusCode::CREATED,
+                Some(created.secret),
+                None,
+            )
+            .await
+        }
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let msg = e
+                .fields
+                .iter()
+                .map(|f| {
+                    state
+                        .messages
+                        .get(ctx.lang, &format!("field.{}", f.code))
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            account_page(
+                &state,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(msg),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> AppResult<Response> {
+    accounts::revoke_token(&state, &ctx, &id).await?;
+    Ok(Redirect::to("/account").into_response())
+}
