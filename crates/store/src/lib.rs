@@ -12,7 +12,6 @@ pub mod users;
 mod write;
 
 use std::str::FromStr;
-use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -55,16 +54,11 @@ pub struct Store {
     writer: AnyPool,
 }
 
-fn install_drivers() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(sqlx::any::install_default_drivers);
-}
-
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
     /// missing. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Self> {
-        install_drivers();
+        sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {

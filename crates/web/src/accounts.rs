@@ -153,7 +153,11 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
     )
     .await?;
     let mut ev = event(ctx, now, "user.register", "user", user.id.to_string());
-    ev.actor_id.get_or_insert_with(|| user.id.to_string());
+    if ev.actor_id.is_none() {
+        // Self-registration: the new account is the actor.
+        ev.actor_id = Some(user.id.to_string());
+        ev.actor_role = "user".to_owned();
+    }
     ev.after = Some(serde_json::json!({
         "email": user.email, "kind": user.kind, "display_name": user.display_name,
         "legal_name": user.legal_name, "uscc": user.uscc,
@@ -212,6 +216,7 @@ pub async fn login(
     }
     let user = user.ok_or(ErrorCode::InvalidCredentials)?;
 
+    let audit_role = state.store.actor(user.id).await?.audit_role();
     let session_token = random_secret();
     let csrf_token = random_secret();
     let mut tx = state.store.begin_write().await?;
@@ -227,6 +232,7 @@ pub async fn login(
     .await?;
     let mut ev = event(ctx, now, "auth.login", "user", user.id.to_string());
     ev.actor_id = Some(user.id.to_string());
+    ev.actor_role = audit_role;
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(SignedIn {

@@ -23,6 +23,8 @@ struct ErrorPage<'a> {
     fields: Vec<String>,
 }
 
+pub const ERROR_CODE_HEADER: &str = "x-error-code";
+
 pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = Lang::negotiate(
         req.headers(),
@@ -94,7 +96,9 @@ fn render(
             None => path.to_owned(),
         };
         let target = format!("/login?next={}", urlencode(&back));
-        return Redirect::to(&target).into_response();
+        let mut redirect = Redirect::to(&target).into_response();
+        redirect.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(error.code.as_str()));
+        return redirect;
     } else {
         let page = ErrorPage {
             page: PageCtx::bare(state, lang, path),
@@ -114,6 +118,8 @@ fn render(
             }
         }
     };
+    // The stable code, also as a header, so clients can branch on it without the body.
+    response.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(error.code.as_str()));
     if let Some(secs) = error.retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
     {

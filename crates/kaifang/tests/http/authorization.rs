@@ -1,0 +1,162 @@
+//! Walks every route with every role and an anonymous visitor, and checks that what the route
+//! does is what the one authorization policy says.
+
+use std::collections::BTreeSet;
+
+use domain::policy::{Action, Denial, Resource, authorize};
+use domain::roles::{Actor, OrgRole, PlatformRole};
+use reqwest::Method;
+use web::routes::Target;
+
+use crate::support::*;
+
+/// The routes this test knows, declared independently of the route table: a route added
+/// without a line here fails the test, so nobody forgets to think about who may call it.
+const ROUTES: &[(&str, &str, Action, Target)] = &[
+    ("GET", "/healthz", Action::ViewPublic, Target::Platform),
+    ("GET", "/readyz", Action::ViewPublic, Target::Platform),
+    ("GET", "/static/site.css", Action::ViewPublic, Target::Platform),
+    ("GET", "/", Action::ViewPublic, Target::Platform),
+    ("GET", "/lang/{code}", Action::ViewPublic, Target::Platform),
+    ("GET", "/login", Action::LogIn, Target::Platform),
+    ("POST", "/login", Action::LogIn, Target::Platform),
+    ("GET", "/register", Action::Register, Target::Platform),
+    ("POST", "/register", Action::Register, Target::Platform),
+    ("POST", "/logout", Action::LogOut, Target::OwnAccount),
+    ("GET", "/account", Action::ViewOwnAccount, Target::OwnAccount),
+    ("POST", "/account/tokens", Action::ManageOwnTokens, Target::OwnAccount),
+    ("POST", "/account/tokens/{id}/revoke", Action::ManageOwnTokens, Target::OwnAccount),
+    ("POST", "/api/v1/auth/register", Action::Register, Target::Platform),
+    ("POST", "/api/v1/auth/login", Action::LogIn, Target::Platform),
+    ("POST", "/api/v1/auth/logout", Action::LogOut, Target::OwnAccount),
+    ("GET", "/api/v1/me", Action::ViewOwnAccount, Target::OwnAccount),
+    ("GET", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
+    ("POST", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
+    ("DELETE", "/api/v1/me/tokens/{id}", Action::ManageOwnTokens, Target::OwnAccount),
+    ("GET", "/api/v1/orgs", Action::ViewPublic, Target::Platform),
+    ("POST", "/api/v1/orgs", Action::CreateOrganization, Target::Platform),
+    ("GET", "/api/v1/orgs/{org}", Action::ViewPublic, Target::OrgInPath),
+    ("GET", "/api/v1/orgs/{org}/members", Action::ViewMembers, Target::OrgInPath),
+    ("PUT", "/api/v1/orgs/{org}/members", Action::ManageMembers, Target::OrgInPath),
+    ("DELETE", "/api/v1/orgs/{org}/members/{user}", Action::ManageMembers, Target::OrgInPath),
+    ("GET", "/api/v1/users", Action::ListUsers, Target::Platform),
+    ("POST", "/api/v1/users/{user}/roles", Action::ManagePlatformRoles, Target::Platform),
+    ("GET", "/api/v1/audit", Action::ViewAudit, Target::Platform),
+];
+
+#[test]
+fn every_route_is_declared_here_with_the_same_action() {
+    let declared: BTreeSet<String> = web::routes::specs()
+        .iter()
+        .map(|s| format!("{} {} {:?} {:?}", s.method, s.path, s.action, s.target))
+        .collect();
+    let known: BTreeSet<String> =
+        ROUTES.iter().map(|(m, p, a, t)| format!("{m} {p} {a:?} {t:?}")).collect();
+    assert_eq!(declared, known);
+}
+
+struct Caller {
+    name: &'static str,
+    email: Option<&'static str>,
+    session: Option<Session>,
+    actor: Actor,
+}
+
+fn anon_csrf(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("kf_csrf=").map(|v| v.split(';').next().unwrap().to_owned()))
+        .expect("a visitor gets a CSRF cookie")
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_policy_says() {
+    let app = spawn_app().await;
+    let org_a = app.create_org("org-a").await;
+    let org_b = app.create_org("org-b").await;
+
+    let roles: [(&str, &str, Option<PlatformRole>, Option<OrgRole>); 8] = [
+        ("resident", "resident@example.cn", None, None),
+        ("provider_admin", "admin-a@example.cn", None, Some(OrgRole::ProviderAdmin)),
+        ("editor", "editor-a@example.cn", None, Some(OrgRole::Editor)),
+        ("reviewer", "reviewer-a@example.cn", None, Some(OrgRole::Reviewer)),
+        ("operator", "operator@example.cn", Some(PlatformRole::Operator), None),
+        ("regulator", "regulator@example.cn", Some(PlatformRole::Regulator), None),
+        ("security_auditor", "security@example.cn", Some(PlatformRole::SecurityAuditor), None),
+        ("sysadmin", "sysadmin@example.cn", Some(PlatformRole::Sysadmin), None),
+    ];
+    let anon = client();
+    let csrf = anon_csrf(&anon.get(app.at("/login")).send().await.unwrap());
+    let mut callers = vec![Caller {
+        name: "anonymous",
+        email: None,
+        session: Some(Session { client: anon, csrf, user_id: String::new() }),
+        actor: Actor::Anonymous,
+    }];
+    for (name, email, platform, org_role) in roles {
+        let s = app.user_with(email, platform, org_role.map(|r| ("org-a", r))).await;
+        let actor = Actor::User(app.store.actor(s.user_id.parse().unwrap()).await.unwrap());
+        callers.push(Caller { name, email: Some(email), session: Some(s), actor });
+    }
+    let some_user = callers[1].session.as_ref().unwrap().user_id.clone();
+
+    // Sign-outs last, so they do not end the sessions the other routes use.
+    let mut routes: Vec<_> = ROUTES.to_vec();
+    routes.sort_by_key(|r| r.2 == Action::LogOut);
+
+    let mut checked = 0;
+    for caller in &mut callers {
+        for &(method, path, action, target) in &routes {
+            let orgs: Vec<(&str, Option<&str>)> = match target {
+                Target::OrgInPath => vec![("org-a", Some(org_a.as_str())), ("org-b", Some(org_b.as_str()))],
+                _ => vec![("", None)],
+            };
+            for (slug, org_id) in orgs {
+                let resource = match target {
+                    Target::Platform => Resource::Platform,
+                    Target::OwnAccount => Resource::OwnAccount,
+                    Target::OrgInPath => Resource::Organization(org_id.unwrap().parse().unwrap()),
+                };
+                let expected = authorize(&caller.actor, action, resource);
+                let url = app.at(
+                    &path
+                        .replace("{org}", slug)
+                        .replace("{id}", &domain::ids::TokenId::new().to_string())
+                        .replace("{user}", &some_user)
+                        .replace("{code}", "en"),
+                );
+                let s = caller.session.as_ref().unwrap();
+                let mut req = s.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                if method != "GET" {
+                    req = if path.starts_with("/api/") {
+                        req.header("x-csrf-token", &s.csrf).json(&serde_json::json!({}))
+                    } else {
+                        req.form(&[("_csrf", s.csrf.as_str())])
+                    };
+                }
+                let res = req.send().await.unwrap();
+                let code = error_code(&res);
+                let denied = match code.as_str() {
+                    "not_signed_in" => Err(Denial::NotSignedIn),
+                    "forbidden" => Err(Denial::Forbidden),
+                    _ => Ok(()),
+                };
+                assert_eq!(
+                    denied, expected,
+                    "{} {method} {url} answered {} ({code}) but the policy says {expected:?}",
+                    caller.name,
+                    res.status()
+                );
+                checked += 1;
+            }
+            if action == Action::LogOut
+                && let Some(email) = caller.email
+            {
+                caller.session = Some(app.login(email).await);
+            }
+        }
+    }
+    assert_eq!(checked, callers.len() * (ROUTES.len() + 4));
+}

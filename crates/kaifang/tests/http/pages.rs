@@ -1,0 +1,112 @@
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+fn csrf_from(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("the form has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn register_form_shows_every_error_next_to_its_field_and_keeps_input() {
+    let app = spawn_app().await;
+    let browser = client();
+    let form = browser.get(app.at("/register")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_from(&form);
+    let res = browser
+        .post(app.at("/register"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("kind", "organization"),
+            ("email", "wang@example"),
+            ("password", "short"),
+            ("display_name", "王经理"),
+            ("legal_name", "示范公司"),
+            ("uscc", "123456"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    for id in ["email-error", "password-error", "uscc-error"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    assert!(!html.contains("id=\"display_name-error\""));
+    assert!(html.contains("value=\"wang@example\"") && html.contains("value=\"王经理\""));
+    assert!(html.contains("统一社会信用代码无效"));
+    assert_eq!(app.count("users").await, 0);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    app.register("form@example.cn").await;
+    let res = client()
+        .post(app.at("/login"))
+        .form(&[("email", "form@example.cn"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "csrf_failed");
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+#[tokio::test]
+async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_page() {
+    let app = spawn_app().await;
+    app.register("page@example.cn").await;
+    let browser = client();
+
+    // The account page sends a visitor to sign in first, and back afterwards.
+    let res = browser.get(app.at("/account")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login?next=/account");
+
+    let login = browser.get(app.at("/login?next=/account")).send().await.unwrap().text().await.unwrap();
+    let res = browser
+        .post(app.at("/login"))
+        .form(&[("_csrf", csrf_from(&login).as_str()), ("email", "page@example.cn"), ("password", PASSWORD), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/account");
+
+    let account = browser.get(app.at("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(account.contains("page@example.cn"));
+    let res = browser
+        .post(app.at("/account/tokens"))
+        .form(&[("_csrf", csrf_from(&account).as_str()), ("name", "数据同步"), ("expires_in_days", "30")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let html = res.text().await.unwrap();
+    let marker = "<code id=\"new-token\">";
+    let start = html.find(marker).unwrap() + marker.len();
+    let secret = html[start..].split('<').next().unwrap();
+    assert_eq!(client().get(app.at("/api/v1/me")).bearer_auth(secret).send().await.unwrap().status(), StatusCode::OK);
+
+    // Shown once: the page does not show it again.
+    let again = browser.get(app.at("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains(secret));
+}
+
+#[tokio::test]
+async fn pages_switch_language_and_remember_it() {
+    let app = spawn_app().await;
+    let browser = client();
+    let zh = browser.get(app.at("/")).send().await.unwrap();
+    assert_eq!(zh.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), true);
+    assert!(zh.text().await.unwrap().contains("lang=\"zh-CN\""));
+    let res = browser.get(app.at("/lang/en?next=/login")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/login");
+    let en = browser.get(app.at("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("lang=\"en\"") && en.contains("Sign in"));
+    // An off-site `next` is not followed.
+    let res = browser.get(app.at("/lang/zh-CN?next=//evil.example")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}

@@ -1,0 +1,226 @@
+use std::sync::Arc;
+
+use domain::clock::{ManualClock, Timestamp};
+use domain::ids::UserId;
+use domain::roles::{OrgRole, PlatformRole};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::migrate::MigrateDatabase;
+use store::{AuditEvent, Store};
+
+pub const PASSWORD: &str = "correct-horse-42";
+
+pub struct TestApp {
+    pub url: String,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The PostgreSQL server to test against, if the environment names one.
+fn postgres_server() -> Option<String> {
+    std::env::var("KAIFANG_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(web::WebConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, pg_database) = match postgres_server() {
+        Some(server) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("kf_test_{}", uuid_simple());
+            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
+            let url = format!("{base}/{name}");
+            sqlx::Any::create_database(&url).await.expect("create test database");
+            (url, Some(name))
+        }
+        None => (format!("sqlite://{}", dir.path().join("kaifang.db").display()), None),
+    };
+    let store = Store::connect(&database_url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
+    let state = web::AppState::new(store.clone(), clock.clone(), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    TestApp { url, store, clock, database_url, _dir: dir, pg_database, shutdown: Some(tx) }
+}
+
+fn uuid_simple() -> String {
+    domain::ids::UserId::new().to_string().replace('-', "")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if self.pg_database.is_some() {
+            let url = self.database_url.clone();
+            let store = self.store.clone();
+            // Drop the database from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    store.close().await;
+                    let _ = sqlx::Any::force_drop_database(&url).await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A signed-in browser-like client and the CSRF token of its session.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub user_id: String,
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let res = client()
+            .post(self.at("/api/v1/auth/register"))
+            .json(&json!({
+                "kind": "natural_person", "email": email, "password": PASSWORD,
+                "display_name": "测试用户",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        res.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str) -> Session {
+        let client = client();
+        let res = client
+            .post(self.at("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "login {email}");
+        let body: Value = res.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Registers `email` and gives it the platform role and membership asked for.
+    pub async fn user_with(
+        &self,
+        email: &str,
+        platform: Option<PlatformRole>,
+        membership: Option<(&str, OrgRole)>,
+    ) -> Session {
+        let user = self.register(email).await;
+        let id: UserId = user["id"].as_str().unwrap().parse().unwrap();
+        let now = self.clock_now();
+        let mut tx = self.store.begin_write().await.unwrap();
+        if let Some(role) = platform {
+            store::users::grant_platform_role(&mut tx, id, role, now).await.unwrap();
+        }
+        if let Some((slug, role)) = membership {
+            let org = self.store.org(slug).await.unwrap();
+            store::orgs::set_member(&mut tx, org.id, id, role, now).await.unwrap();
+        }
+        tx.audit(test_event("test.setup", id.to_string(), now)).await.unwrap();
+        tx.commit().await.unwrap();
+        self.login(email).await
+    }
+
+    pub async fn create_org(&self, slug: &str) -> String {
+        let now = self.clock_now();
+        let org = store::orgs::OrgRecord {
+            id: domain::ids::OrgId::new(),
+            slug: slug.to_owned(),
+            name_zh: format!("测试机构 {slug}"),
+            name_en: format!("Test organization {slug}"),
+            kind: domain::roles::OrgKind::Bureau,
+            uscc: None,
+            created_at: now,
+        };
+        let mut tx = self.store.begin_write().await.unwrap();
+        store::orgs::insert(&mut tx, &org).await.unwrap();
+        tx.audit(test_event("test.setup", org.id.to_string(), now)).await.unwrap();
+        tx.commit().await.unwrap();
+        org.id.to_string()
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use domain::clock::Clock;
+        self.clock.now()
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, table: &'static str) -> i64 {
+        let sql = match table {
+            "users" => "SELECT COUNT(*) FROM users",
+            "api_tokens" => "SELECT COUNT(*) FROM api_tokens",
+            "organizations" => "SELECT COUNT(*) FROM organizations",
+            "sessions" => "SELECT COUNT(*) FROM sessions",
+            other => panic!("no count for {other}"),
+        };
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(self.store.pool()).await.unwrap()
+    }
+}
+
+pub fn test_event(action: &'static str, target: String, at: Timestamp) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor_id: None,
+        actor_role: "test".into(),
+        action,
+        target_type: "test",
+        target_id: target,
+        before: None,
+        after: None,
+        client_addr: None,
+    }
+}
+
+/// The stable error code of a response.
+pub fn error_code(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("x-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub async fn json_error(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let body: Value = res.json().await.expect("error body is JSON");
+    (status, body["error"].clone())
+}
