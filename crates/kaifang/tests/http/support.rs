@@ -66,12 +66,11 @@ impl Drop for TestApp {
         }
         if self.pg_database.is_some() {
             let url = self.database_url.clone();
-            let store = self.store.clone();
-            // Drop the database from a thread of its own: Drop cannot await.
+            // Drop the database from a thread of its own, as Drop cannot await. The app's pool
+            // lives on the test's runtime, which is blocked here, so the drop is forced.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
-                    store.close().await;
                     let _ = sqlx::Any::force_drop_database(&url).await;
                 });
             })
