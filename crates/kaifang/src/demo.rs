@@ -117,8 +117,15 @@ pub struct DemoAccount {
     pub role: &'static str,
 }
 
-/// (email, display name, platform role, organization membership)
-const ACCOUNTS: &[(&str, &str, Option<PlatformRole>, Option<(&str, OrgRole)>)] = &[
+/// A demo account: e-mail, display name, platform role, organization membership.
+type AccountSpec = (
+    &'static str,
+    &'static str,
+    Option<PlatformRole>,
+    Option<(&'static str, OrgRole)>,
+);
+
+const ACCOUNTS: &[AccountSpec] = &[
     (
         "operator@demo.kaifang.example",
         "运营人员（演示）",

@@ -63,7 +63,7 @@ impl Ctx {
     }
 }
 
-pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -97,7 +97,10 @@ fn render(
         };
         let target = format!("/login?next={}", urlencode(&back));
         let mut redirect = Redirect::to(&target).into_response();
-        redirect.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(error.code.as_str()));
+        redirect.headers_mut().insert(
+            ERROR_CODE_HEADER,
+            HeaderValue::from_static(error.code.as_str()),
+        );
         return redirect;
     } else {
         let page = ErrorPage {
@@ -119,7 +122,10 @@ fn render(
         }
     };
     // The stable code, also as a header, so clients can branch on it without the body.
-    response.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(error.code.as_str()));
+    response.headers_mut().insert(
+        ERROR_CODE_HEADER,
+        HeaderValue::from_static(error.code.as_str()),
+    );
     if let Some(secs) = error.retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
     {

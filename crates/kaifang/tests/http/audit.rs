@@ -29,9 +29,17 @@ async fn every_change_is_audited_and_the_auditor_filters_the_trail() {
         .await
         .unwrap();
 
-    let auditor = app.user_with("auditor@example.cn", Some(PlatformRole::SecurityAuditor), None).await;
+    let auditor = app
+        .user_with(
+            "auditor@example.cn",
+            Some(PlatformRole::SecurityAuditor),
+            None,
+        )
+        .await;
     let list = |query: String| {
-        let req = auditor.client.get(app.at(&format!("/api/v1/audit?{query}")));
+        let req = auditor
+            .client
+            .get(app.at(&format!("/api/v1/audit?{query}")));
         async move {
             let res = req.send().await.unwrap();
             assert_eq!(res.status(), StatusCode::OK);
@@ -44,19 +52,30 @@ async fn every_change_is_audited_and_the_auditor_filters_the_trail() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(list(format!("actor={user_id}")).await, ["token.create", "auth.login", "user.register"]);
+    assert_eq!(
+        list(format!("actor={user_id}")).await,
+        ["token.create", "auth.login", "user.register"]
+    );
     let token_id = token["id"].as_str().unwrap();
-    assert_eq!(list(format!("target_type=api_token&target_id={token_id}")).await, ["token.create"]);
+    assert_eq!(
+        list(format!("target_type=api_token&target_id={token_id}")).await,
+        ["token.create"]
+    );
     // Time filter: only what happened after the clock moved on.
     let later = app.clock_now().plus_seconds(-60).to_rfc3339();
     let recent = list(format!("from={}", later.replace('+', "%2B"))).await;
-    assert!(recent.contains(&"auth.login_failed".to_owned()), "{recent:?}");
+    assert!(
+        recent.contains(&"auth.login_failed".to_owned()),
+        "{recent:?}"
+    );
     assert!(!recent.contains(&"token.create".to_owned()), "{recent:?}");
 
     // The records carry the role, the digest of the new state and the client address.
     let res: Value = auditor
         .client
-        .get(app.at(&format!("/api/v1/audit?action=user.register&target_id={user_id}")))
+        .get(app.at(&format!(
+            "/api/v1/audit?action=user.register&target_id={user_id}"
+        )))
         .send()
         .await
         .unwrap()
@@ -68,18 +87,52 @@ async fn every_change_is_audited_and_the_auditor_filters_the_trail() {
     assert_eq!(rec["after_digest"].as_str().unwrap().len(), 64);
     assert_eq!(rec["client_addr"], "127.0.0.1");
 
-    let bad = auditor.client.get(app.at("/api/v1/audit?from=yesterday")).send().await.unwrap();
+    let bad = auditor
+        .client
+        .get(app.at("/api/v1/audit?from=yesterday"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn the_trail_is_for_auditors_and_regulators_only() {
     let app = spawn_app().await;
-    let regulator = app.user_with("reg@example.cn", Some(PlatformRole::Regulator), None).await;
-    assert_eq!(regulator.client.get(app.at("/api/v1/audit")).send().await.unwrap().status(), StatusCode::OK);
-    let op = app.user_with("op@example.cn", Some(PlatformRole::Operator), None).await;
-    assert_eq!(op.client.get(app.at("/api/v1/audit")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(client().get(app.at("/api/v1/audit")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let regulator = app
+        .user_with("reg@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    assert_eq!(
+        regulator
+            .client
+            .get(app.at("/api/v1/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    assert_eq!(
+        op.client
+            .get(app.at("/api/v1/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        client()
+            .get(app.at("/api/v1/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -88,7 +141,13 @@ async fn pages_of_the_trail_follow_each_other() {
     for i in 0..5 {
         app.register(&format!("u{i}@example.cn")).await;
     }
-    let auditor = app.user_with("auditor@example.cn", Some(PlatformRole::SecurityAuditor), None).await;
+    let auditor = app
+        .user_with(
+            "auditor@example.cn",
+            Some(PlatformRole::SecurityAuditor),
+            None,
+        )
+        .await;
     let mut seen = Vec::new();
     let mut before: Option<i64> = None;
     loop {
@@ -96,8 +155,22 @@ async fn pages_of_the_trail_follow_each_other() {
             Some(b) => format!("/api/v1/audit?limit=3&before={b}"),
             None => "/api/v1/audit?limit=3".to_owned(),
         };
-        let body: Value = auditor.client.get(app.at(&q)).send().await.unwrap().json().await.unwrap();
-        seen.extend(body["records"].as_array().unwrap().iter().map(|r| r["seq"].as_i64().unwrap()));
+        let body: Value = auditor
+            .client
+            .get(app.at(&q))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.extend(
+            body["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["seq"].as_i64().unwrap()),
+        );
         match body["next_before"].as_i64() {
             Some(b) => before = Some(b),
             None => break,

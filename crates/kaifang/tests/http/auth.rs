@@ -11,10 +11,24 @@ async fn a_natural_person_registers_logs_in_and_out() {
     assert!(user.get("password_hash").is_none());
 
     let s = app.login("LI.LEI@example.cn").await;
-    let me: serde_json::Value = s.client.get(app.at("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = s
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["email"], "li.lei@example.cn");
 
-    let res = s.client.post(app.at("/api/v1/auth/logout")).header("x-csrf-token", &s.csrf).send().await.unwrap();
+    let res = s
+        .client
+        .post(app.at("/api/v1/auth/logout"))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = s.client.get(app.at("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -63,9 +77,18 @@ async fn an_invalid_credit_code_is_refused_with_every_problem_and_nothing_change
         .collect();
     assert_eq!(
         codes,
-        [("email", "invalid_email"), ("password", "password_too_short"), ("uscc", "invalid_uscc")]
+        [
+            ("email", "invalid_email"),
+            ("password", "password_too_short"),
+            ("uscc", "invalid_uscc")
+        ]
     );
-    assert!(err["fields"][2]["message"].as_str().unwrap().contains("统一社会信用代码"));
+    assert!(
+        err["fields"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("统一社会信用代码")
+    );
     assert_eq!(app.count("users").await, users);
     assert_eq!(app.audit_count().await, audit);
 }
@@ -116,10 +139,17 @@ async fn wrong_passwords_are_throttled_and_the_pause_ends() {
     let res = attempt(PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_code(&res), "too_many_attempts");
-    let retry: i64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     let (_, err) = json_error(res).await;
-    assert!(err["message"].as_str().unwrap().contains("15 分钟"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("15 分钟"),
+        "{err}"
+    );
 
     app.clock.advance_seconds(15 * 60 + 1);
     assert_eq!(attempt(PASSWORD).await.status(), StatusCode::OK);
@@ -143,7 +173,8 @@ async fn sessions_expire() {
     let app = spawn_app().await;
     app.register("expiry@example.cn").await;
     let s = app.login("expiry@example.cn").await;
-    app.clock.advance_seconds(web::WebConfig::default().session_ttl_secs + 1);
+    app.clock
+        .advance_seconds(web::WebConfig::default().session_ttl_secs + 1);
     let res = s.client.get(app.at("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&res), "not_signed_in");
@@ -154,7 +185,13 @@ async fn a_cookie_authenticated_write_without_the_csrf_header_is_refused() {
     let app = spawn_app().await;
     app.register("csrf@example.cn").await;
     let s = app.login("csrf@example.cn").await;
-    let res = s.client.post(app.at("/api/v1/me/tokens")).json(&json!({ "name": "script" })).send().await.unwrap();
+    let res = s
+        .client
+        .post(app.at("/api/v1/me/tokens"))
+        .json(&json!({ "name": "script" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(&res), "csrf_failed");
     let res = s

@@ -15,7 +15,12 @@ use crate::support::*;
 const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/healthz", Action::ViewPublic, Target::Platform),
     ("GET", "/readyz", Action::ViewPublic, Target::Platform),
-    ("GET", "/static/site.css", Action::ViewPublic, Target::Platform),
+    (
+        "GET",
+        "/static/site.css",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
     ("GET", "/", Action::ViewPublic, Target::Platform),
     ("GET", "/lang/{code}", Action::ViewPublic, Target::Platform),
     ("GET", "/login", Action::LogIn, Target::Platform),
@@ -23,24 +28,104 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/register", Action::Register, Target::Platform),
     ("POST", "/register", Action::Register, Target::Platform),
     ("POST", "/logout", Action::LogOut, Target::OwnAccount),
-    ("GET", "/account", Action::ViewOwnAccount, Target::OwnAccount),
-    ("POST", "/account/tokens", Action::ManageOwnTokens, Target::OwnAccount),
-    ("POST", "/account/tokens/{id}/revoke", Action::ManageOwnTokens, Target::OwnAccount),
-    ("POST", "/api/v1/auth/register", Action::Register, Target::Platform),
-    ("POST", "/api/v1/auth/login", Action::LogIn, Target::Platform),
-    ("POST", "/api/v1/auth/logout", Action::LogOut, Target::OwnAccount),
-    ("GET", "/api/v1/me", Action::ViewOwnAccount, Target::OwnAccount),
-    ("GET", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
-    ("POST", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
-    ("DELETE", "/api/v1/me/tokens/{id}", Action::ManageOwnTokens, Target::OwnAccount),
+    (
+        "GET",
+        "/account",
+        Action::ViewOwnAccount,
+        Target::OwnAccount,
+    ),
+    (
+        "POST",
+        "/account/tokens",
+        Action::ManageOwnTokens,
+        Target::OwnAccount,
+    ),
+    (
+        "POST",
+        "/account/tokens/{id}/revoke",
+        Action::ManageOwnTokens,
+        Target::OwnAccount,
+    ),
+    (
+        "POST",
+        "/api/v1/auth/register",
+        Action::Register,
+        Target::Platform,
+    ),
+    (
+        "POST",
+        "/api/v1/auth/login",
+        Action::LogIn,
+        Target::Platform,
+    ),
+    (
+        "POST",
+        "/api/v1/auth/logout",
+        Action::LogOut,
+        Target::OwnAccount,
+    ),
+    (
+        "GET",
+        "/api/v1/me",
+        Action::ViewOwnAccount,
+        Target::OwnAccount,
+    ),
+    (
+        "GET",
+        "/api/v1/me/tokens",
+        Action::ManageOwnTokens,
+        Target::OwnAccount,
+    ),
+    (
+        "POST",
+        "/api/v1/me/tokens",
+        Action::ManageOwnTokens,
+        Target::OwnAccount,
+    ),
+    (
+        "DELETE",
+        "/api/v1/me/tokens/{id}",
+        Action::ManageOwnTokens,
+        Target::OwnAccount,
+    ),
     ("GET", "/api/v1/orgs", Action::ViewPublic, Target::Platform),
-    ("POST", "/api/v1/orgs", Action::CreateOrganization, Target::Platform),
-    ("GET", "/api/v1/orgs/{org}", Action::ViewPublic, Target::OrgInPath),
-    ("GET", "/api/v1/orgs/{org}/members", Action::ViewMembers, Target::OrgInPath),
-    ("PUT", "/api/v1/orgs/{org}/members", Action::ManageMembers, Target::OrgInPath),
-    ("DELETE", "/api/v1/orgs/{org}/members/{user}", Action::ManageMembers, Target::OrgInPath),
+    (
+        "POST",
+        "/api/v1/orgs",
+        Action::CreateOrganization,
+        Target::Platform,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{org}",
+        Action::ViewPublic,
+        Target::OrgInPath,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{org}/members",
+        Action::ViewMembers,
+        Target::OrgInPath,
+    ),
+    (
+        "PUT",
+        "/api/v1/orgs/{org}/members",
+        Action::ManageMembers,
+        Target::OrgInPath,
+    ),
+    (
+        "DELETE",
+        "/api/v1/orgs/{org}/members/{user}",
+        Action::ManageMembers,
+        Target::OrgInPath,
+    ),
     ("GET", "/api/v1/users", Action::ListUsers, Target::Platform),
-    ("POST", "/api/v1/users/{user}/roles", Action::ManagePlatformRoles, Target::Platform),
+    (
+        "POST",
+        "/api/v1/users/{user}/roles",
+        Action::ManagePlatformRoles,
+        Target::Platform,
+    ),
     ("GET", "/api/v1/audit", Action::ViewAudit, Target::Platform),
 ];
 
@@ -50,8 +135,10 @@ fn every_route_is_declared_here_with_the_same_action() {
         .iter()
         .map(|s| format!("{} {} {:?} {:?}", s.method, s.path, s.action, s.target))
         .collect();
-    let known: BTreeSet<String> =
-        ROUTES.iter().map(|(m, p, a, t)| format!("{m} {p} {a:?} {t:?}")).collect();
+    let known: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|(m, p, a, t)| format!("{m} {p} {a:?} {t:?}"))
+        .collect();
     assert_eq!(declared, known);
 }
 
@@ -67,7 +154,10 @@ fn anon_csrf(res: &reqwest::Response) -> String {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("kf_csrf=").map(|v| v.split(';').next().unwrap().to_owned()))
+        .find_map(|c| {
+            c.strip_prefix("kf_csrf=")
+                .map(|v| v.split(';').next().unwrap().to_owned())
+        })
         .expect("a visitor gets a CSRF cookie")
 }
 
@@ -79,26 +169,67 @@ async fn every_route_answers_every_role_as_the_policy_says() {
 
     let roles: [(&str, &str, Option<PlatformRole>, Option<OrgRole>); 8] = [
         ("resident", "resident@example.cn", None, None),
-        ("provider_admin", "admin-a@example.cn", None, Some(OrgRole::ProviderAdmin)),
+        (
+            "provider_admin",
+            "admin-a@example.cn",
+            None,
+            Some(OrgRole::ProviderAdmin),
+        ),
         ("editor", "editor-a@example.cn", None, Some(OrgRole::Editor)),
-        ("reviewer", "reviewer-a@example.cn", None, Some(OrgRole::Reviewer)),
-        ("operator", "operator@example.cn", Some(PlatformRole::Operator), None),
-        ("regulator", "regulator@example.cn", Some(PlatformRole::Regulator), None),
-        ("security_auditor", "security@example.cn", Some(PlatformRole::SecurityAuditor), None),
-        ("sysadmin", "sysadmin@example.cn", Some(PlatformRole::Sysadmin), None),
+        (
+            "reviewer",
+            "reviewer-a@example.cn",
+            None,
+            Some(OrgRole::Reviewer),
+        ),
+        (
+            "operator",
+            "operator@example.cn",
+            Some(PlatformRole::Operator),
+            None,
+        ),
+        (
+            "regulator",
+            "regulator@example.cn",
+            Some(PlatformRole::Regulator),
+            None,
+        ),
+        (
+            "security_auditor",
+            "security@example.cn",
+            Some(PlatformRole::SecurityAuditor),
+            None,
+        ),
+        (
+            "sysadmin",
+            "sysadmin@example.cn",
+            Some(PlatformRole::Sysadmin),
+            None,
+        ),
     ];
     let anon = client();
     let csrf = anon_csrf(&anon.get(app.at("/login")).send().await.unwrap());
     let mut callers = vec![Caller {
         name: "anonymous",
         email: None,
-        session: Some(Session { client: anon, csrf, user_id: String::new() }),
+        session: Some(Session {
+            client: anon,
+            csrf,
+            user_id: String::new(),
+        }),
         actor: Actor::Anonymous,
     }];
     for (name, email, platform, org_role) in roles {
-        let s = app.user_with(email, platform, org_role.map(|r| ("org-a", r))).await;
+        let s = app
+            .user_with(email, platform, org_role.map(|r| ("org-a", r)))
+            .await;
         let actor = Actor::User(app.store.actor(s.user_id.parse().unwrap()).await.unwrap());
-        callers.push(Caller { name, email: Some(email), session: Some(s), actor });
+        callers.push(Caller {
+            name,
+            email: Some(email),
+            session: Some(s),
+            actor,
+        });
     }
     let some_user = callers[1].session.as_ref().unwrap().user_id.clone();
 
@@ -110,7 +241,10 @@ async fn every_route_answers_every_role_as_the_policy_says() {
     for caller in &mut callers {
         for &(method, path, action, target) in &routes {
             let orgs: Vec<(&str, Option<&str>)> = match target {
-                Target::OrgInPath => vec![("org-a", Some(org_a.as_str())), ("org-b", Some(org_b.as_str()))],
+                Target::OrgInPath => vec![
+                    ("org-a", Some(org_a.as_str())),
+                    ("org-b", Some(org_b.as_str())),
+                ],
                 _ => vec![("", None)],
             };
             for (slug, org_id) in orgs {
@@ -120,18 +254,19 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     Target::OrgInPath => Resource::Organization(org_id.unwrap().parse().unwrap()),
                 };
                 let expected = authorize(&caller.actor, action, resource);
-                let url = app.at(
-                    &path
-                        .replace("{org}", slug)
-                        .replace("{id}", &domain::ids::TokenId::new().to_string())
-                        .replace("{user}", &some_user)
-                        .replace("{code}", "en"),
-                );
+                let url = app.at(&path
+                    .replace("{org}", slug)
+                    .replace("{id}", &domain::ids::TokenId::new().to_string())
+                    .replace("{user}", &some_user)
+                    .replace("{code}", "en"));
                 let s = caller.session.as_ref().unwrap();
-                let mut req = s.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                let mut req = s
+                    .client
+                    .request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
                 if method != "GET" {
                     req = if path.starts_with("/api/") {
-                        req.header("x-csrf-token", &s.csrf).json(&serde_json::json!({}))
+                        req.header("x-csrf-token", &s.csrf)
+                            .json(&serde_json::json!({}))
                     } else {
                         req.form(&[("_csrf", s.csrf.as_str())])
                     };
@@ -144,7 +279,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     _ => Ok(()),
                 };
                 assert_eq!(
-                    denied, expected,
+                    denied,
+                    expected,
                     "{} {method} {url} answered {} ({code}) but the policy says {expected:?}",
                     caller.name,
                     res.status()

@@ -11,12 +11,21 @@ use crate::support::*;
 const BIN: &str = env!("CARGO_BIN_EXE_kaifang");
 
 fn kaifang(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("KAIFANG_CONFIG").output().expect("run kaifang")
+    Command::new(BIN)
+        .args(args)
+        .env_remove("KAIFANG_CONFIG")
+        .output()
+        .expect("run kaifang")
 }
 
 async fn app_with_history() -> TestApp {
     let app = spawn_app().await;
-    for email in ["a@example.cn", "b@example.cn", "c@example.cn", "d@example.cn"] {
+    for email in [
+        "a@example.cn",
+        "b@example.cn",
+        "c@example.cn",
+        "d@example.cn",
+    ] {
         app.register(email).await;
     }
     app
@@ -28,7 +37,10 @@ async fn exec(app: &TestApp, sql: &'static str) {
 
 fn verify(app: &TestApp) -> (i32, String) {
     let out = kaifang(&["audit", "verify", "--database-url", &app.database_url]);
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -42,7 +54,11 @@ async fn audit_verify_passes_an_intact_chain() {
 #[tokio::test]
 async fn audit_verify_names_an_altered_record() {
     let app = app_with_history().await;
-    exec(&app, "UPDATE audit_log SET actor_role = 'operator' WHERE seq = 2").await;
+    exec(
+        &app,
+        "UPDATE audit_log SET actor_role = 'operator' WHERE seq = 2",
+    )
+    .await;
     let (code, out) = verify(&app);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("broken at record 2"), "{out}");
@@ -81,21 +97,56 @@ async fn audit_verify_notices_records_cut_off_the_end() {
 async fn user_create_bootstraps_a_sysadmin() {
     let app = spawn_app().await;
     let mut child = Command::new(BIN)
-        .args(["user", "create", "--database-url", &app.database_url, "--email", "root@example.cn"])
+        .args([
+            "user",
+            "create",
+            "--database-url",
+            &app.database_url,
+            "--email",
+            "root@example.cn",
+        ])
         .args(["--name", "管理员", "--role", "sysadmin", "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let s = app.login("root@example.cn").await;
-    let me: Value = s.client.get(app.at("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = s
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["platform_roles"], json!(["sysadmin"]));
 
-    let out = kaifang(&["user", "create", "--database-url", &app.database_url, "--email", "x@example.cn", "--name", "x", "--role", "king"]);
+    let out = kaifang(&[
+        "user",
+        "create",
+        "--database-url",
+        &app.database_url,
+        "--email",
+        "x@example.cn",
+        "--name",
+        "x",
+        "--role",
+        "king",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
 }
@@ -103,10 +154,19 @@ async fn user_create_bootstraps_a_sysadmin() {
 #[test]
 fn an_unknown_database_scheme_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = kaifang(&["migrate", "--data-dir", dir.path().to_str().unwrap(), "--database-url", "mysql://localhost/x"]);
+    let out = kaifang(&[
+        "migrate",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        "mysql://localhost/x",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unsupported database URL scheme \"mysql\""), "{err}");
+    assert!(
+        err.contains("unsupported database URL scheme \"mysql\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -115,7 +175,11 @@ fn migrate_prepares_a_fresh_data_dir_and_is_idempotent() {
     let data = dir.path().join("data");
     for _ in 0..2 {
         let out = kaifang(&["migrate", "--data-dir", data.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert!(data.join("kaifang.db").exists());
 }
@@ -125,9 +189,17 @@ fn settings_come_from_a_config_file_and_bad_ones_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("from-config");
     let config = dir.path().join("kaifang.toml");
-    std::fs::write(&config, format!("data_dir = {:?}\n", data.to_str().unwrap())).unwrap();
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", data.to_str().unwrap()),
+    )
+    .unwrap();
     let out = kaifang(&["migrate", "--config", config.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(data.join("kaifang.db").exists());
 
     std::fs::write(&config, "listne = \"0.0.0.0:1\"\n").unwrap();
@@ -159,14 +231,35 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
     }
     let url = url.expect("the demo prints its address");
     let http = client();
-    assert_eq!(http.get(format!("{url}/readyz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        http.get(format!("{url}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 
-    let orgs: Value = http.get(format!("{url}/api/v1/orgs")).send().await.unwrap().json().await.unwrap();
+    let orgs: Value = http
+        .get(format!("{url}/api/v1/orgs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let orgs = orgs["organizations"].as_array().unwrap();
     let kinds = |k: &str| orgs.iter().filter(|o| o["kind"] == k).count();
     assert!(orgs.len() >= 12, "{}", orgs.len());
     assert!(kinds("district") >= 3 && kinds("utility") >= 1 && kinds("bureau") >= 6);
-    for slug in ["sh-transport", "sh-health", "sh-ecology", "sh-market", "sh-education", "sh-civil-affairs"] {
+    for slug in [
+        "sh-transport",
+        "sh-health",
+        "sh-ecology",
+        "sh-market",
+        "sh-education",
+        "sh-civil-affairs",
+    ] {
         assert!(orgs.iter().any(|o| o["slug"] == slug), "{slug}");
     }
     let home = http.get(&url).send().await.unwrap().text().await.unwrap();
@@ -174,7 +267,10 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
 
     // Every printed account signs in and holds the role printed beside it.
     let mut roles_seen = std::collections::BTreeSet::new();
-    for line in printed.iter().filter(|l| l.contains("@demo.kaifang.example")) {
+    for line in printed
+        .iter()
+        .filter(|l| l.contains("@demo.kaifang.example"))
+    {
         let mut parts = line.split_whitespace();
         let email = parts.next().unwrap();
         let role = parts.next().unwrap();
@@ -186,9 +282,19 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{email}");
         let body: Value = res.json().await.unwrap();
-        let me: Value = http.get(format!("{url}/api/v1/me")).send().await.unwrap().json().await.unwrap();
+        let me: Value = http
+            .get(format!("{url}/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let held = me["platform_roles"].to_string() + &me["memberships"].to_string();
-        assert!(role == "user" || held.contains(role), "{email} should hold {role}: {held}");
+        assert!(
+            role == "user" || held.contains(role),
+            "{email} should hold {role}: {held}"
+        );
         roles_seen.insert(role.to_owned());
         http.post(format!("{url}/api/v1/auth/logout"))
             .header("x-csrf-token", body["csrf_token"].as_str().unwrap())
@@ -196,7 +302,16 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
             .await
             .unwrap();
     }
-    for role in ["operator", "regulator", "security_auditor", "sysadmin", "provider_admin", "editor", "reviewer", "user"] {
+    for role in [
+        "operator",
+        "regulator",
+        "security_auditor",
+        "sysadmin",
+        "provider_admin",
+        "editor",
+        "reviewer",
+        "user",
+    ] {
         assert!(roles_seen.contains(role), "no demo account for {role}");
     }
     child.kill().await.unwrap();

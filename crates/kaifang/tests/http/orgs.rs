@@ -7,7 +7,9 @@ use crate::support::*;
 #[tokio::test]
 async fn the_operator_creates_a_provider_and_its_admin_manages_members() {
     let app = spawn_app().await;
-    let op = app.user_with("op@example.cn", Some(PlatformRole::Operator), None).await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
     let res = op
         .client
         .post(app.at("/api/v1/orgs"))
@@ -30,7 +32,13 @@ async fn the_operator_creates_a_provider_and_its_admin_manages_members() {
     assert_eq!(error_code(&dup), "slug_taken");
 
     app.register("staff@example.cn").await;
-    let admin = app.user_with("admin@example.cn", None, Some(("sh-transport", OrgRole::ProviderAdmin))).await;
+    let admin = app
+        .user_with(
+            "admin@example.cn",
+            None,
+            Some(("sh-transport", OrgRole::ProviderAdmin)),
+        )
+        .await;
     let res = admin
         .client
         .put(app.at("/api/v1/orgs/sh-transport/members"))
@@ -55,7 +63,13 @@ async fn the_operator_creates_a_provider_and_its_admin_manages_members() {
         .iter()
         .map(|m| (m["email"].as_str().unwrap(), m["role"].as_str().unwrap()))
         .collect();
-    assert_eq!(roles, [("admin@example.cn", "provider_admin"), ("staff@example.cn", "editor")]);
+    assert_eq!(
+        roles,
+        [
+            ("admin@example.cn", "provider_admin"),
+            ("staff@example.cn", "editor")
+        ]
+    );
 
     // The new editor now acts for the organization, and may not manage its members.
     let staff = app.login("staff@example.cn").await;
@@ -73,7 +87,9 @@ async fn the_operator_creates_a_provider_and_its_admin_manages_members() {
 #[tokio::test]
 async fn bad_organization_input_is_refused_and_nothing_changes() {
     let app = spawn_app().await;
-    let op = app.user_with("op@example.cn", Some(PlatformRole::Operator), None).await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
     let before = (app.count("organizations").await, app.audit_count().await);
     let res = op
         .client
@@ -85,9 +101,25 @@ async fn bad_organization_input_is_refused_and_nothing_changes() {
         .unwrap();
     let (status, err) = json_error(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = err["fields"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["invalid_slug", "invalid_name", "invalid_kind", "invalid_uscc"]);
-    assert_eq!((app.count("organizations").await, app.audit_count().await), before);
+    let fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "invalid_slug",
+            "invalid_name",
+            "invalid_kind",
+            "invalid_uscc"
+        ]
+    );
+    assert_eq!(
+        (app.count("organizations").await, app.audit_count().await),
+        before
+    );
 
     let res = op
         .client
@@ -105,7 +137,9 @@ async fn only_the_sysadmin_grants_platform_roles() {
     let app = spawn_app().await;
     let resident = app.register("resident@example.cn").await;
     let id = resident["id"].as_str().unwrap();
-    let op = app.user_with("op@example.cn", Some(PlatformRole::Operator), None).await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
     let res = op
         .client
         .post(app.at(&format!("/api/v1/users/{id}/roles")))
@@ -116,7 +150,9 @@ async fn only_the_sysadmin_grants_platform_roles() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
-    let admin = app.user_with("root@example.cn", Some(PlatformRole::Sysadmin), None).await;
+    let admin = app
+        .user_with("root@example.cn", Some(PlatformRole::Sysadmin), None)
+        .await;
     let res = admin
         .client
         .post(app.at(&format!("/api/v1/users/{id}/roles")))
@@ -127,6 +163,14 @@ async fn only_the_sysadmin_grants_platform_roles() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let s = app.login("resident@example.cn").await;
-    let me: Value = s.client.get(app.at("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = s
+        .client
+        .get(app.at("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["platform_roles"], json!(["regulator"]));
 }

@@ -12,7 +12,14 @@ fn csrf_from(html: &str) -> String {
 async fn register_form_shows_every_error_next_to_its_field_and_keeps_input() {
     let app = spawn_app().await;
     let browser = client();
-    let form = browser.get(app.at("/register")).send().await.unwrap().text().await.unwrap();
+    let form = browser
+        .get(app.at("/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_from(&form);
     let res = browser
         .post(app.at("/register"))
@@ -65,21 +72,44 @@ async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_pag
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login?next=/account");
 
-    let login = browser.get(app.at("/login?next=/account")).send().await.unwrap().text().await.unwrap();
+    let login = browser
+        .get(app.at("/login?next=/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let res = browser
         .post(app.at("/login"))
-        .form(&[("_csrf", csrf_from(&login).as_str()), ("email", "page@example.cn"), ("password", PASSWORD), ("next", "/account")])
+        .form(&[
+            ("_csrf", csrf_from(&login).as_str()),
+            ("email", "page@example.cn"),
+            ("password", PASSWORD),
+            ("next", "/account"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/account");
 
-    let account = browser.get(app.at("/account")).send().await.unwrap().text().await.unwrap();
+    let account = browser
+        .get(app.at("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(account.contains("page@example.cn"));
     let res = browser
         .post(app.at("/account/tokens"))
-        .form(&[("_csrf", csrf_from(&account).as_str()), ("name", "数据同步"), ("expires_in_days", "30")])
+        .form(&[
+            ("_csrf", csrf_from(&account).as_str()),
+            ("name", "数据同步"),
+            ("expires_in_days", "30"),
+        ])
         .send()
         .await
         .unwrap();
@@ -88,10 +118,26 @@ async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_pag
     let marker = "<code id=\"new-token\">";
     let start = html.find(marker).unwrap() + marker.len();
     let secret = html[start..].split('<').next().unwrap();
-    assert_eq!(client().get(app.at("/api/v1/me")).bearer_auth(secret).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client()
+            .get(app.at("/api/v1/me"))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 
     // Shown once: the page does not show it again.
-    let again = browser.get(app.at("/account")).send().await.unwrap().text().await.unwrap();
+    let again = browser
+        .get(app.at("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!again.contains(secret));
 }
 
@@ -100,13 +146,33 @@ async fn pages_switch_language_and_remember_it() {
     let app = spawn_app().await;
     let browser = client();
     let zh = browser.get(app.at("/")).send().await.unwrap();
-    assert_eq!(zh.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), true);
+    assert!(
+        zh.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert!(zh.text().await.unwrap().contains("lang=\"zh-CN\""));
-    let res = browser.get(app.at("/lang/en?next=/login")).send().await.unwrap();
+    let res = browser
+        .get(app.at("/lang/en?next=/login"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/login");
-    let en = browser.get(app.at("/login")).send().await.unwrap().text().await.unwrap();
+    let en = browser
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(en.contains("lang=\"en\"") && en.contains("Sign in"));
     // An off-site `next` is not followed.
-    let res = browser.get(app.at("/lang/zh-CN?next=//evil.example")).send().await.unwrap();
+    let res = browser
+        .get(app.at("/lang/zh-CN?next=//evil.example"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/");
 }

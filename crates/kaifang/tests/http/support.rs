@@ -22,7 +22,9 @@ pub struct TestApp {
 
 /// The PostgreSQL server to test against, if the environment names one.
 fn postgres_server() -> Option<String> {
-    std::env::var("KAIFANG_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("KAIFANG_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -35,24 +37,43 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
         Some(server) => {
             sqlx::any::install_default_drivers();
             let name = format!("kf_test_{}", uuid_simple());
-            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
+            let base = server
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&server)
+                .to_owned();
             let url = format!("{base}/{name}");
-            sqlx::Any::create_database(&url).await.expect("create test database");
+            sqlx::Any::create_database(&url)
+                .await
+                .expect("create test database");
             (url, Some(name))
         }
-        None => (format!("sqlite://{}", dir.path().join("kaifang.db").display()), None),
+        None => (
+            format!("sqlite://{}", dir.path().join("kaifang.db").display()),
+            None,
+        ),
     };
     let store = Store::connect(&database_url).await.expect("connect");
     store.migrate().await.expect("migrate");
     let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
     let state = web::AppState::new(store.clone(), clock.clone(), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async {
         let _ = rx.await;
     }));
-    TestApp { url, store, clock, database_url, _dir: dir, pg_database, shutdown: Some(tx) }
+    TestApp {
+        url,
+        store,
+        clock,
+        database_url,
+        _dir: dir,
+        pg_database,
+        shutdown: Some(tx),
+    }
 }
 
 fn uuid_simple() -> String {
@@ -69,7 +90,10 @@ impl Drop for TestApp {
             // Drop the database from a thread of its own, as Drop cannot await. The app's pool
             // lives on the test's runtime, which is blocked here, so the drop is forced.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     let _ = sqlx::Any::force_drop_database(&url).await;
                 });
@@ -142,13 +166,19 @@ impl TestApp {
         let now = self.clock_now();
         let mut tx = self.store.begin_write().await.unwrap();
         if let Some(role) = platform {
-            store::users::grant_platform_role(&mut tx, id, role, now).await.unwrap();
+            store::users::grant_platform_role(&mut tx, id, role, now)
+                .await
+                .unwrap();
         }
         if let Some((slug, role)) = membership {
             let org = self.store.org(slug).await.unwrap();
-            store::orgs::set_member(&mut tx, org.id, id, role, now).await.unwrap();
+            store::orgs::set_member(&mut tx, org.id, id, role, now)
+                .await
+                .unwrap();
         }
-        tx.audit(test_event("test.setup", id.to_string(), now)).await.unwrap();
+        tx.audit(test_event("test.setup", id.to_string(), now))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         self.login(email).await
     }
@@ -166,7 +196,9 @@ impl TestApp {
         };
         let mut tx = self.store.begin_write().await.unwrap();
         store::orgs::insert(&mut tx, &org).await.unwrap();
-        tx.audit(test_event("test.setup", org.id.to_string(), now)).await.unwrap();
+        tx.audit(test_event("test.setup", org.id.to_string(), now))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         org.id.to_string()
     }
@@ -191,7 +223,10 @@ impl TestApp {
             "sessions" => "SELECT COUNT(*) FROM sessions",
             other => panic!("no count for {other}"),
         };
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(self.store.pool()).await.unwrap()
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
     }
 }
 

@@ -27,7 +27,15 @@ async fn a_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
     assert!(secret.starts_with(token["prefix"].as_str().unwrap()));
 
     // Listing never shows the secret again, and the database holds only its hash.
-    let list: Value = s.client.get(app.at("/api/v1/me/tokens")).send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .client
+        .get(app.at("/api/v1/me/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
     assert!(!list.to_string().contains(&secret));
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1")
@@ -38,7 +46,12 @@ async fn a_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
     assert_eq!(stored, 0);
 
     let bearer = client();
-    let me = bearer.get(app.at("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    let me = bearer
+        .get(app.at("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     // Bearer calls need no CSRF token.
     let again = bearer
@@ -59,7 +72,12 @@ async fn a_token_is_shown_once_works_as_bearer_and_stops_when_revoked() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = bearer.get(app.at("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    let res = bearer
+        .get(app.at("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&res), "token_revoked");
 }
@@ -69,11 +87,30 @@ async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     app.register("expire@example.cn").await;
     let s = app.login("expire@example.cn").await;
-    let token = create(&app, &s, json!({ "name": "short-lived", "expires_in_days": 1 })).await;
+    let token = create(
+        &app,
+        &s,
+        json!({ "name": "short-lived", "expires_in_days": 1 }),
+    )
+    .await;
     let secret = token["token"].as_str().unwrap();
-    assert_eq!(client().get(app.at("/api/v1/me")).bearer_auth(secret).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client()
+            .get(app.at("/api/v1/me"))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     app.clock.advance_seconds(86_400 + 1);
-    let res = client().get(app.at("/api/v1/me")).bearer_auth(secret).send().await.unwrap();
+    let res = client()
+        .get(app.at("/api/v1/me"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&res), "token_expired");
 }
@@ -82,7 +119,12 @@ async fn an_expired_token_is_refused() {
 async fn unknown_and_malformed_tokens_are_refused() {
     let app = spawn_app().await;
     for bad in ["kf_notarealtoken", "Basic abc", "garbage"] {
-        let res = client().get(app.at("/api/v1/orgs")).bearer_auth(bad).send().await.unwrap();
+        let res = client()
+            .get(app.at("/api/v1/orgs"))
+            .bearer_auth(bad)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{bad}");
         assert_eq!(error_code(&res), "token_invalid");
     }
@@ -99,14 +141,22 @@ async fn nobody_revokes_someone_elses_token() {
     let audit = app.audit_count().await;
     let res = other
         .client
-        .delete(app.at(&format!("/api/v1/me/tokens/{}", token["id"].as_str().unwrap())))
+        .delete(app.at(&format!(
+            "/api/v1/me/tokens/{}",
+            token["id"].as_str().unwrap()
+        )))
         .header("x-csrf-token", &other.csrf)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.audit_count().await, audit);
-    let me = client().get(app.at("/api/v1/me")).bearer_auth(token["token"].as_str().unwrap()).send().await.unwrap();
+    let me = client()
+        .get(app.at("/api/v1/me"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 }
 
@@ -125,7 +175,12 @@ async fn bad_token_requests_get_field_errors() {
         .unwrap();
     let (status, err) = json_error(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = err["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "expires_in_days"]);
     assert_eq!(app.count("api_tokens").await, 0);
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs Kaifang's whole test suite. This is the test command the README gives a new user.
+#
+# - Always on SQLite (nothing to install).
+# - Again on PostgreSQL when KAIFANG_TEST_POSTGRES_URL names a server, e.g.
+#   KAIFANG_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres scripts/test.sh
+#   (each test creates and drops a database of its own there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "Rust is needed: install it from https://rustup.rs and run this script again." >&2
+  exit 1
+fi
+
+# cargo-nextest runs the suite faster and reports better; plain cargo test works too.
+if cargo nextest --version >/dev/null 2>&1; then
+  run_tests() { cargo nextest run --workspace --no-fail-fast; }
+else
+  echo "cargo-nextest not found; using cargo test (install it with: cargo install cargo-nextest --locked)"
+  run_tests() { cargo test --workspace --no-fail-fast; }
+fi
+
+echo "== formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== tests on SQLite"
+KAIFANG_TEST_POSTGRES_URL= run_tests
+
+if [ -n "${KAIFANG_TEST_POSTGRES_URL:-}" ]; then
+  echo "== tests on PostgreSQL"
+  run_tests
+else
+  echo "== PostgreSQL suite not run: set KAIFANG_TEST_POSTGRES_URL to run it as well"
+fi
