@@ -21,6 +21,13 @@ else
   run_tests() { cargo test --workspace --no-fail-fast; }
 fi
 
+# rustfmt and clippy come with rustup's default profile; add them if this toolchain lacks them.
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
