@@ -6,5 +6,6 @@ pub mod audit;
 pub mod clock;
 pub mod identifiers;
 pub mod ids;
+pub mod openlist;
 pub mod policy;
 pub mod roles;

@@ -1,0 +1,135 @@
+//! An open-list entry's metadata (A9.1), as providers write it and as versions keep it.
+
+use serde::{Deserialize, Serialize};
+
+use super::classification::Grading;
+use super::vocab::{ConditionKind, FieldType, OpenType, RelationKind, UpdateFrequency};
+
+/// Everything A9.1 asks an entry to state. Stored as one JSON document per version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetMeta {
+    pub name: String,
+    #[serde(default)]
+    pub summary: String,
+    /// A code of the managed domain vocabulary.
+    pub domain: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub data_items: Vec<DataItem>,
+    /// Codes of the managed format vocabulary.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    pub open_type: OpenType,
+    /// The level chosen for each dimension of the classification guide.
+    #[serde(default)]
+    pub grading: Grading,
+    /// For conditional entries: the conditions of A15, published on the dataset page.
+    #[serde(default)]
+    pub conditions: Vec<OpenCondition>,
+    /// For conditional entries: the materials an application must include (A18.1).
+    #[serde(default)]
+    pub materials: Vec<RequiredMaterial>,
+    pub update_frequency: UpdateFrequency,
+    #[serde(default)]
+    pub time_range: TimeRange,
+    #[serde(default)]
+    pub spatial: SpatialRange,
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default)]
+    pub license: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataItem {
+    /// The machine name of the field, as in the files and APIs.
+    pub name: String,
+    /// The Chinese label people read.
+    pub label: String,
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub description: String,
+    /// The public data catalogue item (目录) this field comes from (A9.5).
+    #[serde(default)]
+    pub catalogue_item: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCondition {
+    pub kind: ConditionKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredMaterial {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Dates as `YYYY-MM-DD`; an open end means "up to now".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    #[serde(default)]
+    pub start: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub end: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpatialRange {
+    /// Codes of [`super::vocab::SHANGHAI_AREAS`].
+    #[serde(default)]
+    pub areas: Vec<String>,
+    /// Free text: a street, a park, "沿江地区"...
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub kind: RelationKind,
+    /// The related dataset's id.
+    pub dataset: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+impl DatasetMeta {
+    /// Place names the entry itself declares, which a name may use.
+    pub fn declared_places(&self) -> Vec<&str> {
+        let mut places: Vec<&str> = self
+            .spatial
+            .areas
+            .iter()
+            .filter_map(|c| super::vocab::area(c).map(|(_, zh, _)| zh))
+            .collect();
+        if !self.spatial.note.trim().is_empty() {
+            places.push(self.spatial.note.trim());
+        }
+        places
+    }
+}
