@@ -53,3 +53,15 @@ id_type!(
     /// A personal API token.
     TokenId
 );
+id_type!(
+    /// An open-list entry (dataset).
+    DatasetId
+);
+id_type!(
+    /// An item of a provider's public data catalogue (目录).
+    CatalogueItemId
+);
+id_type!(
+    /// An open-list change ticket (A11).
+    TicketId
+);

@@ -123,7 +123,7 @@ async fn open_store(args: &StoreArgs, default_dir: PathBuf) -> anyhow::Result<(S
         .await
         .with_context(|| "cannot open the database")?;
     store
-        .migrate()
+        .migrate(SystemClock.now())
         .await
         .context("cannot migrate the database")?;
     Ok((store, file))

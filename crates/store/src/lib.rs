@@ -3,12 +3,16 @@
 //! same statements and the same migration history (see docs/decisions/0001-store-any-driver.md).
 
 pub mod audit;
+pub mod catalogue;
+pub mod datasets;
 mod error;
+pub mod guides;
 pub mod orgs;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod vocab;
 mod write;
 
 use std::str::FromStr;
@@ -119,8 +123,31 @@ impl Store {
     }
 
     /// Applies the embedded migrations that are not yet applied.
-    pub async fn migrate(&self) -> Result<()> {
+    /// Applies the embedded migrations that are not yet applied, then seeds what a platform
+    /// cannot start without (the default classification guide), audited as the system's act.
+    pub async fn migrate(&self, at: domain::clock::Timestamp) -> Result<()> {
         MIGRATOR.run(&self.writer).await?;
+        let guides: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM classification_guides")
+            .fetch_one(&self.writer)
+            .await?;
+        if guides == 0 {
+            let mut tx = self.begin_write().await?;
+            let version =
+                guides::insert(&mut tx, domain::openlist::classification::DEFAULT_GUIDE_TOML, None, at).await?;
+            tx.audit(AuditEvent {
+                at,
+                actor_id: None,
+                actor_role: "system".to_owned(),
+                action: "guide.seed",
+                target_type: "classification_guide",
+                target_id: version.to_string(),
+                before: None,
+                after: None,
+                client_addr: None,
+            })
+            .await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 

@@ -48,7 +48,7 @@ async fn audit_verify_passes_an_intact_chain() {
     let app = app_with_history().await;
     let (code, out) = verify(&app);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("intact: 4 records"), "{out}");
+    assert!(out.contains("intact: 5 records"), "{out}");
 }
 
 #[tokio::test]
@@ -87,10 +87,10 @@ async fn audit_verify_names_reordered_records() {
 #[tokio::test]
 async fn audit_verify_notices_records_cut_off_the_end() {
     let app = app_with_history().await;
-    exec(&app, "DELETE FROM audit_log WHERE seq = 4").await;
+    exec(&app, "DELETE FROM audit_log WHERE seq = 5").await;
     let (code, out) = verify(&app);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("broken at record 4"), "{out}");
+    assert!(out.contains("broken at record 5"), "{out}");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use domain::clock::{ManualClock, Timestamp};
+use domain::clock::{Clock, ManualClock, Timestamp};
 use domain::ids::UserId;
 use domain::roles::{OrgRole, PlatformRole};
 use reqwest::StatusCode;
@@ -54,8 +54,8 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
         ),
     };
     let store = Store::connect(&database_url).await.expect("connect");
-    store.migrate().await.expect("migrate");
     let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
+    store.migrate(clock.now()).await.expect("migrate");
     let state = web::AppState::new(store.clone(), clock.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -204,7 +204,6 @@ impl TestApp {
     }
 
     pub fn clock_now(&self) -> Timestamp {
-        use domain::clock::Clock;
         self.clock.now()
     }
 

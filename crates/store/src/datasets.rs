@@ -1,0 +1,217 @@
+//! Open-list entries: the working copy of each entry, its published versions, and the links of
+//! its fields to catalogue items.
+
+use domain::clock::Timestamp;
+use domain::ids::{DatasetId, OrgId};
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::vocab::DatasetStatus;
+
+use crate::users::parse;
+use crate::{Result, Store, StoreError, WriteTx};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DatasetRecord {
+    pub id: DatasetId,
+    pub org_id: OrgId,
+    pub status: DatasetStatus,
+    pub meta: DatasetMeta,
+    pub guide_version: i64,
+    pub published_version: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_reviewed_at: Option<Timestamp>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    org_id: String,
+    status: String,
+    metadata: String,
+    guide_version: i64,
+    published_version: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    last_reviewed_at: Option<i64>,
+}
+
+impl TryFrom<Row> for DatasetRecord {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(DatasetRecord {
+            id: parse(&r.id, "dataset id")?,
+            org_id: parse(&r.org_id, "org id")?,
+            status: parse(&r.status, "dataset status")?,
+            meta: serde_json::from_str(&r.metadata).map_err(|e| StoreError::Corrupt(format!("dataset {}: {e}", r.id)))?,
+            guide_version: r.guide_version,
+            published_version: r.published_version,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+            last_reviewed_at: r.last_reviewed_at.map(Timestamp),
+        })
+    }
+}
+
+fn json(meta: &DatasetMeta) -> String {
+    serde_json::to_string(meta).expect("metadata serializes")
+}
+
+pub async fn insert(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO datasets (id, org_id, status, name, open_type, domain, metadata, guide_version, \
+         published_version, created_at, updated_at, last_reviewed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(d.id.to_string())
+    .bind(d.org_id.to_string())
+    .bind(d.status.as_str())
+    .bind(&d.meta.name)
+    .bind(d.meta.open_type.as_str())
+    .bind(&d.meta.domain)
+    .bind(json(&d.meta))
+    .bind(d.guide_version)
+    .bind(d.published_version)
+    .bind(d.created_at.0)
+    .bind(d.updated_at.0)
+    .bind(d.last_reviewed_at.map(|t| t.0))
+    .execute(tx.conn())
+    .await?;
+    relink(tx, d).await
+}
+
+/// Replaces the working copy of an entry (status, metadata, versions) with `d`.
+pub async fn update(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE datasets SET status = $1, name = $2, open_type = $3, domain = $4, metadata = $5, \
+         guide_version = $6, published_version = $7, updated_at = $8, last_reviewed_at = $9 WHERE id = $10",
+    )
+    .bind(d.status.as_str())
+    .bind(&d.meta.name)
+    .bind(d.meta.open_type.as_str())
+    .bind(&d.meta.domain)
+    .bind(json(&d.meta))
+    .bind(d.guide_version)
+    .bind(d.published_version)
+    .bind(d.updated_at.0)
+    .bind(d.last_reviewed_at.map(|t| t.0))
+    .bind(d.id.to_string())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    relink(tx, d).await
+}
+
+/// Keeps `dataset_item_links` equal to the fields' links of the working copy.
+async fn relink(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
+    sqlx::query("DELETE FROM dataset_item_links WHERE dataset_id = $1")
+        .bind(d.id.to_string())
+        .execute(tx.conn())
+        .await?;
+    for item in &d.meta.data_items {
+        if let Some(cat) = &item.catalogue_item {
+            sqlx::query("INSERT INTO dataset_item_links (dataset_id, item_name, catalogue_item_id) VALUES ($1, $2, $3)")
+                .bind(d.id.to_string())
+                .bind(&item.name)
+                .bind(cat)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| StoreError::conflict_on(e, "catalogue_item"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the working copy as published version `d.published_version`.
+pub async fn record_version(tx: &mut WriteTx, d: &DatasetRecord, ticket: Option<&str>, at: Timestamp) -> Result<()> {
+    let version = d.published_version.ok_or_else(|| StoreError::Corrupt("no version to record".into()))?;
+    sqlx::query(
+        "INSERT INTO dataset_versions (dataset_id, version, metadata, status, published_at, ticket_id) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(d.id.to_string())
+    .bind(version)
+    .bind(json(&d.meta))
+    .bind(d.status.as_str())
+    .bind(at.0)
+    .bind(ticket)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionRecord {
+    pub version: i64,
+    pub status: DatasetStatus,
+    pub published_at: Timestamp,
+    pub ticket_id: Option<String>,
+    pub meta: DatasetMeta,
+}
+
+
+impl Store {
+    pub async fn dataset(&self, id: &str) -> Result<DatasetRecord> {
+        let row: Row = sqlx::query_as(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
+             last_reviewed_at FROM datasets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
+    /// An organization's entries, optionally of one status, newest change first.
+    pub async fn datasets_of(&self, org: OrgId, status: Option<DatasetStatus>) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
+             last_reviewed_at FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
+             ORDER BY updated_at DESC, id",
+        )
+        .bind(org.to_string())
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// (id, name) of every entry except `except`, for the similarity check.
+    pub async fn dataset_names(&self, except: Option<&str>) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT id, name FROM datasets WHERE ($1 IS NULL OR id <> $1) AND status <> 'withdrawn'")
+            .bind(except)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn dataset_exists(&self, id: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM datasets WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn dataset_versions(&self, id: &str) -> Result<Vec<VersionRecord>> {
+        let rows: Vec<(i64, String, i64, Option<String>, String)> = sqlx::query_as(
+            "SELECT version, status, published_at, ticket_id, metadata FROM dataset_versions \
+             WHERE dataset_id = $1 ORDER BY version DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(version, status, at, ticket_id, metadata)| {
+                Ok(VersionRecord {
+                    version,
+                    status: parse(&status, "dataset status")?,
+                    published_at: Timestamp(at),
+                    ticket_id,
+                    meta: serde_json::from_str(&metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}
