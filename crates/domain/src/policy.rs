@@ -24,6 +24,16 @@ pub enum Action {
     ManagePlatformRoles,
     /// Reading the audit trail (A25.5, A26.1): security supervisor and regulator.
     ViewAudit,
+    /// Seeing an organization's internal open-list work: drafts, non-open entries, catalogue.
+    ViewOrgInternal,
+    /// Writing an organization's open list: drafts, catalogue imports, change tickets (A25.1).
+    EditOpenList,
+    /// Maintaining the classification guide (A13.1).
+    EditGuide,
+    /// Maintaining domains, formats and the glossary.
+    ManageVocabularies,
+    /// Accepting or returning open-list change tickets (A11).
+    ReviewTickets,
 }
 
 impl Action {
@@ -40,6 +50,11 @@ impl Action {
         Action::ListUsers,
         Action::ManagePlatformRoles,
         Action::ViewAudit,
+        Action::ViewOrgInternal,
+        Action::EditOpenList,
+        Action::EditGuide,
+        Action::ManageVocabularies,
+        Action::ReviewTickets,
     ];
 }
 
@@ -96,6 +111,22 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         ManagePlatformRoles => user.has(Sysadmin),
         // Separation of duties: those who run the platform do not read its audit trail alone.
         ViewAudit => user.has(SecurityAuditor) || user.has(Regulator),
+        ViewOrgInternal => match resource {
+            Resource::Organization(org) => {
+                user.role_in(org).is_some() || user.has(Operator) || user.has(Regulator)
+            }
+            _ => false,
+        },
+        EditOpenList => match resource {
+            Resource::Organization(org) => {
+                matches!(
+                    user.role_in(org),
+                    Some(OrgRole::ProviderAdmin | OrgRole::Editor)
+                )
+            }
+            _ => false,
+        },
+        EditGuide | ManageVocabularies | ReviewTickets => user.has(Operator),
     };
     if allowed {
         Ok(())
@@ -160,6 +191,62 @@ mod tests {
             Err(Denial::Forbidden)
         );
         assert!(authorize(&editor, Action::ViewMembers, Resource::Organization(a)).is_ok());
+    }
+
+    #[test]
+    fn only_a_providers_admins_and_editors_write_its_open_list() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let admin = user(
+            &[],
+            &[Membership {
+                org: a,
+                role: OrgRole::ProviderAdmin,
+            }],
+        );
+        let editor = user(
+            &[],
+            &[Membership {
+                org: a,
+                role: OrgRole::Editor,
+            }],
+        );
+        let reviewer = user(
+            &[],
+            &[Membership {
+                org: a,
+                role: OrgRole::Reviewer,
+            }],
+        );
+        let operator = user(&[PlatformRole::Operator], &[]);
+        for (actor, expected) in [
+            (&admin, true),
+            (&editor, true),
+            (&reviewer, false),
+            (&operator, false),
+        ] {
+            assert_eq!(
+                authorize(actor, Action::EditOpenList, Resource::Organization(a)).is_ok(),
+                expected
+            );
+        }
+        assert!(authorize(&admin, Action::EditOpenList, Resource::Organization(b)).is_err());
+        assert!(
+            authorize(
+                &reviewer,
+                Action::ViewOrgInternal,
+                Resource::Organization(a)
+            )
+            .is_ok()
+        );
+        assert!(
+            authorize(
+                &operator,
+                Action::ViewOrgInternal,
+                Resource::Organization(b)
+            )
+            .is_ok()
+        );
+        assert!(authorize(&admin, Action::ViewOrgInternal, Resource::Organization(b)).is_err());
     }
 
     #[test]

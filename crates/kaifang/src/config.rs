@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// Trust X-Forwarded-For for the client address (only behind your own proxy).
     #[arg(long, env = "KAIFANG_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: Option<bool>,
+    /// The address the public reaches the platform at, e.g. https://data.example.gov.cn
+    /// (used in citations); default: http:// and the listen address.
+    #[arg(long, env = "KAIFANG_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The config file's shape; every key optional.
@@ -47,6 +51,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub login_max_failures: Option<i64>,
     pub login_window_secs: Option<i64>,
+    pub public_url: Option<String>,
+    pub name_similarity_threshold: Option<f64>,
 }
 
 impl FileConfig {
@@ -85,7 +91,12 @@ pub fn database_url(
     )
 }
 
-pub fn web_config(serve: &ServeArgs, file: &FileConfig, demo: bool) -> web::WebConfig {
+pub fn web_config(
+    serve: &ServeArgs,
+    file: &FileConfig,
+    listen: &str,
+    demo: bool,
+) -> web::WebConfig {
     let d = web::WebConfig::default();
     web::WebConfig {
         secure_cookies: serve
@@ -101,5 +112,13 @@ pub fn web_config(serve: &ServeArgs, file: &FileConfig, demo: bool) -> web::WebC
         login_max_failures: file.login_max_failures.unwrap_or(d.login_max_failures),
         login_window_secs: file.login_window_secs.unwrap_or(d.login_window_secs),
         demo,
+        public_url: serve
+            .public_url
+            .clone()
+            .or_else(|| file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{listen}")),
+        name_similarity_threshold: file
+            .name_similarity_threshold
+            .unwrap_or(d.name_similarity_threshold),
     }
 }

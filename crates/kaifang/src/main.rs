@@ -138,7 +138,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, false);
+            let web = config::web_config(&serve, &file, &listen, false);
             serve_until_shutdown(db, web, &listen, None).await?;
         }
         Command::Demo { store, serve } => {
@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, true);
+            let web = config::web_config(&serve, &file, &listen, true);
             serve_until_shutdown(db, web, &listen, Some(demo_banner)).await?;
         }
         Command::Migrate { store } => {

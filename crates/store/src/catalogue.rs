@@ -59,7 +59,12 @@ pub struct ImportItem {
 }
 
 /// Imports `items` into `org`'s catalogue. Returns (added, updated).
-pub async fn import(tx: &mut WriteTx, org: OrgId, items: &[ImportItem], at: Timestamp) -> Result<(usize, usize)> {
+pub async fn import(
+    tx: &mut WriteTx,
+    org: OrgId,
+    items: &[ImportItem],
+    at: Timestamp,
+) -> Result<(usize, usize)> {
     let (mut added, mut updated) = (0, 0);
     for item in items {
         let done = sqlx::query(
@@ -98,7 +103,11 @@ pub async fn import(tx: &mut WriteTx, org: OrgId, items: &[ImportItem], at: Time
 
 /// Deletes an item of `org`. An item that fields of entries link to is refused with the ids of
 /// those entries.
-pub async fn delete(tx: &mut WriteTx, org: OrgId, id: CatalogueItemId) -> Result<std::result::Result<(), Vec<String>>> {
+pub async fn delete(
+    tx: &mut WriteTx,
+    org: OrgId,
+    id: CatalogueItemId,
+) -> Result<std::result::Result<(), Vec<String>>> {
     let users: Vec<(String,)> =
         sqlx::query_as("SELECT DISTINCT dataset_id FROM dataset_item_links WHERE catalogue_item_id = $1 ORDER BY dataset_id")
             .bind(id.to_string())
@@ -132,10 +141,11 @@ impl Store {
 
     /// Ids of `org`'s catalogue items, for linkage checks.
     pub async fn catalogue_ids(&self, org: OrgId) -> Result<std::collections::BTreeSet<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM catalogue_items WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM catalogue_items WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 }

@@ -42,7 +42,8 @@ impl TryFrom<Row> for DatasetRecord {
             id: parse(&r.id, "dataset id")?,
             org_id: parse(&r.org_id, "org id")?,
             status: parse(&r.status, "dataset status")?,
-            meta: serde_json::from_str(&r.metadata).map_err(|e| StoreError::Corrupt(format!("dataset {}: {e}", r.id)))?,
+            meta: serde_json::from_str(&r.metadata)
+                .map_err(|e| StoreError::Corrupt(format!("dataset {}: {e}", r.id)))?,
             guide_version: r.guide_version,
             published_version: r.published_version,
             created_at: Timestamp(r.created_at),
@@ -124,8 +125,15 @@ async fn relink(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
 }
 
 /// Records the working copy as published version `d.published_version`.
-pub async fn record_version(tx: &mut WriteTx, d: &DatasetRecord, ticket: Option<&str>, at: Timestamp) -> Result<()> {
-    let version = d.published_version.ok_or_else(|| StoreError::Corrupt("no version to record".into()))?;
+pub async fn record_version(
+    tx: &mut WriteTx,
+    d: &DatasetRecord,
+    ticket: Option<&str>,
+    at: Timestamp,
+) -> Result<()> {
+    let version = d
+        .published_version
+        .ok_or_else(|| StoreError::Corrupt("no version to record".into()))?;
     sqlx::query(
         "INSERT INTO dataset_versions (dataset_id, version, metadata, status, published_at, ticket_id) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -150,7 +158,6 @@ pub struct VersionRecord {
     pub meta: DatasetMeta,
 }
 
-
 impl Store {
     pub async fn dataset(&self, id: &str) -> Result<DatasetRecord> {
         let row: Row = sqlx::query_as(
@@ -165,7 +172,11 @@ impl Store {
     }
 
     /// An organization's entries, optionally of one status, newest change first.
-    pub async fn datasets_of(&self, org: OrgId, status: Option<DatasetStatus>) -> Result<Vec<DatasetRecord>> {
+    pub async fn datasets_of(
+        &self,
+        org: OrgId,
+        status: Option<DatasetStatus>,
+    ) -> Result<Vec<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
              last_reviewed_at FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
@@ -209,7 +220,8 @@ impl Store {
                     status: parse(&status, "dataset status")?,
                     published_at: Timestamp(at),
                     ticket_id,
-                    meta: serde_json::from_str(&metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    meta: serde_json::from_str(&metadata)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()

@@ -24,15 +24,21 @@ struct Row {
 
 impl From<Row> for GuideVersion {
     fn from(r: Row) -> Self {
-        GuideVersion { version: r.version, created_at: Timestamp(r.created_at), created_by: r.created_by, body: r.body }
+        GuideVersion {
+            version: r.version,
+            created_at: Timestamp(r.created_at),
+            created_by: r.created_by,
+            body: r.body,
+        }
     }
 }
 
 /// Saves `body` (already checked by [`Guide::from_toml`]) as the next version.
 pub async fn insert(tx: &mut WriteTx, body: &str, by: Option<&str>, at: Timestamp) -> Result<i64> {
-    let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM classification_guides")
-        .fetch_one(tx.conn())
-        .await?;
+    let (next,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM classification_guides")
+            .fetch_one(tx.conn())
+            .await?;
     sqlx::query("INSERT INTO classification_guides (version, body, created_at, created_by) VALUES ($1, $2, $3, $4)")
         .bind(next)
         .bind(body)
@@ -64,7 +70,8 @@ impl Store {
     /// The guide in force, parsed, with its version.
     pub async fn current_guide(&self) -> Result<(i64, Guide)> {
         let v = self.guide_version(None).await?;
-        let guide = Guide::from_toml(&v.body).map_err(|e| StoreError::Corrupt(format!("guide {}: {e}", v.version)))?;
+        let guide = Guide::from_toml(&v.body)
+            .map_err(|e| StoreError::Corrupt(format!("guide {}: {e}", v.version)))?;
         Ok((v.version, guide))
     }
 

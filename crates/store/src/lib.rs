@@ -132,8 +132,13 @@ impl Store {
             .await?;
         if guides == 0 {
             let mut tx = self.begin_write().await?;
-            let version =
-                guides::insert(&mut tx, domain::openlist::classification::DEFAULT_GUIDE_TOML, None, at).await?;
+            let version = guides::insert(
+                &mut tx,
+                domain::openlist::classification::DEFAULT_GUIDE_TOML,
+                None,
+                at,
+            )
+            .await?;
             tx.audit(AuditEvent {
                 at,
                 actor_id: None,

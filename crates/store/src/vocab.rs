@@ -30,9 +30,11 @@ pub struct GlossaryRow {
 
 impl Store {
     pub async fn domains(&self) -> Result<Vec<DomainRow>> {
-        Ok(sqlx::query_as("SELECT code, name_zh, name_en, domain_group FROM domains ORDER BY position, code")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT code, name_zh, name_en, domain_group FROM domains ORDER BY position, code",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn formats(&self) -> Result<Vec<FormatRow>> {
@@ -42,9 +44,11 @@ impl Store {
     }
 
     pub async fn glossary(&self) -> Result<Vec<GlossaryRow>> {
-        Ok(sqlx::query_as("SELECT term, explanation_zh, explanation_en FROM glossary ORDER BY term")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT term, explanation_zh, explanation_en FROM glossary ORDER BY term",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The vocabularies in the shape the open-list checks use.
@@ -55,7 +59,14 @@ impl Store {
                 .formats()
                 .await?
                 .into_iter()
-                .map(|f| (f.code, FormatRule { proprietary: f.proprietary != 0 }))
+                .map(|f| {
+                    (
+                        f.code,
+                        FormatRule {
+                            proprietary: f.proprietary != 0,
+                        },
+                    )
+                })
                 .collect(),
             glossary: self.glossary().await?.into_iter().map(|g| g.term).collect(),
         })

@@ -67,7 +67,7 @@ struct ValidRegistration {
 /// Checks every field and reports every problem at once.
 fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut fail = |field, code| errors.push(FieldError { field, code });
+    let mut fail = |field, code| errors.push(FieldError::new(field, code));
     let kind = input
         .kind
         .parse::<AccountKind>()
@@ -275,21 +275,13 @@ pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppRe
     let user = ctx.user()?.id;
     let mut errors = Vec::new();
     let name = DisplayName::parse(&input.name)
-        .map_err(|_| {
-            errors.push(FieldError {
-                field: "name",
-                code: "invalid_name",
-            })
-        })
+        .map_err(|_| errors.push(FieldError::new("name", "invalid_name")))
         .ok();
     if input
         .expires_in_days
         .is_some_and(|d| !(1..=3650).contains(&d))
     {
-        errors.push(FieldError {
-            field: "expires_in_days",
-            code: "invalid_days",
-        });
+        errors.push(FieldError::new("expires_in_days", "invalid_days"));
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(AppError::invalid(errors));

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     TokenInvalid,
     TokenExpired,
     TokenRevoked,
+    CatalogueItemInUse,
+    NeedsTicket,
     Internal,
     Unavailable,
 }
@@ -42,7 +44,7 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            EmailTaken | SlugTaken => StatusCode::CONFLICT,
+            EmailTaken | SlugTaken | CatalogueItemInUse | NeedsTicket => StatusCode::CONFLICT,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
                 StatusCode::UNAUTHORIZED
             }
@@ -73,6 +75,8 @@ impl ErrorCode {
             TokenInvalid => "token_invalid",
             TokenExpired => "token_expired",
             TokenRevoked => "token_revoked",
+            CatalogueItemInUse => "catalogue_item_in_use",
+            NeedsTicket => "needs_ticket",
             Internal => "internal",
             Unavailable => "unavailable",
         }
@@ -83,11 +87,33 @@ impl ErrorCode {
     }
 }
 
-/// One field that did not pass, with a stable code (`invalid_uscc`, `required`, ...).
+/// One field that did not pass, with a stable code (`invalid_uscc`, `required`, ...) and, where
+/// it helps, what exactly (the abbreviation, the similar entry, the permitted open type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: String,
     pub code: &'static str,
+    pub detail: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            detail: None,
+        }
+    }
+}
+
+impl From<domain::openlist::checks::Problem> for FieldError {
+    fn from(p: domain::openlist::checks::Problem) -> Self {
+        Self {
+            field: p.field,
+            code: p.code,
+            detail: p.detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +143,7 @@ impl AppError {
     }
 
     pub fn field(field: &'static str, code: &'static str) -> Self {
-        Self::invalid(vec![FieldError { field, code }])
+        Self::invalid(vec![FieldError::new(field, code)])
     }
 }
 

@@ -77,11 +77,15 @@ fn render(
             .fields
             .iter()
             .map(|f| {
-                serde_json::json!({
+                let mut v = serde_json::json!({
                     "field": f.field,
                     "code": f.code,
                     "message": m.get(lang, &format!("field.{}", f.code)),
-                })
+                });
+                if let Some(detail) = &f.detail {
+                    v["detail"] = detail.clone().into();
+                }
+                v
             })
             .collect();
         let mut body = serde_json::json!({ "error": { "code": error.code, "message": message } });

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use domain::clock::Clock;
+use domain::openlist::text::Segmenter;
 use store::Store;
+use tokio::sync::OnceCell;
 
 use crate::i18n::Messages;
 
@@ -19,6 +21,10 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Show the "synthetic demo" banner.
     pub demo: bool,
+    /// The address the public reaches the platform at, for citations and links.
+    pub public_url: String,
+    /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
+    pub name_similarity_threshold: f64,
 }
 
 impl Default for WebConfig {
@@ -31,6 +37,8 @@ impl Default for WebConfig {
             login_window_secs: 15 * 60,
             trust_forwarded_for: false,
             demo: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            name_similarity_threshold: 0.8,
         }
     }
 }
@@ -42,6 +50,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub messages: Arc<Messages>,
     pub config: Arc<WebConfig>,
+    /// Chinese word segmentation, loaded on first use so that start-up stays fast.
+    segmenter: Arc<OnceCell<Arc<Segmenter>>>,
 }
 
 impl AppState {
@@ -51,6 +61,17 @@ impl AppState {
             clock,
             messages: Arc::new(Messages::embedded()),
             config: Arc::new(config),
+            segmenter: Arc::new(OnceCell::new()),
         }
+    }
+
+    pub async fn segmenter(&self) -> Arc<Segmenter> {
+        self.segmenter
+            .get_or_init(|| async {
+                let loaded = tokio::task::spawn_blocking(Segmenter::new).await;
+                Arc::new(loaded.unwrap_or_else(|_| Segmenter::new()))
+            })
+            .await
+            .clone()
     }
 }

@@ -127,6 +127,96 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
         Target::Platform,
     ),
     ("GET", "/api/v1/audit", Action::ViewAudit, Target::Platform),
+    (
+        "GET",
+        "/api/v1/vocabularies",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
+    (
+        "GET",
+        "/api/v1/classification-guide",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
+    (
+        "PUT",
+        "/api/v1/classification-guide",
+        Action::EditGuide,
+        Target::Platform,
+    ),
+    (
+        "GET",
+        "/api/v1/classification-guide/versions",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
+    (
+        "GET",
+        "/api/v1/classification-guide/versions/{version}",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
+    (
+        "POST",
+        "/api/v1/classification-guide/evaluate",
+        Action::ViewPublic,
+        Target::Platform,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{org}/catalogue",
+        Action::ViewOrgInternal,
+        Target::OrgInPath,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{org}/catalogue",
+        Action::EditOpenList,
+        Target::OrgInPath,
+    ),
+    (
+        "DELETE",
+        "/api/v1/orgs/{org}/catalogue/{item}",
+        Action::EditOpenList,
+        Target::OrgInPath,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{org}/datasets",
+        Action::ViewOrgInternal,
+        Target::OrgInPath,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{org}/datasets",
+        Action::EditOpenList,
+        Target::OrgInPath,
+    ),
+    (
+        "GET",
+        "/api/v1/datasets/{dataset}",
+        Action::ViewPublic,
+        Target::DatasetInPath,
+    ),
+    (
+        "PUT",
+        "/api/v1/datasets/{dataset}",
+        Action::EditOpenList,
+        Target::DatasetInPath,
+    ),
+    (
+        "GET",
+        "/api/v1/datasets/{dataset}/check",
+        Action::ViewOrgInternal,
+        Target::DatasetInPath,
+    ),
+    (
+        "GET",
+        "/api/v1/datasets/{dataset}/versions",
+        Action::ViewPublic,
+        Target::DatasetInPath,
+    ),
 ];
 
 #[test]
@@ -166,6 +256,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
     let app = spawn_app().await;
     let org_a = app.create_org("org-a").await;
     let org_b = app.create_org("org-b").await;
+    let dataset_a = app.create_draft("org-a", "上海市测试数据集甲").await;
+    let dataset_b = app.create_draft("org-b", "上海市测试数据集乙").await;
 
     let roles: [(&str, &str, Option<PlatformRole>, Option<OrgRole>); 8] = [
         ("resident", "resident@example.cn", None, None),
@@ -240,22 +332,34 @@ async fn every_route_answers_every_role_as_the_policy_says() {
     let mut checked = 0;
     for caller in &mut callers {
         for &(method, path, action, target) in &routes {
-            let orgs: Vec<(&str, Option<&str>)> = match target {
+            // (path segment for {org} or {dataset}, the organization it stands for)
+            let subjects: Vec<(&str, Option<&str>)> = match target {
                 Target::OrgInPath => vec![
                     ("org-a", Some(org_a.as_str())),
                     ("org-b", Some(org_b.as_str())),
                 ],
+                Target::DatasetInPath => {
+                    vec![
+                        (dataset_a.as_str(), Some(org_a.as_str())),
+                        (dataset_b.as_str(), Some(org_b.as_str())),
+                    ]
+                }
                 _ => vec![("", None)],
             };
-            for (slug, org_id) in orgs {
+            for (segment, org_id) in subjects {
                 let resource = match target {
                     Target::Platform => Resource::Platform,
                     Target::OwnAccount => Resource::OwnAccount,
-                    Target::OrgInPath => Resource::Organization(org_id.unwrap().parse().unwrap()),
+                    Target::OrgInPath | Target::DatasetInPath => {
+                        Resource::Organization(org_id.unwrap().parse().unwrap())
+                    }
                 };
                 let expected = authorize(&caller.actor, action, resource);
                 let url = app.at(&path
-                    .replace("{org}", slug)
+                    .replace("{org}", segment)
+                    .replace("{dataset}", segment)
+                    .replace("{item}", &domain::ids::CatalogueItemId::new().to_string())
+                    .replace("{version}", "1")
                     .replace("{id}", &domain::ids::TokenId::new().to_string())
                     .replace("{user}", &some_user)
                     .replace("{code}", "en"));
@@ -294,5 +398,9 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             }
         }
     }
-    assert_eq!(checked, callers.len() * (ROUTES.len() + 4));
+    let doubled = ROUTES
+        .iter()
+        .filter(|r| matches!(r.3, Target::OrgInPath | Target::DatasetInPath))
+        .count();
+    assert_eq!(checked, callers.len() * (ROUTES.len() + doubled));
 }

@@ -203,6 +203,34 @@ impl TestApp {
         org.id.to_string()
     }
 
+    /// A draft entry of `org` with minimal metadata, written straight to the store.
+    pub async fn create_draft(&self, org: &str, name: &str) -> String {
+        let org = self.store.org(org).await.unwrap();
+        let now = self.clock_now();
+        let meta: domain::openlist::dataset::DatasetMeta = serde_json::from_value(json!({
+            "name": name, "domain": "transport", "open_type": "unconditional", "update_frequency": "monthly",
+        }))
+        .unwrap();
+        let d = store::datasets::DatasetRecord {
+            id: domain::ids::DatasetId::new(),
+            org_id: org.id,
+            status: domain::openlist::vocab::DatasetStatus::Draft,
+            meta,
+            guide_version: 1,
+            published_version: None,
+            created_at: now,
+            updated_at: now,
+            last_reviewed_at: None,
+        };
+        let mut tx = self.store.begin_write().await.unwrap();
+        store::datasets::insert(&mut tx, &d).await.unwrap();
+        tx.audit(test_event("test.setup", d.id.to_string(), now))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        d.id.to_string()
+    }
+
     pub fn clock_now(&self) -> Timestamp {
         self.clock.now()
     }

@@ -63,31 +63,19 @@ pub async fn create(
 ) -> AppResult<Response> {
     let mut errors = Vec::new();
     if !valid_slug(&input.slug) {
-        errors.push(FieldError {
-            field: "slug",
-            code: "invalid_slug",
-        });
+        errors.push(FieldError::new("slug", "invalid_slug"));
     }
     let name_zh = domain::account::DisplayName::parse(&input.name_zh);
     if name_zh.is_err() {
-        errors.push(FieldError {
-            field: "name_zh",
-            code: "invalid_name",
-        });
+        errors.push(FieldError::new("name_zh", "invalid_name"));
     }
     let name_en = domain::account::DisplayName::parse(&input.name_en);
     if name_en.is_err() {
-        errors.push(FieldError {
-            field: "name_en",
-            code: "invalid_name",
-        });
+        errors.push(FieldError::new("name_en", "invalid_name"));
     }
     let kind = input.kind.parse::<OrgKind>();
     if kind.is_err() {
-        errors.push(FieldError {
-            field: "kind",
-            code: "invalid_kind",
-        });
+        errors.push(FieldError::new("kind", "invalid_kind"));
     }
     let uscc = match input
         .uscc
@@ -99,10 +87,7 @@ pub async fn create(
         Some(code) => match code.parse::<domain::identifiers::UnifiedSocialCreditCode>() {
             Ok(c) => Some(c.to_string()),
             Err(_) => {
-                errors.push(FieldError {
-                    field: "uscc",
-                    code: "invalid_uscc",
-                });
+                errors.push(FieldError::new("uscc", "invalid_uscc"));
                 None
             }
         },

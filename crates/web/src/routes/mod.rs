@@ -4,6 +4,7 @@
 
 mod api_audit;
 mod api_auth;
+mod api_openlist;
 mod api_orgs;
 mod health;
 mod pages;
@@ -16,6 +17,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{RequestExt, Router};
+use domain::ids::OrgId;
 use domain::policy::{Action, Resource};
 
 use crate::ctx::Ctx;
@@ -29,6 +31,8 @@ pub enum Target {
     OwnAccount,
     /// The organization named (by id or slug) in the `{org}` path segment.
     OrgInPath,
+    /// The organization that provides the dataset named in the `{dataset}` path segment.
+    DatasetInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +93,22 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/users/{user}/roles" => ManagePlatformRoles on Platform: api_orgs::grant_role,
 
         GET "/api/v1/audit" => ViewAudit on Platform: api_audit::list,
+
+        GET "/api/v1/vocabularies" => ViewPublic on Platform: api_openlist::vocabularies,
+        GET "/api/v1/classification-guide" => ViewPublic on Platform: api_openlist::guide,
+        PUT "/api/v1/classification-guide" => EditGuide on Platform: api_openlist::put_guide,
+        GET "/api/v1/classification-guide/versions" => ViewPublic on Platform: api_openlist::guide_versions,
+        GET "/api/v1/classification-guide/versions/{version}" => ViewPublic on Platform: api_openlist::guide_at,
+        POST "/api/v1/classification-guide/evaluate" => ViewPublic on Platform: api_openlist::evaluate,
+        GET "/api/v1/orgs/{org}/catalogue" => ViewOrgInternal on OrgInPath: api_openlist::catalogue_list,
+        POST "/api/v1/orgs/{org}/catalogue" => EditOpenList on OrgInPath: api_openlist::catalogue_import,
+        DELETE "/api/v1/orgs/{org}/catalogue/{item}" => EditOpenList on OrgInPath: api_openlist::catalogue_delete,
+        GET "/api/v1/orgs/{org}/datasets" => ViewOrgInternal on OrgInPath: api_openlist::org_datasets,
+        POST "/api/v1/orgs/{org}/datasets" => EditOpenList on OrgInPath: api_openlist::create_dataset,
+        GET "/api/v1/datasets/{dataset}" => ViewPublic on DatasetInPath: api_openlist::show_dataset,
+        PUT "/api/v1/datasets/{dataset}" => EditOpenList on DatasetInPath: api_openlist::update_dataset,
+        GET "/api/v1/datasets/{dataset}/check" => ViewOrgInternal on DatasetInPath: api_openlist::check_dataset,
+        GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
     ]
 }
 
@@ -107,6 +127,36 @@ pub fn router(state: AppState) -> Router<AppState> {
     router.fallback(|| async { AppError::new(ErrorCode::NotFound) })
 }
 
+/// Finds the organization a route acts on and hands it (and the dataset, for dataset routes)
+/// on to the handler through the request's extensions. Unknown ones are 404.
+async fn resolve_org(
+    state: &AppState,
+    req: &mut Request,
+    target: Target,
+) -> Result<OrgId, AppError> {
+    let Path(params) = req
+        .extract_parts::<Path<HashMap<String, String>>>()
+        .await
+        .map_err(|_| AppError::new(ErrorCode::NotFound))?;
+    let org_key = match target {
+        Target::DatasetInPath => {
+            let key = params
+                .get("dataset")
+                .map(String::as_str)
+                .unwrap_or_default();
+            let dataset = state.store.dataset(key).await?;
+            let org = dataset.org_id.to_string();
+            req.extensions_mut().insert(dataset);
+            org
+        }
+        _ => params.get("org").cloned().unwrap_or_default(),
+    };
+    let org = state.store.org(&org_key).await?;
+    let id = org.id;
+    req.extensions_mut().insert(org);
+    Ok(id)
+}
+
 /// Asks the policy before the handler runs. For routes on an organization it resolves the
 /// `{org}` segment first (unknown → 404) and hands the record on to the handler.
 async fn guard(
@@ -120,19 +170,10 @@ async fn guard(
     let resource = match spec.target {
         Target::Platform => Resource::Platform,
         Target::OwnAccount => Resource::OwnAccount,
-        Target::OrgInPath => {
-            let params = match req.extract_parts::<Path<HashMap<String, String>>>().await {
-                Ok(Path(p)) => p,
-                Err(_) => return AppError::new(ErrorCode::NotFound).into_response(),
-            };
-            let key = params.get("org").cloned().unwrap_or_default();
-            match state.store.org(&key).await {
-                Ok(org) => {
-                    let id = org.id;
-                    req.extensions_mut().insert(org);
-                    Resource::Organization(id)
-                }
-                Err(e) => return AppError::from(e).into_response(),
+        Target::OrgInPath | Target::DatasetInPath => {
+            match resolve_org(&state, &mut req, spec.target).await {
+                Ok(org) => Resource::Organization(org),
+                Err(e) => return e.into_response(),
             }
         }
     };

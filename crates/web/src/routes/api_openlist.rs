@@ -1,0 +1,451 @@
+//! `/api/v1` for the open list: vocabularies, the classification guide, providers' catalogues
+//! and open-list entries.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use domain::ids::{CatalogueItemId, DatasetId};
+use domain::openlist::classification::{Grading, Guide};
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::vocab::{
+    ConditionKind, DatasetStatus, FieldType, RelationKind, SHANGHAI_AREAS, UpdateFrequency,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::catalogue::{self, ImportItem};
+use store::datasets::{self, DatasetRecord};
+use store::orgs::OrgRecord;
+
+use crate::accounts::event;
+use crate::ctx::{ApiJson, Ctx};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::openlist::{can_see, check_for_publish, check_for_save, dataset_json};
+use crate::state::AppState;
+
+pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let areas: Vec<Value> = SHANGHAI_AREAS
+        .iter()
+        .map(|(code, zh, en)| json!({ "code": code, "name_zh": zh, "name_en": en }))
+        .collect();
+    Ok(Json(json!({
+        "domains": state.store.domains().await?,
+        "formats": state.store.formats().await?,
+        "glossary": state.store.glossary().await?,
+        "areas": areas,
+        "update_frequencies": UpdateFrequency::ALL,
+        "relation_kinds": RelationKind::ALL,
+        "condition_kinds": ConditionKind::ALL,
+        "field_types": FieldType::ALL,
+    })))
+}
+
+fn guide_json(v: &store::guides::GuideVersion) -> AppResult<Value> {
+    let guide = Guide::from_toml(&v.body).map_err(|_| ErrorCode::Internal)?;
+    Ok(json!({
+        "version": v.version,
+        "created_at": v.created_at.to_rfc3339(),
+        "guide": guide,
+        "toml": v.body,
+    }))
+}
+
+pub async fn guide(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    Ok(Json(guide_json(&state.store.guide_version(None).await?)?))
+}
+
+pub async fn guide_versions(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let versions: Vec<Value> = state
+        .store
+        .guide_versions()
+        .await?
+        .iter()
+        .map(|v| json!({ "version": v.version, "created_at": v.created_at.to_rfc3339(), "created_by": v.created_by }))
+        .collect();
+    Ok(Json(json!({ "versions": versions })))
+}
+
+pub async fn guide_at(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> AppResult<Json<Value>> {
+    let version: i64 = version.parse().map_err(|_| ErrorCode::NotFound)?;
+    Ok(Json(guide_json(
+        &state.store.guide_version(Some(version)).await?,
+    )?))
+}
+
+#[derive(Deserialize)]
+pub struct NewGuide {
+    toml: String,
+}
+
+/// Saves a new version of the guide. It must parse, and its own examples must agree with it.
+pub async fn put_guide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<NewGuide>,
+) -> AppResult<Response> {
+    if let Err(e) = Guide::from_toml(&input.toml) {
+        return Err(AppError::invalid(vec![FieldError {
+            field: "toml".into(),
+            code: "invalid_guide",
+            detail: Some(e.to_string()),
+        }]));
+    }
+    let now = state.clock.now();
+    let by = ctx.user()?.id.to_string();
+    let mut tx = state.store.begin_write().await?;
+    let version = store::guides::insert(&mut tx, &input.toml, Some(&by), now).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "guide.update",
+        "classification_guide",
+        version.to_string(),
+    );
+    ev.after = Some(json!({ "toml": input.toml }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    let saved = state.store.guide_version(Some(version)).await?;
+    Ok((StatusCode::CREATED, Json(guide_json(&saved)?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Evaluate {
+    grading: Grading,
+}
+
+/// What a grading permits under the guide in force, and the conditions its levels suggest.
+pub async fn evaluate(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<Evaluate>,
+) -> AppResult<Json<Value>> {
+    let (version, guide) = state.store.current_guide().await?;
+    let errors = guide.check_grading(&input.grading);
+    if !errors.is_empty() {
+        return Err(AppError::invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: "grading".into(),
+                    code: "invalid_grading",
+                    detail: Some(e.to_string()),
+                })
+                .collect(),
+        ));
+    }
+    let open_type = guide
+        .permitted_open_type(&input.grading)
+        .map_err(|_| ErrorCode::Internal)?;
+    Ok(Json(json!({
+        "guide_version": version,
+        "open_type": open_type,
+        "suggested_conditions": guide.suggested_conditions(&input.grading),
+    })))
+}
+
+pub async fn catalogue_list(
+    State(state): State<AppState>,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(
+        json!({ "organization": org.slug, "items": state.store.catalogue(org.id).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ImportRow {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    source_system: String,
+}
+
+const MAX_IMPORT_ROWS: usize = 10_000;
+
+/// Reads an import body: JSON (`[...]` or `{"items": [...]}`) or CSV with a header row.
+fn parse_import(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<ImportRow>> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Body {
+            List(Vec<ImportRow>),
+            Wrapped { items: Vec<ImportRow> },
+        }
+        return match serde_json::from_slice::<Body>(body) {
+            Ok(Body::List(rows)) | Ok(Body::Wrapped { items: rows }) => Ok(rows),
+            Err(_) => Err(ErrorCode::MalformedJson.into()),
+        };
+    }
+    if content_type.starts_with("text/csv") {
+        let text = std::str::from_utf8(body).map_err(|_| AppError::field("body", "not_utf8"))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        for (i, row) in reader.deserialize::<ImportRow>().enumerate() {
+            match row {
+                Ok(r) => rows.push(r),
+                Err(_) => {
+                    return Err(AppError::invalid(vec![FieldError::new(
+                        format!("rows[{}]", i + 1),
+                        "malformed_row",
+                    )]));
+                }
+            }
+        }
+        return Ok(rows);
+    }
+    Err(ErrorCode::UnsupportedMediaType.into())
+}
+
+pub async fn catalogue_import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let rows = parse_import(&headers, &body)?;
+    let mut errors = Vec::new();
+    if rows.is_empty() {
+        errors.push(FieldError::new("items", "required"));
+    }
+    if rows.len() > MAX_IMPORT_ROWS {
+        errors.push(FieldError {
+            field: "items".into(),
+            code: "too_many",
+            detail: Some(MAX_IMPORT_ROWS.to_string()),
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        let code_ok =
+            !r.code.is_empty() && r.code.len() <= 64 && !r.code.chars().any(char::is_whitespace);
+        if !code_ok {
+            errors.push(FieldError::new(format!("items[{i}].code"), "invalid_code"));
+        } else if !seen.insert(r.code.as_str()) {
+            errors.push(FieldError {
+                field: format!("items[{i}].code"),
+                code: "duplicate_code",
+                detail: Some(r.code.clone()),
+            });
+        }
+        if r.name.trim().is_empty() || r.name.chars().count() > 200 {
+            errors.push(FieldError::new(format!("items[{i}].name"), "invalid_name"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let items: Vec<ImportItem> = rows
+        .into_iter()
+        .map(|r| ImportItem {
+            code: r.code,
+            name: r.name.trim().to_owned(),
+            description: r.description.trim().to_owned(),
+            source_system: r.source_system.trim().to_owned(),
+        })
+        .collect();
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    let (added, updated) = catalogue::import(&mut tx, org.id, &items, now).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "catalogue.import",
+        "organization",
+        org.id.to_string(),
+    );
+    ev.after = Some(json!({ "codes": items.iter().map(|i| &i.code).collect::<Vec<_>>() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "added": added, "updated": updated })))
+}
+
+pub async fn catalogue_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    Path((_, item)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let id: CatalogueItemId = item.parse().map_err(|_| ErrorCode::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    if let Err(datasets) = catalogue::delete(&mut tx, org.id, id).await? {
+        let mut err = AppError::new(ErrorCode::CatalogueItemInUse);
+        err.fields = datasets
+            .into_iter()
+            .map(|d| FieldError {
+                field: "datasets".into(),
+                code: "linked_by",
+                detail: Some(d),
+            })
+            .collect();
+        return Err(err);
+    }
+    tx.audit(event(
+        &ctx,
+        now,
+        "catalogue.delete",
+        "catalogue_item",
+        id.to_string(),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct StatusFilter {
+    status: Option<String>,
+}
+
+pub async fn org_datasets(
+    State(state): State<AppState>,
+    Extension(org): Extension<OrgRecord>,
+    Query(q): Query<StatusFilter>,
+) -> AppResult<Json<Value>> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<DatasetStatus>()
+                .map_err(|_| AppError::field("status", "invalid_status"))?,
+        ),
+    };
+    let list = state.store.datasets_of(org.id, status).await?;
+    Ok(Json(json!({
+        "organization": org.slug,
+        "datasets": list.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
+    })))
+}
+
+pub async fn create_dataset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    ApiJson(meta): ApiJson<DatasetMeta>,
+) -> AppResult<Response> {
+    let guide_version = check_for_save(&state, &org, &meta, None).await?;
+    let now = state.clock.now();
+    let d = DatasetRecord {
+        id: DatasetId::new(),
+        org_id: org.id,
+        status: DatasetStatus::Draft,
+        meta,
+        guide_version,
+        published_version: None,
+        created_at: now,
+        updated_at: now,
+        last_reviewed_at: None,
+    };
+    let mut tx = state.store.begin_write().await?;
+    datasets::insert(&mut tx, &d).await?;
+    let mut ev = event(&ctx, now, "dataset.create", "dataset", d.id.to_string());
+    ev.after = Some(serde_json::to_value(&d.meta).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(dataset_json(&state, &d, &org))).into_response())
+}
+
+pub async fn show_dataset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Json<Value>> {
+    if !can_see(&ctx, &d) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(Json(dataset_json(&state, &d, &org)))
+}
+
+/// Edits a draft. A published entry changes only through a ticket (A11.1).
+pub async fn update_dataset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    ApiJson(meta): ApiJson<DatasetMeta>,
+) -> AppResult<Json<Value>> {
+    if d.status != DatasetStatus::Draft {
+        return Err(ErrorCode::NeedsTicket.into());
+    }
+    let guide_version = check_for_save(&state, &org, &meta, Some(&d.id.to_string())).await?;
+    let now = state.clock.now();
+    let before = serde_json::to_value(&d.meta).unwrap_or_default();
+    let updated = DatasetRecord {
+        meta,
+        guide_version,
+        updated_at: now,
+        ..d
+    };
+    let mut tx = state.store.begin_write().await?;
+    datasets::update(&mut tx, &updated).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "dataset.update",
+        "dataset",
+        updated.id.to_string(),
+    );
+    ev.before = Some(before);
+    ev.after = Some(serde_json::to_value(&updated.meta).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(Json(dataset_json(&state, &updated, &org)))
+}
+
+/// Every reason the entry cannot be published yet, each with a code, the field and a message.
+pub async fn check_dataset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+) -> AppResult<Json<Value>> {
+    let problems = check_for_publish(&state, &d, &d.meta).await?;
+    let m = &state.messages;
+    let list: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            json!({
+                "code": p.code, "field": p.field, "detail": p.detail,
+                "message": m.get(ctx.lang, &format!("field.{}", p.code)),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "publishable": list.is_empty(), "problems": list }),
+    ))
+}
+
+pub async fn dataset_versions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+) -> AppResult<Json<Value>> {
+    if !can_see(&ctx, &d) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let versions = state.store.dataset_versions(&d.id.to_string()).await?;
+    let list: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "version": v.version, "status": v.status, "published_at": v.published_at.to_rfc3339(),
+                "ticket": v.ticket_id, "metadata": v.meta,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "dataset": d.id, "versions": list })))
+}
