@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod cli;
 mod errors;
+mod openlist;
 mod orgs;
 mod pages;
 mod support;
