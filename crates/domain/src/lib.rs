@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clock;
 pub mod identifiers;
 pub mod ids;
+pub mod names;
 pub mod openlist;
 pub mod policy;
 pub mod roles;

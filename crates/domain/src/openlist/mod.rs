@@ -4,5 +4,7 @@
 pub mod checks;
 pub mod classification;
 pub mod dataset;
+pub mod diff;
 pub mod text;
+pub mod ticket;
 pub mod vocab;
