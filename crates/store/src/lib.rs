@@ -10,6 +10,7 @@ pub mod guides;
 pub mod orgs;
 pub mod sessions;
 pub mod throttle;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 pub mod vocab;

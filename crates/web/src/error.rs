@@ -30,6 +30,10 @@ pub enum ErrorCode {
     TokenRevoked,
     CatalogueItemInUse,
     NeedsTicket,
+    TicketOpen,
+    StaleTicket,
+    WrongStatus,
+    InvalidTransition,
     Internal,
     Unavailable,
 }
@@ -44,7 +48,8 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            EmailTaken | SlugTaken | CatalogueItemInUse | NeedsTicket => StatusCode::CONFLICT,
+            EmailTaken | SlugTaken | CatalogueItemInUse | NeedsTicket | TicketOpen
+            | StaleTicket | WrongStatus | InvalidTransition => StatusCode::CONFLICT,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
                 StatusCode::UNAUTHORIZED
             }
@@ -77,6 +82,10 @@ impl ErrorCode {
             TokenRevoked => "token_revoked",
             CatalogueItemInUse => "catalogue_item_in_use",
             NeedsTicket => "needs_ticket",
+            TicketOpen => "ticket_open",
+            StaleTicket => "stale_ticket",
+            WrongStatus => "wrong_status",
+            InvalidTransition => "invalid_transition",
             Internal => "internal",
             Unavailable => "unavailable",
         }

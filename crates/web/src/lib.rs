@@ -8,10 +8,11 @@ pub mod i18n;
 pub mod openlist;
 mod page;
 pub mod passwords;
-mod render;
+pub mod render;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod tickets;
 
 use std::net::SocketAddr;
 

@@ -138,6 +138,12 @@ fn render(
     response
 }
 
+/// Percent-encodes text for a header parameter (RFC 8187) or a query value.
+pub fn percent_encode(s: &str) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+}
+
 /// Percent-encodes a same-site path for use as a query value.
 fn urlencode(s: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};

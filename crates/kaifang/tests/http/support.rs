@@ -231,6 +231,32 @@ impl TestApp {
         d.id.to_string()
     }
 
+    /// A submitted "add" ticket for the draft `dataset`, written straight to the store.
+    pub async fn create_ticket(&self, dataset: &str) -> String {
+        let d = self.store.dataset(dataset).await.unwrap();
+        let now = self.clock_now();
+        let t = store::tickets::TicketRecord {
+            id: domain::ids::TicketId::new(),
+            dataset_id: d.id,
+            org_id: d.org_id,
+            kind: domain::openlist::ticket::TicketKind::Add,
+            state: domain::openlist::ticket::TicketState::Submitted,
+            proposed: Some(d.meta.clone()),
+            base_version: None,
+            reason: "测试".into(),
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin_write().await.unwrap();
+        store::tickets::insert(&mut tx, &t).await.unwrap();
+        tx.audit(test_event("test.setup", t.id.to_string(), now))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        t.id.to_string()
+    }
+
     pub fn clock_now(&self) -> Timestamp {
         self.clock.now()
     }

@@ -6,6 +6,7 @@ mod api_audit;
 mod api_auth;
 mod api_openlist;
 mod api_orgs;
+mod api_tickets;
 mod health;
 mod pages;
 
@@ -33,6 +34,8 @@ pub enum Target {
     OrgInPath,
     /// The organization that provides the dataset named in the `{dataset}` path segment.
     DatasetInPath,
+    /// The organization whose open list the ticket in the `{ticket}` path segment changes.
+    TicketInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +112,17 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         PUT "/api/v1/datasets/{dataset}" => EditOpenList on DatasetInPath: api_openlist::update_dataset,
         GET "/api/v1/datasets/{dataset}/check" => ViewOrgInternal on DatasetInPath: api_openlist::check_dataset,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
+
+        POST "/api/v1/datasets/{dataset}/tickets" => EditOpenList on DatasetInPath: api_tickets::submit,
+        GET "/api/v1/datasets/{dataset}/tickets" => ViewOrgInternal on DatasetInPath: api_tickets::of_dataset,
+        GET "/api/v1/orgs/{org}/tickets" => ViewOrgInternal on OrgInPath: api_tickets::of_org,
+        GET "/api/v1/tickets" => ReviewTickets on Platform: api_tickets::queue,
+        GET "/api/v1/tickets/{ticket}" => ViewOrgInternal on TicketInPath: api_tickets::show,
+        POST "/api/v1/tickets/{ticket}/accept" => ReviewTickets on TicketInPath: api_tickets::accept,
+        POST "/api/v1/tickets/{ticket}/return" => ReviewTickets on TicketInPath: api_tickets::give_back,
+        POST "/api/v1/tickets/{ticket}/resubmit" => EditOpenList on TicketInPath: api_tickets::resubmit,
+        POST "/api/v1/tickets/{ticket}/cancel" => EditOpenList on TicketInPath: api_tickets::cancel,
+        GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
     ]
 }
 
@@ -149,6 +163,13 @@ async fn resolve_org(
             req.extensions_mut().insert(dataset);
             org
         }
+        Target::TicketInPath => {
+            let key = params.get("ticket").map(String::as_str).unwrap_or_default();
+            let ticket = state.store.ticket(key).await?;
+            let org = ticket.org_id.to_string();
+            req.extensions_mut().insert(ticket);
+            org
+        }
         _ => params.get("org").cloned().unwrap_or_default(),
     };
     let org = state.store.org(&org_key).await?;
@@ -170,7 +191,7 @@ async fn guard(
     let resource = match spec.target {
         Target::Platform => Resource::Platform,
         Target::OwnAccount => Resource::OwnAccount,
-        Target::OrgInPath | Target::DatasetInPath => {
+        Target::OrgInPath | Target::DatasetInPath | Target::TicketInPath => {
             match resolve_org(&state, &mut req, spec.target).await {
                 Ok(org) => Resource::Organization(org),
                 Err(e) => return e.into_response(),

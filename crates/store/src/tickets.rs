@@ -1,0 +1,303 @@
+//! Open-list change tickets: the ticket, its history of events, its attachments.
+
+use domain::clock::Timestamp;
+use domain::ids::{DatasetId, OrgId, TicketId};
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+
+use crate::users::parse;
+use crate::{Result, Store, StoreError, WriteTx};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketRecord {
+    pub id: TicketId,
+    pub dataset_id: DatasetId,
+    pub org_id: OrgId,
+    pub kind: TicketKind,
+    pub state: TicketState,
+    pub proposed: Option<DatasetMeta>,
+    pub base_version: Option<i64>,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    dataset_id: String,
+    org_id: String,
+    kind: String,
+    state: String,
+    proposed: Option<String>,
+    base_version: Option<i64>,
+    reason: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<Row> for TicketRecord {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(TicketRecord {
+            id: parse(&r.id, "ticket id")?,
+            dataset_id: parse(&r.dataset_id, "dataset id")?,
+            org_id: parse(&r.org_id, "org id")?,
+            kind: parse(&r.kind, "ticket kind")?,
+            state: parse(&r.state, "ticket state")?,
+            proposed: r
+                .proposed
+                .map(|p| serde_json::from_str(&p))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("ticket {}: {e}", r.id)))?,
+            base_version: r.base_version,
+            reason: r.reason,
+            created_by: r.created_by,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketEvent {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor_id: String,
+    pub event: String,
+    pub reasons: Vec<ReturnReason>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttachmentInfo {
+    pub id: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: Timestamp,
+}
+
+pub struct NewAttachment {
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub content_base64: String,
+}
+
+fn proposed_json(t: &TicketRecord) -> Option<String> {
+    t.proposed
+        .as_ref()
+        .map(|m| serde_json::to_string(m).expect("metadata serializes"))
+}
+
+pub async fn insert(tx: &mut WriteTx, t: &TicketRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tickets (id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(t.id.to_string())
+    .bind(t.dataset_id.to_string())
+    .bind(t.org_id.to_string())
+    .bind(t.kind.as_str())
+    .bind(t.state.as_str())
+    .bind(proposed_json(t))
+    .bind(t.base_version)
+    .bind(&t.reason)
+    .bind(&t.created_by)
+    .bind(t.created_at.0)
+    .bind(t.updated_at.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Saves a ticket's new state (and revised proposal), only if it is still in `expected` state:
+/// two reviewers acting at once cannot both succeed.
+pub async fn update(tx: &mut WriteTx, t: &TicketRecord, expected: TicketState) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE tickets SET kind = $1, state = $2, proposed = $3, base_version = $4, reason = $5, updated_at = $6 \
+         WHERE id = $7 AND state = $8",
+    )
+    .bind(t.kind.as_str())
+    .bind(t.state.as_str())
+    .bind(proposed_json(t))
+    .bind(t.base_version)
+    .bind(&t.reason)
+    .bind(t.updated_at.0)
+    .bind(t.id.to_string())
+    .bind(expected.as_str())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("ticket_state"));
+    }
+    Ok(())
+}
+
+pub async fn add_event(
+    tx: &mut WriteTx,
+    ticket: TicketId,
+    at: Timestamp,
+    actor: &str,
+    event: &str,
+    reasons: &[ReturnReason],
+    text: &str,
+) -> Result<()> {
+    let (next,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1")
+            .bind(ticket.to_string())
+            .fetch_one(tx.conn())
+            .await?;
+    let reasons =
+        (!reasons.is_empty()).then(|| serde_json::to_string(reasons).expect("reasons serialize"));
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, seq, at, actor_id, event, reasons, text) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ticket.to_string())
+    .bind(next)
+    .bind(at.0)
+    .bind(actor)
+    .bind(event)
+    .bind(reasons)
+    .bind(text)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn add_attachment(
+    tx: &mut WriteTx,
+    ticket: TicketId,
+    a: &NewAttachment,
+    at: Timestamp,
+) -> Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO ticket_attachments (id, ticket_id, name, media_type, size, sha256, content, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(ticket.to_string())
+    .bind(&a.name)
+    .bind(&a.media_type)
+    .bind(a.size)
+    .bind(&a.sha256)
+    .bind(&a.content_base64)
+    .bind(at.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+impl Store {
+    pub async fn ticket(&self, id: &str) -> Result<TicketRecord> {
+        let row: Row = sqlx::query_as(
+            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
+             updated_at FROM tickets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
+    /// Tickets filtered by organization, dataset and state; oldest change first (a queue).
+    pub async fn tickets(
+        &self,
+        org: Option<OrgId>,
+        dataset: Option<DatasetId>,
+        state: Option<TicketState>,
+    ) -> Result<Vec<TicketRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
+             updated_at FROM tickets WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR dataset_id = $2) \
+             AND ($3 IS NULL OR state = $3) ORDER BY updated_at, id",
+        )
+        .bind(org.map(|o| o.to_string()))
+        .bind(dataset.map(|d| d.to_string()))
+        .bind(state.map(|s| s.as_str()))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub async fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>> {
+        let rows: Vec<(i64, i64, String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT seq, at, actor_id, event, reasons, text FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, at, actor_id, event, reasons, text)| {
+                Ok(TicketEvent {
+                    seq,
+                    at: Timestamp(at),
+                    actor_id,
+                    event,
+                    reasons: reasons
+                        .map(|r| serde_json::from_str(&r))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .unwrap_or_default(),
+                    text,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn ticket_attachments(&self, id: TicketId) -> Result<Vec<AttachmentInfo>> {
+        let rows: Vec<(String, String, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, name, media_type, size, sha256, created_at FROM ticket_attachments WHERE ticket_id = $1 \
+             ORDER BY created_at, id",
+        )
+        .bind(id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, media_type, size, sha256, at)| AttachmentInfo {
+                id,
+                name,
+                media_type,
+                size,
+                sha256,
+                created_at: Timestamp(at),
+            })
+            .collect())
+    }
+
+    /// (info, base64 content) of one attachment of `ticket`.
+    pub async fn ticket_attachment(
+        &self,
+        ticket: TicketId,
+        id: &str,
+    ) -> Result<(AttachmentInfo, String)> {
+        let row: Option<(String, String, String, i64, String, i64, String)> = sqlx::query_as(
+            "SELECT id, name, media_type, size, sha256, created_at, content FROM ticket_attachments \
+             WHERE ticket_id = $1 AND id = $2",
+        )
+        .bind(ticket.to_string())
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let (id, name, media_type, size, sha256, at, content) = row.ok_or(StoreError::NotFound)?;
+        Ok((
+            AttachmentInfo {
+                id,
+                name,
+                media_type,
+                size,
+                sha256,
+                created_at: Timestamp(at),
+            },
+            content,
+        ))
+    }
+}

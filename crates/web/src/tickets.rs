@@ -1,0 +1,494 @@
+//! Open-list change tickets (A11): submitting, reviewing and applying changes to the open list.
+//! Every step is one transaction with its history event and its audit record.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use domain::ids::TicketId;
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::diff::{Change, diff};
+use domain::openlist::ticket::{
+    Reasons, ReturnReason, TicketKind, TicketState, classify_change, needs_document,
+};
+use domain::openlist::vocab::DatasetStatus;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use store::datasets::{self, DatasetRecord};
+use store::orgs::OrgRecord;
+use store::tickets::{self, NewAttachment, TicketRecord};
+
+use crate::accounts::event;
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::openlist::{check_for_publish, check_for_save};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentInput {
+    pub name: String,
+    #[serde(default)]
+    pub media_type: String,
+    pub content_base64: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketInput {
+    pub kind: TicketKind,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub proposed: Option<DatasetMeta>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResubmitInput {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub proposed: Option<DatasetMeta>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInput {
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub text: String,
+}
+
+const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
+
+fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<NewAttachment>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (i, a) in input.iter().enumerate() {
+        let name = a.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errors.push(FieldError::new(
+                format!("attachments[{i}].name"),
+                "invalid_name",
+            ));
+        }
+        match STANDARD.decode(a.content_base64.trim()) {
+            Ok(bytes) if bytes.is_empty() => errors.push(FieldError::new(
+                format!("attachments[{i}].content_base64"),
+                "required",
+            )),
+            Ok(bytes) if bytes.len() > MAX_ATTACHMENT_BYTES => errors.push(FieldError::new(
+                format!("attachments[{i}].content_base64"),
+                "too_long",
+            )),
+            Ok(bytes) => out.push(NewAttachment {
+                name: name.to_owned(),
+                media_type: if a.media_type.trim().is_empty() {
+                    "application/octet-stream".into()
+                } else {
+                    a.media_type.trim().to_owned()
+                },
+                size: bytes.len() as i64,
+                sha256: hex::encode(Sha256::digest(&bytes)),
+                content_base64: STANDARD.encode(&bytes),
+            }),
+            Err(_) => errors.push(FieldError::new(
+                format!("attachments[{i}].content_base64"),
+                "not_base64",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+/// What a proposal is checked for, before it is submitted and again before it is applied.
+async fn check_proposal(
+    state: &AppState,
+    org: &OrgRecord,
+    d: &DatasetRecord,
+    kind: TicketKind,
+    proposed: Option<&DatasetMeta>,
+    reason: &str,
+    attachments: usize,
+) -> AppResult<TicketKind> {
+    let allowed_status = match kind {
+        TicketKind::Add => matches!(d.status, DatasetStatus::Draft),
+        _ => matches!(
+            d.status,
+            DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
+        ),
+    };
+    if !allowed_status {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let mut errors = Vec::new();
+    if reason.trim().is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    let kind = match (kind, proposed) {
+        (TicketKind::Remove, _) => TicketKind::Remove,
+        (_, None) => {
+            errors.push(FieldError::new("proposed", "required"));
+            kind
+        }
+        (kind, Some(meta)) => {
+            if let Err(e) = check_for_save(state, org, meta, Some(&d.id.to_string())).await {
+                errors.extend(e.fields);
+            }
+            errors.extend(
+                check_for_publish(state, d, meta)
+                    .await?
+                    .into_iter()
+                    .map(FieldError::from),
+            );
+            if kind != TicketKind::Add && meta == &d.meta {
+                errors.push(FieldError::new("proposed", "no_change"));
+            }
+            classify_change(kind, d.meta.open_type, meta.open_type)
+        }
+    };
+    let to = proposed.map(|m| m.open_type).unwrap_or(d.meta.open_type);
+    if kind != TicketKind::Add && needs_document(kind, d.meta.open_type, to) && attachments == 0 {
+        errors.push(FieldError::new("attachments", "document_required"));
+    }
+    errors.dedup();
+    if errors.is_empty() {
+        Ok(kind)
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+pub async fn submit(
+    state: &AppState,
+    ctx: &Ctx,
+    d: &DatasetRecord,
+    org: &OrgRecord,
+    input: TicketInput,
+) -> AppResult<TicketRecord> {
+    let open = state.store.tickets(None, Some(d.id), None).await?;
+    if open.iter().any(|t| t.state.is_open()) {
+        return Err(ErrorCode::TicketOpen.into());
+    }
+    let attachments = decode_attachments(&input.attachments)?;
+    let proposed = match input.kind {
+        TicketKind::Remove => None,
+        TicketKind::Add => Some(input.proposed.unwrap_or_else(|| d.meta.clone())),
+        _ => input.proposed,
+    };
+    let kind = check_proposal(
+        state,
+        org,
+        d,
+        input.kind,
+        proposed.as_ref(),
+        &input.reason,
+        attachments.len(),
+    )
+    .await?;
+    let now = state.clock.now();
+    let actor = ctx.user()?.id.to_string();
+    let ticket = TicketRecord {
+        id: TicketId::new(),
+        dataset_id: d.id,
+        org_id: org.id,
+        kind,
+        state: TicketState::Submitted,
+        proposed,
+        base_version: d.published_version,
+        reason: input.reason.trim().to_owned(),
+        created_by: actor.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.store.begin_write().await?;
+    tickets::insert(&mut tx, &ticket).await?;
+    tickets::add_event(
+        &mut tx,
+        ticket.id,
+        now,
+        &actor,
+        "submitted",
+        &[],
+        &ticket.reason,
+    )
+    .await?;
+    for a in &attachments {
+        tickets::add_attachment(&mut tx, ticket.id, a, now).await?;
+    }
+    let mut ev = event(ctx, now, "ticket.submit", "ticket", ticket.id.to_string());
+    ev.after =
+        Some(serde_json::json!({ "dataset": d.id, "kind": kind, "proposed": ticket.proposed }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(ticket)
+}
+
+fn transition_error(_: domain::openlist::ticket::TransitionError) -> AppError {
+    AppError::new(ErrorCode::InvalidTransition)
+}
+
+/// Accepts a ticket: the change takes effect on the open list at once, as a new version.
+pub async fn accept(
+    state: &AppState,
+    ctx: &Ctx,
+    t: TicketRecord,
+    text: &str,
+) -> AppResult<TicketRecord> {
+    let next = t.state.accept().map_err(transition_error)?;
+    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
+    let org = state.store.org(&d.org_id.to_string()).await?;
+    if d.published_version != t.base_version {
+        return Err(ErrorCode::StaleTicket.into());
+    }
+    // The open list may have changed since submission: the proposal must still pass.
+    check_proposal(
+        state,
+        &org,
+        &d,
+        t.kind,
+        t.proposed.as_ref(),
+        &t.reason,
+        usize::MAX,
+    )
+    .await?;
+    let now = state.clock.now();
+    let (guide_version, _) = state.store.current_guide().await?;
+    let version = d.published_version.unwrap_or(0) + 1;
+    let before = serde_json::to_value(&d.meta).unwrap_or_default();
+    let applied = match (&t.kind, &t.proposed) {
+        (TicketKind::Remove, _) | (_, None) => DatasetRecord {
+            status: DatasetStatus::Withdrawn,
+            published_version: Some(version),
+            updated_at: now,
+            ..d.clone()
+        },
+        (_, Some(meta)) => DatasetRecord {
+            status: if d.status == DatasetStatus::Draft {
+                DatasetStatus::Published
+            } else {
+                d.status
+            },
+            meta: meta.clone(),
+            guide_version,
+            published_version: Some(version),
+            updated_at: now,
+            ..d.clone()
+        },
+    };
+    let actor = ctx.user()?.id.to_string();
+    let accepted = TicketRecord {
+        state: next,
+        updated_at: now,
+        ..t
+    };
+    let mut tx = state.store.begin_write().await?;
+    tickets::update(&mut tx, &accepted, TicketState::Submitted)
+        .await
+        .map_err(conflict_as_transition)?;
+    tickets::add_event(&mut tx, accepted.id, now, &actor, "accepted", &[], text).await?;
+    datasets::update(&mut tx, &applied).await?;
+    datasets::record_version(&mut tx, &applied, Some(&accepted.id.to_string()), now).await?;
+    let mut ev = event(ctx, now, "ticket.accept", "dataset", applied.id.to_string());
+    ev.before = Some(before);
+    ev.after = Some(
+        serde_json::json!({ "ticket": accepted.id, "version": version, "status": applied.status, "metadata": applied.meta }),
+    );
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(accepted)
+}
+
+fn conflict_as_transition(e: store::StoreError) -> AppError {
+    match e {
+        store::StoreError::Conflict("ticket_state") => AppError::new(ErrorCode::InvalidTransition),
+        other => other.into(),
+    }
+}
+
+/// Returns a ticket with one or more of the reasons of A11.3 and a text, all at once.
+pub async fn give_back(
+    state: &AppState,
+    ctx: &Ctx,
+    t: TicketRecord,
+    input: ReturnInput,
+) -> AppResult<TicketRecord> {
+    let mut errors = Vec::new();
+    let mut reasons = Vec::new();
+    for (i, r) in input.reasons.iter().enumerate() {
+        match r.parse::<ReturnReason>() {
+            Ok(r) => reasons.push(r),
+            Err(_) => errors.push(FieldError {
+                field: format!("reasons[{i}]"),
+                code: "invalid_reason",
+                detail: Some(r.clone()),
+            }),
+        }
+    }
+    let reasons = Reasons::new(reasons);
+    if reasons.is_none() && errors.is_empty() {
+        errors.push(FieldError::new("reasons", "required"));
+    }
+    if input.text.trim().is_empty() {
+        errors.push(FieldError::new("text", "required"));
+    }
+    let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
+    let next = t.state.give_back(&reasons).map_err(transition_error)?;
+    let now = state.clock.now();
+    let actor = ctx.user()?.id.to_string();
+    let returned = TicketRecord {
+        state: next,
+        updated_at: now,
+        ..t
+    };
+    let mut tx = state.store.begin_write().await?;
+    tickets::update(&mut tx, &returned, TicketState::Submitted)
+        .await
+        .map_err(conflict_as_transition)?;
+    tickets::add_event(
+        &mut tx,
+        returned.id,
+        now,
+        &actor,
+        "returned",
+        reasons.as_slice(),
+        input.text.trim(),
+    )
+    .await?;
+    let mut ev = event(ctx, now, "ticket.return", "ticket", returned.id.to_string());
+    ev.after = Some(serde_json::json!({ "reasons": reasons, "text": input.text.trim() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(returned)
+}
+
+/// The provider revises a returned ticket and submits it again.
+pub async fn resubmit(
+    state: &AppState,
+    ctx: &Ctx,
+    t: TicketRecord,
+    input: ResubmitInput,
+) -> AppResult<TicketRecord> {
+    let next = t.state.resubmit().map_err(transition_error)?;
+    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
+    let org = state.store.org(&d.org_id.to_string()).await?;
+    let new_attachments = decode_attachments(&input.attachments)?;
+    let existing = state.store.ticket_attachments(t.id).await?.len();
+    let reason = input
+        .reason
+        .map(|r| r.trim().to_owned())
+        .unwrap_or_else(|| t.reason.clone());
+    let proposed = input.proposed.or_else(|| t.proposed.clone());
+    let requested = if t.kind == TicketKind::Retype {
+        TicketKind::Modify
+    } else {
+        t.kind
+    };
+    let proposed = if t.kind == TicketKind::Remove {
+        None
+    } else {
+        proposed
+    };
+    let kind = check_proposal(
+        state,
+        &org,
+        &d,
+        requested,
+        proposed.as_ref(),
+        &reason,
+        existing + new_attachments.len(),
+    )
+    .await?;
+    let now = state.clock.now();
+    let actor = ctx.user()?.id.to_string();
+    let revised = TicketRecord {
+        kind,
+        state: next,
+        proposed,
+        base_version: d.published_version,
+        reason: reason.clone(),
+        updated_at: now,
+        ..t
+    };
+    let mut tx = state.store.begin_write().await?;
+    tickets::update(&mut tx, &revised, TicketState::Returned)
+        .await
+        .map_err(conflict_as_transition)?;
+    tickets::add_event(
+        &mut tx,
+        revised.id,
+        now,
+        &actor,
+        "resubmitted",
+        &[],
+        &reason,
+    )
+    .await?;
+    for a in &new_attachments {
+        tickets::add_attachment(&mut tx, revised.id, a, now).await?;
+    }
+    let mut ev = event(
+        ctx,
+        now,
+        "ticket.resubmit",
+        "ticket",
+        revised.id.to_string(),
+    );
+    ev.after = Some(serde_json::json!({ "kind": kind, "proposed": revised.proposed }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(revised)
+}
+
+pub async fn cancel(state: &AppState, ctx: &Ctx, t: TicketRecord) -> AppResult<TicketRecord> {
+    let from = t.state;
+    let next = t.state.cancel().map_err(transition_error)?;
+    let now = state.clock.now();
+    let actor = ctx.user()?.id.to_string();
+    let cancelled = TicketRecord {
+        state: next,
+        updated_at: now,
+        ..t
+    };
+    let mut tx = state.store.begin_write().await?;
+    tickets::update(&mut tx, &cancelled, from)
+        .await
+        .map_err(conflict_as_transition)?;
+    tickets::add_event(&mut tx, cancelled.id, now, &actor, "cancelled", &[], "").await?;
+    tx.audit(event(
+        ctx,
+        now,
+        "ticket.cancel",
+        "ticket",
+        cancelled.id.to_string(),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// The proposed change, field by field, against the entry as it is now.
+pub fn changes(t: &TicketRecord, d: &DatasetRecord) -> Vec<Change> {
+    let now = if t.kind == TicketKind::Add {
+        serde_json::json!({})
+    } else {
+        serde_json::to_value(&d.meta).unwrap_or_default()
+    };
+    match &t.proposed {
+        Some(p) => diff(&now, &serde_json::to_value(p).unwrap_or_default()),
+        None => diff(
+            &serde_json::json!({ "status": d.status }),
+            &serde_json::json!({ "status": DatasetStatus::Withdrawn }),
+        ),
+    }
+}
