@@ -10,4 +10,5 @@ mod openlist;
 mod orgs;
 mod pages;
 mod support;
+mod tickets_flow;
 mod tokens;

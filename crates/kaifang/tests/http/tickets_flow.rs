@@ -1,0 +1,544 @@
+//! Open-list change tickets (A11) end to end.
+
+use base64::Engine;
+use domain::roles::{OrgRole, PlatformRole};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::openlist::{create, good_meta, provider_with_catalogue};
+use crate::support::*;
+
+async fn post(s: &Session, url: String, body: Value) -> reqwest::Response {
+    s.client
+        .post(url)
+        .header("x-csrf-token", &s.csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(s: &Session, url: String) -> Value {
+    s.client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+struct World {
+    app: TestApp,
+    editor: Session,
+    operator: Session,
+    items: Vec<String>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let operator = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    World {
+        app,
+        editor,
+        operator,
+        items,
+    }
+}
+
+/// Creates a draft and has it published through an accepted "add" ticket; returns its id.
+async fn published(w: &World, name: &str) -> String {
+    let d: Value = create(
+        &w.app,
+        &w.editor,
+        "sh-transport",
+        &good_meta(name, &w.items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = d["id"].as_str().unwrap().to_owned();
+    let t = post(
+        &w.editor,
+        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "新增开放" }),
+    )
+    .await;
+    assert_eq!(t.status(), StatusCode::CREATED);
+    let t: Value = t.json().await.unwrap();
+    let res = post(
+        &w.operator,
+        w.app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    id
+}
+
+fn pdf() -> Value {
+    json!({ "name": "降级说明.pdf", "media_type": "application/pdf",
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 explanation") })
+}
+
+#[tokio::test]
+async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
+    let w = world().await;
+    let d: Value = create(
+        &w.app,
+        &w.editor,
+        "sh-transport",
+        &good_meta("上海市公交线路站点", &w.items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = d["id"].as_str().unwrap();
+    let res = post(
+        &w.editor,
+        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "社会需求较大，新增开放" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let tid = t["id"].as_str().unwrap();
+    assert_eq!(t["state"], "submitted");
+    assert!(
+        t["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["path"] == "name")
+    );
+
+    // The operator sees it in the queue and returns it, giving reasons all at once.
+    let queue = get(&w.operator, w.app.at("/api/v1/tickets")).await;
+    assert_eq!(queue["tickets"].as_array().unwrap().len(), 1);
+    let res = post(&w.operator, w.app.at(&format!("/api/v1/tickets/{tid}/return")), json!({
+        "reasons": ["incomplete_information", "other"], "text": "请补充数据项说明中的坐标系信息。",
+    })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let returned: Value = res.json().await.unwrap();
+    assert_eq!(returned["state"], "returned");
+    assert_eq!(
+        returned["history"][1]["reasons"],
+        json!(["incomplete_information", "other"])
+    );
+
+    // A returned ticket cannot be accepted; the provider revises and resubmits.
+    let res = post(
+        &w.operator,
+        w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "invalid_transition");
+    let mut revised = good_meta("上海市公交线路站点", &w.items);
+    revised["data_items"][0]["description"] = json!("公交线路的对外名称，与站牌一致。");
+    let res = post(
+        &w.editor,
+        w.app.at(&format!("/api/v1/tickets/{tid}/resubmit")),
+        json!({ "proposed": revised, "reason": "已补充说明" }),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+
+    // Still a draft until accepted: not public.
+    let public_url = w.app.at(&format!("/api/v1/datasets/{id}"));
+    assert_eq!(
+        client().get(&public_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let res = post(
+        &w.operator,
+        w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
+        json!({ "text": "同意" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let accepted: Value = res.json().await.unwrap();
+    let events: Vec<&str> = accepted["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["submitted", "returned", "resubmitted", "accepted"]);
+
+    let public: Value = client()
+        .get(&public_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["status"], "published");
+    assert_eq!(public["version"], 1);
+    assert_eq!(
+        public["metadata"]["data_items"][0]["description"],
+        "公交线路的对外名称，与站牌一致。"
+    );
+    let versions: Value = client()
+        .get(format!("{public_url}/versions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 1);
+
+    // Published entries change only through tickets.
+    let res = w
+        .editor
+        .client
+        .put(&public_url)
+        .header("x-csrf-token", &w.editor.csrf)
+        .json(&revised)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "needs_ticket");
+}
+
+#[tokio::test]
+async fn an_unpublishable_draft_cannot_be_submitted() {
+    let w = world().await;
+    let mut meta = good_meta("公交线路站点", &w.items);
+    meta["data_items"][1]["catalogue_item"] = Value::Null;
+    let d: Value = create(&w.app, &w.editor, "sh-transport", &meta)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = w.app.audit_count().await;
+    let res = post(
+        &w.editor,
+        w.app.at(&format!(
+            "/api/v1/datasets/{}/tickets",
+            d["id"].as_str().unwrap()
+        )),
+        json!({ "kind": "add", "reason": "" }),
+    )
+    .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for c in ["required", "name_missing_place", "item_unlinked"] {
+        assert!(codes.contains(&c), "{c} not in {codes:?}");
+    }
+    assert_eq!(w.app.audit_count().await, before);
+    assert!(
+        get(&w.operator, w.app.at("/api/v1/tickets")).await["tickets"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
+    let w = world().await;
+    let id = published(&w, "上海市公交线路站点").await;
+    let mut conditional = good_meta("上海市公交线路站点", &w.items);
+    conditional["open_type"] = json!("conditional");
+    conditional["grading"]["access_pattern"] = json!("continuous");
+    conditional["conditions"] =
+        json!([{ "kind": "technical_capability", "text": "具备接口持续获取能力。" }]);
+    conditional["materials"] = json!([{ "name": "应用场景说明" }]);
+    let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
+
+    let res = post(
+        &w.editor,
+        url.clone(),
+        json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional }),
+    )
+    .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["fields"][0]["code"], "document_required");
+
+    let res = post(&w.editor, url.clone(), json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional, "attachments": [pdf()] })).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    assert_eq!(t["kind"], "retype");
+    assert!(
+        t["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["path"] == "open_type"
+                && c["before"] == "unconditional"
+                && c["after"] == "conditional")
+    );
+
+    // One open ticket per entry at a time.
+    let res = post(
+        &w.editor,
+        url.clone(),
+        json!({ "kind": "remove", "reason": "x", "attachments": [pdf()] }),
+    )
+    .await;
+    assert_eq!(error_code(&res), "ticket_open");
+
+    // The document is there for the operator.
+    let doc = &t["attachments"][0];
+    let bytes = w
+        .operator
+        .client
+        .get(w.app.at(doc["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"%PDF-1.4 explanation");
+
+    let res = post(
+        &w.operator,
+        w.app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let d: Value = client()
+        .get(w.app.at(&format!("/api/v1/datasets/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["version"], 2);
+    assert_eq!(d["metadata"]["open_type"], "conditional");
+    assert_eq!(
+        d["metadata"]["conditions"][0]["kind"],
+        "technical_capability"
+    );
+    let versions: Value = client()
+        .get(w.app.at(&format!("/api/v1/datasets/{id}/versions")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kept: Vec<&str> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["metadata"]["open_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, ["conditional", "unconditional"]);
+}
+
+#[tokio::test]
+async fn removal_needs_a_document_and_hides_the_entry() {
+    let w = world().await;
+    let id = published(&w, "上海市公交线路站点").await;
+    let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
+    let res = post(
+        &w.editor,
+        url.clone(),
+        json!({ "kind": "remove", "reason": "系统停用" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let t: Value = post(
+        &w.editor,
+        url,
+        json!({ "kind": "remove", "reason": "系统停用", "attachments": [pdf()] }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let res = post(
+        &w.operator,
+        w.app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let public = client()
+        .get(w.app.at(&format!("/api/v1/datasets/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let inside = get(&w.editor, w.app.at(&format!("/api/v1/datasets/{id}"))).await;
+    assert_eq!(inside["status"], "withdrawn");
+}
+
+#[tokio::test]
+async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
+    let w = world().await;
+    let d: Value = create(
+        &w.app,
+        &w.editor,
+        "sh-transport",
+        &good_meta("上海市公交线路站点", &w.items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = d["id"].as_str().unwrap();
+    let t: Value = post(
+        &w.editor,
+        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "新增" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let ret = w.app.at(&format!(
+        "/api/v1/tickets/{}/return",
+        t["id"].as_str().unwrap()
+    ));
+
+    let (status, err) = json_error(
+        post(
+            &w.operator,
+            ret.clone(),
+            json!({ "reasons": [], "text": "" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["reasons", "text"]);
+    let (_, err) = json_error(
+        post(
+            &w.operator,
+            ret.clone(),
+            json!({ "reasons": ["too_ugly"], "text": "x" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(err["fields"][0]["code"], "invalid_reason");
+
+    // Another provider's editor can neither file tickets on this entry nor see them.
+    w.app.create_org("sh-health").await;
+    let other = w
+        .app
+        .user_with("e@health.cn", None, Some(("sh-health", OrgRole::Editor)))
+        .await;
+    let res = post(
+        &other,
+        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "x" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = other
+        .client
+        .get(
+            w.app
+                .at(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap())),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Nor may a provider accept its own ticket.
+    let res = post(
+        &w.editor,
+        w.app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn non_open_entries_stay_in_the_list_but_never_appear_publicly() {
+    let w = world().await;
+    let mut meta = good_meta("上海市公交卡刷卡明细", &w.items);
+    meta["open_type"] = json!("not_open");
+    meta["grading"]["personal_information"] = json!("identifiable");
+    let d: Value = create(&w.app, &w.editor, "sh-transport", &meta)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = d["id"].as_str().unwrap();
+    let t: Value = post(
+        &w.editor,
+        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "纳入清单管理" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let res = post(
+        &w.operator,
+        w.app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let url = w.app.at(&format!("/api/v1/datasets/{id}"));
+    assert_eq!(
+        client().get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        w.operator.client.get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let regulator = w
+        .app
+        .user_with("reg@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    assert_eq!(
+        get(&regulator, url).await["metadata"]["open_type"],
+        "not_open"
+    );
+}
