@@ -1,0 +1,247 @@
+//! The search index of the open list (A25.3): tantivy with Chinese word segmentation (jieba),
+//! BM25 over names, summaries, keywords, field labels and providers, facets, three sort orders.
+//!
+//! The index is derived data. The database numbers every change of an entry (`change_seq`);
+//! the index records, in its commit payload, the last number it has applied. A node whose index
+//! is missing or stale rebuilds or catches up from the database, so the index never drifts.
+
+mod query;
+mod schema;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::{Facet, TantivyDocument, Value};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
+
+pub use query::{FacetField, SearchQuery, Sort};
+use schema::Fields;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("cannot open the index directory: {0}")]
+    Directory(String),
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+/// What the index knows of one public entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchDoc {
+    pub id: String,
+    pub name: String,
+    pub summary: String,
+    pub keywords: Vec<String>,
+    pub field_labels: Vec<String>,
+    pub provider_slug: String,
+    pub provider_name: String,
+    pub domain: String,
+    pub open_type: String,
+    pub formats: Vec<String>,
+    pub update_frequency: String,
+    pub areas: Vec<String>,
+    /// Milliseconds since the epoch of the last published change: "newest" sorts on it.
+    pub published_at: i64,
+    /// Downloads and API calls: "most used" sorts on it.
+    pub usage: i64,
+}
+
+/// One change to apply: an entry to (re)index, or one that is no longer public.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Upsert(SearchDoc),
+    Remove(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// For each asked facet field: (value, count), most frequent first.
+    pub facets: Vec<(FacetField, Vec<(String, u64)>)>,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+/// Memory the writer may use before it flushes a segment.
+const WRITER_HEAP: usize = 50_000_000;
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates an empty one (applied change 0) when it is missing
+    /// or was built with another schema.
+    pub fn open_or_create(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+        let (schema, fields) = schema::build();
+        let mmap = MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+        let index = match Index::open_or_create(mmap, schema.clone()) {
+            Ok(index) => index,
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                tracing::warn!("search index has an old schema; rebuilding it");
+                for entry in
+                    std::fs::read_dir(dir).map_err(|e| SearchError::Directory(e.to_string()))?
+                {
+                    let path = entry
+                        .map_err(|e| SearchError::Directory(e.to_string()))?
+                        .path();
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+                let mmap =
+                    MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+                Index::open_or_create(mmap, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Self::from_index(index, fields)
+    }
+
+    /// An index in memory, for tests.
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema::build();
+        Self::from_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<Self> {
+        schema::register_tokenizers(&index)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let writer = index.writer(WRITER_HEAP)?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    /// The last database change this index has applied.
+    pub fn applied_seq(&self) -> Result<i64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+    }
+
+    /// Applies `changes` and records `up_to` as applied, in one commit.
+    pub fn apply(&self, changes: &[Change], up_to: i64) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for change in changes {
+            let id = match change {
+                Change::Upsert(d) => &d.id,
+                Change::Remove(id) => id,
+            };
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            if let Change::Upsert(d) = change {
+                writer.add_document(self.fields.document(d))?;
+            }
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&up_to.to_string());
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Drops every document and the applied mark: the next catch-up rebuilds from scratch.
+    pub fn clear(&self) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.delete_all_documents()?;
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload("0");
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let query = query::build(&self.index, &self.fields, q)?;
+        let limit = q.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(q.offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match q.sort {
+            Sort::Relevance => searcher.search(&query, &(Count, top.order_by_score()))?,
+            Sort::Newest | Sort::MostUsed => {
+                let field = if q.sort == Sort::Newest {
+                    "published_at"
+                } else {
+                    "usage"
+                };
+                let (total, docs) = searcher.search(
+                    &query,
+                    &(Count, top.order_by_fast_field::<i64>(field, Order::Desc)),
+                )?;
+                (
+                    total,
+                    docs.into_iter()
+                        .map(|(k, a)| (k.unwrap_or(0) as f32, a))
+                        .collect(),
+                )
+            }
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        if q.limit > 0 {
+            for (score, address) in addresses {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let id = doc
+                    .get_first(self.fields.id)
+                    .and_then(|v| Value::as_str(&v).map(str::to_owned))
+                    .unwrap_or_default();
+                hits.push(Hit { id, score });
+            }
+        }
+        let mut facets = Vec::new();
+        for &field in &q.facet_fields {
+            let f = self.fields.facet(field);
+            let mut collector = FacetCollector::for_field(self.fields.name_of(f));
+            collector.add_facet(Facet::from(field.root()));
+            let counts = searcher.search(&query, &collector)?;
+            let values: Vec<(String, u64)> = counts
+                .top_k(field.root(), q.facet_limit)
+                .into_iter()
+                .map(|(facet, n)| {
+                    (
+                        facet
+                            .to_path()
+                            .last()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
+                        n,
+                    )
+                })
+                .collect();
+            facets.push((field, values));
+        }
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+//! Queries built from what people type. The text is never parsed as query syntax: it is cut
+//! into words like the documents were, so any input (Lucene or SQL syntax, emoji, 10 KB of
+//! text) is just words to look for, and never an error.
+
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TokenStream;
+use tantivy::{Index, Term};
+
+use crate::schema::{Fields, GRAMS, WORDS, facet_value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FacetField {
+    Domain,
+    Provider,
+    OpenType,
+    Format,
+    UpdateFrequency,
+    Area,
+    Tag,
+}
+
+impl FacetField {
+    pub const ALL: &'static [FacetField] = &[
+        FacetField::Domain,
+        FacetField::Provider,
+        FacetField::OpenType,
+        FacetField::Format,
+        FacetField::UpdateFrequency,
+        FacetField::Area,
+        FacetField::Tag,
+    ];
+
+    pub fn root(self) -> &'static str {
+        "/"
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+    MostUsed,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    /// Keep only documents with these facet values: values of one field are alternatives,
+    /// different fields must all match.
+    pub filters: Vec<(FacetField, String)>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    pub facet_fields: Vec<FacetField>,
+    pub facet_limit: usize,
+}
+
+/// At most this many words of a query are looked for; the rest of a very long text is ignored.
+const MAX_WORDS: usize = 32;
+const MAX_GRAM_CHARS: usize = 64;
+
+fn tokens(index: &Index, analyzer: &str, text: &str, max: usize) -> Vec<String> {
+    let Some(mut a) = index.tokenizers().get(analyzer) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut stream = a.token_stream(text);
+    while stream.advance() {
+        let t = stream.token().text.trim().to_owned();
+        if !t.is_empty() && t.chars().any(char::is_alphanumeric) && !out.contains(&t) {
+            out.push(t);
+            if out.len() >= max {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn boosted(q: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(BoostQuery::new(q, boost)))
+}
+
+pub fn build(index: &Index, f: &Fields, q: &SearchQuery) -> tantivy::Result<Box<dyn Query>> {
+    let text: String = q.text.chars().take(4096).collect();
+    let words = tokens(index, WORDS, &text, MAX_WORDS);
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+    if !words.is_empty() {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            should.push(boosted(term(f.name, w), 4.0));
+            should.push(boosted(term(f.keywords, w), 2.5));
+            should.push(boosted(term(f.field_labels, w), 1.5));
+            should.push(boosted(term(f.provider, w), 1.5));
+            should.push(boosted(term(f.summary, w), 1.0));
+            // Typos in Latin words: one edit away.
+            if w.is_ascii() && w.len() >= 4 {
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name, w), 1, true);
+                should.push(boosted(Box::new(fuzzy), 1.0));
+            }
+        }
+        // Parts of words and typos in Chinese: pairs of characters of the name.
+        let short: String = text.chars().take(MAX_GRAM_CHARS).collect();
+        for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {
+            should.push(boosted(term(f.name_grams, &g), 0.3));
+        }
+        must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+    }
+
+    for &field in FacetField::ALL {
+        let values: Vec<&String> = q
+            .filters
+            .iter()
+            .filter(|(ff, _)| *ff == field)
+            .map(|(_, v)| v)
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = values
+            .into_iter()
+            .map(|v| {
+                let t = Term::from_facet(f.facet(field), &facet_value(v));
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        must.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+    }
+
+    if must.is_empty() {
+        return Ok(Box::new(AllQuery));
+    }
+    if words.is_empty() {
+        must.push((Occur::Must, Box::new(AllQuery)));
+    }
+    Ok(Box::new(BooleanQuery::new(must)))
+}

@@ -1,0 +1,182 @@
+use super::*;
+
+fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) -> SearchDoc {
+    SearchDoc {
+        id: id.into(),
+        name: name.into(),
+        summary: format!("{name}的说明"),
+        keywords: vec!["公共数据".into()],
+        field_labels: vec!["名称".into(), "地址".into()],
+        provider_slug: provider.into(),
+        provider_name: format!("{provider} 委员会"),
+        domain: domain.into(),
+        open_type: "unconditional".into(),
+        formats: vec!["csv".into(), "json".into()],
+        update_frequency: "monthly".into(),
+        areas: vec!["shanghai".into()],
+        published_at,
+        usage: published_at % 7,
+    }
+}
+
+fn index() -> SearchIndex {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.apply(
+        &[
+            Change::Upsert(doc(
+                "1",
+                "上海市公交线路站点",
+                "transport",
+                "sh-transport",
+                10,
+            )),
+            Change::Upsert(doc(
+                "2",
+                "上海市公交车辆实时位置",
+                "transport",
+                "sh-transport",
+                30,
+            )),
+            Change::Upsert(doc(
+                "3",
+                "浦东新区养老机构名录",
+                "civil_affairs",
+                "pudong",
+                20,
+            )),
+            Change::Upsert(doc(
+                "4",
+                "上海市空气质量AQI日报",
+                "environment",
+                "sh-ecology",
+                40,
+            )),
+        ],
+        4,
+    )
+    .unwrap();
+    idx
+}
+
+fn q(text: &str) -> SearchQuery {
+    SearchQuery {
+        text: text.into(),
+        limit: 10,
+        facet_limit: 10,
+        ..Default::default()
+    }
+}
+
+fn ids(r: &SearchResults) -> Vec<&str> {
+    r.hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+#[test]
+fn chinese_words_find_their_entries_best_first() {
+    let idx = index();
+    let r = idx.search(&q("公交 站点")).unwrap();
+    assert_eq!(ids(&r)[0], "1");
+    assert!(ids(&r).contains(&"2"));
+    assert!(!ids(&r).contains(&"3"));
+    assert_eq!(idx.search(&q("养老")).unwrap().hits[0].id, "3");
+}
+
+#[test]
+fn partial_words_and_typos_still_find() {
+    let idx = index();
+    assert_eq!(ids(&idx.search(&q("养老机")).unwrap())[0], "3");
+    // A wrong character: most of the name still matches.
+    assert_eq!(ids(&idx.search(&q("公交线路站典")).unwrap())[0], "1");
+    assert_eq!(ids(&idx.search(&q("aqi")).unwrap()), ["4"]);
+}
+
+#[test]
+fn facets_filters_and_sorting() {
+    let idx = index();
+    let mut query = q("");
+    query.facet_fields = vec![FacetField::Domain, FacetField::Format];
+    let r = idx.search(&query).unwrap();
+    assert_eq!(r.total, 4);
+    let domains = &r.facets[0].1;
+    assert_eq!(domains[0], ("transport".to_owned(), 2));
+    assert_eq!(r.facets[1].1.len(), 2);
+
+    query.filters = vec![
+        (FacetField::Domain, "transport".into()),
+        (FacetField::Domain, "environment".into()),
+    ];
+    query.sort = Sort::Newest;
+    let r = idx.search(&query).unwrap();
+    assert_eq!(ids(&r), ["4", "2", "1"]);
+
+    query
+        .filters
+        .push((FacetField::Provider, "sh-ecology".into()));
+    assert_eq!(ids(&idx.search(&query).unwrap()), ["4"]);
+}
+
+#[test]
+fn any_input_is_words_never_an_error() {
+    let idx = index();
+    for text in [
+        "",
+        "   ",
+        "name:\"x\" AND (",
+        "'; DROP TABLE datasets; --",
+        "😀🚌",
+        "*:*",
+        "a~2^3 [1 TO 5]",
+    ] {
+        assert!(idx.search(&q(text)).is_ok(), "{text}");
+    }
+    let long = "公交".repeat(5000);
+    assert!(idx.search(&q(&long)).is_ok());
+}
+
+#[test]
+fn upserts_replace_and_removals_remove_and_the_mark_is_kept() {
+    let idx = index();
+    assert_eq!(idx.applied_seq().unwrap(), 4);
+    idx.apply(
+        &[
+            Change::Upsert(doc(
+                "1",
+                "上海市出租车服务点",
+                "transport",
+                "sh-transport",
+                50,
+            )),
+            Change::Remove("3".into()),
+        ],
+        6,
+    )
+    .unwrap();
+    assert_eq!(idx.num_docs(), 3);
+    assert!(idx.search(&q("养老")).unwrap().hits.is_empty());
+    assert_eq!(ids(&idx.search(&q("出租车")).unwrap()), ["1"]);
+    assert_eq!(idx.applied_seq().unwrap(), 6);
+    idx.clear().unwrap();
+    assert_eq!((idx.num_docs(), idx.applied_seq().unwrap()), (0, 0));
+}
+
+#[test]
+fn the_index_survives_a_reopen_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        idx.apply(
+            &[Change::Upsert(doc(
+                "1",
+                "上海市公交线路站点",
+                "transport",
+                "sh-transport",
+                10,
+            ))],
+            9,
+        )
+        .unwrap();
+    }
+    let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert_eq!(idx.applied_seq().unwrap(), 9);
+    assert_eq!(idx.num_docs(), 1);
+}
