@@ -53,7 +53,7 @@ pub struct SearchDoc {
 /// One change to apply: an entry to (re)index, or one that is no longer public.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Upsert(SearchDoc),
+    Upsert(Box<SearchDoc>),
     Remove(String),
 }
 
