@@ -1,7 +1,7 @@
 use super::*;
 
-fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) -> SearchDoc {
-    SearchDoc {
+fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) -> Box<SearchDoc> {
+    Box::new(SearchDoc {
         id: id.into(),
         name: name.into(),
         summary: format!("{name}的说明"),
@@ -16,7 +16,7 @@ fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) ->
         areas: vec!["shanghai".into()],
         published_at,
         usage: published_at % 7,
-    }
+    })
 }
 
 fn index() -> SearchIndex {
