@@ -66,12 +66,12 @@ impl FileConfig {
     }
 }
 
-/// The database URL the settings name, creating the data dir on the way.
-pub fn database_url(
+/// The data dir the settings name, created if missing.
+pub fn data_dir(
     args: &StoreArgs,
     file: &FileConfig,
     default_dir: &Path,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<PathBuf> {
     let data_dir = args
         .data_dir
         .clone()
@@ -79,16 +79,19 @@ pub fn database_url(
         .unwrap_or_else(|| default_dir.to_path_buf());
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    Ok(
-        match args
-            .database_url
-            .clone()
-            .or_else(|| file.database_url.clone())
-        {
-            Some(url) => url,
-            None => format!("sqlite://{}", data_dir.join("kaifang.db").display()),
-        },
-    )
+    Ok(data_dir)
+}
+
+/// The database URL the settings name: by default a SQLite file in the data dir.
+pub fn database_url(args: &StoreArgs, file: &FileConfig, data_dir: &Path) -> String {
+    match args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+    {
+        Some(url) => url,
+        None => format!("sqlite://{}", data_dir.join("kaifang.db").display()),
+    }
 }
 
 pub fn web_config(

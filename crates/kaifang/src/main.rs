@@ -116,9 +116,14 @@ fn main() -> ExitCode {
     }
 }
 
-async fn open_store(args: &StoreArgs, default_dir: PathBuf) -> anyhow::Result<(Store, FileConfig)> {
+/// An opened, migrated store, the settings file, and the data dir.
+async fn open_store(
+    args: &StoreArgs,
+    default_dir: PathBuf,
+) -> anyhow::Result<(Store, FileConfig, PathBuf)> {
     let file = FileConfig::load(args.config.as_deref())?;
-    let url = config::database_url(args, &file, &default_dir)?;
+    let data_dir = config::data_dir(args, &file, &default_dir)?;
+    let url = config::database_url(args, &file, &data_dir);
     let store = Store::connect(&url)
         .await
         .with_context(|| "cannot open the database")?;
@@ -126,20 +131,20 @@ async fn open_store(args: &StoreArgs, default_dir: PathBuf) -> anyhow::Result<(S
         .migrate(SystemClock.now())
         .await
         .context("cannot migrate the database")?;
-    Ok((store, file))
+    Ok((store, file, data_dir))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { store, serve } => {
-            let (db, file) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             let listen = serve
                 .listen
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, false);
-            serve_until_shutdown(db, web, &listen, None).await?;
+            serve_until_shutdown(db, web, &data_dir, &listen, None).await?;
         }
         Command::Demo { store, serve } => {
             // Kept alive until the server stops; removed afterwards when it is temporary.
@@ -151,7 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|t| t.path().to_path_buf())
                 .unwrap_or_default();
-            let (db, file) = open_store(&store, default_dir).await?;
+            let (db, file, data_dir) = open_store(&store, default_dir).await?;
             let hash = web::passwords::hash(demo::DEMO_PASSWORD.to_owned())
                 .await
                 .map_err(|_| anyhow::anyhow!("cannot hash the demo password"))?;
@@ -162,10 +167,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, true);
-            serve_until_shutdown(db, web, &listen, Some(demo_banner)).await?;
+            serve_until_shutdown(db, web, &data_dir, &listen, Some(demo_banner)).await?;
         }
         Command::Migrate { store } => {
-            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             println!("migrations applied");
             db.close().await;
         }
@@ -184,7 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "unknown role {role:?}: use operator, regulator, security_auditor or sysadmin"
                 )
             })?;
-            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -202,7 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { store },
         } => {
-            let (db, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             let result = db.verify_audit().await?;
             db.close().await;
             return Ok(match result {
@@ -293,9 +298,16 @@ fn demo_banner(url: &str) {
 async fn serve_until_shutdown(
     db: Store,
     web_config: web::WebConfig,
+    data_dir: &std::path::Path,
     listen: &str,
     banner: Option<fn(&str)>,
 ) -> anyhow::Result<()> {
+    // Each node keeps its own search index, derived from the database.
+    let index_dir = data_dir.join("search-index");
+    let index =
+        tokio::task::spawn_blocking(move || search::SearchIndex::open_or_create(&index_dir))
+            .await?
+            .context("cannot open the search index")?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -305,8 +317,16 @@ async fn serve_until_shutdown(
     if let Some(banner) = banner {
         banner(&url);
     }
-    let state = web::AppState::new(db.clone(), Arc::new(SystemClock), web_config);
+    let state = web::AppState::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        web_config,
+        Arc::new(index),
+    );
+    // Catches up at once (a missing index is rebuilt), then follows other nodes' changes.
+    let follower = web::indexer::spawn_follower(state.clone(), std::time::Duration::from_secs(2));
     web::serve(listener, state, shutdown_signal()).await?;
+    follower.abort();
     db.close().await;
     Ok(())
 }

@@ -48,6 +48,9 @@ pub struct SearchDoc {
     pub published_at: i64,
     /// Downloads and API calls: "most used" sorts on it.
     pub usage: i64,
+    /// What a hit returns, stored as given (the entry's public JSON), so that answering a
+    /// search needs no database.
+    pub payload: String,
 }
 
 /// One change to apply: an entry to (re)index, or one that is no longer public.
@@ -61,6 +64,7 @@ pub enum Change {
 pub struct Hit {
     pub id: String,
     pub score: f32,
+    pub payload: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -206,11 +210,16 @@ impl SearchIndex {
         if q.limit > 0 {
             for (score, address) in addresses {
                 let doc: TantivyDocument = searcher.doc(address)?;
-                let id = doc
-                    .get_first(self.fields.id)
-                    .and_then(|v| Value::as_str(&v).map(str::to_owned))
-                    .unwrap_or_default();
-                hits.push(Hit { id, score });
+                let text = |field| {
+                    doc.get_first(field)
+                        .and_then(|v| Value::as_str(&v).map(str::to_owned))
+                        .unwrap_or_default()
+                };
+                hits.push(Hit {
+                    id: text(self.fields.id),
+                    score,
+                    payload: text(self.fields.payload),
+                });
             }
         }
         let mut facets = Vec::new();

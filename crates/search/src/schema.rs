@@ -18,6 +18,7 @@ pub const GRAMS: &str = "kf_grams";
 #[derive(Clone, Copy)]
 pub struct Fields {
     pub id: Field,
+    pub payload: Field,
     pub name: Field,
     pub name_grams: Field,
     pub summary: Field,
@@ -48,6 +49,7 @@ pub fn build() -> (Schema, Fields) {
     let facet = FacetOptions::default();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
+        payload: b.add_text_field("payload", STORED),
         name: b.add_text_field("name", text(WORDS)),
         name_grams: b.add_text_field("name_grams", text(GRAMS)),
         summary: b.add_text_field("summary", text(WORDS)),
@@ -115,6 +117,7 @@ impl Fields {
     pub fn document(&self, d: &SearchDoc) -> TantivyDocument {
         let mut doc = doc!(
             self.id => d.id.as_str(),
+            self.payload => d.payload.as_str(),
             self.name => d.name.as_str(),
             self.name_grams => d.name.as_str(),
             self.summary => d.summary.as_str(),

@@ -16,6 +16,7 @@ fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) ->
         areas: vec!["shanghai".into()],
         published_at,
         usage: published_at % 7,
+        payload: format!("{{\"id\":\"{id}\"}}"),
     })
 }
 
@@ -78,7 +79,11 @@ fn chinese_words_find_their_entries_best_first() {
     assert_eq!(ids(&r)[0], "1");
     assert!(ids(&r).contains(&"2"));
     assert!(!ids(&r).contains(&"3"));
-    assert_eq!(idx.search(&q("养老")).unwrap().hits[0].id, "3");
+    let hit = &idx.search(&q("养老")).unwrap().hits[0];
+    assert_eq!(
+        (hit.id.as_str(), hit.payload.as_str()),
+        ("3", "{\"id\":\"3\"}")
+    );
 }
 
 #[test]

@@ -77,7 +77,23 @@ pub async fn insert(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
     .bind(d.last_reviewed_at.map(|t| t.0))
     .execute(tx.conn())
     .await?;
+    bump_change_seq(tx, d.id).await?;
     relink(tx, d).await
+}
+
+/// Gives the entry the next change number (see migration 0004).
+async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "UPDATE counters SET value = value + 1 WHERE name = 'dataset_change' RETURNING value",
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query("UPDATE datasets SET change_seq = $1 WHERE id = $2")
+        .bind(seq)
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Replaces the working copy of an entry (status, metadata, versions) with `d`.
@@ -101,6 +117,7 @@ pub async fn update(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    bump_change_seq(tx, d.id).await?;
     relink(tx, d).await
 }
 
@@ -158,7 +175,58 @@ pub struct VersionRecord {
     pub meta: DatasetMeta,
 }
 
+/// An entry as changed at `change_seq`, with its provider's names.
+#[derive(Debug, Clone)]
+pub struct ChangedDataset {
+    pub change_seq: i64,
+    pub dataset: DatasetRecord,
+    pub provider_slug: String,
+    pub provider_name: String,
+}
+
 impl Store {
+    /// Entries changed after `after`, in change order, at most `limit`.
+    pub async fn datasets_changed_since(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangedDataset>> {
+        #[derive(sqlx::FromRow)]
+        struct Changed {
+            change_seq: i64,
+            slug: String,
+            name_zh: String,
+            #[sqlx(flatten)]
+            row: Row,
+        }
+        let rows: Vec<Changed> = sqlx::query_as(
+            "SELECT d.change_seq, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|c| {
+                Ok(ChangedDataset {
+                    change_seq: c.change_seq,
+                    provider_slug: c.slug,
+                    provider_name: c.name_zh,
+                    dataset: c.row.try_into()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest change number.
+    pub async fn last_dataset_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'dataset_change'")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     pub async fn dataset(&self, id: &str) -> Result<DatasetRecord> {
         let row: Row = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \

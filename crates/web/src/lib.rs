@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod ctx;
 pub mod error;
 pub mod i18n;
+pub mod indexer;
 pub mod openlist;
 mod page;
 pub mod passwords;

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use domain::clock::Clock;
 use domain::openlist::text::Segmenter;
+use search::SearchIndex;
 use store::Store;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::i18n::Messages;
 
@@ -52,16 +53,26 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Chinese word segmentation, loaded on first use so that start-up stays fast.
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
+    /// This node's search index, derived from the database (see `indexer`).
+    pub search: Arc<SearchIndex>,
+    pub(crate) index_lock: Arc<Mutex<()>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        search: Arc<SearchIndex>,
+    ) -> Self {
         Self {
             store,
             clock,
             messages: Arc::new(Messages::embedded()),
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),
+            search,
+            index_lock: Arc::new(Mutex::new(())),
         }
     }
 

@@ -304,6 +304,14 @@ pub async fn accept(
     );
     tx.audit(ev).await?;
     tx.commit().await?;
+    // The open list changed: show it in search at once on this node (the follower retries
+    // if this fails; the change itself is committed either way).
+    if let Err(e) = crate::indexer::catch_up(state).await {
+        tracing::warn!(
+            code = e.code.as_str(),
+            "search index not updated after accepting a ticket"
+        );
+    }
     Ok(accepted)
 }
 

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("DELETE", "/api/v1/orgs/{org}/catalogue/{item}", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/api/v1/orgs/{org}/datasets", Action::ViewOrgInternal, Target::OrgInPath),
     ("POST", "/api/v1/orgs/{org}/datasets", Action::EditOpenList, Target::OrgInPath),
+    ("GET", "/api/v1/datasets", Action::ViewPublic, Target::Platform),
     ("GET", "/api/v1/datasets/{dataset}", Action::ViewPublic, Target::DatasetInPath),
     ("PUT", "/api/v1/datasets/{dataset}", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/check", Action::ViewOrgInternal, Target::DatasetInPath),

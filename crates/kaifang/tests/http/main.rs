@@ -9,6 +9,7 @@ mod errors;
 mod openlist;
 mod orgs;
 mod pages;
+mod search;
 mod support;
 mod tickets_flow;
 mod tokens;

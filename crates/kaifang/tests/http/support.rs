@@ -18,6 +18,8 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    config: web::WebConfig,
 }
 
 /// The PostgreSQL server to test against, if the environment names one.
@@ -56,15 +58,13 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
     let store = Store::connect(&database_url).await.expect("connect");
     let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
     store.migrate(clock.now()).await.expect("migrate");
-    let state = web::AppState::new(store.clone(), clock.clone(), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(web::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let (url, tx, server) = start_server(
+        &store,
+        &clock,
+        &dir.path().join("search-index"),
+        config.clone(),
+    )
+    .await;
     TestApp {
         url,
         store,
@@ -73,7 +73,36 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
         _dir: dir,
         pg_database,
         shutdown: Some(tx),
+        server: Some(server),
+        config,
     }
+}
+
+/// Starts a server on port 0 over `store`, with its search index in `index_dir` caught up.
+async fn start_server(
+    store: &Store,
+    clock: &Arc<ManualClock>,
+    index_dir: &std::path::Path,
+    config: web::WebConfig,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let index = search::SearchIndex::open_or_create(index_dir).expect("index");
+    let state = web::AppState::new(store.clone(), clock.clone(), config, Arc::new(index));
+    web::indexer::catch_up(&state)
+        .await
+        .expect("index catch-up");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    (url, tx, server)
 }
 
 fn uuid_simple() -> String {
@@ -119,6 +148,27 @@ pub struct Session {
 }
 
 impl TestApp {
+    /// Stops the server and starts another over the same database, as a restart would;
+    /// with `wipe_index`, the node's search index is deleted first.
+    pub async fn restart(&mut self, wipe_index: bool) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Wait for the old server to let go of its index.
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let index_dir = self._dir.path().join("search-index");
+        if wipe_index {
+            std::fs::remove_dir_all(&index_dir).expect("remove index");
+        }
+        let (url, tx, server) =
+            start_server(&self.store, &self.clock, &index_dir, self.config.clone()).await;
+        self.url = url;
+        self.shutdown = Some(tx);
+        self.server = Some(server);
+    }
+
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }

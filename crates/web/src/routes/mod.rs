@@ -6,6 +6,7 @@ mod api_audit;
 mod api_auth;
 mod api_openlist;
 mod api_orgs;
+pub mod api_search;
 mod api_tickets;
 mod health;
 mod pages;
@@ -108,6 +109,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         DELETE "/api/v1/orgs/{org}/catalogue/{item}" => EditOpenList on OrgInPath: api_openlist::catalogue_delete,
         GET "/api/v1/orgs/{org}/datasets" => ViewOrgInternal on OrgInPath: api_openlist::org_datasets,
         POST "/api/v1/orgs/{org}/datasets" => EditOpenList on OrgInPath: api_openlist::create_dataset,
+        GET "/api/v1/datasets" => ViewPublic on Platform: api_search::search,
         GET "/api/v1/datasets/{dataset}" => ViewPublic on DatasetInPath: api_openlist::show_dataset,
         PUT "/api/v1/datasets/{dataset}" => EditOpenList on DatasetInPath: api_openlist::update_dataset,
         GET "/api/v1/datasets/{dataset}/check" => ViewOrgInternal on DatasetInPath: api_openlist::check_dataset,

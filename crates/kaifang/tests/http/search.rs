@@ -1,0 +1,205 @@
+//! Searching the open list over HTTP.
+
+use domain::roles::PlatformRole;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::openlist::{create, good_meta, provider_with_catalogue};
+use crate::support::*;
+
+async fn publish(app: &TestApp, editor: &Session, op: &Session, meta: Value) -> String {
+    let d: Value = create(app, editor, "sh-transport", &meta)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = d["id"].as_str().unwrap().to_owned();
+    let t: Value = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{id}/tickets")))
+        .header("x-csrf-token", &editor.csrf)
+        .json(&json!({ "kind": "add", "reason": "新增" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = op
+        .client
+        .post(app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )))
+        .header("x-csrf-token", &op.csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    id
+}
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let res = client()
+        .get(app.at(&format!("/api/v1/datasets?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{query}");
+    res.json().await.unwrap()
+}
+
+fn names(r: &Value) -> Vec<&str> {
+    r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect()
+}
+
+async fn world() -> (TestApp, Session, Session, Vec<String>) {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    (app, editor, op, items)
+}
+
+#[tokio::test]
+async fn published_entries_are_found_with_facets_and_drafts_are_not() {
+    let (app, editor, op, items) = world().await;
+    publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    app.clock.advance_seconds(60);
+    let mut parking = good_meta("上海市公共停车场泊位", &items);
+    parking["domain"] = json!("urban");
+    parking["keywords"] = json!(["停车", "泊位"]);
+    parking["summary"] = json!("全市公共停车场（库）的泊位数量与位置。");
+    publish(&app, &editor, &op, parking).await;
+    create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市出租车服务点草稿", &items),
+    )
+    .await;
+
+    let r = search(&app, "q=公交").await;
+    assert_eq!(names(&r), ["上海市公交线路站点"]);
+    assert_eq!(r["results"][0]["provider"]["slug"], "sh-transport");
+
+    let all = search(&app, "").await;
+    assert_eq!(all["count"], 2);
+    let domains: Vec<(&str, i64)> = all["facets"]["domain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["value"].as_str().unwrap(), f["count"].as_i64().unwrap()))
+        .collect();
+    assert!(
+        domains.contains(&("transport", 1)) && domains.contains(&("urban", 1)),
+        "{domains:?}"
+    );
+    assert_eq!(all["facets"]["format"][0]["count"], 2);
+
+    assert_eq!(
+        names(&search(&app, "domain=urban").await),
+        ["上海市公共停车场泊位"]
+    );
+    assert_eq!(
+        names(&search(&app, "sort=newest").await),
+        ["上海市公共停车场泊位", "上海市公交线路站点"]
+    );
+    assert_eq!(search(&app, "q=草稿").await["count"], 0);
+    assert_eq!(
+        search(&app, "per_page=1&page=2").await["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn any_search_text_gets_an_answer_and_bad_parameters_a_clear_error() {
+    let (app, editor, op, items) = world().await;
+    publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    // About 10 KB of text.
+    let long = "公交".repeat(850);
+    for text in [
+        "",
+        "name:x AND (",
+        "' OR 1=1; DROP TABLE datasets; --",
+        "🚌🚏",
+        "*:*",
+        long.as_str(),
+    ] {
+        let url =
+            reqwest::Url::parse_with_params(&app.at("/api/v1/datasets"), &[("q", text)]).unwrap();
+        let res = client().get(url).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            &text[..text.len().min(40)]
+        );
+    }
+    for bad in [
+        "per_page=0",
+        "per_page=1000",
+        "page=0",
+        "sort=random",
+        "facets=colour",
+        "colour=red",
+    ] {
+        let res = client()
+            .get(app.at(&format!("/api/v1/datasets?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_index_is_rebuilt_from_the_database_at_restart() {
+    let (mut app, editor, op, items) = world().await;
+    publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    assert_eq!(search(&app, "q=公交").await["count"], 1);
+    app.restart(true).await;
+    assert_eq!(search(&app, "q=公交").await["count"], 1);
+    // And changes made while a node was down are caught up at its start.
+    app.restart(false).await;
+    assert_eq!(search(&app, "").await["count"], 1);
+}
+
+#[tokio::test]
+async fn withdrawn_entries_leave_the_index() {
+    let (app, editor, op, items) = world().await;
+    let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let doc = json!({ "name": "说明.pdf", "content_base64": "JVBERi0xLjQ=" });
+    let t: Value = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{id}/tickets")))
+        .header("x-csrf-token", &editor.csrf)
+        .json(&json!({ "kind": "remove", "reason": "停止更新", "attachments": [doc] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    op.client
+        .post(app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )))
+        .header("x-csrf-token", &op.csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search(&app, "q=公交").await["count"], 0);
+}

@@ -1,0 +1,137 @@
+//! `GET /api/v1/datasets`: search the open list (A25.3).
+//!
+//! Parameters: `q` (any text), filters `domain`, `provider`, `open_type`, `format`,
+//! `update_frequency`, `area`, `tag` (each may repeat: values of one filter are alternatives),
+//! `sort` (`relevance`, `newest`, `most_used`), `page` (from 1), `per_page` (1 to 100),
+//! `facets` (comma-separated filter names; default all).
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use search::{FacetField, SearchQuery, Sort};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::state::AppState;
+
+pub fn facet_name(f: FacetField) -> &'static str {
+    match f {
+        FacetField::Domain => "domain",
+        FacetField::Provider => "provider",
+        FacetField::OpenType => "open_type",
+        FacetField::Format => "format",
+        FacetField::UpdateFrequency => "update_frequency",
+        FacetField::Area => "area",
+        FacetField::Tag => "tag",
+    }
+}
+
+pub fn facet_by_name(name: &str) -> Option<FacetField> {
+    FacetField::ALL
+        .iter()
+        .copied()
+        .find(|f| facet_name(*f) == name)
+}
+
+/// Runs a search off the async threads.
+pub async fn run(state: &AppState, q: SearchQuery) -> AppResult<search::SearchResults> {
+    let index = state.search.clone();
+    tokio::task::spawn_blocking(move || index.search(&q))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "search failed");
+            AppError::new(ErrorCode::Internal)
+        })
+}
+
+/// The stored public JSON of each hit, passed through as it is.
+pub fn payloads(r: &search::SearchResults) -> Vec<Box<RawValue>> {
+    r.hits
+        .iter()
+        .filter_map(|h| RawValue::from_string(h.payload.clone()).ok())
+        .collect()
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Value>> {
+    let mut q = SearchQuery {
+        limit: 20,
+        facet_limit: 50,
+        facet_fields: FacetField::ALL.to_vec(),
+        ..Default::default()
+    };
+    let (mut page, mut errors) = (1usize, Vec::new());
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let value = value.into_owned();
+        match key.as_ref() {
+            "q" => q.text = value,
+            "sort" => match value.as_str() {
+                "relevance" | "" => q.sort = Sort::Relevance,
+                "newest" => q.sort = Sort::Newest,
+                "most_used" => q.sort = Sort::MostUsed,
+                _ => errors.push(FieldError {
+                    field: "sort".into(),
+                    code: "invalid_sort",
+                    detail: Some(value),
+                }),
+            },
+            "page" => match value.parse::<usize>() {
+                Ok(p) if (1..=10_000).contains(&p) => page = p,
+                _ => errors.push(FieldError::new("page", "invalid_page")),
+            },
+            "per_page" => match value.parse::<usize>() {
+                Ok(n) if (1..=100).contains(&n) => q.limit = n,
+                _ => errors.push(FieldError::new("per_page", "invalid_page")),
+            },
+            "facets" => {
+                q.facet_fields.clear();
+                for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match facet_by_name(name) {
+                        Some(f) => q.facet_fields.push(f),
+                        None => errors.push(FieldError {
+                            field: "facets".into(),
+                            code: "unknown_facet",
+                            detail: Some(name.into()),
+                        }),
+                    }
+                }
+            }
+            other => match facet_by_name(other) {
+                Some(f) if !value.is_empty() => q.filters.push((f, value)),
+                Some(_) => {}
+                None => errors.push(FieldError {
+                    field: other.to_owned(),
+                    code: "unknown_parameter",
+                    detail: None,
+                }),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    q.offset = (page - 1) * q.limit;
+    let per_page = q.limit;
+    let results = run(&state, q).await?;
+    let facets: serde_json::Map<String, Value> = results
+        .facets
+        .iter()
+        .map(|(f, values)| {
+            let list: Vec<Value> = values
+                .iter()
+                .map(|(v, n)| json!({ "value": v, "count": n }))
+                .collect();
+            (facet_name(*f).to_owned(), Value::from(list))
+        })
+        .collect();
+    Ok(Json(json!({
+        "count": results.total,
+        "page": page,
+        "per_page": per_page,
+        "results": payloads(&results),
+        "facets": facets,
+    })))
+}
