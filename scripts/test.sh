@@ -28,6 +28,14 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The official CKAN client, for the test that drives the CKAN-compatible API with it.
+venv=build-output/test-venv
+if [ -z "${KAIFANG_TEST_PYTHON:-}" ] && ! "$venv/bin/python" -c "import ckanapi" >/dev/null 2>&1; then
+  echo "== installing the test's Python client (ckanapi) into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r scripts/test-requirements.txt
+fi
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -142,11 +142,21 @@ async fn build_ctx(
     let lang = Lang::negotiate(headers, cookie_value(headers, LANG_COOKIE).as_deref());
     let now = state.clock.now();
 
-    let bearer = headers
+    // `Authorization: Bearer kf_...`; CKAN clients send the bare key, in `Authorization` or in
+    // `X-CKAN-API-Key`.
+    let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
+    let bearer = match authorization {
+        Some(v) if v.starts_with("Bearer ") => Some(v["Bearer ".len()..].trim()),
+        Some(v) if v.starts_with(API_TOKEN_PREFIX) => Some(v),
+        Some(_) => Some(""),
+        None => headers
+            .get("x-ckan-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim),
+    };
 
     let base = |actor, auth, csrf_token: String, new_csrf_cookie| Ctx {
         actor,

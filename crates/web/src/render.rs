@@ -25,6 +25,11 @@ struct ErrorPage<'a> {
 
 pub const ERROR_CODE_HEADER: &str = "x-error-code";
 
+/// Marks a response whose error body is already written in a protocol's own shape (CKAN's
+/// envelope), so it is passed through as it is.
+#[derive(Clone, Copy)]
+pub struct OwnErrorShape;
+
 pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = Lang::negotiate(
         req.headers(),
@@ -36,6 +41,7 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
 
     let error = match response.extensions_mut().remove::<AppError>() {
         Some(e) => e,
+        None if response.extensions().get::<OwnErrorShape>().is_some() => return response,
         None => match bare_status_code(&response) {
             Some(code) => AppError::new(code),
             None => return response,

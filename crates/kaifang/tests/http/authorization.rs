@@ -69,6 +69,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/tickets/{ticket}/resubmit", Action::EditOpenList, Target::TicketInPath),
     ("POST", "/api/v1/tickets/{ticket}/cancel", Action::EditOpenList, Target::TicketInPath),
     ("GET", "/api/v1/tickets/{ticket}/attachments/{attachment}", Action::ViewOrgInternal, Target::TicketInPath),
+    ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
+    ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
+    ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
+    ("POST", "/api/action/{action}", Action::ViewPublic, Target::Platform),
 ];
 
 #[test]
@@ -224,7 +228,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("{version}", "1")
                     .replace("{id}", &domain::ids::TokenId::new().to_string())
                     .replace("{user}", &some_user)
-                    .replace("{code}", "en"));
+                    .replace("{code}", "en")
+                    .replace("{action}", "status_show"));
                 let s = caller.session.as_ref().unwrap();
                 let mut req = s
                     .client

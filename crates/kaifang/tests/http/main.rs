@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod ckan;
 mod cli;
 mod errors;
 mod openlist;

@@ -8,6 +8,7 @@ mod api_openlist;
 mod api_orgs;
 pub mod api_search;
 mod api_tickets;
+mod ckan;
 mod health;
 mod pages;
 
@@ -125,6 +126,11 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/tickets/{ticket}/resubmit" => EditOpenList on TicketInPath: api_tickets::resubmit,
         POST "/api/v1/tickets/{ticket}/cancel" => EditOpenList on TicketInPath: api_tickets::cancel,
         GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
+
+        GET "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
+        POST "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
+        GET "/api/action/{action}" => ViewPublic on Platform: ckan::action,
+        POST "/api/action/{action}" => ViewPublic on Platform: ckan::action,
     ]
 }
 
