@@ -228,7 +228,8 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
         after: None,
         client_addr: None,
     };
-    let mut org_ids = std::collections::HashMap::new();
+    let mut org_ids = std::collections::BTreeMap::new();
+    let mut user_ids: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
     for (i, (slug, zh, en, kind)) in ORGS.iter().enumerate() {
         let org = OrgRecord {
             id: OrgId::new(),
@@ -275,7 +276,16 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
         }
         tx.audit(event("demo.user_create", "user", user.id.to_string()))
             .await?;
+        user_ids.insert(*email, user.id.to_string());
     }
+    crate::demo_openlist::seed(
+        &mut tx,
+        &org_ids,
+        &user_ids["transport-editor@demo.kaifang.example"],
+        &user_ids["operator@demo.kaifang.example"],
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_openlist;
 
 use std::io::BufRead;
 use std::path::PathBuf;
