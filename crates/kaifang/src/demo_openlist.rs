@@ -1491,3 +1491,99 @@ mod tests {
         }
     }
 }
+
+/// `count` synthetic published entries for benchmarks, spread over the demo's subjects,
+/// places and providers, written in batches of one transaction each. Returns how many.
+pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> anyhow::Result<usize> {
+    let orgs: BTreeMap<String, OrgId> = store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .map(|o| (o.slug, o.id))
+        .collect();
+    let (guide_version,): (i64,) = sqlx::query_as("SELECT MAX(version) FROM classification_guides")
+        .fetch_one(store.pool())
+        .await?;
+    let places: Vec<&str> = domain::openlist::vocab::SHANGHAI_AREAS
+        .iter()
+        .map(|(code, _, _)| *code)
+        .collect();
+    let mut written = 0;
+    while written < count {
+        let mut tx = store.begin_write().await?;
+        let batch = (count - written).min(2000);
+        for i in written..written + batch {
+            let s = &SUBJECTS[i % SUBJECTS.len()];
+            let Some(&org) = orgs.get(s.provider) else {
+                anyhow::bail!("run `kaifang demo` on this data dir first")
+            };
+            let place = places[(i / SUBJECTS.len()) % places.len()];
+            let serial = i / (SUBJECTS.len() * places.len());
+            let (conds, materials) = conditions(s.openness);
+            let meta = DatasetMeta {
+                name: format!("{}{}（批次 {serial}）", place_name(place), s.name),
+                summary: s.summary.to_owned(),
+                domain: s.domain.to_owned(),
+                keywords: s.keywords.iter().map(|k| (*k).to_owned()).collect(),
+                data_items: s
+                    .items
+                    .iter()
+                    .map(|(name, label, field_type, unit, description)| DataItem {
+                        name: (*name).to_owned(),
+                        label: (*label).to_owned(),
+                        field_type: *field_type,
+                        unit: (*unit).to_owned(),
+                        description: (*description).to_owned(),
+                        catalogue_item: None,
+                    })
+                    .collect(),
+                formats: s.formats.iter().map(|f| (*f).to_owned()).collect(),
+                open_type: open_type(s.openness),
+                grading: grading(s.openness),
+                conditions: conds,
+                materials,
+                update_frequency: s.frequency,
+                time_range: TimeRange::default(),
+                spatial: SpatialRange {
+                    areas: vec![place.to_owned()],
+                    note: String::new(),
+                },
+                relations: Vec::new(),
+                contact: Contact {
+                    name: "数据开放工作联系人（虚构）".into(),
+                    phone: "021-5550-0000".into(),
+                    email: String::new(),
+                },
+                license: "上海市公共数据开放平台数据使用协议".into(),
+            };
+            let at = Timestamp(now.0 - (i as i64 % 1000) * 60_000);
+            let record = DatasetRecord {
+                id: DatasetId::new(),
+                org_id: org,
+                status: DatasetStatus::Published,
+                meta,
+                guide_version,
+                published_version: Some(1),
+                created_at: at,
+                updated_at: at,
+                last_reviewed_at: Some(at),
+            };
+            datasets::insert(&mut tx, &record).await?;
+        }
+        tx.audit(AuditEvent {
+            at: now,
+            actor_id: None,
+            actor_role: "cli".to_owned(),
+            action: "generate.datasets",
+            target_type: "open_list",
+            target_id: format!("{written}+{batch}"),
+            before: None,
+            after: None,
+            client_addr: None,
+        })
+        .await?;
+        tx.commit().await?;
+        written += batch;
+    }
+    Ok(written)
+}

@@ -56,6 +56,14 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Add synthetic published entries (for benchmarks) to a platform seeded by `demo`.
+    Generate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many entries to add.
+        #[arg(long)]
+        entries: usize,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -203,6 +211,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if generated {
                 println!("password (shown once): {password}");
             }
+            db.close().await;
+        }
+        Command::Generate { store, entries } => {
+            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            if db.list_orgs().await?.is_empty() {
+                let hash = web::passwords::hash(demo::DEMO_PASSWORD.to_owned())
+                    .await
+                    .map_err(|_| anyhow::anyhow!("cannot hash the demo password"))?;
+                demo::seed(&db, &hash, SystemClock.now()).await?;
+            }
+            let n = demo_openlist::generate(&db, entries, SystemClock.now()).await?;
+            println!("added {n} synthetic entries");
             db.close().await;
         }
         Command::Audit {

@@ -11,7 +11,7 @@ mod schema;
 use std::path::Path;
 use std::sync::Mutex;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{Facet, TantivyDocument, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
@@ -51,6 +51,8 @@ pub struct SearchDoc {
     /// What a hit returns, stored as given (the entry's public JSON), so that answering a
     /// search needs no database.
     pub payload: String,
+    /// The same entry as a CKAN package dict, for the CKAN-compatible API.
+    pub ckan_payload: String,
 }
 
 /// One change to apply: an entry to (re)index, or one that is no longer public.
@@ -65,6 +67,7 @@ pub struct Hit {
     pub id: String,
     pub score: f32,
     pub payload: String,
+    pub ckan_payload: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -177,34 +180,79 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Merges every segment into one. Worth it after a large catch-up (a rebuild): a search
+    /// then walks one segment instead of many.
+    pub fn merge_segments(&self) -> Result<()> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            writer.merge(&ids).wait()?;
+            drop(writer);
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
 
+    /// One pass over the matching documents collects the count, the page of hits and every
+    /// asked facet. Whole words are looked for first; when they find nothing, pairs of
+    /// characters are tried, so parts of words and typos still find something.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
+        let results = self.search_with(q, false)?;
+        if results.total == 0 && !q.text.trim().is_empty() {
+            return self.search_with(q, true);
+        }
+        Ok(results)
+    }
+
+    fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let query = query::build(&self.index, &self.fields, q)?;
-        let limit = q.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(q.offset);
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match q.sort {
-            Sort::Relevance => searcher.search(&query, &(Count, top.order_by_score()))?,
+        let query = query::build(&self.index, &self.fields, q, grams)?;
+        let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset);
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let (by_score, by_field) = match q.sort {
+            Sort::Relevance => (Some(multi.add_collector(top.order_by_score())), None),
             Sort::Newest | Sort::MostUsed => {
                 let field = if q.sort == Sort::Newest {
                     "published_at"
                 } else {
                     "usage"
                 };
-                let (total, docs) = searcher.search(
-                    &query,
-                    &(Count, top.order_by_fast_field::<i64>(field, Order::Desc)),
-                )?;
                 (
-                    total,
-                    docs.into_iter()
-                        .map(|(k, a)| (k.unwrap_or(0) as f32, a))
-                        .collect(),
+                    None,
+                    Some(multi.add_collector(top.order_by_fast_field::<i64>(field, Order::Desc))),
                 )
             }
+        };
+        let facet_handles: Vec<_> = q
+            .facet_fields
+            .iter()
+            .map(|&field| {
+                let mut collector =
+                    FacetCollector::for_field(self.fields.name_of(self.fields.facet(field)));
+                collector.add_facet(Facet::from(field.root()));
+                (field, multi.add_collector(collector))
+            })
+            .collect();
+        let mut fruits = searcher.search(&query, &multi)?;
+
+        let total = count.extract(&mut fruits);
+        let addresses: Vec<(f32, DocAddress)> = match (by_score, by_field) {
+            (Some(h), _) => h.extract(&mut fruits),
+            (None, Some(h)) => h
+                .extract(&mut fruits)
+                .into_iter()
+                .map(|(k, a)| (k.unwrap_or(0) as f32, a))
+                .collect(),
+            (None, None) => Vec::new(),
         };
         let mut hits = Vec::with_capacity(addresses.len());
         if q.limit > 0 {
@@ -219,31 +267,31 @@ impl SearchIndex {
                     id: text(self.fields.id),
                     score,
                     payload: text(self.fields.payload),
+                    ckan_payload: text(self.fields.ckan_payload),
                 });
             }
         }
-        let mut facets = Vec::new();
-        for &field in &q.facet_fields {
-            let f = self.fields.facet(field);
-            let mut collector = FacetCollector::for_field(self.fields.name_of(f));
-            collector.add_facet(Facet::from(field.root()));
-            let counts = searcher.search(&query, &collector)?;
-            let values: Vec<(String, u64)> = counts
-                .top_k(field.root(), q.facet_limit)
-                .into_iter()
-                .map(|(facet, n)| {
-                    (
-                        facet
-                            .to_path()
-                            .last()
-                            .map(|s| s.to_string())
-                            .unwrap_or_default(),
-                        n,
-                    )
-                })
-                .collect();
-            facets.push((field, values));
-        }
+        let facets = facet_handles
+            .into_iter()
+            .map(|(field, handle)| {
+                let counts = handle.extract(&mut fruits);
+                let values: Vec<(String, u64)> = counts
+                    .top_k(field.root(), q.facet_limit)
+                    .into_iter()
+                    .map(|(facet, n)| {
+                        (
+                            facet
+                                .to_path()
+                                .last()
+                                .map(|s| s.to_string())
+                                .unwrap_or_default(),
+                            n,
+                        )
+                    })
+                    .collect();
+                (field, values)
+            })
+            .collect();
         Ok(SearchResults {
             total,
             hits,

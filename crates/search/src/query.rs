@@ -90,7 +90,14 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
     (Occur::Should, Box::new(BoostQuery::new(q, boost)))
 }
 
-pub fn build(index: &Index, f: &Fields, q: &SearchQuery) -> tantivy::Result<Box<dyn Query>> {
+/// Builds the query. Without `grams`, only whole words count; with them, pairs of characters
+/// of the name count too, for parts of words and typos (a second try when words find nothing).
+pub fn build(
+    index: &Index,
+    f: &Fields,
+    q: &SearchQuery,
+    grams: bool,
+) -> tantivy::Result<Box<dyn Query>> {
     let text: String = q.text.chars().take(4096).collect();
     let words = tokens(index, WORDS, &text, MAX_WORDS);
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -109,10 +116,11 @@ pub fn build(index: &Index, f: &Fields, q: &SearchQuery) -> tantivy::Result<Box<
                 should.push(boosted(Box::new(fuzzy), 1.0));
             }
         }
-        // Parts of words and typos in Chinese: pairs of characters of the name.
-        let short: String = text.chars().take(MAX_GRAM_CHARS).collect();
-        for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {
-            should.push(boosted(term(f.name_grams, &g), 0.3));
+        if grams {
+            let short: String = text.chars().take(MAX_GRAM_CHARS).collect();
+            for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {
+                should.push(boosted(term(f.name_grams, &g), 0.3));
+            }
         }
         must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
     }

@@ -19,6 +19,7 @@ pub const GRAMS: &str = "kf_grams";
 pub struct Fields {
     pub id: Field,
     pub payload: Field,
+    pub ckan_payload: Field,
     pub name: Field,
     pub name_grams: Field,
     pub summary: Field,
@@ -50,6 +51,7 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         payload: b.add_text_field("payload", STORED),
+        ckan_payload: b.add_text_field("ckan_payload", STORED),
         name: b.add_text_field("name", text(WORDS)),
         name_grams: b.add_text_field("name_grams", text(GRAMS)),
         summary: b.add_text_field("summary", text(WORDS)),
@@ -118,6 +120,7 @@ impl Fields {
         let mut doc = doc!(
             self.id => d.id.as_str(),
             self.payload => d.payload.as_str(),
+            self.ckan_payload => d.ckan_payload.as_str(),
             self.name => d.name.as_str(),
             self.name_grams => d.name.as_str(),
             self.summary => d.summary.as_str(),

@@ -17,6 +17,7 @@ fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) ->
         published_at,
         usage: published_at % 7,
         payload: format!("{{\"id\":\"{id}\"}}"),
+        ckan_payload: String::new(),
     })
 }
 
@@ -90,6 +91,8 @@ fn chinese_words_find_their_entries_best_first() {
 fn partial_words_and_typos_still_find() {
     let idx = index();
     assert_eq!(ids(&idx.search(&q("养老机")).unwrap())[0], "3");
+    // No whole word matches: pairs of characters still find the entry.
+    assert_eq!(ids(&idx.search(&q("老机")).unwrap()), ["3"]);
     // A wrong character: most of the name still matches.
     assert_eq!(ids(&idx.search(&q("公交线路站典")).unwrap())[0], "1");
     assert_eq!(ids(&idx.search(&q("aqi")).unwrap()), ["4"]);
@@ -160,6 +163,9 @@ fn upserts_replace_and_removals_remove_and_the_mark_is_kept() {
     assert!(idx.search(&q("养老")).unwrap().hits.is_empty());
     assert_eq!(ids(&idx.search(&q("出租车")).unwrap()), ["1"]);
     assert_eq!(idx.applied_seq().unwrap(), 6);
+    idx.merge_segments().unwrap();
+    assert_eq!(idx.segments(), 1);
+    assert_eq!(ids(&idx.search(&q("出租车")).unwrap()), ["1"]);
     idx.clear().unwrap();
     assert_eq!((idx.num_docs(), idx.applied_seq().unwrap()), (0, 0));
 }

@@ -11,10 +11,12 @@ use crate::openlist::{dataset_json, public};
 use crate::state::AppState;
 
 const BATCH: i64 = 2000;
+const MERGE_AFTER: usize = 5000;
 
 fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord) -> SearchDoc {
     let d = &c.dataset;
     let m = &d.meta;
+    let payload = dataset_json(state, d, org);
     SearchDoc {
         id: d.id.to_string(),
         name: m.name.clone(),
@@ -30,7 +32,8 @@ fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord
         areas: m.spatial.areas.clone(),
         published_at: d.updated_at.0,
         usage: 0,
-        payload: dataset_json(state, d, org).to_string(),
+        ckan_payload: crate::routes::ckan::package(&payload, &state.config.public_url).to_string(),
+        payload: payload.to_string(),
     }
 }
 
@@ -58,6 +61,7 @@ pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
         applied = 0;
     }
     let mut seen = 0;
+    let started = std::time::Instant::now();
     loop {
         let batch = state.store.datasets_changed_since(applied, BATCH).await?;
         let Some(last) = batch.last().map(|c| c.change_seq) else {
@@ -87,6 +91,17 @@ pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
             .map_err(internal)?
             .map_err(internal)?;
         applied = last;
+    }
+    // After a large catch-up (a rebuild), one segment answers searches faster than many.
+    if seen >= MERGE_AFTER {
+        let i = index.clone();
+        tokio::task::spawn_blocking(move || i.merge_segments())
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+    }
+    if seen > 0 {
+        tracing::info!(entries = seen, up_to = applied, elapsed = ?started.elapsed(), "search index caught up");
     }
     Ok(seen)
 }

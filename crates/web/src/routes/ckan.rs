@@ -266,7 +266,7 @@ fn ckan_time(rfc3339: &Value) -> Value {
 
 /// Turns our public JSON of an entry into a CKAN package dict. The rules' metadata (A9) that
 /// CKAN has no field for goes into `extras`.
-fn package(d: &Value, public_url: &str) -> Value {
+pub(crate) fn package(d: &Value, public_url: &str) -> Value {
     let m = &d["metadata"];
     let id = d["id"].as_str().unwrap_or_default();
     let org = &d["provider"];
@@ -571,11 +571,11 @@ async fn package_search(state: &AppState, p: &Params) -> CkanResult {
         facet_limit,
     };
     let r = api_search::run(state, q).await?;
-    let results: Vec<Value> = r
+    // The package dicts were built when the entries were indexed.
+    let results: Vec<Box<serde_json::value::RawValue>> = r
         .hits
         .iter()
-        .filter_map(|h| serde_json::from_str::<Value>(&h.payload).ok())
-        .map(|d| package(&d, &state.config.public_url))
+        .filter_map(|h| serde_json::value::RawValue::from_string(h.ckan_payload.clone()).ok())
         .collect();
     let mut search_facets = Map::new();
     let mut facets = Map::new();

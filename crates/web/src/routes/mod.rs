@@ -8,7 +8,7 @@ mod api_openlist;
 mod api_orgs;
 pub mod api_search;
 mod api_tickets;
-mod ckan;
+pub(crate) mod ckan;
 mod health;
 mod pages;
 
