@@ -1424,74 +1424,6 @@ async fn catalogue_rows(tx: &mut WriteTx) -> anyhow::Result<Vec<(String, String)
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use domain::openlist::checks::{FormatRule, PublishContext, Vocabularies, publish_problems};
-    use domain::openlist::classification::Guide;
-    use domain::openlist::text::Segmenter;
-
-    use super::*;
-
-    /// Every seeded entry passes the same checks the platform applies before publishing: the
-    /// demo shows the open list as the rules want it.
-    #[test]
-    fn every_demo_entry_would_pass_the_publish_checks() {
-        let orgs: BTreeMap<&str, OrgId> = SUBJECTS
-            .iter()
-            .map(|s| (s.provider, OrgId::new()))
-            .collect();
-        let catalogue: BTreeMap<String, String> = SUBJECTS
-            .iter()
-            .flat_map(|s| {
-                s.items
-                    .iter()
-                    .map(move |(n, ..)| format!("{}:{}-{}", s.provider, s.code, n.to_uppercase()))
-            })
-            .map(|k| (k.clone(), k))
-            .collect();
-        let seeded = build(&orgs, &catalogue);
-        assert!(seeded.len() >= 80, "{} entries", seeded.len());
-        let kinds: BTreeSet<OpenType> = seeded.iter().map(|s| s.meta.open_type).collect();
-        assert_eq!(kinds.len(), 3);
-
-        let vocab = Vocabularies {
-            domains: SUBJECTS.iter().map(|s| s.domain.to_owned()).collect(),
-            formats: ["csv", "json", "xlsx", "geojson", "api"]
-                .iter()
-                .map(|f| (f.to_string(), FormatRule { proprietary: false }))
-                .collect(),
-            glossary: ["AQI", "WGS84", "PM2.5"]
-                .iter()
-                .map(|t| t.to_string())
-                .collect(),
-        };
-        let guide = Guide::default_guide();
-        let segmenter = Segmenter::new();
-        let ids: BTreeSet<String> = seeded.iter().map(|s| s.id.to_string()).collect();
-        for s in &seeded {
-            let others: Vec<(String, String)> = seeded
-                .iter()
-                .filter(|o| o.id != s.id)
-                .map(|o| (o.id.to_string(), o.meta.name.clone()))
-                .collect();
-            let cx = PublishContext {
-                vocab: &vocab,
-                guide: &guide,
-                segmenter: &segmenter,
-                others: &others,
-                similarity_threshold: 0.8,
-                known_datasets: &|id| ids.contains(id),
-                catalogue_items: &|c| catalogue.contains_key(c),
-                format_exceptions: &BTreeSet::new(),
-            };
-            let problems = publish_problems(&s.meta, &cx);
-            assert!(problems.is_empty(), "{}: {problems:?}", s.meta.name);
-        }
-    }
-}
-
 /// `count` synthetic published entries for benchmarks, spread over the demo's subjects,
 /// places and providers, written in batches of one transaction each. Returns how many.
 pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> anyhow::Result<usize> {
@@ -1586,4 +1518,72 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
         written += batch;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use domain::openlist::checks::{FormatRule, PublishContext, Vocabularies, publish_problems};
+    use domain::openlist::classification::Guide;
+    use domain::openlist::text::Segmenter;
+
+    use super::*;
+
+    /// Every seeded entry passes the same checks the platform applies before publishing: the
+    /// demo shows the open list as the rules want it.
+    #[test]
+    fn every_demo_entry_would_pass_the_publish_checks() {
+        let orgs: BTreeMap<&str, OrgId> = SUBJECTS
+            .iter()
+            .map(|s| (s.provider, OrgId::new()))
+            .collect();
+        let catalogue: BTreeMap<String, String> = SUBJECTS
+            .iter()
+            .flat_map(|s| {
+                s.items
+                    .iter()
+                    .map(move |(n, ..)| format!("{}:{}-{}", s.provider, s.code, n.to_uppercase()))
+            })
+            .map(|k| (k.clone(), k))
+            .collect();
+        let seeded = build(&orgs, &catalogue);
+        assert!(seeded.len() >= 80, "{} entries", seeded.len());
+        let kinds: BTreeSet<OpenType> = seeded.iter().map(|s| s.meta.open_type).collect();
+        assert_eq!(kinds.len(), 3);
+
+        let vocab = Vocabularies {
+            domains: SUBJECTS.iter().map(|s| s.domain.to_owned()).collect(),
+            formats: ["csv", "json", "xlsx", "geojson", "api"]
+                .iter()
+                .map(|f| (f.to_string(), FormatRule { proprietary: false }))
+                .collect(),
+            glossary: ["AQI", "WGS84", "PM2.5"]
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+        };
+        let guide = Guide::default_guide();
+        let segmenter = Segmenter::new();
+        let ids: BTreeSet<String> = seeded.iter().map(|s| s.id.to_string()).collect();
+        for s in &seeded {
+            let others: Vec<(String, String)> = seeded
+                .iter()
+                .filter(|o| o.id != s.id)
+                .map(|o| (o.id.to_string(), o.meta.name.clone()))
+                .collect();
+            let cx = PublishContext {
+                vocab: &vocab,
+                guide: &guide,
+                segmenter: &segmenter,
+                others: &others,
+                similarity_threshold: 0.8,
+                known_datasets: &|id| ids.contains(id),
+                catalogue_items: &|c| catalogue.contains_key(c),
+                format_exceptions: &BTreeSet::new(),
+            };
+            let problems = publish_problems(&s.meta, &cx);
+            assert!(problems.is_empty(), "{}: {problems:?}", s.meta.name);
+        }
+    }
 }
