@@ -53,6 +53,7 @@ d.executescript("CREATE VIRTUAL TABLE datasets_fts USING fts5(name, summary, key
 d.commit()
 PY
 
+rm -rf "$data/search-index"
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$PORT_K" >"$out/serve.log" 2>&1 &
 kpid=$!
 "$venv/bin/datasette" serve "$out/peer-search.db" --port "$PORT_D" --setting sql_time_limit_ms 10000 >/dev/null 2>&1 &
