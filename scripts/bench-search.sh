@@ -75,7 +75,7 @@ ours="http://127.0.0.1:$PORT_K/api/v1/datasets?q=$q&facets=provider,tag,format&p
 peer="http://127.0.0.1:$PORT_D/peer-search/datasets.json?_search=%E5%85%AC%E4%BA%A4%E7%AB%99%E7%82%B9&_facet=provider&_facet=domain&_facet=formats&_size=10"
 
 count() { curl -s "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); r=d.get('result', d); print(r.get('count', r.get('filtered_table_rows_count')))"; }
-wrk_row() { wrk -t2 -c32 -d"$DURATION" --latency "$1" 2>&1 | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s|%s|%s", rps, p50, p99}'; }
+wrk_row() { wrk -t2 -c32 -d"$DURATION" --timeout 30s --latency "$1" 2>&1 | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s|%s|%s", rps, p50, p99}'; }
 
 k_count=$(count "$ckan"); o_count=$(count "$ours"); d_count=$(count "$peer")
 IFS='|' read -r k_rps k_p50 k_p99 <<<"$(wrk_row "$ckan")"

@@ -141,6 +141,19 @@ async fn relink(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
     Ok(())
 }
 
+/// Records that the provider reviewed the entry in its annual review (A10.1).
+pub async fn mark_reviewed(tx: &mut WriteTx, id: DatasetId, at: Timestamp) -> Result<()> {
+    let done = sqlx::query("UPDATE datasets SET last_reviewed_at = $1 WHERE id = $2")
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Records the working copy as published version `d.published_version`.
 pub async fn record_version(
     tx: &mut WriteTx,
@@ -252,6 +265,25 @@ impl Store {
         )
         .bind(org.to_string())
         .bind(status.map(|s| s.as_str()))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// An organization's entries on the open list (published, static or suspended) not reviewed
+    /// since `since`: what its annual review still has to cover (A10.1).
+    pub async fn datasets_due_for_review(
+        &self,
+        org: OrgId,
+        since: Timestamp,
+    ) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
+             last_reviewed_at FROM datasets WHERE org_id = $1 AND status IN ('published', 'static', 'suspended') \
+             AND (last_reviewed_at IS NULL OR last_reviewed_at < $2) ORDER BY last_reviewed_at, id",
+        )
+        .bind(org.to_string())
+        .bind(since.0)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()

@@ -272,11 +272,7 @@ pub async fn accept(
             ..d.clone()
         },
         (_, Some(meta)) => DatasetRecord {
-            status: if d.status == DatasetStatus::Draft {
-                DatasetStatus::Published
-            } else {
-                d.status
-            },
+            status: status_after(d.status, meta),
             meta: meta.clone(),
             guide_version,
             published_version: Some(version),
@@ -313,6 +309,20 @@ pub async fn accept(
         );
     }
     Ok(accepted)
+}
+
+/// The status an accepted proposal leaves the entry in: a draft is published; an entry whose
+/// source can no longer be updated (frequency "static") becomes static data and stays open with
+/// its history (A10.2); a static entry that is updated again is published again.
+fn status_after(current: DatasetStatus, proposed: &DatasetMeta) -> DatasetStatus {
+    use domain::openlist::vocab::UpdateFrequency;
+    match (current, proposed.update_frequency) {
+        (DatasetStatus::Draft | DatasetStatus::Published, UpdateFrequency::Static) => {
+            DatasetStatus::Static
+        }
+        (DatasetStatus::Draft | DatasetStatus::Static, _) => DatasetStatus::Published,
+        (other, _) => other,
+    }
 }
 
 fn conflict_as_transition(e: store::StoreError) -> AppError {

@@ -10,6 +10,7 @@ mod errors;
 mod openlist;
 mod orgs;
 mod pages;
+mod review;
 mod search;
 mod support;
 mod tickets_flow;

@@ -449,3 +449,47 @@ pub async fn dataset_versions(
         .collect();
     Ok(Json(json!({ "dataset": d.id, "versions": list })))
 }
+
+/// The annual review (A10.1): what of the organization's open list has not been reviewed in
+/// the last year.
+pub async fn reviews_due(
+    State(state): State<AppState>,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Json<Value>> {
+    let since = state.clock.now().plus_seconds(-365 * 86_400);
+    let due = state.store.datasets_due_for_review(org.id, since).await?;
+    Ok(Json(json!({
+        "organization": org.slug,
+        "reviewed_since": since.to_rfc3339(),
+        "due": due.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReviewInput {
+    #[serde(default)]
+    note: String,
+}
+
+/// Records that the provider reviewed an entry and keeps it as it is; changes go through tickets.
+pub async fn review(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> AppResult<StatusCode> {
+    if !matches!(
+        d.status,
+        DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
+    ) {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    datasets::mark_reviewed(&mut tx, d.id, now).await?;
+    let mut ev = event(&ctx, now, "dataset.review", "dataset", d.id.to_string());
+    ev.after = Some(json!({ "note": input.note.trim() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -10,6 +10,7 @@ pub mod api_search;
 mod api_tickets;
 pub(crate) mod ckan;
 mod health;
+mod openapi;
 mod pages;
 
 use std::collections::HashMap;
@@ -114,6 +115,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/datasets/{dataset}" => ViewPublic on DatasetInPath: api_openlist::show_dataset,
         PUT "/api/v1/datasets/{dataset}" => EditOpenList on DatasetInPath: api_openlist::update_dataset,
         GET "/api/v1/datasets/{dataset}/check" => ViewOrgInternal on DatasetInPath: api_openlist::check_dataset,
+        POST "/api/v1/datasets/{dataset}/review" => EditOpenList on DatasetInPath: api_openlist::review,
+        GET "/api/v1/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: api_openlist::reviews_due,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
 
         POST "/api/v1/datasets/{dataset}/tickets" => EditOpenList on DatasetInPath: api_tickets::submit,
@@ -127,6 +130,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/tickets/{ticket}/cancel" => EditOpenList on TicketInPath: api_tickets::cancel,
         GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
 
+        GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
         GET "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
         POST "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
         GET "/api/action/{action}" => ViewPublic on Platform: ckan::action,

@@ -1,0 +1,182 @@
+//! The annual review of the open list (A10.1) and static data (A10.2).
+
+use domain::roles::PlatformRole;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::openlist::{create, good_meta, provider_with_catalogue};
+use crate::support::*;
+
+async fn post(s: &Session, url: String, body: Value) -> reqwest::Response {
+    s.client
+        .post(url)
+        .header("x-csrf-token", &s.csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn entries_not_reviewed_for_a_year_are_due_and_a_review_clears_them() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let d: Value = create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市公交线路站点", &items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = d["id"].as_str().unwrap();
+    let t: Value = post(
+        &editor,
+        app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "新增" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    post(
+        &op,
+        app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+
+    let due = |s: &Session| {
+        let req = s.client.get(app.at("/api/v1/orgs/sh-transport/reviews"));
+        async move {
+            req.send().await.unwrap().json::<Value>().await.unwrap()["due"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    // Never reviewed: due at once. A draft is not on the list yet, so it is never due.
+    create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市出租车服务点", &items),
+    )
+    .await;
+    assert_eq!(due(&editor).await, 1);
+    let res = post(
+        &editor,
+        app.at(&format!("/api/v1/datasets/{id}/review")),
+        json!({ "note": "内容与系统一致，继续开放" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(due(&editor).await, 0);
+    // A year later it is due again (and the editor signs in again: sessions expire).
+    app.clock.advance_seconds(366 * 86_400);
+    let editor = app.login("editor@sh-transport.cn").await;
+    assert_eq!(due(&editor).await, 1);
+}
+
+#[tokio::test]
+async fn an_entry_that_can_no_longer_be_updated_becomes_static_and_stays_open() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let d: Value = create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市公交线路站点", &items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = d["id"].as_str().unwrap();
+    let t: Value = post(
+        &editor,
+        app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "add", "reason": "新增" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    post(
+        &op,
+        app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+
+    let mut stopped = good_meta("上海市公交线路站点", &items);
+    stopped["update_frequency"] = json!("static");
+    stopped["time_range"] = json!({ "start": "2015-01-01", "end": "2025-12-31" });
+    stopped["name"] = json!("2015—2025年上海市公交线路站点");
+    let t: Value = post(
+        &editor,
+        app.at(&format!("/api/v1/datasets/{id}/tickets")),
+        json!({ "kind": "modify", "reason": "业务系统已停用，转为静态数据", "proposed": stopped }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let res = post(
+        &op,
+        app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let public: Value = client()
+        .get(app.at(&format!("/api/v1/datasets/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["status"], "static");
+    assert_eq!(public["version"], 2);
+    let versions: Value = client()
+        .get(app.at(&format!("/api/v1/datasets/{id}/versions")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions["versions"].as_array().unwrap().len(),
+        2,
+        "its history stays open"
+    );
+    let found: Value = client()
+        .get(app.at("/api/v1/datasets?q=公交"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["count"], 1);
+}
