@@ -929,6 +929,21 @@ const SUBJECTS: &[Subject] = &[
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The fields of a subject, each linked to the catalogue item `link` gives for its name.
+fn data_items(s: &Subject, link: impl Fn(&str) -> Option<String>) -> Vec<DataItem> {
+    s.items
+        .iter()
+        .map(|(name, label, field_type, unit, description)| DataItem {
+            name: (*name).to_owned(),
+            label: (*label).to_owned(),
+            field_type: *field_type,
+            unit: (*unit).to_owned(),
+            description: (*description).to_owned(),
+            catalogue_item: link(name),
+        })
+        .collect()
+}
+
 fn grading(o: Openness) -> Grading {
     let mut g: Grading = [
         ("security_level", "general"),
@@ -1042,25 +1057,16 @@ fn build(orgs: &BTreeMap<&str, OrgId>, catalogue_ids: &BTreeMap<String, String>)
     for s in SUBJECTS {
         let org = orgs[s.provider];
         let (conds, materials) = conditions(s.openness);
-        let items: Vec<DataItem> = s
-            .items
-            .iter()
-            .map(|(name, label, field_type, unit, description)| DataItem {
-                name: (*name).to_owned(),
-                label: (*label).to_owned(),
-                field_type: *field_type,
-                unit: (*unit).to_owned(),
-                description: (*description).to_owned(),
-                catalogue_item: catalogue_ids
-                    .get(&format!(
-                        "{}:{}-{}",
-                        s.provider,
-                        s.code,
-                        name.to_uppercase()
-                    ))
-                    .cloned(),
-            })
-            .collect();
+        let items = data_items(s, |name| {
+            catalogue_ids
+                .get(&format!(
+                    "{}:{}-{}",
+                    s.provider,
+                    s.code,
+                    name.to_uppercase()
+                ))
+                .cloned()
+        });
         let base =
             |name: String, areas: Vec<String>, time_range: TimeRange, frequency| DatasetMeta {
                 name,
@@ -1457,18 +1463,7 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
                 summary: s.summary.to_owned(),
                 domain: s.domain.to_owned(),
                 keywords: s.keywords.iter().map(|k| (*k).to_owned()).collect(),
-                data_items: s
-                    .items
-                    .iter()
-                    .map(|(name, label, field_type, unit, description)| DataItem {
-                        name: (*name).to_owned(),
-                        label: (*label).to_owned(),
-                        field_type: *field_type,
-                        unit: (*unit).to_owned(),
-                        description: (*description).to_owned(),
-                        catalogue_item: None,
-                    })
-                    .collect(),
+                data_items: data_items(s, |_| None),
                 formats: s.formats.iter().map(|f| (*f).to_owned()).collect(),
                 open_type: open_type(s.openness),
                 grading: grading(s.openness),

@@ -110,6 +110,7 @@ pub async fn check_for_publish(
     let others = state.store.dataset_names(Some(&d.id.to_string())).await?;
     let known: BTreeSet<String> = others.iter().map(|(id, _)| id.clone()).collect();
     let items = state.store.catalogue_ids(d.org_id).await?;
+    let exceptions = state.store.format_exceptions(&d.id.to_string()).await?;
     let cx = PublishContext {
         vocab: &vocab,
         guide: &guide,
@@ -118,7 +119,7 @@ pub async fn check_for_publish(
         similarity_threshold: state.config.name_similarity_threshold,
         known_datasets: &|id| known.contains(id),
         catalogue_items: &|c| items.contains(c),
-        format_exceptions: &BTreeSet::new(),
+        format_exceptions: &exceptions,
     };
     Ok(publish_problems(meta, &cx))
 }

@@ -44,6 +44,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/users/{user}/roles", Action::ManagePlatformRoles, Target::Platform),
     ("GET", "/api/v1/audit", Action::ViewAudit, Target::Platform),
     ("GET", "/api/v1/vocabularies", Action::ViewPublic, Target::Platform),
+    ("PUT", "/api/v1/vocabularies/formats/{code}", Action::ManageVocabularies, Target::Platform),
+    ("PUT", "/api/v1/vocabularies/glossary/{term}", Action::ManageVocabularies, Target::Platform),
+    ("PUT", "/api/v1/vocabularies/domains/{code}", Action::ManageVocabularies, Target::Platform),
+    ("POST", "/api/v1/datasets/{dataset}/format-exceptions", Action::ManageVocabularies, Target::DatasetInPath),
     ("GET", "/api/v1/classification-guide", Action::ViewPublic, Target::Platform),
     ("PUT", "/api/v1/classification-guide", Action::EditGuide, Target::Platform),
     ("GET", "/api/v1/classification-guide/versions", Action::ViewPublic, Target::Platform),
@@ -232,7 +236,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("{id}", &domain::ids::TokenId::new().to_string())
                     .replace("{user}", &some_user)
                     .replace("{code}", "en")
-                    .replace("{action}", "status_show"));
+                    .replace("{action}", "status_show")
+                    .replace("{term}", "XYZ"));
                 let s = caller.session.as_ref().unwrap();
                 let mut req = s
                     .client

@@ -4,41 +4,8 @@ use domain::roles::PlatformRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::openlist::{create, good_meta, provider_with_catalogue};
+use crate::openlist::{create, good_meta, provider_with_catalogue, publish};
 use crate::support::*;
-
-async fn publish(app: &TestApp, editor: &Session, op: &Session, meta: Value) -> String {
-    let d: Value = create(app, editor, "sh-transport", &meta)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = d["id"].as_str().unwrap().to_owned();
-    let t: Value = editor
-        .client
-        .post(app.at(&format!("/api/v1/datasets/{id}/tickets")))
-        .header("x-csrf-token", &editor.csrf)
-        .json(&json!({ "kind": "add", "reason": "新增" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let res = op
-        .client
-        .post(app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )))
-        .header("x-csrf-token", &op.csrf)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    id
-}
 
 /// An app with two public entries, one draft and one non-open entry.
 async fn world() -> (TestApp, String) {

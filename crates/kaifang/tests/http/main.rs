@@ -15,3 +15,4 @@ mod search;
 mod support;
 mod tickets_flow;
 mod tokens;
+mod vocab;

@@ -82,6 +82,40 @@ pub async fn create(app: &TestApp, s: &Session, org: &str, meta: &Value) -> reqw
         .unwrap()
 }
 
+/// Creates a draft and publishes it through an accepted "add" ticket; returns its id.
+pub async fn publish(app: &TestApp, editor: &Session, op: &Session, meta: Value) -> String {
+    let d: Value = create(app, editor, "sh-transport", &meta)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = d["id"].as_str().unwrap().to_owned();
+    let t: Value = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{id}/tickets")))
+        .header("x-csrf-token", &editor.csrf)
+        .json(&json!({ "kind": "add", "reason": "新增" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = op
+        .client
+        .post(app.at(&format!(
+            "/api/v1/tickets/{}/accept",
+            t["id"].as_str().unwrap()
+        )))
+        .header("x-csrf-token", &op.csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    id
+}
+
 fn field_codes(err: &Value) -> Vec<String> {
     err["fields"]
         .as_array()

@@ -4,7 +4,7 @@ use domain::roles::PlatformRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::openlist::{create, good_meta, provider_with_catalogue};
+use crate::openlist::{create, good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
 async fn post(s: &Session, url: String, body: Value) -> reqwest::Response {
@@ -24,35 +24,7 @@ async fn entries_not_reviewed_for_a_year_are_due_and_a_review_clears_them() {
     let op = app
         .user_with("op@example.cn", Some(PlatformRole::Operator), None)
         .await;
-    let d: Value = create(
-        &app,
-        &editor,
-        "sh-transport",
-        &good_meta("上海市公交线路站点", &items),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let id = d["id"].as_str().unwrap();
-    let t: Value = post(
-        &editor,
-        app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "新增" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    post(
-        &op,
-        app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let id = &publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
 
     let due = |s: &Session| {
         let req = s.client.get(app.at("/api/v1/orgs/sh-transport/reviews"));
@@ -93,35 +65,7 @@ async fn an_entry_that_can_no_longer_be_updated_becomes_static_and_stays_open() 
     let op = app
         .user_with("op@example.cn", Some(PlatformRole::Operator), None)
         .await;
-    let d: Value = create(
-        &app,
-        &editor,
-        "sh-transport",
-        &good_meta("上海市公交线路站点", &items),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let id = d["id"].as_str().unwrap();
-    let t: Value = post(
-        &editor,
-        app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "新增" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    post(
-        &op,
-        app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let id = &publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
 
     let mut stopped = good_meta("上海市公交线路站点", &items);
     stopped["update_frequency"] = json!("static");

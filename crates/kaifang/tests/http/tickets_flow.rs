@@ -52,36 +52,7 @@ async fn world() -> World {
 
 /// Creates a draft and has it published through an accepted "add" ticket; returns its id.
 async fn published(w: &World, name: &str) -> String {
-    let d: Value = create(
-        &w.app,
-        &w.editor,
-        "sh-transport",
-        &good_meta(name, &w.items),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let id = d["id"].as_str().unwrap().to_owned();
-    let t = post(
-        &w.editor,
-        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "新增开放" }),
-    )
-    .await;
-    assert_eq!(t.status(), StatusCode::CREATED);
-    let t: Value = t.json().await.unwrap();
-    let res = post(
-        &w.operator,
-        w.app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    id
+    crate::openlist::publish(&w.app, &w.editor, &w.operator, good_meta(name, &w.items)).await
 }
 
 fn pdf() -> Value {

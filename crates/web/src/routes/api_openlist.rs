@@ -493,3 +493,214 @@ pub async fn review(
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+fn valid_code(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[derive(Deserialize)]
+pub struct FormatInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    media_type: String,
+    #[serde(default)]
+    openness: i64,
+    #[serde(default)]
+    proprietary: bool,
+}
+
+/// Adds or changes a format of the managed list (A9.3).
+pub async fn put_format(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<FormatInput>,
+) -> AppResult<StatusCode> {
+    let mut errors = Vec::new();
+    if !valid_code(&code) {
+        errors.push(FieldError::new("code", "invalid_code"));
+    }
+    if input.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "required"));
+    }
+    if !(0..=5).contains(&input.openness) {
+        errors.push(FieldError::new("openness", "invalid_openness"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let row = store::vocab::FormatRow {
+        code,
+        name: input.name.trim().to_owned(),
+        media_type: input.media_type.trim().to_owned(),
+        openness: input.openness,
+        proprietary: i64::from(input.proprietary),
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    store::vocab::upsert_format(&mut tx, &row).await?;
+    let mut ev = event(&ctx, now, "vocabulary.format", "format", row.code.clone());
+    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct GlossaryInput {
+    #[serde(default)]
+    explanation_zh: String,
+    #[serde(default)]
+    explanation_en: String,
+}
+
+/// Explains an abbreviation once for the whole platform (A9.1 (二)).
+pub async fn put_glossary(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(term): Path<String>,
+    ApiJson(input): ApiJson<GlossaryInput>,
+) -> AppResult<StatusCode> {
+    let mut errors = Vec::new();
+    let term_ok = (1..=32).contains(&term.len())
+        && term
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.');
+    if !term_ok {
+        errors.push(FieldError::new("term", "invalid_term"));
+    }
+    if input.explanation_zh.trim().is_empty() {
+        errors.push(FieldError::new("explanation_zh", "required"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let row = store::vocab::GlossaryRow {
+        term,
+        explanation_zh: input.explanation_zh.trim().to_owned(),
+        explanation_en: input.explanation_en.trim().to_owned(),
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    store::vocab::upsert_glossary(&mut tx, &row).await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "vocabulary.glossary",
+        "glossary",
+        row.term.clone(),
+    );
+    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct DomainInput {
+    #[serde(default)]
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    group: String,
+}
+
+/// Adds or renames a domain of the managed list, in one of the three groups of A6.
+pub async fn put_domain(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<DomainInput>,
+) -> AppResult<StatusCode> {
+    let mut errors = Vec::new();
+    if !valid_code(&code) {
+        errors.push(FieldError::new("code", "invalid_code"));
+    }
+    if input.name_zh.trim().is_empty() {
+        errors.push(FieldError::new("name_zh", "required"));
+    }
+    if input
+        .group
+        .parse::<domain::openlist::vocab::DomainGroup>()
+        .is_err()
+    {
+        errors.push(FieldError::new("group", "invalid_kind"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let row = store::vocab::DomainRow {
+        code,
+        name_zh: input.name_zh.trim().to_owned(),
+        name_en: input.name_en.trim().to_owned(),
+        domain_group: input.group,
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    store::vocab::upsert_domain(&mut tx, &row).await?;
+    let mut ev = event(&ctx, now, "vocabulary.domain", "domain", row.code.clone());
+    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ExceptionInput {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The operator allows a proprietary format for one entry, with a reason (A9.3).
+pub async fn grant_format_exception(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    ApiJson(input): ApiJson<ExceptionInput>,
+) -> AppResult<StatusCode> {
+    let formats = state.store.vocabularies().await?.formats;
+    let mut errors = Vec::new();
+    match formats.get(&input.format) {
+        None => errors.push(FieldError::new("format", "unknown_format")),
+        Some(rule) if !rule.proprietary => {
+            errors.push(FieldError::new("format", "not_proprietary"))
+        }
+        Some(_) => {}
+    }
+    if input.reason.trim().is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let now = state.clock.now();
+    let by = ctx.user()?.id.to_string();
+    let mut tx = state.store.begin_write().await?;
+    store::vocab::grant_format_exception(
+        &mut tx,
+        &d.id.to_string(),
+        &input.format,
+        input.reason.trim(),
+        &by,
+        now,
+    )
+    .await?;
+    let mut ev = event(
+        &ctx,
+        now,
+        "dataset.format_exception",
+        "dataset",
+        d.id.to_string(),
+    );
+    ev.after = Some(json!({ "format": input.format, "reason": input.reason.trim() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -101,6 +101,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/audit" => ViewAudit on Platform: api_audit::list,
 
         GET "/api/v1/vocabularies" => ViewPublic on Platform: api_openlist::vocabularies,
+        PUT "/api/v1/vocabularies/formats/{code}" => ManageVocabularies on Platform: api_openlist::put_format,
+        PUT "/api/v1/vocabularies/glossary/{term}" => ManageVocabularies on Platform: api_openlist::put_glossary,
+        PUT "/api/v1/vocabularies/domains/{code}" => ManageVocabularies on Platform: api_openlist::put_domain,
+        POST "/api/v1/datasets/{dataset}/format-exceptions" => ManageVocabularies on DatasetInPath: api_openlist::grant_format_exception,
         GET "/api/v1/classification-guide" => ViewPublic on Platform: api_openlist::guide,
         PUT "/api/v1/classification-guide" => EditGuide on Platform: api_openlist::put_guide,
         GET "/api/v1/classification-guide/versions" => ViewPublic on Platform: api_openlist::guide_versions,

@@ -88,6 +88,16 @@ fn summary(method: &Method, path: &str) -> &'static str {
             "Download a ticket attachment"
         }
         ("GET", "/api/v1/openapi.json") => "This document",
+        ("PUT", "/api/v1/vocabularies/formats/{code}") => {
+            "Add or change a format and its openness (A9.3)"
+        }
+        ("PUT", "/api/v1/vocabularies/glossary/{term}") => {
+            "Explain an abbreviation for the whole platform (A9.1)"
+        }
+        ("PUT", "/api/v1/vocabularies/domains/{code}") => "Add or rename a domain",
+        ("POST", "/api/v1/datasets/{dataset}/format-exceptions") => {
+            "Allow a proprietary format for one entry, with a reason (A9.3)"
+        }
         (_, p) if p.starts_with("/api/3/action/") || p.starts_with("/api/action/") => {
             "CKAN-compatible action: package_list, package_search, package_show, organization_list, organization_show, tag_list, status_show"
         }
