@@ -8,8 +8,9 @@
 mod query;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
@@ -83,7 +84,13 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// Answers to recent queries, valid until the next commit (which empties it): popular
+    /// searches and the plain listing repeat far more often than the open list changes.
+    cache: Mutex<HashMap<String, Arc<SearchResults>>>,
 }
+
+/// How many distinct queries the cache keeps before it starts over.
+const CACHE_ENTRIES: usize = 1024;
 
 /// Memory the writer may use before it flushes a segment.
 const WRITER_HEAP: usize = 50_000_000;
@@ -138,6 +145,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -165,6 +173,7 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.forget_answers();
         Ok(())
     }
 
@@ -177,6 +186,7 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.forget_answers();
         Ok(())
     }
 
@@ -189,6 +199,7 @@ impl SearchIndex {
             writer.merge(&ids).wait()?;
             drop(writer);
             self.reader.reload()?;
+            self.forget_answers();
         }
         Ok(())
     }
@@ -204,12 +215,40 @@ impl SearchIndex {
     /// One pass over the matching documents collects the count, the page of hits and every
     /// asked facet. Whole words are looked for first; when they find nothing, pairs of
     /// characters are tried, so parts of words and typos still find something.
-    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
-        let results = self.search_with(q, false)?;
-        if results.total == 0 && !q.text.trim().is_empty() {
-            return self.search_with(q, true);
+    pub fn search(&self, q: &SearchQuery) -> Result<Arc<SearchResults>> {
+        let key = q.cache_key();
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(hit.clone());
         }
+        let mut results = self.search_with(q, false)?;
+        if results.total == 0 && !q.text.trim().is_empty() {
+            results = self.search_with(q, true)?;
+        }
+        let results = Arc::new(results);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, results.clone());
         Ok(results)
+    }
+
+    /// The cached answer to `q`, if there is one: cheap enough to ask on an async thread.
+    pub fn cached(&self, q: &SearchQuery) -> Option<Arc<SearchResults>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&q.cache_key())
+            .cloned()
+    }
+
+    fn forget_answers(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {

@@ -57,6 +57,28 @@ pub struct SearchQuery {
     pub facet_limit: usize,
 }
 
+impl SearchQuery {
+    /// Identifies the query for the answer cache: equal keys, equal answers.
+    pub fn cache_key(&self) -> String {
+        let mut filters: Vec<String> = self
+            .filters
+            .iter()
+            .map(|(f, v)| format!("{f:?}={v}"))
+            .collect();
+        filters.sort();
+        format!(
+            "{}\u{1}{}\u{1}{:?}\u{1}{}\u{1}{}\u{1}{:?}\u{1}{}",
+            self.text,
+            filters.join("\u{2}"),
+            self.sort,
+            self.offset,
+            self.limit,
+            self.facet_fields,
+            self.facet_limit
+        )
+    }
+}
+
 /// At most this many words of a query are looked for; the rest of a very long text is ignored.
 const MAX_WORDS: usize = 32;
 const MAX_GRAM_CHARS: usize = 64;

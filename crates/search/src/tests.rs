@@ -171,6 +171,20 @@ fn upserts_replace_and_removals_remove_and_the_mark_is_kept() {
 }
 
 #[test]
+fn answers_are_cached_until_the_next_change() {
+    let idx = index();
+    let first = idx.search(&q("公交")).unwrap();
+    let again = idx.search(&q("公交")).unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "the same query is answered from the cache"
+    );
+    idx.apply(&[Change::Remove("1".into())], 5).unwrap();
+    let after = idx.search(&q("公交")).unwrap();
+    assert!(!ids(&after).contains(&"1"), "a change empties the cache");
+}
+
+#[test]
 fn the_index_survives_a_reopen_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     {

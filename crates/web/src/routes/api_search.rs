@@ -34,7 +34,13 @@ pub fn facet_by_name(name: &str) -> Option<FacetField> {
 }
 
 /// Runs a search off the async threads.
-pub async fn run(state: &AppState, q: SearchQuery) -> AppResult<search::SearchResults> {
+pub async fn run(
+    state: &AppState,
+    q: SearchQuery,
+) -> AppResult<std::sync::Arc<search::SearchResults>> {
+    if let Some(hit) = state.search.cached(&q) {
+        return Ok(hit);
+    }
     let index = state.search.clone();
     tokio::task::spawn_blocking(move || index.search(&q))
         .await

@@ -536,7 +536,10 @@ async fn provider_counts(state: &AppState) -> Result<BTreeMap<String, u64>, Ckan
         ..Default::default()
     };
     let r = api_search::run(state, q).await?;
-    Ok(r.facets.into_iter().flat_map(|(_, v)| v).collect())
+    Ok(r.facets
+        .iter()
+        .flat_map(|(_, v)| v.iter().cloned())
+        .collect())
 }
 
 async fn package_search(state: &AppState, p: &Params) -> CkanResult {
