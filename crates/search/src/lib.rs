@@ -90,7 +90,7 @@ pub struct SearchIndex {
 }
 
 /// How many distinct queries the cache keeps before it starts over.
-const CACHE_ENTRIES: usize = 1024;
+const CACHE_ENTRIES: usize = 256;
 
 /// Memory the writer may use before it flushes a segment.
 const WRITER_HEAP: usize = 50_000_000;

@@ -151,6 +151,7 @@ async fn build_ctx(
     let bearer = match authorization {
         Some(v) if v.starts_with("Bearer ") => Some(v["Bearer ".len()..].trim()),
         Some(v) if v.starts_with(API_TOKEN_PREFIX) => Some(v),
+        // Any other scheme (Basic, a mistyped key) is an invalid token, not an anonymous call.
         Some(_) => Some(""),
         None => headers
             .get("x-ckan-api-key")

@@ -5,10 +5,8 @@
 //! `sort` (`relevance`, `newest`, `most_used`), `page` (from 1), `per_page` (1 to 100),
 //! `facets` (comma-separated filter names; default all).
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
 use search::{FacetField, SearchQuery, Sort};
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -51,18 +49,57 @@ pub async fn run(
         })
 }
 
-/// The stored public JSON of each hit, passed through as it is.
-pub fn payloads(r: &search::SearchResults) -> Vec<Box<RawValue>> {
-    r.hits
-        .iter()
-        .filter_map(|h| RawValue::from_string(h.payload.clone()).ok())
-        .collect()
+/// A placeholder string put into an answer where a list of stored JSON documents goes.
+/// Unguessable per answer, so no stored text can pose as it.
+pub struct Slot(String);
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot(format!("\u{0}{}\u{0}", crate::secrets::random_secret()))
+    }
+}
+
+impl Slot {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+
+    /// Serializes `answer` with the slot replaced by a JSON array of `items`, which are stored
+    /// JSON documents written by the indexer: passed through without being parsed again.
+    pub fn fill<'a>(&self, answer: &Value, items: impl Iterator<Item = &'a str>) -> String {
+        let mut array = String::from("[");
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                array.push(',');
+            }
+            array.push_str(item);
+        }
+        array.push(']');
+        let placeholder = serde_json::to_string(&self.0).unwrap_or_default();
+        serde_json::to_string(answer)
+            .unwrap_or_default()
+            .replacen(&placeholder, &array, 1)
+    }
+}
+
+/// A JSON response from an already serialized body.
+pub fn json_body(body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> AppResult<Json<Value>> {
+) -> AppResult<axum::response::Response> {
     let mut q = SearchQuery {
         limit: 20,
         facet_limit: 50,
@@ -133,11 +170,34 @@ pub async fn search(
             (facet_name(*f).to_owned(), Value::from(list))
         })
         .collect();
-    Ok(Json(json!({
+    let slot = Slot::new();
+    let answer = json!({
         "count": results.total,
         "page": page,
         "per_page": per_page,
-        "results": payloads(&results),
+        "results": slot.value(),
         "facets": facets,
-    })))
+    });
+    Ok(json_body(slot.fill(
+        &answer,
+        results.hits.iter().map(|h| h.payload.as_str()),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_takes_stored_documents_as_they_are_and_nothing_else() {
+        let slot = Slot::new();
+        // Text that looks like a placeholder elsewhere in the answer is left alone.
+        let answer = json!({ "facets": ["\u{0}results\u{0}"], "results": slot.value() });
+        let body = slot.fill(&answer, [r#"{"id":"a"}"#, r#"{"id":"b"}"#].into_iter());
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["results"], json!([{ "id": "a" }, { "id": "b" }]));
+        assert_eq!(parsed["facets"][0], "\u{0}results\u{0}");
+        let empty: Value = serde_json::from_str(&slot.fill(&answer, std::iter::empty())).unwrap();
+        assert_eq!(empty["results"], json!([]));
+    }
 }

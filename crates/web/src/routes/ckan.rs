@@ -80,6 +80,17 @@ impl From<store::StoreError> for CkanError {
 
 type CkanResult = Result<Value, CkanError>;
 
+/// An action's result: a plain value, or one with a slot for stored documents spliced in as
+/// they are (see `api_search::Slot`).
+enum Answer {
+    Plain(Value),
+    WithStored {
+        result: Value,
+        slot: api_search::Slot,
+        stored: Vec<String>,
+    },
+}
+
 /// Parameters of an action, from the query string or a JSON body.
 struct Params(BTreeMap<String, Value>);
 
@@ -375,15 +386,26 @@ pub async fn action(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|ct| ct.starts_with("application/json"));
     let result = match Params::parse(&method, raw.as_deref(), if json_body { &body } else { &[] }) {
-        Ok(params) => dispatch(&state, &ctx, &name, &params).await,
+        Ok(params) if name == "package_search" => package_search(&state, &params).await,
+        Ok(params) => dispatch(&state, &ctx, &name, &params)
+            .await
+            .map(Answer::Plain),
         Err(e) => Err(e),
     };
     match result {
-        Ok(result) => (
+        Ok(Answer::Plain(result)) => (
             StatusCode::OK,
             axum::Json(json!({ "help": help, "success": true, "result": result })),
         )
             .into_response(),
+        Ok(Answer::WithStored {
+            result,
+            slot,
+            stored,
+        }) => {
+            let envelope = json!({ "help": help, "success": true, "result": result });
+            api_search::json_body(slot.fill(&envelope, stored.iter().map(String::as_str)))
+        }
         Err(e) => {
             let mut error = json!({ "__type": e.kind });
             match e.message {
@@ -433,7 +455,6 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
             ))
         }
-        "package_search" => package_search(state, p).await,
         "package_show" => {
             let id = p
                 .str("id")
@@ -542,7 +563,7 @@ async fn provider_counts(state: &AppState) -> Result<BTreeMap<String, u64>, Ckan
         .collect())
 }
 
-async fn package_search(state: &AppState, p: &Params) -> CkanResult {
+async fn package_search(state: &AppState, p: &Params) -> Result<Answer, CkanError> {
     let rows = p.int("rows", 10, 0, 1000)? as usize;
     let start = p.int("start", 0, 0, 1_000_000)? as usize;
     let facet_limit = match p.int("facet.limit", 50, -1, 100_000)? {
@@ -574,12 +595,8 @@ async fn package_search(state: &AppState, p: &Params) -> CkanResult {
         facet_limit,
     };
     let r = api_search::run(state, q).await?;
-    // The package dicts were built when the entries were indexed.
-    let results: Vec<Box<serde_json::value::RawValue>> = r
-        .hits
-        .iter()
-        .filter_map(|h| serde_json::value::RawValue::from_string(h.ckan_payload.clone()).ok())
-        .collect();
+    // The package dicts were built when the entries were indexed; they go out as they are.
+    let slot = api_search::Slot::new();
     let mut search_facets = Map::new();
     let mut facets = Map::new();
     for (field, values) in &r.facets {
@@ -608,13 +625,19 @@ async fn package_search(state: &AppState, p: &Params) -> CkanResult {
             ),
         );
     }
-    Ok(json!({
+    let result = json!({
         "count": r.total,
-        "results": results,
+        "results": slot.value(),
         "search_facets": search_facets,
         "facets": facets,
         "sort": p.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-    }))
+    });
+    let packages: Vec<String> = r.hits.iter().map(|h| h.ckan_payload.clone()).collect();
+    Ok(Answer::WithStored {
+        result,
+        slot,
+        stored: packages,
+    })
 }
 
 #[cfg(test)]
