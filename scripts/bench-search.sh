@@ -83,6 +83,8 @@ IFS='|' read -r o_rps o_p50 o_p99 <<<"$(wrk_row "$ours")"
 IFS='|' read -r d_rps d_p50 d_p99 <<<"$(wrk_row "$peer")"
 IFS='|' read -r v_rps v_p50 v_p99 <<<"$(wrk -t2 -c32 -d"$DURATION" --timeout 30s --latency -s scripts/bench/varied-queries.lua "http://127.0.0.1:$PORT_K" 2>&1 | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s|%s|%s", rps, p50, p99}')"
 rss=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$kpid/status")
+rss_anon=$(awk '/RssAnon/ {printf "%.0f", $2/1024}' "/proc/$kpid/status")
+rss_file=$(awk '/RssFile/ {printf "%.0f", $2/1024}' "/proc/$kpid/status")
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$1" "$2"; }
 
 cat <<MD
@@ -93,5 +95,5 @@ cat <<MD
 | Kaifang \`/api/v1/datasets\`, same query and facets (repeated) | $o_count | $o_rps | $o_p50 | $o_p99 |
 | Datasette, FTS5 trigram \`_search=公交站点\`, 3 facets, 10 rows | $d_count | $d_rps | $d_p50 | $d_p99 |
 
-Kaifang \`package_search\` against Datasette: $(ratio "$k_rps" "$d_rps")× the throughput. Full index rebuild from the database: $rebuild. Resident memory of the Kaifang process after the runs: $rss MB.
+Kaifang \`package_search\` against Datasette: $(ratio "$k_rps" "$d_rps")× the throughput. Full index rebuild from the database: $rebuild. Resident memory of the Kaifang process after the runs: $rss MB ($rss_anon MB its own heap, $rss_file MB pages of the memory-mapped index files, which the kernel reclaims under pressure).
 MD
