@@ -217,16 +217,8 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
         return Ok(false);
     }
     let mut tx = store.begin_write().await?;
-    let event = |action, target_type, target_id: String| AuditEvent {
-        at: now,
-        actor_id: None,
-        actor_role: "system".to_owned(),
-        action,
-        target_type,
-        target_id,
-        before: None,
-        after: None,
-        client_addr: None,
+    let event = |action, target_type, target_id: String| {
+        AuditEvent::system(now, "system", action, target_type, target_id)
     };
     let mut org_ids = std::collections::BTreeMap::new();
     let mut user_ids: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();

@@ -1188,17 +1188,7 @@ fn seed_event(
     target_type: &'static str,
     target_id: String,
 ) -> AuditEvent {
-    AuditEvent {
-        at,
-        actor_id: None,
-        actor_role: "system".to_owned(),
-        action,
-        target_type,
-        target_id,
-        before: None,
-        after: None,
-        client_addr: None,
-    }
+    AuditEvent::system(at, "system", action, target_type, target_id)
 }
 
 /// Seeds catalogues, entries and tickets. `editor` and `operator` are the demo accounts that
@@ -1497,17 +1487,13 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
             };
             datasets::insert(&mut tx, &record).await?;
         }
-        tx.audit(AuditEvent {
-            at: now,
-            actor_id: None,
-            actor_role: "cli".to_owned(),
-            action: "generate.datasets",
-            target_type: "open_list",
-            target_id: format!("{written}+{batch}"),
-            before: None,
-            after: None,
-            client_addr: None,
-        })
+        tx.audit(AuditEvent::system(
+            now,
+            "cli",
+            "generate.datasets",
+            "open_list",
+            format!("{written}+{batch}"),
+        ))
         .await?;
         tx.commit().await?;
         written += batch;

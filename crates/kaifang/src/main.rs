@@ -287,18 +287,9 @@ async fn create_user(
         other => other.into(),
     })?;
     store::users::grant_platform_role(&mut tx, user.id, role, now).await?;
-    tx.audit(store::AuditEvent {
-        at: now,
-        actor_id: None,
-        actor_role: "cli".to_owned(),
-        action: "user.create",
-        target_type: "user",
-        target_id: user.id.to_string(),
-        before: None,
-        after: Some(serde_json::json!({ "email": user.email, "role": role })),
-        client_addr: None,
-    })
-    .await?;
+    let mut ev = store::AuditEvent::system(now, "cli", "user.create", "user", user.id.to_string());
+    ev.after = Some(serde_json::json!({ "email": user.email, "role": role }));
+    tx.audit(ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,8 +4,7 @@
 use domain::clock::Timestamp;
 use domain::ids::{CatalogueItemId, OrgId};
 
-use crate::users::parse;
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CatalogueItem {

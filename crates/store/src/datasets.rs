@@ -6,8 +6,7 @@ use domain::ids::{DatasetId, OrgId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::DatasetStatus;
 
-use crate::users::parse;
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DatasetRecord {

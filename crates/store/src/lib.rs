@@ -28,6 +28,12 @@ pub use write::{AuditEvent, WriteTx};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Parses a stored name or id; a value that does not parse means the data is corrupt.
+pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what}: {s:?}")))
+}
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,17 +146,13 @@ impl Store {
                 at,
             )
             .await?;
-            tx.audit(AuditEvent {
+            tx.audit(AuditEvent::system(
                 at,
-                actor_id: None,
-                actor_role: "system".to_owned(),
-                action: "guide.seed",
-                target_type: "classification_guide",
-                target_id: version.to_string(),
-                before: None,
-                after: None,
-                client_addr: None,
-            })
+                "system",
+                "guide.seed",
+                "classification_guide",
+                version.to_string(),
+            ))
             .await?;
             tx.commit().await?;
         }

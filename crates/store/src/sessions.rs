@@ -4,8 +4,7 @@
 use domain::clock::Timestamp;
 use domain::ids::UserId;
 
-use crate::users::parse;
-use crate::{Result, Store, WriteTx};
+use crate::{Result, Store, WriteTx, parse};
 
 pub struct SessionRecord {
     pub user_id: UserId,

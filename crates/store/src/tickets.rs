@@ -5,8 +5,7 @@ use domain::ids::{DatasetId, OrgId, TicketId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 
-use crate::users::parse;
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TicketRecord {

@@ -3,8 +3,7 @@
 use domain::clock::Timestamp;
 use domain::ids::{TokenId, UserId};
 
-use crate::users::parse;
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TokenRecord {

@@ -1,12 +1,10 @@
 //! Accounts, their platform roles, and what the policy needs to know about them.
 
-use std::str::FromStr;
-
 use domain::clock::Timestamp;
 use domain::ids::{OrgId, UserId};
 use domain::roles::{AccountKind, Membership, OrgRole, PlatformRole, UserActor};
 
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UserRecord {
@@ -33,11 +31,6 @@ struct Row {
     legal_name: Option<String>,
     uscc: Option<String>,
     created_at: i64,
-}
-
-pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what}: {s:?}")))
 }
 
 impl TryFrom<Row> for UserRecord {

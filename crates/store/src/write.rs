@@ -22,6 +22,30 @@ pub struct AuditEvent {
     pub client_addr: Option<String>,
 }
 
+impl AuditEvent {
+    /// A change made by the platform itself or an operator's tool, not by a signed-in account:
+    /// `role` says which (`system`, `cli`, ...).
+    pub fn system(
+        at: Timestamp,
+        role: &str,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: String,
+    ) -> Self {
+        AuditEvent {
+            at,
+            actor_id: None,
+            actor_role: role.to_owned(),
+            action,
+            target_type,
+            target_id,
+            before: None,
+            after: None,
+            client_addr: None,
+        }
+    }
+}
+
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     audited: bool,

@@ -2,42 +2,19 @@
 //! share. Each write is one transaction with its audit record.
 
 use domain::account::{DisplayName, Email, NewPassword, PasswordError};
-use domain::clock::Timestamp;
 use domain::identifiers::UnifiedSocialCreditCode;
 use domain::ids::{TokenId, UserId};
 use domain::roles::AccountKind;
 use serde::Deserialize;
 use store::tokens::TokenRecord;
 use store::users::{NewUser, UserRecord};
-use store::{AuditEvent, WriteTx, sessions, throttle, tokens, users};
+use store::{WriteTx, sessions, throttle, tokens, users};
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::passwords;
 use crate::secrets::{hash_secret, new_api_token, random_secret};
 use crate::state::AppState;
-
-/// An audit event done by the request's actor at `now`.
-pub fn event(
-    ctx: &Ctx,
-    now: Timestamp,
-    action: &'static str,
-    target_type: &'static str,
-    target_id: String,
-) -> AuditEvent {
-    let (actor_id, actor_role) = ctx.audit_actor();
-    AuditEvent {
-        at: now,
-        actor_id,
-        actor_role,
-        action,
-        target_type,
-        target_id,
-        before: None,
-        after: None,
-        client_addr: ctx.client_addr.clone(),
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Registration {
@@ -152,7 +129,7 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
         },
     )
     .await?;
-    let mut ev = event(ctx, now, "user.register", "user", user.id.to_string());
+    let mut ev = ctx.event(now, "user.register", "user", user.id.to_string());
     if ev.actor_id.is_none() {
         // Self-registration: the new account is the actor.
         ev.actor_id = Some(user.id.to_string());
@@ -203,14 +180,8 @@ pub async fn login(
     if !passwords::verify(password, stored_hash).await {
         let mut tx = state.store.begin_write().await?;
         throttle::record_failure(&mut tx, &email, ctx.client_addr.as_deref(), now).await?;
-        tx.audit(event(
-            ctx,
-            now,
-            "auth.login_failed",
-            "account",
-            email.clone(),
-        ))
-        .await?;
+        tx.audit(ctx.event(now, "auth.login_failed", "account", email.clone()))
+            .await?;
         tx.commit().await?;
         return Err(ErrorCode::InvalidCredentials.into());
     }
@@ -230,7 +201,7 @@ pub async fn login(
         now.plus_seconds(cfg.session_ttl_secs),
     )
     .await?;
-    let mut ev = event(ctx, now, "auth.login", "user", user.id.to_string());
+    let mut ev = ctx.event(now, "auth.login", "user", user.id.to_string());
     ev.actor_id = Some(user.id.to_string());
     ev.actor_role = audit_role;
     tx.audit(ev).await?;
@@ -251,7 +222,7 @@ pub async fn logout(state: &AppState, ctx: &Ctx) -> AppResult<()> {
     let mut tx = state.store.begin_write().await?;
     if sessions::delete(&mut tx, token_hash).await? {
         let user = ctx.user()?.id.to_string();
-        tx.audit(event(ctx, now, "auth.logout", "user", user))
+        tx.audit(ctx.event(now, "auth.logout", "user", user))
             .await?;
         tx.commit().await?;
     }
@@ -299,7 +270,7 @@ pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppRe
     };
     let mut tx: WriteTx = state.store.begin_write().await?;
     tokens::insert(&mut tx, &record, &hash_secret(&secret)).await?;
-    let mut ev = event(ctx, now, "token.create", "api_token", record.id.to_string());
+    let mut ev = ctx.event(now, "token.create", "api_token", record.id.to_string());
     ev.after = Some(serde_json::json!({ "name": record.name, "expires_at": record.expires_at }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -312,7 +283,7 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     tokens::revoke(&mut tx, id, user, now).await?;
-    tx.audit(event(ctx, now, "token.revoke", "api_token", id.to_string()))
+    tx.audit(ctx.event(now, "token.revoke", "api_token", id.to_string()))
         .await?;
     tx.commit().await?;
     Ok(())

@@ -55,10 +55,28 @@ impl Ctx {
             .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
     }
 
-    pub fn audit_actor(&self) -> (Option<String>, String) {
-        match &self.actor {
+    /// An audit record of a change made by this request's actor at `now`.
+    pub fn event(
+        &self,
+        now: domain::clock::Timestamp,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: String,
+    ) -> store::AuditEvent {
+        let (actor_id, actor_role) = match &self.actor {
             Actor::Anonymous => (None, "anonymous".to_owned()),
             Actor::User(u) => (Some(u.id.to_string()), u.audit_role()),
+        };
+        store::AuditEvent {
+            at: now,
+            actor_id,
+            actor_role,
+            action,
+            target_type,
+            target_id,
+            before: None,
+            after: None,
+            client_addr: self.client_addr.clone(),
         }
     }
 }

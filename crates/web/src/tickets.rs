@@ -16,7 +16,6 @@ use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 use store::tickets::{self, NewAttachment, TicketRecord};
 
-use crate::accounts::event;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{check_for_publish, check_for_save};
@@ -224,7 +223,7 @@ pub async fn submit(
     for a in &attachments {
         tickets::add_attachment(&mut tx, ticket.id, a, now).await?;
     }
-    let mut ev = event(ctx, now, "ticket.submit", "ticket", ticket.id.to_string());
+    let mut ev = ctx.event(now, "ticket.submit", "ticket", ticket.id.to_string());
     ev.after =
         Some(serde_json::json!({ "dataset": d.id, "kind": kind, "proposed": ticket.proposed }));
     tx.audit(ev).await?;
@@ -293,7 +292,7 @@ pub async fn accept(
     tickets::add_event(&mut tx, accepted.id, now, &actor, "accepted", &[], text).await?;
     datasets::update(&mut tx, &applied).await?;
     datasets::record_version(&mut tx, &applied, Some(&accepted.id.to_string()), now).await?;
-    let mut ev = event(ctx, now, "ticket.accept", "dataset", applied.id.to_string());
+    let mut ev = ctx.event(now, "ticket.accept", "dataset", applied.id.to_string());
     ev.before = Some(before);
     ev.after = Some(
         serde_json::json!({ "ticket": accepted.id, "version": version, "status": applied.status, "metadata": applied.meta }),
@@ -383,7 +382,7 @@ pub async fn give_back(
         input.text.trim(),
     )
     .await?;
-    let mut ev = event(ctx, now, "ticket.return", "ticket", returned.id.to_string());
+    let mut ev = ctx.event(now, "ticket.return", "ticket", returned.id.to_string());
     ev.after = Some(serde_json::json!({ "reasons": reasons, "text": input.text.trim() }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -455,13 +454,7 @@ pub async fn resubmit(
     for a in &new_attachments {
         tickets::add_attachment(&mut tx, revised.id, a, now).await?;
     }
-    let mut ev = event(
-        ctx,
-        now,
-        "ticket.resubmit",
-        "ticket",
-        revised.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "ticket.resubmit", "ticket", revised.id.to_string());
     ev.after = Some(serde_json::json!({ "kind": kind, "proposed": revised.proposed }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -483,14 +476,8 @@ pub async fn cancel(state: &AppState, ctx: &Ctx, t: TicketRecord) -> AppResult<T
         .await
         .map_err(conflict_as_transition)?;
     tickets::add_event(&mut tx, cancelled.id, now, &actor, "cancelled", &[], "").await?;
-    tx.audit(event(
-        ctx,
-        now,
-        "ticket.cancel",
-        "ticket",
-        cancelled.id.to_string(),
-    ))
-    .await?;
+    tx.audit(ctx.event(now, "ticket.cancel", "ticket", cancelled.id.to_string()))
+        .await?;
     tx.commit().await?;
     Ok(cancelled)
 }

@@ -334,17 +334,7 @@ impl TestApp {
 }
 
 pub fn test_event(action: &'static str, target: String, at: Timestamp) -> AuditEvent {
-    AuditEvent {
-        at,
-        actor_id: None,
-        actor_role: "test".into(),
-        action,
-        target_type: "test",
-        target_id: target,
-        before: None,
-        after: None,
-        client_addr: None,
-    }
+    AuditEvent::system(at, "test", action, "test", target)
 }
 
 /// The stable error code of a response.

@@ -18,7 +18,6 @@ use store::catalogue::{self, ImportItem};
 use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 
-use crate::accounts::event;
 use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{can_see, check_for_publish, check_for_save, dataset_json};
@@ -98,8 +97,7 @@ pub async fn put_guide(
     let by = ctx.user()?.id.to_string();
     let mut tx = state.store.begin_write().await?;
     let version = store::guides::insert(&mut tx, &input.toml, Some(&by), now).await?;
-    let mut ev = event(
-        &ctx,
+    let mut ev = ctx.event(
         now,
         "guide.update",
         "classification_guide",
@@ -261,13 +259,7 @@ pub async fn catalogue_import(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     let (added, updated) = catalogue::import(&mut tx, org.id, &items, now).await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "catalogue.import",
-        "organization",
-        org.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "catalogue.import", "organization", org.id.to_string());
     ev.after = Some(json!({ "codes": items.iter().map(|i| &i.code).collect::<Vec<_>>() }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -295,14 +287,8 @@ pub async fn catalogue_delete(
             .collect();
         return Err(err);
     }
-    tx.audit(event(
-        &ctx,
-        now,
-        "catalogue.delete",
-        "catalogue_item",
-        id.to_string(),
-    ))
-    .await?;
+    tx.audit(ctx.event(now, "catalogue.delete", "catalogue_item", id.to_string()))
+        .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -352,7 +338,7 @@ pub async fn create_dataset(
     };
     let mut tx = state.store.begin_write().await?;
     datasets::insert(&mut tx, &d).await?;
-    let mut ev = event(&ctx, now, "dataset.create", "dataset", d.id.to_string());
+    let mut ev = ctx.event(now, "dataset.create", "dataset", d.id.to_string());
     ev.after = Some(serde_json::to_value(&d.meta).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -393,13 +379,7 @@ pub async fn update_dataset(
     };
     let mut tx = state.store.begin_write().await?;
     datasets::update(&mut tx, &updated).await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "dataset.update",
-        "dataset",
-        updated.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "dataset.update", "dataset", updated.id.to_string());
     ev.before = Some(before);
     ev.after = Some(serde_json::to_value(&updated.meta).unwrap_or_default());
     tx.audit(ev).await?;
@@ -487,7 +467,7 @@ pub async fn review(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     datasets::mark_reviewed(&mut tx, d.id, now).await?;
-    let mut ev = event(&ctx, now, "dataset.review", "dataset", d.id.to_string());
+    let mut ev = ctx.event(now, "dataset.review", "dataset", d.id.to_string());
     ev.after = Some(json!({ "note": input.note.trim() }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -543,7 +523,7 @@ pub async fn put_format(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     store::vocab::upsert_format(&mut tx, &row).await?;
-    let mut ev = event(&ctx, now, "vocabulary.format", "format", row.code.clone());
+    let mut ev = ctx.event(now, "vocabulary.format", "format", row.code.clone());
     ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -587,13 +567,7 @@ pub async fn put_glossary(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     store::vocab::upsert_glossary(&mut tx, &row).await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "vocabulary.glossary",
-        "glossary",
-        row.term.clone(),
-    );
+    let mut ev = ctx.event(now, "vocabulary.glossary", "glossary", row.term.clone());
     ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -643,7 +617,7 @@ pub async fn put_domain(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     store::vocab::upsert_domain(&mut tx, &row).await?;
-    let mut ev = event(&ctx, now, "vocabulary.domain", "domain", row.code.clone());
+    let mut ev = ctx.event(now, "vocabulary.domain", "domain", row.code.clone());
     ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -692,13 +666,7 @@ pub async fn grant_format_exception(
         now,
     )
     .await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "dataset.format_exception",
-        "dataset",
-        d.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "dataset.format_exception", "dataset", d.id.to_string());
     ev.after = Some(json!({ "format": input.format, "reason": input.reason.trim() }));
     tx.audit(ev).await?;
     tx.commit().await?;

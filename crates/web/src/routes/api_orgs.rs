@@ -11,7 +11,6 @@ use serde_json::json;
 use store::orgs::{self, OrgRecord};
 use store::users;
 
-use crate::accounts::event;
 use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::routes::api_auth::user_json;
@@ -108,7 +107,7 @@ pub async fn create(
     };
     let mut tx = state.store.begin_write().await?;
     orgs::insert(&mut tx, &org).await?;
-    let mut ev = event(&ctx, now, "org.create", "organization", org.id.to_string());
+    let mut ev = ctx.event(now, "org.create", "organization", org.id.to_string());
     ev.after = Some(org_json(&org));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -155,13 +154,7 @@ pub async fn set_member(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "org.member_set",
-        "organization",
-        org.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "org.member_set", "organization", org.id.to_string());
     ev.after = Some(json!({ "user": user.id, "role": role }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -180,13 +173,7 @@ pub async fn remove_member(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     orgs::remove_member(&mut tx, org.id, user).await?;
-    let mut ev = event(
-        &ctx,
-        now,
-        "org.member_remove",
-        "organization",
-        org.id.to_string(),
-    );
+    let mut ev = ctx.event(now, "org.member_remove", "organization", org.id.to_string());
     ev.before = Some(json!({ "user": user }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -234,7 +221,7 @@ pub async fn grant_role(
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
     users::grant_platform_role(&mut tx, user, role, now).await?;
-    let mut ev = event(&ctx, now, "user.role_grant", "user", user.to_string());
+    let mut ev = ctx.event(now, "user.role_grant", "user", user.to_string());
     ev.after = Some(json!({ "role": role }));
     tx.audit(ev).await?;
     tx.commit().await?;
