@@ -36,6 +36,16 @@ if [ -z "${KAIFANG_TEST_PYTHON:-}" ] && ! "$venv/bin/python" -c "import ckanapi"
   "$venv/bin/pip" install --quiet -r scripts/test-requirements.txt
 fi
 
+# Headless Chromium and its WebDriver, for the browser tests (Debian's packages; a CJK font so
+# that screenshots of the Chinese pages are readable).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "== installing Chromium and ChromeDriver for the browser tests"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null
+fi
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

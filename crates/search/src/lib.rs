@@ -5,6 +5,7 @@
 //! the index records, in its commit payload, the last number it has applied. A node whose index
 //! is missing or stale rebuilds or catches up from the database, so the index never drifts.
 
+mod facets;
 mod query;
 mod schema;
 
@@ -12,9 +13,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::{Count, MultiCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{Facet, TantivyDocument, Value};
+use tantivy::schema::{TantivyDocument, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
 
 pub use query::{FacetField, SearchQuery, Sort};
@@ -87,6 +88,7 @@ pub struct SearchIndex {
     /// Answers to recent queries, valid until the next commit (which empties it): popular
     /// searches and the plain listing repeat far more often than the open list changes.
     cache: Mutex<HashMap<String, Arc<SearchResults>>>,
+    facet_tables: facets::FacetTables,
 }
 
 /// How many distinct queries the cache keeps before it starts over.
@@ -146,6 +148,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             cache: Mutex::new(HashMap::new()),
+            facet_tables: facets::FacetTables::default(),
         })
     }
 
@@ -172,8 +175,7 @@ impl SearchIndex {
         commit.set_payload(&up_to.to_string());
         commit.commit()?;
         drop(writer);
-        self.reader.reload()?;
-        self.forget_answers();
+        self.reload()?;
         Ok(())
     }
 
@@ -185,8 +187,7 @@ impl SearchIndex {
         commit.set_payload("0");
         commit.commit()?;
         drop(writer);
-        self.reader.reload()?;
-        self.forget_answers();
+        self.reload()?;
         Ok(())
     }
 
@@ -198,8 +199,7 @@ impl SearchIndex {
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             writer.merge(&ids).wait()?;
             drop(writer);
-            self.reader.reload()?;
-            self.forget_answers();
+            self.reload()?;
         }
         Ok(())
     }
@@ -247,8 +247,19 @@ impl SearchIndex {
             .cloned()
     }
 
-    fn forget_answers(&self) {
+    /// Makes the last commit visible to searches, and forgets what only held for the one before.
+    fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let live: Vec<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        self.facet_tables.keep_only(&live);
+        Ok(())
     }
 
     fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {
@@ -271,13 +282,14 @@ impl SearchIndex {
                 )
             }
         };
+        let segments = searcher.segment_readers().len();
         let facet_handles: Vec<_> = q
             .facet_fields
             .iter()
             .map(|&field| {
-                let mut collector =
-                    FacetCollector::for_field(self.fields.name_of(self.fields.facet(field)));
-                collector.add_facet(Facet::from(field.root()));
+                let name = self.fields.name_of(self.fields.facet(field));
+                let collector =
+                    facets::TopFacets::new(&self.facet_tables, name, q.facet_limit, segments);
                 (field, multi.add_collector(collector))
             })
             .collect();
@@ -312,24 +324,7 @@ impl SearchIndex {
         }
         let facets = facet_handles
             .into_iter()
-            .map(|(field, handle)| {
-                let counts = handle.extract(&mut fruits);
-                let values: Vec<(String, u64)> = counts
-                    .top_k(field.root(), q.facet_limit)
-                    .into_iter()
-                    .map(|(facet, n)| {
-                        (
-                            facet
-                                .to_path()
-                                .last()
-                                .map(|s| s.to_string())
-                                .unwrap_or_default(),
-                            n,
-                        )
-                    })
-                    .collect();
-                (field, values)
-            })
+            .map(|(field, handle)| (field, handle.extract(&mut fruits)))
             .collect();
         Ok(SearchResults {
             total,

@@ -30,10 +30,6 @@ impl FacetField {
         FacetField::Area,
         FacetField::Tag,
     ];
-
-    pub fn root(self) -> &'static str {
-        "/"
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

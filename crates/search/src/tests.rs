@@ -124,6 +124,43 @@ fn facets_filters_and_sorting() {
 }
 
 #[test]
+fn facet_counts_agree_over_one_segment_and_several() {
+    let idx = index();
+    let mut more = doc("5", "徐汇区养老服务点", "civil_affairs", "xuhui", 50);
+    more.formats = vec!["xlsx".into(), "xlsx".into()];
+    idx.apply(&[Change::Upsert(more)], 5).unwrap();
+    assert!(idx.segments() > 1);
+    let mut query = q("");
+    query.facet_fields = vec![FacetField::Domain, FacetField::Format, FacetField::Provider];
+    query.facet_limit = 2;
+    let several = idx.search(&query).unwrap();
+    idx.merge_segments().unwrap();
+    assert_eq!(idx.segments(), 1);
+    let one = idx.search(&query).unwrap();
+    assert_eq!(several.facets, one.facets);
+    let expected = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+        pairs.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+    };
+    // Ties go in value order; a value given twice in one entry counts once.
+    assert_eq!(
+        one.facets[0].1,
+        expected(&[("civil_affairs", 2), ("transport", 2)])
+    );
+    assert_eq!(one.facets[1].1, expected(&[("csv", 4), ("json", 4)]));
+    assert_eq!(
+        one.facets[2].1,
+        expected(&[("sh-transport", 2), ("pudong", 1)])
+    );
+    query.facet_limit = 10;
+    let formats = &idx.search(&query).unwrap().facets[1].1;
+    assert_eq!(formats, &expected(&[("csv", 4), ("json", 4), ("xlsx", 1)]));
+    // A removed entry no longer counts, though its segment (and its table) stays.
+    idx.apply(&[Change::Remove("5".into())], 6).unwrap();
+    let formats = &idx.search(&query).unwrap().facets[1].1;
+    assert_eq!(formats, &expected(&[("csv", 4), ("json", 4)]));
+}
+
+#[test]
 fn any_input_is_words_never_an_error() {
     let idx = index();
     for text in [

@@ -6,6 +6,7 @@ pub mod ctx;
 pub mod error;
 pub mod i18n;
 pub mod indexer;
+mod labels;
 pub mod openlist;
 mod page;
 pub mod passwords;

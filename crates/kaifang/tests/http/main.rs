@@ -10,6 +10,7 @@ mod errors;
 mod openlist;
 mod orgs;
 mod pages;
+mod portal;
 mod review;
 mod search;
 mod support;

@@ -39,6 +39,11 @@ pub async fn run(
     if let Some(hit) = state.search.cached(&q) {
         return Ok(hit);
     }
+    let _slot = state
+        .search_slots
+        .acquire()
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?;
     let index = state.search.clone();
     tokio::task::spawn_blocking(move || index.search(&q))
         .await
@@ -96,18 +101,18 @@ pub fn json_body(body: String) -> axum::response::Response {
         .into_response()
 }
 
-pub async fn search(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> AppResult<axum::response::Response> {
-    let mut q = SearchQuery {
-        limit: 20,
-        facet_limit: 50,
-        facet_fields: FacetField::ALL.to_vec(),
-        ..Default::default()
-    };
+/// A search as asked in a URL's query string, and the page of hits wanted.
+pub struct SearchParams {
+    pub query: SearchQuery,
+    pub page: usize,
+}
+
+/// Reads the search parameters of a query string, starting from `defaults`. Every wrong
+/// parameter is reported at once.
+pub fn parse_params(raw: &str, defaults: SearchQuery) -> Result<SearchParams, AppError> {
+    let mut q = defaults;
     let (mut page, mut errors) = (1usize, Vec::new());
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
         let value = value.into_owned();
         match key.as_ref() {
             "q" => q.text = value,
@@ -157,6 +162,20 @@ pub async fn search(
         return Err(AppError::invalid(errors));
     }
     q.offset = (page - 1) * q.limit;
+    Ok(SearchParams { query: q, page })
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<axum::response::Response> {
+    let defaults = SearchQuery {
+        limit: 20,
+        facet_limit: 50,
+        facet_fields: FacetField::ALL.to_vec(),
+        ..Default::default()
+    };
+    let SearchParams { query: q, page } = parse_params(raw.as_deref().unwrap_or(""), defaults)?;
     let per_page = q.limit;
     let results = run(&state, q).await?;
     let facets: serde_json::Map<String, Value> = results

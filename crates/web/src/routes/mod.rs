@@ -12,6 +12,7 @@ pub(crate) mod ckan;
 mod health;
 mod openapi;
 mod pages;
+mod portal;
 
 use std::collections::HashMap;
 
@@ -72,6 +73,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/static/site.css" => ViewPublic on Platform: pages::stylesheet,
         GET "/" => ViewPublic on Platform: pages::home,
         GET "/lang/{code}" => ViewPublic on Platform: pages::switch_language,
+        GET "/static/site.js" => ViewPublic on Platform: pages::script,
+        GET "/datasets" => ViewPublic on Platform: portal::search_page,
+        GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
         GET "/login" => LogIn on Platform: pages::login_form,
         POST "/login" => LogIn on Platform: pages::login_submit,
         GET "/register" => Register on Platform: pages::register_form,

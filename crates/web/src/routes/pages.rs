@@ -5,17 +5,20 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use search::{FacetField, SearchQuery, Sort};
 use serde::Deserialize;
-use store::orgs::OrgRecord;
 
+use super::api_search::{facet_name, run};
+use super::portal::{HitView, SearchLink, hit_view};
 use crate::accounts::{self, NewToken, Registration};
 use crate::ctx::{CsrfField, CsrfForm, Ctx, SESSION_COOKIE, set_cookie_header};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{LANG_COOKIE, Lang};
+use crate::labels::Labels;
 use crate::page::PageCtx;
 use crate::state::AppState;
 
-fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
+pub(super) fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
     let body = page.render().map_err(|e| {
         tracing::error!(error = %e, "template failed");
         AppError::new(ErrorCode::Internal)
@@ -33,28 +36,88 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// The site's only script: small enhancements to pages that work without it.
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/site.js"),
+    )
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
     page: PageCtx<'a>,
-    orgs: Vec<OrgRecord>,
+    total: usize,
+    /// (label, count, link to the search) per open type and per domain.
+    by_open_type: Vec<(String, u64, String)>,
+    by_domain: Vec<(String, u64, String)>,
+    newest: Vec<HitView>,
+    most_used: Vec<HitView>,
+    orgs: Vec<(String, String)>,
 }
 
-impl Home<'_> {
-    fn kind_key(&self, o: &OrgRecord) -> String {
-        format!("org.kind.{}", o.kind)
-    }
-}
+/// How many entries the home page lists as newest and as most used.
+const HOME_LIST: usize = 6;
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let orgs = state.store.list_orgs().await?;
-    html(
-        StatusCode::OK,
-        Home {
-            page: PageCtx::new(&state, &ctx, "/"),
-            orgs,
-        },
-    )
+    let overview = SearchQuery {
+        limit: HOME_LIST,
+        sort: Sort::Newest,
+        facet_fields: vec![
+            FacetField::OpenType,
+            FacetField::Domain,
+            FacetField::Provider,
+        ],
+        facet_limit: 50,
+        ..Default::default()
+    };
+    let most_used = SearchQuery {
+        limit: HOME_LIST,
+        sort: Sort::MostUsed,
+        ..Default::default()
+    };
+    let overview = run(&state, overview).await?;
+    let most_used = run(&state, most_used).await?;
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let counts = |field: FacetField| -> Vec<(String, u64, String)> {
+        overview
+            .facets
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .flat_map(|(_, values)| values.iter())
+            .map(|(v, n)| {
+                (
+                    labels.facet_value(field, v),
+                    *n,
+                    SearchLink::only(facet_name(field), v),
+                )
+            })
+            .collect()
+    };
+    let hits = |r: &search::SearchResults| -> Vec<HitView> {
+        r.hits
+            .iter()
+            .filter_map(|h| hit_view(&labels, &h.payload))
+            .collect()
+    };
+    let orgs = counts(FacetField::Provider)
+        .into_iter()
+        .map(|(name, _, href)| (name, href))
+        .collect();
+    let view = Home {
+        page: PageCtx::new(&state, &ctx, "/"),
+        total: overview.total,
+        by_open_type: counts(FacetField::OpenType),
+        by_domain: counts(FacetField::Domain),
+        newest: hits(&overview),
+        most_used: hits(&most_used),
+        orgs,
+    };
+    html(StatusCode::OK, view)
 }
 
 #[derive(Deserialize)]

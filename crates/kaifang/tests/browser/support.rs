@@ -1,0 +1,142 @@
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A `kaifang demo` process with its own temporary data, and its address.
+pub struct Demo {
+    pub url: String,
+    _child: Child,
+}
+
+impl Demo {
+    pub async fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kaifang"))
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .env_remove("KAIFANG_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start kaifang demo");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url = None;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("running at ").nth(1) {
+                url = Some(rest.trim().to_owned());
+            }
+            if line.contains("Ctrl-C") {
+                break;
+            }
+        }
+        // Keep reading what the demo prints, so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Demo {
+            url: url.expect("the demo prints its address"),
+            _child: child,
+        }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+/// A headless Chromium session, and the chromedriver that drives it.
+pub struct Browser {
+    pub client: Client,
+    _driver: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Browser {
+    /// Opens a browser that asks for pages in `lang` (an Accept-Language value).
+    pub async fn open(lang: &str) -> Self {
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(tool).exists(),
+                "{tool} is missing: install Debian's chromium and chromium-driver \
+                 (apt-get install chromium chromium-driver), as scripts/test.sh does"
+            );
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                         "--disable-gpu", "--window-size=1280,1000", format!("--lang={lang}")],
+                "prefs": { "intl.accept_languages": lang },
+            }),
+        );
+        let mut last_error = None;
+        for _ in 0..100 {
+            match ClientBuilder::rustls()
+                .expect("TLS roots")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        _driver: driver,
+                    };
+                }
+                Err(e) => last_error = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start a session: {last_error:?}");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not found: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    /// Saves a screenshot of the page as `build-output/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build-output/screenshots")
+}

@@ -1,0 +1,570 @@
+//! The public pages of the open list (A25.3): search with facets, the dataset page.
+//! Everything a page links to keeps the search in its URL, so a search can be shared and the
+//! back button works; nothing needs JavaScript.
+
+use askama::Template;
+use axum::extract::{Extension, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::diff::diff;
+use search::{FacetField, SearchQuery, Sort};
+use serde::Deserialize;
+use store::datasets::DatasetRecord;
+use store::orgs::OrgRecord;
+
+use super::api_search::{SearchParams, facet_by_name, facet_name, parse_params, run};
+use super::pages::html;
+use crate::ctx::Ctx;
+use crate::error::{AppResult, ErrorCode};
+use crate::labels::Labels;
+use crate::openlist::{can_see, citation, public};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+/// Hits per page of the search page.
+const PER_PAGE: usize = 20;
+
+/// The facets the search page offers, in the order shown.
+const PAGE_FACETS: &[FacetField] = &[
+    FacetField::Domain,
+    FacetField::OpenType,
+    FacetField::Provider,
+    FacetField::Format,
+    FacetField::UpdateFrequency,
+    FacetField::Area,
+];
+
+/// The parameters of the current search in the order given, without the page number, so that
+/// a link can change one thing and keep the rest.
+#[derive(Clone, Default)]
+pub struct SearchLink(Vec<(String, String)>);
+
+impl SearchLink {
+    /// Keeps the parameters the search page knows, with a value; drops the rest (a link shared
+    /// with tracking parameters still works).
+    fn from_query(raw: &str) -> Self {
+        let known = |k: &str| matches!(k, "q" | "sort") || facet_by_name(k).is_some();
+        Self(
+            form_urlencoded::parse(raw.as_bytes())
+                .filter(|(k, v)| known(k) && !v.is_empty())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn encoded(&self) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.0 {
+            s.append_pair(k, v);
+        }
+        s.finish()
+    }
+
+    pub fn href(&self) -> String {
+        let q = self.encoded();
+        if q.is_empty() {
+            "/datasets".to_owned()
+        } else {
+            format!("/datasets?{q}")
+        }
+    }
+
+    fn page(&self, n: usize) -> String {
+        let mut link = self.clone();
+        if n > 1 {
+            link.0.push(("page".into(), n.to_string()));
+        }
+        link.href()
+    }
+
+    fn has(&self, key: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && v == value)
+    }
+
+    /// The same search with the filter `key=value` added, or taken away when it is there.
+    fn toggled(&self, key: &str, value: &str) -> String {
+        let mut link = self.clone();
+        if self.has(key, value) {
+            link.0.retain(|(k, v)| !(k == key && v == value));
+        } else {
+            link.0.push((key.to_owned(), value.to_owned()));
+        }
+        link.href()
+    }
+
+    /// A search for one filter value alone, as linked from a dataset page.
+    pub fn only(key: &str, value: &str) -> String {
+        SearchLink(vec![(key.to_owned(), value.to_owned())]).href()
+    }
+}
+
+/// What a search hit's stored document holds that the page shows.
+#[derive(Deserialize)]
+struct Stored {
+    id: String,
+    provider: StoredProvider,
+    metadata: DatasetMeta,
+    updated_at: String,
+}
+
+#[derive(Deserialize)]
+struct StoredProvider {
+    slug: String,
+}
+
+pub struct HitView {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) summary: String,
+    pub(super) provider: String,
+    pub(super) provider_href: String,
+    pub(super) domain: String,
+    pub(super) open_type: String,
+    pub(super) open_type_code: String,
+    pub(super) formats: Vec<String>,
+    pub(super) updated: String,
+}
+
+pub struct FacetValueView {
+    label: String,
+    count: u64,
+    href: String,
+    active: bool,
+}
+
+pub struct FacetView {
+    title: String,
+    values: Vec<FacetValueView>,
+}
+
+pub struct ChoiceView {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+pub struct PageLink {
+    number: usize,
+    href: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "datasets.html")]
+struct SearchPage<'a> {
+    page: PageCtx<'a>,
+    text: String,
+    total: usize,
+    hits: Vec<HitView>,
+    facets: Vec<FacetView>,
+    /// Active filters as (label, link that removes it), also kept in the form.
+    active: Vec<(String, String)>,
+    hidden: Vec<(String, String)>,
+    sorts: Vec<ChoiceView>,
+    pages: Vec<PageLink>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The first `n` characters of `text`, with an ellipsis when cut.
+fn shorten(text: &str, n: usize) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(n).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+pub fn hit_view(labels: &Labels, payload: &str) -> Option<HitView> {
+    let s: Stored = serde_json::from_str(payload).ok()?;
+    let m = s.metadata;
+    Some(HitView {
+        name: m.name,
+        summary: shorten(&m.summary, 140),
+        provider: labels.org(&s.provider.slug),
+        provider_href: SearchLink::only("provider", &s.provider.slug),
+        domain: labels.domain(&m.domain),
+        open_type: labels.named("open_type", m.open_type.as_str()),
+        open_type_code: m.open_type.as_str().to_owned(),
+        formats: m.formats.iter().map(|f| labels.format(f)).collect(),
+        updated: s.updated_at.chars().take(10).collect(),
+        id: s.id,
+    })
+}
+
+/// Page numbers around the current one, so the list stays short however many pages there are.
+fn pager(link: &SearchLink, current: usize, total: usize) -> Vec<PageLink> {
+    let last = total.div_ceil(PER_PAGE).max(1);
+    let from = current.saturating_sub(3).max(1);
+    let to = (current + 3).min(last);
+    (from..=to)
+        .map(|n| PageLink {
+            number: n,
+            href: link.page(n),
+            current: n == current,
+        })
+        .collect()
+}
+
+pub async fn search_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let raw = raw.unwrap_or_default();
+    let link = SearchLink::from_query(&raw);
+    let page_param = form_urlencoded::parse(raw.as_bytes())
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| format!("&page={}", v.trim()))
+        .unwrap_or_default();
+    let defaults = SearchQuery {
+        limit: PER_PAGE,
+        facet_limit: 12,
+        facet_fields: PAGE_FACETS.to_vec(),
+        ..Default::default()
+    };
+    let SearchParams { query, page } =
+        parse_params(&format!("{}{page_param}", link.encoded()), defaults)?;
+    let text = query.text.clone();
+    let sort = query.sort;
+    let results = run(&state, query).await?;
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let pctx = PageCtx::new(&state, &ctx, &link.page(page));
+
+    let hits = results
+        .hits
+        .iter()
+        .filter_map(|h| hit_view(&labels, &h.payload))
+        .collect();
+    let facets = results
+        .facets
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(field, values)| {
+            let key = facet_name(*field);
+            FacetView {
+                title: pctx.t(&format!("facet.{key}")),
+                values: values
+                    .iter()
+                    .map(|(v, n)| FacetValueView {
+                        label: labels.facet_value(*field, v),
+                        count: *n,
+                        href: link.toggled(key, v),
+                        active: link.has(key, v),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut active = Vec::new();
+    let mut hidden = Vec::new();
+    for (k, v) in &link.0 {
+        if let Some(field) = facet_by_name(k) {
+            active.push((labels.facet_value(field, v), link.toggled(k, v)));
+            hidden.push((k.clone(), v.clone()));
+        }
+    }
+    let sorts = [
+        (Sort::Relevance, "relevance"),
+        (Sort::Newest, "newest"),
+        (Sort::MostUsed, "most_used"),
+    ]
+    .into_iter()
+    .map(|(s, value)| ChoiceView {
+        value,
+        label: pctx.t(&format!("search.sort_{value}")),
+        selected: s == sort,
+    })
+    .collect();
+    let last = results.total.div_ceil(PER_PAGE).max(1);
+    let view = SearchPage {
+        text,
+        total: results.total,
+        hits,
+        facets,
+        active,
+        hidden,
+        sorts,
+        pages: pager(&link, page, results.total),
+        previous: (page > 1).then(|| link.page(page - 1)),
+        next: (page < last).then(|| link.page(page + 1)),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+pub struct FactView {
+    label: String,
+    value: String,
+}
+
+pub struct ItemView {
+    name: String,
+    label: String,
+    field_type: String,
+    unit: String,
+    description: String,
+}
+
+pub struct RelationView {
+    kind: String,
+    name: String,
+    href: Option<String>,
+    note: String,
+}
+
+pub struct VersionView {
+    version: i64,
+    date: String,
+    changes: String,
+}
+
+#[derive(Template)]
+#[template(path = "dataset.html")]
+struct DatasetPage<'a> {
+    page: PageCtx<'a>,
+    name: String,
+    summary: String,
+    status: String,
+    is_public: bool,
+    provider: String,
+    provider_href: String,
+    domain: String,
+    domain_href: String,
+    keywords: Vec<(String, String)>,
+    open_type_code: String,
+    open_type: String,
+    access_note: String,
+    facts: Vec<FactView>,
+    conditions: Vec<(String, String)>,
+    materials: Vec<(String, String)>,
+    items: Vec<ItemView>,
+    relations: Vec<RelationView>,
+    citation: String,
+    versions: Vec<VersionView>,
+}
+
+/// The names of the top-level fields that differ between two versions, as people read them.
+fn changed_fields(labels: &Labels, before: &DatasetMeta, after: &DatasetMeta) -> String {
+    let (a, b) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    let mut fields: Vec<String> = Vec::new();
+    for change in diff(&a, &b) {
+        let top = change
+            .path
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let label = labels.named("meta", &top);
+        if !fields.contains(&label) {
+            fields.push(label);
+        }
+    }
+    fields.join(labels.messages().get(labels.lang(), "list.separator"))
+}
+
+pub async fn dataset_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    if !can_see(&ctx, &d) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let pctx = PageCtx::new(&state, &ctx, &format!("/datasets/{}", d.id));
+    let m = &d.meta;
+    let t = |key: &str| pctx.t(key);
+    let none = t("dataset.not_stated");
+    let or_none = |s: String| if s.trim().is_empty() { none.clone() } else { s };
+    let sep = t("list.separator");
+
+    let time_range = match (m.time_range.start, m.time_range.end) {
+        (None, None) => none.clone(),
+        (start, end) => format!(
+            "{} – {}",
+            start.map(|d| d.to_string()).unwrap_or_default(),
+            end.map(|d| d.to_string())
+                .unwrap_or_else(|| t("dataset.ongoing"))
+        ),
+    };
+    let mut spatial: Vec<String> = m.spatial.areas.iter().map(|a| labels.area(a)).collect();
+    if !m.spatial.note.is_empty() {
+        spatial.push(m.spatial.note.clone());
+    }
+    let contact = [&m.contact.name, &m.contact.phone, &m.contact.email]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let facts = [
+        (
+            "dataset.frequency",
+            labels.named("frequency", m.update_frequency.as_str()),
+        ),
+        ("dataset.time_range", time_range),
+        ("dataset.spatial", or_none(spatial.join(&sep))),
+        (
+            "dataset.formats",
+            or_none(
+                m.formats
+                    .iter()
+                    .map(|f| labels.format(f))
+                    .collect::<Vec<_>>()
+                    .join(&sep),
+            ),
+        ),
+        ("dataset.license", or_none(m.license.clone())),
+        ("dataset.contact", or_none(contact)),
+        (
+            "dataset.version",
+            d.published_version
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| none.clone()),
+        ),
+        (
+            "dataset.updated",
+            d.updated_at.to_cst().format("%Y-%m-%d").to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(key, value)| FactView {
+        label: t(key),
+        value,
+    })
+    .collect();
+
+    let mut relations = Vec::new();
+    for r in &m.relations {
+        let target = state.store.dataset(&r.dataset).await.ok();
+        let (name, href) = match target {
+            Some(t) if public(&t) => (t.meta.name.clone(), Some(format!("/datasets/{}", t.id))),
+            _ => (pctx.t("dataset.relation_unavailable"), None),
+        };
+        relations.push(RelationView {
+            kind: labels.named("relation", r.kind.as_str()),
+            name,
+            href,
+            note: r.note.clone(),
+        });
+    }
+
+    let history = state.store.dataset_versions(&d.id.to_string()).await?;
+    let mut versions: Vec<VersionView> = history
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VersionView {
+            version: v.version,
+            date: v.published_at.to_cst().format("%Y-%m-%d").to_string(),
+            changes: match i.checked_sub(1).and_then(|p| history.get(p)) {
+                None => pctx.t("dataset.first_version"),
+                Some(prev) => or_none(changed_fields(&labels, &prev.meta, &v.meta)),
+            },
+        })
+        .collect();
+    versions.reverse();
+
+    let view = DatasetPage {
+        name: m.name.clone(),
+        summary: m.summary.clone(),
+        status: labels.named("status", d.status.as_str()),
+        is_public: public(&d),
+        provider: labels.org(&org.slug),
+        provider_href: SearchLink::only("provider", &org.slug),
+        domain: labels.domain(&m.domain),
+        domain_href: SearchLink::only("domain", &m.domain),
+        keywords: m
+            .keywords
+            .iter()
+            .map(|k| (k.clone(), SearchLink::only("tag", k)))
+            .collect(),
+        open_type_code: m.open_type.as_str().to_owned(),
+        open_type: labels.named("open_type", m.open_type.as_str()),
+        access_note: pctx.t(&format!("dataset.access_{}", m.open_type.as_str())),
+        facts,
+        conditions: m
+            .conditions
+            .iter()
+            .map(|c| (labels.named("condition", c.kind.as_str()), c.text.clone()))
+            .collect(),
+        materials: m
+            .materials
+            .iter()
+            .map(|x| (x.name.clone(), x.description.clone()))
+            .collect(),
+        items: m
+            .data_items
+            .iter()
+            .map(|i| ItemView {
+                name: i.name.clone(),
+                label: i.label.clone(),
+                field_type: labels.named("field_type", i.field_type.as_str()),
+                unit: i.unit.clone(),
+                description: i.description.clone(),
+            })
+            .collect(),
+        relations,
+        citation: citation(&state, &d, &org),
+        versions,
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_search_and_change_one_thing() {
+        let link =
+            SearchLink::from_query("q=%E5%85%AC%E4%BA%A4&domain=transport&page=3&utm=x&format=");
+        assert_eq!(
+            link.href(),
+            "/datasets?q=%E5%85%AC%E4%BA%A4&domain=transport"
+        );
+        assert_eq!(
+            link.page(2),
+            "/datasets?q=%E5%85%AC%E4%BA%A4&domain=transport&page=2"
+        );
+        assert_eq!(link.page(1), link.href());
+        assert_eq!(
+            link.toggled("domain", "transport"),
+            "/datasets?q=%E5%85%AC%E4%BA%A4"
+        );
+        assert_eq!(
+            link.toggled("open_type", "conditional"),
+            "/datasets?q=%E5%85%AC%E4%BA%A4&domain=transport&open_type=conditional"
+        );
+        assert_eq!(SearchLink::default().href(), "/datasets");
+    }
+
+    #[test]
+    fn the_pager_shows_pages_around_the_current_one() {
+        let link = SearchLink::default();
+        let numbers = |current, total| -> Vec<usize> {
+            pager(&link, current, total)
+                .iter()
+                .map(|p| p.number)
+                .collect()
+        };
+        assert_eq!(numbers(1, 0), [1]);
+        assert_eq!(numbers(1, 45), [1, 2, 3]);
+        assert_eq!(numbers(10, 1000), [7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(numbers(50, 1000), [47, 48, 49, 50]);
+    }
+
+    #[test]
+    fn long_summaries_are_cut_at_characters_not_bytes() {
+        assert_eq!(shorten("公共数据开放", 4), "公共数据…");
+        assert_eq!(shorten("公共", 4), "公共");
+    }
+}
