@@ -26,20 +26,12 @@ async fn a_visitor_searches_opens_a_dataset_and_copies_its_citation() {
     let c = &b.client;
 
     c.goto(&demo.at("/")).await.unwrap();
-    c.find(Locator::LinkText("数据目录"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let q = c.find(Locator::Id("q")).await.unwrap();
-    q.send_keys("公交").await.unwrap();
-    c.find(Locator::Css("form.searchbar button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.fill("home-q", "公交").await;
+    b.click_to(
+        Locator::Css("form.searchbar button[type=submit]"),
+        "/datasets",
+    )
+    .await;
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/datasets");
     assert!(
@@ -54,12 +46,11 @@ async fn a_visitor_searches_opens_a_dataset_and_copies_its_citation() {
     b.screenshot("search-results").await;
 
     // A facet narrows the search and stays in the address.
-    c.find(Locator::XPath("//aside//a[contains(., '无条件开放')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click_to(
+        Locator::XPath("//aside//a[contains(., '无条件开放')]"),
+        "/datasets",
+    )
+    .await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.query().unwrap().contains("open_type=unconditional"),
@@ -70,7 +61,8 @@ async fn a_visitor_searches_opens_a_dataset_and_copies_its_citation() {
     // The first hit opens its dataset page, with the entry's data items and citation.
     let first = c.find(Locator::Css("ol.hits h2 a")).await.unwrap();
     let name = first.text().await.unwrap();
-    first.click().await.unwrap();
+    let href = first.attr("href").await.unwrap().unwrap();
+    b.click_to(Locator::Css("ol.hits h2 a"), &href).await;
     assert_eq!(b.text("h1").await, name);
     assert!(b.text("#access + p").await.contains("无条件开放"));
     let items = c
@@ -108,117 +100,49 @@ async fn a_resident_registers_signs_in_and_creates_an_api_token_in_english() {
     let demo = Demo::start().await;
     let b = Browser::open("en").await;
     let c = &b.client;
+    let submit = || Locator::Css("form.form button[type=submit]");
 
     c.goto(&demo.at("/")).await.unwrap();
-    assert_eq!(
-        c.find(Locator::Css("html"))
-            .await
-            .unwrap()
-            .attr("lang")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("en")
-    );
-    c.find(Locator::LinkText("Register"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // A bad form first: every error is shown and what was typed stays.
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("li.lei@example")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("short")
-        .await
-        .unwrap();
-    c.find(Locator::Id("display_name"))
-        .await
-        .unwrap()
-        .send_keys("Li Lei")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert!(c.find(Locator::Id("email-error")).await.is_ok());
-    assert!(c.find(Locator::Id("password-error")).await.is_ok());
-    let kept = c
-        .find(Locator::Id("display_name"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
-    assert_eq!(kept.as_deref(), Some("Li Lei"));
+    let html = c.find(Locator::Css("html")).await.unwrap();
+    assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("en"));
+    b.click_to(Locator::LinkText("Register"), "/register").await;
+
+    // A bad form first: every error is shown next to its field and what was typed stays.
+    b.fill("email", "li.lei@example").await;
+    b.fill("password", "short").await;
+    b.fill("display_name", "Li Lei").await;
+    b.click(submit()).await;
+    b.find_soon(Locator::Id("email-error")).await;
+    b.find_soon(Locator::Id("password-error")).await;
+    assert_eq!(b.value_of("display_name").await, "Li Lei");
+    assert_eq!(b.value_of("email").await, "li.lei@example");
     b.screenshot("register-errors").await;
 
-    let email = c.find(Locator::Id("email")).await.unwrap();
-    email.clear().await.unwrap();
-    email.send_keys("li.lei@example.cn").await.unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("a-long-passphrase-2026")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/login");
-
     c.find(Locator::Id("email"))
         .await
         .unwrap()
-        .send_keys("li.lei@example.cn")
+        .clear()
         .await
         .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("a-long-passphrase-2026")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::LinkText("My account"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/account");
+    b.fill("email", "li.lei@example.cn").await;
+    b.fill("password", "a-long-passphrase-2026").await;
+    b.click_to(submit(), "/login").await;
 
-    c.find(Locator::Id("token-name"))
+    b.fill("email", "li.lei@example.cn").await;
+    b.fill("password", "a-long-passphrase-2026").await;
+    b.click_to(submit(), "/").await;
+    b.click_to(Locator::LinkText("My account"), "/account")
+        .await;
+
+    b.fill("token-name", "my analysis").await;
+    b.click(Locator::Css("form[action='/account/tokens'] button"))
+        .await;
+    let secret = b
+        .find_soon(Locator::Id("new-token"))
         .await
-        .unwrap()
-        .send_keys("my analysis")
+        .text()
         .await
         .unwrap();
-    c.find(Locator::Css("form[action='/account/tokens'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let secret = b.text("#new-token").await;
     assert!(secret.starts_with("kf_"), "{secret}");
     assert!(b.source().await.contains("my analysis"));
     b.screenshot("account-token").await;

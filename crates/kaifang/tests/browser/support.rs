@@ -110,6 +110,62 @@ impl Browser {
         panic!("chromedriver did not start a session: {last_error:?}");
     }
 
+    /// Types `text` into the field with the id `id`, after what it holds already.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let field = self.client.find(Locator::Id(id)).await;
+        let field = field.unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        field.send_keys(text).await.unwrap();
+    }
+
+    pub async fn value_of(&self, id: &str) -> String {
+        let field = self.client.find(Locator::Id(id)).await.unwrap();
+        field.prop("value").await.unwrap().unwrap_or_default()
+    }
+
+    pub async fn click(&self, locator: Locator<'_>) {
+        let element = self.client.find(locator).await;
+        let element = element.unwrap_or_else(|e| panic!("{locator:?} not found: {e}"));
+        element.click().await.unwrap();
+    }
+
+    /// Clicks what `locator` finds, then waits until the browser has left the page it was on
+    /// for one at `path`: a click that follows a link or sends a form returns before the next
+    /// page has loaded.
+    pub async fn click_to(&self, locator: Locator<'_>, path: &str) {
+        let before = self.client.current_url().await.unwrap();
+        self.click(locator).await;
+        for _ in 0..200 {
+            if let Ok(url) = self.client.current_url().await
+                && url != before
+                && url.path() == path
+                && self.ready().await
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let at = self.client.current_url().await.map(|u| u.to_string());
+        panic!("the browser did not go on to {path}; it is at {at:?}");
+    }
+
+    async fn ready(&self) -> bool {
+        let state = self
+            .client
+            .execute("return document.readyState", vec![])
+            .await;
+        matches!(state, Ok(serde_json::Value::String(s)) if s == "complete")
+    }
+
+    /// Waits for an element a page shows after a form was sent to the same address.
+    pub async fn find_soon(&self, locator: Locator<'_>) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(locator)
+            .await
+            .unwrap_or_else(|e| panic!("{locator:?} did not appear: {e}"))
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
