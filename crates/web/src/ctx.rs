@@ -319,3 +319,34 @@ where
         Ok(CsrfForm(form))
     }
 }
+
+/// A form post read as raw `application/x-www-form-urlencoded` bytes, for forms whose fields
+/// repeat and are numbered (the entry form); it must carry the CSRF token in `_csrf`.
+pub struct CsrfBody(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for CsrfBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = req
+            .extensions()
+            .get::<Ctx>()
+            .cloned()
+            .ok_or(ErrorCode::Internal)?;
+        let body = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(r) if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ErrorCode::PayloadTooLarge.into());
+            }
+            Err(_) => return Err(ErrorCode::MalformedRequest.into()),
+        };
+        let token = form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if ctx.csrf_token.is_empty() || !same_secret(&token, &ctx.csrf_token) {
+            return Err(ErrorCode::CsrfFailed.into());
+        }
+        Ok(CsrfBody(body))
+    }
+}

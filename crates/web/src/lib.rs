@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod ctx;
+mod dataset_form;
 pub mod error;
 pub mod i18n;
 pub mod indexer;

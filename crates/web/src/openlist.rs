@@ -3,16 +3,17 @@
 
 use std::collections::BTreeSet;
 
+use domain::ids::DatasetId;
 use domain::openlist::checks::{Problem, PublishContext, publish_problems, reference_problems};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::{DatasetStatus, OpenType};
 use domain::policy::{Action, Resource};
 use serde_json::{Value, json};
-use store::datasets::DatasetRecord;
+use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 /// Entries anyone may see: published (or static, or suspended with its notice), and not
@@ -96,6 +97,66 @@ pub async fn check_for_save(
     } else {
         Err(AppError::invalid(problems))
     }
+}
+
+/// Stores a new draft entry of `org`, audited.
+pub async fn create_draft(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    meta: DatasetMeta,
+) -> AppResult<DatasetRecord> {
+    let guide_version = check_for_save(state, org, &meta, None).await?;
+    let now = state.clock.now();
+    let d = DatasetRecord {
+        id: DatasetId::new(),
+        org_id: org.id,
+        status: DatasetStatus::Draft,
+        meta,
+        guide_version,
+        published_version: None,
+        created_at: now,
+        updated_at: now,
+        last_reviewed_at: None,
+    };
+    let mut tx = state.store.begin_write().await?;
+    datasets::insert(&mut tx, &d).await?;
+    let mut ev = ctx.event(now, "dataset.create", "dataset", d.id.to_string());
+    ev.after = Some(serde_json::to_value(&d.meta).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// Replaces a draft's metadata, audited. A published entry changes only through a ticket
+/// (A11.1).
+pub async fn update_draft(
+    state: &AppState,
+    ctx: &Ctx,
+    d: DatasetRecord,
+    org: &OrgRecord,
+    meta: DatasetMeta,
+) -> AppResult<DatasetRecord> {
+    if d.status != DatasetStatus::Draft {
+        return Err(ErrorCode::NeedsTicket.into());
+    }
+    let guide_version = check_for_save(state, org, &meta, Some(&d.id.to_string())).await?;
+    let now = state.clock.now();
+    let before = serde_json::to_value(&d.meta).unwrap_or_default();
+    let updated = DatasetRecord {
+        meta,
+        guide_version,
+        updated_at: now,
+        ..d
+    };
+    let mut tx = state.store.begin_write().await?;
+    datasets::update(&mut tx, &updated).await?;
+    let mut ev = ctx.event(now, "dataset.update", "dataset", updated.id.to_string());
+    ev.before = Some(before);
+    ev.after = Some(serde_json::to_value(&updated.meta).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// Every reason `meta` (of `d`'s provider) cannot be published yet.

@@ -89,7 +89,7 @@ async fn a_visitor_searches_opens_a_dataset_and_copies_its_citation() {
     assert!(copy.is_displayed().await.unwrap());
     copy.click().await.unwrap();
     eventually("the copy button to say it copied", || async {
-        b.text("button.copy").await == "已复制"
+        b.text_now("button.copy").await.as_deref() == Some("已复制")
     })
     .await;
     b.close().await;
@@ -146,5 +146,200 @@ async fn a_resident_registers_signs_in_and_creates_an_api_token_in_english() {
     assert!(secret.starts_with("kf_"), "{secret}");
     assert!(b.source().await.contains("my analysis"));
     b.screenshot("account-token").await;
+    b.close().await;
+}
+
+async fn sign_in(b: &Browser, demo: &Demo, email: &str) {
+    b.client.goto(&demo.at("/login")).await.unwrap();
+    b.fill("email", email).await;
+    b.fill("password", DEMO_PASSWORD).await;
+    b.click_to(Locator::Css("form.form button[type=submit]"), "/")
+        .await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.click_to(Locator::Css("form[action='/logout'] button"), "/")
+        .await;
+}
+
+async fn choose(b: &Browser, id: &str, value: &str) {
+    let select = b.client.find(Locator::Id(id)).await;
+    let select = select.unwrap_or_else(|e| panic!("no select #{id}: {e}"));
+    select.select_by_value(value).await.unwrap();
+}
+
+/// A provider's editor adds an entry through the console, the operator returns the ticket with
+/// a reason, the editor corrects and resubmits, the operator accepts, and the entry is public.
+#[tokio::test]
+async fn an_entry_goes_from_the_provider_console_through_review_to_the_public_list() {
+    let demo = Demo::start().await;
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    let save = || Locator::Id("save");
+
+    sign_in(&b, &demo, "transport-editor@demo.kaifang.example").await;
+    b.click_to(Locator::LinkText("工作台"), "/console").await;
+    b.click_to(
+        Locator::LinkText("上海市交通委员会"),
+        "/console/orgs/sh-transport",
+    )
+    .await;
+    b.click_to(
+        Locator::LinkText("新建开放清单条目"),
+        "/console/orgs/sh-transport/datasets/new",
+    )
+    .await;
+
+    b.fill("name", "上海市公共自行车租赁点位").await;
+    b.fill("summary", "全市公共自行车租赁点的位置和车位数。")
+        .await;
+    choose(&b, "domain", "transport").await;
+    b.fill("keywords", "自行车，租赁").await;
+    choose(&b, "update_frequency", "monthly").await;
+    b.fill("license", "上海市公共数据开放平台数据使用协议")
+        .await;
+    for (dimension, level) in [
+        ("security_level", "general"),
+        ("personal_information", "none"),
+        ("trade_secret", "none"),
+        ("legal_restriction", "none"),
+        ("processing_demand", "ordinary"),
+        ("access_pattern", "one_off"),
+    ] {
+        choose(&b, &format!("grading-{dimension}"), level).await;
+    }
+    b.click(Locator::Css("input[name=open_type][value=unconditional]"))
+        .await;
+    b.click(Locator::Css("input[name=formats][value=csv]"))
+        .await;
+    b.fill("time_range-start", "2024-13-45").await;
+    b.fill("data_items-0--name", "site_name").await;
+    b.fill("data_items-0--label", "点位名称").await;
+    choose(&b, "data_items-0--field_type", "text").await;
+    let catalogue = c
+        .find(Locator::Id("data_items-0--catalogue_item"))
+        .await
+        .unwrap();
+    catalogue.select_by_index(1).await.unwrap();
+    b.fill("contact-name", "数据开放工作联系人").await;
+    b.fill("contact-phone", "021-5550-0000").await;
+
+    // A date that does not exist: the form comes back with the error at the field and
+    // everything typed kept; nothing is saved.
+    b.click(save()).await;
+    b.find_soon(Locator::Id("time_range-start-error")).await;
+    assert_eq!(b.value_of("name").await, "上海市公共自行车租赁点位");
+    assert_eq!(b.value_of("data_items-0--label").await, "点位名称");
+    b.screenshot("console-form-errors").await;
+    let date = c.find(Locator::Id("time_range-start")).await.unwrap();
+    date.clear().await.unwrap();
+    date.send_keys("2024-01-01").await.unwrap();
+    b.click(save()).await;
+    b.find_soon(Locator::Css("p.notice[role=status]")).await;
+    let edit_path = c.current_url().await.unwrap().path().to_owned();
+    assert!(edit_path.ends_with("/edit"), "{edit_path}");
+
+    // Saved as a draft, but a data item without a description stops publishing: the problem
+    // is listed at the top and shown next to the field.
+    assert!(
+        c.find(Locator::Id("data_items-0--description-error"))
+            .await
+            .is_ok()
+    );
+    b.fill("publish-reason", "新增公共自行车数据").await;
+    b.click(Locator::Id("submit-ticket")).await;
+    b.find_soon(Locator::Id("problems")).await;
+    assert!(b.text("#problems").await.contains("数据项缺少说明"));
+
+    b.fill("data_items-0--description", "租赁点的对外名称。")
+        .await;
+    b.click(save()).await;
+    b.find_soon(Locator::Css("p.notice[role=status]")).await;
+    if c.find(Locator::Id("problems")).await.is_ok() {
+        panic!("problems left: {}", b.text("#problems").await);
+    }
+    b.fill("publish-reason", "新增公共自行车数据").await;
+    b.click(Locator::Id("submit-ticket")).await;
+    let state = b.find_soon(Locator::Id("ticket-state")).await;
+    assert_eq!(state.text().await.unwrap(), "待审核");
+    let ticket = c.current_url().await.unwrap().path().to_owned();
+    sign_out(&b).await;
+
+    // The operator finds it in the queue and returns it with a reason of A11.3.
+    sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+    b.click_to(Locator::LinkText("工作台"), "/console").await;
+    b.click_to(Locator::LinkText("待审核的工单"), "/console/tickets")
+        .await;
+    b.click_to(Locator::LinkText("上海市公共自行车租赁点位"), &ticket)
+        .await;
+    assert!(
+        b.text("table.diff")
+            .await
+            .contains("上海市公共自行车租赁点位")
+    );
+    b.screenshot("ticket-review").await;
+    // Returning without a reason is refused and changes nothing.
+    b.fill("return-text", "请补充数据来源说明。").await;
+    b.click(Locator::Id("return")).await;
+    b.find_soon(Locator::Css("div.error[role=alert]")).await;
+    assert_eq!(b.text("#ticket-state").await, "待审核");
+    assert_eq!(b.value_of("return-text").await, "请补充数据来源说明。");
+    b.click(Locator::Css(
+        "input[name=reasons][value=incomplete_information]",
+    ))
+    .await;
+    b.click(Locator::Id("return")).await;
+    eventually("the ticket to be returned", || async {
+        b.text_now("#ticket-state").await.as_deref() == Some("已退回")
+    })
+    .await;
+    sign_out(&b).await;
+
+    // The editor corrects the entry and submits the ticket again.
+    sign_in(&b, &demo, "transport-editor@demo.kaifang.example").await;
+    c.goto(&demo.at(&ticket)).await.unwrap();
+    assert!(b.text("ol.events").await.contains("提供信息不全"));
+    b.click_to(Locator::LinkText("查看条目"), &edit_path).await;
+    let summary = c.find(Locator::Id("summary")).await.unwrap();
+    summary
+        .send_keys("数据来源于公共自行车运营单位。")
+        .await
+        .unwrap();
+    b.click(save()).await;
+    b.find_soon(Locator::Css("p.notice[role=status]")).await;
+    c.goto(&demo.at(&ticket)).await.unwrap();
+    b.fill("resubmit-reason", "已补充数据来源。").await;
+    b.click(Locator::Id("resubmit")).await;
+    eventually("the ticket to wait for review again", || async {
+        b.text_now("#ticket-state").await.as_deref() == Some("待审核")
+    })
+    .await;
+    sign_out(&b).await;
+
+    // The operator accepts; the entry is on the public list and can be found.
+    sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+    c.goto(&demo.at(&ticket)).await.unwrap();
+    assert!(
+        b.text("table.diff")
+            .await
+            .contains("数据来源于公共自行车运营单位。")
+    );
+    b.click(Locator::Id("accept")).await;
+    eventually("the ticket to be accepted", || async {
+        b.text_now("#ticket-state").await.as_deref() == Some("已通过")
+    })
+    .await;
+    sign_out(&b).await;
+
+    c.goto(&demo.at("/datasets?q=公共自行车")).await.unwrap();
+    eventually("the new entry to be searchable", || async {
+        c.refresh().await.unwrap();
+        b.source().await.contains("上海市公共自行车租赁点位")
+    })
+    .await;
+    b.click(Locator::LinkText("上海市公共自行车租赁点位")).await;
+    b.find_soon(Locator::Id("citation")).await;
+    assert!(b.text("h1").await.contains("上海市公共自行车租赁点位"));
+    b.screenshot("published-entry").await;
     b.close().await;
 }

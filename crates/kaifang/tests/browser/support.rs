@@ -8,6 +8,8 @@ use tokio::process::{Child, Command};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "kaifang-demo-2026";
 
 /// A `kaifang demo` process with its own temporary data, and its address.
 pub struct Demo {
@@ -164,6 +166,12 @@ impl Browser {
             .for_element(locator)
             .await
             .unwrap_or_else(|e| panic!("{locator:?} did not appear: {e}"))
+    }
+
+    /// The text of `css` if the page shows it now (a page may be half-way to the next one).
+    pub async fn text_now(&self, css: &str) -> Option<String> {
+        let element = self.client.find(Locator::Css(css)).await.ok()?;
+        element.text().await.ok()
     }
 
     pub async fn text(&self, css: &str) -> String {

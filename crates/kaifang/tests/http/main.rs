@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod ckan;
 mod cli;
+mod console;
 mod errors;
 mod openlist;
 mod orgs;

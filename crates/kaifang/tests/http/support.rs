@@ -324,6 +324,7 @@ impl TestApp {
             "api_tokens" => "SELECT COUNT(*) FROM api_tokens",
             "organizations" => "SELECT COUNT(*) FROM organizations",
             "sessions" => "SELECT COUNT(*) FROM sessions",
+            "datasets" => "SELECT COUNT(*) FROM datasets",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::ids::{CatalogueItemId, DatasetId};
+use domain::ids::CatalogueItemId;
 use domain::openlist::classification::{Grading, Guide};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::{
@@ -20,7 +20,7 @@ use store::orgs::OrgRecord;
 
 use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::openlist::{can_see, check_for_publish, check_for_save, dataset_json};
+use crate::openlist::{can_see, check_for_publish, create_draft, dataset_json, update_draft};
 use crate::state::AppState;
 
 pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Value>> {
@@ -323,25 +323,7 @@ pub async fn create_dataset(
     Extension(org): Extension<OrgRecord>,
     ApiJson(meta): ApiJson<DatasetMeta>,
 ) -> AppResult<Response> {
-    let guide_version = check_for_save(&state, &org, &meta, None).await?;
-    let now = state.clock.now();
-    let d = DatasetRecord {
-        id: DatasetId::new(),
-        org_id: org.id,
-        status: DatasetStatus::Draft,
-        meta,
-        guide_version,
-        published_version: None,
-        created_at: now,
-        updated_at: now,
-        last_reviewed_at: None,
-    };
-    let mut tx = state.store.begin_write().await?;
-    datasets::insert(&mut tx, &d).await?;
-    let mut ev = ctx.event(now, "dataset.create", "dataset", d.id.to_string());
-    ev.after = Some(serde_json::to_value(&d.meta).unwrap_or_default());
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let d = create_draft(&state, &ctx, &org, meta).await?;
     Ok((StatusCode::CREATED, Json(dataset_json(&state, &d, &org))).into_response())
 }
 
@@ -365,25 +347,7 @@ pub async fn update_dataset(
     Extension(org): Extension<OrgRecord>,
     ApiJson(meta): ApiJson<DatasetMeta>,
 ) -> AppResult<Json<Value>> {
-    if d.status != DatasetStatus::Draft {
-        return Err(ErrorCode::NeedsTicket.into());
-    }
-    let guide_version = check_for_save(&state, &org, &meta, Some(&d.id.to_string())).await?;
-    let now = state.clock.now();
-    let before = serde_json::to_value(&d.meta).unwrap_or_default();
-    let updated = DatasetRecord {
-        meta,
-        guide_version,
-        updated_at: now,
-        ..d
-    };
-    let mut tx = state.store.begin_write().await?;
-    datasets::update(&mut tx, &updated).await?;
-    let mut ev = ctx.event(now, "dataset.update", "dataset", updated.id.to_string());
-    ev.before = Some(before);
-    ev.after = Some(serde_json::to_value(&updated.meta).unwrap_or_default());
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let updated = update_draft(&state, &ctx, d, &org, meta).await?;
     Ok(Json(dataset_json(&state, &updated, &org)))
 }
 

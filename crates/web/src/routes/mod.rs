@@ -9,6 +9,7 @@ mod api_orgs;
 pub mod api_search;
 mod api_tickets;
 pub(crate) mod ckan;
+pub(crate) mod console;
 mod health;
 mod openapi;
 mod pages;
@@ -84,6 +85,19 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/account" => ViewOwnAccount on OwnAccount: pages::account,
         POST "/account/tokens" => ManageOwnTokens on OwnAccount: pages::create_token,
         POST "/account/tokens/{id}/revoke" => ManageOwnTokens on OwnAccount: pages::revoke_token,
+
+        GET "/console" => ViewOwnAccount on OwnAccount: console::index,
+        GET "/console/tickets" => ReviewTickets on Platform: console::queue,
+        GET "/console/orgs/{org}" => ViewOrgInternal on OrgInPath: console::org_page,
+        GET "/console/orgs/{org}/datasets/new" => EditOpenList on OrgInPath: console::new_entry,
+        POST "/console/orgs/{org}/datasets" => EditOpenList on OrgInPath: console::create_entry,
+        GET "/console/datasets/{dataset}/edit" => ViewOrgInternal on DatasetInPath: console::edit_entry,
+        POST "/console/datasets/{dataset}" => EditOpenList on DatasetInPath: console::save_entry,
+        POST "/console/datasets/{dataset}/publish" => EditOpenList on DatasetInPath: console::publish_entry,
+        GET "/console/tickets/{ticket}" => ViewOrgInternal on TicketInPath: console::show_ticket,
+        POST "/console/tickets/{ticket}/accept" => ReviewTickets on TicketInPath: console::accept_ticket,
+        POST "/console/tickets/{ticket}/return" => ReviewTickets on TicketInPath: console::return_ticket,
+        POST "/console/tickets/{ticket}/resubmit" => EditOpenList on TicketInPath: console::resubmit_ticket,
 
         POST "/api/v1/auth/register" => Register on Platform: api_auth::register,
         POST "/api/v1/auth/login" => LogIn on Platform: api_auth::login,
