@@ -34,6 +34,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/console/tickets/{ticket}/resubmit", Action::EditOpenList, Target::TicketInPath),
     ("GET", "/datasets", Action::ViewPublic, Target::Platform),
     ("GET", "/datasets/{dataset}", Action::ViewPublic, Target::DatasetInPath),
+    ("GET", "/orgs/{org}", Action::ViewPublic, Target::OrgInPath),
+    ("GET", "/domains/{code}", Action::ViewPublic, Target::Platform),
     ("GET", "/login", Action::LogIn, Target::Platform),
     ("POST", "/login", Action::LogIn, Target::Platform),
     ("GET", "/register", Action::Register, Target::Platform),

@@ -60,6 +60,22 @@ async fn the_search_page_filters_sorts_and_pages_with_everything_in_the_url() {
     assert!(urban.contains("<input type=\"hidden\" name=\"domain\" value=\"urban\">"));
     assert!(urban.contains("aria-current=\"true\""));
 
+    // The provider's and the domain's pages count and list what they open.
+    let (status, provider) = page(&app, "/orgs/sh-transport", "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(provider.contains("共 2 个公开数据集") && provider.contains("上海市公共停车场泊位"));
+    let (status, urban) = page(&app, "/domains/urban", "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(urban.contains("共 1 个公开数据集") && !urban.contains("上海市公交线路站点"));
+    assert_eq!(
+        page(&app, "/domains/atlantis", "zh-CN").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page(&app, "/orgs/nobody", "en").await.0,
+        StatusCode::NOT_FOUND
+    );
+
     // In English, names of vocabularies come from the catalogue.
     let (_, en) = page(&app, "/datasets", "en").await;
     assert!(

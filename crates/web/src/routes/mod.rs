@@ -77,6 +77,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/static/site.js" => ViewPublic on Platform: pages::script,
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
+        GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
+        GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
         GET "/login" => LogIn on Platform: pages::login_form,
         POST "/login" => LogIn on Platform: pages::login_submit,
         GET "/register" => Register on Platform: pages::register_form,

@@ -104,9 +104,12 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
             .filter_map(|h| hit_view(&labels, &h.payload))
             .collect()
     };
-    let orgs = counts(FacetField::Provider)
-        .into_iter()
-        .map(|(name, _, href)| (name, href))
+    let orgs = overview
+        .facets
+        .iter()
+        .filter(|(f, _)| *f == FacetField::Provider)
+        .flat_map(|(_, values)| values.iter())
+        .map(|(slug, _)| (labels.org(slug), format!("/orgs/{slug}")))
         .collect();
     let view = Home {
         page: PageCtx::new(&state, &ctx, "/"),

@@ -185,7 +185,7 @@ pub fn hit_view(labels: &Labels, payload: &str) -> Option<HitView> {
         name: m.name,
         summary: shorten(&m.summary, 140),
         provider: labels.org(&s.provider.slug),
-        provider_href: SearchLink::only("provider", &s.provider.slug),
+        provider_href: format!("/orgs/{}", s.provider.slug),
         domain: labels.domain(&m.domain),
         open_type: labels.named("open_type", m.open_type.as_str()),
         open_type_code: m.open_type.as_str().to_owned(),
@@ -478,9 +478,9 @@ pub async fn dataset_page(
         status: labels.named("status", d.status.as_str()),
         is_public: public(&d),
         provider: labels.org(&org.slug),
-        provider_href: SearchLink::only("provider", &org.slug),
+        provider_href: format!("/orgs/{}", org.slug),
         domain: labels.domain(&m.domain),
-        domain_href: SearchLink::only("domain", &m.domain),
+        domain_href: format!("/domains/{}", m.domain),
         keywords: m
             .keywords
             .iter()
@@ -567,4 +567,132 @@ mod tests {
         assert_eq!(shorten("公共数据开放", 4), "公共数据…");
         assert_eq!(shorten("公共", 4), "公共");
     }
+}
+
+#[derive(Template)]
+#[template(path = "listing.html")]
+struct ListingPage<'a> {
+    page: PageCtx<'a>,
+    title: String,
+    lead: String,
+    total: usize,
+    /// Sections of counts: (heading, [(label, count, link)]).
+    counts: Vec<(String, Vec<(String, u64, String)>)>,
+    newest: Vec<HitView>,
+    all_href: String,
+}
+
+/// A page for one filter value (a provider, a domain): its counts, its newest entries, and a
+/// link to the full search.
+async fn listing(
+    state: &AppState,
+    ctx: &Ctx,
+    path: &str,
+    filter: (FacetField, &str),
+    title: String,
+    lead: String,
+    breakdown: &[FacetField],
+) -> AppResult<Response> {
+    let mut facet_fields = vec![FacetField::OpenType];
+    facet_fields.extend_from_slice(breakdown);
+    let q = SearchQuery {
+        filters: vec![(filter.0, filter.1.to_owned())],
+        sort: Sort::Newest,
+        limit: PER_PAGE,
+        facet_fields,
+        facet_limit: 50,
+        ..Default::default()
+    };
+    let results = run(state, q).await?;
+    let labels = Labels::load(state, ctx.lang).await?;
+    let pctx = PageCtx::new(state, ctx, path);
+    let key = facet_name(filter.0);
+    let counts = results
+        .facets
+        .iter()
+        .map(|(field, values)| {
+            let heading = pctx.t(&format!("facet.{}", facet_name(*field)));
+            let rows = values
+                .iter()
+                .map(|(v, n)| {
+                    let link = SearchLink(vec![
+                        (key.to_owned(), filter.1.to_owned()),
+                        (facet_name(*field).to_owned(), v.clone()),
+                    ]);
+                    (labels.facet_value(*field, v), *n, link.href())
+                })
+                .collect();
+            (heading, rows)
+        })
+        .collect();
+    let view = ListingPage {
+        title,
+        lead,
+        total: results.total,
+        counts,
+        newest: results
+            .hits
+            .iter()
+            .filter_map(|h| hit_view(&labels, &h.payload))
+            .collect(),
+        all_href: SearchLink::only(key, filter.1),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+/// A data provider's page: who it is and what it opens.
+pub async fn provider_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let title = labels.org(&org.slug);
+    let lead = labels.named("org.kind", org.kind.as_str());
+    let path = format!("/orgs/{}", org.slug);
+    let breakdown = [FacetField::Domain, FacetField::Format];
+    listing(
+        &state,
+        &ctx,
+        &path,
+        (FacetField::Provider, &org.slug),
+        title,
+        lead,
+        &breakdown,
+    )
+    .await
+}
+
+/// A domain's page: what is open in it, and who provides it.
+pub async fn domain_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    let domains = state.store.domains().await?;
+    let domain = domains
+        .iter()
+        .find(|d| d.code == code)
+        .ok_or(ErrorCode::NotFound)?;
+    let title = match ctx.lang {
+        crate::i18n::Lang::Zh => domain.name_zh.clone(),
+        crate::i18n::Lang::En => domain.name_en.clone(),
+    };
+    let lead = state
+        .messages
+        .get(ctx.lang, &format!("domain_group.{}", domain.domain_group))
+        .to_owned();
+    let path = format!("/domains/{code}");
+    let breakdown = [FacetField::Provider, FacetField::Format];
+    listing(
+        &state,
+        &ctx,
+        &path,
+        (FacetField::Domain, &code),
+        title,
+        lead,
+        &breakdown,
+    )
+    .await
 }
