@@ -31,27 +31,7 @@ if [ ! -x "$venv/bin/datasette" ]; then
   "$venv/bin/pip" install --quiet datasette
 fi
 # The same public entries for the peer, with a full-text index.
-python3 - "$data/kaifang.db" "$out/peer-search.db" <<'PY'
-import json, sqlite3, sys
-src, dst = sys.argv[1], sys.argv[2]
-s = sqlite3.connect(src)
-d = sqlite3.connect(dst)
-d.executescript("DROP TABLE IF EXISTS datasets; DROP TABLE IF EXISTS datasets_fts;"
-                "CREATE TABLE datasets (id TEXT PRIMARY KEY, name TEXT, summary TEXT, keywords TEXT, labels TEXT,"
-                " provider TEXT, domain TEXT, formats TEXT, open_type TEXT);")
-rows = []
-for id_, slug, meta in s.execute("SELECT d.id, o.slug, d.metadata FROM datasets d JOIN organizations o ON o.id = d.org_id "
-                                 "WHERE d.status IN ('published','static') AND d.open_type <> 'not_open'"):
-    m = json.loads(meta)
-    rows.append((id_, m["name"], m["summary"], " ".join(m["keywords"]), " ".join(i["label"] for i in m["data_items"]),
-                 slug, m["domain"], ",".join(m["formats"]), m["open_type"]))
-d.executemany("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?)", rows)
-d.executescript("CREATE VIRTUAL TABLE datasets_fts USING fts5(name, summary, keywords, labels, provider,"
-                ' content="datasets", tokenize="trigram");'
-                "INSERT INTO datasets_fts(rowid, name, summary, keywords, labels, provider)"
-                " SELECT rowid, name, summary, keywords, labels, provider FROM datasets;")
-d.commit()
-PY
+python3 scripts/bench/export-peer-db.py "$data/kaifang.db" "$out/peer-search.db"
 
 rm -rf "$data/search-index"
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$PORT_K" >"$out/serve.log" 2>&1 &
