@@ -65,3 +65,7 @@ id_type!(
     /// An open-list change ticket (A11).
     TicketId
 );
+id_type!(
+    /// A policy, rule or news article the portal publishes (A25.4).
+    ArticleId
+);

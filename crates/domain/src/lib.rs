@@ -2,6 +2,7 @@
 //! bring data in and out, this crate decides what is valid and who may do what.
 
 pub mod account;
+pub mod articles;
 pub mod audit;
 pub mod clock;
 pub mod identifiers;

@@ -34,6 +34,8 @@ pub enum Action {
     ManageVocabularies,
     /// Accepting or returning open-list change tickets (A11).
     ReviewTickets,
+    /// Writing the policies, rules and news the portal publishes (A25.4).
+    PublishArticles,
 }
 
 impl Action {
@@ -55,6 +57,7 @@ impl Action {
         Action::EditGuide,
         Action::ManageVocabularies,
         Action::ReviewTickets,
+        Action::PublishArticles,
     ];
 }
 
@@ -126,7 +129,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             }
             _ => false,
         },
-        EditGuide | ManageVocabularies | ReviewTickets => user.has(Operator),
+        EditGuide | ManageVocabularies | ReviewTickets | PublishArticles => user.has(Operator),
     };
     if allowed {
         Ok(())

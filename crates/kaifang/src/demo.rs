@@ -278,9 +278,52 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
         now,
     )
     .await?;
+    let operator = &user_ids["operator@demo.kaifang.example"];
+    for (i, (kind, title, body)) in ARTICLES.iter().enumerate() {
+        let at = now.plus_seconds(-86_400 * (i as i64 + 1));
+        let article = store::articles::ArticleRecord {
+            id: domain::ids::ArticleId::new(),
+            kind: *kind,
+            status: domain::articles::ArticleStatus::Published,
+            title: (*title).to_owned(),
+            body: (*body).to_owned(),
+            published_at: Some(at),
+            created_by: operator.clone(),
+            created_at: at,
+            updated_at: at,
+        };
+        store::articles::insert(&mut tx, &article).await?;
+        tx.audit(event(
+            "demo.article_create",
+            "article",
+            article.id.to_string(),
+        ))
+        .await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
+
+/// Policies, rules and news of the demo (A25.4): synthetic texts, newest first.
+const ARTICLES: &[(domain::articles::ArticleKind, &str, &str)] = &[
+    (
+        domain::articles::ArticleKind::News,
+        "演示平台上线：欢迎试用公共数据开放平台",
+        "本演示平台中的机构、账号和数据均为虚构，仅用于体验开放清单、数据检索和有条件开放申请等功能。\n\n         - 在[数据目录](/datasets)中按领域、开放类型和数据提供方查找数据集；\n         - 数据集页面列出全部数据项、开放条件和引用格式。",
+    ),
+    (
+        domain::articles::ArticleKind::Rule,
+        "平台数据使用协议（演示）",
+        "## 一、适用范围\n\n本协议适用于通过本平台获取的无条件开放数据。\n\n         ## 二、使用要求\n\n使用者应当在成果中注明数据来源，不得以数据开放主体的名义发布成果。",
+    ),
+    (
+        domain::articles::ArticleKind::Policy,
+        "《上海市公共数据开放实施细则》要点（演示解读）",
+        "细则明确了公共数据开放清单的编制、分级分类、有条件开放的申请与审核流程，\
+         以及数据利用的反馈和安全管理要求。\n\n\
+         开放清单中的数据分为**无条件开放**、**有条件开放**和**非开放**三类。",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! (context, authorization, CSRF, error rendering, security headers, body limits).
 
 pub mod accounts;
+pub mod articles;
 pub mod ctx;
 mod dataset_form;
 pub mod error;

@@ -343,3 +343,54 @@ async fn an_entry_goes_from_the_provider_console_through_review_to_the_public_li
     b.screenshot("published-entry").await;
     b.close().await;
 }
+
+/// Every page of the navigation opens in both languages, for a visitor and for the operator,
+/// with the page's language declared and a heading; the policies and news of the demo are
+/// among them.
+#[tokio::test]
+async fn every_page_of_the_navigation_opens_in_both_languages() {
+    let demo = Demo::start().await;
+    for lang in ["zh-CN", "en"] {
+        let b = Browser::open(lang).await;
+        let c = &b.client;
+        for signed_in in [false, true] {
+            if signed_in {
+                sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+                c.goto(&demo.at("/console")).await.unwrap();
+            } else {
+                c.goto(&demo.at("/")).await.unwrap();
+            }
+            let mut links = Vec::new();
+            for a in c
+                .find_all(Locator::Css("header nav a, main a"))
+                .await
+                .unwrap()
+            {
+                if let Some(href) = a.attr("href").await.unwrap()
+                    && href.starts_with('/')
+                    && !href.starts_with("/lang/")
+                    && !links.contains(&href)
+                {
+                    links.push(href);
+                }
+            }
+            assert!(links.len() > 5, "{links:?}");
+            for href in &links {
+                c.goto(&demo.at(href)).await.unwrap();
+                let html = c.find(Locator::Css("html")).await.unwrap();
+                assert_eq!(
+                    html.attr("lang").await.unwrap().as_deref(),
+                    Some(lang),
+                    "{href}"
+                );
+                let h1 = b.text_now("h1").await.unwrap_or_default();
+                assert!(!h1.is_empty(), "{href} has no heading");
+                assert!(
+                    !h1.contains("出错") && !h1.contains("went wrong"),
+                    "{href}: {h1}"
+                );
+            }
+        }
+        b.close().await;
+    }
+}

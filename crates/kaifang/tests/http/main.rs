@@ -8,6 +8,7 @@ mod ckan;
 mod cli;
 mod console;
 mod errors;
+mod news;
 mod openlist;
 mod orgs;
 mod pages;

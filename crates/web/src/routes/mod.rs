@@ -11,6 +11,7 @@ mod api_tickets;
 pub(crate) mod ckan;
 pub(crate) mod console;
 mod health;
+mod news;
 mod openapi;
 mod pages;
 mod portal;
@@ -79,6 +80,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
         GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
+        GET "/news" => ViewPublic on Platform: news::list_page,
+        GET "/news/{id}" => ViewPublic on Platform: news::detail_page,
         GET "/login" => LogIn on Platform: pages::login_form,
         POST "/login" => LogIn on Platform: pages::login_submit,
         GET "/register" => Register on Platform: pages::register_form,
@@ -90,6 +93,11 @@ fn table() -> Vec<(RouteSpec, Handler)> {
 
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
+        GET "/console/articles" => PublishArticles on Platform: news::console_list,
+        GET "/console/articles/new" => PublishArticles on Platform: news::new_form,
+        POST "/console/articles" => PublishArticles on Platform: news::create_form,
+        GET "/console/articles/{id}/edit" => PublishArticles on Platform: news::edit_form,
+        POST "/console/articles/{id}" => PublishArticles on Platform: news::update_form,
         GET "/console/orgs/{org}" => ViewOrgInternal on OrgInPath: console::org_page,
         GET "/console/orgs/{org}/datasets/new" => EditOpenList on OrgInPath: console::new_entry,
         POST "/console/orgs/{org}/datasets" => EditOpenList on OrgInPath: console::create_entry,
@@ -153,6 +161,11 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/tickets/{ticket}/resubmit" => EditOpenList on TicketInPath: api_tickets::resubmit,
         POST "/api/v1/tickets/{ticket}/cancel" => EditOpenList on TicketInPath: api_tickets::cancel,
         GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
+
+        GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
+        GET "/api/v1/articles/{id}" => ViewPublic on Platform: news::api_show,
+        POST "/api/v1/articles" => PublishArticles on Platform: news::api_create,
+        PUT "/api/v1/articles/{id}" => PublishArticles on Platform: news::api_update,
 
         GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
         GET "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,

@@ -76,6 +76,12 @@ fn summary(method: &Method, path: &str) -> &'static str {
         }
         ("GET", "/api/v1/datasets/{dataset}/tickets") => "Tickets of an entry",
         ("GET", "/api/v1/orgs/{org}/tickets") => "Tickets of a provider",
+        ("GET", "/api/v1/articles") => {
+            "Published policies, rules and news, newest first (`kind`, `page`)"
+        }
+        ("GET", "/api/v1/articles/{id}") => "One article, with its Markdown rendered to safe HTML",
+        ("POST", "/api/v1/articles") => "Write a policy, rule or news article (operator)",
+        ("PUT", "/api/v1/articles/{id}") => "Change or publish an article (operator)",
         ("GET", "/api/v1/tickets") => "The operator's ticket queue",
         ("GET", "/api/v1/tickets/{ticket}") => "One ticket with its diff, history and attachments",
         ("POST", "/api/v1/tickets/{ticket}/accept") => {

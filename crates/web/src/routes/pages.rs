@@ -9,7 +9,7 @@ use search::{FacetField, SearchQuery, Sort};
 use serde::Deserialize;
 
 use super::api_search::{facet_name, run};
-use super::portal::{HitView, SearchLink, hit_view};
+use super::portal::{CountRow, HitView, SearchLink, hit_view};
 use crate::accounts::{self, NewToken, Registration};
 use crate::ctx::{CsrfField, CsrfForm, Ctx, SESSION_COOKIE, set_cookie_header};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -52,12 +52,12 @@ pub async fn script() -> impl IntoResponse {
 struct Home<'a> {
     page: PageCtx<'a>,
     total: usize,
-    /// (label, count, link to the search) per open type and per domain.
-    by_open_type: Vec<(String, u64, String)>,
-    by_domain: Vec<(String, u64, String)>,
+    by_open_type: Vec<CountRow>,
+    by_domain: Vec<CountRow>,
     newest: Vec<HitView>,
     most_used: Vec<HitView>,
     orgs: Vec<(String, String)>,
+    news: Vec<super::news::ArticleRow>,
 }
 
 /// How many entries the home page lists as newest and as most used.
@@ -83,18 +83,16 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
     let overview = run(&state, overview).await?;
     let most_used = run(&state, most_used).await?;
     let labels = Labels::load(&state, ctx.lang).await?;
-    let counts = |field: FacetField| -> Vec<(String, u64, String)> {
+    let counts = |field: FacetField| -> Vec<CountRow> {
         overview
             .facets
             .iter()
             .filter(|(f, _)| *f == field)
             .flat_map(|(_, values)| values.iter())
-            .map(|(v, n)| {
-                (
-                    labels.facet_value(field, v),
-                    *n,
-                    SearchLink::only(facet_name(field), v),
-                )
+            .map(|(v, n)| CountRow {
+                label: labels.facet_value(field, v),
+                count: *n,
+                href: SearchLink::only(facet_name(field), v),
             })
             .collect()
     };
@@ -111,8 +109,11 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         .flat_map(|(_, values)| values.iter())
         .map(|(slug, _)| (labels.org(slug), format!("/orgs/{slug}")))
         .collect();
+    let page = PageCtx::new(&state, &ctx, "/");
+    let news = super::news::newest(&state, &page, HOME_LIST as i64).await?;
     let view = Home {
-        page: PageCtx::new(&state, &ctx, "/"),
+        page,
+        news,
         total: overview.total,
         by_open_type: counts(FacetField::OpenType),
         by_domain: counts(FacetField::Domain),

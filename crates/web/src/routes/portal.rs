@@ -99,6 +99,13 @@ impl SearchLink {
     }
 }
 
+/// A count of entries with one value of a facet, and the search that lists them.
+pub struct CountRow {
+    pub(super) label: String,
+    pub(super) count: u64,
+    pub(super) href: String,
+}
+
 /// What a search hit's stored document holds that the page shows.
 #[derive(Deserialize)]
 struct Stored {
@@ -576,8 +583,8 @@ struct ListingPage<'a> {
     title: String,
     lead: String,
     total: usize,
-    /// Sections of counts: (heading, [(label, count, link)]).
-    counts: Vec<(String, Vec<(String, u64, String)>)>,
+    /// Sections of counts, each under its heading.
+    counts: Vec<(String, Vec<CountRow>)>,
     newest: Vec<HitView>,
     all_href: String,
 }
@@ -619,7 +626,11 @@ async fn listing(
                         (key.to_owned(), filter.1.to_owned()),
                         (facet_name(*field).to_owned(), v.clone()),
                     ]);
-                    (labels.facet_value(*field, v), *n, link.href())
+                    CountRow {
+                        label: labels.facet_value(*field, v),
+                        count: *n,
+                        href: link.href(),
+                    }
                 })
                 .collect();
             (heading, rows)

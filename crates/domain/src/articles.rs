@@ -1,0 +1,94 @@
+//! Policies, rules and news the operator publishes on the portal (A25.4).
+
+use crate::names::string_enum;
+
+string_enum!(
+    /// What an article is: the portal lists them apart.
+    ArticleKind {
+        /// 政策文件: laws, regulations and policy documents on public data.
+        Policy => "policy",
+        /// 规则规范: the platform's own rules, agreements and guides.
+        Rule => "rule",
+        /// 新闻动态: news of the platform.
+        News => "news",
+    }
+);
+
+string_enum!(
+    ArticleStatus {
+        Draft => "draft",
+        Published => "published",
+    }
+);
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_BODY_CHARS: usize = 100_000;
+
+/// An article as the operator writes it: a title and a Markdown body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleText {
+    pub title: String,
+    pub body: String,
+}
+
+/// What is wrong with an article's text, by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleProblem {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+impl ArticleText {
+    /// Trims and checks the text; every problem is reported at once.
+    pub fn parse(title: &str, body: &str) -> Result<Self, Vec<ArticleProblem>> {
+        let (title, body) = (title.trim(), body.trim());
+        let mut problems = Vec::new();
+        for (field, text, max) in [
+            ("title", title, MAX_TITLE_CHARS),
+            ("body", body, MAX_BODY_CHARS),
+        ] {
+            if text.is_empty() {
+                problems.push(ArticleProblem {
+                    field,
+                    code: "required",
+                });
+            } else if text.chars().count() > max {
+                problems.push(ArticleProblem {
+                    field,
+                    code: "too_long",
+                });
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                title: title.to_owned(),
+                body: body.to_owned(),
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_article_needs_a_title_and_a_body_of_bounded_length() {
+        let ok = ArticleText::parse("  通知  ", " 正文 ").unwrap();
+        assert_eq!((ok.title.as_str(), ok.body.as_str()), ("通知", "正文"));
+        let fields = |e: Vec<ArticleProblem>| -> Vec<(&str, &str)> {
+            e.into_iter().map(|p| (p.field, p.code)).collect()
+        };
+        assert_eq!(
+            fields(ArticleText::parse(" ", "").unwrap_err()),
+            [("title", "required"), ("body", "required")]
+        );
+        let long = "字".repeat(MAX_TITLE_CHARS + 1);
+        assert_eq!(
+            fields(ArticleText::parse(&long, "正文").unwrap_err()),
+            [("title", "too_long")]
+        );
+    }
+}

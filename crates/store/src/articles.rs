@@ -1,0 +1,136 @@
+//! Policies, rules and news (A25.4).
+
+use domain::articles::{ArticleKind, ArticleStatus};
+use domain::clock::Timestamp;
+use domain::ids::ArticleId;
+
+use crate::{Result, Store, StoreError, WriteTx, parse};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleRecord {
+    pub id: ArticleId,
+    pub kind: ArticleKind,
+    pub status: ArticleStatus,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    /// When it was first published; drafts have none.
+    pub published_at: Option<Timestamp>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    status: String,
+    title: String,
+    body: String,
+    published_at: Option<i64>,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<Row> for ArticleRecord {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(ArticleRecord {
+            id: parse(&r.id, "article id")?,
+            kind: parse(&r.kind, "article kind")?,
+            status: parse(&r.status, "article status")?,
+            title: r.title,
+            body: r.body,
+            published_at: r.published_at.map(Timestamp),
+            created_by: r.created_by,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+pub async fn insert(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO articles (id, kind, status, title, body, published_at, created_by, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.id.to_string())
+    .bind(a.kind.as_str())
+    .bind(a.status.as_str())
+    .bind(&a.title)
+    .bind(&a.body)
+    .bind(a.published_at.map(|t| t.0))
+    .bind(&a.created_by)
+    .bind(a.created_at.0)
+    .bind(a.updated_at.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
+    sqlx::query(
+        "UPDATE articles SET kind = $2, status = $3, title = $4, body = $5, published_at = $6, \
+         updated_at = $7 WHERE id = $1",
+    )
+    .bind(a.id.to_string())
+    .bind(a.kind.as_str())
+    .bind(a.status.as_str())
+    .bind(&a.title)
+    .bind(&a.body)
+    .bind(a.published_at.map(|t| t.0))
+    .bind(a.updated_at.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn article(&self, id: &str) -> Result<ArticleRecord> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
+                 updated_at FROM articles WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// Articles newest first: only published ones unless `drafts`, of one kind if given.
+    pub async fn articles(
+        &self,
+        kind: Option<ArticleKind>,
+        drafts: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ArticleRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
+             updated_at FROM articles WHERE ($1 IS NULL OR kind = $1) \
+             AND ($2 OR status = 'published') \
+             ORDER BY COALESCE(published_at, updated_at) DESC, id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(kind.map(|k| k.as_str()))
+        .bind(drafts)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub async fn count_articles(&self, kind: Option<ArticleKind>, drafts: bool) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM articles WHERE ($1 IS NULL OR kind = $1) \
+             AND ($2 OR status = 'published')",
+        )
+        .bind(kind.map(|k| k.as_str()))
+        .bind(drafts)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+}

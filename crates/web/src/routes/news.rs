@@ -1,0 +1,401 @@
+//! Policies, rules and news (A25.4): public list and detail pages, the operator's pages to
+//! write them, and `/api/v1/articles`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::articles::{ArticleKind, ArticleStatus};
+use domain::policy::{Action, Resource};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::articles::ArticleRecord;
+
+use super::pages::html;
+use crate::articles::{self, ArticleInput, article_json, render_markdown};
+use crate::ctx::{ApiJson, CsrfBody, Ctx};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+const PER_PAGE: i64 = 20;
+
+fn may_write(ctx: &Ctx) -> bool {
+    ctx.authorize(Action::PublishArticles, Resource::Platform)
+        .is_ok()
+}
+
+/// An article anyone may read, or, for those who write them, any article.
+async fn readable(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<ArticleRecord> {
+    let a = state.store.article(id).await?;
+    if a.status == ArticleStatus::Published || may_write(ctx) {
+        Ok(a)
+    } else {
+        Err(ErrorCode::NotFound.into())
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+struct Listing {
+    kind: Option<ArticleKind>,
+    page: i64,
+}
+
+fn listing(q: &ListQuery) -> AppResult<Listing> {
+    let mut errors = Vec::new();
+    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => match k.parse() {
+            Ok(kind) => Some(kind),
+            Err(_) => {
+                errors.push(FieldError::new("kind", "invalid_kind"));
+                None
+            }
+        },
+    };
+    let page = match q.page.as_deref() {
+        None | Some("") => 1,
+        Some(p) => match p.parse::<i64>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("page", "invalid_page"));
+                1
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(Listing { kind, page })
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+pub struct ArticleRow {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) kind: String,
+    pub(super) date: String,
+    pub(super) draft: bool,
+}
+
+fn row(page: &PageCtx, a: &ArticleRecord) -> ArticleRow {
+    ArticleRow {
+        id: a.id.to_string(),
+        title: a.title.clone(),
+        kind: page.t(&format!("article_kind.{}", a.kind.as_str())),
+        date: a
+            .published_at
+            .unwrap_or(a.updated_at)
+            .to_cst()
+            .format("%Y-%m-%d")
+            .to_string(),
+        draft: a.status == ArticleStatus::Draft,
+    }
+}
+
+/// The newest published articles, for the home page.
+pub async fn newest(state: &AppState, page: &PageCtx<'_>, n: i64) -> AppResult<Vec<ArticleRow>> {
+    let list = state.store.articles(None, false, n, 0).await?;
+    Ok(list.iter().map(|a| row(page, a)).collect())
+}
+
+#[derive(Template)]
+#[template(path = "news.html")]
+struct NewsPage<'a> {
+    page: PageCtx<'a>,
+    kinds: Vec<(String, String, bool)>,
+    articles: Vec<ArticleRow>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+fn list_href(kind: Option<ArticleKind>, page: i64) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(k) = kind {
+        q.append_pair("kind", k.as_str());
+    }
+    if page > 1 {
+        q.append_pair("page", &page.to_string());
+    }
+    let q = q.finish();
+    if q.is_empty() {
+        "/news".to_owned()
+    } else {
+        format!("/news?{q}")
+    }
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let l = listing(&q)?;
+    let list = state
+        .store
+        .articles(l.kind, false, PER_PAGE, (l.page - 1) * PER_PAGE)
+        .await?;
+    let total = state.store.count_articles(l.kind, false).await?;
+    let pctx = PageCtx::new(&state, &ctx, &list_href(l.kind, l.page));
+    let mut kinds = vec![("/news".to_owned(), pctx.t("news.all"), l.kind.is_none())];
+    kinds.extend(ArticleKind::ALL.iter().map(|k| {
+        (
+            list_href(Some(*k), 1),
+            pctx.t(&format!("article_kind.{}", k.as_str())),
+            l.kind == Some(*k),
+        )
+    }));
+    let view = NewsPage {
+        kinds,
+        articles: list.iter().map(|a| row(&pctx, a)).collect(),
+        previous: (l.page > 1).then(|| list_href(l.kind, l.page - 1)),
+        next: (l.page * PER_PAGE < total).then(|| list_href(l.kind, l.page + 1)),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+#[derive(Template)]
+#[template(path = "article.html")]
+struct ArticlePage<'a> {
+    page: PageCtx<'a>,
+    article: ArticleRow,
+    body_html: String,
+    can_edit: bool,
+}
+
+pub async fn detail_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let a = readable(&state, &ctx, &id).await?;
+    let pctx = PageCtx::new(&state, &ctx, &format!("/news/{id}"));
+    let view = ArticlePage {
+        article: row(&pctx, &a),
+        body_html: render_markdown(&a.body),
+        can_edit: may_write(&ctx),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+#[derive(Template)]
+#[template(path = "console/articles.html")]
+struct ConsoleList<'a> {
+    page: PageCtx<'a>,
+    articles: Vec<ArticleRow>,
+}
+
+pub async fn console_list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let list = state.store.articles(None, true, 200, 0).await?;
+    let pctx = PageCtx::new(&state, &ctx, "/console/articles");
+    let view = ConsoleList {
+        articles: list.iter().map(|a| row(&pctx, a)).collect(),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+#[derive(Template)]
+#[template(path = "console/article_form.html")]
+struct ArticleForm<'a> {
+    page: PageCtx<'a>,
+    action: String,
+    kinds: Vec<(String, String, bool)>,
+    title: String,
+    body: String,
+    publish: bool,
+    /// (field, message) for every problem.
+    errors: Vec<(String, String)>,
+}
+
+impl ArticleForm<'_> {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    action: String,
+    input: &ArticleInput,
+    errors: &[FieldError],
+) -> AppResult<Response> {
+    let pctx = PageCtx::new(state, ctx, &action);
+    let kinds = ArticleKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.as_str().to_owned(),
+                pctx.t(&format!("article_kind.{}", k.as_str())),
+                input.kind == k.as_str(),
+            )
+        })
+        .collect();
+    let errors = errors
+        .iter()
+        .map(|e| (e.field.clone(), pctx.t(&format!("field.{}", e.code))))
+        .collect();
+    let view = ArticleForm {
+        action,
+        kinds,
+        title: input.title.clone(),
+        body: input.body.clone(),
+        publish: input.publish,
+        errors,
+        page: pctx,
+    };
+    html(status, view)
+}
+
+fn form_input(body: &[u8]) -> ArticleInput {
+    let mut input = ArticleInput::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "kind" => input.kind = v.into_owned(),
+            "title" => input.title = v.into_owned(),
+            "body" => input.body = v.into_owned(),
+            "publish" => input.publish = v == "1",
+            _ => {}
+        }
+    }
+    input
+}
+
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let input = ArticleInput {
+        kind: "news".into(),
+        ..Default::default()
+    };
+    form_page(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        "/console/articles".into(),
+        &input,
+        &[],
+    )
+}
+
+pub async fn create_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfBody(body): CsrfBody,
+) -> AppResult<Response> {
+    let input = form_input(&body);
+    match articles::create(&state, &ctx, &input).await {
+        Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
+        Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
+            &state,
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/console/articles".into(),
+            &input,
+            &e.fields,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let a = state.store.article(&id).await?;
+    let input = ArticleInput {
+        kind: a.kind.as_str().to_owned(),
+        title: a.title,
+        body: a.body,
+        publish: a.status == ArticleStatus::Published,
+    };
+    form_page(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        format!("/console/articles/{id}"),
+        &input,
+        &[],
+    )
+}
+
+pub async fn update_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfBody(body): CsrfBody,
+) -> AppResult<Response> {
+    let before = state.store.article(&id).await?;
+    let input = form_input(&body);
+    match articles::update(&state, &ctx, before, &input).await {
+        Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
+        Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
+            &state,
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("/console/articles/{id}"),
+            &input,
+            &e.fields,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn api_list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    let l = listing(&q)?;
+    let list = state
+        .store
+        .articles(l.kind, false, PER_PAGE, (l.page - 1) * PER_PAGE)
+        .await?;
+    let total = state.store.count_articles(l.kind, false).await?;
+    let items: Vec<Value> = list.iter().map(article_json).collect();
+    Ok(Json(
+        json!({ "count": total, "page": l.page, "articles": items }),
+    ))
+}
+
+pub async fn api_show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(article_json(&readable(&state, &ctx, &id).await?)))
+}
+
+pub async fn api_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<ArticleInput>,
+) -> AppResult<Response> {
+    let a = articles::create(&state, &ctx, &input).await?;
+    Ok((StatusCode::CREATED, Json(article_json(&a))).into_response())
+}
+
+pub async fn api_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ArticleInput>,
+) -> AppResult<Json<Value>> {
+    let before = state.store.article(&id).await?;
+    Ok(Json(article_json(
+        &articles::update(&state, &ctx, before, &input).await?,
+    )))
+}
