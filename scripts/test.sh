@@ -46,6 +46,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
 
+# axe-core (from the npm registry) checks the pages against WCAG 2.1 A and AA in the browser
+# tests; it is downloaded into build-output, not kept in the repository.
+axe=build-output/axe/axe.min.js
+if [ ! -f "$axe" ]; then
+  echo "== fetching axe-core for the accessibility checks"
+  mkdir -p build-output/axe
+  (cd build-output/axe && npm pack --silent axe-core@4.14.1 >/dev/null && tar xzf axe-core-4.14.1.tgz --strip-components=1 package/axe.min.js)
+fi
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -26,6 +26,7 @@ async fn a_visitor_searches_opens_a_dataset_and_copies_its_citation() {
     let c = &b.client;
 
     c.goto(&demo.at("/")).await.unwrap();
+    b.screenshot("home").await;
     b.fill("home-q", "公交").await;
     b.click_to(
         Locator::Css("form.searchbar button[type=submit]"),
@@ -393,4 +394,68 @@ async fn every_page_of_the_navigation_opens_in_both_languages() {
         }
         b.close().await;
     }
+}
+
+/// The main pages meet WCAG 2.1 A and AA as axe-core checks them (contrast, labels, names,
+/// landmarks, language), for a visitor and in the provider console, on a desktop and on a
+/// 360 px wide phone screen.
+#[tokio::test]
+async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
+    let demo = Demo::start().await;
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    c.goto(&demo.at("/datasets?q=公交")).await.unwrap();
+    let dataset = c
+        .find(Locator::Css("ol.hits h2 a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let news = {
+        c.goto(&demo.at("/news")).await.unwrap();
+        let a = c.find(Locator::Css("ul.articles a")).await.unwrap();
+        a.attr("href").await.unwrap().unwrap()
+    };
+    let public = [
+        "/",
+        "/datasets?q=公交",
+        dataset.as_str(),
+        "/orgs/sh-transport",
+        "/domains/transport",
+        "/news",
+        news.as_str(),
+        "/login",
+        "/register",
+    ];
+    let console = [
+        "/console",
+        "/console/orgs/sh-transport",
+        "/console/orgs/sh-transport/datasets/new",
+    ];
+    for (width, height) in [(1280, 1000), (360, 740)] {
+        c.set_window_size(width, height).await.unwrap();
+        let mut problems = Vec::new();
+        for path in public {
+            c.goto(&demo.at(path)).await.unwrap();
+            for v in b.accessibility_violations().await {
+                problems.push(format!("{width}px {path}: {v}"));
+            }
+        }
+        sign_in(&b, &demo, "transport-editor@demo.kaifang.example").await;
+        for path in console {
+            c.goto(&demo.at(path)).await.unwrap();
+            for v in b.accessibility_violations().await {
+                problems.push(format!("{width}px {path}: {v}"));
+            }
+        }
+        if width == 360 {
+            c.goto(&demo.at(&dataset)).await.unwrap();
+            b.screenshot("phone-dataset").await;
+        }
+        sign_out(&b).await;
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+    b.close().await;
 }

@@ -39,10 +39,22 @@ impl Demo {
         }
         // Keep reading what the demo prints, so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Demo {
+        let demo = Demo {
             url: url.expect("the demo prints its address"),
             _child: child,
+        };
+        // The search index catches up with the demo's entries just after the start.
+        for _ in 0..200 {
+            let answer = reqwest::get(demo.at("/api/v1/datasets?per_page=1")).await;
+            if let Ok(res) = answer
+                && let Ok(body) = res.json::<serde_json::Value>().await
+                && body["count"].as_u64().unwrap_or(0) > 0
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        demo
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -203,4 +215,37 @@ impl Browser {
 
 fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build-output/screenshots")
+}
+
+/// The axe-core script the test command fetched (see scripts/test.sh).
+fn axe_source() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build-output/axe/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: scripts/test.sh fetches it (npm pack axe-core@4.14.1)",
+            path.display()
+        )
+    })
+}
+
+impl Browser {
+    /// The WCAG 2.1 A and AA rules axe-core finds broken on the current page, with the places.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        self.client
+            .execute(&axe_source(), vec![])
+            .await
+            .expect("load axe-core");
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+              .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))))
+              .catch(e => done(['axe failed: ' + e]));
+        "#;
+        let found = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).unwrap_or_default()
+    }
 }

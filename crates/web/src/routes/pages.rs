@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::api_search::{facet_name, run};
 use super::portal::{CountRow, HitView, SearchLink, hit_view};
 use crate::accounts::{self, NewToken, Registration};
+use crate::charts;
 use crate::ctx::{CsrfField, CsrfForm, Ctx, SESSION_COOKIE, set_cookie_header};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{LANG_COOKIE, Lang};
@@ -54,6 +55,9 @@ struct Home<'a> {
     total: usize,
     by_open_type: Vec<CountRow>,
     by_domain: Vec<CountRow>,
+    /// The same counts as charts (SVG).
+    open_type_chart: String,
+    domain_chart: String,
     newest: Vec<HitView>,
     most_used: Vec<HitView>,
     orgs: Vec<(String, String)>,
@@ -111,12 +115,16 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         .collect();
     let page = PageCtx::new(&state, &ctx, "/");
     let news = super::news::newest(&state, &page, HOME_LIST as i64).await?;
+    let by_open_type = counts(FacetField::OpenType);
+    let by_domain = counts(FacetField::Domain);
     let view = Home {
+        open_type_chart: charts::bars(&CountRow::pairs(&by_open_type), charts::GREEN),
+        domain_chart: charts::bars(&CountRow::pairs(&by_domain), charts::BLUE),
+        by_open_type,
+        by_domain,
         page,
         news,
         total: overview.total,
-        by_open_type: counts(FacetField::OpenType),
-        by_domain: counts(FacetField::Domain),
         newest: hits(&overview),
         most_used: hits(&most_used),
         orgs,

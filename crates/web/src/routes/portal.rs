@@ -15,6 +15,7 @@ use store::orgs::OrgRecord;
 
 use super::api_search::{SearchParams, facet_by_name, facet_name, parse_params, run};
 use super::pages::html;
+use crate::charts;
 use crate::ctx::Ctx;
 use crate::error::{AppResult, ErrorCode};
 use crate::labels::Labels;
@@ -104,6 +105,13 @@ pub struct CountRow {
     pub(super) label: String,
     pub(super) count: u64,
     pub(super) href: String,
+}
+
+impl CountRow {
+    /// (label, count) pairs, for a chart.
+    pub fn pairs(rows: &[CountRow]) -> Vec<(String, u64)> {
+        rows.iter().map(|r| (r.label.clone(), r.count)).collect()
+    }
 }
 
 /// What a search hit's stored document holds that the page shows.
@@ -583,8 +591,8 @@ struct ListingPage<'a> {
     title: String,
     lead: String,
     total: usize,
-    /// Sections of counts, each under its heading.
-    counts: Vec<(String, Vec<CountRow>)>,
+    /// Sections of counts, each under its heading, with its chart (SVG).
+    counts: Vec<(String, Vec<CountRow>, String)>,
     newest: Vec<HitView>,
     all_href: String,
 }
@@ -632,8 +640,9 @@ async fn listing(
                         href: link.href(),
                     }
                 })
-                .collect();
-            (heading, rows)
+                .collect::<Vec<_>>();
+            let chart = charts::bars(&CountRow::pairs(&rows), charts::BLUE);
+            (heading, rows, chart)
         })
         .collect();
     let view = ListingPage {
