@@ -18,6 +18,7 @@ pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod tickets;
+pub mod vocab;
 
 use std::net::SocketAddr;
 

@@ -10,6 +10,7 @@ mod console;
 mod errors;
 mod news;
 mod openlist;
+mod operator;
 mod orgs;
 mod pages;
 mod portal;

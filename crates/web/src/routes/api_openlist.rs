@@ -22,6 +22,7 @@ use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{can_see, check_for_publish, create_draft, dataset_json, update_draft};
 use crate::state::AppState;
+use crate::vocab::{self, FormatInput, GlossaryInput};
 
 pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let areas: Vec<Value> = SHANGHAI_AREAS
@@ -86,26 +87,7 @@ pub async fn put_guide(
     ctx: Ctx,
     ApiJson(input): ApiJson<NewGuide>,
 ) -> AppResult<Response> {
-    if let Err(e) = Guide::from_toml(&input.toml) {
-        return Err(AppError::invalid(vec![FieldError {
-            field: "toml".into(),
-            code: "invalid_guide",
-            detail: Some(e.to_string()),
-        }]));
-    }
-    let now = state.clock.now();
-    let by = ctx.user()?.id.to_string();
-    let mut tx = state.store.begin_write().await?;
-    let version = store::guides::insert(&mut tx, &input.toml, Some(&by), now).await?;
-    let mut ev = ctx.event(
-        now,
-        "guide.update",
-        "classification_guide",
-        version.to_string(),
-    );
-    ev.after = Some(json!({ "toml": input.toml }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let version = vocab::save_guide(&state, &ctx, &input.toml).await?;
     let saved = state.store.guide_version(Some(version)).await?;
     Ok((StatusCode::CREATED, Json(guide_json(&saved)?)).into_response())
 }
@@ -438,25 +420,6 @@ pub async fn review(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn valid_code(code: &str) -> bool {
-    (1..=64).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-#[derive(Deserialize)]
-pub struct FormatInput {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    media_type: String,
-    #[serde(default)]
-    openness: i64,
-    #[serde(default)]
-    proprietary: bool,
-}
-
 /// Adds or changes a format of the managed list (A9.3).
 pub async fn put_format(
     State(state): State<AppState>,
@@ -464,42 +427,8 @@ pub async fn put_format(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<FormatInput>,
 ) -> AppResult<StatusCode> {
-    let mut errors = Vec::new();
-    if !valid_code(&code) {
-        errors.push(FieldError::new("code", "invalid_code"));
-    }
-    if input.name.trim().is_empty() {
-        errors.push(FieldError::new("name", "required"));
-    }
-    if !(0..=5).contains(&input.openness) {
-        errors.push(FieldError::new("openness", "invalid_openness"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let row = store::vocab::FormatRow {
-        code,
-        name: input.name.trim().to_owned(),
-        media_type: input.media_type.trim().to_owned(),
-        openness: input.openness,
-        proprietary: i64::from(input.proprietary),
-    };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    store::vocab::upsert_format(&mut tx, &row).await?;
-    let mut ev = ctx.event(now, "vocabulary.format", "format", row.code.clone());
-    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    vocab::save_format(&state, &ctx, code, input).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-pub struct GlossaryInput {
-    #[serde(default)]
-    explanation_zh: String,
-    #[serde(default)]
-    explanation_en: String,
 }
 
 /// Explains an abbreviation once for the whole platform (A9.1 (二)).
@@ -509,32 +438,7 @@ pub async fn put_glossary(
     Path(term): Path<String>,
     ApiJson(input): ApiJson<GlossaryInput>,
 ) -> AppResult<StatusCode> {
-    let mut errors = Vec::new();
-    let term_ok = (1..=32).contains(&term.len())
-        && term
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.');
-    if !term_ok {
-        errors.push(FieldError::new("term", "invalid_term"));
-    }
-    if input.explanation_zh.trim().is_empty() {
-        errors.push(FieldError::new("explanation_zh", "required"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let row = store::vocab::GlossaryRow {
-        term,
-        explanation_zh: input.explanation_zh.trim().to_owned(),
-        explanation_en: input.explanation_en.trim().to_owned(),
-    };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    store::vocab::upsert_glossary(&mut tx, &row).await?;
-    let mut ev = ctx.event(now, "vocabulary.glossary", "glossary", row.term.clone());
-    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    vocab::save_glossary(&state, &ctx, term, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -556,7 +460,7 @@ pub async fn put_domain(
     ApiJson(input): ApiJson<DomainInput>,
 ) -> AppResult<StatusCode> {
     let mut errors = Vec::new();
-    if !valid_code(&code) {
+    if !vocab::valid_code(&code) {
         errors.push(FieldError::new("code", "invalid_code"));
     }
     if input.name_zh.trim().is_empty() {

@@ -745,11 +745,30 @@ pub async fn org_page(
 struct ConsoleIndex<'a> {
     page: PageCtx<'a>,
     orgs: Vec<(String, String)>,
-    reviewer: bool,
+    /// The platform's desks this person may use: (link, label).
+    desks: Vec<(&'static str, String)>,
 }
 
-/// Where a signed-in person's work is: their organizations' consoles and, for the operator, the
-/// ticket queue.
+/// The platform-wide pages of the workspace, and the action each needs.
+const DESKS: &[(&str, Action, &str)] = &[
+    ("/console/tickets", Action::ReviewTickets, "console.queue"),
+    (
+        "/console/articles",
+        Action::PublishArticles,
+        "console.articles",
+    ),
+    ("/console/guide", Action::EditGuide, "operator.guide"),
+    (
+        "/console/vocabularies",
+        Action::ManageVocabularies,
+        "operator.vocabularies",
+    ),
+    ("/console/people", Action::ListUsers, "operator.people"),
+    ("/console/audit", Action::ViewAudit, "operator.audit"),
+];
+
+/// Where a signed-in person's work is: their organizations' consoles and the platform's desks
+/// their roles open.
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let user = ctx.user()?;
     let labels = Labels::load(&state, ctx.lang).await?;
@@ -758,13 +777,13 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
         let org = state.store.org(&m.org.to_string()).await?;
         orgs.push((labels.org(&org.slug), format!("/console/orgs/{}", org.slug)));
     }
-    let view = ConsoleIndex {
-        orgs,
-        reviewer: ctx
-            .authorize(Action::ReviewTickets, Resource::Platform)
-            .is_ok(),
-        page: PageCtx::new(&state, &ctx, "/console"),
-    };
+    let page = PageCtx::new(&state, &ctx, "/console");
+    let desks = DESKS
+        .iter()
+        .filter(|(_, action, _)| ctx.authorize(*action, Resource::Platform).is_ok())
+        .map(|(href, _, label)| (*href, page.t(label)))
+        .collect();
+    let view = ConsoleIndex { orgs, desks, page };
     html(StatusCode::OK, view)
 }
 

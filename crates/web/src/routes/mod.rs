@@ -13,6 +13,7 @@ pub(crate) mod console;
 mod health;
 mod news;
 mod openapi;
+mod operator;
 mod pages;
 mod portal;
 
@@ -93,6 +94,14 @@ fn table() -> Vec<(RouteSpec, Handler)> {
 
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
+        GET "/console/audit" => ViewAudit on Platform: operator::audit,
+        GET "/console/guide" => EditGuide on Platform: operator::guide,
+        POST "/console/guide" => EditGuide on Platform: operator::save_guide,
+        GET "/console/guide/versions/{version}" => EditGuide on Platform: operator::guide_version,
+        GET "/console/vocabularies" => ManageVocabularies on Platform: operator::vocabularies,
+        POST "/console/vocabularies/formats" => ManageVocabularies on Platform: operator::save_format,
+        POST "/console/vocabularies/glossary" => ManageVocabularies on Platform: operator::save_glossary,
+        GET "/console/people" => ListUsers on Platform: operator::people,
         GET "/console/articles" => PublishArticles on Platform: news::console_list,
         GET "/console/articles/new" => PublishArticles on Platform: news::new_form,
         POST "/console/articles" => PublishArticles on Platform: news::create_form,

@@ -1,0 +1,134 @@
+//! The operator's and supervisors' pages: audit trail, classification guide, formats and
+//! glossary, accounts and organizations.
+
+use domain::roles::PlatformRole;
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+async fn get(s: &Session, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let res = s.client.get(app.at(path)).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn post_form(
+    s: &Session,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", s.csrf.as_str())];
+    form.extend_from_slice(fields);
+    let res = s
+        .client
+        .post(app.at(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_audit_trail_page_is_for_supervisors_and_filters_by_day() {
+    let app = spawn_app().await;
+    let auditor = app
+        .user_with(
+            "audit@example.cn",
+            Some(PlatformRole::SecurityAuditor),
+            None,
+        )
+        .await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let (status, html) = get(&auditor, &app, "/console/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<code>auth.login</code>") && html.contains("<code>user.register</code>")
+    );
+    let (status, html) = get(&auditor, &app, "/console/audit?from=2026-13-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("value=\"2026-13-01\""));
+    // A day long before anything happened finds nothing.
+    let (_, html) = get(&auditor, &app, "/console/audit?to=2000-01-01").await;
+    assert!(!html.contains("<td><code>"));
+    assert_eq!(
+        get(&op, &app, "/console/audit").await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_operator_edits_the_guide_formats_and_glossary_from_pages() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+
+    // The guide: a broken text comes back as typed with the reason; nothing is saved.
+    let (status, html) = get(&op, &app, "/console/guide").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("第 1 版"));
+    let audit = app.audit_count().await;
+    let (status, html) = post_form(&op, &app, "/console/guide", &[("toml", "title_zh = [")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("title_zh = [") && html.contains("分级分类指南无效"));
+    assert_eq!(app.audit_count().await, audit);
+    let current = app.store.guide_version(None).await.unwrap().body;
+    let renamed = current.replacen("title_zh = \"", "title_zh = \"（修订）", 1);
+    assert_ne!(renamed, current);
+    let res = op
+        .client
+        .post(app.at("/console/guide"))
+        .form(&[("_csrf", op.csrf.as_str()), ("toml", renamed.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&op, &app, "/console/guide").await;
+    assert!(html.contains("第 2 版"));
+    let (status, old) = get(&op, &app, "/console/guide/versions/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(old.contains("<pre class=\"source\">") && !old.contains("（修订）"));
+
+    // Formats: every problem at once, what was typed kept; then a good one is listed.
+    let bad = [("code", "Bad Code"), ("name", ""), ("openness", "9")];
+    let (status, html) = post_form(&op, &app, "/console/vocabularies/formats", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("value=\"Bad Code\"") && html.matches("class=\"field-error\"").count() == 3
+    );
+    let good = [
+        ("code", "ofd"),
+        ("name", "OFD"),
+        ("openness", "2"),
+        ("proprietary", "1"),
+    ];
+    let res = op
+        .client
+        .post(app.at("/console/vocabularies/formats"))
+        .form(&[[("_csrf", op.csrf.as_str())].as_slice(), good.as_slice()].concat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&op, &app, "/console/vocabularies").await;
+    assert!(html.contains("<code>ofd</code>"));
+
+    // The glossary.
+    let (status, html) = post_form(
+        &op,
+        &app,
+        "/console/vocabularies/glossary",
+        &[("term", "gps"), ("explanation_zh", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"term-error\"") && html.contains("id=\"explanation_zh-error\""));
+
+    // Accounts and organizations.
+    let (status, html) = get(&op, &app, "/console/people").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("op@example.cn"));
+}

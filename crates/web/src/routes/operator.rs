@@ -1,0 +1,425 @@
+//! The operator's and the supervisors' pages (A25.2, A25.5): the audit trail, the classification
+//! guide with its versions, the managed formats and glossary, and the accounts and
+//! organizations of the platform. They call the same services as `/api/v1`.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, TimeZone};
+use domain::clock::{Timestamp, china_standard_time};
+use serde::Deserialize;
+use store::audit::AuditFilter;
+
+use super::pages::html;
+use crate::ctx::{CsrfBody, Ctx};
+use crate::dataset_form::FormValues;
+use crate::error::{AppResult, ErrorCode, FieldError};
+use crate::labels::Labels;
+use crate::page::PageCtx;
+use crate::state::AppState;
+use crate::vocab::{self, FormatInput, GlossaryInput};
+
+fn when(t: Timestamp) -> String {
+    t.to_cst().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn messages(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|e| {
+            let key = format!("field.{}", e.code);
+            let text = state.messages.get(ctx.lang, &key);
+            let text = match &e.detail {
+                Some(d) => format!("{text} ({d})"),
+                None => text.to_owned(),
+            };
+            (e.field.clone(), text)
+        })
+        .collect()
+}
+
+fn unprocessable(e: crate::error::AppError) -> AppResult<Vec<FieldError>> {
+    if e.code == ErrorCode::ValidationFailed {
+        Ok(e.fields)
+    } else {
+        Err(e)
+    }
+}
+
+// --- The audit trail -------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target_type: String,
+    #[serde(default)]
+    target_id: String,
+    /// Days in China Standard Time, both included.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+pub struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    role: String,
+    action: String,
+    target: String,
+    client: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage<'a> {
+    page: PageCtx<'a>,
+    q: AuditQuery,
+    rows: Vec<AuditRow>,
+    older: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+/// The first millisecond of `day` (or of the day after, for an end date) in CST.
+fn day_start(field: &str, day: &str, next: bool, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let day = day.trim();
+    if day.is_empty() {
+        return None;
+    }
+    let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+        errors.push(FieldError::new(field, "invalid_date"));
+        return None;
+    };
+    let date = if next { date.succ_opt()? } else { date };
+    let start = date.and_hms_opt(0, 0, 0)?;
+    china_standard_time()
+        .from_local_datetime(&start)
+        .single()
+        .map(|t| t.timestamp_millis())
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
+    let mut errors = Vec::new();
+    let from = day_start("from", &q.from, false, &mut errors);
+    let to = day_start("to", &q.to, true, &mut errors);
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let records = if errors.is_empty() {
+        let filter = AuditFilter {
+            actor_id: text(&q.actor),
+            target_type: text(&q.target_type),
+            target_id: text(&q.target_id),
+            action: text(&q.action),
+            from,
+            to,
+            before_seq: q.before,
+            limit: AUDIT_PAGE,
+        };
+        state.store.list_audit(&filter).await?
+    } else {
+        Vec::new()
+    };
+    let older = (records.len() as i64 == AUDIT_PAGE)
+        .then(|| records.last().map(|r| r.seq))
+        .flatten()
+        .map(|seq| {
+            let mut link = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("actor", &q.actor),
+                ("action", &q.action),
+                ("target_type", &q.target_type),
+                ("target_id", &q.target_id),
+                ("from", &q.from),
+                ("to", &q.to),
+            ] {
+                if !v.is_empty() {
+                    link.append_pair(k, v);
+                }
+            }
+            link.append_pair("before", &seq.to_string());
+            format!("/console/audit?{}", link.finish())
+        });
+    let rows = records
+        .into_iter()
+        .map(|r| AuditRow {
+            seq: r.seq,
+            at: when(Timestamp(r.at)),
+            actor: r.actor_id.unwrap_or_default(),
+            role: r.actor_role,
+            action: r.action,
+            target: format!("{} {}", r.target_type, r.target_id),
+            client: r.client_addr.unwrap_or_default(),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = AuditPage {
+        errors: messages(&state, &ctx, &errors),
+        page: PageCtx::new(&state, &ctx, "/console/audit"),
+        q,
+        rows,
+        older,
+    };
+    html(status, view)
+}
+
+// --- The classification guide ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/guide.html")]
+struct GuidePage<'a> {
+    page: PageCtx<'a>,
+    /// The version shown, and whether it is the one in force.
+    version: i64,
+    current: bool,
+    toml: String,
+    versions: Vec<(i64, String)>,
+    errors: Vec<(String, String)>,
+}
+
+async fn guide_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    version: Option<i64>,
+    edited: Option<String>,
+    errors: Vec<(String, String)>,
+) -> AppResult<Response> {
+    let shown = state.store.guide_version(version).await?;
+    let all = state.store.guide_versions().await?;
+    let newest = all.iter().map(|v| v.version).max().unwrap_or(shown.version);
+    let view = GuidePage {
+        version: shown.version,
+        current: shown.version == newest,
+        toml: edited.unwrap_or(shown.body),
+        versions: all
+            .iter()
+            .rev()
+            .map(|v| (v.version, when(v.created_at)))
+            .collect(),
+        errors,
+        page: PageCtx::new(state, ctx, "/console/guide"),
+    };
+    html(status, view)
+}
+
+pub async fn guide(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    guide_page(&state, &ctx, StatusCode::OK, None, None, Vec::new()).await
+}
+
+pub async fn guide_version(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(version): Path<String>,
+) -> AppResult<Response> {
+    let version: i64 = version.parse().map_err(|_| ErrorCode::NotFound)?;
+    guide_page(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        Some(version),
+        None,
+        Vec::new(),
+    )
+    .await
+}
+
+/// Saves the edited guide as a new version; a guide that does not parse, or whose examples
+/// disagree with its rule, comes back with the reason and the text as typed.
+pub async fn save_guide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfBody(body): CsrfBody,
+) -> AppResult<Response> {
+    let form = FormValues::parse(&body);
+    let toml = form.get("toml").to_owned();
+    match vocab::save_guide(&state, &ctx, &toml)
+        .await
+        .map_err(unprocessable)
+    {
+        Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
+        Err(Ok(errors)) => {
+            let errors = messages(&state, &ctx, &errors);
+            guide_page(
+                &state,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(toml),
+                errors,
+            )
+            .await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+// --- Formats and glossary --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/vocabularies.html")]
+struct VocabPage<'a> {
+    page: PageCtx<'a>,
+    formats: Vec<store::vocab::FormatRow>,
+    glossary: Vec<store::vocab::GlossaryRow>,
+    /// What was typed into the form that failed, and its problems.
+    form: FormValues,
+    errors: Vec<(String, String)>,
+}
+
+impl VocabPage<'_> {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn vocab_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    form: FormValues,
+    errors: Vec<(String, String)>,
+) -> AppResult<Response> {
+    let view = VocabPage {
+        formats: state.store.formats().await?,
+        glossary: state.store.glossary().await?,
+        form,
+        errors,
+        page: PageCtx::new(state, ctx, "/console/vocabularies"),
+    };
+    html(status, view)
+}
+
+pub async fn vocabularies(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    vocab_page(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        FormValues::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+pub async fn save_format(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfBody(body): CsrfBody,
+) -> AppResult<Response> {
+    let form = FormValues::parse(&body);
+    let input = FormatInput {
+        name: form.get("name").to_owned(),
+        media_type: form.get("media_type").to_owned(),
+        openness: form.get("openness").trim().parse().unwrap_or(-1),
+        proprietary: form.has("proprietary", "1"),
+    };
+    let code = form.get("code").trim().to_owned();
+    match vocab::save_format(&state, &ctx, code, input)
+        .await
+        .map_err(unprocessable)
+    {
+        Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
+        Err(Ok(errors)) => {
+            let errors = messages(&state, &ctx, &errors);
+            vocab_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+pub async fn save_glossary(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfBody(body): CsrfBody,
+) -> AppResult<Response> {
+    let form = FormValues::parse(&body);
+    let input = GlossaryInput {
+        explanation_zh: form.get("explanation_zh").to_owned(),
+        explanation_en: form.get("explanation_en").to_owned(),
+    };
+    let term = form.get("term").trim().to_owned();
+    match vocab::save_glossary(&state, &ctx, term, input)
+        .await
+        .map_err(unprocessable)
+    {
+        Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
+        Err(Ok(errors)) => {
+            let errors = messages(&state, &ctx, &errors);
+            vocab_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+// --- Accounts and organizations --------------------------------------------------------------
+
+pub struct UserRow {
+    email: String,
+    name: String,
+    kind: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/people.html")]
+struct PeoplePage<'a> {
+    page: PageCtx<'a>,
+    users: Vec<UserRow>,
+    /// (name, kind, console link)
+    orgs: Vec<(String, String, String)>,
+}
+
+pub async fn people(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let pctx = PageCtx::new(&state, &ctx, "/console/people");
+    let users = state
+        .store
+        .list_users(500, 0)
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            kind: pctx.t(&format!("kind.{}", u.kind)),
+            email: u.email,
+            name: u.display_name,
+            created: when(u.created_at),
+        })
+        .collect();
+    let orgs = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                labels.org(&o.slug),
+                labels.named("org.kind", o.kind.as_str()),
+                format!("/console/orgs/{}", o.slug),
+            )
+        })
+        .collect();
+    let view = PeoplePage {
+        users,
+        orgs,
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
