@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod catalogue;
 mod charts;
 pub mod ctx;
 mod dataset_form;

@@ -15,3 +15,19 @@ document.addEventListener("DOMContentLoaded", () => {
   const sort = document.querySelector(".searchbar select[name=sort]");
   if (sort) sort.addEventListener("change", () => sort.form.submit());
 });
+// A file chosen for a text field (catalogue import): read it into the field.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("[data-file-for]")) {
+    const target = document.getElementById(box.dataset.fileFor);
+    const input = box.querySelector("input[type=file]");
+    if (!target || !input || !window.FileReader) continue;
+    box.hidden = false;
+    input.addEventListener("change", () => {
+      const file = input.files[0];
+      if (!file) return;
+      const reader = new FileReader();
+      reader.onload = () => { target.value = reader.result; };
+      reader.readAsText(file, "utf-8");
+    });
+  }
+});

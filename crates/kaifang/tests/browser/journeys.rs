@@ -433,6 +433,8 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         "/console",
         "/console/orgs/sh-transport",
         "/console/orgs/sh-transport/datasets/new",
+        "/console/orgs/sh-transport/catalogue",
+        "/console/orgs/sh-transport/reviews",
     ];
     for (width, height) in [(1280, 1000), (360, 740)] {
         c.set_window_size(width, height).await.unwrap();

@@ -102,3 +102,39 @@ async fn the_entry_form_shows_every_error_at_its_field_keeps_input_and_saves_not
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_catalogue_imports_from_pasted_csv_all_or_nothing() {
+    let app = spawn_app().await;
+    let (editor, _) = provider_with_catalogue(&app, "sh-transport").await;
+    let url = app.at("/console/orgs/sh-transport/catalogue");
+    let page = editor.client.get(url.clone()).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("BUS-LINE"));
+
+    // A row without a name and a duplicate code: nothing is imported, the text stays.
+    let bad = "code,name,description,source_system\nTAXI,出租车,,\nTAXI,出租车2,,\nSHIP,,,\n";
+    let audit = app.audit_count().await;
+    let res = post_form(&editor, url.clone(), &[("csv", bad)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("items[1].code") && html.contains("items[2].name"));
+    assert!(html.contains("TAXI,出租车2"));
+    assert_eq!(app.audit_count().await, audit);
+
+    let good = "\u{feff}code,name,description,source_system\nTAXI,出租车,巡游出租车,营运系统\nBUS-LINE,公交线路（更名）,,\n";
+    let res = post_form(&editor, url.clone(), &[("csv", good)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let next = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(next.ends_with("added=1&updated=1"), "{next}");
+    let html = editor
+        .client
+        .get(app.at(&next))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("巡游出租车") && html.contains("公交线路（更名）"));
+}

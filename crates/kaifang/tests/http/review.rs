@@ -124,3 +124,49 @@ async fn an_entry_that_can_no_longer_be_updated_becomes_static_and_stays_open() 
         .unwrap();
     assert_eq!(found["count"], 1);
 }
+
+#[tokio::test]
+async fn the_review_page_lists_what_is_due_and_confirms_it_unchanged() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let page = || async {
+        let res = editor
+            .client
+            .get(app.at("/console/orgs/sh-transport/reviews"))
+            .send()
+            .await;
+        res.unwrap().text().await.unwrap()
+    };
+    assert!(
+        page()
+            .await
+            .contains(&format!("action=\"/console/datasets/{id}/review\""))
+    );
+    let res = editor
+        .client
+        .post(app.at(&format!("/console/datasets/{id}/review")))
+        .form(&[("_csrf", editor.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = page().await;
+    assert!(
+        !html.contains(&format!("/console/datasets/{id}/review"))
+            && html.contains("没有需要复核的条目")
+    );
+    // A year later it is due again (signed in afresh: the old session has expired).
+    app.clock.advance_seconds(366 * 86_400);
+    let again = app.login("editor@sh-transport.cn").await;
+    let res = again
+        .client
+        .get(app.at("/console/orgs/sh-transport/reviews"))
+        .send()
+        .await;
+    let html = res.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/console/datasets/{id}/review")));
+}

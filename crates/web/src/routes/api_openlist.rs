@@ -14,10 +14,12 @@ use domain::openlist::vocab::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::catalogue::{self, ImportItem};
-use store::datasets::{self, DatasetRecord};
+use store::catalogue;
+use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 
+use crate::catalogue as catalogue_service;
+use crate::catalogue::ImportRow;
 use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{can_see, check_for_publish, create_draft, dataset_json, update_draft};
@@ -135,20 +137,6 @@ pub async fn catalogue_list(
     ))
 }
 
-#[derive(Deserialize)]
-struct ImportRow {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    source_system: String,
-}
-
-const MAX_IMPORT_ROWS: usize = 10_000;
-
 /// Reads an import body: JSON (`[...]` or `{"items": [...]}`) or CSV with a header row.
 fn parse_import(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<ImportRow>> {
     let content_type = headers
@@ -169,23 +157,7 @@ fn parse_import(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<ImportRow>> {
     }
     if content_type.starts_with("text/csv") {
         let text = std::str::from_utf8(body).map_err(|_| AppError::field("body", "not_utf8"))?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let mut rows = Vec::new();
-        for (i, row) in reader.deserialize::<ImportRow>().enumerate() {
-            match row {
-                Ok(r) => rows.push(r),
-                Err(_) => {
-                    return Err(AppError::invalid(vec![FieldError::new(
-                        format!("rows[{}]", i + 1),
-                        "malformed_row",
-                    )]));
-                }
-            }
-        }
-        return Ok(rows);
+        return catalogue_service::parse_csv(text);
     }
     Err(ErrorCode::UnsupportedMediaType.into())
 }
@@ -198,53 +170,7 @@ pub async fn catalogue_import(
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let rows = parse_import(&headers, &body)?;
-    let mut errors = Vec::new();
-    if rows.is_empty() {
-        errors.push(FieldError::new("items", "required"));
-    }
-    if rows.len() > MAX_IMPORT_ROWS {
-        errors.push(FieldError {
-            field: "items".into(),
-            code: "too_many",
-            detail: Some(MAX_IMPORT_ROWS.to_string()),
-        });
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, r) in rows.iter().enumerate() {
-        let code_ok =
-            !r.code.is_empty() && r.code.len() <= 64 && !r.code.chars().any(char::is_whitespace);
-        if !code_ok {
-            errors.push(FieldError::new(format!("items[{i}].code"), "invalid_code"));
-        } else if !seen.insert(r.code.as_str()) {
-            errors.push(FieldError {
-                field: format!("items[{i}].code"),
-                code: "duplicate_code",
-                detail: Some(r.code.clone()),
-            });
-        }
-        if r.name.trim().is_empty() || r.name.chars().count() > 200 {
-            errors.push(FieldError::new(format!("items[{i}].name"), "invalid_name"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let items: Vec<ImportItem> = rows
-        .into_iter()
-        .map(|r| ImportItem {
-            code: r.code,
-            name: r.name.trim().to_owned(),
-            description: r.description.trim().to_owned(),
-            source_system: r.source_system.trim().to_owned(),
-        })
-        .collect();
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    let (added, updated) = catalogue::import(&mut tx, org.id, &items, now).await?;
-    let mut ev = ctx.event(now, "catalogue.import", "organization", org.id.to_string());
-    ev.after = Some(json!({ "codes": items.iter().map(|i| &i.code).collect::<Vec<_>>() }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let (added, updated) = catalogue_service::import(&state, &ctx, &org, rows).await?;
     Ok(Json(json!({ "added": added, "updated": updated })))
 }
 
@@ -404,19 +330,7 @@ pub async fn review(
     Extension(d): Extension<DatasetRecord>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> AppResult<StatusCode> {
-    if !matches!(
-        d.status,
-        DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
-    ) {
-        return Err(ErrorCode::WrongStatus.into());
-    }
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    datasets::mark_reviewed(&mut tx, d.id, now).await?;
-    let mut ev = ctx.event(now, "dataset.review", "dataset", d.id.to_string());
-    ev.after = Some(json!({ "note": input.note.trim() }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    catalogue_service::mark_reviewed(&state, &ctx, &d, &input.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,133 @@
+//! A provider's public data catalogue (目录, A9.5) and its yearly review of the open list
+//! (A10.1), as the API and the console pages share them.
+
+use serde::Deserialize;
+use serde_json::json;
+use store::catalogue::{self, ImportItem};
+use store::datasets::{self, DatasetRecord};
+use store::orgs::OrgRecord;
+
+use domain::openlist::vocab::DatasetStatus;
+
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::state::AppState;
+
+/// One catalogue item as imported.
+#[derive(Debug, Deserialize)]
+pub struct ImportRow {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub source_system: String,
+}
+
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+
+/// Reads CSV with a header row (`code,name,description,source_system`), as spreadsheets export
+/// it (a byte-order mark is allowed).
+pub fn parse_csv(text: &str) -> AppResult<Vec<ImportRow>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, row) in reader.deserialize::<ImportRow>().enumerate() {
+        match row {
+            Ok(r) => rows.push(r),
+            Err(_) => {
+                return Err(AppError::invalid(vec![FieldError::new(
+                    format!("rows[{}]", i + 1),
+                    "malformed_row",
+                )]));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Adds or updates the organization's catalogue items; all or nothing, every bad row reported.
+/// Returns how many were added and how many updated.
+pub async fn import(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    rows: Vec<ImportRow>,
+) -> AppResult<(usize, usize)> {
+    let mut errors = Vec::new();
+    if rows.is_empty() {
+        errors.push(FieldError::new("items", "required"));
+    }
+    if rows.len() > MAX_IMPORT_ROWS {
+        errors.push(FieldError {
+            field: "items".into(),
+            code: "too_many",
+            detail: Some(MAX_IMPORT_ROWS.to_string()),
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        let code_ok =
+            !r.code.is_empty() && r.code.len() <= 64 && !r.code.chars().any(char::is_whitespace);
+        if !code_ok {
+            errors.push(FieldError::new(format!("items[{i}].code"), "invalid_code"));
+        } else if !seen.insert(r.code.as_str()) {
+            errors.push(FieldError {
+                field: format!("items[{i}].code"),
+                code: "duplicate_code",
+                detail: Some(r.code.clone()),
+            });
+        }
+        if r.name.trim().is_empty() || r.name.chars().count() > 200 {
+            errors.push(FieldError::new(format!("items[{i}].name"), "invalid_name"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let items: Vec<ImportItem> = rows
+        .into_iter()
+        .map(|r| ImportItem {
+            code: r.code,
+            name: r.name.trim().to_owned(),
+            description: r.description.trim().to_owned(),
+            source_system: r.source_system.trim().to_owned(),
+        })
+        .collect();
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    let counts = catalogue::import(&mut tx, org.id, &items, now).await?;
+    let mut ev = ctx.event(now, "catalogue.import", "organization", org.id.to_string());
+    ev.after = Some(json!({ "codes": items.iter().map(|i| &i.code).collect::<Vec<_>>() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Records that the provider reviewed an entry and keeps it as it is (A10.1); changes go
+/// through tickets.
+pub async fn mark_reviewed(
+    state: &AppState,
+    ctx: &Ctx,
+    d: &DatasetRecord,
+    note: &str,
+) -> AppResult<()> {
+    if !matches!(
+        d.status,
+        DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
+    ) {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    datasets::mark_reviewed(&mut tx, d.id, now).await?;
+    let mut ev = ctx.event(now, "dataset.review", "dataset", d.id.to_string());
+    ev.after = Some(json!({ "note": note.trim() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
