@@ -135,6 +135,16 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// The problems of a refused form, to show next to its fields; any other error is passed
+    /// on as it is.
+    pub fn into_field_errors(self) -> Result<Vec<FieldError>, AppError> {
+        if self.code == ErrorCode::ValidationFailed {
+            Ok(self.fields)
+        } else {
+            Err(self)
+        }
+    }
+
     pub fn new(code: ErrorCode) -> Self {
         Self {
             code,

@@ -21,7 +21,7 @@ use store::tickets::TicketRecord;
 use super::pages::html;
 use crate::ctx::{CsrfBody, Ctx};
 use crate::dataset_form::FormValues;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
 use crate::labels::Labels;
 use crate::openlist::{check_for_publish, create_draft, update_draft};
@@ -47,11 +47,15 @@ fn field_id(key: &str) -> String {
         .collect()
 }
 
-fn message(state: &AppState, lang: Lang, e: &FieldError) -> String {
+/// A problem of a form in the visitor's language, with the value it is about where that helps.
+pub(super) fn message(state: &AppState, lang: Lang, e: &FieldError) -> String {
     let key = format!("field.{}", e.code);
     let text = state.messages.get(lang, &key);
     match &e.detail {
-        Some(d) if e.code.starts_with("unknown_") || e.code == "invalid_grading" => {
+        Some(d)
+            if e.code.starts_with("unknown_")
+                || matches!(e.code, "invalid_grading" | "invalid_guide") =>
+        {
             format!("{text} ({d})")
         }
         _ => text.to_owned(),
@@ -419,14 +423,6 @@ fn field_label(page: &PageCtx, field: &str) -> String {
     }
 }
 
-fn unprocessable(e: AppError) -> Result<Vec<FieldError>, AppError> {
-    if e.code == ErrorCode::ValidationFailed {
-        Ok(e.fields)
-    } else {
-        Err(e)
-    }
-}
-
 pub async fn new_entry(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -453,16 +449,15 @@ pub async fn create_entry(
 ) -> AppResult<Response> {
     let values = FormValues::parse(&body);
     let result = match values.to_meta() {
-        Ok(meta) => create_draft(&state, &ctx, &org, meta)
-            .await
-            .map_err(unprocessable),
-        Err(errors) => Err(Ok(errors)),
+        Ok(meta) => create_draft(&state, &ctx, &org, meta).await,
+        Err(errors) => Err(AppError::invalid(errors)),
     };
     match result {
         Ok(d) => {
             Ok(Redirect::to(&format!("/console/datasets/{}/edit?saved=1", d.id)).into_response())
         }
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let spec = FormSpec {
                 org: &org,
                 dataset: None,
@@ -473,7 +468,6 @@ pub async fn create_entry(
             };
             form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -550,9 +544,10 @@ pub async fn save_entry(
             .await
             .map(|t| format!("/console/tickets/{}", t.id))
     };
-    match result.map_err(unprocessable) {
+    match result {
         Ok(next) => Ok(Redirect::to(&next).into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let spec = FormSpec {
                 org: &org,
                 dataset: Some(&d),
@@ -563,7 +558,6 @@ pub async fn save_entry(
             };
             form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -582,12 +576,10 @@ pub async fn publish_entry(
         proposed: None,
         attachments: Vec::new(),
     };
-    match tickets::submit(&state, &ctx, &d, &org, input)
-        .await
-        .map_err(unprocessable)
-    {
+    match tickets::submit(&state, &ctx, &d, &org, input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let mut values = FormValues::from_meta(&d.meta);
             values.set_default("ticket_reason", values_reason(&body));
             let spec = FormSpec {
@@ -600,7 +592,6 @@ pub async fn publish_entry(
             };
             form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -962,12 +953,10 @@ pub async fn return_ticket(
         reasons: reasons.clone(),
         text: text.clone(),
     };
-    match tickets::give_back(&state, &ctx, t.clone(), input)
-        .await
-        .map_err(unprocessable)
-    {
+    match tickets::give_back(&state, &ctx, t.clone(), input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let messages = errors
                 .iter()
                 .map(|e| message(&state, ctx.lang, e))
@@ -983,7 +972,6 @@ pub async fn return_ticket(
             )
             .await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -1005,12 +993,10 @@ pub async fn resubmit_ticket(
         proposed,
         attachments: Vec::new(),
     };
-    match tickets::resubmit(&state, &ctx, t.clone(), input)
-        .await
-        .map_err(unprocessable)
-    {
+    match tickets::resubmit(&state, &ctx, t.clone(), input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let messages = errors
                 .iter()
                 .map(|e| message(&state, ctx.lang, e))
@@ -1026,7 +1012,6 @@ pub async fn resubmit_ticket(
             )
             .await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -1128,13 +1113,14 @@ pub async fn import_catalogue(
         Ok(rows) => crate::catalogue::import(&state, &ctx, &org, rows).await,
         Err(e) => Err(e),
     };
-    match result.map_err(unprocessable) {
+    match result {
         Ok((added, updated)) => Ok(Redirect::to(&format!(
             "/console/orgs/{}/catalogue?added={added}&updated={updated}",
             org.slug
         ))
         .into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let messages = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, message(&state, ctx.lang, e)))
@@ -1150,7 +1136,6 @@ pub async fn import_catalogue(
             )
             .await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 

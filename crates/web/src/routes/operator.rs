@@ -27,24 +27,8 @@ fn when(t: Timestamp) -> String {
 fn messages(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Vec<(String, String)> {
     errors
         .iter()
-        .map(|e| {
-            let key = format!("field.{}", e.code);
-            let text = state.messages.get(ctx.lang, &key);
-            let text = match &e.detail {
-                Some(d) => format!("{text} ({d})"),
-                None => text.to_owned(),
-            };
-            (e.field.clone(), text)
-        })
+        .map(|e| (e.field.clone(), super::console::message(state, ctx.lang, e)))
         .collect()
-}
-
-fn unprocessable(e: crate::error::AppError) -> AppResult<Vec<FieldError>> {
-    if e.code == ErrorCode::ValidationFailed {
-        Ok(e.fields)
-    } else {
-        Err(e)
-    }
 }
 
 // --- The audit trail -------------------------------------------------------------------------
@@ -249,12 +233,10 @@ pub async fn save_guide(
 ) -> AppResult<Response> {
     let form = FormValues::parse(&body);
     let toml = form.get("toml").to_owned();
-    match vocab::save_guide(&state, &ctx, &toml)
-        .await
-        .map_err(unprocessable)
-    {
+    match vocab::save_guide(&state, &ctx, &toml).await {
         Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let errors = messages(&state, &ctx, &errors);
             guide_page(
                 &state,
@@ -266,7 +248,6 @@ pub async fn save_guide(
             )
             .await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -333,16 +314,13 @@ pub async fn save_format(
         proprietary: form.has("proprietary", "1"),
     };
     let code = form.get("code").trim().to_owned();
-    match vocab::save_format(&state, &ctx, code, input)
-        .await
-        .map_err(unprocessable)
-    {
+    match vocab::save_format(&state, &ctx, code, input).await {
         Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let errors = messages(&state, &ctx, &errors);
             vocab_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
@@ -357,16 +335,13 @@ pub async fn save_glossary(
         explanation_en: form.get("explanation_en").to_owned(),
     };
     let term = form.get("term").trim().to_owned();
-    match vocab::save_glossary(&state, &ctx, term, input)
-        .await
-        .map_err(unprocessable)
-    {
+    match vocab::save_glossary(&state, &ctx, term, input).await {
         Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
-        Err(Ok(errors)) => {
+        Err(e) => {
+            let errors = e.into_field_errors()?;
             let errors = messages(&state, &ctx, &errors);
             vocab_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
         }
-        Err(Err(e)) => Err(e),
     }
 }
 
