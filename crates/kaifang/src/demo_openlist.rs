@@ -14,7 +14,7 @@ use domain::openlist::dataset::{
 };
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 use domain::openlist::vocab::{
-    ConditionKind, DatasetStatus, FieldType, OpenType, RelationKind, UpdateFrequency,
+    ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, UpdateFrequency,
 };
 use store::catalogue::{self, ImportItem};
 use store::datasets::{self, DatasetRecord};
@@ -1046,6 +1046,24 @@ struct Seeded {
     status: DatasetStatus,
 }
 
+/// Where a subject's data comes from (A10.3): the outpatient statistics are aggregated from
+/// records that are not open, after de-identification (A12.1); the spot-check results were
+/// already disclosed; the rest come from the providers' information systems.
+fn source(s: &Subject) -> (EntrySource, &'static str) {
+    match s.code {
+        "OUTPAT" => (
+            EntrySource::Deidentified,
+            "由门诊就诊明细汇总：去除患者身份信息，按医疗机构和月份统计，\
+             经分级分类复核为一般数据后开放。",
+        ),
+        "SPOTCHECK" => (
+            EntrySource::Disclosure,
+            "已通过政府信息公开渠道发布的抽查结果公告。",
+        ),
+        _ => (EntrySource::InformationSystem, ""),
+    }
+}
+
 fn place_name(area: &str) -> &'static str {
     domain::openlist::vocab::area(area)
         .map(|(_, zh, _)| zh)
@@ -1092,6 +1110,8 @@ fn build(orgs: &BTreeMap<&str, OrgId>, catalogue_ids: &BTreeMap<String, String>)
                     email: format!("open-data@{}.example", s.provider),
                 },
                 license: "上海市公共数据开放平台数据使用协议".to_owned(),
+                source: source(s).0,
+                source_note: source(s).1.to_owned(),
             };
         let mut city_id = None;
         for area in s.areas {
@@ -1472,6 +1492,8 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
                     email: String::new(),
                 },
                 license: "上海市公共数据开放平台数据使用协议".into(),
+                source: source(s).0,
+                source_note: source(s).1.to_owned(),
             };
             let at = Timestamp(now.0 - (i as i64 % 1000) * 60_000);
             let record = DatasetRecord {

@@ -133,6 +133,8 @@ impl FormValues {
         f.push("contact.phone", &m.contact.phone);
         f.push("contact.email", &m.contact.email);
         f.push("license", &m.license);
+        f.push("source", m.source.as_str());
+        f.push("source_note", &m.source_note);
         for (i, item) in m.data_items.iter().enumerate() {
             let key = |field: &str| format!("data_items[{i}].{field}");
             f.push(key("name"), &item.name);
@@ -210,6 +212,10 @@ impl FormValues {
         let open_type = parsed("open_type", open_type, &mut errors);
         let frequency = choice("update_frequency", &mut errors);
         let update_frequency = parsed("update_frequency", frequency, &mut errors);
+        let source = match text("source") {
+            s if s.is_empty() => Some(Default::default()),
+            s => parsed("source", Some(s), &mut errors),
+        };
         let start = date("time_range.start", &mut errors);
         let end = date("time_range.end", &mut errors);
 
@@ -284,7 +290,9 @@ impl FormValues {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let (Some(open_type), Some(update_frequency)) = (open_type, update_frequency) else {
+        let (Some(open_type), Some(update_frequency), Some(source)) =
+            (open_type, update_frequency, source)
+        else {
             return Err(errors);
         };
         Ok(DatasetMeta {
@@ -315,6 +323,8 @@ impl FormValues {
                 email: text("contact.email"),
             },
             license: text("license"),
+            source,
+            source_note: text("source_note"),
         })
     }
 }
@@ -345,6 +355,8 @@ mod tests {
             "relations": [{ "kind": "same_subject", "dataset": "d1" }],
             "contact": { "name": "数据处", "phone": "021-1" },
             "license": "协议",
+            "source": "deidentified",
+            "source_note": "去除身份信息后汇总。",
         }))
         .unwrap()
     }

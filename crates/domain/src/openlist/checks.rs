@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::classification::Guide;
 use super::dataset::DatasetMeta;
 use super::text::{Segmenter, unexplained_abbreviations};
-use super::vocab::{OpenType, area};
+use super::vocab::{EntrySource, OpenType, area};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -268,6 +268,10 @@ pub fn publish_problems(meta: &DatasetMeta, cx: &PublishContext<'_>) -> Vec<Prob
             Some(permitted.as_str().to_owned()),
         ));
     }
+    // Unopened data is opened only after de-identification, described for the reviewer (A12.1).
+    if meta.source == EntrySource::Deidentified && meta.source_note.trim().is_empty() {
+        out.push(problem("required", "source_note", None));
+    }
     if meta.open_type == OpenType::Conditional {
         if meta.conditions.is_empty() {
             out.push(problem("required", "conditions", None));
@@ -339,6 +343,8 @@ mod tests {
                 email: String::new(),
             },
             license: "CC BY 4.0".into(),
+            source: EntrySource::InformationSystem,
+            source_note: String::new(),
         }
     }
 
@@ -391,6 +397,18 @@ mod tests {
                 "{expected} missing from {codes:?}"
             );
         }
+    }
+
+    #[test]
+    fn de_identified_data_must_say_how_it_was_prepared() {
+        let mut m = good();
+        m.source = EntrySource::Deidentified;
+        assert_eq!(check(&m, &[]), ["required"]);
+        m.source_note = "去除姓名和证件号，坐标截断到百米，经分级分类复核为一般数据。".into();
+        assert_eq!(check(&m, &[]), Vec::<&str>::new());
+        m.source = EntrySource::Disclosure;
+        m.source_note.clear();
+        assert_eq!(check(&m, &[]), Vec::<&str>::new());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::classification::Grading;
-use super::vocab::{ConditionKind, FieldType, OpenType, RelationKind, UpdateFrequency};
+use super::vocab::{
+    ConditionKind, EntrySource, FieldType, OpenType, RelationKind, UpdateFrequency,
+};
 
 /// Everything A9.1 asks an entry to state. Stored as one JSON document per version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +44,13 @@ pub struct DatasetMeta {
     pub contact: Contact,
     #[serde(default)]
     pub license: String,
+    /// Where the data comes from (A10.3).
+    #[serde(default)]
+    pub source: EntrySource,
+    /// How the data was prepared: for de-identified data, the method and the grading it was
+    /// checked against (A12.1).
+    #[serde(default)]
+    pub source_note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

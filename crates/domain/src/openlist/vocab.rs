@@ -74,6 +74,24 @@ vocab!(
 );
 
 vocab!(
+    /// Where an entry's data comes from (A10.3): most from a department's information system;
+    /// new entries may also come from data kept without one, from information already disclosed,
+    /// or from unopened data made openable by de-identification (A12.1).
+    EntrySource {
+        InformationSystem => "information_system",
+        NoInformationSystem => "no_information_system",
+        Disclosure => "disclosure",
+        Deidentified => "deidentified",
+    }
+);
+
+impl Default for EntrySource {
+    fn default() -> Self {
+        EntrySource::InformationSystem
+    }
+}
+
+vocab!(
     /// Where an entry is in its life (A9, A10).
     DatasetStatus {
         Draft => "draft",

@@ -458,6 +458,7 @@ async fn the_check_lists_what_blocks_publishing() {
     meta["data_items"][0]["description"] = json!("");
     meta["data_items"][1]["label"] = json!("BRT站点名称");
     meta["data_items"][1]["catalogue_item"] = Value::Null;
+    meta["source"] = json!("deidentified");
     let created: Value = create(&app, &editor, "sh-transport", &meta)
         .await
         .json()
@@ -492,6 +493,7 @@ async fn the_check_lists_what_blocks_publishing() {
         ("item_missing_description", "data_items[0].description"),
         ("unexplained_abbreviation", "data_items[1].label"),
         ("item_unlinked", "data_items[1].catalogue_item"),
+        ("required", "source_note"),
     ] {
         assert!(
             problems.contains(&(expected.0.into(), expected.1.into())),

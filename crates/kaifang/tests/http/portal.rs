@@ -112,6 +112,8 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
     realtime["materials"] =
         json!([{ "name": "应用场景说明", "description": "说明数据用途和范围。" }]);
     realtime["relations"] = json!([{ "kind": "same_subject", "dataset": bus }]);
+    realtime["source"] = json!("deidentified");
+    realtime["source_note"] = json!("车辆编号替换为随机编号，位置按十秒汇总。");
     let live = publish(&app, &editor, &op, realtime).await;
 
     let (status, html) = page(&app, &format!("/datasets/{live}"), "zh-CN").await;
@@ -126,6 +128,8 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
         "公交线路的对外名称。",
         "每月",
         "首次发布",
+        "脱敏处理后的未开放数据",
+        "车辆编号替换为随机编号，位置按十秒汇总。",
     ] {
         assert!(html.contains(text), "{text} missing");
     }

@@ -322,6 +322,8 @@ pub(crate) fn package(d: &Value, public_url: &str) -> Value {
         extra("relations", &m["relations"]),
         extra("grading", &m["grading"]),
         extra("contact", &m["contact"]),
+        extra("source", &m["source"]),
+        extra("source_note", &m["source_note"]),
         extra("citation", &d["citation"]),
         extra("version", &d["version"]),
         extra("status", &d["status"]),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::openlist::classification::Guide;
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 use domain::openlist::vocab::{
-    ConditionKind, DatasetStatus, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
+    ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
     UpdateFrequency,
 };
 use domain::policy::{Action, Resource};
@@ -198,6 +198,8 @@ struct DatasetFormPage<'a> {
     contact_email: Input,
     contact_errors: Vec<String>,
     license: Input,
+    source: Choice,
+    source_note: Input,
     items: Vec<ItemRow>,
     items_errors: Vec<String>,
     conditions: Vec<ConditionRow>,
@@ -393,6 +395,11 @@ async fn form_page(
         contact_email: f.input("contact.email"),
         contact_errors: f.errors_at("contact"),
         license: f.input("license"),
+        source: f.choice(
+            "source",
+            named(&labels, "source", EntrySource::ALL, EntrySource::as_str),
+        ),
+        source_note: f.input("source_note"),
         items,
         items_errors: f.errors_at("data_items"),
         conditions,

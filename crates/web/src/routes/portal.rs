@@ -438,6 +438,7 @@ pub async fn dataset_page(
             ),
         ),
         ("dataset.license", or_none(m.license.clone())),
+        ("meta.source", labels.named("source", m.source.as_str())),
         ("dataset.contact", or_none(contact)),
         (
             "dataset.version",
@@ -451,6 +452,7 @@ pub async fn dataset_page(
         ),
     ]
     .into_iter()
+    .chain((!m.source_note.is_empty()).then(|| ("meta.source_note", m.source_note.clone())))
     .map(|(key, value)| FactView {
         label: t(key),
         value,
