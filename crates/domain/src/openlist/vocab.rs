@@ -85,6 +85,8 @@ vocab!(
     }
 );
 
+// `string_enum!` declares the enum and its derives; Default is the one it does not give.
+#[allow(clippy::derivable_impls)]
 impl Default for EntrySource {
     fn default() -> Self {
         EntrySource::InformationSystem
