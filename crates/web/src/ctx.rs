@@ -320,11 +320,32 @@ where
     }
 }
 
-/// A form post read as raw `application/x-www-form-urlencoded` bytes, for forms whose fields
-/// repeat and are numbered (the entry form); it must carry the CSRF token in `_csrf`.
-pub struct CsrfBody(pub axum::body::Bytes);
+/// A file sent with a form.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub field: String,
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
 
-impl FromRequest<AppState> for CsrfBody {
+/// A form post whose fields may repeat and be numbered (the entry form), sent either as
+/// `application/x-www-form-urlencoded` or, when it carries files, as `multipart/form-data`. It
+/// must carry the CSRF token in `_csrf`. A file field left empty is no file.
+pub struct FormPost {
+    pub values: crate::dataset_form::FormValues,
+    pub files: Vec<Upload>,
+}
+
+fn bad_body(status: axum::http::StatusCode) -> AppError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ErrorCode::PayloadTooLarge.into()
+    } else {
+        ErrorCode::MalformedRequest.into()
+    }
+}
+
+impl FromRequest<AppState> for FormPost {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -333,20 +354,48 @@ impl FromRequest<AppState> for CsrfBody {
             .get::<Ctx>()
             .cloned()
             .ok_or(ErrorCode::Internal)?;
-        let body = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            Err(r) if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ErrorCode::PayloadTooLarge.into());
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let mut pairs = Vec::new();
+        let mut files = Vec::new();
+        if multipart {
+            let mut form = axum::extract::Multipart::from_request(req, state)
+                .await
+                .map_err(|r| bad_body(r.status()))?;
+            while let Some(field) = form.next_field().await.map_err(|e| bad_body(e.status()))? {
+                let key = field.name().unwrap_or_default().to_owned();
+                match field.file_name().map(str::to_owned) {
+                    Some(name) => {
+                        let media_type = field.content_type().unwrap_or_default().to_owned();
+                        let bytes = field.bytes().await.map_err(|e| bad_body(e.status()))?;
+                        if !name.is_empty() || !bytes.is_empty() {
+                            files.push(Upload {
+                                field: key,
+                                name,
+                                media_type,
+                                bytes: bytes.to_vec(),
+                            });
+                        }
+                    }
+                    None => {
+                        let text = field.text().await.map_err(|e| bad_body(e.status()))?;
+                        pairs.push((key, text));
+                    }
+                }
             }
-            Err(_) => return Err(ErrorCode::MalformedRequest.into()),
-        };
-        let token = form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "_csrf")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        if ctx.csrf_token.is_empty() || !same_secret(&token, &ctx.csrf_token) {
+        } else {
+            let body = axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|r| bad_body(r.status()))?;
+            pairs = form_urlencoded::parse(&body).into_owned().collect();
+        }
+        let values = crate::dataset_form::FormValues::from_pairs(pairs);
+        if ctx.csrf_token.is_empty() || !same_secret(values.get("_csrf"), &ctx.csrf_token) {
             return Err(ErrorCode::CsrfFailed.into());
         }
-        Ok(CsrfBody(body))
+        Ok(FormPost { values, files })
     }
 }

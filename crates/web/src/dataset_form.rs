@@ -52,6 +52,10 @@ impl FormValues {
         )
     }
 
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     pub fn get(&self, key: &str) -> &str {
         self.0
             .iter()

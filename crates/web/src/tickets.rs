@@ -62,6 +62,17 @@ pub struct ReturnInput {
     pub text: String,
 }
 
+impl AttachmentInput {
+    /// A file sent with a page's form.
+    pub fn from_upload(u: &crate::ctx::Upload) -> Self {
+        Self {
+            name: u.name.clone(),
+            media_type: u.media_type.clone(),
+            content_base64: STANDARD.encode(&u.bytes),
+        }
+    }
+}
+
 const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
 
 fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<NewAttachment>> {

@@ -32,6 +32,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/console/datasets/{dataset}/edit", Action::ViewOrgInternal, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}/publish", Action::EditOpenList, Target::DatasetInPath),
+    ("POST", "/console/datasets/{dataset}/remove", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/console/tickets/{ticket}", Action::ViewOrgInternal, Target::TicketInPath),
     ("POST", "/console/tickets/{ticket}/accept", Action::ReviewTickets, Target::TicketInPath),
     ("POST", "/console/tickets/{ticket}/return", Action::ReviewTickets, Target::TicketInPath),

@@ -2,8 +2,9 @@
 
 use domain::roles::PlatformRole;
 use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 
-use crate::openlist::provider_with_catalogue;
+use crate::openlist::{good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
 async fn post_form(s: &Session, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -137,4 +138,135 @@ async fn the_catalogue_imports_from_pasted_csv_all_or_nothing() {
         .await
         .unwrap();
     assert!(html.contains("巡游出租车") && html.contains("公交线路（更名）"));
+}
+
+/// The fields of the entry form for `good_meta`, downgraded to conditional.
+fn conditional_form(items: &[String]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = [
+        ("name", "上海市公交线路站点"),
+        ("summary", "本市公交线路及站点的基础信息，按月更新。"),
+        ("domain", "transport"),
+        ("keywords", "公交，线路"),
+        ("formats", "csv"),
+        ("formats", "json"),
+        ("open_type", "conditional"),
+        ("update_frequency", "monthly"),
+        ("spatial.areas", "shanghai"),
+        ("contact.name", "数据管理处"),
+        ("contact.phone", "021-00000000"),
+        ("license", "本平台数据使用协议"),
+        ("conditions[0].kind", "scenario"),
+        ("conditions[0].text", "用于出行服务。"),
+        ("materials[0].name", "应用场景说明"),
+        ("data_items[0].name", "line_name"),
+        ("data_items[0].label", "线路名称"),
+        ("data_items[0].field_type", "text"),
+        ("data_items[0].description", "公交线路的对外名称。"),
+        ("data_items[1].name", "stop_name"),
+        ("data_items[1].label", "站点名称"),
+        ("data_items[1].field_type", "text"),
+        (
+            "data_items[1].description",
+            "站点的对外名称，坐标系为 WGS84。",
+        ),
+        ("ticket_reason", "涉及实时位置，改为有条件开放。"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (dimension, level) in [
+        ("security_level", "general"),
+        ("personal_information", "none"),
+        ("trade_secret", "none"),
+        ("legal_restriction", "none"),
+        ("processing_demand", "ordinary"),
+        ("access_pattern", "continuous"),
+    ] {
+        fields.push((format!("grading.{dimension}"), level.to_owned()));
+    }
+    fields.push(("data_items[0].catalogue_item".into(), items[0].clone()));
+    fields.push(("data_items[1].catalogue_item".into(), items[1].clone()));
+    fields
+}
+
+fn multipart(csrf: &str, fields: &[(String, String)], file: Option<(&str, &str)>) -> Form {
+    let mut form = Form::new().text("_csrf", csrf.to_owned());
+    for (k, v) in fields {
+        form = form.text(k.clone(), v.clone());
+    }
+    match file {
+        Some((field, name)) => {
+            let part = Part::bytes(b"%PDF-1.4 explanation".to_vec())
+                .file_name(name.to_owned())
+                .mime_str("application/pdf")
+                .unwrap();
+            form.part(field.to_owned(), part)
+        }
+        // What a browser sends for a file field left empty.
+        None => form.part("document", Part::bytes(Vec::new()).file_name("")),
+    }
+}
+
+#[tokio::test]
+async fn downgrades_and_removals_from_the_form_need_an_uploaded_document() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let tickets = app.count("tickets").await;
+    let fields = conditional_form(&items);
+    let send = |path: String, form: Form| {
+        let req = editor.client.post(app.at(&path)).multipart(form);
+        async move { req.send().await.unwrap() }
+    };
+
+    // A downgrade without a document: refused at the file field, nothing submitted.
+    let res = send(
+        format!("/console/datasets/{id}"),
+        multipart(&editor.csrf, &fields, None),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("id=\"document-error\""));
+    // A removal without one: the same, at the removal form's file field.
+    let reason = vec![("remove_reason".to_owned(), "数据源系统下线。".to_owned())];
+    let res = send(
+        format!("/console/datasets/{id}/remove"),
+        multipart(&editor.csrf, &reason, None),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"remove_document-error\"") && html.contains("数据源系统下线。"));
+    assert_eq!(app.count("tickets").await, tickets);
+
+    // With the document the change is submitted as a ticket, with the file attached.
+    let form = multipart(&editor.csrf, &fields, Some(("document", "说明.pdf")));
+    let res = send(format!("/console/datasets/{id}"), form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let ticket = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let shown: serde_json::Value = op
+        .client
+        .get(app.at(&format!("/api/v1/tickets/{ticket}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["attachments"][0]["name"], "说明.pdf");
+    assert_eq!(app.count("tickets").await, tickets + 1);
+
+    // Without the CSRF token, nothing.
+    let form = Form::new().text("remove_reason", "x");
+    let res = send(format!("/console/datasets/{id}/remove"), form).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -325,6 +325,7 @@ impl TestApp {
             "organizations" => "SELECT COUNT(*) FROM organizations",
             "sessions" => "SELECT COUNT(*) FROM sessions",
             "datasets" => "SELECT COUNT(*) FROM datasets",
+            "tickets" => "SELECT COUNT(*) FROM tickets",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)

@@ -19,7 +19,7 @@ use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
 
 use super::pages::html;
-use crate::ctx::{CsrfBody, Ctx};
+use crate::ctx::{Ctx, FormPost, Upload};
 use crate::dataset_form::FormValues;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
@@ -27,7 +27,7 @@ use crate::labels::Labels;
 use crate::openlist::{check_for_publish, create_draft, update_draft};
 use crate::page::PageCtx;
 use crate::state::AppState;
-use crate::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
+use crate::tickets::{self, AttachmentInput, ResubmitInput, ReturnInput, TicketInput};
 
 /// A problem as the form shows it: where, and what to do.
 pub struct Problem {
@@ -208,6 +208,10 @@ struct DatasetFormPage<'a> {
     materials_errors: Vec<String>,
     relations: Vec<RelationRow>,
     ticket_reason: Input,
+    /// Problems with the explanation document of a change ticket.
+    document_errors: Vec<String>,
+    remove_reason: Input,
+    remove_document_errors: Vec<String>,
 }
 
 struct FormSpec<'a> {
@@ -408,6 +412,9 @@ async fn form_page(
         materials_errors: f.errors_at("materials"),
         relations,
         ticket_reason: f.input("ticket_reason"),
+        document_errors: f.errors_at("attachments"),
+        remove_reason: f.input("remove_reason"),
+        remove_document_errors: f.errors_at("remove_document"),
         page: pctx,
     };
     html(status, view)
@@ -452,9 +459,9 @@ pub async fn create_entry(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let values = form.values;
     let result = match values.to_meta() {
         Ok(meta) => create_draft(&state, &ctx, &org, meta).await,
         Err(errors) => Err(AppError::invalid(errors)),
@@ -519,9 +526,9 @@ pub async fn save_entry(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let values = form.values;
     let meta = match values.to_meta() {
         Ok(meta) => meta,
         Err(errors) => {
@@ -545,7 +552,7 @@ pub async fn save_entry(
             kind: TicketKind::Modify,
             reason: values.get("ticket_reason").to_owned(),
             proposed: Some(meta),
-            attachments: Vec::new(),
+            attachments: documents(&form.files, "document"),
         };
         tickets::submit(&state, &ctx, &d, &org, input)
             .await
@@ -554,7 +561,69 @@ pub async fn save_entry(
     match result {
         Ok(next) => Ok(Redirect::to(&next).into_response()),
         Err(e) => {
-            let errors = e.into_field_errors()?;
+            let errors = at_fields(e.into_field_errors()?, &[("reason", "ticket_reason")]);
+            let spec = FormSpec {
+                org: &org,
+                dataset: Some(&d),
+                values,
+                errors,
+                publish_check: false,
+                saved: false,
+            };
+            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+        }
+    }
+}
+
+/// A ticket's problems at the names of the form's own fields.
+fn at_fields(errors: Vec<FieldError>, names: &[(&str, &str)]) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            if let Some((_, to)) = names.iter().find(|(from, _)| *from == e.field) {
+                e.field = (*to).to_owned();
+            }
+            e
+        })
+        .collect()
+}
+
+/// The files sent in the form field `field`, as ticket attachments.
+fn documents(files: &[Upload], field: &str) -> Vec<AttachmentInput> {
+    files
+        .iter()
+        .filter(|f| f.field == field)
+        .map(AttachmentInput::from_upload)
+        .collect()
+}
+
+/// Asks for a published entry to be taken off the open list: a "remove" ticket, which needs
+/// a document explaining why (A11.2).
+pub async fn remove_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let input = TicketInput {
+        kind: TicketKind::Remove,
+        reason: form.values.get("remove_reason").to_owned(),
+        proposed: None,
+        attachments: documents(&form.files, "remove_document"),
+    };
+    match tickets::submit(&state, &ctx, &d, &org, input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
+        Err(e) => {
+            let errors = at_fields(
+                e.into_field_errors()?,
+                &[
+                    ("reason", "remove_reason"),
+                    ("attachments", "remove_document"),
+                ],
+            );
+            let mut values = FormValues::from_meta(&d.meta);
+            values.set_default("remove_reason", form.values.get("remove_reason"));
             let spec = FormSpec {
                 org: &org,
                 dataset: Some(&d),
@@ -574,12 +643,12 @@ pub async fn publish_entry(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let reason = form.values.get("ticket_reason").to_owned();
     let input = TicketInput {
         kind: TicketKind::Add,
-        reason: values.get("ticket_reason").to_owned(),
+        reason: reason.clone(),
         proposed: None,
         attachments: Vec::new(),
     };
@@ -588,7 +657,7 @@ pub async fn publish_entry(
         Err(e) => {
             let errors = e.into_field_errors()?;
             let mut values = FormValues::from_meta(&d.meta);
-            values.set_default("ticket_reason", values_reason(&body));
+            values.set_default("ticket_reason", reason);
             let spec = FormSpec {
                 org: &org,
                 dataset: Some(&d),
@@ -600,10 +669,6 @@ pub async fn publish_entry(
             form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
         }
     }
-}
-
-fn values_reason(body: &[u8]) -> String {
-    FormValues::parse(body).get("ticket_reason").to_owned()
 }
 
 pub struct EntryRow {
@@ -934,9 +999,9 @@ pub async fn accept_ticket(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let values = form.values;
     let t = tickets::accept(&state, &ctx, t, values.get("text")).await?;
     Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response())
 }
@@ -947,9 +1012,9 @@ pub async fn return_ticket(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let values = form.values;
     let reasons: Vec<String> = values
         .all("reasons")
         .into_iter()
@@ -988,9 +1053,9 @@ pub async fn resubmit_ticket(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let values = FormValues::parse(&body);
+    let values = form.values;
     let d = state.store.dataset(&t.dataset_id.to_string()).await?;
     let proposed =
         (t.kind == TicketKind::Add && d.status == DatasetStatus::Draft).then(|| d.meta.clone());
@@ -1113,9 +1178,9 @@ pub async fn import_catalogue(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let csv = FormValues::parse(&body).get("csv").to_owned();
+    let csv = form.values.get("csv").to_owned();
     let result = match crate::catalogue::parse_csv(&csv) {
         Ok(rows) => crate::catalogue::import(&state, &ctx, &org, rows).await,
         Err(e) => Err(e),
@@ -1199,9 +1264,9 @@ pub async fn review_entry(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let note = FormValues::parse(&body).get("note").to_owned();
+    let note = form.values.get("note").to_owned();
     crate::catalogue::mark_reviewed(&state, &ctx, &d, &note).await?;
     Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
 }

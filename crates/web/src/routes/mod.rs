@@ -117,6 +117,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/datasets/{dataset}/edit" => ViewOrgInternal on DatasetInPath: console::edit_entry,
         POST "/console/datasets/{dataset}" => EditOpenList on DatasetInPath: console::save_entry,
         POST "/console/datasets/{dataset}/publish" => EditOpenList on DatasetInPath: console::publish_entry,
+        POST "/console/datasets/{dataset}/remove" => EditOpenList on DatasetInPath: console::remove_entry,
         GET "/console/tickets/{ticket}" => ViewOrgInternal on TicketInPath: console::show_ticket,
         POST "/console/tickets/{ticket}/accept" => ReviewTickets on TicketInPath: console::accept_ticket,
         POST "/console/tickets/{ticket}/return" => ReviewTickets on TicketInPath: console::return_ticket,

@@ -14,7 +14,7 @@ use store::articles::ArticleRecord;
 
 use super::pages::html;
 use crate::articles::{self, ArticleInput, article_json, render_markdown};
-use crate::ctx::{ApiJson, CsrfBody, Ctx};
+use crate::ctx::{ApiJson, Ctx, FormPost};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
 use crate::state::AppState;
@@ -262,18 +262,13 @@ fn form_page(
     html(status, view)
 }
 
-fn form_input(body: &[u8]) -> ArticleInput {
-    let mut input = ArticleInput::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        match k.as_ref() {
-            "kind" => input.kind = v.into_owned(),
-            "title" => input.title = v.into_owned(),
-            "body" => input.body = v.into_owned(),
-            "publish" => input.publish = v == "1",
-            _ => {}
-        }
+fn form_input(form: &crate::dataset_form::FormValues) -> ArticleInput {
+    ArticleInput {
+        kind: form.get("kind").to_owned(),
+        title: form.get("title").to_owned(),
+        body: form.get("body").to_owned(),
+        publish: form.has("publish", "1"),
     }
-    input
 }
 
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
@@ -294,9 +289,9 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Resp
 pub async fn create_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let input = form_input(&body);
+    let input = form_input(&form.values);
     match articles::create(&state, &ctx, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
@@ -337,10 +332,10 @@ pub async fn update_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
     let before = state.store.article(&id).await?;
-    let input = form_input(&body);
+    let input = form_input(&form.values);
     match articles::update(&state, &ctx, before, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use store::audit::AuditFilter;
 
 use super::pages::html;
-use crate::ctx::{CsrfBody, Ctx};
+use crate::ctx::{Ctx, FormPost};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
 use crate::labels::Labels;
@@ -229,9 +229,9 @@ pub async fn guide_version(
 pub async fn save_guide(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let form = FormValues::parse(&body);
+    let form = form.values;
     let toml = form.get("toml").to_owned();
     match vocab::save_guide(&state, &ctx, &toml).await {
         Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
@@ -304,9 +304,9 @@ pub async fn vocabularies(State(state): State<AppState>, ctx: Ctx) -> AppResult<
 pub async fn save_format(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let form = FormValues::parse(&body);
+    let form = form.values;
     let input = FormatInput {
         name: form.get("name").to_owned(),
         media_type: form.get("media_type").to_owned(),
@@ -327,9 +327,9 @@ pub async fn save_format(
 pub async fn save_glossary(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfBody(body): CsrfBody,
+    form: FormPost,
 ) -> AppResult<Response> {
-    let form = FormValues::parse(&body);
+    let form = form.values;
     let input = GlossaryInput {
         explanation_zh: form.get("explanation_zh").to_owned(),
         explanation_en: form.get("explanation_en").to_owned(),
