@@ -288,3 +288,42 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()
     tx.commit().await?;
     Ok(())
 }
+
+/// Gives the account registered with `email` the role `role` in `org` (replacing any role it
+/// had there). Unknown roles and unknown accounts are field errors, reported together.
+pub async fn set_member(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &store::orgs::OrgRecord,
+    email: &str,
+    role: &str,
+) -> AppResult<(UserId, domain::roles::OrgRole)> {
+    let role = role.parse::<domain::roles::OrgRole>();
+    let user = match state
+        .store
+        .user_by_email(email.trim().to_lowercase().as_str())
+        .await
+    {
+        Ok(u) => Some(u),
+        Err(store::StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let (Ok(role), Some(user)) = (role.clone(), user.clone()) else {
+        let mut errors = Vec::new();
+        if user.is_none() {
+            errors.push(FieldError::new("email", "unknown_user"));
+        }
+        if role.is_err() {
+            errors.push(FieldError::new("role", "invalid_role"));
+        }
+        return Err(AppError::invalid(errors));
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    store::orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
+    let mut ev = ctx.event(now, "org.member_set", "organization", org.id.to_string());
+    ev.after = Some(serde_json::json!({ "user": user.id, "role": role }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok((user.id, role))
+}

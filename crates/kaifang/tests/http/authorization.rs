@@ -27,6 +27,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/console/orgs/{org}/catalogue", Action::ViewOrgInternal, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/catalogue", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
+    ("GET", "/console/orgs/{org}/members", Action::ViewMembers, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/members", Action::ManageMembers, Target::OrgInPath),
     ("POST", "/console/datasets/{dataset}/review", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/orgs/{org}/datasets", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/datasets/{dataset}/edit", Action::ViewOrgInternal, Target::DatasetInPath),

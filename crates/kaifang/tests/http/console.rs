@@ -270,3 +270,70 @@ async fn downgrades_and_removals_from_the_form_need_an_uploaded_document() {
     let res = send(format!("/console/datasets/{id}/remove"), form).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
+    let app = spawn_app().await;
+    let (editor, _) = provider_with_catalogue(&app, "sh-transport").await;
+    let admin = app
+        .user_with(
+            "admin@sh-transport.cn",
+            None,
+            Some(("sh-transport", domain::roles::OrgRole::ProviderAdmin)),
+        )
+        .await;
+    app.register("new@example.cn").await;
+    let url = app.at("/console/orgs/sh-transport/members");
+
+    let html = admin
+        .client
+        .get(url.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("admin@sh-transport.cn") && html.contains("editor@sh-transport.cn"));
+
+    // Both problems at once, what was typed kept, nothing changed.
+    let audit = app.audit_count().await;
+    let res = post_form(
+        &admin,
+        url.clone(),
+        &[("email", "nobody@example.cn"), ("role", "owner")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"email-error\"") && html.contains("id=\"role-error\""));
+    assert!(html.contains("value=\"nobody@example.cn\""));
+    assert_eq!(app.audit_count().await, audit);
+
+    let res = post_form(
+        &admin,
+        url.clone(),
+        &[("email", "New@Example.cn"), ("role", "reviewer")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = admin
+        .client
+        .get(url.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("new@example.cn") && html.contains("审核员"));
+
+    // An editor sees the members but cannot change them.
+    let res = post_form(
+        &editor,
+        url,
+        &[("email", "new@example.cn"), ("role", "provider_admin")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -5,12 +5,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use domain::ids::{OrgId, UserId};
-use domain::roles::{OrgKind, OrgRole, PlatformRole};
+use domain::roles::{OrgKind, PlatformRole};
 use serde::Deserialize;
 use serde_json::json;
 use store::orgs::{self, OrgRecord};
 use store::users;
 
+use crate::accounts;
 use crate::ctx::{ApiJson, Ctx};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::routes::api_auth::user_json;
@@ -138,28 +139,9 @@ pub async fn set_member(
     Extension(org): Extension<OrgRecord>,
     ApiJson(input): ApiJson<SetMember>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let role = input
-        .role
-        .parse::<OrgRole>()
-        .map_err(|_| AppError::field("role", "invalid_role"))?;
-    let user = match state
-        .store
-        .user_by_email(input.email.trim().to_lowercase().as_str())
-        .await
-    {
-        Ok(u) => u,
-        Err(store::StoreError::NotFound) => return Err(AppError::field("email", "unknown_user")),
-        Err(e) => return Err(e.into()),
-    };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
-    let mut ev = ctx.event(now, "org.member_set", "organization", org.id.to_string());
-    ev.after = Some(json!({ "user": user.id, "role": role }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let (user, role) = accounts::set_member(&state, &ctx, &org, &input.email, &input.role).await?;
     Ok(Json(
-        json!({ "organization": org.slug, "user": user.id, "role": role }),
+        json!({ "organization": org.slug, "user": user, "role": role }),
     ))
 }
 

@@ -112,6 +112,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/orgs/{org}/catalogue" => ViewOrgInternal on OrgInPath: console::catalogue,
         POST "/console/orgs/{org}/catalogue" => EditOpenList on OrgInPath: console::import_catalogue,
         GET "/console/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: console::reviews,
+        GET "/console/orgs/{org}/members" => ViewMembers on OrgInPath: console::members,
+        POST "/console/orgs/{org}/members" => ManageMembers on OrgInPath: console::set_member,
         POST "/console/datasets/{dataset}/review" => EditOpenList on DatasetInPath: console::review_entry,
         POST "/console/orgs/{org}/datasets" => EditOpenList on OrgInPath: console::create_entry,
         GET "/console/datasets/{dataset}/edit" => ViewOrgInternal on DatasetInPath: console::edit_entry,
