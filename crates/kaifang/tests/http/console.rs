@@ -294,7 +294,11 @@ async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("admin@sh-transport.cn") && html.contains("editor@sh-transport.cn"));
+    assert!(
+        html.contains("admin@sh-transport.cn") && html.contains("editor@sh-transport.cn"),
+        "{}",
+        &html[html.find("<main").unwrap_or(0)..]
+    );
 
     // Both problems at once, what was typed kept, nothing changed.
     let audit = app.audit_count().await;
