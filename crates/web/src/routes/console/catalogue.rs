@@ -1,0 +1,187 @@
+//! The provider's public data catalogue (A9.5) and its annual review (A10.1).
+
+use super::*;
+
+pub struct CatalogueRow {
+    code: String,
+    name: String,
+    description: String,
+    source_system: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/catalogue.html")]
+struct CataloguePage<'a> {
+    page: PageCtx<'a>,
+    org: String,
+    slug: String,
+    can_edit: bool,
+    items: Vec<CatalogueRow>,
+    csv: String,
+    /// (added, updated) after an import.
+    imported: Option<(String, String)>,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Imported {
+    #[serde(default)]
+    added: Option<String>,
+    #[serde(default)]
+    updated: Option<String>,
+}
+
+async fn catalogue_page(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    status: StatusCode,
+    csv: String,
+    imported: Option<(String, String)>,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let labels = Labels::load(state, ctx.lang).await?;
+    let items = state
+        .store
+        .catalogue(org.id)
+        .await?
+        .into_iter()
+        .map(|c| CatalogueRow {
+            code: c.code,
+            name: c.name,
+            description: c.description,
+            source_system: c.source_system,
+        })
+        .collect();
+    let view = CataloguePage {
+        org: labels.org(&org.slug),
+        slug: org.slug.clone(),
+        can_edit: ctx
+            .authorize(Action::EditOpenList, Resource::Organization(org.id))
+            .is_ok(),
+        items,
+        csv,
+        imported,
+        errors,
+        page: PageCtx::new(state, ctx, &format!("/console/orgs/{}/catalogue", org.slug)),
+    };
+    html(status, view)
+}
+
+/// The organization's public data catalogue (A9.5), and a form to import items as CSV.
+pub async fn catalogue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    Query(q): Query<Imported>,
+) -> AppResult<Response> {
+    let imported = q.added.zip(q.updated);
+    catalogue_page(
+        &state,
+        &ctx,
+        &org,
+        StatusCode::OK,
+        String::new(),
+        imported,
+        Vec::new(),
+    )
+    .await
+}
+
+/// Imports pasted (or, with JavaScript, chosen) CSV: all rows or none, every bad row named.
+pub async fn import_catalogue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let csv = form.values.get("csv").to_owned();
+    let result = match crate::catalogue::parse_csv(&csv) {
+        Ok(rows) => crate::catalogue::import(&state, &ctx, &org, rows).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((added, updated)) => Ok(Redirect::to(&format!(
+            "/console/orgs/{}/catalogue?added={added}&updated={updated}",
+            org.slug
+        ))
+        .into_response()),
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            let messages = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, message(&state, ctx.lang, e)))
+                .collect();
+            catalogue_page(
+                &state,
+                &ctx,
+                &org,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                csv,
+                None,
+                messages,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/reviews.html")]
+struct ReviewsPage<'a> {
+    page: PageCtx<'a>,
+    org: String,
+    slug: String,
+    can_edit: bool,
+    entries: Vec<EntryRow>,
+}
+
+/// The annual review (A10.1): entries not reviewed for a year, each to confirm as it is or to
+/// change through a ticket.
+pub async fn reviews(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
+    let entries = state
+        .store
+        .datasets_due_for_review(org.id, year_ago)
+        .await?
+        .iter()
+        .map(|d| EntryRow {
+            id: d.id.to_string(),
+            name: d.meta.name.clone(),
+            status: labels.named("status", d.status.as_str()),
+            status_code: d.status.as_str().to_owned(),
+            open_type: labels.named("open_type", d.meta.open_type.as_str()),
+            updated: d
+                .last_reviewed_at
+                .map(date)
+                .unwrap_or_else(|| date(d.updated_at)),
+        })
+        .collect();
+    let view = ReviewsPage {
+        org: labels.org(&org.slug),
+        slug: org.slug.clone(),
+        can_edit: ctx
+            .authorize(Action::EditOpenList, Resource::Organization(org.id))
+            .is_ok(),
+        entries,
+        page: PageCtx::new(&state, &ctx, &format!("/console/orgs/{}/reviews", org.slug)),
+    };
+    html(StatusCode::OK, view)
+}
+
+pub async fn review_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let note = form.values.get("note").to_owned();
+    crate::catalogue::mark_reviewed(&state, &ctx, &d, &note).await?;
+    Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
+}

@@ -1,0 +1,241 @@
+//! The ticket desk: the operator's queue, a ticket with its diff and history, accepting,
+//! returning with the A11.3 reasons, and the provider's resubmission.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "console/queue.html")]
+struct QueuePage<'a> {
+    page: PageCtx<'a>,
+    tickets: Vec<TicketRow>,
+}
+
+/// The operator's queue: tickets waiting for a decision, oldest first.
+pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let list = state
+        .store
+        .tickets(None, None, Some(TicketState::Submitted))
+        .await?;
+    let view = QueuePage {
+        tickets: ticket_rows(&state, &labels, list).await?,
+        page: PageCtx::new(&state, &ctx, "/console/tickets"),
+    };
+    html(StatusCode::OK, view)
+}
+
+pub struct ChangeRow {
+    field: String,
+    before: String,
+    after: String,
+}
+
+pub struct EventRow {
+    at: String,
+    event: String,
+    reasons: Vec<String>,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/ticket.html")]
+struct TicketPage<'a> {
+    page: PageCtx<'a>,
+    id: String,
+    dataset: String,
+    dataset_href: String,
+    org: String,
+    kind: String,
+    state: String,
+    state_code: String,
+    reason: String,
+    changes: Vec<ChangeRow>,
+    events: Vec<EventRow>,
+    can_review: bool,
+    can_resubmit: bool,
+    reasons: Vec<(String, String, bool)>,
+    errors: Vec<String>,
+    return_text: String,
+}
+
+fn shown(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "—".to_owned(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+async fn ticket_page(
+    state: &AppState,
+    ctx: &Ctx,
+    t: &TicketRecord,
+    status: StatusCode,
+    errors: Vec<String>,
+    chosen: &[String],
+    return_text: &str,
+) -> AppResult<Response> {
+    let labels = Labels::load(state, ctx.lang).await?;
+    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
+    let org = state.store.org(&t.org_id.to_string()).await?;
+    let pctx = PageCtx::new(state, ctx, &format!("/console/tickets/{}", t.id));
+    let changes = tickets::changes(t, &d)
+        .into_iter()
+        .map(|c| ChangeRow {
+            field: field_label(&pctx, &c.path),
+            before: shown(&c.before),
+            after: shown(&c.after),
+        })
+        .collect();
+    let events = state
+        .store
+        .ticket_events(t.id)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            at: e.at.to_cst().format("%Y-%m-%d %H:%M").to_string(),
+            event: labels.named("ticket_event", &e.event),
+            reasons: e
+                .reasons
+                .iter()
+                .map(|r| labels.named("return_reason", r.as_str()))
+                .collect(),
+            text: e.text,
+        })
+        .collect();
+    let on_org = Resource::Organization(t.org_id);
+    let view = TicketPage {
+        id: t.id.to_string(),
+        dataset: t
+            .proposed
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| d.meta.name.clone()),
+        dataset_href: format!("/console/datasets/{}/edit", d.id),
+        org: labels.org(&org.slug),
+        kind: labels.named("ticket_kind", t.kind.as_str()),
+        state: labels.named("ticket_state", t.state.as_str()),
+        state_code: t.state.as_str().to_owned(),
+        reason: t.reason.clone(),
+        changes,
+        events,
+        can_review: t.state == TicketState::Submitted
+            && ctx.authorize(Action::ReviewTickets, on_org).is_ok(),
+        can_resubmit: t.state == TicketState::Returned
+            && ctx.authorize(Action::EditOpenList, on_org).is_ok(),
+        reasons: ReturnReason::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_owned(),
+                    labels.named("return_reason", r.as_str()),
+                    chosen.iter().any(|c| c == r.as_str()),
+                )
+            })
+            .collect(),
+        errors,
+        return_text: return_text.to_owned(),
+        page: pctx,
+    };
+    html(status, view)
+}
+
+pub async fn show_ticket(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(t): Extension<TicketRecord>,
+) -> AppResult<Response> {
+    ticket_page(&state, &ctx, &t, StatusCode::OK, Vec::new(), &[], "").await
+}
+
+pub async fn accept_ticket(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(t): Extension<TicketRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let values = form.values;
+    let t = tickets::accept(&state, &ctx, t, values.get("text")).await?;
+    Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response())
+}
+
+/// Returns a ticket with the reasons of A11.3 ticked; without one, the page says so and keeps
+/// what was typed.
+pub async fn return_ticket(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(t): Extension<TicketRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let values = form.values;
+    let reasons: Vec<String> = values
+        .all("reasons")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let text = values.get("text").to_owned();
+    let input = ReturnInput {
+        reasons: reasons.clone(),
+        text: text.clone(),
+    };
+    match tickets::give_back(&state, &ctx, t.clone(), input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            let messages = errors
+                .iter()
+                .map(|e| message(&state, ctx.lang, e))
+                .collect();
+            ticket_page(
+                &state,
+                &ctx,
+                &t,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                messages,
+                &reasons,
+                &text,
+            )
+            .await
+        }
+    }
+}
+
+/// Sends a returned ticket again. For a new entry the proposal is the draft as it is now, with
+/// the provider's corrections.
+pub async fn resubmit_ticket(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(t): Extension<TicketRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let values = form.values;
+    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
+    let proposed =
+        (t.kind == TicketKind::Add && d.status == DatasetStatus::Draft).then(|| d.meta.clone());
+    let reason = Some(values.get("reason").trim().to_owned()).filter(|r| !r.is_empty());
+    let input = ResubmitInput {
+        reason,
+        proposed,
+        attachments: Vec::new(),
+    };
+    match tickets::resubmit(&state, &ctx, t.clone(), input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            let messages = errors
+                .iter()
+                .map(|e| message(&state, ctx.lang, e))
+                .collect();
+            ticket_page(
+                &state,
+                &ctx,
+                &t,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                messages,
+                &[],
+                "",
+            )
+            .await
+        }
+    }
+}

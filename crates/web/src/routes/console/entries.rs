@@ -1,0 +1,602 @@
+//! The entry form: creating and editing open-list entries, and the tickets that publish,
+//! change or remove them (A9.1, A11.1, A11.2).
+
+use super::*;
+
+/// A problem as the form shows it: where, and what to do.
+pub struct Problem {
+    anchor: String,
+    message: String,
+}
+
+pub struct Input {
+    name: String,
+    id: String,
+    value: String,
+    errors: Vec<String>,
+}
+
+pub struct Opt {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+pub struct Choice {
+    input: Input,
+    options: Vec<Opt>,
+}
+
+pub struct ItemRow {
+    name: Input,
+    label: Input,
+    field_type: Choice,
+    unit: Input,
+    description: Input,
+    catalogue_item: Choice,
+}
+
+pub struct ConditionRow {
+    kind: Choice,
+    text: Input,
+}
+
+pub struct MaterialRow {
+    name: Input,
+    description: Input,
+}
+
+pub struct RelationRow {
+    kind: Choice,
+    dataset: Input,
+    note: Input,
+}
+
+/// Builds the form's fields from what was sent (or stored) and the problems found.
+struct Fields<'a> {
+    state: &'a AppState,
+    lang: Lang,
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+}
+
+impl Fields<'_> {
+    /// Problems at `key` itself, or at one of its values (`formats[1]` belongs to `formats`).
+    fn errors_at(&self, key: &str) -> Vec<String> {
+        let group = format!("{key}[");
+        self.errors
+            .iter()
+            .filter(|e| {
+                e.field == key
+                    || e.field
+                        .strip_prefix(&group)
+                        .is_some_and(|rest| rest.ends_with(']') && !rest.contains('.'))
+            })
+            .map(|e| message(self.state, self.lang, e))
+            .collect()
+    }
+
+    fn input(&self, key: &str) -> Input {
+        Input {
+            name: key.to_owned(),
+            id: field_id(key),
+            value: self.values.get(key).to_owned(),
+            errors: self.errors_at(key),
+        }
+    }
+
+    fn choice(&self, key: &str, options: Vec<(String, String)>) -> Choice {
+        Choice {
+            options: options
+                .into_iter()
+                .map(|(value, label)| Opt {
+                    selected: self.values.has(key, &value),
+                    value,
+                    label,
+                })
+                .collect(),
+            input: self.input(key),
+        }
+    }
+}
+
+fn named<T: Copy>(
+    labels: &Labels,
+    family: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (code(*v).to_owned(), labels.named(family, code(*v))))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/dataset_form.html")]
+struct DatasetFormPage<'a> {
+    page: PageCtx<'a>,
+    title: String,
+    action: String,
+    org: String,
+    /// Set when editing a stored entry.
+    dataset: Option<String>,
+    /// A published entry changes through a ticket: the form asks for its reason.
+    via_ticket: bool,
+    saved: bool,
+    /// The problems are those that stop publishing, not those that stop saving.
+    publish_check: bool,
+    problems: Vec<Problem>,
+    name: Input,
+    summary: Input,
+    keywords: Input,
+    domain: Choice,
+    formats: Choice,
+    open_type: Choice,
+    grading: Vec<(String, String, Choice)>,
+    grading_errors: Vec<String>,
+    update_frequency: Choice,
+    time_start: Input,
+    time_end: Input,
+    time_errors: Vec<String>,
+    areas: Choice,
+    spatial_note: Input,
+    contact_name: Input,
+    contact_phone: Input,
+    contact_email: Input,
+    contact_errors: Vec<String>,
+    license: Input,
+    source: Choice,
+    source_note: Input,
+    items: Vec<ItemRow>,
+    items_errors: Vec<String>,
+    conditions: Vec<ConditionRow>,
+    conditions_errors: Vec<String>,
+    materials: Vec<MaterialRow>,
+    materials_errors: Vec<String>,
+    relations: Vec<RelationRow>,
+    ticket_reason: Input,
+    /// Problems with the explanation document of a change ticket.
+    document_errors: Vec<String>,
+    remove_reason: Input,
+    remove_document_errors: Vec<String>,
+}
+
+struct FormSpec<'a> {
+    org: &'a OrgRecord,
+    dataset: Option<&'a DatasetRecord>,
+    values: FormValues,
+    errors: Vec<FieldError>,
+    publish_check: bool,
+    saved: bool,
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    spec: FormSpec<'_>,
+) -> AppResult<Response> {
+    let labels = Labels::load(state, ctx.lang).await?;
+    let vocab_domains = state.store.domains().await?;
+    let formats = state.store.formats().await?;
+    let catalogue = state.store.catalogue(spec.org.id).await?;
+    let (_, guide): (i64, Guide) = state.store.current_guide().await?;
+    let f = Fields {
+        state,
+        lang: ctx.lang,
+        values: &spec.values,
+        errors: &spec.errors,
+    };
+    let en = ctx.lang == Lang::En;
+    let path = match spec.dataset {
+        Some(d) => format!("/console/datasets/{}/edit", d.id),
+        None => format!("/console/orgs/{}/datasets/new", spec.org.slug),
+    };
+    let pctx = PageCtx::new(state, ctx, &path);
+    let problems = spec
+        .errors
+        .iter()
+        .map(|e| Problem {
+            anchor: field_id(&e.field),
+            message: format!(
+                "{}: {}",
+                field_label(&pctx, &e.field),
+                message(state, ctx.lang, e)
+            ),
+        })
+        .collect();
+    let via_ticket = spec
+        .dataset
+        .is_some_and(|d| d.status != DatasetStatus::Draft);
+
+    let rows = |part: &str, extra: usize, min: usize| (spec.values.rows(part) + extra).max(min);
+    let field_types = named(&labels, "field_type", FieldType::ALL, FieldType::as_str);
+    let mut catalogue_options = vec![(String::new(), pctx.t("console.not_linked"))];
+    catalogue_options.extend(
+        catalogue
+            .iter()
+            .map(|c| (c.id.to_string(), format!("{} {}", c.code, c.name))),
+    );
+    let items = (0..rows("data_items", 2, 3))
+        .map(|i| {
+            let key = |field: &str| format!("data_items[{i}].{field}");
+            ItemRow {
+                name: f.input(&key("name")),
+                label: f.input(&key("label")),
+                field_type: f.choice(&key("field_type"), field_types.clone()),
+                unit: f.input(&key("unit")),
+                description: f.input(&key("description")),
+                catalogue_item: f.choice(&key("catalogue_item"), catalogue_options.clone()),
+            }
+        })
+        .collect();
+    let condition_kinds = named(
+        &labels,
+        "condition",
+        ConditionKind::ALL,
+        ConditionKind::as_str,
+    );
+    let conditions = (0..rows("conditions", 1, 2))
+        .map(|i| ConditionRow {
+            kind: f.choice(&format!("conditions[{i}].kind"), condition_kinds.clone()),
+            text: f.input(&format!("conditions[{i}].text")),
+        })
+        .collect();
+    let materials = (0..rows("materials", 1, 2))
+        .map(|i| MaterialRow {
+            name: f.input(&format!("materials[{i}].name")),
+            description: f.input(&format!("materials[{i}].description")),
+        })
+        .collect();
+    let relation_kinds = named(&labels, "relation", RelationKind::ALL, RelationKind::as_str);
+    let relations = (0..rows("relations", 1, 1))
+        .map(|i| RelationRow {
+            kind: f.choice(&format!("relations[{i}].kind"), relation_kinds.clone()),
+            dataset: f.input(&format!("relations[{i}].dataset")),
+            note: f.input(&format!("relations[{i}].note")),
+        })
+        .collect();
+    let grading = guide
+        .dimensions
+        .iter()
+        .map(|d| {
+            let mut options = vec![(String::new(), pctx.t("console.choose"))];
+            options.extend(d.levels.iter().map(|l| {
+                let name = if en { &l.name_en } else { &l.name_zh };
+                let permits = labels.named("open_type", l.open_type.as_str());
+                (l.code.clone(), format!("{name} → {permits}"))
+            }));
+            let name = if en {
+                d.name_en.clone()
+            } else {
+                d.name_zh.clone()
+            };
+            (
+                name,
+                d.description_zh.clone(),
+                f.choice(&format!("grading.{}", d.code), options),
+            )
+        })
+        .collect();
+    let mut frequency = vec![(String::new(), pctx.t("console.choose"))];
+    frequency.extend(named(
+        &labels,
+        "frequency",
+        UpdateFrequency::ALL,
+        UpdateFrequency::as_str,
+    ));
+    let mut domains = vec![(String::new(), pctx.t("console.choose"))];
+    domains.extend(vocab_domains.iter().map(|d| {
+        (
+            d.code.clone(),
+            if en {
+                d.name_en.clone()
+            } else {
+                d.name_zh.clone()
+            },
+        )
+    }));
+
+    let view = DatasetFormPage {
+        title: match spec.dataset {
+            Some(d) => d.meta.name.clone(),
+            None => pctx.t("console.new_entry"),
+        },
+        action: match spec.dataset {
+            Some(d) => format!("/console/datasets/{}", d.id),
+            None => format!("/console/orgs/{}/datasets", spec.org.slug),
+        },
+        org: labels.org(&spec.org.slug),
+        dataset: spec.dataset.map(|d| d.id.to_string()),
+        via_ticket,
+        saved: spec.saved,
+        publish_check: spec.publish_check,
+        problems,
+        name: f.input("name"),
+        summary: f.input("summary"),
+        keywords: f.input("keywords"),
+        domain: f.choice("domain", domains),
+        formats: f.choice(
+            "formats",
+            formats
+                .iter()
+                .map(|x| (x.code.clone(), x.name.clone()))
+                .collect(),
+        ),
+        open_type: f.choice(
+            "open_type",
+            named(&labels, "open_type", OpenType::ALL, OpenType::as_str),
+        ),
+        grading,
+        grading_errors: f.errors_at("grading"),
+        update_frequency: f.choice("update_frequency", frequency),
+        time_start: f.input("time_range.start"),
+        time_end: f.input("time_range.end"),
+        time_errors: f.errors_at("time_range"),
+        areas: f.choice(
+            "spatial.areas",
+            SHANGHAI_AREAS
+                .iter()
+                .map(|(code, _, _)| (code.to_string(), labels.area(code)))
+                .collect(),
+        ),
+        spatial_note: f.input("spatial.note"),
+        contact_name: f.input("contact.name"),
+        contact_phone: f.input("contact.phone"),
+        contact_email: f.input("contact.email"),
+        contact_errors: f.errors_at("contact"),
+        license: f.input("license"),
+        source: f.choice(
+            "source",
+            named(&labels, "source", EntrySource::ALL, EntrySource::as_str),
+        ),
+        source_note: f.input("source_note"),
+        items,
+        items_errors: f.errors_at("data_items"),
+        conditions,
+        conditions_errors: f.errors_at("conditions"),
+        materials,
+        materials_errors: f.errors_at("materials"),
+        relations,
+        ticket_reason: f.input("ticket_reason"),
+        document_errors: f.errors_at("attachments"),
+        remove_reason: f.input("remove_reason"),
+        remove_document_errors: f.errors_at("remove_document"),
+        page: pctx,
+    };
+    html(status, view)
+}
+
+pub async fn new_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    let mut values = FormValues::default();
+    values.set_default("spatial.areas", "shanghai");
+    let spec = FormSpec {
+        org: &org,
+        dataset: None,
+        values,
+        errors: Vec::new(),
+        publish_check: false,
+        saved: false,
+    };
+    form_page(&state, &ctx, StatusCode::OK, spec).await
+}
+
+pub async fn create_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let values = form.values;
+    let result = match values.to_meta() {
+        Ok(meta) => create_draft(&state, &ctx, &org, meta).await,
+        Err(errors) => Err(AppError::invalid(errors)),
+    };
+    match result {
+        Ok(d) => {
+            Ok(Redirect::to(&format!("/console/datasets/{}/edit?saved=1", d.id)).into_response())
+        }
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            let spec = FormSpec {
+                org: &org,
+                dataset: None,
+                values,
+                errors,
+                publish_check: false,
+                saved: false,
+            };
+            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// The form of a stored entry. For a draft it also lists what still stops publishing, next to
+/// the fields, so the provider can fix it before asking.
+pub async fn edit_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    Query(q): Query<Saved>,
+) -> AppResult<Response> {
+    let errors = if d.status == DatasetStatus::Draft {
+        check_for_publish(&state, &d, &d.meta)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let spec = FormSpec {
+        org: &org,
+        dataset: Some(&d),
+        values: FormValues::from_meta(&d.meta),
+        errors,
+        publish_check: d.status == DatasetStatus::Draft,
+        saved: q.saved.is_some(),
+    };
+    form_page(&state, &ctx, StatusCode::OK, spec).await
+}
+
+/// Saves a draft, or proposes the change of a published entry as a "modify" ticket (A11.1).
+pub async fn save_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let values = form.values;
+    let meta = match values.to_meta() {
+        Ok(meta) => meta,
+        Err(errors) => {
+            let spec = FormSpec {
+                org: &org,
+                dataset: Some(&d),
+                values,
+                errors,
+                publish_check: false,
+                saved: false,
+            };
+            return form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await;
+        }
+    };
+    let result = if d.status == DatasetStatus::Draft {
+        update_draft(&state, &ctx, d.clone(), &org, meta)
+            .await
+            .map(|d| format!("/console/datasets/{}/edit?saved=1", d.id))
+    } else {
+        let input = TicketInput {
+            kind: TicketKind::Modify,
+            reason: values.get("ticket_reason").to_owned(),
+            proposed: Some(meta),
+            attachments: documents(&form.files, "document"),
+        };
+        tickets::submit(&state, &ctx, &d, &org, input)
+            .await
+            .map(|t| format!("/console/tickets/{}", t.id))
+    };
+    match result {
+        Ok(next) => Ok(Redirect::to(&next).into_response()),
+        Err(e) => {
+            let errors = at_fields(e.into_field_errors()?, &[("reason", "ticket_reason")]);
+            let spec = FormSpec {
+                org: &org,
+                dataset: Some(&d),
+                values,
+                errors,
+                publish_check: false,
+                saved: false,
+            };
+            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+        }
+    }
+}
+
+/// A ticket's problems at the names of the form's own fields.
+fn at_fields(errors: Vec<FieldError>, names: &[(&str, &str)]) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            if let Some((_, to)) = names.iter().find(|(from, _)| *from == e.field) {
+                e.field = (*to).to_owned();
+            }
+            e
+        })
+        .collect()
+}
+
+/// The files sent in the form field `field`, as ticket attachments.
+fn documents(files: &[Upload], field: &str) -> Vec<AttachmentInput> {
+    files
+        .iter()
+        .filter(|f| f.field == field)
+        .map(AttachmentInput::from_upload)
+        .collect()
+}
+
+/// Asks for a published entry to be taken off the open list: a "remove" ticket, which needs
+/// a document explaining why (A11.2).
+pub async fn remove_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let input = TicketInput {
+        kind: TicketKind::Remove,
+        reason: form.values.get("remove_reason").to_owned(),
+        proposed: None,
+        attachments: documents(&form.files, "remove_document"),
+    };
+    match tickets::submit(&state, &ctx, &d, &org, input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
+        Err(e) => {
+            let errors = at_fields(
+                e.into_field_errors()?,
+                &[
+                    ("reason", "remove_reason"),
+                    ("attachments", "remove_document"),
+                ],
+            );
+            let mut values = FormValues::from_meta(&d.meta);
+            values.set_default("remove_reason", form.values.get("remove_reason"));
+            let spec = FormSpec {
+                org: &org,
+                dataset: Some(&d),
+                values,
+                errors,
+                publish_check: false,
+                saved: false,
+            };
+            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+        }
+    }
+}
+
+/// Asks for a draft to be published: an "add" ticket for the operator (A11.1).
+pub async fn publish_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let reason = form.values.get("ticket_reason").to_owned();
+    let input = TicketInput {
+        kind: TicketKind::Add,
+        reason: reason.clone(),
+        proposed: None,
+        attachments: Vec::new(),
+    };
+    match tickets::submit(&state, &ctx, &d, &org, input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            let mut values = FormValues::from_meta(&d.meta);
+            values.set_default("ticket_reason", reason);
+            let spec = FormSpec {
+                org: &org,
+                dataset: Some(&d),
+                values,
+                errors,
+                publish_check: true,
+                saved: false,
+            };
+            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+        }
+    }
+}

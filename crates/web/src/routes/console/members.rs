@@ -1,0 +1,104 @@
+//! A provider's members and their roles.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "console/members.html")]
+struct MembersPage<'a> {
+    page: PageCtx<'a>,
+    org: String,
+    slug: String,
+    can_manage: bool,
+    /// (email, name, role label)
+    members: Vec<(String, String, String)>,
+    roles: Vec<(&'static str, String, bool)>,
+    email: String,
+    errors: Vec<(String, String)>,
+}
+
+impl MembersPage<'_> {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn members_page(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    status: StatusCode,
+    form: (&str, &str),
+    errors: &[FieldError],
+) -> AppResult<Response> {
+    let labels = Labels::load(state, ctx.lang).await?;
+    let pctx = PageCtx::new(state, ctx, &format!("/console/orgs/{}/members", org.slug));
+    let members = state
+        .store
+        .members(org.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.email, m.display_name, pctx.t(&format!("role.{}", m.role))))
+        .collect();
+    let roles = domain::roles::OrgRole::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.as_str(),
+                pctx.t(&format!("role.{r}")),
+                form.1 == r.as_str(),
+            )
+        })
+        .collect();
+    let view = MembersPage {
+        org: labels.org(&org.slug),
+        slug: org.slug.clone(),
+        can_manage: ctx
+            .authorize(Action::ManageMembers, Resource::Organization(org.id))
+            .is_ok(),
+        members,
+        roles,
+        email: form.0.to_owned(),
+        errors: errors
+            .iter()
+            .map(|e| (e.field.clone(), message(state, ctx.lang, e)))
+            .collect(),
+        page: pctx,
+    };
+    html(status, view)
+}
+
+/// The organization's members and their roles; its administrators add people by email.
+pub async fn members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    members_page(&state, &ctx, &org, StatusCode::OK, ("", "editor"), &[]).await
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let (email, role) = (form.values.get("email"), form.values.get("role"));
+    match crate::accounts::set_member(&state, &ctx, &org, email, role).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/orgs/{}/members", org.slug)).into_response()),
+        Err(e) => {
+            let errors = e.into_field_errors()?;
+            members_page(
+                &state,
+                &ctx,
+                &org,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                (email, role),
+                &errors,
+            )
+            .await
+        }
+    }
+}

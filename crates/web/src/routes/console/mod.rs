@@ -1,0 +1,267 @@
+//! The provider console (A25.1) and the operator's ticket desk (A25.2) as HTML pages: an
+//! organization's open list, the entry form with every problem next to its field, tickets with
+//! their diff, and accepting or returning them. The pages call the same services as `/api/v1`.
+//!
+//! This module holds the workspace and an organization's dashboard, and what its parts share;
+//! `entries` (the entry form and the tickets it submits), `desk` (tickets), `catalogue` (the
+//! catalogue and the annual review) and `members` are the parts.
+
+use askama::Template;
+use axum::extract::{Extension, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::openlist::classification::Guide;
+use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+use domain::openlist::vocab::{
+    ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
+    UpdateFrequency,
+};
+use domain::policy::{Action, Resource};
+use serde::Deserialize;
+use store::datasets::DatasetRecord;
+use store::orgs::OrgRecord;
+use store::tickets::TicketRecord;
+
+use super::pages::html;
+use crate::ctx::{Ctx, FormPost, Upload};
+use crate::dataset_form::FormValues;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::i18n::Lang;
+use crate::labels::Labels;
+use crate::openlist::{check_for_publish, create_draft, update_draft};
+use crate::page::PageCtx;
+use crate::state::AppState;
+use crate::tickets::{self, AttachmentInput, ResubmitInput, ReturnInput, TicketInput};
+
+mod catalogue;
+mod desk;
+mod entries;
+mod members;
+
+pub use catalogue::{catalogue, import_catalogue, review_entry, reviews};
+pub use desk::{accept_ticket, queue, resubmit_ticket, return_ticket, show_ticket};
+pub use entries::{create_entry, edit_entry, new_entry, publish_entry, remove_entry, save_entry};
+pub use members::{members, set_member};
+
+fn field_id(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A problem of a form in the visitor's language, with the value it is about where that helps.
+pub(super) fn message(state: &AppState, lang: Lang, e: &FieldError) -> String {
+    let key = format!("field.{}", e.code);
+    let text = state.messages.get(lang, &key);
+    match &e.detail {
+        Some(d)
+            if e.code.starts_with("unknown_")
+                || matches!(e.code, "invalid_grading" | "invalid_guide") =>
+        {
+            format!("{text} ({d})")
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// The label of the form field a problem is at, for the list at the top of the form.
+fn field_label(page: &PageCtx, field: &str) -> String {
+    let top = field.split(['.', '[']).next().unwrap_or(field);
+    let label = page.t(&format!("meta.{top}"));
+    match field
+        .strip_prefix("data_items[")
+        .and_then(|r| r.split(']').next())
+    {
+        Some(n) => {
+            let row = n.parse::<usize>().map(|i| i + 1).unwrap_or(0);
+            page.tf("console.item_n", "n", &row.to_string())
+        }
+        None if label.starts_with("meta.") => field.to_owned(),
+        None => label,
+    }
+}
+
+pub struct EntryRow {
+    id: String,
+    name: String,
+    status: String,
+    status_code: String,
+    open_type: String,
+    updated: String,
+}
+
+pub struct TicketRow {
+    id: String,
+    dataset: String,
+    org: String,
+    kind: String,
+    state: String,
+    state_code: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/org.html")]
+struct OrgPage<'a> {
+    page: PageCtx<'a>,
+    org: String,
+    slug: String,
+    can_edit: bool,
+    /// (status code, label, count, selected) for the status filter.
+    statuses: Vec<(String, String, usize, bool)>,
+    entries: Vec<EntryRow>,
+    tickets: Vec<TicketRow>,
+    reviews_due: usize,
+}
+
+#[derive(Deserialize)]
+pub struct StatusFilter {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn date(t: domain::clock::Timestamp) -> String {
+    t.to_cst().format("%Y-%m-%d").to_string()
+}
+
+async fn ticket_rows(
+    state: &AppState,
+    labels: &Labels<'_>,
+    list: Vec<TicketRecord>,
+) -> AppResult<Vec<TicketRow>> {
+    let mut rows = Vec::with_capacity(list.len());
+    for t in list {
+        let d = state.store.dataset(&t.dataset_id.to_string()).await?;
+        let org = state.store.org(&t.org_id.to_string()).await?;
+        rows.push(TicketRow {
+            id: t.id.to_string(),
+            dataset: t
+                .proposed
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or(d.meta.name),
+            org: labels.org(&org.slug),
+            kind: labels.named("ticket_kind", t.kind.as_str()),
+            state: labels.named("ticket_state", t.state.as_str()),
+            state_code: t.state.as_str().to_owned(),
+            updated: date(t.updated_at),
+        });
+    }
+    Ok(rows)
+}
+
+/// An organization's dashboard: its open list by status, its tickets, its reviews due.
+pub async fn org_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    Query(q): Query<StatusFilter>,
+) -> AppResult<Response> {
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let all = state.store.datasets_of(org.id, None).await?;
+    let wanted: Option<DatasetStatus> = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok());
+    let statuses = DatasetStatus::ALL
+        .iter()
+        .map(|s| {
+            let n = all.iter().filter(|d| d.status == *s).count();
+            (
+                s.as_str().to_owned(),
+                labels.named("status", s.as_str()),
+                n,
+                wanted == Some(*s),
+            )
+        })
+        .collect();
+    let entries = all
+        .iter()
+        .filter(|d| wanted.is_none_or(|w| d.status == w))
+        .map(|d| EntryRow {
+            id: d.id.to_string(),
+            name: d.meta.name.clone(),
+            status: labels.named("status", d.status.as_str()),
+            status_code: d.status.as_str().to_owned(),
+            open_type: labels.named("open_type", d.meta.open_type.as_str()),
+            updated: date(d.updated_at),
+        })
+        .collect();
+    let mut list = state.store.tickets(Some(org.id), None, None).await?;
+    list.sort_by_key(|t| (!t.state.is_open(), std::cmp::Reverse(t.updated_at)));
+    list.truncate(50);
+    let tickets = ticket_rows(&state, &labels, list).await?;
+    let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
+    let reviews_due = state
+        .store
+        .datasets_due_for_review(org.id, year_ago)
+        .await?
+        .len();
+    let view = OrgPage {
+        org: labels.org(&org.slug),
+        slug: org.slug.clone(),
+        can_edit: ctx
+            .authorize(Action::EditOpenList, Resource::Organization(org.id))
+            .is_ok(),
+        statuses,
+        entries,
+        tickets,
+        reviews_due,
+        page: PageCtx::new(&state, &ctx, &format!("/console/orgs/{}", org.slug)),
+    };
+    html(StatusCode::OK, view)
+}
+
+#[derive(Template)]
+#[template(path = "console/index.html")]
+struct ConsoleIndex<'a> {
+    page: PageCtx<'a>,
+    orgs: Vec<(String, String)>,
+    /// The platform's desks this person may use: (link, label).
+    desks: Vec<(&'static str, String)>,
+}
+
+/// The platform-wide pages of the workspace, and the action each needs.
+const DESKS: &[(&str, Action, &str)] = &[
+    ("/console/tickets", Action::ReviewTickets, "console.queue"),
+    (
+        "/console/articles",
+        Action::PublishArticles,
+        "console.articles",
+    ),
+    ("/console/guide", Action::EditGuide, "operator.guide"),
+    (
+        "/console/vocabularies",
+        Action::ManageVocabularies,
+        "operator.vocabularies",
+    ),
+    ("/console/people", Action::ListUsers, "operator.people"),
+    ("/console/audit", Action::ViewAudit, "operator.audit"),
+];
+
+/// Where a signed-in person's work is: their organizations' consoles and the platform's desks
+/// their roles open.
+pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let user = ctx.user()?;
+    let labels = Labels::load(&state, ctx.lang).await?;
+    let mut orgs = Vec::new();
+    for m in &user.memberships {
+        let org = state.store.org(&m.org.to_string()).await?;
+        orgs.push((labels.org(&org.slug), format!("/console/orgs/{}", org.slug)));
+    }
+    let page = PageCtx::new(&state, &ctx, "/console");
+    let desks = DESKS
+        .iter()
+        .filter(|(_, action, _)| ctx.authorize(*action, Resource::Platform).is_ok())
+        .map(|(href, _, label)| (*href, page.t(label)))
+        .collect();
+    let view = ConsoleIndex { orgs, desks, page };
+    html(StatusCode::OK, view)
+}
