@@ -7,12 +7,6 @@ use reqwest::multipart::{Form, Part};
 use crate::openlist::{good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
-async fn post_form(s: &Session, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("_csrf", s.csrf.as_str())];
-    form.extend_from_slice(fields);
-    s.client.post(url).form(&form).send().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_entry_form_shows_every_error_at_its_field_keeps_input_and_saves_nothing() {
     let app = spawn_app().await;
@@ -36,7 +30,7 @@ async fn the_entry_form_shows_every_error_at_its_field_keeps_input_and_saves_not
     ];
     let before = app.count("datasets").await;
     let audit = app.audit_count().await;
-    let res = post_form(&editor, url.clone(), &bad).await;
+    let res = editor.post_form(url.clone(), &bad).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     for id in [
@@ -60,7 +54,7 @@ async fn the_entry_form_shows_every_error_at_its_field_keeps_input_and_saves_not
         ("update_frequency", "monthly"),
         ("domain", "weather"),
     ];
-    let res = post_form(&editor, url.clone(), &unknown_domain).await;
+    let res = editor.post_form(url.clone(), &unknown_domain).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("id=\"domain-error\""));
     assert_eq!(app.count("datasets").await, before);
@@ -77,7 +71,7 @@ async fn the_entry_form_shows_every_error_at_its_field_keeps_input_and_saves_not
         ("data_items[0].catalogue_item", items[0].as_str()),
         ("data_items[1].field_type", "text"),
     ];
-    let res = post_form(&editor, url.clone(), &good).await;
+    let res = editor.post_form(url.clone(), &good).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let edit = res.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(app.count("datasets").await, before + 1);
@@ -116,7 +110,7 @@ async fn the_catalogue_imports_from_pasted_csv_all_or_nothing() {
     // A row without a name and a duplicate code: nothing is imported, the text stays.
     let bad = "code,name,description,source_system\nTAXI,出租车,,\nTAXI,出租车2,,\nSHIP,,,\n";
     let audit = app.audit_count().await;
-    let res = post_form(&editor, url.clone(), &[("csv", bad)]).await;
+    let res = editor.post_form(url.clone(), &[("csv", bad)]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("items[1].code") && html.contains("items[2].name"));
@@ -124,7 +118,7 @@ async fn the_catalogue_imports_from_pasted_csv_all_or_nothing() {
     assert_eq!(app.audit_count().await, audit);
 
     let good = "\u{feff}code,name,description,source_system\nTAXI,出租车,巡游出租车,营运系统\nBUS-LINE,公交线路（更名）,,\n";
-    let res = post_form(&editor, url.clone(), &[("csv", good)]).await;
+    let res = editor.post_form(url.clone(), &[("csv", good)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let next = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(next.ends_with("added=1&updated=1"), "{next}");
@@ -302,24 +296,24 @@ async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
 
     // Both problems at once, what was typed kept, nothing changed.
     let audit = app.audit_count().await;
-    let res = post_form(
-        &admin,
-        url.clone(),
-        &[("email", "nobody@example.cn"), ("role", "owner")],
-    )
-    .await;
+    let res = admin
+        .post_form(
+            url.clone(),
+            &[("email", "nobody@example.cn"), ("role", "owner")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"email-error\"") && html.contains("id=\"role-error\""));
     assert!(html.contains("value=\"nobody@example.cn\""));
     assert_eq!(app.audit_count().await, audit);
 
-    let res = post_form(
-        &admin,
-        url.clone(),
-        &[("email", "New@Example.cn"), ("role", "reviewer")],
-    )
-    .await;
+    let res = admin
+        .post_form(
+            url.clone(),
+            &[("email", "New@Example.cn"), ("role", "reviewer")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = admin
         .client
@@ -333,11 +327,11 @@ async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
     assert!(html.contains("new@example.cn") && html.contains("审核员"));
 
     // An editor sees the members but cannot change them.
-    let res = post_form(
-        &editor,
-        url,
-        &[("email", "new@example.cn"), ("role", "provider_admin")],
-    )
-    .await;
+    let res = editor
+        .post_form(
+            url,
+            &[("email", "new@example.cn"), ("role", "provider_admin")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

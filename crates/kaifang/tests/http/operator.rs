@@ -17,15 +17,7 @@ async fn post_form(
     path: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let mut form: Vec<(&str, &str)> = vec![("_csrf", s.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let res = s
-        .client
-        .post(app.at(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = s.post_form(app.at(path), fields).await;
     (res.status(), res.text().await.unwrap())
 }
 

@@ -147,6 +147,15 @@ pub struct Session {
     pub user_id: String,
 }
 
+impl Session {
+    /// Posts a form as the browser would, with the session's CSRF token.
+    pub async fn post_form(&self, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client.post(url).form(&form).send().await.unwrap()
+    }
+}
+
 impl TestApp {
     /// Stops the server and starts another over the same database, as a restart would;
     /// with `wipe_index`, the node's search index is deleted first.

@@ -71,7 +71,7 @@ async fn ticket_page(
     ctx: &Ctx,
     t: &TicketRecord,
     status: StatusCode,
-    errors: Vec<String>,
+    errors: &[FieldError],
     chosen: &[String],
     return_text: &str,
 ) -> AppResult<Response> {
@@ -133,7 +133,7 @@ async fn ticket_page(
                 )
             })
             .collect(),
-        errors,
+        errors: errors.iter().map(|e| message(state, ctx.lang, e)).collect(),
         return_text: return_text.to_owned(),
         page: pctx,
     };
@@ -145,7 +145,7 @@ pub async fn show_ticket(
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
 ) -> AppResult<Response> {
-    ticket_page(&state, &ctx, &t, StatusCode::OK, Vec::new(), &[], "").await
+    ticket_page(&state, &ctx, &t, StatusCode::OK, &[], &[], "").await
 }
 
 pub async fn accept_ticket(
@@ -182,16 +182,12 @@ pub async fn return_ticket(
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
-            let messages = errors
-                .iter()
-                .map(|e| message(&state, ctx.lang, e))
-                .collect();
             ticket_page(
                 &state,
                 &ctx,
                 &t,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                messages,
+                &errors,
                 &reasons,
                 &text,
             )
@@ -222,16 +218,12 @@ pub async fn resubmit_ticket(
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
-            let messages = errors
-                .iter()
-                .map(|e| message(&state, ctx.lang, e))
-                .collect();
             ticket_page(
                 &state,
                 &ctx,
                 &t,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                messages,
+                &errors,
                 &[],
                 "",
             )

@@ -367,6 +367,27 @@ async fn form_page(
     html(status, view)
 }
 
+/// The form again, refused with its problems and what was sent.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    dataset: Option<&DatasetRecord>,
+    values: FormValues,
+    errors: Vec<FieldError>,
+    publish_check: bool,
+) -> AppResult<Response> {
+    let spec = FormSpec {
+        org,
+        dataset,
+        values,
+        errors,
+        publish_check,
+        saved: false,
+    };
+    form_page(state, ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+}
+
 pub async fn new_entry(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -402,15 +423,7 @@ pub async fn create_entry(
         }
         Err(e) => {
             let errors = e.into_field_errors()?;
-            let spec = FormSpec {
-                org: &org,
-                dataset: None,
-                values,
-                errors,
-                publish_check: false,
-                saved: false,
-            };
-            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+            refused(&state, &ctx, &org, None, values, errors, false).await
         }
     }
 }
@@ -462,15 +475,7 @@ pub async fn save_entry(
     let meta = match values.to_meta() {
         Ok(meta) => meta,
         Err(errors) => {
-            let spec = FormSpec {
-                org: &org,
-                dataset: Some(&d),
-                values,
-                errors,
-                publish_check: false,
-                saved: false,
-            };
-            return form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await;
+            return refused(&state, &ctx, &org, Some(&d), values, errors, false).await;
         }
     };
     let result = if d.status == DatasetStatus::Draft {
@@ -492,15 +497,7 @@ pub async fn save_entry(
         Ok(next) => Ok(Redirect::to(&next).into_response()),
         Err(e) => {
             let errors = at_fields(e.into_field_errors()?, &[("reason", "ticket_reason")]);
-            let spec = FormSpec {
-                org: &org,
-                dataset: Some(&d),
-                values,
-                errors,
-                publish_check: false,
-                saved: false,
-            };
-            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+            refused(&state, &ctx, &org, Some(&d), values, errors, false).await
         }
     }
 }
@@ -554,15 +551,7 @@ pub async fn remove_entry(
             );
             let mut values = FormValues::from_meta(&d.meta);
             values.set_default("remove_reason", form.values.get("remove_reason"));
-            let spec = FormSpec {
-                org: &org,
-                dataset: Some(&d),
-                values,
-                errors,
-                publish_check: false,
-                saved: false,
-            };
-            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+            refused(&state, &ctx, &org, Some(&d), values, errors, false).await
         }
     }
 }
@@ -588,15 +577,7 @@ pub async fn publish_entry(
             let errors = e.into_field_errors()?;
             let mut values = FormValues::from_meta(&d.meta);
             values.set_default("ticket_reason", reason);
-            let spec = FormSpec {
-                org: &org,
-                dataset: Some(&d),
-                values,
-                errors,
-                publish_check: true,
-                saved: false,
-            };
-            form_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
+            refused(&state, &ctx, &org, Some(&d), values, errors, true).await
         }
     }
 }
