@@ -12,18 +12,29 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, SegmentReader};
 
 /// One segment's values of one facet field.
 pub struct FacetTable {
     /// The value of each ordinal: ordinals follow the values' sort order.
     values: Vec<String>,
-    /// Document `d`'s ordinals are `ords[starts[d]..starts[d + 1]]`, each at most once.
-    starts: Vec<u32>,
-    ords: Vec<u32>,
+    ords: Ords,
+}
+
+/// The most values a document may have for its ordinals to be kept in rows of equal width.
+const MAX_WIDTH: usize = 4;
+
+/// Each document's ordinals, each at most once.
+enum Ords {
+    /// Document `d`'s ordinals fill row `d` of `width` slots; the unused slots hold the ordinal
+    /// one past the last value, which is counted and then ignored. Counting then runs the same
+    /// number of steps for every document: no branch to mispredict on how many values it has.
+    Rows { width: usize, ords: Narrow },
+    /// Document `d`'s ordinals are `ords[starts[d]..starts[d + 1]]`: for fields where some
+    /// document has many values.
+    Ranges { starts: Vec<u32>, ords: Vec<u32> },
 }
 
 impl FacetTable {
@@ -56,16 +67,87 @@ impl FacetTable {
             }
             starts.push(ords.len() as u32);
         }
-        Ok(Self {
-            values,
-            starts,
-            ords,
-        })
+        let width = starts
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let ords = if width <= MAX_WIDTH {
+            let none = values.len() as u32;
+            let mut rows = vec![none; docs as usize * width];
+            for (d, w) in starts.windows(2).enumerate() {
+                let own = &ords[w[0] as usize..w[1] as usize];
+                rows[d * width..d * width + own.len()].copy_from_slice(own);
+            }
+            Ords::Rows {
+                width,
+                ords: Narrow::new(rows, none),
+            }
+        } else {
+            Ords::Ranges { starts, ords }
+        };
+        Ok(Self { values, ords })
     }
+}
 
-    fn of(&self, doc: DocId) -> &[u32] {
-        let d = doc as usize;
-        &self.ords[self.starts[d] as usize..self.starts[d + 1] as usize]
+/// Ordinals in the narrowest integers that hold them: a search reads the rows of scattered
+/// documents, and a table that fits the processor's cache is read several times faster.
+enum Narrow {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Narrow {
+    fn new(ords: Vec<u32>, largest: u32) -> Self {
+        if u8::try_from(largest).is_ok() {
+            Narrow::U8(ords.into_iter().map(|o| o as u8).collect())
+        } else if u16::try_from(largest).is_ok() {
+            Narrow::U16(ords.into_iter().map(|o| o as u16).collect())
+        } else {
+            Narrow::U32(ords)
+        }
+    }
+}
+
+trait Slot: Copy {
+    fn index(self) -> usize;
+}
+
+impl Slot for u8 {
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Slot for u16 {
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Slot for u32 {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+fn count_rows<T: Slot, const W: usize>(ords: &[T], docs: &[DocId], counts: &mut [u32]) {
+    for &doc in docs {
+        let row = &ords[doc as usize * W..][..W];
+        for &ord in row {
+            counts[ord.index()] += 1;
+        }
+    }
+}
+
+fn count_width<T: Slot>(width: usize, ords: &[T], docs: &[DocId], counts: &mut [u32]) {
+    match width {
+        1 => count_rows::<T, 1>(ords, docs, counts),
+        2 => count_rows::<T, 2>(ords, docs, counts),
+        3 => count_rows::<T, 3>(ords, docs, counts),
+        _ => count_rows::<T, MAX_WIDTH>(ords, docs, counts),
     }
 }
 
@@ -76,7 +158,7 @@ pub struct FacetTables {
 }
 
 impl FacetTables {
-    fn get(
+    pub fn get(
         &self,
         segment: &SegmentReader,
         field: &'static str,
@@ -98,94 +180,52 @@ impl FacetTables {
     }
 }
 
-/// Counts the values of one flat facet field over the matching documents and keeps the `limit`
-/// most frequent (ties in value order).
-pub struct TopFacets<'a> {
-    tables: &'a FacetTables,
-    field: &'static str,
-    limit: usize,
-    /// With one segment, its top list is the answer; with several, every counted value is kept
-    /// until the counts are added up across segments.
-    single_segment: bool,
-}
-
-impl<'a> TopFacets<'a> {
-    pub fn new(
-        tables: &'a FacetTables,
-        field: &'static str,
-        limit: usize,
-        segments: usize,
-    ) -> Self {
-        Self {
-            tables,
-            field,
-            limit,
-            single_segment: segments <= 1,
-        }
-    }
-}
-
-pub struct SegmentFacets {
+/// The counts of one facet field in one segment, as the search goes.
+pub struct FacetCounts {
     table: Arc<FacetTable>,
     counts: Vec<u32>,
-    keep: Option<usize>,
 }
 
-impl Collector for TopFacets<'_> {
-    type Fruit = Vec<(String, u64)>;
-    type Child = SegmentFacets;
-
-    fn for_segment(
-        &self,
-        _: SegmentOrdinal,
-        segment: &SegmentReader,
-    ) -> tantivy::Result<Self::Child> {
-        let table = self.tables.get(segment, self.field)?;
-        Ok(SegmentFacets {
-            counts: vec![0; table.values.len()],
+impl FacetCounts {
+    pub fn new(table: Arc<FacetTable>) -> Self {
+        Self {
+            // One more for the slot that pads rows.
+            counts: vec![0; table.values.len() + 1],
             table,
-            keep: self.single_segment.then_some(self.limit),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, segments: Vec<Vec<(String, u64)>>) -> tantivy::Result<Self::Fruit> {
-        let mut values: Vec<(String, u64)> = if segments.len() == 1 {
-            segments.into_iter().flatten().collect()
-        } else {
-            let mut sums: HashMap<String, u64> = HashMap::new();
-            for (value, n) in segments.into_iter().flatten() {
-                *sums.entry(value).or_default() += n;
-            }
-            sums.into_iter().collect()
-        };
-        values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        values.truncate(self.limit);
-        Ok(values)
-    }
-}
-
-impl SegmentCollector for SegmentFacets {
-    type Fruit = Vec<(String, u64)>;
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        for &ord in self.table.of(doc) {
-            self.counts[ord as usize] += 1;
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    pub fn count_all(&mut self, docs: &[DocId]) {
+        let counts = &mut self.counts;
+        match &self.table.ords {
+            Ords::Rows { width, ords } => match ords {
+                Narrow::U8(ords) => count_width(*width, ords, docs, counts),
+                Narrow::U16(ords) => count_width(*width, ords, docs, counts),
+                Narrow::U32(ords) => count_width(*width, ords, docs, counts),
+            },
+            Ords::Ranges { starts, ords } => {
+                for &doc in docs {
+                    let d = doc as usize;
+                    for &ord in &ords[starts[d] as usize..starts[d + 1] as usize] {
+                        counts[ord as usize] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The counted values, the `keep` most frequent (ties in value order) when given; all of
+    /// them when the counts of several segments are still to be added up.
+    pub fn harvest(self, keep: Option<usize>) -> Vec<(String, u64)> {
         let mut counted: Vec<(u32, usize)> = self
             .counts
             .iter()
             .enumerate()
+            .take(self.table.values.len())
             .filter(|&(ord, n)| *n > 0 && !self.table.values[ord].is_empty())
             .map(|(ord, n)| (*n, ord))
             .collect();
-        if let Some(keep) = self.keep {
+        if let Some(keep) = keep {
             // Most frequent first, then by ordinal, which is the values' sort order.
             let by_count = |a: &(u32, usize), b: &(u32, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
             if keep > 0 && counted.len() > keep {
@@ -198,4 +238,21 @@ impl SegmentCollector for SegmentFacets {
             .map(|(n, ord)| (self.table.values[ord].clone(), u64::from(n)))
             .collect()
     }
+}
+
+/// Adds up the counts of one field across segments and keeps the `limit` most frequent values,
+/// ties in value order.
+pub fn merge(segments: Vec<Vec<(String, u64)>>, limit: usize) -> Vec<(String, u64)> {
+    let mut values: Vec<(String, u64)> = if segments.len() == 1 {
+        segments.into_iter().flatten().collect()
+    } else {
+        let mut sums: HashMap<String, u64> = HashMap::new();
+        for (value, n) in segments.into_iter().flatten() {
+            *sums.entry(value).or_default() += n;
+        }
+        sums.into_iter().collect()
+    };
+    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    values.truncate(limit);
+    values
 }

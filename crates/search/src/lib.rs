@@ -5,6 +5,7 @@
 //! the index records, in its commit payload, the last number it has applied. A node whose index
 //! is missing or stale rebuilds or catches up from the database, so the index never drifts.
 
+mod collect;
 mod facets;
 mod query;
 mod schema;
@@ -13,10 +14,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tantivy::collector::{Count, MultiCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{TantivyDocument, Value};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 pub use query::{FacetField, SearchQuery, Sort};
 use schema::Fields;
@@ -238,15 +238,6 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// The cached answer to `q`, if there is one: cheap enough to ask on an async thread.
-    pub fn cached(&self, q: &SearchQuery) -> Option<Arc<SearchResults>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&q.cache_key())
-            .cloned()
-    }
-
     /// Makes the last commit visible to searches, and forgets what only held for the one before.
     fn reload(&self) -> Result<()> {
         self.reader.reload()?;
@@ -265,71 +256,49 @@ impl SearchIndex {
     fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
         let query = query::build(&self.index, &self.fields, q, grams)?;
-        let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset);
-        let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
-        let (by_score, by_field) = match q.sort {
-            Sort::Relevance => (Some(multi.add_collector(top.order_by_score())), None),
-            Sort::Newest | Sort::MostUsed => {
-                let field = if q.sort == Sort::Newest {
-                    "published_at"
-                } else {
-                    "usage"
-                };
-                (
-                    None,
-                    Some(multi.add_collector(top.order_by_fast_field::<i64>(field, Order::Desc))),
-                )
-            }
-        };
-        let segments = searcher.segment_readers().len();
-        let facet_handles: Vec<_> = q
-            .facet_fields
-            .iter()
-            .map(|&field| {
-                let name = self.fields.name_of(self.fields.facet(field));
-                let collector =
-                    facets::TopFacets::new(&self.facet_tables, name, q.facet_limit, segments);
-                (field, multi.add_collector(collector))
-            })
-            .collect();
-        let mut fruits = searcher.search(&query, &multi)?;
-
-        let total = count.extract(&mut fruits);
-        let addresses: Vec<(f32, DocAddress)> = match (by_score, by_field) {
-            (Some(h), _) => h.extract(&mut fruits),
-            (None, Some(h)) => h
-                .extract(&mut fruits)
-                .into_iter()
-                .map(|(k, a)| (k.unwrap_or(0) as f32, a))
+        let gather = collect::Gather {
+            rank: match q.sort {
+                Sort::Relevance => collect::Rank::Score,
+                Sort::Newest => collect::Rank::Field("published_at"),
+                Sort::MostUsed => collect::Rank::Field("usage"),
+            },
+            offset: q.offset,
+            limit: q.limit,
+            tables: &self.facet_tables,
+            facets: q
+                .facet_fields
+                .iter()
+                .map(|&field| self.fields.name_of(self.fields.facet(field)))
                 .collect(),
-            (None, None) => Vec::new(),
+            facet_limit: q.facet_limit,
+            segments: searcher.segment_readers().len(),
         };
-        let mut hits = Vec::with_capacity(addresses.len());
-        if q.limit > 0 {
-            for (score, address) in addresses {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                let text = |field| {
-                    doc.get_first(field)
-                        .and_then(|v| Value::as_str(&v).map(str::to_owned))
-                        .unwrap_or_default()
-                };
-                hits.push(Hit {
-                    id: text(self.fields.id),
-                    score,
-                    payload: text(self.fields.payload),
-                    ckan_payload: text(self.fields.ckan_payload),
-                });
-            }
+        let gathered = searcher.search(&query, &gather)?;
+
+        let mut hits = Vec::with_capacity(gathered.page.len());
+        for (score, address) in gathered.page {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| Value::as_str(&v).map(str::to_owned))
+                    .unwrap_or_default()
+            };
+            hits.push(Hit {
+                id: text(self.fields.id),
+                score,
+                payload: text(self.fields.payload),
+                ckan_payload: text(self.fields.ckan_payload),
+            });
         }
-        let facets = facet_handles
-            .into_iter()
-            .map(|(field, handle)| (field, handle.extract(&mut fruits)))
-            .collect();
         Ok(SearchResults {
-            total,
+            total: gathered.total,
             hits,
-            facets,
+            facets: q
+                .facet_fields
+                .iter()
+                .copied()
+                .zip(gathered.facets)
+                .collect(),
         })
     }
 }

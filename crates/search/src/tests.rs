@@ -242,3 +242,97 @@ fn the_index_survives_a_reopen_on_disk() {
     assert_eq!(idx.applied_seq().unwrap(), 9);
     assert_eq!(idx.num_docs(), 1);
 }
+
+#[test]
+fn pages_cut_from_one_ranking_never_overlap_or_skip() {
+    // Many entries with equal scores and equal sort values, over several segments: ties are the
+    // hard case for cutting pages.
+    let idx = SearchIndex::in_memory().unwrap();
+    for batch in 0..3 {
+        let docs: Vec<Change> = (0..40)
+            .map(|i| {
+                let n = batch * 40 + i;
+                let name = if n % 3 == 0 {
+                    "公交站点公交"
+                } else {
+                    "公交站点"
+                };
+                Change::Upsert(doc(&n.to_string(), name, "transport", "p", n as i64 % 4))
+            })
+            .collect();
+        idx.apply(&docs, batch as i64 + 1).unwrap();
+    }
+    assert!(idx.segments() > 1);
+    for sort in [Sort::Relevance, Sort::Newest, Sort::MostUsed] {
+        let mut all = q("公交");
+        all.sort = sort;
+        all.limit = 200;
+        let whole = idx.search(&all).unwrap();
+        assert_eq!(whole.total, 120);
+        assert_eq!(whole.hits.len(), 120);
+        assert!(
+            whole.hits.windows(2).all(|w| w[0].score >= w[1].score),
+            "{sort:?}: best first"
+        );
+        let mut paged = Vec::new();
+        for page in 0..13 {
+            let mut one = all.clone();
+            one.offset = page * 10;
+            one.limit = 10;
+            paged.extend(idx.search(&one).unwrap().hits.iter().map(|h| h.id.clone()));
+        }
+        assert_eq!(
+            paged,
+            ids(&whole),
+            "{sort:?}: pages are the ranking cut in tens"
+        );
+    }
+    // Past the end: no hits, the count still right.
+    let mut far = q("公交");
+    far.offset = 500;
+    let r = idx.search(&far).unwrap();
+    assert_eq!((r.total, r.hits.len()), (120, 0));
+}
+
+#[test]
+fn facet_counts_are_exact_whatever_the_table_layout() {
+    // Three layouts of a segment's table: rows of one byte (few values, few per entry), rows of
+    // two bytes (over 255 values), ranges (an entry with more than four values).
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut docs = Vec::new();
+    for n in 0..400u32 {
+        let mut d = doc(
+            &n.to_string(),
+            "公交站点",
+            "transport",
+            &format!("p{}", n % 300),
+            1,
+        );
+        d.keywords = (0..(1 + n % 3))
+            .map(|k| format!("k{}", (n + k) % 7))
+            .collect();
+        if n == 17 {
+            d.keywords = (0..9).map(|k| format!("k{k}")).collect();
+        }
+        docs.push(d);
+    }
+    let changes: Vec<Change> = docs.iter().cloned().map(Change::Upsert).collect();
+    idx.apply(&changes, 1).unwrap();
+    let mut query = q("公交");
+    query.facet_fields = vec![FacetField::Provider, FacetField::Tag];
+    query.facet_limit = 1000;
+    let r = idx.search(&query).unwrap();
+    let naive = |values: &dyn Fn(&SearchDoc) -> Vec<String>| {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for d in &docs {
+            for v in values(d) {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
+    };
+    assert_eq!(r.facets[0].1, naive(&|d| vec![d.provider_slug.clone()]));
+    assert_eq!(r.facets[1].1, naive(&|d| d.keywords.clone()));
+}

@@ -55,9 +55,6 @@ pub struct AppState {
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
     /// This node's search index, derived from the database (see `indexer`).
     pub search: Arc<SearchIndex>,
-    /// Searches that run at once, one per core: more would only share the cores and make every
-    /// search slower, while a queue serves them in the order they came.
-    pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
     pub(crate) index_lock: Arc<Mutex<()>>,
 }
 
@@ -75,9 +72,6 @@ impl AppState {
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),
             search,
-            search_slots: Arc::new(tokio::sync::Semaphore::new(
-                2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
             index_lock: Arc::new(Mutex::new(())),
         }
     }

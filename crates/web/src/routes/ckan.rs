@@ -452,7 +452,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 offset,
                 ..Default::default()
             };
-            let r = api_search::run(state, q).await?;
+            let r = api_search::run(state, q)?;
             Ok(json!(
                 r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
             ))
@@ -510,7 +510,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                     limit: 1000,
                     ..Default::default()
                 };
-                let r = api_search::run(state, q).await?;
+                let r = api_search::run(state, q)?;
                 let packages: Vec<Value> = r
                     .hits
                     .iter()
@@ -528,7 +528,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 facet_limit: 100_000,
                 ..Default::default()
             };
-            let r = api_search::run(state, q).await?;
+            let r = api_search::run(state, q)?;
             let query = p.str("query").unwrap_or_default();
             let tags: Vec<String> = r
                 .facets
@@ -558,7 +558,7 @@ async fn provider_counts(state: &AppState) -> Result<BTreeMap<String, u64>, Ckan
         facet_limit: 100_000,
         ..Default::default()
     };
-    let r = api_search::run(state, q).await?;
+    let r = api_search::run(state, q)?;
     Ok(r.facets
         .iter()
         .flat_map(|(_, v)| v.iter().cloned())
@@ -596,7 +596,7 @@ async fn package_search(state: &AppState, p: &Params) -> Result<Answer, CkanErro
         facet_fields,
         facet_limit,
     };
-    let r = api_search::run(state, q).await?;
+    let r = api_search::run(state, q)?;
     // The package dicts were built when the entries were indexed; they go out as they are.
     let slot = api_search::Slot::new();
     let mut search_facets = Map::new();

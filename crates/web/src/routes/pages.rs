@@ -84,8 +84,8 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         sort: Sort::MostUsed,
         ..Default::default()
     };
-    let overview = run(&state, overview).await?;
-    let most_used = run(&state, most_used).await?;
+    let overview = run(&state, overview)?;
+    let most_used = run(&state, most_used)?;
     let labels = Labels::load(&state, ctx.lang).await?;
     let counts = |field: FacetField| -> Vec<CountRow> {
         overview

@@ -245,7 +245,7 @@ pub async fn search_page(
         parse_params(&format!("{}{page_param}", link.encoded()), defaults)?;
     let text = query.text.clone();
     let sort = query.sort;
-    let results = run(&state, query).await?;
+    let results = run(&state, query)?;
     let labels = Labels::load(&state, ctx.lang).await?;
     let pctx = PageCtx::new(&state, &ctx, &link.page(page));
 
@@ -620,7 +620,7 @@ async fn listing(
         facet_limit: 50,
         ..Default::default()
     };
-    let results = run(state, q).await?;
+    let results = run(state, q)?;
     let labels = Labels::load(state, ctx.lang).await?;
     let pctx = PageCtx::new(state, ctx, path);
     let key = facet_name(filter.0);
