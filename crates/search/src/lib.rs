@@ -94,6 +94,20 @@ pub struct SearchIndex {
 /// How many distinct queries the cache keeps before it starts over.
 const CACHE_ENTRIES: usize = 256;
 
+/// Stored documents are compressed in blocks of about this many bytes. A hit decompresses its
+/// whole block, and an entry's stored JSON is several kilobytes: blocks of one or two entries
+/// halve what a page of hits decompresses against tantivy's 16 KB, for a fifth more index.
+const STORE_BLOCK: usize = 8192;
+
+fn builder(schema: tantivy::schema::Schema) -> tantivy::IndexBuilder {
+    Index::builder()
+        .schema(schema)
+        .settings(tantivy::IndexSettings {
+            docstore_blocksize: STORE_BLOCK,
+            ..Default::default()
+        })
+}
+
 /// Memory the writer may use before it flushes a segment.
 const WRITER_HEAP: usize = 50_000_000;
 
@@ -104,7 +118,7 @@ impl SearchIndex {
         std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
         let (schema, fields) = schema::build();
         let mmap = MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
-        let index = match Index::open_or_create(mmap, schema.clone()) {
+        let index = match builder(schema.clone()).open_or_create(mmap) {
             Ok(index) => index,
             Err(tantivy::TantivyError::SchemaError(_)) => {
                 tracing::warn!("search index has an old schema; rebuilding it");
@@ -122,7 +136,7 @@ impl SearchIndex {
                 }
                 let mmap =
                     MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
-                Index::open_or_create(mmap, schema)?
+                builder(schema).open_or_create(mmap)?
             }
             Err(e) => return Err(e.into()),
         };
@@ -132,7 +146,7 @@ impl SearchIndex {
     /// An index in memory, for tests.
     pub fn in_memory() -> Result<Self> {
         let (schema, fields) = schema::build();
-        Self::from_index(Index::create_in_ram(schema), fields)
+        Self::from_index(builder(schema).create_in_ram()?, fields)
     }
 
     fn from_index(index: Index, fields: Fields) -> Result<Self> {

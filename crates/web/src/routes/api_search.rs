@@ -7,7 +7,7 @@
 
 use axum::extract::{RawQuery, State};
 use search::{FacetField, SearchQuery, Sort};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
@@ -56,25 +56,39 @@ impl Slot {
         Self::default()
     }
 
-    pub fn value(&self) -> Value {
-        Value::String(self.0.clone())
-    }
-
-    /// Serializes `answer` with the slot replaced by a JSON array of `items`, which are stored
-    /// JSON documents written by the indexer: passed through without being parsed again.
-    pub fn fill<'a>(&self, answer: &Value, items: impl Iterator<Item = &'a str>) -> String {
-        let mut array = String::from("[");
-        for (i, item) in items.enumerate() {
-            if i > 0 {
-                array.push(',');
-            }
-            array.push_str(item);
-        }
-        array.push(']');
+    /// Serializes `answer`, in which this slot stands, with the slot replaced by a JSON array
+    /// of `items`: stored JSON documents written by the indexer, passed through without being
+    /// parsed again.
+    pub fn fill<'a>(
+        &self,
+        answer: &impl Serialize,
+        items: impl Iterator<Item = &'a str>,
+    ) -> String {
+        let outline = serde_json::to_string(answer).unwrap_or_default();
         let placeholder = serde_json::to_string(&self.0).unwrap_or_default();
-        serde_json::to_string(answer)
-            .unwrap_or_default()
-            .replacen(&placeholder, &array, 1)
+        let Some(at) = outline.find(&placeholder) else {
+            return outline;
+        };
+        let items: Vec<&str> = items.collect();
+        let mut body =
+            String::with_capacity(outline.len() + items.iter().map(|i| i.len() + 1).sum::<usize>());
+        body.push_str(&outline[..at]);
+        body.push('[');
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(item);
+        }
+        body.push(']');
+        body.push_str(&outline[at + placeholder.len()..]);
+        body
+    }
+}
+
+impl Serialize for Slot {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
@@ -165,40 +179,65 @@ pub async fn search(
     let SearchParams { query: q, page } = parse_params(raw.as_deref().unwrap_or(""), defaults)?;
     let per_page = q.limit;
     let results = run(&state, q)?;
-    let facets: serde_json::Map<String, Value> = results
-        .facets
-        .iter()
-        .map(|(f, values)| {
-            let list: Vec<Value> = values
-                .iter()
-                .map(|(v, n)| json!({ "value": v, "count": n }))
-                .collect();
-            (facet_name(*f).to_owned(), Value::from(list))
-        })
-        .collect();
     let slot = Slot::new();
-    let answer = json!({
-        "count": results.total,
-        "page": page,
-        "per_page": per_page,
-        "results": slot.value(),
-        "facets": facets,
-    });
+    let answer = Listing {
+        count: results.total,
+        page,
+        per_page,
+        results: &slot,
+        facets: Facets(&results.facets),
+    };
     Ok(json_body(slot.fill(
         &answer,
         results.hits.iter().map(|h| h.payload.as_str()),
     )))
 }
 
+/// The answer of `GET /api/v1/datasets`, serialized as it is (no tree of JSON values is built:
+/// a search answer is the hottest thing the server writes).
+#[derive(Serialize)]
+struct Listing<'a> {
+    count: usize,
+    page: usize,
+    per_page: usize,
+    results: &'a Slot,
+    facets: Facets<'a>,
+}
+
+/// Facet name → `[{value, count}]`, most frequent first.
+struct Facets<'a>(&'a [(FacetField, Vec<(String, u64)>)]);
+
+#[derive(Serialize)]
+struct FacetCount<'a> {
+    value: &'a str,
+    count: u64,
+}
+
+impl Serialize for Facets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(field, values)| {
+            let counts: Vec<FacetCount> = values
+                .iter()
+                .map(|(value, count)| FacetCount {
+                    value,
+                    count: *count,
+                })
+                .collect();
+            (facet_name(*field), counts)
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn a_slot_takes_stored_documents_as_they_are_and_nothing_else() {
         let slot = Slot::new();
         // Text that looks like a placeholder elsewhere in the answer is left alone.
-        let answer = json!({ "facets": ["\u{0}results\u{0}"], "results": slot.value() });
+        let answer = json!({ "facets": ["\u{0}results\u{0}"], "results": slot });
         let body = slot.fill(&answer, [r#"{"id":"a"}"#, r#"{"id":"b"}"#].into_iter());
         let parsed: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(parsed["results"], json!([{ "id": "a" }, { "id": "b" }]));

@@ -80,15 +80,11 @@ impl From<store::StoreError> for CkanError {
 
 type CkanResult = Result<Value, CkanError>;
 
-/// An action's result: a plain value, or one with a slot for stored documents spliced in as
-/// they are (see `api_search::Slot`).
+/// An action's result: a plain value, or one already serialized (a search answer, with the
+/// stored package dicts spliced in as they are: see `api_search::Slot`).
 enum Answer {
     Plain(Value),
-    WithStored {
-        result: Value,
-        slot: api_search::Slot,
-        stored: Vec<String>,
-    },
+    Serialized(String),
 }
 
 /// Parameters of an action, from the query string or a JSON body.
@@ -400,14 +396,10 @@ pub async fn action(
             axum::Json(json!({ "help": help, "success": true, "result": result })),
         )
             .into_response(),
-        Ok(Answer::WithStored {
-            result,
-            slot,
-            stored,
-        }) => {
-            let envelope = json!({ "help": help, "success": true, "result": result });
-            api_search::json_body(slot.fill(&envelope, stored.iter().map(String::as_str)))
-        }
+        Ok(Answer::Serialized(result)) => api_search::json_body(format!(
+            r#"{{"help":{},"success":true,"result":{result}}}"#,
+            Value::from(help)
+        )),
         Err(e) => {
             let mut error = json!({ "__type": e.kind });
             match e.message {
@@ -597,49 +589,102 @@ async fn package_search(state: &AppState, p: &Params) -> Result<Answer, CkanErro
         facet_limit,
     };
     let r = api_search::run(state, q)?;
-    // The package dicts were built when the entries were indexed; they go out as they are.
     let slot = api_search::Slot::new();
-    let mut search_facets = Map::new();
-    let mut facets = Map::new();
-    for (field, values) in &r.facets {
-        let name = ckan_name(*field);
-        let display = |v: &str| {
-            if *field == FacetField::Format {
-                v.to_ascii_uppercase()
-            } else {
-                v.to_owned()
-            }
-        };
-        search_facets.insert(
-            name.to_owned(),
-            json!({
-                "title": name,
-                "items": values.iter().map(|(v, n)| json!({ "name": display(v), "display_name": display(v), "count": n })).collect::<Vec<_>>(),
-            }),
-        );
-        facets.insert(
-            name.to_owned(),
-            json!(
-                values
-                    .iter()
-                    .map(|(v, n)| (display(v), json!(n)))
-                    .collect::<Map<String, Value>>()
-            ),
-        );
+    let sort = p.str("sort");
+    let result = SearchResult {
+        count: r.total,
+        results: &slot,
+        search_facets: SearchFacets(&r.facets),
+        facets: FlatFacets(&r.facets),
+        sort: sort
+            .as_deref()
+            .unwrap_or("score desc, metadata_modified desc"),
+    };
+    // The package dicts were built when the entries were indexed; they go out as they are.
+    Ok(Answer::Serialized(slot.fill(
+        &result,
+        r.hits.iter().map(|h| h.ckan_payload.as_str()),
+    )))
+}
+
+/// `package_search`'s result, serialized as it is (no tree of JSON values is built: a search
+/// answer is the hottest thing the server writes).
+#[derive(serde::Serialize)]
+struct SearchResult<'a> {
+    count: usize,
+    results: &'a api_search::Slot,
+    search_facets: SearchFacets<'a>,
+    facets: FlatFacets<'a>,
+    sort: &'a str,
+}
+
+type FacetLists = [(FacetField, Vec<(String, u64)>)];
+
+/// A facet value as CKAN shows it: formats in capitals.
+fn facet_display(field: FacetField, value: &str) -> std::borrow::Cow<'_, str> {
+    if field == FacetField::Format {
+        value.to_ascii_uppercase().into()
+    } else {
+        value.into()
     }
-    let result = json!({
-        "count": r.total,
-        "results": slot.value(),
-        "search_facets": search_facets,
-        "facets": facets,
-        "sort": p.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-    });
-    let packages: Vec<String> = r.hits.iter().map(|h| h.ckan_payload.clone()).collect();
-    Ok(Answer::WithStored {
-        result,
-        slot,
-        stored: packages,
-    })
+}
+
+/// CKAN's `search_facets`: name → `{title, items: [{name, display_name, count}]}`.
+struct SearchFacets<'a>(&'a FacetLists);
+
+#[derive(serde::Serialize)]
+struct SearchFacet<'a> {
+    title: &'static str,
+    items: Vec<SearchFacetItem<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct SearchFacetItem<'a> {
+    name: std::borrow::Cow<'a, str>,
+    display_name: std::borrow::Cow<'a, str>,
+    count: u64,
+}
+
+impl serde::Serialize for SearchFacets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(field, values)| {
+            let items = values
+                .iter()
+                .map(|(value, count)| SearchFacetItem {
+                    name: facet_display(*field, value),
+                    display_name: facet_display(*field, value),
+                    count: *count,
+                })
+                .collect();
+            let name = ckan_name(*field);
+            (name, SearchFacet { title: name, items })
+        }))
+    }
+}
+
+/// CKAN's older `facets`: name → {value: count}, most frequent first.
+struct FlatFacets<'a>(&'a FacetLists);
+
+struct ValueCounts<'a>(FacetField, &'a [(String, u64)]);
+
+impl serde::Serialize for FlatFacets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|(field, values)| (ckan_name(*field), ValueCounts(*field, values))),
+        )
+    }
+}
+
+impl serde::Serialize for ValueCounts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.1
+                .iter()
+                .map(|(value, count)| (facet_display(self.0, value), count)),
+        )
+    }
 }
 
 #[cfg(test)]
