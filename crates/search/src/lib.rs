@@ -15,7 +15,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{TantivyDocument, Value};
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
+use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 pub use query::{FacetField, SearchQuery, Sort};
@@ -64,7 +65,7 @@ pub enum Change {
     Remove(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hit {
     pub id: String,
     pub score: f32,
@@ -291,18 +292,20 @@ impl SearchIndex {
 
         let mut hits = Vec::with_capacity(gathered.page.len());
         for (score, address) in gathered.page {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let text = |field| {
-                doc.get_first(field)
-                    .and_then(|v| Value::as_str(&v).map(str::to_owned))
-                    .unwrap_or_default()
-            };
-            hits.push(Hit {
-                id: text(self.fields.id),
+            let StoredStrings(stored) = searcher.doc(address)?;
+            let mut hit = Hit {
                 score,
-                payload: text(self.fields.payload),
-                ckan_payload: text(self.fields.ckan_payload),
-            });
+                ..Hit::default()
+            };
+            for (field, text) in stored {
+                match field {
+                    f if f == self.fields.id => hit.id = text,
+                    f if f == self.fields.payload => hit.payload = text,
+                    f if f == self.fields.ckan_payload => hit.ckan_payload = text,
+                    _ => {}
+                }
+            }
+            hits.push(hit);
         }
         Ok(SearchResults {
             total: gathered.total,
@@ -314,6 +317,22 @@ impl SearchIndex {
                 .zip(gathered.facets)
                 .collect(),
         })
+    }
+}
+
+/// A document's stored fields (all of them text), read straight into strings: no intermediate
+/// document is built, and each stored JSON is copied once out of its decompressed block.
+struct StoredStrings(Vec<(Field, String)>);
+
+impl DocumentDeserialize for StoredStrings {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        let mut fields = Vec::with_capacity(deserializer.size_hint());
+        while let Some(field) = deserializer.next_field::<String>()? {
+            fields.push(field);
+        }
+        Ok(Self(fields))
     }
 }
 
