@@ -16,6 +16,11 @@ use domain::roles::{AccountKind, PlatformRole};
 use store::Store;
 use store::audit::Verification;
 
+/// A search allocates and frees many small strings and lists; mimalloc serves that pattern with
+/// less contention between threads than the system allocator (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use config::{FileConfig, ServeArgs, StoreArgs};
 
 #[derive(Parser)]
