@@ -42,6 +42,15 @@ async fn the_audit_trail_page_is_for_supervisors_and_filters_by_day() {
     let (status, html) = get(&auditor, &app, "/console/audit?from=2026-13-01").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("value=\"2026-13-01\""));
+    // Actors are shown by name and email, and may be asked for by email.
+    let (_, html) = get(&auditor, &app, "/console/audit").await;
+    assert!(html.contains("测试用户 (op@example.cn)"), "{html}");
+    let (status, html) = get(&auditor, &app, "/console/audit?actor=op%40example.cn").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("op@example.cn") && !html.contains("(audit@example.cn)"));
+    let (status, html) = get(&auditor, &app, "/console/audit?actor=nobody%40example.cn").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("value=\"nobody@example.cn\""));
     // A day long before anything happened finds nothing.
     let (_, html) = get(&auditor, &app, "/console/audit?to=2000-01-01").await;
     assert!(!html.contains("<td><code>"));

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone};
 use domain::clock::{Timestamp, china_standard_time};
+use domain::ids::UserId;
 use serde::Deserialize;
+use std::collections::HashMap;
 use store::audit::AuditFilter;
 
 use super::pages::html;
@@ -55,6 +57,8 @@ pub struct AuditQuery {
 pub struct AuditRow {
     seq: i64,
     at: String,
+    /// The account's name and email, when the actor is an account that still exists.
+    actor_name: Option<String>,
     actor: String,
     role: String,
     action: String,
@@ -73,6 +77,35 @@ struct AuditPage<'a> {
 }
 
 const AUDIT_PAGE: i64 = 50;
+
+/// "Name (email)" of each actor id that names an existing account. A page of the trail holds
+/// at most `AUDIT_PAGE` records and usually a handful of distinct people, so each is looked up
+/// once.
+async fn actor_names<'a>(
+    state: &AppState,
+    ids: impl Iterator<Item = &'a str>,
+) -> AppResult<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    for id in ids {
+        if names.contains_key(id) {
+            continue;
+        }
+        let Ok(user_id) = id.parse::<UserId>() else {
+            continue;
+        };
+        match state.store.user(user_id).await {
+            Ok(user) => {
+                names.insert(
+                    id.to_owned(),
+                    format!("{} ({})", user.display_name, user.email),
+                );
+            }
+            Err(store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(names)
+}
 
 /// The first millisecond of `day` (or of the day after, for an end date) in CST.
 fn day_start(field: &str, day: &str, next: bool, errors: &mut Vec<FieldError>) -> Option<i64> {
@@ -101,9 +134,21 @@ pub async fn audit(
     let from = day_start("from", &q.from, false, &mut errors);
     let to = day_start("to", &q.to, true, &mut errors);
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    // People know each other by email, the trail by account id: either may be asked for.
+    let actor_id = match text(&q.actor) {
+        Some(email) if email.contains('@') => match state.store.user_by_email(&email).await {
+            Ok(user) => Some(user.id.to_string()),
+            Err(store::StoreError::NotFound) => {
+                errors.push(FieldError::new("actor", "unknown_user"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        other => other,
+    };
     let records = if errors.is_empty() {
         let filter = AuditFilter {
-            actor_id: text(&q.actor),
+            actor_id,
             target_type: text(&q.target_type),
             target_id: text(&q.target_id),
             action: text(&q.action),
@@ -136,11 +181,13 @@ pub async fn audit(
             link.append_pair("before", &seq.to_string());
             format!("/console/audit?{}", link.finish())
         });
+    let names = actor_names(&state, records.iter().filter_map(|r| r.actor_id.as_deref())).await?;
     let rows = records
         .into_iter()
         .map(|r| AuditRow {
             seq: r.seq,
             at: when(Timestamp(r.at)),
+            actor_name: r.actor_id.as_ref().and_then(|id| names.get(id).cloned()),
             actor: r.actor_id.unwrap_or_default(),
             role: r.actor_role,
             action: r.action,
