@@ -4,7 +4,7 @@ use domain::roles::PlatformRole;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
-use crate::openlist::{good_meta, provider_with_catalogue, publish};
+use crate::openlist::{create, good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
 #[tokio::test]
@@ -334,4 +334,36 @@ async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_the_entries_by_open_type_and_domain_in_lists_and_charts() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let dashboard = |s: &Session| {
+        let url = app.at("/console/orgs/sh-transport");
+        let client = s.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    // Nothing to count yet: no empty charts.
+    assert!(!dashboard(&editor).await.contains("id=\"by-type\""));
+    for name in ["上海市公交线路站点", "上海市公共停车场泊位"] {
+        let res = create(&app, &editor, "sh-transport", &good_meta(name, &items)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let html = dashboard(&editor).await;
+    let section = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).unwrap();
+        html[start..start + html[start..].find("</section>").unwrap()].to_owned()
+    };
+    let types = section("by-type");
+    assert!(
+        types.contains("<svg") && types.contains("无条件开放 <span class=\"count\">2</span>"),
+        "{types}"
+    );
+    let domains = section("by-domain");
+    assert!(
+        domains.contains("<svg") && domains.contains("交通 <span class=\"count\">2</span>"),
+        "{domains}"
+    );
 }

@@ -23,6 +23,7 @@ use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
 
 use super::pages::html;
+use crate::charts;
 use crate::ctx::{Ctx, FormPost, Upload};
 use crate::dataset_form::FormValues;
 use crate::error::{AppError, AppResult, FieldError};
@@ -118,6 +119,25 @@ struct OrgPage<'a> {
     entries: Vec<EntryRow>,
     tickets: Vec<TicketRow>,
     reviews_due: usize,
+    /// The organization's entries by open type and by domain: (label, count), with charts.
+    by_open_type: Vec<(String, u64)>,
+    by_domain: Vec<(String, u64)>,
+    open_type_chart: String,
+    domain_chart: String,
+}
+
+/// How many of `entries` have each key, most first (ties by label), labelled.
+fn tally<'e>(
+    entries: impl Iterator<Item = &'e str>,
+    label: impl Fn(&str) -> String,
+) -> Vec<(String, u64)> {
+    let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for key in entries {
+        *counts.entry(key).or_default() += 1;
+    }
+    let mut rows: Vec<(String, u64)> = counts.into_iter().map(|(k, n)| (label(k), n)).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
 }
 
 #[derive(Deserialize)]
@@ -182,6 +202,12 @@ pub async fn org_page(
             )
         })
         .collect();
+    let by_open_type = tally(all.iter().map(|d| d.meta.open_type.as_str()), |k| {
+        labels.named("open_type", k)
+    });
+    let by_domain = tally(all.iter().map(|d| d.meta.domain.as_str()), |k| {
+        labels.domain(k)
+    });
     let entries = all
         .iter()
         .filter(|d| wanted.is_none_or(|w| d.status == w))
@@ -214,6 +240,10 @@ pub async fn org_page(
         entries,
         tickets,
         reviews_due,
+        open_type_chart: charts::bars(&by_open_type, charts::GREEN),
+        domain_chart: charts::bars(&by_domain, charts::BLUE),
+        by_open_type,
+        by_domain,
         page: PageCtx::new(&state, &ctx, &format!("/console/orgs/{}", org.slug)),
     };
     html(StatusCode::OK, view)
