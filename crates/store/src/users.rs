@@ -135,6 +135,22 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// Every platform role granted: (account, role), for the list of people.
+    pub async fn platform_roles(&self) -> Result<Vec<(UserId, PlatformRole)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT user_id, role FROM user_platform_roles ORDER BY user_id, role")
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|(user, role)| {
+                Ok((
+                    parse::<UserId>(user, "user id")?,
+                    parse::<PlatformRole>(role, "platform role")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Everything the authorization policy needs about an account.
     pub async fn actor(&self, id: UserId) -> Result<UserActor> {
         let roles: Vec<(String,)> =

@@ -4,7 +4,7 @@
 use domain::account::{DisplayName, Email, NewPassword, PasswordError};
 use domain::identifiers::UnifiedSocialCreditCode;
 use domain::ids::{TokenId, UserId};
-use domain::roles::AccountKind;
+use domain::roles::{AccountKind, PlatformRole};
 use serde::Deserialize;
 use store::tokens::TokenRecord;
 use store::users::{NewUser, UserRecord};
@@ -299,15 +299,7 @@ pub async fn set_member(
     role: &str,
 ) -> AppResult<(UserId, domain::roles::OrgRole)> {
     let role = role.parse::<domain::roles::OrgRole>();
-    let user = match state
-        .store
-        .user_by_email(email.trim().to_lowercase().as_str())
-        .await
-    {
-        Ok(u) => Some(u),
-        Err(store::StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let user = account_by_email(state, email).await?;
     let (Ok(role), Some(user)) = (role.clone(), user.clone()) else {
         let mut errors = Vec::new();
         if user.is_none() {
@@ -326,4 +318,34 @@ pub async fn set_member(
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok((user.id, role))
+}
+
+/// The account registered with `email`, if there is one (emails are kept in lower case).
+pub async fn account_by_email(state: &AppState, email: &str) -> AppResult<Option<UserRecord>> {
+    match state
+        .store
+        .user_by_email(email.trim().to_lowercase().as_str())
+        .await
+    {
+        Ok(u) => Ok(Some(u)),
+        Err(store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives an account a role of the platform's staff (kept if it had it already), audited.
+pub async fn grant_platform_role(
+    state: &AppState,
+    ctx: &Ctx,
+    user: UserId,
+    role: PlatformRole,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    users::grant_platform_role(&mut tx, user, role, now).await?;
+    let mut ev = ctx.event(now, "user.role_grant", "user", user.to_string());
+    ev.after = Some(serde_json::json!({ "role": role }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -56,3 +56,11 @@ impl<'a> PageCtx<'a> {
         self.lang.other().code()
     }
 }
+
+/// The message shown at `field` among a form's (field, message) problems, if any.
+pub fn message_at<'e>(errors: &'e [(String, String)], field: &str) -> Option<&'e str> {
+    errors
+        .iter()
+        .find(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+}

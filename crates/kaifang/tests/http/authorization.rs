@@ -53,6 +53,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/console/vocabularies/formats", Action::ManageVocabularies, Target::Platform),
     ("POST", "/console/vocabularies/glossary", Action::ManageVocabularies, Target::Platform),
     ("GET", "/console/people", Action::ListUsers, Target::Platform),
+    ("POST", "/console/people/roles", Action::ManagePlatformRoles, Target::Platform),
     ("GET", "/console/articles", Action::PublishArticles, Target::Platform),
     ("GET", "/console/articles/new", Action::PublishArticles, Target::Platform),
     ("POST", "/console/articles", Action::PublishArticles, Target::Platform),

@@ -132,4 +132,53 @@ async fn the_operator_edits_the_guide_formats_and_glossary_from_pages() {
     let (status, html) = get(&op, &app, "/console/people").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("op@example.cn"));
+    // Only the system administrator may give platform roles: the operator sees no form.
+    assert!(!html.contains("action=\"/console/people/roles\""));
+}
+
+#[tokio::test]
+async fn the_system_administrator_gives_platform_roles_from_the_people_page() {
+    let app = spawn_app().await;
+    let admin = app
+        .user_with("admin@example.cn", Some(PlatformRole::Sysadmin), None)
+        .await;
+    app.register("watcher@example.cn").await;
+    let (_, html) = get(&admin, &app, "/console/people").await;
+    assert!(html.contains("action=\"/console/people/roles\""));
+
+    // An unknown account and an unknown role: both said at their fields, nothing changed.
+    let audit = app.audit_count().await;
+    let (status, html) = post_form(
+        &admin,
+        &app,
+        "/console/people/roles",
+        &[("email", "nobody@example.cn"), ("role", "king")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"email-error\"") && html.contains("id=\"role-error\""));
+    assert!(html.contains("value=\"nobody@example.cn\""));
+    assert_eq!(app.audit_count().await, audit);
+
+    let (status, _) = post_form(
+        &admin,
+        &app,
+        "/console/people/roles",
+        &[("email", "Watcher@example.cn"), ("role", "regulator")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count().await, audit + 1);
+    let (_, html) = get(&admin, &app, "/console/people").await;
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("watcher@example.cn"))
+        .unwrap();
+    assert!(row.contains("主管部门"), "{row}");
+    // The new regulator now reads the audit trail.
+    let watcher = app.login("watcher@example.cn").await;
+    assert_eq!(
+        get(&watcher, &app, "/console/audit").await.0,
+        StatusCode::OK
+    );
 }

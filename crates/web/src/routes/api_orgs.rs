@@ -9,7 +9,6 @@ use domain::roles::{OrgKind, PlatformRole};
 use serde::Deserialize;
 use serde_json::json;
 use store::orgs::{self, OrgRecord};
-use store::users;
 
 use crate::accounts;
 use crate::ctx::{ApiJson, Ctx};
@@ -200,12 +199,6 @@ pub async fn grant_role(
         .map_err(|_| AppError::field("role", "invalid_role"))?;
     let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
     state.store.user(user).await?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    users::grant_platform_role(&mut tx, user, role, now).await?;
-    let mut ev = ctx.event(now, "user.role_grant", "user", user.to_string());
-    ev.after = Some(json!({ "role": role }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    crate::accounts::grant_platform_role(&state, &ctx, user, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

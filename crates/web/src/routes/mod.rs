@@ -102,6 +102,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/vocabularies/formats" => ManageVocabularies on Platform: operator::save_format,
         POST "/console/vocabularies/glossary" => ManageVocabularies on Platform: operator::save_glossary,
         GET "/console/people" => ListUsers on Platform: operator::people,
+        POST "/console/people/roles" => ManagePlatformRoles on Platform: operator::grant_role,
         GET "/console/articles" => PublishArticles on Platform: news::console_list,
         GET "/console/articles/new" => PublishArticles on Platform: news::new_form,
         POST "/console/articles" => PublishArticles on Platform: news::create_form,

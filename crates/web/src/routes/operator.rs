@@ -9,11 +9,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone};
 use domain::clock::{Timestamp, china_standard_time};
 use domain::ids::UserId;
+use domain::policy::{Action, Resource};
+use domain::roles::PlatformRole;
 use serde::Deserialize;
 use std::collections::HashMap;
 use store::audit::AuditFilter;
 
 use super::pages::html;
+use crate::accounts;
 use crate::ctx::{Ctx, FormPost};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
@@ -313,10 +316,7 @@ struct VocabPage<'a> {
 
 impl VocabPage<'_> {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        crate::page::message_at(&self.errors, field)
     }
 }
 
@@ -399,6 +399,8 @@ pub struct UserRow {
     name: String,
     kind: String,
     created: String,
+    /// The platform roles the account holds, by label.
+    roles: Vec<String>,
 }
 
 #[derive(Template)]
@@ -408,11 +410,35 @@ struct PeoplePage<'a> {
     users: Vec<UserRow>,
     /// (name, kind, console link)
     orgs: Vec<(String, String, String)>,
+    /// Whether this person may grant platform roles, and the roles to choose from.
+    can_grant: bool,
+    roles: Vec<(&'static str, String)>,
+    form: FormValues,
+    errors: Vec<(String, String)>,
 }
 
-pub async fn people(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let labels = Labels::load(&state, ctx.lang).await?;
-    let pctx = PageCtx::new(&state, &ctx, "/console/people");
+impl PeoplePage<'_> {
+    fn error(&self, field: &str) -> Option<&str> {
+        crate::page::message_at(&self.errors, field)
+    }
+}
+
+async fn people_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    form: FormValues,
+    errors: Vec<(String, String)>,
+) -> AppResult<Response> {
+    let labels = Labels::load(state, ctx.lang).await?;
+    let pctx = PageCtx::new(state, ctx, "/console/people");
+    let mut granted: HashMap<UserId, Vec<String>> = HashMap::new();
+    for (user, role) in state.store.platform_roles().await? {
+        granted
+            .entry(user)
+            .or_default()
+            .push(pctx.t(&format!("role.{role}")));
+    }
     let users = state
         .store
         .list_users(500, 0)
@@ -420,6 +446,7 @@ pub async fn people(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respon
         .into_iter()
         .map(|u| UserRow {
             kind: pctx.t(&format!("kind.{}", u.kind)),
+            roles: granted.remove(&u.id).unwrap_or_default(),
             email: u.email,
             name: u.display_name,
             created: when(u.created_at),
@@ -441,7 +468,56 @@ pub async fn people(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respon
     let view = PeoplePage {
         users,
         orgs,
+        can_grant: ctx
+            .authorize(Action::ManagePlatformRoles, Resource::Platform)
+            .is_ok(),
+        roles: PlatformRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), pctx.t(&format!("role.{r}"))))
+            .collect(),
+        form,
+        errors,
         page: pctx,
     };
-    html(StatusCode::OK, view)
+    html(status, view)
+}
+
+pub async fn people(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    people_page(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        FormValues::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Gives the account registered with an email a platform role. An unknown account and an
+/// unknown role are reported together, at their fields.
+pub async fn grant_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormPost,
+) -> AppResult<Response> {
+    let form = form.values;
+    let role = form.get("role").parse::<PlatformRole>();
+    let user = accounts::account_by_email(&state, form.get("email")).await?;
+    match (user, role) {
+        (Some(user), Ok(role)) => {
+            accounts::grant_platform_role(&state, &ctx, user.id, role).await?;
+            Ok(Redirect::to("/console/people").into_response())
+        }
+        (user, role) => {
+            let mut errors = Vec::new();
+            if user.is_none() {
+                errors.push(FieldError::new("email", "unknown_user"));
+            }
+            if role.is_err() {
+                errors.push(FieldError::new("role", "invalid_role"));
+            }
+            let errors = messages(&state, &ctx, &errors);
+            people_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+    }
 }

@@ -18,10 +18,7 @@ struct MembersPage<'a> {
 
 impl MembersPage<'_> {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        crate::page::message_at(&self.errors, field)
     }
 }
 
