@@ -248,4 +248,25 @@ impl Browser {
             .expect("run axe-core");
         serde_json::from_value(found).unwrap_or_default()
     }
+
+    /// Whether the page is wider than the window (WCAG 1.4.10: content reflows instead of
+    /// needing a horizontal scroll; a wide table may scroll inside its own box). Names the
+    /// widest elements that stick out when it is.
+    pub async fn horizontal_overflow(&self) -> Option<String> {
+        let script = r#"
+            const w = document.documentElement.clientWidth;
+            if (document.documentElement.scrollWidth <= w + 1) return null;
+            const out = [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > w + 1)
+              .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))
+              .slice(0, 5);
+            return document.documentElement.scrollWidth + 'px wide in ' + w + 'px: ' + out.join(', ');
+        "#;
+        let found = self
+            .client
+            .execute(script, vec![])
+            .await
+            .expect("measure the page");
+        found.as_str().map(str::to_owned)
+    }
 }
