@@ -70,23 +70,8 @@ pub struct TicketEvent {
     pub text: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AttachmentInfo {
-    pub id: String,
-    pub name: String,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub created_at: Timestamp,
-}
-
-pub struct NewAttachment {
-    pub name: String,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub content_base64: String,
-}
+pub use crate::attachments::{AttachmentInfo, NewAttachment};
+use crate::attachments::{ContentRow, InfoRow, with_content};
 
 fn proposed_json(t: &TicketRecord) -> Option<String> {
     t.proposed
@@ -252,24 +237,14 @@ impl Store {
     }
 
     pub async fn ticket_attachments(&self, id: TicketId) -> Result<Vec<AttachmentInfo>> {
-        let rows: Vec<(String, String, String, i64, String, i64)> = sqlx::query_as(
+        let rows: Vec<InfoRow> = sqlx::query_as(
             "SELECT id, name, media_type, size, sha256, created_at FROM ticket_attachments WHERE ticket_id = $1 \
              ORDER BY created_at, id",
         )
         .bind(id.to_string())
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, media_type, size, sha256, at)| AttachmentInfo {
-                id,
-                name,
-                media_type,
-                size,
-                sha256,
-                created_at: Timestamp(at),
-            })
-            .collect())
+        Ok(rows.into_iter().map(AttachmentInfo::from).collect())
     }
 
     /// (info, base64 content) of one attachment of `ticket`.
@@ -278,7 +253,7 @@ impl Store {
         ticket: TicketId,
         id: &str,
     ) -> Result<(AttachmentInfo, String)> {
-        let row: Option<(String, String, String, i64, String, i64, String)> = sqlx::query_as(
+        let row: Option<ContentRow> = sqlx::query_as(
             "SELECT id, name, media_type, size, sha256, created_at, content FROM ticket_attachments \
              WHERE ticket_id = $1 AND id = $2",
         )
@@ -286,17 +261,6 @@ impl Store {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        let (id, name, media_type, size, sha256, at, content) = row.ok_or(StoreError::NotFound)?;
-        Ok((
-            AttachmentInfo {
-                id,
-                name,
-                media_type,
-                size,
-                sha256,
-                created_at: Timestamp(at),
-            },
-            content,
-        ))
+        Ok(with_content(row.ok_or(StoreError::NotFound)?))
     }
 }

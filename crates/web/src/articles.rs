@@ -6,10 +6,12 @@ use domain::ids::ArticleId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::articles::{self, ArticleRecord};
+use store::attachments::NewAttachment;
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
+use crate::tickets::{AttachmentInput, decode_attachments};
 
 /// An article as a form or the API sends it.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,12 +26,19 @@ pub struct ArticleInput {
     /// Published at once, or kept as a draft.
     #[serde(default)]
     pub publish: bool,
+    /// Files to attach.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+    /// Attachments (by id) to remove.
+    #[serde(default)]
+    pub remove_attachments: Vec<String>,
 }
 
 struct Checked {
     kind: ArticleKind,
     text: ArticleText,
     status: ArticleStatus,
+    attachments: Vec<NewAttachment>,
 }
 
 fn check(input: &ArticleInput) -> AppResult<Checked> {
@@ -42,8 +51,15 @@ fn check(input: &ArticleInput) -> AppResult<Checked> {
     if let Err(problems) = &text {
         errors.extend(problems.iter().map(|p| FieldError::new(p.field, p.code)));
     }
+    let attachments = match decode_attachments(&input.attachments) {
+        Ok(files) => files,
+        Err(e) => {
+            errors.extend(e.fields);
+            Vec::new()
+        }
+    };
     match (kind, text) {
-        (Ok(kind), Ok(text)) => Ok(Checked {
+        (Ok(kind), Ok(text)) if errors.is_empty() => Ok(Checked {
             kind,
             text,
             status: if input.publish {
@@ -51,6 +67,7 @@ fn check(input: &ArticleInput) -> AppResult<Checked> {
             } else {
                 ArticleStatus::Draft
             },
+            attachments,
         }),
         _ => Err(AppError::invalid(errors)),
     }
@@ -72,8 +89,11 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &ArticleInput) -> AppRes
     };
     let mut tx = state.store.begin_write().await?;
     articles::insert(&mut tx, &a).await?;
+    let added = attach(&mut tx, a.id, &c.attachments, now).await?;
     let mut ev = ctx.event(now, "article.create", "article", a.id.to_string());
-    ev.after = Some(json!({ "kind": a.kind, "status": a.status, "title": a.title }));
+    ev.after = Some(
+        json!({ "kind": a.kind, "status": a.status, "title": a.title, "attachments_added": added }),
+    );
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(a)
@@ -102,13 +122,47 @@ pub async fn update(
     };
     let mut tx = state.store.begin_write().await?;
     articles::update(&mut tx, &a).await?;
+    let mut unknown = Vec::new();
+    for (i, id) in input.remove_attachments.iter().enumerate() {
+        match articles::remove_attachment(&mut tx, a.id, id).await {
+            Ok(()) => {}
+            Err(store::StoreError::NotFound) => unknown.push(FieldError::new(
+                format!("remove_attachments[{i}]"),
+                "unknown_attachment",
+            )),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !unknown.is_empty() {
+        // Dropping the transaction rolls back the update: nothing changes.
+        return Err(AppError::invalid(unknown));
+    }
+    let added = attach(&mut tx, a.id, &c.attachments, now).await?;
     let mut ev = ctx.event(now, "article.update", "article", a.id.to_string());
     ev.before =
         Some(json!({ "kind": before.kind, "status": before.status, "title": before.title }));
-    ev.after = Some(json!({ "kind": a.kind, "status": a.status, "title": a.title }));
+    ev.after = Some(json!({
+        "kind": a.kind, "status": a.status, "title": a.title,
+        "attachments_added": added, "attachments_removed": input.remove_attachments,
+    }));
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// Stores `files` as attachments of `article`; returns (id, name) of each.
+async fn attach(
+    tx: &mut store::WriteTx,
+    article: ArticleId,
+    files: &[NewAttachment],
+    now: domain::clock::Timestamp,
+) -> AppResult<Vec<Value>> {
+    let mut added = Vec::with_capacity(files.len());
+    for f in files {
+        let id = articles::add_attachment(tx, article, f, now).await?;
+        added.push(json!({ "id": id, "name": f.name, "sha256": f.sha256 }));
+    }
+    Ok(added)
 }
 
 /// Markdown to HTML that is safe to put in a page: no scripts, no event handlers, no

@@ -173,3 +173,27 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
     tracing::error!(panic = detail, "handler panicked");
     AppError::new(ErrorCode::Internal).into_response()
 }
+
+/// A stored attachment (base64 in the database) as a file to save.
+pub fn download(
+    info: store::attachments::AttachmentInfo,
+    content_base64: &str,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content_base64)
+        .map_err(|_| crate::error::ErrorCode::Internal)?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        percent_encode(&info.name)
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, info.media_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

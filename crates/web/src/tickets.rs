@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{check_for_publish, check_for_save};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInput {
     pub name: String,
@@ -71,11 +71,20 @@ impl AttachmentInput {
             content_base64: STANDARD.encode(&u.bytes),
         }
     }
+
+    /// The files a page's form sent in `field`.
+    pub fn from_uploads(files: &[crate::ctx::Upload], field: &str) -> Vec<Self> {
+        files
+            .iter()
+            .filter(|f| f.field == field)
+            .map(Self::from_upload)
+            .collect()
+    }
 }
 
 const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
 
-fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<NewAttachment>> {
+pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<NewAttachment>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
     for (i, a) in input.iter().enumerate() {

@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/domains/{code}", Action::ViewPublic, Target::Platform),
     ("GET", "/news", Action::ViewPublic, Target::Platform),
     ("GET", "/news/{id}", Action::ViewPublic, Target::Platform),
+    ("GET", "/news/{id}/attachments/{attachment}", Action::ViewPublic, Target::Platform),
     ("GET", "/console/audit", Action::ViewAudit, Target::Platform),
     ("GET", "/console/guide", Action::EditGuide, Target::Platform),
     ("POST", "/console/guide", Action::EditGuide, Target::Platform),

@@ -164,3 +164,140 @@ async fn the_operator_publishes_policies_and_news_that_everyone_reads_safely() {
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// The article form as a browser sends it: multipart, with a file or an empty file field.
+fn article_form(
+    csrf: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> reqwest::multipart::Form {
+    use reqwest::multipart::{Form, Part};
+    let mut form = Form::new().text("_csrf", csrf.to_owned());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let part = match file {
+        Some((name, bytes)) => Part::bytes(bytes.to_vec())
+            .file_name(name.to_owned())
+            .mime_str("application/pdf")
+            .unwrap(),
+        None => Part::bytes(Vec::new()).file_name(""),
+    };
+    form.part("attachment", part)
+}
+
+#[tokio::test]
+async fn articles_carry_attachments_that_readers_download() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let post = |path: &str, form| {
+        let req = op.client.post(app.at(path)).multipart(form);
+        async move { req.send().await.unwrap() }
+    };
+    let fields = [
+        ("kind", "policy"),
+        ("title", "上海市公共数据开放实施细则"),
+        ("body", "全文见附件。"),
+    ];
+    // A draft with its file: nobody else sees either.
+    let res = post(
+        "/console/articles",
+        article_form(&op.csrf, &fields, Some(("实施细则.pdf", b"%PDF-1.4 rules"))),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = res.headers()["location"].to_str().unwrap().to_owned();
+    let id = page.trim_start_matches("/news/").to_owned();
+    let html = op
+        .client
+        .get(app.at(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let href = html
+        .split("href=\"")
+        .find(|s| s.starts_with(&format!("/news/{id}/attachments/")))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(html.contains("实施细则.pdf"));
+    let visitor = client();
+    let hidden = visitor.get(app.at(&href)).send().await.unwrap();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+
+    // Published: anyone downloads the file as it was sent.
+    let mut published = fields.to_vec();
+    published.push(("publish", "1"));
+    let res = post(
+        &format!("/console/articles/{id}"),
+        article_form(&op.csrf, &published, None),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let file = visitor.get(app.at(&href)).send().await.unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "application/pdf");
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 rules");
+
+    // Removing an attachment the article does not have changes nothing, the title included.
+    let audit = app.audit_count().await;
+    let mut wrong = published.clone();
+    wrong[1] = ("title", "改过的标题");
+    wrong.push(("remove_attachment", "not-an-attachment"));
+    let res = post(
+        &format!("/console/articles/{id}"),
+        article_form(&op.csrf, &wrong, None),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("id=\"remove_attachment-error\"")
+    );
+    assert_eq!(app.audit_count().await, audit);
+    let html = visitor
+        .get(app.at(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("上海市公共数据开放实施细则") && html.contains("实施细则.pdf"));
+
+    // Removed: gone from the page and from its address.
+    let attachment_id = href.rsplit('/').next().unwrap().to_owned();
+    let mut remove = published.clone();
+    remove.push(("remove_attachment", &attachment_id));
+    let res = post(
+        &format!("/console/articles/{id}"),
+        article_form(&op.csrf, &remove, None),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count().await, audit + 1);
+    let html = visitor
+        .get(app.at(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("实施细则.pdf"));
+    let gone = visitor.get(app.at(&href)).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}

@@ -1,10 +1,9 @@
 //! `/api/v1` for open-list change tickets (A11).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use base64::Engine;
 use domain::openlist::ticket::TicketState;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,7 +12,7 @@ use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
 
 use crate::ctx::{ApiJson, Ctx};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 
@@ -170,19 +169,5 @@ pub async fn attachment(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let (info, content) = state.store.ticket_attachment(t.id, &id).await?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content)
-        .map_err(|_| ErrorCode::Internal)?;
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        crate::render::percent_encode(&info.name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, info.media_type),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::render::download(info, &content)
 }

@@ -83,6 +83,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
         GET "/news" => ViewPublic on Platform: news::list_page,
         GET "/news/{id}" => ViewPublic on Platform: news::detail_page,
+        GET "/news/{id}/attachments/{attachment}" => ViewPublic on Platform: news::attachment,
         GET "/login" => LogIn on Platform: pages::login_form,
         POST "/login" => LogIn on Platform: pages::login_submit,
         GET "/register" => Register on Platform: pages::register_form,

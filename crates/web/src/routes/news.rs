@@ -11,6 +11,7 @@ use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::articles::ArticleRecord;
+use store::attachments::AttachmentInfo;
 
 use super::pages::html;
 use crate::articles::{self, ArticleInput, article_json, render_markdown};
@@ -18,6 +19,7 @@ use crate::ctx::{ApiJson, Ctx, FormPost};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
 use crate::state::AppState;
+use crate::tickets::AttachmentInput;
 
 const PER_PAGE: i64 = 20;
 
@@ -169,6 +171,7 @@ struct ArticlePage<'a> {
     page: PageCtx<'a>,
     article: ArticleRow,
     body_html: String,
+    attachments: Vec<AttachmentView>,
     can_edit: bool,
 }
 
@@ -182,10 +185,23 @@ pub async fn detail_page(
     let view = ArticlePage {
         article: row(&pctx, &a),
         body_html: render_markdown(&a.body),
+        attachments: attachment_views(&state, &a).await?,
         can_edit: may_write(&ctx),
         page: pctx,
     };
     html(StatusCode::OK, view)
+}
+
+/// A file attached to an article: for anyone when the article is published, otherwise for
+/// those who write articles.
+pub async fn attachment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, attachment)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let a = readable(&state, &ctx, &id).await?;
+    let (info, content) = state.store.article_attachment(a.id, &attachment).await?;
+    crate::render::download(info, &content)
 }
 
 #[derive(Template)]
@@ -214,6 +230,8 @@ struct ArticleForm<'a> {
     title: String,
     body: String,
     publish: bool,
+    /// The article's files, each with whether it is marked for removal.
+    existing: Vec<(AttachmentView, bool)>,
     /// (field, message) for every problem.
     errors: Vec<(String, String)>,
 }
@@ -222,6 +240,52 @@ impl ArticleForm<'_> {
     fn error(&self, field: &str) -> Option<&str> {
         crate::page::message_at(&self.errors, field)
     }
+
+    /// The problem with the file sent, or with the files to remove.
+    fn error_under(&self, prefix: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f.starts_with(prefix))
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// An attachment as a page lists it.
+pub struct AttachmentView {
+    id: String,
+    name: String,
+    size: String,
+    href: String,
+}
+
+impl AttachmentView {
+    fn new(article: &str, a: AttachmentInfo) -> Self {
+        Self {
+            href: format!("/news/{article}/attachments/{}", a.id),
+            size: human_size(a.size),
+            id: a.id,
+            name: a.name,
+        }
+    }
+}
+
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+async fn attachment_views(state: &AppState, a: &ArticleRecord) -> AppResult<Vec<AttachmentView>> {
+    let id = a.id.to_string();
+    Ok(state
+        .store
+        .article_attachments(a.id)
+        .await?
+        .into_iter()
+        .map(|f| AttachmentView::new(&id, f))
+        .collect())
 }
 
 fn form_page(
@@ -230,6 +294,7 @@ fn form_page(
     status: StatusCode,
     action: String,
     input: &ArticleInput,
+    existing: Vec<AttachmentView>,
     errors: &[FieldError],
 ) -> AppResult<Response> {
     let pctx = PageCtx::new(state, ctx, &action);
@@ -253,18 +318,32 @@ fn form_page(
         title: input.title.clone(),
         body: input.body.clone(),
         publish: input.publish,
+        existing: existing
+            .into_iter()
+            .map(|a| {
+                let remove = input.remove_attachments.contains(&a.id);
+                (a, remove)
+            })
+            .collect(),
         errors,
         page: pctx,
     };
     html(status, view)
 }
 
-fn form_input(form: &crate::dataset_form::FormValues) -> ArticleInput {
+fn form_input(form: &FormPost) -> ArticleInput {
+    let values = &form.values;
     ArticleInput {
-        kind: form.get("kind").to_owned(),
-        title: form.get("title").to_owned(),
-        body: form.get("body").to_owned(),
-        publish: form.has("publish", "1"),
+        kind: values.get("kind").to_owned(),
+        title: values.get("title").to_owned(),
+        body: values.get("body").to_owned(),
+        publish: values.has("publish", "1"),
+        attachments: AttachmentInput::from_uploads(&form.files, "attachment"),
+        remove_attachments: values
+            .all("remove_attachment")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     }
 }
 
@@ -279,6 +358,7 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Resp
         StatusCode::OK,
         "/console/articles".into(),
         &input,
+        Vec::new(),
         &[],
     )
 }
@@ -288,7 +368,7 @@ pub async fn create_form(
     ctx: Ctx,
     form: FormPost,
 ) -> AppResult<Response> {
-    let input = form_input(&form.values);
+    let input = form_input(&form);
     match articles::create(&state, &ctx, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
@@ -297,6 +377,7 @@ pub async fn create_form(
             StatusCode::UNPROCESSABLE_ENTITY,
             "/console/articles".into(),
             &input,
+            Vec::new(),
             &e.fields,
         ),
         Err(e) => Err(e),
@@ -309,11 +390,13 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let a = state.store.article(&id).await?;
+    let existing = attachment_views(&state, &a).await?;
     let input = ArticleInput {
         kind: a.kind.as_str().to_owned(),
         title: a.title,
         body: a.body,
         publish: a.status == ArticleStatus::Published,
+        ..Default::default()
     };
     form_page(
         &state,
@@ -321,6 +404,7 @@ pub async fn edit_form(
         StatusCode::OK,
         format!("/console/articles/{id}"),
         &input,
+        existing,
         &[],
     )
 }
@@ -332,7 +416,8 @@ pub async fn update_form(
     form: FormPost,
 ) -> AppResult<Response> {
     let before = state.store.article(&id).await?;
-    let input = form_input(&form.values);
+    let existing = attachment_views(&state, &before).await?;
+    let input = form_input(&form);
     match articles::update(&state, &ctx, before, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
@@ -341,6 +426,7 @@ pub async fn update_form(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("/console/articles/{id}"),
             &input,
+            existing,
             &e.fields,
         ),
         Err(e) => Err(e),

@@ -487,7 +487,7 @@ pub async fn save_entry(
             kind: TicketKind::Modify,
             reason: values.get("ticket_reason").to_owned(),
             proposed: Some(meta),
-            attachments: documents(&form.files, "document"),
+            attachments: AttachmentInput::from_uploads(&form.files, "document"),
         };
         tickets::submit(&state, &ctx, &d, &org, input)
             .await
@@ -516,14 +516,6 @@ fn at_fields(errors: Vec<FieldError>, names: &[(&str, &str)]) -> Vec<FieldError>
 }
 
 /// The files sent in the form field `field`, as ticket attachments.
-fn documents(files: &[Upload], field: &str) -> Vec<AttachmentInput> {
-    files
-        .iter()
-        .filter(|f| f.field == field)
-        .map(AttachmentInput::from_upload)
-        .collect()
-}
-
 /// Asks for a published entry to be taken off the open list: a "remove" ticket, which needs
 /// a document explaining why (A11.2).
 pub async fn remove_entry(
@@ -537,7 +529,7 @@ pub async fn remove_entry(
         kind: TicketKind::Remove,
         reason: form.values.get("remove_reason").to_owned(),
         proposed: None,
-        attachments: documents(&form.files, "remove_document"),
+        attachments: AttachmentInput::from_uploads(&form.files, "remove_document"),
     };
     match tickets::submit(&state, &ctx, &d, &org, input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),

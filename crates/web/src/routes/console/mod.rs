@@ -24,7 +24,7 @@ use store::tickets::TicketRecord;
 
 use super::pages::html;
 use crate::charts;
-use crate::ctx::{Ctx, FormPost, Upload};
+use crate::ctx::{Ctx, FormPost};
 use crate::dataset_form::FormValues;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
