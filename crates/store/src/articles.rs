@@ -4,45 +4,7 @@ use domain::articles::{ArticleKind, ArticleStatus};
 use domain::clock::Timestamp;
 use domain::ids::ArticleId;
 
-use crate::attachments::{AttachmentInfo, ContentRow, InfoRow, NewAttachment, with_content};
 use crate::{Result, Store, StoreError, WriteTx, parse};
-
-pub async fn add_attachment(
-    tx: &mut WriteTx,
-    article: ArticleId,
-    a: &NewAttachment,
-    at: Timestamp,
-) -> Result<String> {
-    let id = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
-        "INSERT INTO article_attachments (id, article_id, name, media_type, size, sha256, content, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(article.to_string())
-    .bind(&a.name)
-    .bind(&a.media_type)
-    .bind(a.size)
-    .bind(&a.sha256)
-    .bind(&a.content_base64)
-    .bind(at.0)
-    .execute(tx.conn())
-    .await?;
-    Ok(id)
-}
-
-/// Removes attachment `id` of `article`; `NotFound` when the article has no such attachment.
-pub async fn remove_attachment(tx: &mut WriteTx, article: ArticleId, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM article_attachments WHERE article_id = $1 AND id = $2")
-        .bind(article.to_string())
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleRecord {
@@ -170,33 +132,5 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(n)
-    }
-
-    pub async fn article_attachments(&self, article: ArticleId) -> Result<Vec<AttachmentInfo>> {
-        let rows: Vec<InfoRow> = sqlx::query_as(
-            "SELECT id, name, media_type, size, sha256, created_at FROM article_attachments \
-             WHERE article_id = $1 ORDER BY created_at, id",
-        )
-        .bind(article.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(AttachmentInfo::from).collect())
-    }
-
-    /// (info, base64 content) of one attachment of `article`.
-    pub async fn article_attachment(
-        &self,
-        article: ArticleId,
-        id: &str,
-    ) -> Result<(AttachmentInfo, String)> {
-        let row: Option<ContentRow> = sqlx::query_as(
-            "SELECT id, name, media_type, size, sha256, created_at, content FROM article_attachments \
-             WHERE article_id = $1 AND id = $2",
-        )
-        .bind(article.to_string())
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(with_content(row.ok_or(StoreError::NotFound)?))
     }
 }

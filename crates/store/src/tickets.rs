@@ -70,9 +70,6 @@ pub struct TicketEvent {
     pub text: String,
 }
 
-pub use crate::attachments::{AttachmentInfo, NewAttachment};
-use crate::attachments::{ContentRow, InfoRow, with_content};
-
 fn proposed_json(t: &TicketRecord) -> Option<String> {
     t.proposed
         .as_ref()
@@ -154,30 +151,6 @@ pub async fn add_event(
     Ok(())
 }
 
-pub async fn add_attachment(
-    tx: &mut WriteTx,
-    ticket: TicketId,
-    a: &NewAttachment,
-    at: Timestamp,
-) -> Result<String> {
-    let id = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
-        "INSERT INTO ticket_attachments (id, ticket_id, name, media_type, size, sha256, content, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(ticket.to_string())
-    .bind(&a.name)
-    .bind(&a.media_type)
-    .bind(a.size)
-    .bind(&a.sha256)
-    .bind(&a.content_base64)
-    .bind(at.0)
-    .execute(tx.conn())
-    .await?;
-    Ok(id)
-}
-
 impl Store {
     pub async fn ticket(&self, id: &str) -> Result<TicketRecord> {
         let row: Row = sqlx::query_as(
@@ -234,33 +207,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    pub async fn ticket_attachments(&self, id: TicketId) -> Result<Vec<AttachmentInfo>> {
-        let rows: Vec<InfoRow> = sqlx::query_as(
-            "SELECT id, name, media_type, size, sha256, created_at FROM ticket_attachments WHERE ticket_id = $1 \
-             ORDER BY created_at, id",
-        )
-        .bind(id.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(AttachmentInfo::from).collect())
-    }
-
-    /// (info, base64 content) of one attachment of `ticket`.
-    pub async fn ticket_attachment(
-        &self,
-        ticket: TicketId,
-        id: &str,
-    ) -> Result<(AttachmentInfo, String)> {
-        let row: Option<ContentRow> = sqlx::query_as(
-            "SELECT id, name, media_type, size, sha256, created_at, content FROM ticket_attachments \
-             WHERE ticket_id = $1 AND id = $2",
-        )
-        .bind(ticket.to_string())
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(with_content(row.ok_or(StoreError::NotFound)?))
     }
 }

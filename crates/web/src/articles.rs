@@ -6,7 +6,7 @@ use domain::ids::ArticleId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::articles::{self, ArticleRecord};
-use store::attachments::NewAttachment;
+use store::attachments::{self, NewAttachment, Owner};
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, FieldError};
@@ -124,7 +124,7 @@ pub async fn update(
     articles::update(&mut tx, &a).await?;
     let mut unknown = Vec::new();
     for (i, id) in input.remove_attachments.iter().enumerate() {
-        match articles::remove_attachment(&mut tx, a.id, id).await {
+        match attachments::remove(&mut tx, Owner::Article(a.id), id).await {
             Ok(()) => {}
             Err(store::StoreError::NotFound) => unknown.push(FieldError::new(
                 format!("remove_attachments[{i}]"),
@@ -159,7 +159,7 @@ async fn attach(
 ) -> AppResult<Vec<Value>> {
     let mut added = Vec::with_capacity(files.len());
     for f in files {
-        let id = articles::add_attachment(tx, article, f, now).await?;
+        let id = attachments::add(tx, Owner::Article(article), f, now).await?;
         added.push(json!({ "id": id, "name": f.name, "sha256": f.sha256 }));
     }
     Ok(added)

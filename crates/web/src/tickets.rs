@@ -12,9 +12,10 @@ use domain::openlist::ticket::{
 use domain::openlist::vocab::DatasetStatus;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use store::attachments::{self, NewAttachment, Owner};
 use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
-use store::tickets::{self, NewAttachment, TicketRecord};
+use store::tickets::{self, TicketRecord};
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -241,7 +242,7 @@ pub async fn submit(
     )
     .await?;
     for a in &attachments {
-        tickets::add_attachment(&mut tx, ticket.id, a, now).await?;
+        attachments::add(&mut tx, Owner::Ticket(ticket.id), a, now).await?;
     }
     let mut ev = ctx.event(now, "ticket.submit", "ticket", ticket.id.to_string());
     ev.after =
@@ -420,7 +421,7 @@ pub async fn resubmit(
     let d = state.store.dataset(&t.dataset_id.to_string()).await?;
     let org = state.store.org(&d.org_id.to_string()).await?;
     let new_attachments = decode_attachments(&input.attachments)?;
-    let existing = state.store.ticket_attachments(t.id).await?.len();
+    let existing = state.store.attachments(Owner::Ticket(t.id)).await?.len();
     let reason = input
         .reason
         .map(|r| r.trim().to_owned())
@@ -472,7 +473,7 @@ pub async fn resubmit(
     )
     .await?;
     for a in &new_attachments {
-        tickets::add_attachment(&mut tx, revised.id, a, now).await?;
+        attachments::add(&mut tx, Owner::Ticket(revised.id), a, now).await?;
     }
     let mut ev = ctx.event(now, "ticket.resubmit", "ticket", revised.id.to_string());
     ev.after = Some(serde_json::json!({ "kind": kind, "proposed": revised.proposed }));

@@ -7,6 +7,7 @@ use axum::{Extension, Json};
 use domain::openlist::ticket::TicketState;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use store::attachments::Owner;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
@@ -32,7 +33,7 @@ async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<Value> {
             "seq": e.seq, "at": e.at.to_rfc3339(), "actor": e.actor_id, "event": e.event,
             "reasons": e.reasons, "text": e.text,
         })).collect::<Vec<_>>(),
-        "attachments": state.store.ticket_attachments(t.id).await?.iter().map(|a| json!({
+        "attachments": state.store.attachments(Owner::Ticket(t.id)).await?.iter().map(|a| json!({
             "id": a.id, "name": a.name, "media_type": a.media_type, "size": a.size, "sha256": a.sha256,
             "url": format!("/api/v1/tickets/{}/attachments/{}", t.id, a.id),
         })).collect::<Vec<_>>(),
@@ -168,6 +169,6 @@ pub async fn attachment(
     Extension(t): Extension<TicketRecord>,
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (info, content) = state.store.ticket_attachment(t.id, &id).await?;
+    let (info, content) = state.store.attachment(Owner::Ticket(t.id), &id).await?;
     crate::render::download(info, &content)
 }

@@ -11,7 +11,7 @@ use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::articles::ArticleRecord;
-use store::attachments::AttachmentInfo;
+use store::attachments::{AttachmentInfo, Owner};
 
 use super::pages::html;
 use crate::articles::{self, ArticleInput, article_json, render_markdown};
@@ -200,7 +200,10 @@ pub async fn attachment(
     Path((id, attachment)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let a = readable(&state, &ctx, &id).await?;
-    let (info, content) = state.store.article_attachment(a.id, &attachment).await?;
+    let (info, content) = state
+        .store
+        .attachment(Owner::Article(a.id), &attachment)
+        .await?;
     crate::render::download(info, &content)
 }
 
@@ -281,7 +284,7 @@ async fn attachment_views(state: &AppState, a: &ArticleRecord) -> AppResult<Vec<
     let id = a.id.to_string();
     Ok(state
         .store
-        .article_attachments(a.id)
+        .attachments(Owner::Article(a.id))
         .await?
         .into_iter()
         .map(|f| AttachmentView::new(&id, f))
