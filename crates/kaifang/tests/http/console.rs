@@ -340,18 +340,19 @@ async fn an_administrator_adds_members_from_the_page_and_others_cannot() {
 async fn the_dashboard_counts_the_entries_by_open_type_and_domain_in_lists_and_charts() {
     let app = spawn_app().await;
     let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
-    let dashboard = |s: &Session| {
-        let url = app.at("/console/orgs/sh-transport");
-        let client = s.client.clone();
-        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
-    };
+    let dashboard = "/console/orgs/sh-transport";
     // Nothing to count yet: no empty charts.
-    assert!(!dashboard(&editor).await.contains("id=\"by-type\""));
+    assert!(
+        !app.page(&editor.client, dashboard)
+            .await
+            .1
+            .contains("id=\"by-type\"")
+    );
     for name in ["上海市公交线路站点", "上海市公共停车场泊位"] {
         let res = create(&app, &editor, "sh-transport", &good_meta(name, &items)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    let html = dashboard(&editor).await;
+    let (_, html) = app.page(&editor.client, dashboard).await;
     let section = |id: &str| {
         let start = html.find(&format!("id=\"{id}\"")).unwrap();
         html[start..start + html[start..].find("</section>").unwrap()].to_owned()

@@ -7,8 +7,7 @@ use reqwest::StatusCode;
 use crate::support::*;
 
 async fn get(s: &Session, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let res = s.client.get(app.at(path)).send().await.unwrap();
-    (res.status(), res.text().await.unwrap())
+    app.page(&s.client, path).await
 }
 
 async fn post_form(

@@ -182,6 +182,12 @@ impl TestApp {
         format!("{}{}", self.url, path)
     }
 
+    /// Opens `path` with `client` (a session's, or `client()` for a visitor): status and text.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> (StatusCode, String) {
+        let res = client.get(self.at(path)).send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
     pub async fn register(&self, email: &str) -> Value {
         let res = client()
             .post(self.at("/api/v1/auth/register"))
