@@ -1,5 +1,7 @@
 //! Open-list change tickets: the ticket, its history of events, its attachments.
 
+use std::collections::HashMap;
+
 use domain::clock::Timestamp;
 use domain::ids::{DatasetId, OrgId, TicketId};
 use domain::openlist::dataset::DatasetMeta;
@@ -182,6 +184,24 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// For each ticket (of `org`, or all): the name of its entry and its provider's slug, in
+    /// one query, for lists of tickets.
+    pub async fn ticket_subjects(
+        &self,
+        org: Option<OrgId>,
+    ) -> Result<HashMap<TicketId, (String, String)>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT t.id, d.name, o.slug FROM tickets t JOIN datasets d ON d.id = t.dataset_id \
+             JOIN organizations o ON o.id = t.org_id WHERE ($1 IS NULL OR t.org_id = $1)",
+        )
+        .bind(org.map(|o| o.to_string()))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, slug)| Ok((parse::<TicketId>(&id, "ticket id")?, (name, slug))))
+            .collect()
     }
 
     pub async fn ticket_events(&self, id: TicketId) -> Result<Vec<TicketEvent>> {

@@ -150,23 +150,21 @@ fn date(t: domain::clock::Timestamp) -> String {
     t.to_cst().format("%Y-%m-%d").to_string()
 }
 
+/// Rows for a list of tickets of `org` (or of every provider).
 async fn ticket_rows(
     state: &AppState,
     labels: &Labels<'_>,
+    org: Option<domain::ids::OrgId>,
     list: Vec<TicketRecord>,
 ) -> AppResult<Vec<TicketRow>> {
+    let subjects = state.store.ticket_subjects(org).await?;
     let mut rows = Vec::with_capacity(list.len());
     for t in list {
-        let d = state.store.dataset(&t.dataset_id.to_string()).await?;
-        let org = state.store.org(&t.org_id.to_string()).await?;
+        let (name, slug) = subjects.get(&t.id).cloned().unwrap_or_default();
         rows.push(TicketRow {
             id: t.id.to_string(),
-            dataset: t
-                .proposed
-                .as_ref()
-                .map(|m| m.name.clone())
-                .unwrap_or(d.meta.name),
-            org: labels.org(&org.slug),
+            dataset: t.proposed.as_ref().map(|m| m.name.clone()).unwrap_or(name),
+            org: labels.org(&slug),
             kind: labels.named("ticket_kind", t.kind.as_str()),
             state: labels.named("ticket_state", t.state.as_str()),
             state_code: t.state.as_str().to_owned(),
@@ -223,7 +221,7 @@ pub async fn org_page(
     let mut list = state.store.tickets(Some(org.id), None, None).await?;
     list.sort_by_key(|t| (!t.state.is_open(), std::cmp::Reverse(t.updated_at)));
     list.truncate(50);
-    let tickets = ticket_rows(&state, &labels, list).await?;
+    let tickets = ticket_rows(&state, &labels, Some(org.id), list).await?;
     let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
     let reviews_due = state
         .store
