@@ -1235,6 +1235,34 @@ pub async fn seed(
             .collect();
         catalogue::import(tx, orgs[s.provider], &items, now).await?;
     }
+    // Data the transport commission keeps but has not opened (A12.1): its catalogue shows these
+    // as unopened, to be prepared into an entry once de-identified.
+    let unopened: Vec<ImportItem> = [
+        (
+            "BUS_GPS-PLATE",
+            "公交车辆定位：车牌号",
+            "车辆号牌，开放前须脱敏处理。",
+        ),
+        (
+            "BUS_GPS-POSITION",
+            "公交车辆定位：经纬度",
+            "车载终端每 10 秒上报的位置。",
+        ),
+        (
+            "BUS_GPS-DRIVER_ID",
+            "公交车辆定位：驾驶员工号",
+            "属于个人信息，开放前须去除。",
+        ),
+    ]
+    .into_iter()
+    .map(|(code, name, description)| ImportItem {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        source_system: "公交智能调度系统（虚构）".to_owned(),
+    })
+    .collect();
+    catalogue::import(tx, orgs["sh-transport"], &unopened, now).await?;
     for (key, id) in catalogue_rows(tx).await? {
         catalogue_ids.insert(key, id);
     }

@@ -139,6 +139,25 @@ impl Store {
     }
 
     /// Ids of `org`'s catalogue items, for linkage checks.
+    /// How many open-list entries use each of `org`'s catalogue items; an item missing from
+    /// the map is unopened data (A12.1).
+    pub async fn catalogue_usage(
+        &self,
+        org: OrgId,
+    ) -> Result<std::collections::HashMap<CatalogueItemId, i64>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT l.catalogue_item_id, COUNT(DISTINCT l.dataset_id) FROM dataset_item_links l \
+             JOIN catalogue_items c ON c.id = l.catalogue_item_id WHERE c.org_id = $1 \
+             GROUP BY l.catalogue_item_id",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, n)| Ok((parse::<CatalogueItemId>(&id, "catalogue item id")?, n)))
+            .collect()
+    }
+
     pub async fn catalogue_ids(&self, org: OrgId) -> Result<std::collections::BTreeSet<String>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT id FROM catalogue_items WHERE org_id = $1")

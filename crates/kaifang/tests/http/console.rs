@@ -368,3 +368,77 @@ async fn the_dashboard_counts_the_entries_by_open_type_and_domain_in_lists_and_c
         "{domains}"
     );
 }
+
+#[tokio::test]
+async fn unopened_catalogue_items_are_prepared_into_a_de_identified_draft() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let res = create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市公交线路站点", &items),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A third item that no entry uses: unopened data.
+    let res = editor
+        .client
+        .post(app.at("/api/v1/orgs/sh-transport/catalogue"))
+        .header("x-csrf-token", &editor.csrf)
+        .json(&serde_json::json!([{ "code": "BUS-GPS_POINT", "name": "车辆定位点", "description": "车载终端上报的位置", "source_system": "公交调度系统" }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, list) = app
+        .page(&editor.client, "/api/v1/orgs/sh-transport/catalogue")
+        .await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let unopened = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "BUS-GPS_POINT")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The catalogue page tells opened from unopened items; only unopened ones can be picked.
+    let (_, html) = app
+        .page(&editor.client, "/console/orgs/sh-transport/catalogue")
+        .await;
+    let row = |code: &str| {
+        html.split("<tr>")
+            .find(|r| r.contains(code))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(row("BUS-LINE").contains("用于 1 个条目") && !row("BUS-LINE").contains("checkbox"));
+    assert!(row("BUS-GPS_POINT").contains("尚未开放"));
+    assert!(row("BUS-GPS_POINT").contains(&format!("name=\"items\" value=\"{unopened}\"")));
+
+    // Preparing: one data item per unopened item, linked, and the source de-identified data.
+    // An item already opened and an unknown id are left out.
+    let before = app.count("datasets").await;
+    let path = format!(
+        "/console/orgs/sh-transport/datasets/new?items={unopened}&items={}&items=nonsense",
+        items[0]
+    );
+    let (status, form) = app.page(&editor.client, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("已根据 1 个尚未开放的目录项准备"), "{form}");
+    assert!(form.contains("value=\"gps_point\"") && form.contains("value=\"车辆定位点\""));
+    assert!(
+        form.contains(&format!("<option value=\"{unopened}\" selected")),
+        "{form}"
+    );
+    assert!(!form.contains(&format!("<option value=\"{}\" selected", items[0])));
+    assert!(
+        form.contains("value=\"deidentified\" checked")
+            || form.contains("value=\"deidentified\" selected")
+    );
+    // Nothing is stored until the provider saves the form.
+    assert_eq!(app.count("datasets").await, before);
+}

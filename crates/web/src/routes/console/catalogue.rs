@@ -3,10 +3,13 @@
 use super::*;
 
 pub struct CatalogueRow {
+    id: String,
     code: String,
     name: String,
     description: String,
     source_system: String,
+    /// How many open-list entries use the item; none means unopened data.
+    entries: i64,
 }
 
 #[derive(Template)]
@@ -41,12 +44,15 @@ async fn catalogue_page(
     errors: Vec<String>,
 ) -> AppResult<Response> {
     let labels = Labels::load(state, ctx.lang).await?;
+    let usage = state.store.catalogue_usage(org.id).await?;
     let items = state
         .store
         .catalogue(org.id)
         .await?
         .into_iter()
         .map(|c| CatalogueRow {
+            entries: usage.get(&c.id).copied().unwrap_or(0),
+            id: c.id.to_string(),
             code: c.code,
             name: c.name,
             description: c.description,

@@ -2,6 +2,7 @@
 //! change or remove them (A9.1, A11.1, A11.2).
 
 use super::*;
+use axum::extract::RawQuery;
 
 /// A problem as the form shows it: where, and what to do.
 pub struct Problem {
@@ -122,7 +123,8 @@ struct DatasetFormPage<'a> {
     dataset: Option<String>,
     /// A published entry changes through a ticket: the form asks for its reason.
     via_ticket: bool,
-    saved: bool,
+    /// What just happened, said at the top of the form.
+    notice: Option<String>,
     /// The problems are those that stop publishing, not those that stop saving.
     publish_check: bool,
     problems: Vec<Problem>,
@@ -167,7 +169,15 @@ struct FormSpec<'a> {
     values: FormValues,
     errors: Vec<FieldError>,
     publish_check: bool,
-    saved: bool,
+    notice: Notice,
+}
+
+/// What the form says happened before it was shown.
+enum Notice {
+    None,
+    Saved,
+    /// A new entry was prepared from this many unopened catalogue items.
+    Prepared(usize),
 }
 
 async fn form_page(
@@ -309,7 +319,11 @@ async fn form_page(
         org: labels.org(&spec.org.slug),
         dataset: spec.dataset.map(|d| d.id.to_string()),
         via_ticket,
-        saved: spec.saved,
+        notice: match spec.notice {
+            Notice::None => None,
+            Notice::Saved => Some(pctx.t("console.saved")),
+            Notice::Prepared(n) => Some(pctx.tf("console.prepared", "n", &n.to_string())),
+        },
         publish_check: spec.publish_check,
         problems,
         name: f.input("name"),
@@ -383,27 +397,78 @@ async fn refused(
         values,
         errors,
         publish_check,
-        saved: false,
+        notice: Notice::None,
     };
     form_page(state, ctx, StatusCode::UNPROCESSABLE_ENTITY, spec).await
 }
 
+/// The form of a new entry. With `items` (ids of the provider's catalogue items that no entry
+/// opens yet), the entry is prepared from them (A12.1): one data item per catalogue item,
+/// linked to it, and the source set to de-identified unopened data, so that publishing waits
+/// for the provider to say how the data was de-identified and graded. Ids that are not this
+/// provider's unopened items are left out.
 pub async fn new_entry(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let mut values = FormValues::default();
     values.set_default("spatial.areas", "shanghai");
+    let wanted: Vec<String> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "items")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let mut prepared = 0;
+    if !wanted.is_empty() {
+        let usage = state.store.catalogue_usage(org.id).await?;
+        let unopened = state
+            .store
+            .catalogue(org.id)
+            .await?
+            .into_iter()
+            .filter(|c| !usage.contains_key(&c.id) && wanted.contains(&c.id.to_string()));
+        for (i, c) in unopened.enumerate() {
+            let at = |field: &str| format!("data_items[{i}].{field}");
+            values.set_default(&at("name"), machine_name(&c.code));
+            values.set_default(&at("label"), c.name);
+            values.set_default(&at("field_type"), "text");
+            values.set_default(&at("description"), c.description);
+            values.set_default(&at("catalogue_item"), c.id.to_string());
+            prepared += 1;
+        }
+        if prepared > 0 {
+            values.set_default("source", EntrySource::Deidentified.as_str());
+        }
+    }
     let spec = FormSpec {
         org: &org,
         dataset: None,
         values,
         errors: Vec::new(),
         publish_check: false,
-        saved: false,
+        notice: if prepared > 0 {
+            Notice::Prepared(prepared)
+        } else {
+            Notice::None
+        },
     };
     form_page(&state, &ctx, StatusCode::OK, spec).await
+}
+
+/// A field name for files and APIs from a catalogue code: its last part, lower case, letters,
+/// digits and underscores ("BUSLINE-LINE_NAME" → "line_name").
+fn machine_name(code: &str) -> String {
+    let last = code.rsplit(['-', '.', '/']).next().unwrap_or(code);
+    last.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 pub async fn create_entry(
@@ -458,7 +523,11 @@ pub async fn edit_entry(
         values: FormValues::from_meta(&d.meta),
         errors,
         publish_check: d.status == DatasetStatus::Draft,
-        saved: q.saved.is_some(),
+        notice: if q.saved.is_some() {
+            Notice::Saved
+        } else {
+            Notice::None
+        },
     };
     form_page(&state, &ctx, StatusCode::OK, spec).await
 }
