@@ -1,6 +1,9 @@
 //! The operator's and the supervisors' pages (A25.2, A25.5): the audit trail, the classification
 //! guide with its versions, the managed formats and glossary, and the accounts and
-//! organizations of the platform. They call the same services as `/api/v1`.
+//! organizations of the platform with the platform roles the system administrator gives there.
+//! They call the same services as `/api/v1`.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,7 +15,6 @@ use domain::ids::UserId;
 use domain::policy::{Action, Resource};
 use domain::roles::PlatformRole;
 use serde::Deserialize;
-use std::collections::HashMap;
 use store::audit::AuditFilter;
 
 use super::pages::html;
@@ -139,14 +141,15 @@ pub async fn audit(
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     // People know each other by email, the trail by account id: either may be asked for.
     let actor_id = match text(&q.actor) {
-        Some(email) if email.contains('@') => match state.store.user_by_email(&email).await {
-            Ok(user) => Some(user.id.to_string()),
-            Err(store::StoreError::NotFound) => {
-                errors.push(FieldError::new("actor", "unknown_user"));
-                None
+        Some(email) if email.contains('@') => {
+            match accounts::account_by_email(&state, &email).await? {
+                Some(user) => Some(user.id.to_string()),
+                None => {
+                    errors.push(FieldError::new("actor", "unknown_user"));
+                    None
+                }
             }
-            Err(e) => return Err(e.into()),
-        },
+        }
         other => other,
     };
     let records = if errors.is_empty() {
