@@ -171,13 +171,9 @@ pub fn publish_problems(meta: &DatasetMeta, cx: &PublishContext<'_>) -> Vec<Prob
         if meta.time_range.end.is_some() && !el.time {
             out.push(problem("name_missing_time", "name", None));
         }
-        let closest = cx
-            .others
-            .iter()
-            .map(|(id, name)| (cx.segmenter.name_similarity(&meta.name, name), id, name))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((score, id, name)) = closest
-            && score >= cx.similarity_threshold
+        if let Some((score, id, name)) =
+            cx.segmenter
+                .similar_name(&meta.name, cx.others, cx.similarity_threshold)
         {
             out.push(problem(
                 "name_too_similar",

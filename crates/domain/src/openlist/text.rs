@@ -83,13 +83,39 @@ impl Segmenter {
 
     /// Jaccard similarity of the content words of two names, in [0, 1].
     pub fn name_similarity(&self, a: &str, b: &str) -> f64 {
-        let (a, b) = (self.content_words(a), self.content_words(b));
-        if a.is_empty() && b.is_empty() {
-            return 1.0;
-        }
-        let shared = a.intersection(&b).count() as f64;
-        let all = a.union(&b).count() as f64;
-        shared / all
+        jaccard(&self.content_words(a), &self.content_words(b))
+    }
+
+    /// The entry among `others` (id, name) whose name is most like `name`, if its similarity
+    /// reaches `threshold` (in (0, 1]). Segmenting every name of a large open list on each check
+    /// would be slow; but a Jaccard similarity of at least t needs at least t·|A| of the name's
+    /// own content words A in common, and a shared word is part of both texts, so the others are
+    /// first sifted by counting which of those words they contain as plain substrings (never
+    /// fewer than they share), and only the few left are segmented.
+    pub fn similar_name<'a>(
+        &self,
+        name: &str,
+        others: &'a [(String, String)],
+        threshold: f64,
+    ) -> Option<(f64, &'a str, &'a str)> {
+        let mine = self.content_words(name);
+        let needed = (threshold * mine.len() as f64).ceil() as usize;
+        let may_reach = |other: &str| {
+            let other = other.to_lowercase();
+            mine.iter().filter(|w| other.contains(w.as_str())).count() >= needed
+        };
+        others
+            .iter()
+            .filter(|(_, other)| may_reach(other))
+            .map(|(id, other)| {
+                (
+                    jaccard(&mine, &self.content_words(other)),
+                    id.as_str(),
+                    other.as_str(),
+                )
+            })
+            .filter(|(score, _, _)| *score >= threshold)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
     }
 
     /// Which of the elements A9.1 (一) asks of a name are present.
@@ -138,6 +164,16 @@ const TIME_WORDS: &[&str] = &[
     "历史", "近年", "周", "半年",
 ];
 
+/// |a ∩ b| / |a ∪ b|; two empty sets are alike.
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let shared = a.intersection(b).count() as f64;
+    let all = a.union(b).count() as f64;
+    shared / all
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameElements {
     pub subject: bool,
@@ -177,6 +213,46 @@ pub fn unexplained_abbreviations(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_similar_name_is_the_one_a_full_comparison_finds() {
+        let s = Segmenter::new();
+        let names = [
+            "上海市公交线路站点信息",
+            "浦东新区养老机构名录",
+            "上海市空气质量日报",
+            "徐汇区公共停车场泊位",
+            "上海市公交车辆实时位置",
+            "PM2.5 监测站点",
+        ];
+        let others: Vec<(String, String)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("d{i}"), (*n).to_owned()))
+            .collect();
+        let names = [
+            "上海市公交线路站点",
+            "上海市公交线路站点信息",
+            "浦东新区养老服务机构",
+            "黄浦区图书馆",
+            "pm2.5站点",
+            "的",
+        ];
+        for threshold in [0.2, 0.5, 0.8, 1.0] {
+            for name in names {
+                let brute = others
+                    .iter()
+                    .map(|(id, n)| (s.name_similarity(name, n), id.as_str()))
+                    .filter(|(score, _)| *score >= threshold)
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                let found = s
+                    .similar_name(name, &others, threshold)
+                    .map(|(score, id, _)| (score, id));
+                assert_eq!(found, brute, "{name} at {threshold}");
+            }
+        }
+        assert!(s.similar_name("上海市公交线路", &[], 0.5).is_none());
+    }
 
     #[test]
     fn similar_names_score_high_and_distinct_ones_low() {
