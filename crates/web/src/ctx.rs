@@ -329,6 +329,33 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// Bounds request bodies: forms that carry files (multipart) may be as large as
+/// `max_upload_bytes`, anything else `max_body_bytes`. A body that says it is larger is refused
+/// at once; one that turns out larger fails when read, and its extractor answers 413.
+pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        state.config.max_upload_bytes
+    } else {
+        state.config.max_body_bytes
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return AppError::from(ErrorCode::PayloadTooLarge).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// A form post whose fields may repeat and be numbered (the entry form), sent either as
 /// `application/x-www-form-urlencoded` or, when it carries files, as `multipart/form-data`. It
 /// must carry the CSRF token in `_csrf`. A file field left empty is no file.

@@ -28,7 +28,6 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::from_fn_with_state;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use state::{AppState, WebConfig};
@@ -46,7 +45,9 @@ pub fn app(state: AppState) -> Router {
         // errors raised while resolving the context are rendered the same way.
         .layer(from_fn_with_state(state.clone(), ctx::resolve))
         .layer(CatchPanicLayer::custom(render::panic_response))
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), ctx::limit_body))
+        // The bound is ours (above); axum's own default would cut uploads at 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), render::render_errors))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

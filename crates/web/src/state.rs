@@ -15,6 +15,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     pub session_ttl_secs: i64,
     pub max_body_bytes: usize,
+    /// Forms that carry files (multipart) may be this large; each file at most 5 MB, checked
+    /// at its field.
+    pub max_upload_bytes: usize,
     /// Failed sign-ins of one account allowed within `login_window_secs` before a pause.
     pub login_max_failures: i64,
     pub login_window_secs: i64,
@@ -34,6 +37,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_ttl_secs: 8 * 3600,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 8 * 1024 * 1024,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
             trust_forwarded_for: false,

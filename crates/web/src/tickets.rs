@@ -103,7 +103,7 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<New
             )),
             Ok(bytes) if bytes.len() > MAX_ATTACHMENT_BYTES => errors.push(FieldError::new(
                 format!("attachments[{i}].content_base64"),
-                "too_long",
+                "file_too_large",
             )),
             Ok(bytes) => out.push(NewAttachment {
                 name: name.to_owned(),

@@ -341,6 +341,7 @@ impl TestApp {
             "sessions" => "SELECT COUNT(*) FROM sessions",
             "datasets" => "SELECT COUNT(*) FROM datasets",
             "tickets" => "SELECT COUNT(*) FROM tickets",
+            "articles" => "SELECT COUNT(*) FROM articles",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)
