@@ -4,9 +4,9 @@
 //! dictionary of a segment to the asked parents, decodes each matching document's ordinals from
 //! the columnar store and turns every counted ordinal back into text. Our facets are flat (one
 //! level under the root), so a segment's facet column can be read once into two plain arrays —
-//! each document's ordinals, and each ordinal's value — and a search then counts with two array
-//! reads per document and looks up no text at all. At 100,000 entries the tables of all seven
-//! facet fields take a few megabytes. A segment's documents never change (deletions are left to
+//! each document's ordinals, and each ordinal's value — and a search then counts with a few
+//! array reads per document and looks up no text at all. At 100,000 entries the tables of all
+//! seven facet fields take a few megabytes at most. A segment's documents never change (deletions are left to
 //! the collector's alive set), so a table is good for as long as its segment exists.
 
 use std::collections::HashMap;
