@@ -153,6 +153,19 @@ pub async fn mark_reviewed(tx: &mut WriteTx, id: DatasetId, at: Timestamp) -> Re
     Ok(())
 }
 
+/// Records that the data of entry `id` was updated at `at` (A9.4).
+pub async fn record_data_update(tx: &mut WriteTx, id: DatasetId, at: Timestamp) -> Result<()> {
+    let done = sqlx::query("UPDATE datasets SET data_updated_at = $1 WHERE id = $2")
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Records the working copy as published version `d.published_version`.
 pub async fn record_version(
     tx: &mut WriteTx,
@@ -294,6 +307,23 @@ impl Store {
             .bind(except)
             .fetch_all(self.pool())
             .await?)
+    }
+
+    /// When the data of each of `org`'s entries was last recorded as updated, for those that
+    /// have such a record.
+    pub async fn data_updates(
+        &self,
+        org: OrgId,
+    ) -> Result<std::collections::HashMap<DatasetId, Timestamp>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, data_updated_at FROM datasets WHERE org_id = $1 AND data_updated_at IS NOT NULL",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, at)| Ok((parse::<DatasetId>(&id, "dataset id")?, Timestamp(at))))
+            .collect()
     }
 
     pub async fn dataset_exists(&self, id: &str) -> Result<bool> {

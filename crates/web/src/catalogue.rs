@@ -110,6 +110,20 @@ pub async fn import(
 
 /// Records that the provider reviewed an entry and keeps it as it is (A10.1); changes go
 /// through tickets.
+/// Records that a published entry's data was updated now (A9.4), audited.
+pub async fn record_data_update(state: &AppState, ctx: &Ctx, d: &DatasetRecord) -> AppResult<()> {
+    if d.status != DatasetStatus::Published {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    datasets::record_data_update(&mut tx, d.id, now).await?;
+    let ev = ctx.event(now, "dataset.data_update", "dataset", d.id.to_string());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn mark_reviewed(
     state: &AppState,
     ctx: &Ctx,

@@ -7,4 +7,5 @@ pub mod dataset;
 pub mod diff;
 pub mod text;
 pub mod ticket;
+pub mod timeliness;
 pub mod vocab;

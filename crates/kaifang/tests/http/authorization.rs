@@ -30,6 +30,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/console/orgs/{org}/members", Action::ViewMembers, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/members", Action::ManageMembers, Target::OrgInPath),
     ("POST", "/console/datasets/{dataset}/review", Action::EditOpenList, Target::DatasetInPath),
+    ("POST", "/console/datasets/{dataset}/data-update", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/orgs/{org}/datasets", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/datasets/{dataset}/edit", Action::ViewOrgInternal, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}", Action::EditOpenList, Target::DatasetInPath),

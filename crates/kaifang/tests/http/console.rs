@@ -442,3 +442,62 @@ async fn unopened_catalogue_items_are_prepared_into_a_de_identified_draft() {
     // Nothing is stored until the provider saves the form.
     assert_eq!(app.count("datasets").await, before);
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_entries_late_for_their_update_frequency_until_updated() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    // A monthly entry, published now.
+    let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let dashboard = "/console/orgs/sh-transport";
+    let late_row = |html: &str| {
+        html.split("<tr>")
+            .find(|r| r.contains(&format!("/console/datasets/{id}/data-update")))
+            .map(str::to_owned)
+    };
+    let (_, html) = app.page(&editor.client, dashboard).await;
+    assert!(late_row(&html).is_none() && html.contains("都按声明的更新频率更新"));
+
+    // Forty days later (signed in again: sessions do not last that long) it is nine days late
+    // for its 31-day rhythm.
+    app.clock.advance_seconds(40 * 86_400);
+    let editor = app.login("editor@sh-transport.cn").await;
+    let (_, html) = app.page(&editor.client, dashboard).await;
+    let row = late_row(&html).expect("listed as late");
+    assert!(row.contains("每月") && row.contains("<td>9</td>"), "{row}");
+
+    // Recording the update is audited and takes it off the list.
+    let audit = app.audit_count().await;
+    let res = editor
+        .post_form(app.at(&format!("/console/datasets/{id}/data-update")), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count().await, audit + 1);
+    let (_, html) = app.page(&editor.client, dashboard).await;
+    assert!(late_row(&html).is_none());
+
+    // A draft has no data to update.
+    let res = create(
+        &app,
+        &editor,
+        "sh-transport",
+        &good_meta("上海市出租车服务点", &items),
+    )
+    .await;
+    let draft: serde_json::Value = res.json().await.unwrap();
+    let audit = app.audit_count().await;
+    let res = editor
+        .post_form(
+            app.at(&format!(
+                "/console/datasets/{}/data-update",
+                draft["id"].as_str().unwrap()
+            )),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(app.audit_count().await, audit);
+}

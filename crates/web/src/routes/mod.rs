@@ -117,6 +117,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/orgs/{org}/members" => ViewMembers on OrgInPath: console::members,
         POST "/console/orgs/{org}/members" => ManageMembers on OrgInPath: console::set_member,
         POST "/console/datasets/{dataset}/review" => EditOpenList on DatasetInPath: console::review_entry,
+        POST "/console/datasets/{dataset}/data-update" => EditOpenList on DatasetInPath: console::record_data_update,
         POST "/console/orgs/{org}/datasets" => EditOpenList on OrgInPath: console::create_entry,
         GET "/console/datasets/{dataset}/edit" => ViewOrgInternal on DatasetInPath: console::edit_entry,
         POST "/console/datasets/{dataset}" => EditOpenList on DatasetInPath: console::save_entry,

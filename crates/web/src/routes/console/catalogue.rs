@@ -191,3 +191,16 @@ pub async fn review_entry(
     crate::catalogue::mark_reviewed(&state, &ctx, &d, &note).await?;
     Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
 }
+
+/// Records that a published entry's data was updated (A9.4), from the dashboard's timeliness
+/// list.
+pub async fn record_data_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Extension(org): Extension<OrgRecord>,
+    _form: FormPost,
+) -> AppResult<Response> {
+    crate::catalogue::record_data_update(&state, &ctx, &d).await?;
+    Ok(Redirect::to(&format!("/console/orgs/{}#timeliness", org.slug)).into_response())
+}

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::openlist::classification::Guide;
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+use domain::openlist::timeliness::{self, Timeliness};
 use domain::openlist::vocab::{
     ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
     UpdateFrequency,
@@ -39,7 +40,7 @@ mod desk;
 mod entries;
 mod members;
 
-pub use catalogue::{catalogue, import_catalogue, review_entry, reviews};
+pub use catalogue::{catalogue, import_catalogue, record_data_update, review_entry, reviews};
 pub use desk::{accept_ticket, queue, resubmit_ticket, return_ticket, show_ticket};
 pub use entries::{create_entry, edit_entry, new_entry, publish_entry, remove_entry, save_entry};
 pub use members::{members, set_member};
@@ -124,6 +125,16 @@ struct OrgPage<'a> {
     by_domain: Vec<(String, u64)>,
     open_type_chart: String,
     domain_chart: String,
+    /// Published entries whose data is late for its declared update frequency (A9.4).
+    overdue: Vec<OverdueRow>,
+}
+
+pub struct OverdueRow {
+    id: String,
+    name: String,
+    frequency: String,
+    last_update: String,
+    days: String,
 }
 
 /// How many of `entries` have each key, most first (ties by label), labelled.
@@ -174,6 +185,40 @@ async fn ticket_rows(
     Ok(rows)
 }
 
+/// The published entries of `entries` whose data is late for their declared update frequency,
+/// latest first. Until an update is recorded, an entry's last change counts as its last update.
+async fn overdue_rows(
+    state: &AppState,
+    labels: &Labels<'_>,
+    org: domain::ids::OrgId,
+    entries: &[DatasetRecord],
+) -> AppResult<Vec<OverdueRow>> {
+    let updates = state.store.data_updates(org).await?;
+    let now = state.clock.now();
+    let mut late: Vec<(i64, OverdueRow)> = entries
+        .iter()
+        .filter(|d| d.status == DatasetStatus::Published)
+        .filter_map(|d| {
+            let last = updates.get(&d.id).copied().unwrap_or(d.updated_at);
+            match timeliness::assess(d.meta.update_frequency, last, now) {
+                Timeliness::Overdue { days, .. } => Some((
+                    days,
+                    OverdueRow {
+                        id: d.id.to_string(),
+                        name: d.meta.name.clone(),
+                        frequency: labels.named("frequency", d.meta.update_frequency.as_str()),
+                        last_update: date(last),
+                        days: days.to_string(),
+                    },
+                )),
+                Timeliness::OnTime { .. } | Timeliness::NoRhythm => None,
+            }
+        })
+        .collect();
+    late.sort_by_key(|(days, _)| std::cmp::Reverse(*days));
+    Ok(late.into_iter().map(|(_, row)| row).collect())
+}
+
 /// An organization's dashboard: its open list by status, its tickets, its reviews due.
 pub async fn org_page(
     State(state): State<AppState>,
@@ -206,6 +251,7 @@ pub async fn org_page(
     let by_domain = tally(all.iter().map(|d| d.meta.domain.as_str()), |k| {
         labels.domain(k)
     });
+    let overdue = overdue_rows(&state, &labels, org.id, &all).await?;
     let entries = all
         .iter()
         .filter(|d| wanted.is_none_or(|w| d.status == w))
@@ -242,6 +288,7 @@ pub async fn org_page(
         domain_chart: charts::bars(&by_domain, charts::BLUE),
         by_open_type,
         by_domain,
+        overdue,
         page: PageCtx::new(&state, &ctx, &format!("/console/orgs/{}", org.slug)),
     };
     html(StatusCode::OK, view)
