@@ -109,6 +109,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("PUT", "/api/v1/datasets/{dataset}", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/check", Action::ViewOrgInternal, Target::DatasetInPath),
     ("POST", "/api/v1/datasets/{dataset}/review", Action::EditOpenList, Target::DatasetInPath),
+    ("POST", "/api/v1/datasets/{dataset}/data-updates", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
     ("GET", "/api/v1/datasets/{dataset}/versions", Action::ViewPublic, Target::DatasetInPath),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),

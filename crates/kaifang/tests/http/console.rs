@@ -479,6 +479,22 @@ async fn the_dashboard_lists_entries_late_for_their_update_frequency_until_updat
     let (_, html) = app.page(&editor.client, dashboard).await;
     assert!(late_row(&html).is_none());
 
+    // Another month and more: late again, and a script records the update through the API.
+    app.clock.advance_seconds(35 * 86_400);
+    let editor = app.login("editor@sh-transport.cn").await;
+    assert!(late_row(&app.page(&editor.client, dashboard).await.1).is_some());
+    let audit = app.audit_count().await;
+    let res = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{id}/data-updates")))
+        .header("x-csrf-token", &editor.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.audit_count().await, audit + 1);
+    assert!(late_row(&app.page(&editor.client, dashboard).await.1).is_none());
+
     // A draft has no data to update.
     let res = create(
         &app,

@@ -334,6 +334,16 @@ pub async fn review(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Records that a published entry's data was updated now (A9.4).
+pub async fn record_data_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+) -> AppResult<StatusCode> {
+    catalogue_service::record_data_update(&state, &ctx, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Adds or changes a format of the managed list (A9.3).
 pub async fn put_format(
     State(state): State<AppState>,

@@ -167,6 +167,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         PUT "/api/v1/datasets/{dataset}" => EditOpenList on DatasetInPath: api_openlist::update_dataset,
         GET "/api/v1/datasets/{dataset}/check" => ViewOrgInternal on DatasetInPath: api_openlist::check_dataset,
         POST "/api/v1/datasets/{dataset}/review" => EditOpenList on DatasetInPath: api_openlist::review,
+        POST "/api/v1/datasets/{dataset}/data-updates" => EditOpenList on DatasetInPath: api_openlist::record_data_update,
         GET "/api/v1/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: api_openlist::reviews_due,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
 

@@ -69,6 +69,9 @@ fn summary(method: &Method, path: &str) -> &'static str {
         ("POST", "/api/v1/datasets/{dataset}/review") => {
             "Record the annual review of an entry (A10.1)"
         }
+        ("POST", "/api/v1/datasets/{dataset}/data-updates") => {
+            "Record that a published entry's data was updated now (A9.4 timeliness)"
+        }
         ("GET", "/api/v1/orgs/{org}/reviews") => "Entries due for their annual review (A10.1)",
         ("GET", "/api/v1/datasets/{dataset}/versions") => "Published versions of an entry",
         ("POST", "/api/v1/datasets/{dataset}/tickets") => {
