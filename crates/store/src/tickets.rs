@@ -186,17 +186,20 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// For each ticket (of `org`, or all): the name of its entry and its provider's slug, in
-    /// one query, for lists of tickets.
+    /// For each ticket (of `org`, or all; in `state`, or any): the name of its entry and its
+    /// provider's slug, in one query, for lists of tickets.
     pub async fn ticket_subjects(
         &self,
         org: Option<OrgId>,
+        state: Option<TicketState>,
     ) -> Result<HashMap<TicketId, (String, String)>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT t.id, d.name, o.slug FROM tickets t JOIN datasets d ON d.id = t.dataset_id \
-             JOIN organizations o ON o.id = t.org_id WHERE ($1 IS NULL OR t.org_id = $1)",
+             JOIN organizations o ON o.id = t.org_id WHERE ($1 IS NULL OR t.org_id = $1) \
+             AND ($2 IS NULL OR t.state = $2)",
         )
         .bind(org.map(|o| o.to_string()))
+        .bind(state.map(|s| s.as_str()))
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()

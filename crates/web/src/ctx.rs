@@ -329,16 +329,19 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// Whether a request is a form that carries files.
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 /// Bounds request bodies: forms that carry files (multipart) may be as large as
 /// `max_upload_bytes`, anything else `max_body_bytes`. A body that says it is larger is refused
 /// at once; one that turns out larger fails when read, and its extractor answers 413.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let limit = if multipart {
+    let limit = if is_multipart(req.headers()) {
         state.config.max_upload_bytes
     } else {
         state.config.max_body_bytes
@@ -381,11 +384,7 @@ impl FromRequest<AppState> for FormPost {
             .get::<Ctx>()
             .cloned()
             .ok_or(ErrorCode::Internal)?;
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let multipart = is_multipart(req.headers());
         let mut pairs = Vec::new();
         let mut files = Vec::new();
         if multipart {

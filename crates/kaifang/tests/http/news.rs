@@ -313,27 +313,18 @@ async fn a_file_too_big_is_said_at_its_field_and_the_article_is_kept_as_typed() 
     ];
     let audit = app.audit_count().await;
     // Over the 5 MB a file may have, within what a form may carry: an error at the field.
-    let big = vec![b'x'; 6 * 1024 * 1024];
-    let res = op
-        .client
-        .post(app.at("/console/articles"))
-        .multipart(article_form(&op.csrf, &fields, Some(("全文.pdf", &big))))
-        .send()
-        .await
-        .unwrap();
+    let post_file = |bytes: Vec<u8>| {
+        let form = article_form(&op.csrf, &fields, Some(("全文.pdf", &bytes)));
+        let req = op.client.post(app.at("/console/articles")).multipart(form);
+        async move { req.send().await.unwrap() }
+    };
+    let res = post_file(vec![b'x'; 6 * 1024 * 1024]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"attachment-error\""), "{html}");
     assert!(html.contains("value=\"上海市公共数据开放实施细则\"") && html.contains("全文见附件。"));
     // Over what a form may carry: refused whole, with a page that says why.
-    let huge = vec![b'x'; 9 * 1024 * 1024];
-    let res = op
-        .client
-        .post(app.at("/console/articles"))
-        .multipart(article_form(&op.csrf, &fields, Some(("全文.pdf", &huge))))
-        .send()
-        .await
-        .unwrap();
+    let res = post_file(vec![b'x'; 9 * 1024 * 1024]).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(res.text().await.unwrap().contains("附件文件太大"));
     assert_eq!(app.audit_count().await, audit);

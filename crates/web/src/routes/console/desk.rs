@@ -18,7 +18,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
         .tickets(None, None, Some(TicketState::Submitted))
         .await?;
     let view = QueuePage {
-        tickets: ticket_rows(&state, &labels, None, list).await?,
+        tickets: ticket_rows(&state, &labels, None, Some(TicketState::Submitted), list).await?,
         page: PageCtx::new(&state, &ctx, "/console/tickets"),
     };
     html(StatusCode::OK, view)

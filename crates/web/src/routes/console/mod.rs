@@ -161,14 +161,15 @@ fn date(t: domain::clock::Timestamp) -> String {
     t.to_cst().format("%Y-%m-%d").to_string()
 }
 
-/// Rows for a list of tickets of `org` (or of every provider).
+/// Rows for `list`, tickets of `org` (or of every provider) in `ticket_state` (or any).
 async fn ticket_rows(
     state: &AppState,
     labels: &Labels<'_>,
     org: Option<domain::ids::OrgId>,
+    ticket_state: Option<TicketState>,
     list: Vec<TicketRecord>,
 ) -> AppResult<Vec<TicketRow>> {
-    let subjects = state.store.ticket_subjects(org).await?;
+    let subjects = state.store.ticket_subjects(org, ticket_state).await?;
     let mut rows = Vec::with_capacity(list.len());
     for t in list {
         let (name, slug) = subjects.get(&t.id).cloned().unwrap_or_default();
@@ -267,7 +268,7 @@ pub async fn org_page(
     let mut list = state.store.tickets(Some(org.id), None, None).await?;
     list.sort_by_key(|t| (!t.state.is_open(), std::cmp::Reverse(t.updated_at)));
     list.truncate(50);
-    let tickets = ticket_rows(&state, &labels, Some(org.id), list).await?;
+    let tickets = ticket_rows(&state, &labels, Some(org.id), None, list).await?;
     let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
     let reviews_due = state
         .store
