@@ -15,6 +15,9 @@ pub struct Email(String);
 pub struct EmailError;
 
 impl Email {
+    /// The longest address accepted (RFC 5321's path limit).
+    pub const MAX_LEN: usize = 254;
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -28,7 +31,7 @@ impl FromStr for Email {
         let (local, domain) = email.split_once('@').ok_or(EmailError)?;
         let plausible = !local.is_empty()
             && local.len() <= 64
-            && email.len() <= 254
+            && email.len() <= Self::MAX_LEN
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
@@ -59,13 +62,17 @@ pub enum PasswordError {
     TooLong,
     #[error("a password mixes letters and digits or symbols")]
     TooSimple,
+    #[error("a password is too easy to guess")]
+    TooGuessable,
 }
 
 impl NewPassword {
     pub const MIN_CHARS: usize = 10;
     pub const MAX_CHARS: usize = 128;
 
-    pub fn parse(input: String) -> Result<Self, PasswordError> {
+    /// Checks `input` against the policy. `context` holds what an attacker knows of the
+    /// account (its e-mail address, names): a password built from them is too easy to guess.
+    pub fn parse(input: String, context: &[&str]) -> Result<Self, PasswordError> {
         let n = input.chars().count();
         if n < Self::MIN_CHARS {
             return Err(PasswordError::TooShort);
@@ -77,6 +84,25 @@ impl NewPassword {
         let others = input.chars().any(|c| !c.is_alphabetic());
         if !(letters && others) {
             return Err(PasswordError::TooSimple);
+        }
+        // The e-mail address also counts by its parts (`li.lei`, `example`).
+        let mut hints: Vec<&str> = Vec::new();
+        for c in context.iter().filter(|c| !c.trim().is_empty()) {
+            hints.push(c.trim());
+            hints.extend(c.split(['@', '.', '-', '_']).filter(|p| p.len() >= 3));
+        }
+        // A password that spells out what the account gives away must be stronger still.
+        let lower = input.to_lowercase();
+        let uses_hint = hints
+            .iter()
+            .any(|h| h.chars().count() >= 3 && lower.contains(&h.to_lowercase()));
+        let needed = if uses_hint {
+            zxcvbn::Score::Four
+        } else {
+            zxcvbn::Score::Three
+        };
+        if zxcvbn::zxcvbn(&input, &hints).score() < needed {
+            return Err(PasswordError::TooGuessable);
         }
         Ok(Self(input))
     }
@@ -136,17 +162,41 @@ mod tests {
     #[test]
     fn passwords() {
         assert_eq!(
-            NewPassword::parse("short1".into()).unwrap_err(),
+            NewPassword::parse("short1".into(), &[]).unwrap_err(),
             PasswordError::TooShort
         );
         assert_eq!(
-            NewPassword::parse("onlyletterss".into()).unwrap_err(),
+            NewPassword::parse("onlyletterss".into(), &[]).unwrap_err(),
             PasswordError::TooSimple
         );
-        assert!(NewPassword::parse("开放数据平台2026".into()).is_ok());
+        assert!(NewPassword::parse("开放数据平台2026".into(), &[]).is_ok());
         assert_eq!(
-            format!("{:?}", NewPassword::parse("secret-pass-1".into()).unwrap()),
+            format!(
+                "{:?}",
+                NewPassword::parse("tundra-quill-8147".into(), &[]).unwrap()
+            ),
             "NewPassword(***)"
         );
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused() {
+        for weak in ["password123", "Password1234", "qwerty12345", "1q2w3e4r5t6y"] {
+            assert_eq!(
+                NewPassword::parse(weak.into(), &[]).unwrap_err(),
+                PasswordError::TooGuessable,
+                "{weak}"
+            );
+        }
+        // What the account itself gives away: its e-mail address, its names.
+        let email = "zhangwei.data@example.cn";
+        for weak in [email, "zhangwei.data2026", "Example.cn-2026"] {
+            assert_eq!(
+                NewPassword::parse(weak.into(), &[email, "张伟"]).unwrap_err(),
+                PasswordError::TooGuessable,
+                "{weak}"
+            );
+        }
+        assert!(NewPassword::parse("zhangwei.data2026".into(), &[]).is_ok());
     }
 }

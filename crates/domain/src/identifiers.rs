@@ -19,7 +19,35 @@ pub enum UsccError {
     Character(usize),
     #[error("the check character does not match")]
     CheckCharacter,
+    #[error("the first two characters are no registration authority and organization type")]
+    Authority,
+    #[error("characters 3 to 8 are no administrative division code")]
+    Division,
 }
+
+/// The registration authorities (登记管理部门码, character 1) of GB 32100 and its later
+/// allocations, each with the organization types (机构类别码, character 2) it may issue.
+const USCC_AUTHORITIES: &[(u8, &[u8])] = &[
+    (b'1', b"1239"),   // 机构编制: 机关, 事业单位, 群众团体, 其他
+    (b'2', b"19"),     // 外交
+    (b'3', b"123459"), // 司法行政: 律师, 公证, 基层法律服务, 司法鉴定, 仲裁, 其他
+    (b'4', b"19"),     // 文化
+    (b'5', b"1239"),   // 民政: 社会团体, 民办非企业单位, 基金会, 其他
+    (b'6', b"129"),    // 旅游
+    (b'7', b"129"),    // 宗教
+    (b'8', b"19"),     // 工会
+    (b'9', b"123"),    // 市场监管 (工商): 企业, 个体工商户, 农民专业合作社
+    (b'A', b"19"),     // 中央军委改革和编制办公室
+    (b'N', b"1239"),   // 农业: 组级, 村级, 乡镇级集体经济组织, 其他
+    (b'Y', b"1"),      // 其他
+];
+
+/// Province-level prefixes of GB/T 2260 codes, and 10 for registrations at the centre.
+const DIVISION_PREFIXES: &[&str] = &[
+    "10", "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
+    "71", "81", "82",
+];
 
 /// A 统一社会信用代码 whose check character is right. Parsed upper-case, without spaces.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +85,19 @@ impl FromStr for UnifiedSocialCreditCode {
         let expected = Self::check_character(&code[..17]).ok_or(UsccError::Character(0))?;
         if code.as_bytes()[17] as char != expected {
             return Err(UsccError::CheckCharacter);
+        }
+        let bytes = code.as_bytes();
+        let known_type = USCC_AUTHORITIES
+            .iter()
+            .any(|(authority, types)| *authority == bytes[0] && types.contains(&bytes[1]));
+        if !known_type {
+            return Err(UsccError::Authority);
+        }
+        let division = &code[2..8];
+        if !division.bytes().all(|b| b.is_ascii_digit())
+            || !DIVISION_PREFIXES.contains(&&division[..2])
+        {
+            return Err(UsccError::Division);
         }
         Ok(Self(code))
     }
@@ -174,9 +215,53 @@ mod tests {
         );
     }
 
+    /// A company registered in Shanghai (91, 310000) with any organization code.
     fn uscc_body() -> impl Strategy<Value = String> {
-        proptest::collection::vec(0usize..31, 17)
-            .prop_map(|v| v.into_iter().map(|i| USCC_CHARSET[i] as char).collect())
+        proptest::collection::vec(0usize..31, 9).prop_map(|v| {
+            let code: String = v.into_iter().map(|i| USCC_CHARSET[i] as char).collect();
+            format!("91310000{code}")
+        })
+    }
+
+    #[test]
+    fn codes_that_pass_the_check_character_but_not_the_structure_are_refused() {
+        let with_check = |body: &str| {
+            format!(
+                "{body}{}",
+                UnifiedSocialCreditCode::check_character(body).unwrap()
+            )
+        };
+        // All zeros passes the check character (the weighted sum is 0).
+        assert_eq!(
+            "000000000000000000".parse::<UnifiedSocialCreditCode>(),
+            Err(UsccError::Authority)
+        );
+        for (body, err) in [
+            ("94310000MA1FL8XQ3", UsccError::Authority), // 工商 issues no type 4
+            ("B1310000MA1FL8XQ3", UsccError::Authority), // no authority B
+            ("Y2310000MA1FL8XQ3", UsccError::Authority),
+            ("91000000MA1FL8XQ3", UsccError::Division),
+            ("9199ABCDMA1FL8XQ3", UsccError::Division),
+            ("91990000MA1FL8XQ3", UsccError::Division),
+        ] {
+            assert_eq!(
+                with_check(body).parse::<UnifiedSocialCreditCode>(),
+                Err(err),
+                "{body}"
+            );
+        }
+        for body in [
+            "91310000MA1FL8XQ3",
+            "12310000425011234",
+            "11100000000013127",
+            "53310000501770123",
+            "N2310115MF1234567",
+        ] {
+            assert!(
+                with_check(body).parse::<UnifiedSocialCreditCode>().is_ok(),
+                "{body}"
+            );
+        }
     }
 
     proptest! {
@@ -188,7 +273,7 @@ mod tests {
         }
 
         #[test]
-        fn changing_one_character_is_caught(body in uscc_body(), pos in 0usize..17, delta in 1usize..31) {
+        fn changing_one_character_is_caught(body in uscc_body(), pos in 8usize..17, delta in 1usize..31) {
             let check = UnifiedSocialCreditCode::check_character(&body).unwrap();
             let mut chars: Vec<u8> = format!("{body}{check}").into_bytes();
             let old = USCC_CHARSET.iter().position(|&c| c == chars[pos]).unwrap();

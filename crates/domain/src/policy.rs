@@ -39,6 +39,11 @@ pub enum Action {
 }
 
 impl Action {
+    /// Actions anyone may take without an account.
+    pub fn is_public(self) -> bool {
+        matches!(self, Action::ViewPublic | Action::Register | Action::LogIn)
+    }
+
     pub const ALL: &'static [Action] = &[
         Action::ViewPublic,
         Action::Register,
@@ -82,9 +87,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
     use Action::*;
     use PlatformRole::*;
 
-    match action {
-        ViewPublic | Register | LogIn => return Ok(()),
-        _ => {}
+    if action.is_public() {
+        return Ok(());
     }
     let Some(user) = actor.user() else {
         return Err(Denial::NotSignedIn);

@@ -26,14 +26,13 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8080.
     #[arg(long, env = "KAIFANG_LISTEN")]
     pub listen: Option<String>,
-    /// Mark cookies Secure (serve behind HTTPS).
-    #[arg(long, env = "KAIFANG_SECURE_COOKIES")]
-    pub secure_cookies: Option<bool>,
-    /// Trust X-Forwarded-For for the client address (only behind your own proxy).
-    #[arg(long, env = "KAIFANG_TRUST_FORWARDED_FOR")]
-    pub trust_forwarded_for: Option<bool>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed; by default none, and the socket's address is the client's.
+    #[arg(long, env = "KAIFANG_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
     /// The address the public reaches the platform at, e.g. https://data.example.gov.cn
-    /// (used in citations); default: http:// and the listen address.
+    /// (used in citations; when https, every cookie is Secure); default: http:// and the
+    /// listen address.
     #[arg(long, env = "KAIFANG_PUBLIC_URL")]
     pub public_url: Option<String>,
 }
@@ -45,13 +44,16 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
-    pub secure_cookies: Option<bool>,
-    pub trust_forwarded_for: Option<bool>,
+    pub trusted_proxies: Option<Vec<String>>,
     pub session_ttl_secs: Option<i64>,
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<usize>,
     pub login_max_failures: Option<i64>,
+    pub login_max_failures_per_addr: Option<i64>,
     pub login_window_secs: Option<i64>,
+    pub registrations_per_addr_hour: Option<i64>,
+    pub token_default_days: Option<i64>,
+    pub max_tokens_per_account: Option<i64>,
     pub public_url: Option<String>,
     pub name_similarity_threshold: Option<f64>,
 }
@@ -100,22 +102,33 @@ pub fn web_config(
     file: &FileConfig,
     listen: &str,
     demo: bool,
-) -> web::WebConfig {
+) -> anyhow::Result<web::WebConfig> {
     let d = web::WebConfig::default();
-    web::WebConfig {
-        secure_cookies: serve
-            .secure_cookies
-            .or(file.secure_cookies)
-            .unwrap_or(d.secure_cookies),
-        trust_forwarded_for: serve
-            .trust_forwarded_for
-            .or(file.trust_forwarded_for)
-            .unwrap_or(d.trust_forwarded_for),
+    let trusted_proxies = serve
+        .trusted_proxies
+        .clone()
+        .or_else(|| file.trusted_proxies.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| parse_proxy(p))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(web::WebConfig {
+        trusted_proxies,
         session_ttl_secs: file.session_ttl_secs.unwrap_or(d.session_ttl_secs),
         max_body_bytes: file.max_body_bytes.unwrap_or(d.max_body_bytes),
         max_upload_bytes: file.max_upload_bytes.unwrap_or(d.max_upload_bytes),
         login_max_failures: file.login_max_failures.unwrap_or(d.login_max_failures),
+        login_max_failures_per_addr: file
+            .login_max_failures_per_addr
+            .unwrap_or(d.login_max_failures_per_addr),
         login_window_secs: file.login_window_secs.unwrap_or(d.login_window_secs),
+        registrations_per_addr_hour: file
+            .registrations_per_addr_hour
+            .unwrap_or(d.registrations_per_addr_hour),
+        token_default_days: file.token_default_days.unwrap_or(d.token_default_days),
+        max_tokens_per_account: file
+            .max_tokens_per_account
+            .unwrap_or(d.max_tokens_per_account),
         demo,
         public_url: serve
             .public_url
@@ -125,5 +138,13 @@ pub fn web_config(
         name_similarity_threshold: file
             .name_similarity_threshold
             .unwrap_or(d.name_similarity_threshold),
-    }
+    })
+}
+
+/// A trusted proxy: one address (`10.0.0.5`) or a range (`10.0.0.0/8`).
+fn parse_proxy(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .with_context(|| format!("trusted_proxies: {text:?} is not an address or CIDR range"))
 }

@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, &listen, false);
+            let web = config::web_config(&serve, &file, &listen, false)?;
             serve_until_shutdown(db, web, &data_dir, &listen, None).await?;
         }
         Command::Demo { store, serve } => {
@@ -180,7 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, &listen, true);
+            let web = config::web_config(&serve, &file, &listen, true)?;
             serve_until_shutdown(db, web, &data_dir, &listen, Some(demo_banner)).await?;
         }
         Command::Migrate { store } => {
@@ -263,8 +263,8 @@ async fn create_user(
         .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
     let name = domain::account::DisplayName::parse(name)
         .map_err(|_| anyhow::anyhow!("a name has 1 to 100 characters"))?;
-    let password =
-        domain::account::NewPassword::parse(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = domain::account::NewPassword::parse(password, &[email.as_str(), name.as_str()])
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let hash = web::passwords::hash(password.expose().to_owned())
         .await
         .map_err(|_| anyhow::anyhow!("cannot hash the password"))?;

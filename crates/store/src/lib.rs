@@ -131,6 +131,11 @@ impl Store {
         &self.pool
     }
 
+    /// The pool writes outside an audited transaction go to (throttling counters).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
     /// Applies the embedded migrations that are not yet applied.
     /// Applies the embedded migrations that are not yet applied, then seeds what a platform
     /// cannot start without (the default classification guide), audited as the system's act.

@@ -76,6 +76,19 @@ pub async fn revoke(tx: &mut WriteTx, id: TokenId, owner: UserId, at: Timestamp)
     Ok(())
 }
 
+/// The owner's tokens that still work at `now` (neither revoked nor expired).
+pub async fn live_count(tx: &mut WriteTx, owner: UserId, now: Timestamp) -> Result<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(owner.to_string())
+    .bind(now.0)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(n)
+}
+
 impl Store {
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>> {
         let rows: Vec<Row> = sqlx::query_as(

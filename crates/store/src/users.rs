@@ -64,8 +64,22 @@ pub async fn insert(tx: &mut WriteTx, new: NewUser<'_>) -> Result<()> {
     .bind(u.created_at.0)
     .execute(tx.conn())
     .await
-    .map_err(|e| StoreError::conflict_on(e, "email"))?;
+    .map_err(|e| {
+        // Two unique rules: the e-mail address and the organization's credit code.
+        let on_uscc = matches!(&e, sqlx::Error::Database(db)
+            if db.constraint() == Some("users_uscc") || db.message().contains("users.uscc"));
+        StoreError::conflict_on(e, if on_uscc { "uscc" } else { "email" })
+    })?;
     Ok(())
+}
+
+/// Whether an account already holds this unified social credit code.
+pub async fn uscc_taken(tx: &mut WriteTx, uscc: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE uscc = $1")
+        .bind(uscc)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(n > 0)
 }
 
 pub async fn grant_platform_role(

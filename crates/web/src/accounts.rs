@@ -8,7 +8,7 @@ use domain::roles::{AccountKind, PlatformRole};
 use serde::Deserialize;
 use store::tokens::TokenRecord;
 use store::users::{NewUser, UserRecord};
-use store::{WriteTx, sessions, throttle, tokens, users};
+use store::{WriteTx, sessions, tokens, users};
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -55,7 +55,12 @@ fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
         .parse::<Email>()
         .map_err(|_| fail("email", "invalid_email"))
         .ok();
-    let password = NewPassword::parse(input.password)
+    let context = [
+        input.email.as_str(),
+        input.display_name.as_str(),
+        input.legal_name.as_deref().unwrap_or(""),
+    ];
+    let password = NewPassword::parse(input.password, &context)
         .map_err(|e| {
             fail(
                 "password",
@@ -63,6 +68,7 @@ fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
                     PasswordError::TooShort => "password_too_short",
                     PasswordError::TooLong => "password_too_long",
                     PasswordError::TooSimple => "password_too_simple",
+                    PasswordError::TooGuessable => "password_too_guessable",
                 },
             )
         })
@@ -107,10 +113,20 @@ fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
     }
 }
 
+/// Registers an account. One address may register only so many accounts an hour, and one
+/// organization (统一社会信用代码) has one account: its people join it as members.
 pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppResult<UserRecord> {
     let valid = validate(input).map_err(AppError::invalid)?;
-    let password_hash = passwords::hash(valid.password.expose().to_owned()).await?;
     let now = state.clock.now();
+    let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+    let window = state
+        .store
+        .hit(&format!("register:{addr}"), now, 3600)
+        .await?;
+    if window.hits > state.config.registrations_per_addr_hour {
+        return Err(too_many(now, window.ends(3600)));
+    }
+    let password_hash = passwords::hash(valid.password.expose().to_owned()).await?;
     let user = UserRecord {
         id: UserId::new(),
         email: valid.email.as_str().to_owned(),
@@ -121,6 +137,11 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
         created_at: now,
     };
     let mut tx = state.store.begin_write().await?;
+    if let Some(code) = &user.uscc
+        && users::uscc_taken(&mut tx, code).await?
+    {
+        return Err(uscc_taken());
+    }
     users::insert(
         &mut tx,
         NewUser {
@@ -144,54 +165,92 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
     Ok(user)
 }
 
+/// The organization already has an account: said at the code's field.
+fn uscc_taken() -> AppError {
+    let mut err = AppError::new(ErrorCode::UsccTaken);
+    err.fields.push(FieldError::new("uscc", "uscc_taken"));
+    err
+}
+
 pub struct SignedIn {
     pub user: UserRecord,
     pub session_token: String,
     pub csrf_token: String,
 }
 
-/// Checks the password, throttling an account after repeated failures, and opens a session.
+/// The digest an identifier typed at sign-in is known by: in the audit trail and the
+/// throttling keys, never the text itself (it may be anything, of any length).
+pub fn identifier_digest(typed: &str) -> String {
+    domain::audit::digest(typed.trim().to_lowercase().as_bytes())
+}
+
+/// Too many attempts: try again when the fuller of the windows ends.
+fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> AppError {
+    let mut err = AppError::new(ErrorCode::TooManyAttempts);
+    err.retry_after = Some(((until.0 - now.0) / 1000).max(1));
+    err
+}
+
+/// Checks the password and opens a session.
+///
+/// Attempts are throttled per (account, address) and per address, never per account alone: a
+/// stranger's failures cannot keep the owner out from the owner's own address, and a password
+/// sprayed over many accounts from one address is slowed. Each attempt is counted before the
+/// password is checked, so parallel guesses cannot exceed the limits; a success gives its
+/// count back.
 pub async fn login(
     state: &AppState,
     ctx: &Ctx,
     email: &str,
     password: String,
 ) -> AppResult<SignedIn> {
-    let email = email.trim().to_lowercase();
     let now = state.clock.now();
     let cfg = &state.config;
-    let window_start = now.plus_seconds(-cfg.login_window_secs);
-    let (failures, oldest) = state
+    let account = identifier_digest(email);
+    let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+    let pair_key = format!("signin:{}:{addr}", &account[..32]);
+    let addr_key = format!("signin-addr:{addr}");
+    let pair = state
         .store
-        .login_failures_since(&email, window_start)
+        .hit(&pair_key, now, cfg.login_window_secs)
         .await?;
-    if failures >= cfg.login_max_failures {
-        let until = oldest.unwrap_or(now).plus_seconds(cfg.login_window_secs);
-        let mut err = AppError::new(ErrorCode::TooManyAttempts);
-        err.retry_after = Some(((until.0 - now.0) / 1000).max(1));
-        return Err(err);
+    let from_addr = state
+        .store
+        .hit(&addr_key, now, cfg.login_window_secs)
+        .await?;
+    if pair.hits > cfg.login_max_failures {
+        return Err(too_many(now, pair.ends(cfg.login_window_secs)));
+    }
+    if from_addr.hits > cfg.login_max_failures_per_addr {
+        return Err(too_many(now, from_addr.ends(cfg.login_window_secs)));
     }
 
-    let credentials = state.store.user_credentials(&email).await?;
+    // An identifier longer than any e-mail address names no account; it is not looked up.
+    let email = email.trim().to_lowercase();
+    let credentials = if email.len() <= domain::account::Email::MAX_LEN {
+        state.store.user_credentials(&email).await?
+    } else {
+        None
+    };
     let (user, stored_hash) = match credentials {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
     if !passwords::verify(password, stored_hash).await {
         let mut tx = state.store.begin_write().await?;
-        throttle::record_failure(&mut tx, &email, ctx.client_addr.as_deref(), now).await?;
-        tx.audit(ctx.event(now, "auth.login_failed", "account", email.clone()))
+        tx.audit(ctx.event(now, "auth.login_failed", "account", account))
             .await?;
         tx.commit().await?;
         return Err(ErrorCode::InvalidCredentials.into());
     }
     let user = user.ok_or(ErrorCode::InvalidCredentials)?;
+    state.store.forget(&pair_key).await?;
+    state.store.give_back(&addr_key).await?;
 
     let audit_role = state.store.actor(user.id).await?.audit_role();
     let session_token = random_secret();
     let csrf_token = random_secret();
     let mut tx = state.store.begin_write().await?;
-    throttle::clear(&mut tx, &email).await?;
     sessions::insert(
         &mut tx,
         &hash_secret(&session_token),
@@ -242,7 +301,13 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// Creates an API token for the signed-in account. Only a signed-in session may: a token
+/// cannot mint tokens, so revoking a leaked token leaves no offspring behind. A token expires
+/// (by default after `token_default_days`), and an account holds a bounded number of them.
 pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
+    if !matches!(ctx.auth, crate::ctx::Auth::Session { .. }) {
+        return Err(ErrorCode::SessionRequired.into());
+    }
     let user = ctx.user()?.id;
     let mut errors = Vec::new();
     let name = DisplayName::parse(&input.name)
@@ -265,10 +330,20 @@ pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppRe
         name: name.as_str().to_owned(),
         prefix: secret.chars().take(10).collect(),
         created_at: now,
-        expires_at: input.expires_in_days.map(|d| now.plus_seconds(d * 86_400)),
+        expires_at: Some(
+            now.plus_seconds(
+                input
+                    .expires_in_days
+                    .unwrap_or(state.config.token_default_days)
+                    * 86_400,
+            ),
+        ),
         revoked_at: None,
     };
     let mut tx: WriteTx = state.store.begin_write().await?;
+    if tokens::live_count(&mut tx, user, now).await? >= state.config.max_tokens_per_account {
+        return Err(ErrorCode::TokenLimit.into());
+    }
     tokens::insert(&mut tx, &record, &hash_secret(&secret)).await?;
     let mut ev = ctx.event(now, "token.create", "api_token", record.id.to_string());
     ev.after = Some(serde_json::json!({ "name": record.name, "expires_at": record.expires_at }));

@@ -13,7 +13,7 @@ use domain::policy::{Action, Resource, authorize};
 use domain::roles::{Actor, UserActor};
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret, same_secret};
 use crate::state::AppState;
@@ -37,6 +37,8 @@ pub struct Ctx {
     pub auth: Auth,
     pub lang: Lang,
     pub client_addr: Option<String>,
+    /// The caller reached the platform over HTTPS: cookies set for it are `Secure`.
+    pub secure: bool,
     /// The token forms must carry: the session's, or for visitors the `kf_csrf` cookie's.
     pub csrf_token: String,
     /// A fresh visitor CSRF token that the response must set as a cookie.
@@ -44,6 +46,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A `Set-Cookie` value for this caller (`Secure` when they came over HTTPS).
+    pub fn cookie(&self, name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
+        set_cookie_header(name, value, max_age_secs, self.secure)
+    }
+
     pub fn authorize(&self, action: Action, resource: Resource) -> AppResult<()> {
         authorize(&self.actor, action, resource).map_err(AppError::from)
     }
@@ -108,19 +115,17 @@ pub fn set_cookie_header(
     HeaderValue::from_str(&c.build().encoded().to_string()).expect("cookie is valid header text")
 }
 
-fn client_addr(state: &AppState, req: &Request) -> Option<String> {
-    if state.config.trust_forwarded_for
-        && let Some(xff) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = xff.split(',').next()
-    {
-        return Some(first.trim().to_owned());
-    }
-    req.extensions()
+fn client_info(state: &AppState, req: &Request) -> Option<crate::client::ClientInfo> {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+        .map(|ci| ci.0.ip());
+    crate::client::resolve(
+        peer,
+        req.headers(),
+        &state.config.trusted_proxies,
+        state.config.public_url.starts_with("https://"),
+    )
 }
 
 fn is_api(path: &str) -> bool {
@@ -130,19 +135,20 @@ fn is_api(path: &str) -> bool {
 /// Resolves the [`Ctx`] of every request, enforces CSRF for cookie-authenticated API writes,
 /// and hands a visitor a CSRF cookie when they have none.
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let client_addr = client_addr(&state, &req);
-    match build_ctx(&state, req.headers(), req.uri().path(), client_addr).await {
+    let client = client_info(&state, &req);
+    match build_ctx(&state, req.headers(), req.uri().path(), client).await {
         Ok(ctx) => {
             if let Err(e) = check_api_csrf(&ctx, &req) {
                 return e.into_response();
             }
             let set_csrf = ctx.new_csrf_cookie.then(|| ctx.csrf_token.clone());
+            let secure = ctx.secure;
             req.extensions_mut().insert(ctx);
             let mut response = next.run(req).await;
             if let Some(token) = set_csrf {
                 response.headers_mut().append(
                     header::SET_COOKIE,
-                    set_cookie_header(CSRF_COOKIE, &token, None, state.config.secure_cookies),
+                    set_cookie_header(CSRF_COOKIE, &token, None, secure),
                 );
             }
             response
@@ -155,7 +161,7 @@ async fn build_ctx(
     state: &AppState,
     headers: &HeaderMap,
     path: &str,
-    client_addr: Option<String>,
+    client: Option<crate::client::ClientInfo>,
 ) -> AppResult<Ctx> {
     let lang = Lang::negotiate(headers, cookie_value(headers, LANG_COOKIE).as_deref());
     let now = state.clock.now();
@@ -181,7 +187,8 @@ async fn build_ctx(
         actor,
         auth,
         lang,
-        client_addr: client_addr.clone(),
+        client_addr: client.as_ref().map(|c| c.addr.to_string()),
+        secure: client.as_ref().is_some_and(|c| c.https),
         csrf_token,
         new_csrf_cookie,
     };
@@ -260,6 +267,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             tracing::error!("Ctx missing: the resolve middleware is not installed");
             AppError::new(ErrorCode::Internal)
         })
+    }
+}
+
+/// Query-string parameters whose rejections become our error shape: the parameter that did
+/// not parse is named, in JSON under `/api/` and on the error page elsewhere. Parameters a
+/// route does not know are ignored, on every route alike.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Params)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let field = if field == "." {
+                    "query".to_owned()
+                } else {
+                    field
+                };
+                let mut err = AppError::new(ErrorCode::MalformedRequest);
+                err.fields.push(FieldError::new(field, "invalid_value"));
+                err
+            })
     }
 }
 

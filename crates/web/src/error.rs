@@ -19,6 +19,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ValidationFailed,
     EmailTaken,
+    UsccTaken,
     SlugTaken,
     InvalidCredentials,
     TooManyAttempts,
@@ -28,6 +29,8 @@ pub enum ErrorCode {
     TokenInvalid,
     TokenExpired,
     TokenRevoked,
+    SessionRequired,
+    TokenLimit,
     CatalogueItemInUse,
     NeedsTicket,
     TicketOpen,
@@ -48,13 +51,13 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            EmailTaken | SlugTaken | CatalogueItemInUse | NeedsTicket | TicketOpen
-            | StaleTicket | WrongStatus | InvalidTransition => StatusCode::CONFLICT,
+            EmailTaken | UsccTaken | SlugTaken | TokenLimit | CatalogueItemInUse | NeedsTicket
+            | TicketOpen | StaleTicket | WrongStatus | InvalidTransition => StatusCode::CONFLICT,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
                 StatusCode::UNAUTHORIZED
             }
             TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            Forbidden | CsrfFailed => StatusCode::FORBIDDEN,
+            Forbidden | CsrfFailed | SessionRequired => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -71,6 +74,7 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             ValidationFailed => "validation_failed",
             EmailTaken => "email_taken",
+            UsccTaken => "uscc_taken",
             SlugTaken => "slug_taken",
             InvalidCredentials => "invalid_credentials",
             TooManyAttempts => "too_many_attempts",
@@ -80,6 +84,8 @@ impl ErrorCode {
             TokenInvalid => "token_invalid",
             TokenExpired => "token_expired",
             TokenRevoked => "token_revoked",
+            SessionRequired => "session_required",
+            TokenLimit => "token_limit",
             CatalogueItemInUse => "catalogue_item_in_use",
             NeedsTicket => "needs_ticket",
             TicketOpen => "ticket_open",
@@ -161,6 +167,15 @@ impl AppError {
         }
     }
 
+    /// The error's message in `lang`, with the minutes to wait when there are some.
+    pub fn message(&self, messages: &crate::i18n::Messages, lang: crate::i18n::Lang) -> String {
+        let minutes = self
+            .retry_after
+            .map(|s| ((s + 59) / 60).max(1).to_string())
+            .unwrap_or_default();
+        messages.format(lang, &self.code.message_key(), &[("minutes", minutes)])
+    }
+
     pub fn field(field: &'static str, code: &'static str) -> Self {
         Self::invalid(vec![FieldError::new(field, code)])
     }
@@ -177,6 +192,11 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::NotFound => ErrorCode::NotFound.into(),
             StoreError::Conflict("email") => ErrorCode::EmailTaken.into(),
+            StoreError::Conflict("uscc") => {
+                let mut err = AppError::new(ErrorCode::UsccTaken);
+                err.fields.push(FieldError::new("uscc", "uscc_taken"));
+                err
+            }
             StoreError::Conflict("slug") => ErrorCode::SlugTaken.into(),
             other => {
                 // The detail goes to the log, never to the client.

@@ -43,6 +43,11 @@ impl<'a> PageCtx<'a> {
         self.messages.get(self.lang, key).to_owned()
     }
 
+    /// An error's message in the page's language.
+    pub fn error(&self, error: &crate::error::AppError) -> String {
+        error.message(self.messages, self.lang)
+    }
+
     pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
         self.messages
             .format(self.lang, key, &[(name, value.to_owned())])

@@ -54,6 +54,7 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
 /// own plain-text bodies; they are rewritten so clients always get the same shape.
 fn bare_status_code(response: &Response) -> Option<ErrorCode> {
     match response.status() {
+        StatusCode::BAD_REQUEST => Some(ErrorCode::MalformedRequest),
         StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
         StatusCode::METHOD_NOT_ALLOWED => Some(ErrorCode::MethodNotAllowed),
         StatusCode::NOT_FOUND => Some(ErrorCode::NotFound),
@@ -71,11 +72,7 @@ fn render(
     query: Option<&str>,
 ) -> Response {
     let m = &state.messages;
-    let minutes = error
-        .retry_after
-        .map(|s| ((s + 59) / 60).max(1).to_string())
-        .unwrap_or_default();
-    let message = m.format(lang, &error.code.message_key(), &[("minutes", minutes)]);
+    let message = error.message(m, lang);
     let status = error.code.status();
 
     let mut response = if path.starts_with("/api/") {

@@ -11,21 +11,31 @@ use crate::i18n::Messages;
 /// Settings of the web layer; the binary fills them from flags, environment and config file.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Mark cookies `Secure` (on when served behind HTTPS).
-    pub secure_cookies: bool,
     pub session_ttl_secs: i64,
     pub max_body_bytes: usize,
     /// Forms that carry files (multipart) may be this large; each file at most 5 MB, checked
     /// at its field.
     pub max_upload_bytes: usize,
-    /// Failed sign-ins of one account allowed within `login_window_secs` before a pause.
+    /// Failed sign-ins to one account from one address allowed within `login_window_secs`
+    /// before that address must pause for that account (others, and the owner elsewhere, are
+    /// not affected).
     pub login_max_failures: i64,
+    /// Failed sign-ins from one address, whatever the account, allowed within the window: a
+    /// password sprayed over many accounts is slowed.
+    pub login_max_failures_per_addr: i64,
     pub login_window_secs: i64,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Accounts one address may register per hour.
+    pub registrations_per_addr_hour: i64,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Days an API token lives when its creator names no expiry.
+    pub token_default_days: i64,
+    /// Live (unrevoked, unexpired) tokens one account may hold.
+    pub max_tokens_per_account: i64,
     /// Show the "synthetic demo" banner.
     pub demo: bool,
-    /// The address the public reaches the platform at, for citations and links.
+    /// The address the public reaches the platform at, for citations and links. When it is
+    /// https, every cookie is `Secure`.
     pub public_url: String,
     /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
     pub name_similarity_threshold: f64,
@@ -34,13 +44,16 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
-            secure_cookies: false,
             session_ttl_secs: 8 * 3600,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
             login_max_failures: 5,
+            login_max_failures_per_addr: 30,
             login_window_secs: 15 * 60,
-            trust_forwarded_for: false,
+            registrations_per_addr_hour: 10,
+            trusted_proxies: Vec::new(),
+            token_default_days: 90,
+            max_tokens_per_account: 20,
             demo: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             name_similarity_threshold: 0.8,

@@ -16,6 +16,7 @@ mod pages;
 mod portal;
 mod review;
 mod search;
+mod security;
 mod support;
 mod tickets_flow;
 mod tokens;

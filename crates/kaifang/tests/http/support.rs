@@ -30,7 +30,16 @@ fn postgres_server() -> Option<String> {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(web::WebConfig::default()).await
+    spawn_app_with(test_config()).await
+}
+
+/// The defaults, except that every test's accounts register from the loopback address: the
+/// per-address registration bound is raised (tests of that bound set their own).
+pub fn test_config() -> web::WebConfig {
+    web::WebConfig {
+        registrations_per_addr_hour: 1000,
+        ..web::WebConfig::default()
+    }
 }
 
 pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {

@@ -440,7 +440,8 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
         json!({ "kind": "add", "reason": "x" }),
     )
     .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Another provider's draft is not theirs to know of.
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = other
         .client
         .get(
@@ -450,7 +451,7 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Nor may a provider accept its own ticket.
     let res = post(
         &w.editor,

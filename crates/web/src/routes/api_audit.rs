@@ -2,17 +2,18 @@
 //! filtered by actor, target, action and time, newest first, with keyset paging.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::json;
 use store::audit::AuditFilter;
 
+use crate::ctx::Params;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
-pub struct Params {
+pub struct AuditParams {
     actor: Option<String>,
     target_type: Option<String>,
     target_id: Option<String>,
@@ -36,7 +37,7 @@ fn instant(field: &'static str, v: Option<String>) -> Result<Option<i64>, AppErr
 
 pub async fn list(
     State(state): State<AppState>,
-    Query(p): Query<Params>,
+    Params(p): Params<AuditParams>,
 ) -> AppResult<Json<serde_json::Value>> {
     let (from, to) = (instant("from", p.from), instant("to", p.to));
     let (from, to) = match (from, to) {

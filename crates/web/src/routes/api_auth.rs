@@ -10,7 +10,7 @@ use store::tokens::TokenRecord;
 use store::users::UserRecord;
 
 use crate::accounts::{self, NewToken, Registration};
-use crate::ctx::{ApiJson, Ctx, SESSION_COOKIE, set_cookie_header};
+use crate::ctx::{ApiJson, Ctx, SESSION_COOKIE};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -51,11 +51,10 @@ pub async fn login(
     ApiJson(input): ApiJson<Login>,
 ) -> AppResult<Response> {
     let signed_in = accounts::login(&state, &ctx, &input.email, input.password).await?;
-    let cookie = set_cookie_header(
+    let cookie = ctx.cookie(
         SESSION_COOKIE,
         &signed_in.session_token,
         Some(state.config.session_ttl_secs),
-        state.config.secure_cookies,
     );
     let body = json!({ "user": user_json(&signed_in.user), "csrf_token": signed_in.csrf_token });
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
@@ -63,7 +62,7 @@ pub async fn login(
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     accounts::logout(&state, &ctx).await?;
-    let clear = set_cookie_header(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
+    let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
 }
 

@@ -2,7 +2,7 @@
 //! and open-list entries.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -20,7 +20,7 @@ use store::orgs::OrgRecord;
 
 use crate::catalogue as catalogue_service;
 use crate::catalogue::ImportRow;
-use crate::ctx::{ApiJson, Ctx};
+use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::openlist::{can_see, check_for_publish, create_draft, dataset_json, update_draft};
 use crate::state::AppState;
@@ -209,7 +209,7 @@ pub struct StatusFilter {
 pub async fn org_datasets(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
-    Query(q): Query<StatusFilter>,
+    Params(q): Params<StatusFilter>,
 ) -> AppResult<Json<Value>> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,

@@ -1,6 +1,6 @@
 //! Organizations, their members, and platform roles of accounts.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -11,7 +11,7 @@ use serde_json::json;
 use store::orgs::{self, OrgRecord};
 
 use crate::accounts;
-use crate::ctx::{ApiJson, Ctx};
+use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::routes::api_auth::user_json;
 use crate::state::AppState;
@@ -171,7 +171,7 @@ pub struct Paging {
 
 pub async fn list_users(
     State(state): State<AppState>,
-    Query(p): Query<Paging>,
+    Params(p): Params<Paging>,
 ) -> AppResult<Json<serde_json::Value>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let offset = p.offset.unwrap_or(0).max(0);

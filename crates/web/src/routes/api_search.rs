@@ -148,15 +148,13 @@ pub fn parse_params(raw: &str, defaults: SearchQuery) -> Result<SearchParams, Ap
                     }
                 }
             }
-            other => match facet_by_name(other) {
-                Some(f) if !value.is_empty() => q.filters.push((f, value)),
-                Some(_) => {}
-                None => errors.push(FieldError {
-                    field: other.to_owned(),
-                    code: "unknown_parameter",
-                    detail: None,
-                }),
-            },
+            // Parameters the API does not know are ignored, here as on every route
+            // (docs/decisions/0005-api-parameters.md).
+            other => {
+                if let Some(f) = facet_by_name(other).filter(|_| !value.is_empty()) {
+                    q.filters.push((f, value));
+                }
+            }
         }
     }
     if !errors.is_empty() {

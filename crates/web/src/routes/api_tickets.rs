@@ -1,6 +1,6 @@
 //! `/api/v1` for open-list change tickets (A11).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -12,7 +12,7 @@ use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
 
-use crate::ctx::{ApiJson, Ctx};
+use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
@@ -89,7 +89,7 @@ pub async fn of_dataset(
 pub async fn of_org(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
-    Query(q): Query<StateFilter>,
+    Params(q): Params<StateFilter>,
 ) -> AppResult<Json<Value>> {
     let list = state
         .store
@@ -101,7 +101,7 @@ pub async fn of_org(
 /// The operator's queue: every ticket, by default those waiting for a decision.
 pub async fn queue(
     State(state): State<AppState>,
-    Query(q): Query<StateFilter>,
+    Params(q): Params<StateFilter>,
 ) -> AppResult<Json<Value>> {
     let filter = match q.state.as_deref() {
         None => Some(TicketState::Submitted),

@@ -249,6 +249,10 @@ async fn resolve_org(
 
 /// Asks the policy before the handler runs. For routes on an organization it resolves the
 /// `{org}` segment first (unknown → 404) and hands the record on to the handler.
+///
+/// What a caller may not see is answered as if it did not exist: a visitor is asked to sign in
+/// before any object is looked up (so the answer is the same for a real and a made-up id), and
+/// a signed-in account that may not act on an entry or a ticket is told 404, not 403.
 async fn guard(
     State((state, spec)): State<(AppState, RouteSpec)>,
     mut req: Request,
@@ -257,6 +261,9 @@ async fn guard(
     let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
         return AppError::new(ErrorCode::Internal).into_response();
     };
+    if !spec.action.is_public() && ctx.actor.user().is_none() {
+        return AppError::new(ErrorCode::NotSignedIn).into_response();
+    }
     let resource = match spec.target {
         Target::Platform => Resource::Platform,
         Target::OwnAccount => Resource::OwnAccount,
@@ -268,7 +275,31 @@ async fn guard(
         }
     };
     if let Err(e) = ctx.authorize(spec.action, resource) {
-        return e.into_response();
+        return if visible(&ctx, &req, spec.target, resource) {
+            e.into_response()
+        } else {
+            AppError::new(ErrorCode::NotFound).into_response()
+        };
     }
     next.run(req).await
+}
+
+/// Whether the caller may know that the route's object exists: organizations are public, an
+/// entry when it is public or the caller sees its provider's internal work, a ticket when the
+/// caller sees its provider's internal work or reviews tickets.
+fn visible(ctx: &Ctx, req: &Request, target: Target, resource: Resource) -> bool {
+    let internal = || ctx.authorize(Action::ViewOrgInternal, resource).is_ok();
+    match target {
+        Target::DatasetInPath => req
+            .extensions()
+            .get::<store::datasets::DatasetRecord>()
+            .is_some_and(|d| crate::openlist::can_see(ctx, d)),
+        Target::TicketInPath => {
+            internal()
+                || ctx
+                    .authorize(Action::ReviewTickets, Resource::Platform)
+                    .is_ok()
+        }
+        Target::Platform | Target::OwnAccount | Target::OrgInPath => true,
+    }
 }

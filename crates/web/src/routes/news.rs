@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::articles::{ArticleKind, ArticleStatus};
@@ -15,7 +15,7 @@ use store::attachments::{AttachmentInfo, Owner};
 
 use super::pages::html;
 use crate::articles::{self, ArticleInput, article_json, render_markdown};
-use crate::ctx::{ApiJson, Ctx, FormPost};
+use crate::ctx::{ApiJson, Ctx, FormPost, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
 use crate::state::AppState;
@@ -138,7 +138,7 @@ fn list_href(kind: Option<ArticleKind>, page: i64) -> String {
 pub async fn list_page(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> AppResult<Response> {
     let l = listing(&q)?;
     let list = state
@@ -438,7 +438,7 @@ pub async fn update_form(
 
 pub async fn api_list(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> AppResult<Json<Value>> {
     let l = listing(&q)?;
     let list = state

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone};
@@ -19,7 +19,7 @@ use store::audit::AuditFilter;
 
 use super::pages::html;
 use crate::accounts;
-use crate::ctx::{Ctx, FormPost};
+use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
 use crate::labels::Labels;
@@ -133,7 +133,7 @@ fn day_start(field: &str, day: &str, next: bool, errors: &mut Vec<FieldError>) -
 pub async fn audit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<AuditQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> AppResult<Response> {
     let mut errors = Vec::new();
     let from = day_start("from", &q.from, false, &mut errors);

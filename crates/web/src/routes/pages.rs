@@ -2,7 +2,7 @@
 //! next to its field and keep what was typed.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use search::{FacetField, SearchQuery, Sort};
@@ -12,11 +12,12 @@ use super::api_search::{facet_name, run};
 use super::portal::{CountRow, HitView, SearchLink, hit_view};
 use crate::accounts::{self, NewToken, Registration};
 use crate::charts;
-use crate::ctx::{CsrfField, CsrfForm, Ctx, SESSION_COOKIE, set_cookie_header};
+use crate::ctx::{CsrfField, CsrfForm, Ctx, Params, SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::labels::Labels;
 use crate::page::PageCtx;
+use crate::redirect::local_target;
 use crate::state::AppState;
 
 pub(super) fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
@@ -137,29 +138,16 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only same-site paths are followed after sign-in or a language switch.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
 pub async fn switch_language(
-    State(state): State<AppState>,
+    ctx: Ctx,
     Path(code): Path<String>,
-    Query(q): Query<Next>,
+    Params(q): Params<Next>,
 ) -> AppResult<Response> {
     let lang = Lang::parse(&code).ok_or(ErrorCode::NotFound)?;
-    let cookie = set_cookie_header(
-        LANG_COOKIE,
-        lang.code(),
-        Some(365 * 86_400),
-        state.config.secure_cookies,
-    );
+    let cookie = ctx.cookie(LANG_COOKIE, lang.code(), Some(365 * 86_400));
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Redirect::to(&safe_next(q.next.as_deref())),
+        Redirect::to(&local_target(q.next.as_deref())),
     )
         .into_response())
 }
@@ -176,12 +164,12 @@ struct LoginPage<'a> {
 pub async fn login_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<Next>,
+    Params(q): Params<Next>,
 ) -> AppResult<Response> {
     let page = LoginPage {
         page: PageCtx::new(&state, &ctx, "/login"),
         email: String::new(),
-        next: safe_next(q.next.as_deref()),
+        next: local_target(q.next.as_deref()),
         error: None,
     };
     html(StatusCode::OK, page)
@@ -210,14 +198,13 @@ pub async fn login_submit(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
-    let next = safe_next(form.next.as_deref());
+    let next = local_target(form.next.as_deref());
     match accounts::login(&state, &ctx, &form.email, form.password).await {
         Ok(signed_in) => {
-            let cookie = set_cookie_header(
+            let cookie = ctx.cookie(
                 SESSION_COOKIE,
                 &signed_in.session_token,
                 Some(state.config.session_ttl_secs),
-                state.config.secure_cookies,
             );
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
@@ -227,14 +214,7 @@ pub async fn login_submit(
                 ErrorCode::InvalidCredentials | ErrorCode::TooManyAttempts
             ) =>
         {
-            let minutes = e
-                .retry_after
-                .map(|s| ((s + 59) / 60).to_string())
-                .unwrap_or_default();
-            let message =
-                state
-                    .messages
-                    .format(ctx.lang, &e.code.message_key(), &[("minutes", minutes)]);
+            let message = e.message(&state.messages, ctx.lang);
             let page = LoginPage {
                 page: PageCtx::new(&state, &ctx, "/login"),
                 email: form.email,
@@ -302,7 +282,7 @@ impl<'a> RegisterPage<'a> {
             error: field_error(name),
         })
         .collect();
-        let summary = error.map(|e| page.t(&e.code.message_key()));
+        let summary = error.map(|e| page.error(e));
         Self {
             page,
             form,
@@ -351,7 +331,15 @@ pub async fn register_submit(
     };
     match accounts::register(&state, &ctx, r).await {
         Ok(_) => Ok(Redirect::to("/login").into_response()),
-        Err(e) if matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::EmailTaken) => {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::ValidationFailed
+                    | ErrorCode::EmailTaken
+                    | ErrorCode::UsccTaken
+                    | ErrorCode::TooManyAttempts
+            ) =>
+        {
             let status = e.code.status();
             let page = RegisterPage::new(PageCtx::new(&state, &ctx, "/register"), kept, Some(&e));
             html(status, page)
@@ -378,7 +366,7 @@ pub async fn logout(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> AppResult<Response> {
     accounts::logout(&state, &ctx).await?;
-    let clear = set_cookie_header(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
+    let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response())
 }
 

@@ -79,7 +79,7 @@ pub async fn catalogue(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
-    Query(q): Query<Imported>,
+    Params(q): Params<Imported>,
 ) -> AppResult<Response> {
     let imported = q.added.zip(q.updated);
     catalogue_page(

@@ -506,7 +506,7 @@ pub async fn edit_entry(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
-    Query(q): Query<Saved>,
+    Params(q): Params<Saved>,
 ) -> AppResult<Response> {
     let errors = if d.status == DatasetStatus::Draft {
         check_for_publish(&state, &d, &d.meta)

@@ -7,7 +7,7 @@
 //! catalogue and the annual review) and `members` are the parts.
 
 use askama::Template;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::openlist::classification::Guide;
@@ -25,7 +25,7 @@ use store::tickets::TicketRecord;
 
 use super::pages::html;
 use crate::charts;
-use crate::ctx::{Ctx, FormPost};
+use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
@@ -225,7 +225,7 @@ pub async fn org_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
-    Query(q): Query<StatusFilter>,
+    Params(q): Params<StatusFilter>,
 ) -> AppResult<Response> {
     let labels = Labels::load(&state, ctx.lang).await?;
     let all = state.store.datasets_of(org.id, None).await?;
