@@ -342,8 +342,10 @@ async fn serve_until_shutdown(
     );
     // Catches up at once (a missing index is rebuilt), then follows other nodes' changes.
     let follower = web::indexer::spawn_follower(state.clone(), std::time::Duration::from_secs(2));
+    let housekeeping = web::housekeeping::spawn(state.clone(), std::time::Duration::from_secs(600));
     web::serve(listener, state, shutdown_signal()).await?;
     follower.abort();
+    housekeeping.abort();
     db.close().await;
     Ok(())
 }

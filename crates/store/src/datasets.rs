@@ -301,6 +301,19 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// The identifiers of the open list's public entries (published, static or suspended, and
+    /// not "not open"), oldest first: a page of names, never whole documents.
+    pub async fn public_dataset_ids(&self, limit: i64, offset: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM datasets WHERE status IN ('published', 'static', 'suspended') \
+             AND open_type <> 'not_open' ORDER BY id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// (id, name) of every entry except `except`, for the similarity check.
     pub async fn dataset_names(&self, except: Option<&str>) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT id, name FROM datasets WHERE ($1 IS NULL OR id <> $1) AND status <> 'withdrawn'")

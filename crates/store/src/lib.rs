@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod datasets;
 mod error;
 pub mod guides;
+pub mod housekeeping;
 pub mod orgs;
 pub mod sessions;
 pub mod throttle;

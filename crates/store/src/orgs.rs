@@ -90,6 +90,17 @@ pub async fn set_member(
     Ok(())
 }
 
+/// How many administrators `org` has, as this transaction sees it.
+pub async fn admin_count(tx: &mut WriteTx, org: OrgId) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2")
+            .bind(org.to_string())
+            .bind(OrgRole::ProviderAdmin.as_str())
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
 pub async fn remove_member(tx: &mut WriteTx, org: OrgId, user: UserId) -> Result<()> {
     let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org.to_string())

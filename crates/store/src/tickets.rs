@@ -95,7 +95,9 @@ pub async fn insert(tx: &mut WriteTx, t: &TicketRecord) -> Result<()> {
     .bind(t.created_at.0)
     .bind(t.updated_at.0)
     .execute(tx.conn())
-    .await?;
+    .await
+    // The one rule this insert can break: an entry has at most one open ticket.
+    .map_err(|e| StoreError::conflict_on(e, "open_ticket"))?;
     Ok(())
 }
 

@@ -387,12 +387,49 @@ pub async fn set_member(
     };
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;
-    store::orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
     let mut ev = ctx.event(now, "org.member_set", "organization", org.id.to_string());
     ev.after = Some(serde_json::json!({ "user": user.id, "role": role }));
+    // Audited first: appending to the chain serializes writers, so the count below cannot
+    // be outdated by another change of members committing meanwhile.
     tx.audit(ev).await?;
+    let admins = store::orgs::admin_count(&mut tx, org.id).await?;
+    store::orgs::set_member(&mut tx, org.id, user.id, role, now).await?;
+    keeps_an_admin(&mut tx, org, admins).await?;
     tx.commit().await?;
     Ok((user.id, role))
+}
+
+/// Takes `user` out of `org`. The last administrator cannot leave or be removed: an
+/// organization is never left without someone to manage its members.
+pub async fn remove_member(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &store::orgs::OrgRecord,
+    user: UserId,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut ev = ctx.event(now, "org.member_remove", "organization", org.id.to_string());
+    ev.before = Some(serde_json::json!({ "user": user }));
+    tx.audit(ev).await?;
+    let admins = store::orgs::admin_count(&mut tx, org.id).await?;
+    store::orgs::remove_member(&mut tx, org.id, user).await?;
+    keeps_an_admin(&mut tx, org, admins).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refuses a change of members that leaves a provider that had `before` administrators with
+/// none (an organization that never had one, such as a new one, is not held to it).
+async fn keeps_an_admin(
+    tx: &mut WriteTx,
+    org: &store::orgs::OrgRecord,
+    before: i64,
+) -> AppResult<()> {
+    if before > 0 && store::orgs::admin_count(tx, org.id).await? == 0 {
+        return Err(ErrorCode::LastAdmin.into());
+    }
+    Ok(())
 }
 
 /// The account registered with `email`, if there is one (emails are kept in lower case).

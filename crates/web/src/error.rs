@@ -31,6 +31,7 @@ pub enum ErrorCode {
     TokenRevoked,
     SessionRequired,
     TokenLimit,
+    LastAdmin,
     CatalogueItemInUse,
     NeedsTicket,
     TicketOpen,
@@ -51,8 +52,10 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            EmailTaken | UsccTaken | SlugTaken | TokenLimit | CatalogueItemInUse | NeedsTicket
-            | TicketOpen | StaleTicket | WrongStatus | InvalidTransition => StatusCode::CONFLICT,
+            EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
+            | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition => {
+                StatusCode::CONFLICT
+            }
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
                 StatusCode::UNAUTHORIZED
             }
@@ -86,6 +89,7 @@ impl ErrorCode {
             TokenRevoked => "token_revoked",
             SessionRequired => "session_required",
             TokenLimit => "token_limit",
+            LastAdmin => "last_admin",
             CatalogueItemInUse => "catalogue_item_in_use",
             NeedsTicket => "needs_ticket",
             TicketOpen => "ticket_open",
@@ -198,6 +202,7 @@ impl From<StoreError> for AppError {
                 err
             }
             StoreError::Conflict("slug") => ErrorCode::SlugTaken.into(),
+            StoreError::Conflict("open_ticket") => ErrorCode::TicketOpen.into(),
             other => {
                 // The detail goes to the log, never to the client.
                 tracing::error!(error = %other, "store error");

@@ -579,3 +579,116 @@ async fn what_one_may_not_see_answers_as_if_it_did_not_exist() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_last_administrator_of_an_organization_cannot_leave_it() {
+    let app = spawn_app().await;
+    app.create_org("bureau-c").await;
+    let admin = app
+        .user_with(
+            "admin-c@example.cn",
+            None,
+            Some(("bureau-c", domain::roles::OrgRole::ProviderAdmin)),
+        )
+        .await;
+    let members = app.at("/api/v1/orgs/bureau-c/members");
+    let leave = app.at(&format!("/api/v1/orgs/bureau-c/members/{}", admin.user_id));
+    let res = admin
+        .client
+        .delete(&leave)
+        .header("x-csrf-token", &admin.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "last_admin");
+    // Nor step down to editor.
+    let res = admin
+        .client
+        .put(&members)
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({ "email": "admin-c@example.cn", "role": "editor" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "last_admin");
+    let (_, body) = app
+        .page(&admin.client, "/api/v1/orgs/bureau-c/members")
+        .await;
+    assert!(body.contains("provider_admin"), "{body}");
+
+    // With a second administrator, the first may go.
+    app.register("admin-c2@example.cn").await;
+    let res = admin
+        .client
+        .put(&members)
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({ "email": "admin-c2@example.cn", "role": "provider_admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = admin
+        .client
+        .delete(&leave)
+        .header("x-csrf-token", &admin.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn expired_sessions_tokens_and_counters_are_purged() {
+    let app = spawn_app().await;
+    app.register("purge@example.cn").await;
+    let s = app.login("purge@example.cn").await;
+    let res = s
+        .client
+        .post(app.at("/api/v1/me/tokens"))
+        .header("x-csrf-token", &s.csrf)
+        .json(&json!({ "name": "短期", "expires_in_days": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    client()
+        .post(app.at("/api/v1/auth/login"))
+        .json(&json!({ "email": "purge@example.cn", "password": "wrong-guess-1" }))
+        .send()
+        .await
+        .unwrap();
+    let counters = |app: &TestApp| {
+        let pool = app.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM throttle_counters")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(counters(&app).await > 0);
+
+    // Nothing has run out yet: nothing goes.
+    let now = app.clock_now();
+    let purged = app
+        .store
+        .purge_expired(now, 30 * 86_400, 86_400)
+        .await
+        .unwrap();
+    assert_eq!((purged.sessions, purged.tokens, purged.counters), (0, 0, 0));
+
+    // Forty days on, the session, the token (expired for more than 30 days) and the counters go.
+    app.clock.advance_seconds(40 * 86_400);
+    let purged = app
+        .store
+        .purge_expired(app.clock_now(), 30 * 86_400, 86_400)
+        .await
+        .unwrap();
+    assert_eq!((purged.sessions, purged.tokens), (1, 1));
+    assert!(purged.counters > 0);
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.count("api_tokens").await, 0);
+    assert_eq!(counters(&app).await, 0);
+}

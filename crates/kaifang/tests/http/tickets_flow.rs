@@ -514,3 +514,49 @@ async fn non_open_entries_stay_in_the_list_but_never_appear_publicly() {
         "not_open"
     );
 }
+
+#[tokio::test]
+async fn two_providers_submitting_at_once_open_one_ticket() {
+    let w = world().await;
+    let d: Value = create(
+        &w.app,
+        &w.editor,
+        "sh-transport",
+        &good_meta("上海市出租车营运信息", &w.items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let url = w.app.at(&format!(
+        "/api/v1/datasets/{}/tickets",
+        d["id"].as_str().unwrap()
+    ));
+    let attempts = (0..6).map(|_| {
+        let (client, csrf, url) = (w.editor.client.clone(), w.editor.csrf.clone(), url.clone());
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .json(&json!({ "kind": "add", "reason": "新增开放" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    });
+    let mut statuses = Vec::new();
+    for a in attempts.collect::<Vec<_>>() {
+        statuses.push(a.await.unwrap());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, refused), (1, 5), "{statuses:?}");
+    assert_eq!(w.app.count("tickets").await, 1);
+}

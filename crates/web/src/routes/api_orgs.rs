@@ -151,13 +151,7 @@ pub async fn remove_member(
     Path((_, user)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    orgs::remove_member(&mut tx, org.id, user).await?;
-    let mut ev = ctx.event(now, "org.member_remove", "organization", org.id.to_string());
-    ev.before = Some(json!({ "user": user }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    accounts::remove_member(&state, &ctx, &org, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -424,6 +424,9 @@ pub async fn action(
     }
 }
 
+/// The most entries one answer holds (CKAN's `ckan.search.rows_max`); larger asks are clamped.
+const MAX_ROWS: i64 = 1000;
+
 async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanResult {
     match name {
         "status_show" => Ok(json!({
@@ -436,18 +439,10 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
             "extensions": ["kaifang"],
         })),
         "package_list" => {
-            let limit = p.int("limit", 1000, 1, 100_000)? as usize;
-            let offset = p.int("offset", 0, 0, i64::MAX)? as usize;
-            let q = SearchQuery {
-                sort: Sort::Newest,
-                limit,
-                offset,
-                ..Default::default()
-            };
-            let r = api_search::run(state, q)?;
-            Ok(json!(
-                r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
-            ))
+            // Asked for more than a page holds, a client gets a full page, as from CKAN.
+            let limit = p.int("limit", MAX_ROWS, 1, i64::MAX)?.min(MAX_ROWS);
+            let offset = p.int("offset", 0, 0, i64::MAX)?;
+            Ok(json!(state.store.public_dataset_ids(limit, offset).await?))
         }
         "package_show" => {
             let id = p
@@ -558,7 +553,7 @@ async fn provider_counts(state: &AppState) -> Result<BTreeMap<String, u64>, Ckan
 }
 
 async fn package_search(state: &AppState, p: &Params) -> Result<Answer, CkanError> {
-    let rows = p.int("rows", 10, 0, 1000)? as usize;
+    let rows = p.int("rows", 10, 0, i64::MAX)?.min(MAX_ROWS) as usize;
     let start = p.int("start", 0, 0, 1_000_000)? as usize;
     let facet_limit = match p.int("facet.limit", 50, -1, 100_000)? {
         -1 => 100_000,
