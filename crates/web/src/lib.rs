@@ -9,6 +9,7 @@ pub mod client;
 pub mod ctx;
 mod dataset_form;
 pub mod error;
+pub mod filetype;
 pub mod housekeeping;
 pub mod i18n;
 pub mod indexer;

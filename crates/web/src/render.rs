@@ -185,10 +185,19 @@ pub fn download(
         "attachment; filename*=UTF-8''{}",
         percent_encode(&info.name)
     );
+    // Types are checked when a file is stored; a row written before that check (or damaged)
+    // is still served, as bytes to save, never as an error.
+    let media_type = axum::http::HeaderValue::from_str(&info.media_type).unwrap_or(
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, info.media_type),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::CONTENT_TYPE, media_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                axum::http::HeaderValue::from_str(&disposition)
+                    .unwrap_or(axum::http::HeaderValue::from_static("attachment")),
+            ),
         ],
         bytes,
     )

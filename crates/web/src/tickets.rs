@@ -105,17 +105,20 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<New
                 format!("attachments[{i}].content_base64"),
                 "file_too_large",
             )),
-            Ok(bytes) => out.push(NewAttachment {
-                name: name.to_owned(),
-                media_type: if a.media_type.trim().is_empty() {
-                    "application/octet-stream".into()
-                } else {
-                    a.media_type.trim().to_owned()
-                },
-                size: bytes.len() as i64,
-                sha256: hex::encode(Sha256::digest(&bytes)),
-                content_base64: STANDARD.encode(&bytes),
-            }),
+            Ok(bytes) => match crate::filetype::sniff(name, &bytes) {
+                // What the client said the file is counts for nothing: its content decides.
+                Some(media_type) => out.push(NewAttachment {
+                    name: name.to_owned(),
+                    media_type: media_type.to_owned(),
+                    size: bytes.len() as i64,
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    content_base64: STANDARD.encode(&bytes),
+                }),
+                None => errors.push(FieldError::new(
+                    format!("attachments[{i}].content_base64"),
+                    "file_type_not_allowed",
+                )),
+            },
             Err(_) => errors.push(FieldError::new(
                 format!("attachments[{i}].content_base64"),
                 "not_base64",

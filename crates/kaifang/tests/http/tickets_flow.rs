@@ -560,3 +560,57 @@ async fn two_providers_submitting_at_once_open_one_ticket() {
     assert_eq!((created, refused), (1, 5), "{statuses:?}");
     assert_eq!(w.app.count("tickets").await, 1);
 }
+
+#[tokio::test]
+async fn attachment_types_come_from_their_content_not_from_the_client() {
+    let w = world().await;
+    let id = published(&w, "上海市轨道交通客流统计").await;
+    let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+
+    // An executable declared as a PDF is refused, and nothing is stored.
+    let res = post(&w.editor, url.clone(), json!({
+        "kind": "remove", "reason": "停止开放",
+        "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf",
+                          "content_base64": encode(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff") }],
+    }))
+    .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["fields"][0]["code"], "file_type_not_allowed");
+    assert_eq!(w.app.count("tickets").await, 1);
+
+    // A PNG declared with a control character in its type is kept as what it is, and the
+    // operator can open it.
+    let png =
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
+    let res = post(
+        &w.editor,
+        url,
+        json!({
+            "kind": "remove", "reason": "停止开放",
+            "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf\u{1}\r\nX-Evil: 1",
+                              "content_base64": encode(png) }],
+        }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let attachment = &t["attachments"][0];
+    assert_eq!(attachment["media_type"], "image/png");
+    let res = w
+        .operator
+        .client
+        .get(w.app.at(&format!(
+            "/api/v1/tickets/{}/attachments/{}",
+            t["id"].as_str().unwrap(),
+            attachment["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(res.headers().get("x-evil").is_none());
+    assert_eq!(&res.bytes().await.unwrap()[..], png);
+}
