@@ -10,7 +10,6 @@ mod facets;
 mod query;
 mod schema;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -88,12 +87,28 @@ pub struct SearchIndex {
     fields: Fields,
     /// Answers to recent queries, valid until the next commit (which empties it): popular
     /// searches and the plain listing repeat far more often than the open list changes.
-    cache: Mutex<HashMap<String, Arc<SearchResults>>>,
+    cache: moka::sync::Cache<String, Arc<SearchResults>>,
     facet_tables: facets::FacetTables,
 }
 
-/// How many distinct queries the cache keeps before it starts over.
-const CACHE_ENTRIES: usize = 256;
+/// The most the answer cache holds, counted in the bytes of its answers (a page of 1000 whole
+/// entries weighs megabytes, the plain listing's first page a few kilobytes).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What an answer weighs in the cache: its text, roughly.
+fn answer_weight(key: &str, r: &Arc<SearchResults>) -> u32 {
+    let hits: usize = r
+        .hits
+        .iter()
+        .map(|h| h.id.len() + h.payload.len() + h.ckan_payload.len() + 32)
+        .sum();
+    let facets: usize = r
+        .facets
+        .iter()
+        .flat_map(|(_, values)| values.iter().map(|(v, _)| v.len() + 16))
+        .sum();
+    u32::try_from(key.len() + hits + facets + 64).unwrap_or(u32::MAX)
+}
 
 /// Stored documents are compressed in blocks of about this many bytes. A hit decompresses its
 /// whole block, and an entry's stored JSON is several kilobytes: blocks of one or two entries
@@ -162,7 +177,10 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
-            cache: Mutex::new(HashMap::new()),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(CACHE_BYTES)
+                .weigher(|k: &String, v| answer_weight(k, v))
+                .build(),
             facet_tables: facets::FacetTables::default(),
         })
     }
@@ -232,31 +250,22 @@ impl SearchIndex {
     /// characters are tried, so parts of words and typos still find something.
     pub fn search(&self, q: &SearchQuery) -> Result<Arc<SearchResults>> {
         let key = q.cache_key();
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(hit.clone());
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(hit);
         }
         let mut results = self.search_with(q, false)?;
         if results.total == 0 && !q.text.trim().is_empty() {
             results = self.search_with(q, true)?;
         }
         let results = Arc::new(results);
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, results.clone());
+        self.cache.insert(key, results.clone());
         Ok(results)
     }
 
     /// Makes the last commit visible to searches, and forgets what only held for the one before.
     fn reload(&self) -> Result<()> {
         self.reader.reload()?;
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.cache.invalidate_all();
         let live: Vec<_> = self
             .reader
             .searcher()

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use super::*;
 
 fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) -> Box<SearchDoc> {
