@@ -119,12 +119,13 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
     let valid = validate(input).map_err(AppError::invalid)?;
     let now = state.clock.now();
     let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+    const HOUR: i64 = 3600;
     let window = state
         .store
-        .hit(&format!("register:{addr}"), now, 3600)
+        .hit(&format!("register:{addr}"), now, HOUR)
         .await?;
     if window.hits > state.config.registrations_per_addr_hour {
-        return Err(too_many(now, window.ends(3600)));
+        return Err(too_many(now, window.ends(HOUR)));
     }
     let password_hash = passwords::hash(valid.password.expose().to_owned()).await?;
     let user = UserRecord {
@@ -140,7 +141,7 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
     if let Some(code) = &user.uscc
         && users::uscc_taken(&mut tx, code).await?
     {
-        return Err(uscc_taken());
+        return Err(store::StoreError::Conflict("uscc").into());
     }
     users::insert(
         &mut tx,
@@ -165,13 +166,6 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
     Ok(user)
 }
 
-/// The organization already has an account: said at the code's field.
-fn uscc_taken() -> AppError {
-    let mut err = AppError::new(ErrorCode::UsccTaken);
-    err.fields.push(FieldError::new("uscc", "uscc_taken"));
-    err
-}
-
 pub struct SignedIn {
     pub user: UserRecord,
     pub session_token: String,
@@ -180,7 +174,7 @@ pub struct SignedIn {
 
 /// The digest an identifier typed at sign-in is known by: in the audit trail and the
 /// throttling keys, never the text itself (it may be anything, of any length).
-pub fn identifier_digest(typed: &str) -> String {
+fn identifier_digest(typed: &str) -> String {
     domain::audit::digest(typed.trim().to_lowercase().as_bytes())
 }
 

@@ -7,16 +7,6 @@ use serde_json::{Value, json};
 use crate::openlist::{create, good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
-async fn post(s: &Session, url: String, body: Value) -> reqwest::Response {
-    s.client
-        .post(url)
-        .header("x-csrf-token", &s.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn entries_not_reviewed_for_a_year_are_due_and_a_review_clears_them() {
     let app = spawn_app().await;
@@ -44,12 +34,12 @@ async fn entries_not_reviewed_for_a_year_are_due_and_a_review_clears_them() {
     )
     .await;
     assert_eq!(due(&editor).await, 1);
-    let res = post(
-        &editor,
-        app.at(&format!("/api/v1/datasets/{id}/review")),
-        json!({ "note": "内容与系统一致，继续开放" }),
-    )
-    .await;
+    let res = editor
+        .post_json(
+            app.at(&format!("/api/v1/datasets/{id}/review")),
+            json!({ "note": "内容与系统一致，继续开放" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(due(&editor).await, 0);
     // A year later it is due again (and the editor signs in again: sessions expire).
@@ -71,24 +61,22 @@ async fn an_entry_that_can_no_longer_be_updated_becomes_static_and_stays_open() 
     stopped["update_frequency"] = json!("static");
     stopped["time_range"] = json!({ "start": "2015-01-01", "end": "2025-12-31" });
     stopped["name"] = json!("2015—2025年上海市公交线路站点");
-    let t: Value = post(
-        &editor,
-        app.at(&format!("/api/v1/datasets/{id}/tickets")),
+    let t: Value = editor.post_json(app.at(&format!("/api/v1/datasets/{id}/tickets")),
         json!({ "kind": "modify", "reason": "业务系统已停用，转为静态数据", "proposed": stopped }),
     )
     .await
     .json()
     .await
     .unwrap();
-    let res = post(
-        &op,
-        app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let res = op
+        .post_json(
+            app.at(&format!(
+                "/api/v1/tickets/{}/accept",
+                t["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let public: Value = client()

@@ -104,7 +104,7 @@ async fn parallel_guesses_cannot_exceed_the_limit() {
                 .status()
         }
     });
-    let statuses = futures_join_all(guesses).await;
+    let statuses = join_all_spawned(guesses).await;
     let tried = statuses
         .iter()
         .filter(|s| **s == StatusCode::UNAUTHORIZED)
@@ -115,20 +115,6 @@ async fn parallel_guesses_cannot_exceed_the_limit() {
         .count();
     assert_eq!((tried, paused), (limit, 16 - limit), "{statuses:?}");
     assert_eq!(audit_rows(&app, "auth.login_failed").await.len(), limit);
-}
-
-/// Runs the futures at once on the test's runtime and waits for all of them.
-async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
 }
 
 #[tokio::test]
@@ -468,13 +454,11 @@ async fn tokens_expire_by_default_and_an_account_holds_a_bounded_number() {
     let mut first: Option<Value> = None;
     for i in 0..max {
         let res = s
-            .client
-            .post(app.at("/api/v1/me/tokens"))
-            .header("x-csrf-token", &s.csrf)
-            .json(&json!({ "name": format!("脚本 {i}") }))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                app.at("/api/v1/me/tokens"),
+                json!({ "name": format!("脚本 {i}") }),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let body: Value = res.json().await.unwrap();
         first.get_or_insert(body);
@@ -486,33 +470,24 @@ async fn tokens_expire_by_default_and_an_account_holds_a_bounded_number() {
     assert_eq!(days, web::WebConfig::default().token_default_days);
 
     let res = s
-        .client
-        .post(app.at("/api/v1/me/tokens"))
-        .header("x-csrf-token", &s.csrf)
-        .json(&json!({ "name": "one too many" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            app.at("/api/v1/me/tokens"),
+            json!({ "name": "one too many" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "token_limit");
     assert_eq!(app.count("api_tokens").await, max);
 
     // Revoking one makes room.
     let id = first["id"].as_str().unwrap();
-    s.client
-        .delete(app.at(&format!("/api/v1/me/tokens/{id}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+    s.delete(app.at(&format!("/api/v1/me/tokens/{id}"))).await;
     let res = s
-        .client
-        .post(app.at("/api/v1/me/tokens"))
-        .header("x-csrf-token", &s.csrf)
-        .json(&json!({ "name": "replacement" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            app.at("/api/v1/me/tokens"),
+            json!({ "name": "replacement" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
@@ -563,12 +538,11 @@ async fn what_one_may_not_see_answers_as_if_it_did_not_exist() {
     }
     // A write to another organization's ticket is not told it exists either.
     let res = outsider
-        .client
-        .post(app.at(&format!("/api/v1/tickets/{ticket}/cancel")))
-        .header("x-csrf-token", &outsider.csrf)
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            app.at(&format!("/api/v1/tickets/{ticket}/cancel")),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Console pages: the visitor is asked to sign in whether or not the ticket exists.
     for path in [
@@ -593,26 +567,30 @@ async fn the_last_administrator_of_an_organization_cannot_leave_it() {
         .await;
     let members = app.at("/api/v1/orgs/bureau-c/members");
     let leave = app.at(&format!("/api/v1/orgs/bureau-c/members/{}", admin.user_id));
-    let res = admin
-        .client
-        .delete(&leave)
-        .header("x-csrf-token", &admin.csrf)
-        .send()
-        .await
-        .unwrap();
+    let res = admin.delete(leave.clone()).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "last_admin");
     // Nor step down to editor.
     let res = admin
-        .client
-        .put(&members)
-        .header("x-csrf-token", &admin.csrf)
-        .json(&json!({ "email": "admin-c@example.cn", "role": "editor" }))
-        .send()
-        .await
-        .unwrap();
+        .send_json(
+            reqwest::Method::PUT,
+            members.clone(),
+            &json!({ "email": "admin-c@example.cn", "role": "editor" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "last_admin");
+    // On the members page, the form comes back with the problem at the role.
+    let res = admin
+        .post_form(
+            app.at("/console/orgs/bureau-c/members"),
+            &[("email", "admin-c@example.cn"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("最后一名管理员"), "{page}");
+    assert!(page.contains("admin-c@example.cn"));
     let (_, body) = app
         .page(&admin.client, "/api/v1/orgs/bureau-c/members")
         .await;
@@ -621,21 +599,14 @@ async fn the_last_administrator_of_an_organization_cannot_leave_it() {
     // With a second administrator, the first may go.
     app.register("admin-c2@example.cn").await;
     let res = admin
-        .client
-        .put(&members)
-        .header("x-csrf-token", &admin.csrf)
-        .json(&json!({ "email": "admin-c2@example.cn", "role": "provider_admin" }))
-        .send()
-        .await
-        .unwrap();
+        .send_json(
+            reqwest::Method::PUT,
+            members.clone(),
+            &json!({ "email": "admin-c2@example.cn", "role": "provider_admin" }),
+        )
+        .await;
     assert!(res.status().is_success());
-    let res = admin
-        .client
-        .delete(&leave)
-        .header("x-csrf-token", &admin.csrf)
-        .send()
-        .await
-        .unwrap();
+    let res = admin.delete(leave.clone()).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
@@ -645,13 +616,11 @@ async fn expired_sessions_tokens_and_counters_are_purged() {
     app.register("purge@example.cn").await;
     let s = app.login("purge@example.cn").await;
     let res = s
-        .client
-        .post(app.at("/api/v1/me/tokens"))
-        .header("x-csrf-token", &s.csrf)
-        .json(&json!({ "name": "短期", "expires_in_days": 1 }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            app.at("/api/v1/me/tokens"),
+            json!({ "name": "短期", "expires_in_days": 1 }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     client()
         .post(app.at("/api/v1/auth/login"))

@@ -150,6 +150,7 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A signed-in browser-like client and the CSRF token of its session.
+#[derive(Clone)]
 pub struct Session {
     pub client: reqwest::Client,
     pub csrf: String,
@@ -163,6 +164,50 @@ impl Session {
         form.extend_from_slice(fields);
         self.client.post(url).form(&form).send().await.unwrap()
     }
+
+    /// Sends a JSON body as a signed-in page script would, with the session's CSRF header.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, url)
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, url: String, body: Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, url, &body).await
+    }
+
+    /// A DELETE with the session's CSRF header.
+    pub async fn delete(&self, url: String) -> reqwest::Response {
+        self.client
+            .delete(url)
+            .header("x-csrf-token", &self.csrf)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Runs the futures at once, each on a task of its own, and waits for all of them in order.
+pub async fn join_all_spawned<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }
 
 impl TestApp {

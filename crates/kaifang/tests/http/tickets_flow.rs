@@ -8,16 +8,6 @@ use serde_json::{Value, json};
 use crate::openlist::{create, good_meta, provider_with_catalogue};
 use crate::support::*;
 
-async fn post(s: &Session, url: String, body: Value) -> reqwest::Response {
-    s.client
-        .post(url)
-        .header("x-csrf-token", &s.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn get(s: &Session, url: String) -> Value {
     s.client
         .get(url)
@@ -74,12 +64,13 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
     .await
     .unwrap();
     let id = d["id"].as_str().unwrap();
-    let res = post(
-        &w.editor,
-        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "社会需求较大，新增开放" }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "add", "reason": "社会需求较大，新增开放" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let t: Value = res.json().await.unwrap();
     let tid = t["id"].as_str().unwrap();
@@ -95,7 +86,7 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
     // The operator sees it in the queue and returns it, giving reasons all at once.
     let queue = get(&w.operator, w.app.at("/api/v1/tickets")).await;
     assert_eq!(queue["tickets"].as_array().unwrap().len(), 1);
-    let res = post(&w.operator, w.app.at(&format!("/api/v1/tickets/{tid}/return")), json!({
+    let res = w.operator.post_json(w.app.at(&format!("/api/v1/tickets/{tid}/return")), json!({
         "reasons": ["incomplete_information", "other"], "text": "请补充数据项说明中的坐标系信息。",
     })).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -107,22 +98,24 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
     );
 
     // A returned ticket cannot be accepted; the provider revises and resubmits.
-    let res = post(
-        &w.operator,
-        w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
-        json!({}),
-    )
-    .await;
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "invalid_transition");
     let mut revised = good_meta("上海市公交线路站点", &w.items);
     revised["data_items"][0]["description"] = json!("公交线路的对外名称，与站牌一致。");
-    let res = post(
-        &w.editor,
-        w.app.at(&format!("/api/v1/tickets/{tid}/resubmit")),
-        json!({ "proposed": revised, "reason": "已补充说明" }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/tickets/{tid}/resubmit")),
+            json!({ "proposed": revised, "reason": "已补充说明" }),
+        )
+        .await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -137,12 +130,13 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
         StatusCode::NOT_FOUND
     );
 
-    let res = post(
-        &w.operator,
-        w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
-        json!({ "text": "同意" }),
-    )
-    .await;
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
+            json!({ "text": "同意" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let accepted: Value = res.json().await.unwrap();
     let events: Vec<&str> = accepted["history"]
@@ -202,15 +196,16 @@ async fn an_unpublishable_draft_cannot_be_submitted() {
         .await
         .unwrap();
     let before = w.app.audit_count().await;
-    let res = post(
-        &w.editor,
-        w.app.at(&format!(
-            "/api/v1/datasets/{}/tickets",
-            d["id"].as_str().unwrap()
-        )),
-        json!({ "kind": "add", "reason": "" }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!(
+                "/api/v1/datasets/{}/tickets",
+                d["id"].as_str().unwrap()
+            )),
+            json!({ "kind": "add", "reason": "" }),
+        )
+        .await;
     let (status, err) = json_error(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let codes: Vec<&str> = err["fields"]
@@ -243,17 +238,18 @@ async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
     conditional["materials"] = json!([{ "name": "应用场景说明" }]);
     let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
 
-    let res = post(
-        &w.editor,
-        url.clone(),
-        json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            url.clone(),
+            json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional }),
+        )
+        .await;
     let (status, err) = json_error(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["fields"][0]["code"], "document_required");
 
-    let res = post(&w.editor, url.clone(), json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional, "attachments": [pdf()] })).await;
+    let res = w.editor.post_json(url.clone(), json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional, "attachments": [pdf()] })).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let t: Value = res.json().await.unwrap();
     assert_eq!(t["kind"], "retype");
@@ -268,12 +264,13 @@ async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
     );
 
     // One open ticket per entry at a time.
-    let res = post(
-        &w.editor,
-        url.clone(),
-        json!({ "kind": "remove", "reason": "x", "attachments": [pdf()] }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            url.clone(),
+            json!({ "kind": "remove", "reason": "x", "attachments": [pdf()] }),
+        )
+        .await;
     assert_eq!(error_code(&res), "ticket_open");
 
     // The document is there for the operator.
@@ -290,15 +287,16 @@ async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
         .unwrap();
     assert_eq!(&bytes[..], b"%PDF-1.4 explanation");
 
-    let res = post(
-        &w.operator,
-        w.app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!(
+                "/api/v1/tickets/{}/accept",
+                t["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let d: Value = client()
         .get(w.app.at(&format!("/api/v1/datasets/{id}")))
@@ -336,31 +334,34 @@ async fn removal_needs_a_document_and_hides_the_entry() {
     let w = world().await;
     let id = published(&w, "上海市公交线路站点").await;
     let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
-    let res = post(
-        &w.editor,
-        url.clone(),
-        json!({ "kind": "remove", "reason": "系统停用" }),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            url.clone(),
+            json!({ "kind": "remove", "reason": "系统停用" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let t: Value = post(
-        &w.editor,
-        url,
-        json!({ "kind": "remove", "reason": "系统停用", "attachments": [pdf()] }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let res = post(
-        &w.operator,
-        w.app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let t: Value = w
+        .editor
+        .post_json(
+            url,
+            json!({ "kind": "remove", "reason": "系统停用", "attachments": [pdf()] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!(
+                "/api/v1/tickets/{}/accept",
+                t["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let public = client()
         .get(w.app.at(&format!("/api/v1/datasets/{id}")))
@@ -386,27 +387,25 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
     .await
     .unwrap();
     let id = d["id"].as_str().unwrap();
-    let t: Value = post(
-        &w.editor,
-        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "新增" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let t: Value = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "add", "reason": "新增" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let ret = w.app.at(&format!(
         "/api/v1/tickets/{}/return",
         t["id"].as_str().unwrap()
     ));
 
     let (status, err) = json_error(
-        post(
-            &w.operator,
-            ret.clone(),
-            json!({ "reasons": [], "text": "" }),
-        )
-        .await,
+        w.operator
+            .post_json(ret.clone(), json!({ "reasons": [], "text": "" }))
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -418,12 +417,9 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
         .collect();
     assert_eq!(fields, ["reasons", "text"]);
     let (_, err) = json_error(
-        post(
-            &w.operator,
-            ret.clone(),
-            json!({ "reasons": ["too_ugly"], "text": "x" }),
-        )
-        .await,
+        w.operator
+            .post_json(ret.clone(), json!({ "reasons": ["too_ugly"], "text": "x" }))
+            .await,
     )
     .await;
     assert_eq!(err["fields"][0]["code"], "invalid_reason");
@@ -434,12 +430,12 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
         .app
         .user_with("e@health.cn", None, Some(("sh-health", OrgRole::Editor)))
         .await;
-    let res = post(
-        &other,
-        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "x" }),
-    )
-    .await;
+    let res = other
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "add", "reason": "x" }),
+        )
+        .await;
     // Another provider's draft is not theirs to know of.
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = other
@@ -453,15 +449,16 @@ async fn returns_need_reasons_and_text_and_tickets_stay_with_their_provider() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Nor may a provider accept its own ticket.
-    let res = post(
-        &w.editor,
-        w.app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!(
+                "/api/v1/tickets/{}/accept",
+                t["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
@@ -477,24 +474,26 @@ async fn non_open_entries_stay_in_the_list_but_never_appear_publicly() {
         .await
         .unwrap();
     let id = d["id"].as_str().unwrap();
-    let t: Value = post(
-        &w.editor,
-        w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-        json!({ "kind": "add", "reason": "纳入清单管理" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let res = post(
-        &w.operator,
-        w.app.at(&format!(
-            "/api/v1/tickets/{}/accept",
-            t["id"].as_str().unwrap()
-        )),
-        json!({}),
-    )
-    .await;
+    let t: Value = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "add", "reason": "纳入清单管理" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!(
+                "/api/v1/tickets/{}/accept",
+                t["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let url = w.app.at(&format!("/api/v1/datasets/{id}"));
     assert_eq!(
@@ -533,22 +532,15 @@ async fn two_providers_submitting_at_once_open_one_ticket() {
         d["id"].as_str().unwrap()
     ));
     let attempts = (0..6).map(|_| {
-        let (client, csrf, url) = (w.editor.client.clone(), w.editor.csrf.clone(), url.clone());
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .header("x-csrf-token", csrf)
-                .json(&json!({ "kind": "add", "reason": "新增开放" }))
-                .send()
+        let (editor, url) = (w.editor.clone(), url.clone());
+        async move {
+            editor
+                .post_json(url, json!({ "kind": "add", "reason": "新增开放" }))
                 .await
-                .unwrap()
                 .status()
-        })
+        }
     });
-    let mut statuses = Vec::new();
-    for a in attempts.collect::<Vec<_>>() {
-        statuses.push(a.await.unwrap());
-    }
+    let statuses = join_all_spawned(attempts).await;
     let created = statuses
         .iter()
         .filter(|s| **s == StatusCode::CREATED)
@@ -569,7 +561,7 @@ async fn attachment_types_come_from_their_content_not_from_the_client() {
     let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
 
     // An executable declared as a PDF is refused, and nothing is stored.
-    let res = post(&w.editor, url.clone(), json!({
+    let res = w.editor.post_json(url.clone(), json!({
         "kind": "remove", "reason": "停止开放",
         "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf",
                           "content_base64": encode(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff") }],
@@ -584,9 +576,7 @@ async fn attachment_types_come_from_their_content_not_from_the_client() {
     // operator can open it.
     let png =
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
-    let res = post(
-        &w.editor,
-        url,
+    let res = w.editor.post_json(url,
         json!({
             "kind": "remove", "reason": "停止开放",
             "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf\u{1}\r\nX-Evil: 1",

@@ -1,6 +1,7 @@
 //! A provider's members and their roles.
 
 use super::*;
+use crate::error::ErrorCode;
 
 #[derive(Template)]
 #[template(path = "console/members.html")]
@@ -86,16 +87,15 @@ pub async fn set_member(
     match crate::accounts::set_member(&state, &ctx, &org, email, role).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/orgs/{}/members", org.slug)).into_response()),
         Err(e) => {
-            let errors = e.into_field_errors()?;
-            members_page(
-                &state,
-                &ctx,
-                &org,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                (email, role),
-                &errors,
-            )
-            .await
+            // Leaving the organization without an administrator is said at the role, with
+            // the form kept, like any other problem of the form.
+            let (status, errors) = if e.code == ErrorCode::LastAdmin {
+                let last = FieldError::new("role", "last_admin");
+                (StatusCode::CONFLICT, vec![last])
+            } else {
+                (StatusCode::UNPROCESSABLE_ENTITY, e.into_field_errors()?)
+            };
+            members_page(&state, &ctx, &org, status, (email, role), &errors).await
         }
     }
 }
