@@ -1,5 +1,6 @@
 //! Policies, rules and news the operator publishes on the portal (A25.4).
 
+use crate::bounded::{self, Limit};
 use crate::names::string_enum;
 
 string_enum!(
@@ -43,19 +44,19 @@ impl ArticleText {
     pub fn parse(title: &str, body: &str) -> Result<Self, Vec<ArticleProblem>> {
         let (title, body) = (title.trim(), body.trim());
         let mut problems = Vec::new();
-        for (field, text, max) in [
-            ("title", title, MAX_TITLE_CHARS),
-            ("body", body, MAX_BODY_CHARS),
+        for (field, text, limit) in [
+            ("title", title, Limit::line(MAX_TITLE_CHARS)),
+            ("body", body, Limit::lines(MAX_BODY_CHARS)),
         ] {
             if text.is_empty() {
                 problems.push(ArticleProblem {
                     field,
                     code: "required",
                 });
-            } else if text.chars().count() > max {
+            } else if let Err(e) = bounded::check(text, limit) {
                 problems.push(ArticleProblem {
                     field,
-                    code: "too_long",
+                    code: e.code(),
                 });
             }
         }
@@ -89,6 +90,14 @@ mod tests {
         assert_eq!(
             fields(ArticleText::parse(&long, "正文").unwrap_err()),
             [("title", "too_long")]
+        );
+        let hidden = ArticleText::parse("通知\u{202e}txt.exe", "正文\u{0}").unwrap_err();
+        assert_eq!(
+            hidden.iter().map(|p| (p.field, p.code)).collect::<Vec<_>>(),
+            [
+                ("title", "control_character"),
+                ("body", "control_character")
+            ]
         );
     }
 }

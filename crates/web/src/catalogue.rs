@@ -7,6 +7,7 @@ use store::catalogue::{self, ImportItem};
 use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 
+use domain::bounded;
 use domain::openlist::vocab::DatasetStatus;
 
 use crate::ctx::Ctx;
@@ -82,8 +83,19 @@ pub async fn import(
                 detail: Some(r.code.clone()),
             });
         }
-        if r.name.trim().is_empty() || r.name.chars().count() > 200 {
-            errors.push(FieldError::new(format!("items[{i}].name"), "invalid_name"));
+        if r.name.trim().is_empty() {
+            errors.push(FieldError::new(format!("items[{i}].name"), "required"));
+        }
+        for (part, text, limit) in [
+            ("name", &r.name, bounded::NAME),
+            ("description", &r.description, bounded::TEXT),
+            ("source_system", &r.source_system, bounded::NAME),
+        ] {
+            errors.extend(FieldError::text(
+                &format!("items[{i}].{part}"),
+                text.trim(),
+                limit,
+            ));
         }
     }
     if !errors.is_empty() {
@@ -135,6 +147,9 @@ pub async fn mark_reviewed(
         DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
     ) {
         return Err(ErrorCode::WrongStatus.into());
+    }
+    if let Some(e) = FieldError::text("note", note.trim(), bounded::TEXT) {
+        return Err(AppError::invalid(vec![e]));
     }
     let now = state.clock.now();
     let mut tx = state.store.begin_write().await?;

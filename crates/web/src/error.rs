@@ -123,6 +123,15 @@ impl FieldError {
             detail: None,
         }
     }
+
+    /// The problem of a text beyond its bound (too long, or with control characters), if any.
+    pub fn text(field: &str, text: &str, limit: domain::bounded::Limit) -> Option<Self> {
+        domain::bounded::check(text, limit).err().map(|e| Self {
+            field: field.to_owned(),
+            code: e.code(),
+            detail: e.detail(),
+        })
+    }
 }
 
 impl From<domain::openlist::checks::Problem> for FieldError {

@@ -104,6 +104,16 @@ impl Messages {
         text
     }
 
+    /// The message of a field's problem `code`; a `{max}` in it is filled from the problem's
+    /// detail (the bound a text or list went past).
+    pub fn field(&self, lang: Lang, code: &str, detail: Option<&str>) -> String {
+        self.format(
+            lang,
+            &format!("field.{code}"),
+            &[("max", detail.unwrap_or_default().to_owned())],
+        )
+    }
+
     pub fn keys(&self, lang: Lang) -> Vec<&str> {
         let table = match lang {
             Lang::Zh => &self.zh,

@@ -43,6 +43,11 @@ impl<'a> PageCtx<'a> {
         self.messages.get(self.lang, key).to_owned()
     }
 
+    /// The message of a form field's problem.
+    pub fn field_message(&self, e: &crate::error::FieldError) -> String {
+        self.messages.field(self.lang, e.code, e.detail.as_deref())
+    }
+
     /// An error's message in the page's language.
     pub fn error(&self, error: &crate::error::AppError) -> String {
         error.message(self.messages, self.lang)

@@ -83,7 +83,7 @@ fn render(
                 let mut v = serde_json::json!({
                     "field": f.field,
                     "code": f.code,
-                    "message": m.get(lang, &format!("field.{}", f.code)),
+                    "message": m.field(lang, f.code, f.detail.as_deref()),
                 });
                 if let Some(detail) = &f.detail {
                     v["detail"] = detail.clone().into();
@@ -117,7 +117,7 @@ fn render(
             fields: error
                 .fields
                 .iter()
-                .map(|f| m.get(lang, &format!("field.{}", f.code)).to_owned())
+                .map(|f| m.field(lang, f.code, f.detail.as_deref()))
                 .collect(),
         };
         match page.render() {

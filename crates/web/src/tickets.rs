@@ -90,12 +90,17 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<New
     let mut out = Vec::new();
     for (i, a) in input.iter().enumerate() {
         let name = a.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() {
             errors.push(FieldError::new(
                 format!("attachments[{i}].name"),
-                "invalid_name",
+                "required",
             ));
         }
+        errors.extend(FieldError::text(
+            &format!("attachments[{i}].name"),
+            name,
+            domain::bounded::NAME,
+        ));
         match STANDARD.decode(a.content_base64.trim()) {
             Ok(bytes) if bytes.is_empty() => errors.push(FieldError::new(
                 format!("attachments[{i}].content_base64"),
@@ -156,6 +161,11 @@ async fn check_proposal(
     if reason.trim().is_empty() {
         errors.push(FieldError::new("reason", "required"));
     }
+    errors.extend(FieldError::text(
+        "reason",
+        reason.trim(),
+        domain::bounded::TEXT,
+    ));
     let kind = match (kind, proposed) {
         (TicketKind::Remove, _) => TicketKind::Remove,
         (_, None) => {
@@ -381,6 +391,11 @@ pub async fn give_back(
     if input.text.trim().is_empty() {
         errors.push(FieldError::new("text", "required"));
     }
+    errors.extend(FieldError::text(
+        "text",
+        input.text.trim(),
+        domain::bounded::TEXT,
+    ));
     let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
         return Err(AppError::invalid(errors));
     };

@@ -2,6 +2,7 @@
 //! glossary of abbreviations and the classification guide. Shared by `/api/v1` and the
 //! operator's pages.
 
+use domain::bounded;
 use domain::openlist::classification::Guide;
 use serde::Deserialize;
 use serde_json::json;
@@ -44,6 +45,12 @@ pub async fn save_format(
     if input.name.trim().is_empty() {
         errors.push(FieldError::new("name", "required"));
     }
+    errors.extend(FieldError::text("name", input.name.trim(), bounded::LABEL));
+    errors.extend(FieldError::text(
+        "media_type",
+        input.media_type.trim(),
+        bounded::LABEL,
+    ));
     if !(0..=5).contains(&input.openness) {
         errors.push(FieldError::new("openness", "invalid_openness"));
     }
@@ -93,6 +100,16 @@ pub async fn save_glossary(
     if input.explanation_zh.trim().is_empty() {
         errors.push(FieldError::new("explanation_zh", "required"));
     }
+    errors.extend(FieldError::text(
+        "explanation_zh",
+        input.explanation_zh.trim(),
+        bounded::TEXT,
+    ));
+    errors.extend(FieldError::text(
+        "explanation_en",
+        input.explanation_en.trim(),
+        bounded::TEXT,
+    ));
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
@@ -111,9 +128,19 @@ pub async fn save_glossary(
     Ok(())
 }
 
+/// A guide is a few pages of rules; anything larger is a mistake or an attack.
+const MAX_GUIDE_BYTES: usize = 256 * 1024;
+
 /// Saves a new version of the classification guide. It must parse, and its own examples must
 /// agree with it. Returns the new version number.
 pub async fn save_guide(state: &AppState, ctx: &Ctx, toml: &str) -> AppResult<i64> {
+    if toml.len() > MAX_GUIDE_BYTES {
+        return Err(AppError::invalid(vec![FieldError {
+            field: "toml".into(),
+            code: "too_long",
+            detail: Some(MAX_GUIDE_BYTES.to_string()),
+        }]));
+    }
     if let Err(e) = Guide::from_toml(toml) {
         return Err(AppError::invalid(vec![FieldError {
             field: "toml".into(),

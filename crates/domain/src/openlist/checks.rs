@@ -46,22 +46,13 @@ pub struct Vocabularies {
     pub glossary: BTreeSet<String>,
 }
 
-const MAX_TEXT: usize = 2000;
-const MAX_NAME: usize = 200;
-
 /// Problems that make an entry unfit to be stored at all.
 pub fn reference_problems(
     meta: &DatasetMeta,
     vocab: &Vocabularies,
     known_datasets: &dyn Fn(&str) -> bool,
 ) -> Vec<Problem> {
-    let mut out = Vec::new();
-    if meta.name.chars().count() > MAX_NAME {
-        out.push(problem("too_long", "name", Some(MAX_NAME.to_string())));
-    }
-    if meta.summary.chars().count() > MAX_TEXT {
-        out.push(problem("too_long", "summary", Some(MAX_TEXT.to_string())));
-    }
+    let mut out = bounds_problems(meta);
     if !vocab.domains.contains(&meta.domain) {
         out.push(problem(
             "unknown_domain",
@@ -102,13 +93,6 @@ pub fn reference_problems(
                 Some(item.name.clone()),
             ));
         }
-        if item.description.chars().count() > MAX_TEXT {
-            out.push(problem(
-                "too_long",
-                format!("data_items[{i}].description"),
-                Some(MAX_TEXT.to_string()),
-            ));
-        }
     }
     for (i, r) in meta.relations.iter().enumerate() {
         if !known_datasets(&r.dataset) {
@@ -123,6 +107,86 @@ pub fn reference_problems(
         && start > end
     {
         out.push(problem("time_range_reversed", "time_range", None));
+    }
+    out
+}
+
+/// Every text within its bound and every list within its size, before anything is looked up:
+/// what a request may make the platform store is bounded.
+fn bounds_problems(meta: &DatasetMeta) -> Vec<Problem> {
+    use crate::bounded::{CODE, LABEL, MAX_DATA_ITEMS, MAX_LIST, NAME, TEXT, TextChecks};
+    let mut c = TextChecks::default();
+    c.text(|| "name".into(), &meta.name, NAME);
+    c.text(|| "summary".into(), &meta.summary, TEXT);
+    c.text(|| "domain".into(), &meta.domain, CODE);
+    c.count("keywords", meta.keywords.len(), MAX_LIST);
+    for (i, k) in meta.keywords.iter().enumerate() {
+        c.text(|| format!("keywords[{i}]"), k, LABEL);
+    }
+    c.count("data_items", meta.data_items.len(), MAX_DATA_ITEMS);
+    for (i, item) in meta.data_items.iter().enumerate() {
+        c.text(|| format!("data_items[{i}].label"), &item.label, LABEL);
+        c.text(|| format!("data_items[{i}].unit"), &item.unit, LABEL);
+        c.text(
+            || format!("data_items[{i}].description"),
+            &item.description,
+            TEXT,
+        );
+        if let Some(code) = &item.catalogue_item {
+            c.text(|| format!("data_items[{i}].catalogue_item"), code, CODE);
+        }
+    }
+    c.count("formats", meta.formats.len(), MAX_LIST);
+    for (i, f) in meta.formats.iter().enumerate() {
+        c.text(|| format!("formats[{i}]"), f, CODE);
+    }
+    c.count("grading", meta.grading.len(), MAX_LIST);
+    for (d, l) in &meta.grading {
+        c.text(|| "grading".into(), d, CODE);
+        c.text(|| format!("grading.{d}"), l, CODE);
+    }
+    c.count("conditions", meta.conditions.len(), MAX_LIST);
+    for (i, cond) in meta.conditions.iter().enumerate() {
+        c.text(|| format!("conditions[{i}].text"), &cond.text, TEXT);
+    }
+    c.count("materials", meta.materials.len(), MAX_LIST);
+    for (i, m) in meta.materials.iter().enumerate() {
+        c.text(|| format!("materials[{i}].name"), &m.name, NAME);
+        c.text(
+            || format!("materials[{i}].description"),
+            &m.description,
+            TEXT,
+        );
+    }
+    c.date("time_range.start", meta.time_range.start);
+    c.date("time_range.end", meta.time_range.end);
+    c.count("spatial.areas", meta.spatial.areas.len(), MAX_LIST);
+    for (i, a) in meta.spatial.areas.iter().enumerate() {
+        c.text(|| format!("spatial.areas[{i}]"), a, CODE);
+    }
+    c.text(|| "spatial.note".into(), &meta.spatial.note, NAME);
+    c.count("relations", meta.relations.len(), MAX_LIST);
+    for (i, r) in meta.relations.iter().enumerate() {
+        c.text(|| format!("relations[{i}].dataset"), &r.dataset, CODE);
+        c.text(|| format!("relations[{i}].note"), &r.note, TEXT);
+    }
+    c.text(|| "contact.name".into(), &meta.contact.name, LABEL);
+    c.text(|| "contact.phone".into(), &meta.contact.phone, LABEL);
+    c.text(|| "contact.email".into(), &meta.contact.email, LABEL);
+    c.text(|| "license".into(), &meta.license, NAME);
+    c.text(|| "source_note".into(), &meta.source_note, TEXT);
+    let mut out: Vec<Problem> = c
+        .problems
+        .into_iter()
+        .map(|(field, code, detail)| problem(code, field, detail))
+        .collect();
+    let phone = meta.contact.phone.trim();
+    if !phone.is_empty() && !crate::bounded::valid_phone(phone) {
+        out.push(problem("invalid_phone", "contact.phone", None));
+    }
+    let email = meta.contact.email.trim();
+    if !email.is_empty() && email.parse::<crate::account::Email>().is_err() {
+        out.push(problem("invalid_email", "contact.email", None));
     }
     out
 }

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod bounds;
 mod ckan;
 mod cli;
 mod console;

@@ -272,7 +272,7 @@ pub async fn check_dataset(
         .map(|p| {
             json!({
                 "code": p.code, "field": p.field, "detail": p.detail,
-                "message": m.get(ctx.lang, &format!("field.{}", p.code)),
+                "message": m.field(ctx.lang, p.code, p.detail.as_deref()),
             })
         })
         .collect();
@@ -390,6 +390,16 @@ pub async fn put_domain(
     if input.name_zh.trim().is_empty() {
         errors.push(FieldError::new("name_zh", "required"));
     }
+    errors.extend(FieldError::text(
+        "name_zh",
+        input.name_zh.trim(),
+        domain::bounded::LABEL,
+    ));
+    errors.extend(FieldError::text(
+        "name_en",
+        input.name_en.trim(),
+        domain::bounded::LABEL,
+    ));
     if input
         .group
         .parse::<domain::openlist::vocab::DomainGroup>()
@@ -443,6 +453,11 @@ pub async fn grant_format_exception(
     if input.reason.trim().is_empty() {
         errors.push(FieldError::new("reason", "required"));
     }
+    errors.extend(FieldError::text(
+        "reason",
+        input.reason.trim(),
+        domain::bounded::TEXT,
+    ));
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }

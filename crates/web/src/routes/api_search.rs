@@ -157,6 +157,14 @@ pub fn parse_params(raw: &str, defaults: SearchQuery) -> Result<SearchParams, Ap
             }
         }
     }
+    // Each filter value is a clause of the query: bounded like any list a request carries.
+    if q.filters.len() > domain::bounded::MAX_LIST {
+        errors.push(FieldError {
+            field: "filters".into(),
+            code: "too_many",
+            detail: Some(domain::bounded::MAX_LIST.to_string()),
+        });
+    }
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }

@@ -313,7 +313,7 @@ fn form_page(
         .collect();
     let errors = errors
         .iter()
-        .map(|e| (e.field.clone(), pctx.t(&format!("field.{}", e.code))))
+        .map(|e| (e.field.clone(), pctx.field_message(e)))
         .collect();
     let view = ArticleForm {
         action,

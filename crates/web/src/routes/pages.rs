@@ -249,7 +249,7 @@ impl<'a> RegisterPage<'a> {
         let field_error = |name: &str| {
             error
                 .and_then(|e| e.fields.iter().find(|f| f.field == name))
-                .map(|f| page.t(&format!("field.{}", f.code)))
+                .map(|f| page.field_message(f))
         };
         let fields = vec![
             ("email", "login.email", "email", form.email.clone()),
@@ -511,12 +511,7 @@ pub async fn create_token(
             let msg = e
                 .fields
                 .iter()
-                .map(|f| {
-                    state
-                        .messages
-                        .get(ctx.lang, &format!("field.{}", f.code))
-                        .to_owned()
-                })
+                .map(|f| state.messages.field(ctx.lang, f.code, f.detail.as_deref()))
                 .collect::<Vec<_>>()
                 .join(" ");
             account_page(

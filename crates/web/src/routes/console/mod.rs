@@ -59,8 +59,7 @@ fn field_id(key: &str) -> String {
 
 /// A problem of a form in the visitor's language, with the value it is about where that helps.
 pub(super) fn message(state: &AppState, lang: Lang, e: &FieldError) -> String {
-    let key = format!("field.{}", e.code);
-    let text = state.messages.get(lang, &key);
+    let text = state.messages.field(lang, e.code, e.detail.as_deref());
     match &e.detail {
         Some(d)
             if e.code.starts_with("unknown_")
