@@ -6,12 +6,14 @@
 #[error("unknown name: {0}")]
 pub struct UnknownName(pub String);
 
-/// Declares an enum of names with `ALL`, `as_str`, `FromStr`, `Display` and serde as snake_case.
+/// Declares an enum of names with `ALL`, `as_str`, `FromStr`, `Display` and serde. The code
+/// literal of each variant is the one spelling of its name: serde, `FromStr` and `Display` all
+/// go through it, so the API, the database and the message keys never disagree.
+#[macro_export]
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($(#[$vdoc])* $variant),+ }
 
         impl $name {
@@ -37,6 +39,21 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(|_| {
+                    serde::de::Error::unknown_variant(&text, &[$($code),+])
+                })
+            }
+        }
     };
 }
-pub(crate) use string_enum;
+pub use crate::string_enum;

@@ -291,6 +291,7 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
             created_by: operator.clone(),
             created_at: at,
             updated_at: at,
+            row_version: 1,
         };
         store::articles::insert(&mut tx, &article).await?;
         tx.audit(event(

@@ -1231,6 +1231,7 @@ pub async fn seed(
                 name: format!("{}：{}", s.name, label),
                 description: (*description).to_owned(),
                 source_system: format!("{}业务系统（虚构）", s.name),
+                row_version: None,
             })
             .collect();
         catalogue::import(tx, orgs[s.provider], &items, now).await?;
@@ -1260,6 +1261,7 @@ pub async fn seed(
         name: name.to_owned(),
         description: description.to_owned(),
         source_system: "公交智能调度系统（虚构）".to_owned(),
+        row_version: None,
     })
     .collect();
     catalogue::import(tx, orgs["sh-transport"], &unopened, now).await?;
@@ -1285,6 +1287,7 @@ pub async fn seed(
             updated_at: updated,
             // Most were reviewed this year; every seventh is due for its annual review (A10.1).
             last_reviewed_at: (i % 7 != 0).then_some(Timestamp(now.0 - 60 * DAY_MS)),
+            row_version: 1,
         };
         datasets::insert(tx, &record).await?;
         datasets::record_version(tx, &record, None, created).await?;
@@ -1326,6 +1329,7 @@ pub async fn seed(
             created_at: Timestamp(now.0 - (3 - i as i64) * DAY_MS),
             updated_at: Timestamp(now.0 - (3 - i as i64) * DAY_MS),
             last_reviewed_at: None,
+            row_version: 1,
         };
         datasets::insert(tx, &record).await?;
         tx.audit(seed_event(
@@ -1534,6 +1538,7 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
                 created_at: at,
                 updated_at: at,
                 last_reviewed_at: Some(at),
+                row_version: 1,
             };
             datasets::insert(&mut tx, &record).await?;
         }

@@ -19,6 +19,8 @@ pub struct ArticleRecord {
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Raised by every update; an update names the version it was made from.
+    pub row_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +34,7 @@ struct Row {
     created_by: String,
     created_at: i64,
     updated_at: i64,
+    row_version: i64,
 }
 
 impl TryFrom<Row> for ArticleRecord {
@@ -47,6 +50,7 @@ impl TryFrom<Row> for ArticleRecord {
             created_by: r.created_by,
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
+            row_version: r.row_version,
         })
     }
 }
@@ -70,10 +74,12 @@ pub async fn insert(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
     Ok(())
 }
 
-pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
-    sqlx::query(
+/// Saves `a` if the article is still at `a.row_version`, else fails with
+/// [`StoreError::Conflict`]`("row_version")`. Returns the new row version.
+pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<i64> {
+    let done = sqlx::query(
         "UPDATE articles SET kind = $2, status = $3, title = $4, body = $5, published_at = $6, \
-         updated_at = $7 WHERE id = $1",
+         updated_at = $7, row_version = row_version + 1 WHERE id = $1 AND row_version = $8",
     )
     .bind(a.id.to_string())
     .bind(a.kind.as_str())
@@ -82,15 +88,19 @@ pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
     .bind(&a.body)
     .bind(a.published_at.map(|t| t.0))
     .bind(a.updated_at.0)
+    .bind(a.row_version)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("row_version"));
+    }
+    Ok(a.row_version + 1)
 }
 
 impl Store {
     pub async fn article(&self, id: &str) -> Result<ArticleRecord> {
         let row: Option<Row> = sqlx::query_as(
-            "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, row_version, \
                  updated_at FROM articles WHERE id = $1",
         )
         .bind(id)
@@ -108,7 +118,7 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<ArticleRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, row_version, \
              updated_at FROM articles WHERE ($1 IS NULL OR kind = $1) \
              AND ($2 OR status = 'published') \
              ORDER BY COALESCE(published_at, updated_at) DESC, id DESC LIMIT $3 OFFSET $4",

@@ -17,6 +17,8 @@ pub struct CatalogueItem {
     pub source_system: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Raised by every update; an import may name the version it was made from.
+    pub row_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +31,7 @@ struct Row {
     source_system: String,
     created_at: i64,
     updated_at: i64,
+    row_version: i64,
 }
 
 impl TryFrom<Row> for CatalogueItem {
@@ -43,6 +46,7 @@ impl TryFrom<Row> for CatalogueItem {
             source_system: r.source_system,
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
+            row_version: r.row_version,
         })
     }
 }
@@ -55,9 +59,13 @@ pub struct ImportItem {
     pub name: String,
     pub description: String,
     pub source_system: String,
+    /// When set, the item is updated only if it is still at this version (it was exported,
+    /// edited and imported back while nobody else changed it).
+    pub row_version: Option<i64>,
 }
 
-/// Imports `items` into `org`'s catalogue. Returns (added, updated).
+/// Imports `items` into `org`'s catalogue. Returns (added, updated). An item that names a row
+/// version other than its current one fails with [`StoreError::Conflict`]`("row_version")`.
 pub async fn import(
     tx: &mut WriteTx,
     org: OrgId,
@@ -67,8 +75,8 @@ pub async fn import(
     let (mut added, mut updated) = (0, 0);
     for item in items {
         let done = sqlx::query(
-            "UPDATE catalogue_items SET name = $1, description = $2, source_system = $3, updated_at = $4 \
-             WHERE org_id = $5 AND code = $6",
+            "UPDATE catalogue_items SET name = $1, description = $2, source_system = $3, updated_at = $4, \
+             row_version = row_version + 1 WHERE org_id = $5 AND code = $6 AND ($7 IS NULL OR row_version = $7)",
         )
         .bind(&item.name)
         .bind(&item.description)
@@ -76,11 +84,16 @@ pub async fn import(
         .bind(at.0)
         .bind(org.to_string())
         .bind(&item.code)
+        .bind(item.row_version)
         .execute(tx.conn())
         .await?;
         if done.rows_affected() > 0 {
             updated += 1;
             continue;
+        }
+        if item.row_version.is_some() {
+            // Named a version: the item was changed since, or never existed to be edited.
+            return Err(StoreError::Conflict("row_version"));
         }
         sqlx::query(
             "INSERT INTO catalogue_items (id, org_id, code, name, description, source_system, created_at, updated_at) \
@@ -129,7 +142,7 @@ pub async fn delete(
 impl Store {
     pub async fn catalogue(&self, org: OrgId) -> Result<Vec<CatalogueItem>> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, org_id, code, name, description, source_system, created_at, updated_at \
+            "SELECT id, org_id, code, name, description, source_system, created_at, updated_at, row_version \
              FROM catalogue_items WHERE org_id = $1 ORDER BY code",
         )
         .bind(org.to_string())

@@ -19,6 +19,8 @@ pub struct DatasetRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_reviewed_at: Option<Timestamp>,
+    /// Raised by every update; an update names the version it was made from.
+    pub row_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +34,7 @@ struct Row {
     created_at: i64,
     updated_at: i64,
     last_reviewed_at: Option<i64>,
+    row_version: i64,
 }
 
 impl TryFrom<Row> for DatasetRecord {
@@ -48,6 +51,7 @@ impl TryFrom<Row> for DatasetRecord {
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
             last_reviewed_at: r.last_reviewed_at.map(Timestamp),
+            row_version: r.row_version,
         })
     }
 }
@@ -95,11 +99,14 @@ async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the working copy of an entry (status, metadata, versions) with `d`.
-pub async fn update(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
+/// Replaces the working copy of an entry (status, metadata, versions) with `d`, if the entry is
+/// still at `d.row_version`: otherwise someone changed it since it was read, and this fails with
+/// [`StoreError::Conflict`]`("row_version")`. Returns the new row version.
+pub async fn update(tx: &mut WriteTx, d: &DatasetRecord) -> Result<i64> {
     let done = sqlx::query(
         "UPDATE datasets SET status = $1, name = $2, open_type = $3, domain = $4, metadata = $5, \
-         guide_version = $6, published_version = $7, updated_at = $8, last_reviewed_at = $9 WHERE id = $10",
+         guide_version = $6, published_version = $7, updated_at = $8, last_reviewed_at = $9, \
+         row_version = row_version + 1 WHERE id = $10 AND row_version = $11",
     )
     .bind(d.status.as_str())
     .bind(&d.meta.name)
@@ -111,13 +118,15 @@ pub async fn update(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
     .bind(d.updated_at.0)
     .bind(d.last_reviewed_at.map(|t| t.0))
     .bind(d.id.to_string())
+    .bind(d.row_version)
     .execute(tx.conn())
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(StoreError::Conflict("row_version"));
     }
     bump_change_seq(tx, d.id).await?;
-    relink(tx, d).await
+    relink(tx, d).await?;
+    Ok(d.row_version + 1)
 }
 
 /// Keeps `dataset_item_links` equal to the fields' links of the working copy.
@@ -225,7 +234,7 @@ impl Store {
             row: Row,
         }
         let rows: Vec<Changed> = sqlx::query_as(
-            "SELECT d.change_seq, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
+            "SELECT d.change_seq, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at, d.row_version              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -255,7 +264,7 @@ impl Store {
     pub async fn dataset(&self, id: &str) -> Result<DatasetRecord> {
         let row: Row = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at FROM datasets WHERE id = $1",
+             last_reviewed_at, row_version FROM datasets WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -272,7 +281,7 @@ impl Store {
     ) -> Result<Vec<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
+             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
              ORDER BY updated_at DESC, id",
         )
         .bind(org.to_string())
@@ -291,7 +300,7 @@ impl Store {
     ) -> Result<Vec<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at FROM datasets WHERE org_id = $1 AND status IN ('published', 'static', 'suspended') \
+             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND status IN ('published', 'static', 'suspended') \
              AND (last_reviewed_at IS NULL OR last_reviewed_at < $2) ORDER BY last_reviewed_at, id",
         )
         .bind(org.to_string())

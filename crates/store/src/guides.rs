@@ -33,19 +33,31 @@ impl From<Row> for GuideVersion {
     }
 }
 
-/// Saves `body` (already checked by [`Guide::from_toml`]) as the next version.
-pub async fn insert(tx: &mut WriteTx, body: &str, by: Option<&str>, at: Timestamp) -> Result<i64> {
+/// Saves `body` (already checked by [`Guide::from_toml`]) as the next version. With `base`, only
+/// if `base` is still the newest version; two editors saving at once cannot both win either,
+/// as the version number is the key. Both fail with [`StoreError::Conflict`]`("row_version")`.
+pub async fn insert(
+    tx: &mut WriteTx,
+    body: &str,
+    base: Option<i64>,
+    by: Option<&str>,
+    at: Timestamp,
+) -> Result<i64> {
     let (next,): (i64,) =
         sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM classification_guides")
             .fetch_one(tx.conn())
             .await?;
+    if base.is_some_and(|b| b != next - 1) {
+        return Err(StoreError::Conflict("row_version"));
+    }
     sqlx::query("INSERT INTO classification_guides (version, body, created_at, created_by) VALUES ($1, $2, $3, $4)")
         .bind(next)
         .bind(body)
         .bind(at.0)
         .bind(by)
         .execute(tx.conn())
-        .await?;
+        .await
+        .map_err(|e| StoreError::conflict_on(e, "row_version"))?;
     Ok(next)
 }
 

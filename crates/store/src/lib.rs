@@ -151,6 +151,7 @@ impl Store {
                 &mut tx,
                 domain::openlist::classification::DEFAULT_GUIDE_TOML,
                 None,
+                None,
                 at,
             )
             .await?;

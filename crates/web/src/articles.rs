@@ -9,7 +9,7 @@ use store::articles::{self, ArticleRecord};
 use store::attachments::{self, NewAttachment, Owner};
 
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 use crate::tickets::{AttachmentInput, decode_attachments};
 
@@ -32,6 +32,10 @@ pub struct ArticleInput {
     /// Attachments (by id) to remove.
     #[serde(default)]
     pub remove_attachments: Vec<String>,
+    /// The row version the edit was made from (as the article's JSON gives it): an edit of an
+    /// older version is refused rather than overwriting what someone saved meanwhile.
+    #[serde(default)]
+    pub row_version: Option<i64>,
 }
 
 struct Checked {
@@ -86,6 +90,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &ArticleInput) -> AppRes
         created_by: ctx.user()?.id.to_string(),
         created_at: now,
         updated_at: now,
+        row_version: 1,
     };
     let mut tx = state.store.begin_write().await?;
     articles::insert(&mut tx, &a).await?;
@@ -106,6 +111,9 @@ pub async fn update(
     input: &ArticleInput,
 ) -> AppResult<ArticleRecord> {
     let c = check(input)?;
+    if input.row_version.is_some_and(|v| v != before.row_version) {
+        return Err(ErrorCode::EditConflict.into());
+    }
     let now = state.clock.now();
     let published_at = match c.status {
         ArticleStatus::Published => before.published_at.or(Some(now)),
@@ -121,7 +129,8 @@ pub async fn update(
         ..before.clone()
     };
     let mut tx = state.store.begin_write().await?;
-    articles::update(&mut tx, &a).await?;
+    let row_version = articles::update(&mut tx, &a).await?;
+    let a = ArticleRecord { row_version, ..a };
     let mut unknown = Vec::new();
     for (i, id) in input.remove_attachments.iter().enumerate() {
         match attachments::remove(&mut tx, Owner::Article(a.id), id).await {
@@ -185,6 +194,7 @@ pub fn article_json(a: &ArticleRecord) -> Value {
         "body_html": render_markdown(&a.body),
         "published_at": a.published_at.map(|t| t.to_rfc3339()),
         "updated_at": a.updated_at.to_rfc3339(),
+        "row_version": a.row_version,
     })
 }
 

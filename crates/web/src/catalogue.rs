@@ -25,6 +25,26 @@ pub struct ImportRow {
     pub description: String,
     #[serde(default)]
     pub source_system: String,
+    /// The item's row version when it was exported: the import then refuses to overwrite a
+    /// change made since. Absent (or an empty CSV cell) means "set as given".
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub row_version: Option<i64>,
+}
+
+/// An empty CSV cell reads as no value.
+fn blank_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cell {
+        Number(i64),
+        Text(String),
+    }
+    match Option::<Cell>::deserialize(d)? {
+        None => Ok(None),
+        Some(Cell::Number(n)) => Ok(Some(n)),
+        Some(Cell::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Cell::Text(t)) => t.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 pub const MAX_IMPORT_ROWS: usize = 10_000;
@@ -84,7 +104,7 @@ pub async fn import(
             });
         }
         if r.name.trim().is_empty() {
-            errors.push(FieldError::new(format!("items[{i}].name"), "required"));
+            errors.push(FieldError::new(format!("items[{i}].name"), "invalid_name"));
         }
         for (part, text, limit) in [
             ("name", &r.name, bounded::NAME),
@@ -108,6 +128,7 @@ pub async fn import(
             name: r.name.trim().to_owned(),
             description: r.description.trim().to_owned(),
             source_system: r.source_system.trim().to_owned(),
+            row_version: r.row_version,
         })
         .collect();
     let now = state.clock.now();

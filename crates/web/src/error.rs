@@ -7,40 +7,41 @@ use axum::response::{IntoResponse, Response};
 
 use store::StoreError;
 
-/// Stable error codes: part of the API contract, never renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    MalformedJson,
-    UnsupportedMediaType,
-    PayloadTooLarge,
-    MalformedRequest,
-    NotFound,
-    MethodNotAllowed,
-    ValidationFailed,
-    EmailTaken,
-    UsccTaken,
-    SlugTaken,
-    InvalidCredentials,
-    TooManyAttempts,
-    NotSignedIn,
-    Forbidden,
-    CsrfFailed,
-    TokenInvalid,
-    TokenExpired,
-    TokenRevoked,
-    SessionRequired,
-    TokenLimit,
-    LastAdmin,
-    CatalogueItemInUse,
-    NeedsTicket,
-    TicketOpen,
-    StaleTicket,
-    WrongStatus,
-    InvalidTransition,
-    Internal,
-    Unavailable,
-}
+domain::string_enum!(
+    /// Stable error codes: part of the API contract, never renamed.
+    ErrorCode {
+        MalformedJson => "malformed_json",
+        UnsupportedMediaType => "unsupported_media_type",
+        PayloadTooLarge => "payload_too_large",
+        MalformedRequest => "malformed_request",
+        NotFound => "not_found",
+        MethodNotAllowed => "method_not_allowed",
+        ValidationFailed => "validation_failed",
+        EmailTaken => "email_taken",
+        UsccTaken => "uscc_taken",
+        SlugTaken => "slug_taken",
+        InvalidCredentials => "invalid_credentials",
+        TooManyAttempts => "too_many_attempts",
+        NotSignedIn => "not_signed_in",
+        Forbidden => "forbidden",
+        CsrfFailed => "csrf_failed",
+        TokenInvalid => "token_invalid",
+        TokenExpired => "token_expired",
+        TokenRevoked => "token_revoked",
+        SessionRequired => "session_required",
+        TokenLimit => "token_limit",
+        LastAdmin => "last_admin",
+        CatalogueItemInUse => "catalogue_item_in_use",
+        NeedsTicket => "needs_ticket",
+        TicketOpen => "ticket_open",
+        StaleTicket => "stale_ticket",
+        WrongStatus => "wrong_status",
+        InvalidTransition => "invalid_transition",
+        EditConflict => "edit_conflict",
+        Internal => "internal",
+        Unavailable => "unavailable",
+    }
+);
 
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
@@ -53,9 +54,8 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
-            | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition => {
-                StatusCode::CONFLICT
-            }
+            | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
+            | EditConflict => StatusCode::CONFLICT,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => {
                 StatusCode::UNAUTHORIZED
             }
@@ -63,41 +63,6 @@ impl ErrorCode {
             Forbidden | CsrfFailed | SessionRequired => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            MalformedJson => "malformed_json",
-            UnsupportedMediaType => "unsupported_media_type",
-            PayloadTooLarge => "payload_too_large",
-            MalformedRequest => "malformed_request",
-            NotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            ValidationFailed => "validation_failed",
-            EmailTaken => "email_taken",
-            UsccTaken => "uscc_taken",
-            SlugTaken => "slug_taken",
-            InvalidCredentials => "invalid_credentials",
-            TooManyAttempts => "too_many_attempts",
-            NotSignedIn => "not_signed_in",
-            Forbidden => "forbidden",
-            CsrfFailed => "csrf_failed",
-            TokenInvalid => "token_invalid",
-            TokenExpired => "token_expired",
-            TokenRevoked => "token_revoked",
-            SessionRequired => "session_required",
-            TokenLimit => "token_limit",
-            LastAdmin => "last_admin",
-            CatalogueItemInUse => "catalogue_item_in_use",
-            NeedsTicket => "needs_ticket",
-            TicketOpen => "ticket_open",
-            StaleTicket => "stale_ticket",
-            WrongStatus => "wrong_status",
-            InvalidTransition => "invalid_transition",
-            Internal => "internal",
-            Unavailable => "unavailable",
         }
     }
 
@@ -212,6 +177,8 @@ impl From<StoreError> for AppError {
             }
             StoreError::Conflict("slug") => ErrorCode::SlugTaken.into(),
             StoreError::Conflict("open_ticket") => ErrorCode::TicketOpen.into(),
+            StoreError::Conflict("row_version") => ErrorCode::EditConflict.into(),
+            StoreError::Conflict("ticket_state") => ErrorCode::InvalidTransition.into(),
             other => {
                 // The detail goes to the log, never to the client.
                 tracing::error!(error = %other, "store error");

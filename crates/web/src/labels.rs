@@ -116,3 +116,73 @@ impl<'a> Labels<'a> {
         self.lang
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use domain::articles::{ArticleKind, ArticleStatus};
+    use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+    use domain::openlist::vocab::*;
+    use domain::roles::{AccountKind, OrgKind, OrgRole, PlatformRole};
+
+    use crate::error::ErrorCode;
+    use crate::i18n::{Lang, Messages};
+
+    /// Every value of a closed set has one spelling: what serde writes and reads, what
+    /// `Display` shows and `FromStr` parses, and the key of its label in both catalogues.
+    fn one_spelling<T>(all: &[T], as_str: fn(&T) -> &'static str, family: Option<&str>)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + Display + FromStr + serde::Serialize,
+        T: serde::de::DeserializeOwned,
+    {
+        let m = Messages::embedded();
+        for v in all {
+            let code = as_str(v);
+            assert_eq!(serde_json::to_value(v).unwrap(), code, "serde of {v:?}");
+            assert_eq!(v.to_string(), code, "Display of {v:?}");
+            assert!(code.parse::<T>().ok() == Some(*v), "FromStr of {code}");
+            let read: T = serde_json::from_value(code.into()).unwrap();
+            assert_eq!(read, *v, "serde reads {code}");
+            if let Some(family) = family {
+                let key = format!("{family}.{code}");
+                for lang in [Lang::Zh, Lang::En] {
+                    assert_ne!(m.get(lang, &key), key, "{key} in {lang:?}");
+                }
+            }
+        }
+        assert!(serde_json::from_value::<T>("no_such_code".into()).is_err());
+    }
+
+    #[test]
+    fn every_code_has_one_spelling() {
+        one_spelling(OpenType::ALL, |v| v.as_str(), Some("open_type"));
+        one_spelling(UpdateFrequency::ALL, |v| v.as_str(), Some("frequency"));
+        one_spelling(RelationKind::ALL, |v| v.as_str(), Some("relation"));
+        one_spelling(ConditionKind::ALL, |v| v.as_str(), Some("condition"));
+        one_spelling(EntrySource::ALL, |v| v.as_str(), Some("source"));
+        one_spelling(DatasetStatus::ALL, |v| v.as_str(), Some("status"));
+        one_spelling(DomainGroup::ALL, |v| v.as_str(), Some("domain_group"));
+        one_spelling(FieldType::ALL, |v| v.as_str(), Some("field_type"));
+        one_spelling(PlatformRole::ALL, |v| v.as_str(), Some("role"));
+        one_spelling(OrgRole::ALL, |v| v.as_str(), Some("role"));
+        one_spelling(AccountKind::ALL, |v| v.as_str(), Some("kind"));
+        one_spelling(OrgKind::ALL, |v| v.as_str(), Some("org.kind"));
+        one_spelling(ArticleKind::ALL, |v| v.as_str(), Some("article_kind"));
+        one_spelling(ArticleStatus::ALL, |v| v.as_str(), None);
+        one_spelling(TicketKind::ALL, |v| v.as_str(), Some("ticket_kind"));
+        one_spelling(TicketState::ALL, |v| v.as_str(), Some("ticket_state"));
+        one_spelling(ReturnReason::ALL, |v| v.as_str(), Some("return_reason"));
+        one_spelling(ErrorCode::ALL, |v| v.as_str(), Some("error"));
+    }
+
+    #[test]
+    fn a_field_type_is_spelled_the_same_in_the_api_and_the_labels() {
+        // The defect that started this: serde wrote `date_time` where the code is `datetime`.
+        assert_eq!(
+            serde_json::to_value(FieldType::DateTime).unwrap(),
+            "datetime"
+        );
+    }
+}

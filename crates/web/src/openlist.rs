@@ -118,6 +118,7 @@ pub async fn create_draft(
         created_at: now,
         updated_at: now,
         last_reviewed_at: None,
+        row_version: 1,
     };
     let mut tx = state.store.begin_write().await?;
     datasets::insert(&mut tx, &d).await?;
@@ -136,9 +137,13 @@ pub async fn update_draft(
     d: DatasetRecord,
     org: &OrgRecord,
     meta: DatasetMeta,
+    expected_version: Option<i64>,
 ) -> AppResult<DatasetRecord> {
     if d.status != DatasetStatus::Draft {
         return Err(ErrorCode::NeedsTicket.into());
+    }
+    if expected_version.is_some_and(|v| v != d.row_version) {
+        return Err(ErrorCode::EditConflict.into());
     }
     let guide_version = check_for_save(state, org, &meta, Some(&d.id.to_string())).await?;
     let now = state.clock.now();
@@ -150,7 +155,11 @@ pub async fn update_draft(
         ..d
     };
     let mut tx = state.store.begin_write().await?;
-    datasets::update(&mut tx, &updated).await?;
+    let row_version = datasets::update(&mut tx, &updated).await?;
+    let updated = DatasetRecord {
+        row_version,
+        ..updated
+    };
     let mut ev = ctx.event(now, "dataset.update", "dataset", updated.id.to_string());
     ev.before = Some(before);
     ev.after = Some(serde_json::to_value(&updated.meta).unwrap_or_default());

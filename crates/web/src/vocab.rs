@@ -133,7 +133,12 @@ const MAX_GUIDE_BYTES: usize = 256 * 1024;
 
 /// Saves a new version of the classification guide. It must parse, and its own examples must
 /// agree with it. Returns the new version number.
-pub async fn save_guide(state: &AppState, ctx: &Ctx, toml: &str) -> AppResult<i64> {
+pub async fn save_guide(
+    state: &AppState,
+    ctx: &Ctx,
+    toml: &str,
+    base_version: Option<i64>,
+) -> AppResult<i64> {
     if toml.len() > MAX_GUIDE_BYTES {
         return Err(AppError::invalid(vec![FieldError {
             field: "toml".into(),
@@ -151,7 +156,7 @@ pub async fn save_guide(state: &AppState, ctx: &Ctx, toml: &str) -> AppResult<i6
     let now = state.clock.now();
     let by = ctx.user()?.id.to_string();
     let mut tx = state.store.begin_write().await?;
-    let version = store::guides::insert(&mut tx, toml, Some(&by), now).await?;
+    let version = store::guides::insert(&mut tx, toml, base_version, Some(&by), now).await?;
     let mut ev = ctx.event(
         now,
         "guide.update",

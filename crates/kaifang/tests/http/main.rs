@@ -8,6 +8,7 @@ mod bounds;
 mod ckan;
 mod cli;
 mod console;
+mod edits;
 mod errors;
 mod news;
 mod openlist;

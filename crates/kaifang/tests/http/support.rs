@@ -340,6 +340,7 @@ impl TestApp {
             created_at: now,
             updated_at: now,
             last_reviewed_at: None,
+            row_version: 1,
         };
         let mut tx = self.store.begin_write().await.unwrap();
         store::datasets::insert(&mut tx, &d).await.unwrap();

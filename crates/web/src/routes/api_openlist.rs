@@ -81,6 +81,9 @@ pub async fn guide_at(
 #[derive(Deserialize)]
 pub struct NewGuide {
     toml: String,
+    /// The version the edit was made from: if another version was saved since, 409.
+    #[serde(default)]
+    base_version: Option<i64>,
 }
 
 /// Saves a new version of the guide. It must parse, and its own examples must agree with it.
@@ -89,7 +92,7 @@ pub async fn put_guide(
     ctx: Ctx,
     ApiJson(input): ApiJson<NewGuide>,
 ) -> AppResult<Response> {
-    let version = vocab::save_guide(&state, &ctx, &input.toml).await?;
+    let version = vocab::save_guide(&state, &ctx, &input.toml, input.base_version).await?;
     let saved = state.store.guide_version(Some(version)).await?;
     Ok((StatusCode::CREATED, Json(guide_json(&saved)?)).into_response())
 }
@@ -240,23 +243,47 @@ pub async fn show_dataset(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok(Json(dataset_json(&state, &d, &org)))
+    Ok(with_etag(&d, Json(dataset_json(&state, &d, &org))))
 }
 
-/// Edits a draft. A published entry changes only through a ticket (A11.1).
+/// Edits a draft. A published entry changes only through a ticket (A11.1). With
+/// `If-Match: "<row_version>"` (the `ETag` of `GET`), an edit made from an older version is
+/// refused with 409 instead of overwriting what someone else saved meanwhile.
 pub async fn update_dataset(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
+    headers: axum::http::HeaderMap,
     ApiJson(meta): ApiJson<DatasetMeta>,
-) -> AppResult<Json<Value>> {
-    let updated = update_draft(&state, &ctx, d, &org, meta).await?;
-    Ok(Json(dataset_json(&state, &updated, &org)))
+) -> AppResult<Response> {
+    let expected = match headers.get(axum::http::header::IF_MATCH) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().trim_matches('"').parse::<i64>().ok())
+                .ok_or_else(|| AppError::field("if-match", "invalid_version"))?,
+        ),
+    };
+    let updated = update_draft(&state, &ctx, d, &org, meta, expected).await?;
+    Ok(with_etag(
+        &updated,
+        Json(dataset_json(&state, &updated, &org)),
+    ))
+}
+
+/// The entry's row version as an `ETag`, for `If-Match` on the next edit.
+fn with_etag(d: &DatasetRecord, body: impl IntoResponse) -> Response {
+    let mut res = body.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("\"{}\"", d.row_version)) {
+        res.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    res
 }
 
 /// Every reason the entry cannot be published yet, each with a code, the field and a message.

@@ -233,6 +233,8 @@ struct ArticleForm<'a> {
     title: String,
     body: String,
     publish: bool,
+    /// The row version the form was filled in from, when editing.
+    row_version: Option<i64>,
     /// The article's files, each with whether it is marked for removal.
     existing: Vec<(AttachmentView, bool)>,
     /// (field, message) for every problem.
@@ -321,6 +323,7 @@ fn form_page(
         title: input.title.clone(),
         body: input.body.clone(),
         publish: input.publish,
+        row_version: input.row_version,
         existing: existing
             .into_iter()
             .map(|a| {
@@ -347,6 +350,7 @@ fn form_input(form: &FormPost) -> ArticleInput {
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        row_version: values.get("row_version").parse().ok(),
     }
 }
 
@@ -399,6 +403,7 @@ pub async fn edit_form(
         title: a.title,
         body: a.body,
         publish: a.status == ArticleStatus::Published,
+        row_version: Some(a.row_version),
         ..Default::default()
     };
     form_page(

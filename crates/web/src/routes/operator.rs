@@ -225,6 +225,8 @@ struct GuidePage<'a> {
     /// The version shown, and whether it is the one in force.
     version: i64,
     current: bool,
+    /// The version the edit starts from: saving over a newer one is refused.
+    base_version: i64,
     toml: String,
     versions: Vec<(i64, String)>,
     errors: Vec<(String, String)>,
@@ -235,7 +237,7 @@ async fn guide_page(
     ctx: &Ctx,
     status: StatusCode,
     version: Option<i64>,
-    edited: Option<String>,
+    edited: Option<(String, Option<i64>)>,
     errors: Vec<(String, String)>,
 ) -> AppResult<Response> {
     let shown = state.store.guide_version(version).await?;
@@ -244,7 +246,11 @@ async fn guide_page(
     let view = GuidePage {
         version: shown.version,
         current: shown.version == newest,
-        toml: edited.unwrap_or(shown.body),
+        base_version: edited
+            .as_ref()
+            .and_then(|(_, base)| *base)
+            .unwrap_or(shown.version),
+        toml: edited.map(|(text, _)| text).unwrap_or(shown.body),
         versions: all
             .iter()
             .rev()
@@ -286,7 +292,8 @@ pub async fn save_guide(
 ) -> AppResult<Response> {
     let form = form.values;
     let toml = form.get("toml").to_owned();
-    match vocab::save_guide(&state, &ctx, &toml).await {
+    let base = form.get("base_version").parse().ok();
+    match vocab::save_guide(&state, &ctx, &toml, base).await {
         Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
@@ -296,7 +303,7 @@ pub async fn save_guide(
                 &ctx,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(toml),
+                Some((toml, base)),
                 errors,
             )
             .await

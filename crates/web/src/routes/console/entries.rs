@@ -121,6 +121,8 @@ struct DatasetFormPage<'a> {
     org: String,
     /// Set when editing a stored entry.
     dataset: Option<String>,
+    /// The row version the form was filled in from: saving it over a newer one is refused.
+    row_version: String,
     /// A published entry changes through a ticket: the form asks for its reason.
     via_ticket: bool,
     /// What just happened, said at the top of the form.
@@ -318,6 +320,10 @@ async fn form_page(
         },
         org: labels.org(&spec.org.slug),
         dataset: spec.dataset.map(|d| d.id.to_string()),
+        row_version: match (spec.values.get("row_version"), spec.dataset) {
+            ("", Some(d)) => d.row_version.to_string(),
+            (posted, _) => posted.to_owned(),
+        },
         via_ticket,
         notice: match spec.notice {
             Notice::None => None,
@@ -548,7 +554,8 @@ pub async fn save_entry(
         }
     };
     let result = if d.status == DatasetStatus::Draft {
-        update_draft(&state, &ctx, d.clone(), &org, meta)
+        let expected = values.get("row_version").parse().ok();
+        update_draft(&state, &ctx, d.clone(), &org, meta, expected)
             .await
             .map(|d| format!("/console/datasets/{}/edit?saved=1", d.id))
     } else {
