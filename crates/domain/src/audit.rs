@@ -79,6 +79,12 @@ pub enum ChainBreak {
         "the chain ends at record {last} but its head says {head}: records were removed from the end"
     )]
     Truncated { last: i64, head: i64 },
+    #[error(
+        "record {seq} differs from the signed checkpoint: the chain was rewritten up to or past it"
+    )]
+    Rewritten { seq: i64 },
+    #[error("the chain ends at record {last} but a signed checkpoint vouches for {checkpoint}")]
+    ShorterThanCheckpoint { last: i64, checkpoint: i64 },
 }
 
 impl ChainBreak {
@@ -86,8 +92,12 @@ impl ChainBreak {
     pub fn seq(&self) -> i64 {
         match *self {
             ChainBreak::Gap { previous, .. } => previous + 1,
-            ChainBreak::Link { seq } | ChainBreak::Altered { seq } => seq,
-            ChainBreak::Truncated { last, .. } => last + 1,
+            ChainBreak::Link { seq }
+            | ChainBreak::Altered { seq }
+            | ChainBreak::Rewritten { seq } => seq,
+            ChainBreak::Truncated { last, .. } | ChainBreak::ShorterThanCheckpoint { last, .. } => {
+                last + 1
+            }
         }
     }
 }
@@ -97,6 +107,8 @@ impl ChainBreak {
 pub struct ChainVerifier {
     last_seq: i64,
     last_hash: String,
+    /// A signed checkpoint's (seq, hash), which the record at that seq must carry.
+    anchor: Option<(i64, String)>,
 }
 
 impl Default for ChainVerifier {
@@ -104,11 +116,20 @@ impl Default for ChainVerifier {
         Self {
             last_seq: 0,
             last_hash: GENESIS_HASH.to_owned(),
+            anchor: None,
         }
     }
 }
 
 impl ChainVerifier {
+    /// A verifier that also holds the chain to a verified checkpoint.
+    pub fn anchored(seq: i64, hash: &str) -> Self {
+        Self {
+            anchor: Some((seq, hash.to_owned())),
+            ..Self::default()
+        }
+    }
+
     pub fn push(&mut self, record: &AuditRecord) -> Result<(), ChainBreak> {
         if record.seq != self.last_seq + 1 {
             return Err(ChainBreak::Gap {
@@ -122,6 +143,12 @@ impl ChainVerifier {
         if record.compute_hash() != record.hash {
             return Err(ChainBreak::Altered { seq: record.seq });
         }
+        if let Some((seq, hash)) = &self.anchor
+            && *seq == record.seq
+            && *hash != record.hash
+        {
+            return Err(ChainBreak::Rewritten { seq: *seq });
+        }
         self.last_seq = record.seq;
         self.last_hash = record.hash.clone();
         Ok(())
@@ -129,6 +156,14 @@ impl ChainVerifier {
 
     /// Checks the end of the chain against the stored head. Returns the number of records.
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
+        if let Some((checkpoint, _)) = self.anchor
+            && checkpoint > self.last_seq
+        {
+            return Err(ChainBreak::ShorterThanCheckpoint {
+                last: self.last_seq,
+                checkpoint,
+            });
+        }
         if head_seq != self.last_seq {
             return Err(ChainBreak::Truncated {
                 last: self.last_seq,
@@ -211,5 +246,39 @@ mod tests {
         ));
 
         assert_eq!(verify(&c[..4], head).unwrap_err().seq(), 5);
+    }
+
+    #[test]
+    fn a_chain_rewritten_whole_is_caught_by_its_checkpoint() {
+        let c = chain(5);
+        let anchor = (3, c[2].hash.clone());
+        let run = |records: &[AuditRecord]| {
+            let mut v = ChainVerifier::anchored(anchor.0, &anchor.1);
+            for r in records {
+                v.push(r)?;
+            }
+            let last = records.last().unwrap();
+            v.finish(last.seq, &last.hash)
+        };
+        assert_eq!(run(&c), Ok(5));
+        // Record 2 altered and every hash after it recomputed, head included: the chain is
+        // consistent in itself, but not with the checkpoint.
+        let mut rewritten = c.clone();
+        rewritten[1].action = "org.delete".into();
+        let mut prev = rewritten[0].hash.clone();
+        for r in rewritten.iter_mut().skip(1) {
+            r.prev_hash = prev;
+            r.hash = r.compute_hash();
+            prev = r.hash.clone();
+        }
+        assert_eq!(run(&rewritten), Err(ChainBreak::Rewritten { seq: 3 }));
+        // Cut back to before the checkpoint, head moved along.
+        assert_eq!(
+            run(&c[..2]),
+            Err(ChainBreak::ShorterThanCheckpoint {
+                last: 2,
+                checkpoint: 3
+            })
+        );
     }
 }

@@ -19,6 +19,10 @@ pub struct StoreArgs {
     /// A TOML file with any of the settings (flags and environment variables win over it).
     #[arg(long, env = "KAIFANG_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The key that signs audit checkpoints (made on first use); default: `audit-signing.key`
+    /// in the data dir. Keep it, or a copy of its public half, away from the database.
+    #[arg(long, env = "KAIFANG_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -56,6 +60,9 @@ pub struct FileConfig {
     pub max_tokens_per_account: Option<i64>,
     pub public_url: Option<String>,
     pub name_similarity_threshold: Option<f64>,
+    pub audit_key_file: Option<PathBuf>,
+    /// Seconds between automatic audit checkpoints of a running server.
+    pub audit_checkpoint_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -67,6 +74,19 @@ impl FileConfig {
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
+}
+
+/// Where the audit signing key is: the flag, the file setting, or the data dir.
+pub fn audit_key_path(args: &StoreArgs, file: &FileConfig, data_dir: &Path) -> PathBuf {
+    args.audit_key_file
+        .clone()
+        .or_else(|| file.audit_key_file.clone())
+        .unwrap_or_else(|| data_dir.join("audit-signing.key"))
+}
+
+/// Where the audit checkpoints are written: the file store under the data dir.
+pub fn checkpoint_files(data_dir: &Path) -> store::checkpoints::CheckpointFiles {
+    store::checkpoints::CheckpointFiles::new(data_dir.join("files").join("audit-checkpoints"))
 }
 
 /// The data dir the settings name, created if missing.

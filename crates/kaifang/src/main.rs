@@ -15,6 +15,7 @@ use domain::clock::{Clock, SystemClock};
 use domain::roles::{AccountKind, PlatformRole};
 use store::Store;
 use store::audit::Verification;
+use store::checkpoints::Anchored;
 
 /// A search allocates and frees many small strings and lists; mimalloc serves that pattern with
 /// less contention between threads than the system allocator (docs/benchmarks.md).
@@ -98,8 +99,18 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain: exit 0 when intact, 1 naming the first bad record.
+    /// Check the hash chain against its newest signed checkpoint: exit 0 when intact, 1 naming
+    /// the first bad record.
     Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The checkpoints' public key (hex, as `audit checkpoint` prints it); by default the
+        /// public half of the signing key.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Sign the chain's head now and write it to the file store as a checkpoint.
+    Checkpoint {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -158,7 +169,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, false)?;
-            serve_until_shutdown(db, web, &data_dir, &listen, None).await?;
+            let anchoring = Anchoring::new(&store, &file, &data_dir)?;
+            serve_until_shutdown(db, web, &data_dir, &listen, anchoring, None).await?;
         }
         Command::Demo { store, serve } => {
             // Kept alive until the server stops; removed afterwards when it is temporary.
@@ -181,7 +193,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, true)?;
-            serve_until_shutdown(db, web, &data_dir, &listen, Some(demo_banner)).await?;
+            let anchoring = Anchoring::new(&store, &file, &data_dir)?;
+            serve_until_shutdown(db, web, &data_dir, &listen, anchoring, Some(demo_banner)).await?;
         }
         Command::Migrate { store } => {
             let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
@@ -231,24 +244,94 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
         }
         Command::Audit {
-            command: AuditCommand::Verify { store },
+            command: AuditCommand::Verify { store, public_key },
         } => {
-            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
-            let result = db.verify_audit().await?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let trusted = match public_key {
+                Some(text) => Some(
+                    domain::checkpoint::parse_public_key(&text)
+                        .context("--public-key is not an Ed25519 public key in hex")?,
+                ),
+                None => {
+                    let path = config::audit_key_path(&store, &file, &data_dir);
+                    match path.exists() {
+                        true => {
+                            Some(store::checkpoints::load_or_create_key(&path)?.verifying_key())
+                        }
+                        false => None,
+                    }
+                }
+            };
+            let result = match trusted {
+                Some(key) => {
+                    db.verify_audit_anchored(&config::checkpoint_files(&data_dir), &key)
+                        .await?
+                }
+                None => Anchored::Verified {
+                    verification: db.verify_audit(None).await?,
+                    checkpoint: None,
+                },
+            };
             db.close().await;
-            return Ok(match result {
-                Verification::Intact { records } => {
-                    println!("audit chain intact: {records} records");
-                    ExitCode::SUCCESS
-                }
-                Verification::Broken(brk) => {
-                    println!("audit chain broken at record {}: {brk}", brk.seq());
-                    ExitCode::from(1)
-                }
-            });
+            return Ok(report_verification(result));
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { store },
+        } => {
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let key = store::checkpoints::load_or_create_key(&config::audit_key_path(
+                &store, &file, &data_dir,
+            ))?;
+            let made = db
+                .checkpoint_audit(
+                    &key,
+                    &config::checkpoint_files(&data_dir),
+                    SystemClock.now(),
+                )
+                .await?;
+            db.close().await;
+            match made {
+                Some(cp) => println!("audit checkpoint at record {}: {}", cp.seq, cp.hash),
+                None => println!("the newest audit checkpoint already covers the chain's head"),
+            }
+            println!(
+                "public key: {}",
+                hex::encode(key.verifying_key().as_bytes())
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what verification found; exit 0 only for an intact chain.
+fn report_verification(result: Anchored) -> ExitCode {
+    match result {
+        Anchored::BadCheckpoint { seq, error } => {
+            println!("audit checkpoint at record {seq} does not verify: {error}");
+            ExitCode::from(1)
+        }
+        Anchored::Verified {
+            verification: Verification::Broken(brk),
+            ..
+        } => {
+            println!("audit chain broken at record {}: {brk}", brk.seq());
+            ExitCode::from(1)
+        }
+        Anchored::Verified {
+            verification: Verification::Intact { records },
+            checkpoint,
+        } => {
+            match checkpoint {
+                Some(seq) => println!(
+                    "audit chain intact: {records} records, matching the signed checkpoint at record {seq}"
+                ),
+                None => println!(
+                    "audit chain intact: {records} records (no signed checkpoint yet: run `kaifang audit checkpoint`)"
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 async fn create_user(
@@ -312,11 +395,60 @@ fn demo_banner(url: &str) {
     println!("Press Ctrl-C to stop.");
 }
 
+/// Signed checkpoints of the audit chain, made periodically by a running server.
+struct Anchoring {
+    key: domain::checkpoint::AuditSigningKey,
+    files: store::checkpoints::CheckpointFiles,
+    every: std::time::Duration,
+}
+
+impl Anchoring {
+    fn new(
+        args: &StoreArgs,
+        file: &FileConfig,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Self> {
+        let path = config::audit_key_path(args, file, data_dir);
+        let key = store::checkpoints::load_or_create_key(&path)
+            .with_context(|| "cannot load the audit signing key")?;
+        Ok(Self {
+            key,
+            files: config::checkpoint_files(data_dir),
+            every: std::time::Duration::from_secs(
+                file.audit_checkpoint_secs.unwrap_or(3600).max(60),
+            ),
+        })
+    }
+
+    async fn checkpoint(&self, db: &Store) {
+        match db
+            .checkpoint_audit(&self.key, &self.files, SystemClock.now())
+            .await
+        {
+            Ok(Some(cp)) => tracing::info!(seq = cp.seq, "audit checkpoint written"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "audit checkpoint failed; will retry"),
+        }
+    }
+
+    /// Checkpoints every `every` while the server runs.
+    fn spawn(self: Arc<Self>, db: Store) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(self.every);
+            loop {
+                tick.tick().await;
+                self.checkpoint(&db).await;
+            }
+        })
+    }
+}
+
 async fn serve_until_shutdown(
     db: Store,
     web_config: web::WebConfig,
     data_dir: &std::path::Path,
     listen: &str,
+    anchoring: Anchoring,
     banner: Option<fn(&str)>,
 ) -> anyhow::Result<()> {
     // Each node keeps its own search index, derived from the database.
@@ -343,9 +475,14 @@ async fn serve_until_shutdown(
     // Catches up at once (a missing index is rebuilt), then follows other nodes' changes.
     let follower = web::indexer::spawn_follower(state.clone(), std::time::Duration::from_secs(2));
     let housekeeping = web::housekeeping::spawn(state.clone(), std::time::Duration::from_secs(600));
+    let anchoring = Arc::new(anchoring);
+    let checkpoints = anchoring.clone().spawn(db.clone());
     web::serve(listener, state, shutdown_signal()).await?;
     follower.abort();
     housekeeping.abort();
+    checkpoints.abort();
+    // What was written since the last checkpoint is anchored before the server goes.
+    anchoring.checkpoint(&db).await;
     db.close().await;
     Ok(())
 }

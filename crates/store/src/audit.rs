@@ -87,15 +87,32 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Walks the whole chain in order, streaming, and checks it against the head.
-    pub async fn verify_audit(&self) -> Result<Verification> {
-        let mut verifier = ChainVerifier::default();
+    /// The chain's head: the last record's sequence number and hash.
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        Ok(
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Walks the chain in order, streaming, and checks it against the head and, when given, a
+    /// verified checkpoint's (seq, hash). The head is read first and only the records up to it
+    /// are walked: the head and its record are written in one transaction, so what is read is
+    /// a consistent snapshot even while others append.
+    pub async fn verify_audit(&self, anchor: Option<(i64, &str)>) -> Result<Verification> {
+        let (head_seq, head_hash) = self.audit_head().await?;
+        let mut verifier = match anchor {
+            Some((seq, hash)) => ChainVerifier::anchored(seq, hash),
+            None => ChainVerifier::default(),
+        };
         {
             let mut rows = sqlx::query_as::<_, Row>(
                 "SELECT seq, at, actor_id, actor_role, action, target_type, target_id, \
                  before_digest, after_digest, client_addr, prev_hash, hash FROM audit_log \
-                 ORDER BY seq",
+                 WHERE seq <= $1 ORDER BY seq",
             )
+            .bind(head_seq)
             .fetch(&self.pool);
             while let Some(row) = rows.try_next().await? {
                 if let Err(brk) = verifier.push(&row.into()) {
@@ -103,10 +120,6 @@ impl Store {
                 }
             }
         }
-        let (head_seq, head_hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
         Ok(match verifier.finish(head_seq, &head_hash) {
             Ok(records) => Verification::Intact { records },
             Err(brk) => Verification::Broken(brk),

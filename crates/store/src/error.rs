@@ -15,6 +15,9 @@ pub enum StoreError {
     Unaudited,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A file beside the database (a checkpoint, a key) could not be read or written.
+    #[error("{0}")]
+    Io(String),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]

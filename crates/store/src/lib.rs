@@ -6,6 +6,7 @@ pub mod articles;
 pub mod attachments;
 pub mod audit;
 pub mod catalogue;
+pub mod checkpoints;
 pub mod datasets;
 mod error;
 pub mod guides;

@@ -1,3 +1,4 @@
+use domain::clock::Clock;
 use domain::roles::PlatformRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -178,4 +179,37 @@ async fn pages_of_the_trail_follow_each_other() {
     }
     let total = app.audit_count().await;
     assert_eq!(seen, (1..=total).rev().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn verifying_while_others_write_never_reports_a_false_break() {
+    let app = spawn_app().await;
+    let writers: Vec<_> = (0..3)
+        .map(|w| (w, app.store.clone(), app.clock.clone()))
+        .map(|(w, store, clock)| async move {
+            for i in 0..60 {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.audit(test_event("test.write", format!("{w}-{i}"), clock.now()))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        })
+        .collect();
+    let writing = tokio::spawn(join_all_spawned(writers));
+    let mut runs = 0;
+    while !writing.is_finished() || runs == 0 {
+        match app.store.verify_audit(None).await.unwrap() {
+            store::audit::Verification::Intact { .. } => runs += 1,
+            broken => panic!("a false break while others write: {broken:?}"),
+        }
+    }
+    writing.await.unwrap();
+    assert!(runs > 0);
+    assert_eq!(
+        app.store.verify_audit(None).await.unwrap(),
+        store::audit::Verification::Intact {
+            records: app.audit_count().await
+        }
+    );
 }

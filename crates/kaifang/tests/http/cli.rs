@@ -93,6 +93,162 @@ async fn audit_verify_notices_records_cut_off_the_end() {
     assert!(out.contains("broken at record 5"), "{out}");
 }
 
+fn in_dir(app: &TestApp, dir: &std::path::Path, command: &str) -> (i32, String) {
+    let out = kaifang(&[
+        "audit",
+        command,
+        "--database-url",
+        &app.database_url,
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Rewrites the chain from record `from` on as someone with write access to the database
+/// would: each record's content changed, every hash after it recomputed, the head moved along.
+async fn rewrite_chain_from(app: &TestApp, from: i64) {
+    use domain::audit::AuditRecord;
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, at, actor_id, actor_role, action, target_type, target_id, before_digest, \
+         after_digest, client_addr, prev_hash, hash FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let mut prev = String::new();
+    for r in rows {
+        let mut rec = AuditRecord {
+            seq: r.0,
+            at: r.1,
+            actor_id: r.2,
+            actor_role: r.3,
+            action: r.4,
+            target_type: r.5,
+            target_id: r.6,
+            before_digest: r.7,
+            after_digest: r.8,
+            client_addr: r.9,
+            prev_hash: r.10,
+            hash: r.11,
+        };
+        if rec.seq < from {
+            prev = rec.hash.clone();
+            continue;
+        }
+        if rec.seq == from {
+            rec.action = "user.deleted_quietly".into();
+        }
+        rec.prev_hash = prev.clone();
+        rec.hash = rec.compute_hash();
+        prev = rec.hash.clone();
+        sqlx::query("UPDATE audit_log SET action = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+            .bind(&rec.action)
+            .bind(&rec.prev_hash)
+            .bind(&rec.hash)
+            .bind(rec.seq)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_chain_rewritten_inside_the_database_is_caught_by_its_signed_checkpoint() {
+    let app = app_with_history().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = in_dir(&app, dir.path(), "checkpoint");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("checkpoint at record 5"), "{out}");
+    assert!(out.contains("public key: "), "{out}");
+    // The key stays out of the database, readable by its owner only.
+    let key = dir.path().join("audit-signing.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    app.register("e@example.cn").await;
+    let (code, out) = in_dir(&app, dir.path(), "verify");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("intact: 6 records, matching the signed checkpoint at record 5"),
+        "{out}"
+    );
+
+    rewrite_chain_from(&app, 3).await;
+    // Without the checkpoint, the rewrite is consistent in itself ...
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out) = in_dir(&app, elsewhere.path(), "verify");
+    assert_eq!(code, 0, "{out}");
+    // ... with it, it is caught at the checkpointed record.
+    let (code, out) = in_dir(&app, dir.path(), "verify");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("broken at record 5"), "{out}");
+    assert!(out.contains("checkpoint"), "{out}");
+}
+
+#[tokio::test]
+async fn a_chain_cut_back_before_its_checkpoint_or_a_forged_checkpoint_is_caught() {
+    let app = app_with_history().await;
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(in_dir(&app, dir.path(), "checkpoint").0, 0);
+    // Nothing new: a second checkpoint is not needed.
+    let (code, out) = in_dir(&app, dir.path(), "checkpoint");
+    assert_eq!(code, 0);
+    assert!(out.contains("already covers"), "{out}");
+
+    // Records 4 and 5 removed, the head set back to record 3.
+    exec(&app, "DELETE FROM audit_log WHERE seq > 3").await;
+    sqlx::query("UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_log WHERE seq = 3) WHERE id = 1")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (code, out) = in_dir(&app, dir.path(), "verify");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("broken at record 4"), "{out}");
+
+    // A checkpoint file with another key's signature, claiming a later head.
+    let forged = domain::checkpoint::Checkpoint::sign(
+        &domain::checkpoint::AuditSigningKey::from_bytes(&[9; 32]),
+        99,
+        "00",
+        0,
+    );
+    let files = dir.path().join("files").join("audit-checkpoints");
+    std::fs::write(
+        files.join(format!("{:020}.json", 99)),
+        serde_json::to_vec(&forged).unwrap(),
+    )
+    .unwrap();
+    let (code, out) = in_dir(&app, dir.path(), "verify");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not verify"), "{out}");
+}
+
 #[tokio::test]
 async fn user_create_bootstraps_a_sysadmin() {
     let app = spawn_app().await;
@@ -315,4 +471,40 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
         assert!(roles_seen.contains(role), "no demo account for {role}");
     }
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_running_server_anchors_its_chain_with_signed_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir", &data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let files = dir.path().join("files").join("audit-checkpoints");
+    let mut written = Vec::new();
+    for _ in 0..100 {
+        written = std::fs::read_dir(&files)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !written.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(written.len(), 1, "{written:?}");
+    child.kill().await.unwrap();
+    let out = kaifang(&["audit", "verify", "--data-dir", &data]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("matching the signed checkpoint"), "{text}");
 }
