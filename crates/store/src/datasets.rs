@@ -6,6 +6,7 @@ use domain::ids::{DatasetId, OrgId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::DatasetStatus;
 
+use crate::paging::{Cursor, Page, Paged};
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -209,6 +210,15 @@ pub struct VersionRecord {
     pub meta: DatasetMeta,
 }
 
+/// A count of an organization's entries with one status, open type and domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetCount {
+    pub status: DatasetStatus,
+    pub open_type: String,
+    pub domain: String,
+    pub n: i64,
+}
+
 /// An entry as changed at `change_seq`, with its provider's names.
 #[derive(Debug, Clone)]
 pub struct ChangedDataset {
@@ -273,19 +283,65 @@ impl Store {
         row.try_into()
     }
 
-    /// An organization's entries, optionally of one status, newest change first.
+    /// One page of an organization's entries, optionally of one status, newest change first.
     pub async fn datasets_of(
         &self,
         org: OrgId,
         status: Option<DatasetStatus>,
-    ) -> Result<Vec<DatasetRecord>> {
+        page: &Page,
+    ) -> Result<Paged<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
              last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
-             ORDER BY updated_at DESC, id",
+             AND ($3 IS NULL OR updated_at < $3 OR (updated_at = $3 AND id > $4)) \
+             ORDER BY updated_at DESC, id LIMIT $5",
         )
         .bind(org.to_string())
         .bind(status.map(|s| s.as_str()))
+        .bind(page.after_at())
+        .bind(page.after_id())
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<DatasetRecord>>>()?;
+        Ok(Paged::of(items, page, |d| Cursor {
+            at: d.updated_at.0,
+            id: d.id.to_string(),
+        }))
+    }
+
+    /// How many entries an organization has, by (status, open type, domain).
+    pub async fn dataset_counts(&self, org: OrgId) -> Result<Vec<DatasetCount>> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT status, open_type, domain, COUNT(*) FROM datasets WHERE org_id = $1 \
+             GROUP BY status, open_type, domain",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(status, open_type, domain, n)| {
+                Ok(DatasetCount {
+                    status: parse(&status, "dataset status")?,
+                    open_type,
+                    domain,
+                    n,
+                })
+            })
+            .collect()
+    }
+
+    /// An organization's published entries, for the timeliness of their data (A9.4).
+    pub async fn published_of(&self, org: OrgId) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
+             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND status = 'published' \
+             ORDER BY id",
+        )
+        .bind(org.to_string())
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()

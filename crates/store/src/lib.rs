@@ -12,6 +12,7 @@ mod error;
 pub mod guides;
 pub mod housekeeping;
 pub mod orgs;
+pub mod paging;
 pub mod sessions;
 pub mod throttle;
 pub mod tickets;

@@ -7,6 +7,7 @@ use domain::ids::{DatasetId, OrgId, TicketId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 
+use crate::paging::{Cursor, Page, Paged};
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -168,42 +169,98 @@ impl Store {
         row.try_into()
     }
 
-    /// Tickets filtered by organization, dataset and state; oldest change first (a queue).
+    /// One page of tickets filtered by organization, dataset and state; oldest change first
+    /// (a queue).
     pub async fn tickets(
         &self,
         org: Option<OrgId>,
         dataset: Option<DatasetId>,
         state: Option<TicketState>,
-    ) -> Result<Vec<TicketRecord>> {
+        page: &Page,
+    ) -> Result<Paged<TicketRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
              updated_at FROM tickets WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR dataset_id = $2) \
-             AND ($3 IS NULL OR state = $3) ORDER BY updated_at, id",
+             AND ($3 IS NULL OR state = $3) \
+             AND ($4 IS NULL OR updated_at > $4 OR (updated_at = $4 AND id > $5)) \
+             ORDER BY updated_at, id LIMIT $6",
         )
         .bind(org.map(|o| o.to_string()))
         .bind(dataset.map(|d| d.to_string()))
         .bind(state.map(|s| s.as_str()))
+        .bind(page.after_at())
+        .bind(page.after_id())
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<TicketRecord>>>()?;
+        Ok(Paged::of(items, page, |t| Cursor {
+            at: t.updated_at.0,
+            id: t.id.to_string(),
+        }))
+    }
+
+    /// An organization's `limit` most relevant tickets: open ones first, then the latest.
+    pub async fn recent_tickets(&self, org: OrgId, limit: i64) -> Result<Vec<TicketRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
+             updated_at FROM tickets WHERE org_id = $1 \
+             ORDER BY CASE WHEN state IN ('submitted', 'returned') THEN 0 ELSE 1 END, updated_at DESC, id \
+             LIMIT $2",
+        )
+        .bind(org.to_string())
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// For each ticket (of `org`, or all; in `state`, or any): the name of its entry and its
-    /// provider's slug, in one query, for lists of tickets.
-    pub async fn ticket_subjects(
-        &self,
-        org: Option<OrgId>,
-        state: Option<TicketState>,
-    ) -> Result<HashMap<TicketId, (String, String)>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT t.id, d.name, o.slug FROM tickets t JOIN datasets d ON d.id = t.dataset_id \
-             JOIN organizations o ON o.id = t.org_id WHERE ($1 IS NULL OR t.org_id = $1) \
-             AND ($2 IS NULL OR t.state = $2)",
+    /// How many tickets are in `state` (of `org`, or of every provider).
+    pub async fn count_tickets(&self, org: Option<OrgId>, state: TicketState) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tickets WHERE ($1 IS NULL OR org_id = $1) AND state = $2",
         )
         .bind(org.map(|o| o.to_string()))
-        .bind(state.map(|s| s.as_str()))
-        .fetch_all(self.pool())
+        .bind(state.as_str())
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// The open ticket of an entry, if it has one (there is at most one).
+    pub async fn open_ticket(&self, dataset: DatasetId) -> Result<Option<TicketRecord>> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
+             updated_at FROM tickets WHERE dataset_id = $1 AND state IN ('submitted', 'returned')",
+        )
+        .bind(dataset.to_string())
+        .fetch_optional(self.pool())
         .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// For each of `tickets`: the name of its entry and its provider's slug, in one query.
+    pub async fn ticket_subjects(
+        &self,
+        tickets: &[TicketId],
+    ) -> Result<HashMap<TicketId, (String, String)>> {
+        if tickets.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // One placeholder per id; the ids are bound, never spliced into the text.
+        let placeholders: Vec<String> = (1..=tickets.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT t.id, d.name, o.slug FROM tickets t JOIN datasets d ON d.id = t.dataset_id \
+             JOIN organizations o ON o.id = t.org_id WHERE t.id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql));
+        for id in tickets {
+            q = q.bind(id.to_string());
+        }
+        let rows = q.fetch_all(self.pool()).await?;
         rows.into_iter()
             .map(|(id, name, slug)| Ok((parse::<TicketId>(&id, "ticket id")?, (name, slug))))
             .collect()

@@ -16,6 +16,7 @@ pub mod indexer;
 mod labels;
 pub mod openlist;
 mod page;
+pub mod paging;
 pub mod passwords;
 pub mod redirect;
 pub mod render;

@@ -207,8 +207,7 @@ pub async fn submit(
     org: &OrgRecord,
     input: TicketInput,
 ) -> AppResult<TicketRecord> {
-    let open = state.store.tickets(None, Some(d.id), None).await?;
-    if open.iter().any(|t| t.state.is_open()) {
+    if state.store.open_ticket(d.id).await?.is_some() {
         return Err(ErrorCode::TicketOpen.into());
     }
     let attachments = decode_attachments(&input.attachments)?;

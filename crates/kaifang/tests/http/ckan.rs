@@ -165,9 +165,11 @@ async fn malformed_parameters_get_ckan_errors() {
         .datasets_of(
             app.store.org("sh-transport").await.unwrap().id,
             Some(domain::openlist::vocab::DatasetStatus::Draft),
+            &store::paging::Page::first(10),
         )
         .await
         .unwrap()
+        .items
         .iter()
         .map(|d| json!(d.id))
         .collect();

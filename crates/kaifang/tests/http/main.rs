@@ -15,6 +15,7 @@ mod openlist;
 mod operator;
 mod orgs;
 mod pages;
+mod paging;
 mod portal;
 mod review;
 mod search;

@@ -207,6 +207,8 @@ pub async fn catalogue_delete(
 #[derive(Deserialize)]
 pub struct StatusFilter {
     status: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
 }
 
 pub async fn org_datasets(
@@ -221,10 +223,12 @@ pub async fn org_datasets(
                 .map_err(|_| AppError::field("status", "invalid_status"))?,
         ),
     };
-    let list = state.store.datasets_of(org.id, status).await?;
+    let page = crate::paging::requested(q.limit, q.after.as_deref())?;
+    let list = state.store.datasets_of(org.id, status, &page).await?;
     Ok(Json(json!({
         "organization": org.slug,
-        "datasets": list.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
+        "datasets": list.items.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
+        "next": crate::paging::next(&list.next),
     })))
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use store::attachments::Owner;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
+use store::paging::Paged;
 use store::tickets::TicketRecord;
 
 use crate::ctx::{ApiJson, Ctx, Params};
@@ -43,17 +44,27 @@ async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<Value> {
     }))
 }
 
-async fn list_json(state: &AppState, list: Vec<TicketRecord>) -> AppResult<Json<Value>> {
-    let mut out = Vec::with_capacity(list.len());
-    for t in &list {
+async fn list_json(state: &AppState, list: Paged<TicketRecord>) -> AppResult<Json<Value>> {
+    let mut out = Vec::with_capacity(list.items.len());
+    for t in &list.items {
         out.push(ticket_json(state, t).await?);
     }
-    Ok(Json(json!({ "tickets": out })))
+    Ok(Json(
+        json!({ "tickets": out, "next": crate::paging::next(&list.next) }),
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct StateFilter {
     state: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+impl StateFilter {
+    fn page(&self) -> AppResult<store::paging::Page> {
+        crate::paging::requested(self.limit, self.after.as_deref())
+    }
 }
 
 fn state_filter(q: &StateFilter) -> AppResult<Option<TicketState>> {
@@ -81,8 +92,12 @@ pub async fn submit(
 pub async fn of_dataset(
     State(state): State<AppState>,
     Extension(d): Extension<DatasetRecord>,
+    Params(q): Params<StateFilter>,
 ) -> AppResult<Json<Value>> {
-    let list = state.store.tickets(None, Some(d.id), None).await?;
+    let list = state
+        .store
+        .tickets(None, Some(d.id), state_filter(&q)?, &q.page()?)
+        .await?;
     list_json(&state, list).await
 }
 
@@ -93,7 +108,7 @@ pub async fn of_org(
 ) -> AppResult<Json<Value>> {
     let list = state
         .store
-        .tickets(Some(org.id), None, state_filter(&q)?)
+        .tickets(Some(org.id), None, state_filter(&q)?, &q.page()?)
         .await?;
     list_json(&state, list).await
 }
@@ -108,7 +123,7 @@ pub async fn queue(
         Some("all") => None,
         Some(_) => state_filter(&q)?,
     };
-    let list = state.store.tickets(None, None, filter).await?;
+    let list = state.store.tickets(None, None, filter, &q.page()?).await?;
     list_json(&state, list).await
 }
 

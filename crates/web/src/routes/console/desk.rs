@@ -3,22 +3,47 @@
 
 use super::*;
 
+/// Tickets listed per page of the queue.
+const QUEUE_PER_PAGE: i64 = 100;
+
 #[derive(Template)]
 #[template(path = "console/queue.html")]
 struct QueuePage<'a> {
     page: PageCtx<'a>,
+    /// Tickets waiting, in all; this page shows the oldest of them after the cursor.
+    total: i64,
     tickets: Vec<TicketRow>,
+    next_page: Option<String>,
 }
 
-/// The operator's queue: tickets waiting for a decision, oldest first.
-pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The operator's queue: tickets waiting for a decision, oldest first, a page at a time.
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Params(q): Params<QueueQuery>,
+) -> AppResult<Response> {
     let labels = Labels::load(&state, ctx.lang).await?;
+    let page = crate::paging::requested(Some(QUEUE_PER_PAGE), q.after.as_deref())?;
     let list = state
         .store
-        .tickets(None, None, Some(TicketState::Submitted))
+        .tickets(None, None, Some(TicketState::Submitted), &page)
         .await?;
     let view = QueuePage {
-        tickets: ticket_rows(&state, &labels, None, Some(TicketState::Submitted), list).await?,
+        total: state
+            .store
+            .count_tickets(None, TicketState::Submitted)
+            .await?,
+        next_page: list
+            .next
+            .as_ref()
+            .map(|c| format!("/console/tickets?after={c}")),
+        tickets: ticket_rows(&state, &labels, list.items).await?,
         page: PageCtx::new(&state, &ctx, "/console/tickets"),
     };
     html(StatusCode::OK, view)

@@ -115,8 +115,10 @@ struct OrgPage<'a> {
     slug: String,
     can_edit: bool,
     /// (status code, label, count, selected) for the status filter.
-    statuses: Vec<(String, String, usize, bool)>,
+    statuses: Vec<(String, String, i64, bool)>,
     entries: Vec<EntryRow>,
+    /// The next page of entries, when there are more.
+    next_page: Option<String>,
     tickets: Vec<TicketRow>,
     reviews_due: usize,
     /// The organization's entries by open type and by domain: (label, count), with charts.
@@ -137,13 +139,17 @@ pub struct OverdueRow {
 }
 
 /// How many of `entries` have each key, most first (ties by label), labelled.
+/// Entries listed per page of an organization's dashboard.
+const ENTRIES_PER_PAGE: i64 = 100;
+
+/// Sums counts by key, labelled, most first.
 fn tally<'e>(
-    entries: impl Iterator<Item = &'e str>,
+    entries: impl Iterator<Item = (&'e str, i64)>,
     label: impl Fn(&str) -> String,
 ) -> Vec<(String, u64)> {
     let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
-    for key in entries {
-        *counts.entry(key).or_default() += 1;
+    for (key, n) in entries {
+        *counts.entry(key).or_default() += n.max(0) as u64;
     }
     let mut rows: Vec<(String, u64)> = counts.into_iter().map(|(k, n)| (label(k), n)).collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -154,6 +160,9 @@ fn tally<'e>(
 pub struct StatusFilter {
     #[serde(default)]
     status: Option<String>,
+    /// The page of entries after this cursor.
+    #[serde(default)]
+    after: Option<String>,
 }
 
 fn date(t: domain::clock::Timestamp) -> String {
@@ -164,11 +173,10 @@ fn date(t: domain::clock::Timestamp) -> String {
 async fn ticket_rows(
     state: &AppState,
     labels: &Labels<'_>,
-    org: Option<domain::ids::OrgId>,
-    ticket_state: Option<TicketState>,
     list: Vec<TicketRecord>,
 ) -> AppResult<Vec<TicketRow>> {
-    let subjects = state.store.ticket_subjects(org, ticket_state).await?;
+    let ids: Vec<_> = list.iter().map(|t| t.id).collect();
+    let subjects = state.store.ticket_subjects(&ids).await?;
     let mut rows = Vec::with_capacity(list.len());
     for t in list {
         let (name, slug) = subjects.get(&t.id).cloned().unwrap_or_default();
@@ -227,7 +235,7 @@ pub async fn org_page(
     Params(q): Params<StatusFilter>,
 ) -> AppResult<Response> {
     let labels = Labels::load(&state, ctx.lang).await?;
-    let all = state.store.datasets_of(org.id, None).await?;
+    let counts = state.store.dataset_counts(org.id).await?;
     let wanted: Option<DatasetStatus> = q
         .status
         .as_deref()
@@ -236,7 +244,7 @@ pub async fn org_page(
     let statuses = DatasetStatus::ALL
         .iter()
         .map(|s| {
-            let n = all.iter().filter(|d| d.status == *s).count();
+            let n: i64 = counts.iter().filter(|c| c.status == *s).map(|c| c.n).sum();
             (
                 s.as_str().to_owned(),
                 labels.named("status", s.as_str()),
@@ -245,16 +253,23 @@ pub async fn org_page(
             )
         })
         .collect();
-    let by_open_type = tally(all.iter().map(|d| d.meta.open_type.as_str()), |k| {
+    let by_open_type = tally(counts.iter().map(|c| (c.open_type.as_str(), c.n)), |k| {
         labels.named("open_type", k)
     });
-    let by_domain = tally(all.iter().map(|d| d.meta.domain.as_str()), |k| {
+    let by_domain = tally(counts.iter().map(|c| (c.domain.as_str(), c.n)), |k| {
         labels.domain(k)
     });
-    let overdue = overdue_rows(&state, &labels, org.id, &all).await?;
-    let entries = all
+    let published = state.store.published_of(org.id).await?;
+    let overdue = overdue_rows(&state, &labels, org.id, &published).await?;
+    let page = crate::paging::requested(Some(ENTRIES_PER_PAGE), q.after.as_deref())?;
+    let listed = state.store.datasets_of(org.id, wanted, &page).await?;
+    let next_page = listed.next.as_ref().map(|c| {
+        let status = wanted.map(|s| format!("status={s}&")).unwrap_or_default();
+        format!("/console/orgs/{}?{status}after={c}", org.slug)
+    });
+    let entries = listed
+        .items
         .iter()
-        .filter(|d| wanted.is_none_or(|w| d.status == w))
         .map(|d| EntryRow {
             id: d.id.to_string(),
             name: d.meta.name.clone(),
@@ -264,10 +279,8 @@ pub async fn org_page(
             updated: date(d.updated_at),
         })
         .collect();
-    let mut list = state.store.tickets(Some(org.id), None, None).await?;
-    list.sort_by_key(|t| (!t.state.is_open(), std::cmp::Reverse(t.updated_at)));
-    list.truncate(50);
-    let tickets = ticket_rows(&state, &labels, Some(org.id), None, list).await?;
+    let list = state.store.recent_tickets(org.id, 50).await?;
+    let tickets = ticket_rows(&state, &labels, list).await?;
     let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
     let reviews_due = state
         .store
@@ -282,6 +295,7 @@ pub async fn org_page(
             .is_ok(),
         statuses,
         entries,
+        next_page,
         tickets,
         reviews_due,
         open_type_chart: charts::bars(&by_open_type, charts::GREEN),
