@@ -379,6 +379,25 @@ impl Store {
         .await?)
     }
 
+    /// Public entries, most recently changed first, `limit` from `offset` (CKAN's paging).
+    pub async fn public_datasets_recent(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
+             last_reviewed_at, row_version FROM datasets \
+             WHERE status IN ('published', 'static', 'suspended') AND open_type <> 'not_open' \
+             ORDER BY updated_at DESC, id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// (id, name) of every entry except `except`, for the similarity check.
     pub async fn dataset_names(&self, except: Option<&str>) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT id, name FROM datasets WHERE ($1 IS NULL OR id <> $1) AND status <> 'withdrawn'")

@@ -97,6 +97,26 @@ async fn package_search_answers_in_ckans_shape_with_public_entries_only() {
     assert_eq!(formats["result"]["count"], 2);
     let (_, list) = action(&app, "package_list").await;
     assert_eq!(list["result"].as_array().unwrap().len(), 2);
+
+    // Whole packages with their resources, most recently changed first, paged as CKAN pages.
+    let (s, current) = action(&app, "current_package_list_with_resources").await;
+    assert_eq!(s, StatusCode::OK);
+    let current = current["result"].as_array().unwrap();
+    assert_eq!(current.len(), 2);
+    assert!(current.iter().all(|p| !p["resources"].as_array().unwrap().is_empty()));
+    let modified: Vec<&str> = current
+        .iter()
+        .map(|p| p["metadata_modified"].as_str().unwrap())
+        .collect();
+    assert!(modified[0] >= modified[1], "{modified:?}");
+    let (_, first) = action(&app, "current_package_list_with_resources?limit=1").await;
+    let (_, second) = action(&app, "current_package_list_with_resources?limit=1&page=2").await;
+    let (_, third) = action(&app, "current_package_list_with_resources?limit=1&page=3").await;
+    assert_eq!(first["result"][0]["id"], current[0]["id"]);
+    assert_eq!(second["result"][0]["id"], current[1]["id"]);
+    assert_eq!(third["result"], serde_json::json!([]));
+    let (s, body) = action(&app, "current_package_list_with_resources?limit=100000").await;
+    assert_eq!((s, body["success"].clone()), (StatusCode::OK, true.into()));
 }
 
 #[tokio::test]

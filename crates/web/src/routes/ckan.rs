@@ -444,6 +444,31 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
             let offset = p.int("offset", 0, 0, i64::MAX)?;
             Ok(json!(state.store.public_dataset_ids(limit, offset).await?))
         }
+        "current_package_list_with_resources" => {
+            // CKAN pages by `limit` and `page` (from 1); an answer holds at most MAX_ROWS.
+            let limit = p.int("limit", MAX_ROWS, 1, i64::MAX)?.min(MAX_ROWS);
+            let page = p.int("page", 1, 1, i64::MAX / MAX_ROWS)?;
+            let offset = p.int("offset", (page - 1) * limit, 0, i64::MAX)?;
+            let list = state.store.public_datasets_recent(limit, offset).await?;
+            let orgs: std::collections::HashMap<_, _> = state
+                .store
+                .list_orgs()
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o))
+                .collect();
+            let packages: Vec<Value> = list
+                .iter()
+                .filter_map(|d| {
+                    let org = orgs.get(&d.org_id)?;
+                    Some(package(
+                        &crate::openlist::dataset_json(state, d, org),
+                        &state.config.public_url,
+                    ))
+                })
+                .collect();
+            Ok(Value::Array(packages))
+        }
         "package_show" => {
             let id = p
                 .str("id")
