@@ -7,7 +7,7 @@ use search::{Change, SearchDoc};
 use store::datasets::ChangedDataset;
 
 use crate::error::{AppError, ErrorCode};
-use crate::openlist::{dataset_json, public};
+use crate::openlist::{public, public_dataset_json};
 use crate::state::AppState;
 
 const BATCH: i64 = 2000;
@@ -16,7 +16,7 @@ const MERGE_AFTER: usize = 5000;
 fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord) -> SearchDoc {
     let d = &c.dataset;
     let m = &d.meta;
-    let payload = dataset_json(state, d, org);
+    let payload = public_dataset_json(state, d, org);
     SearchDoc {
         id: d.id.to_string(),
         name: m.name.clone(),

@@ -207,6 +207,30 @@ pub fn citation(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> String 
     )
 }
 
+/// An entry as the public reads it: its metadata without the fields kept internal.
+pub fn public_dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
+    let mut v = dataset_json(state, d, org);
+    v["metadata"] = d.meta.public_json();
+    v
+}
+
+/// An entry as `ctx` may read it: whole for its provider's members and the platform's staff
+/// who see providers' internals, the public view for everyone else.
+pub fn dataset_json_for(ctx: &Ctx, state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
+    if sees_internals(ctx, d) {
+        dataset_json(state, d, org)
+    } else {
+        public_dataset_json(state, d, org)
+    }
+}
+
+/// Whether `ctx` may see what of `d` is internal to its provider.
+pub fn sees_internals(ctx: &Ctx, d: &DatasetRecord) -> bool {
+    ctx.authorize(Action::ViewOrgInternal, Resource::Organization(d.org_id))
+        .is_ok()
+}
+
+/// An entry whole, internal fields included: for its provider and the platform's staff.
 pub fn dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
     json!({
         "id": d.id,

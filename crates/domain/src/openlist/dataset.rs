@@ -127,7 +127,24 @@ pub struct Contact {
     pub email: String,
 }
 
+/// Metadata the public never sees (docs/decisions/0009-what-the-public-sees.md): the levels an
+/// entry was graded at are the provider's and the operator's working knowledge — that a dataset
+/// is 重要数据, say — and the rules ask only that the resulting open type and its conditions be
+/// published (A14, A15). Everything else of A9.1 is public.
+pub const INTERNAL_FIELDS: &[&str] = &["grading"];
+
 impl DatasetMeta {
+    /// The metadata as the public may read it: without [`INTERNAL_FIELDS`].
+    pub fn public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = v.as_object_mut() {
+            for field in INTERNAL_FIELDS {
+                map.remove(*field);
+            }
+        }
+        v
+    }
+
     /// Place names the entry itself declares, which a name may use.
     pub fn declared_places(&self) -> Vec<&str> {
         let mut places: Vec<&str> = self

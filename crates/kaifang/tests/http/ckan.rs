@@ -103,7 +103,11 @@ async fn package_search_answers_in_ckans_shape_with_public_entries_only() {
     assert_eq!(s, StatusCode::OK);
     let current = current["result"].as_array().unwrap();
     assert_eq!(current.len(), 2);
-    assert!(current.iter().all(|p| !p["resources"].as_array().unwrap().is_empty()));
+    assert!(
+        current
+            .iter()
+            .all(|p| !p["resources"].as_array().unwrap().is_empty())
+    );
     let modified: Vec<&str> = current
         .iter()
         .map(|p| p["metadata_modified"].as_str().unwrap())

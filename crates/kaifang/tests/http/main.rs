@@ -17,6 +17,7 @@ mod orgs;
 mod pages;
 mod paging;
 mod portal;
+mod public_view;
 mod review;
 mod search;
 mod security;

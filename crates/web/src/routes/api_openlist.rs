@@ -251,7 +251,10 @@ pub async fn show_dataset(
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok(with_etag(&d, Json(dataset_json(&state, &d, &org))))
+    Ok(with_etag(
+        &d,
+        Json(crate::openlist::dataset_json_for(&ctx, &state, &d, &org)),
+    ))
 }
 
 /// Edits a draft. A published entry changes only through a ticket (A11.1). With
@@ -321,12 +324,17 @@ pub async fn dataset_versions(
         return Err(ErrorCode::NotFound.into());
     }
     let versions = state.store.dataset_versions(&d.id.to_string()).await?;
+    let internals = crate::openlist::sees_internals(&ctx, &d);
     let list: Vec<Value> = versions
         .iter()
         .map(|v| {
+            let metadata = match internals {
+                true => serde_json::to_value(&v.meta).unwrap_or_default(),
+                false => v.meta.public_json(),
+            };
             json!({
                 "version": v.version, "status": v.status, "published_at": v.published_at.to_rfc3339(),
-                "ticket": v.ticket_id, "metadata": v.meta,
+                "ticket": v.ticket_id, "metadata": metadata,
             })
         })
         .collect();

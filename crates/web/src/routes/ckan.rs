@@ -316,7 +316,6 @@ pub(crate) fn package(d: &Value, public_url: &str) -> Value {
         extra("open_conditions", &m["conditions"]),
         extra("required_materials", &m["materials"]),
         extra("relations", &m["relations"]),
-        extra("grading", &m["grading"]),
         extra("contact", &m["contact"]),
         extra("source", &m["source"]),
         extra("source_note", &m["source_note"]),
@@ -462,7 +461,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 .filter_map(|d| {
                     let org = orgs.get(&d.org_id)?;
                     Some(package(
-                        &crate::openlist::dataset_json(state, d, org),
+                        &crate::openlist::public_dataset_json(state, d, org),
                         &state.config.public_url,
                     ))
                 })
@@ -483,7 +482,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
             };
             let org = state.store.org(&d.org_id.to_string()).await?;
             Ok(package(
-                &crate::openlist::dataset_json(state, &d, &org),
+                &crate::openlist::public_dataset_json(state, &d, &org),
                 &state.config.public_url,
             ))
         }
