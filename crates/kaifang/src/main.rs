@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::clock::{Clock, SystemClock};
-use domain::roles::{AccountKind, PlatformRole};
+use domain::roles::PlatformRole;
 use store::Store;
 use store::audit::Verification;
 use store::checkpoints::Anchored;
@@ -183,7 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|t| t.path().to_path_buf())
                 .unwrap_or_default();
             let (db, file, data_dir) = open_store(&store, default_dir).await?;
-            let hash = web::passwords::hash(demo::DEMO_PASSWORD.to_owned())
+            let hash = app::passwords::hash(demo::DEMO_PASSWORD.to_owned())
                 .await
                 .map_err(|_| anyhow::anyhow!("cannot hash the demo password"))?;
             demo::seed(&db, &hash, SystemClock.now()).await?;
@@ -222,7 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::io::stdin().lock().read_line(&mut line)?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
-                (web::secrets::random_secret(), true)
+                (app::secrets::random_secret(), true)
             };
             create_user(&db, &email, &name, role, password.clone()).await?;
             println!("created {email} with role {role}");
@@ -234,7 +234,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate { store, entries } => {
             let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             if db.list_orgs().await?.is_empty() {
-                let hash = web::passwords::hash(demo::DEMO_PASSWORD.to_owned())
+                let hash = app::passwords::hash(demo::DEMO_PASSWORD.to_owned())
                     .await
                     .map_err(|_| anyhow::anyhow!("cannot hash the demo password"))?;
                 demo::seed(&db, &hash, SystemClock.now()).await?;
@@ -341,45 +341,35 @@ async fn create_user(
     role: PlatformRole,
     password: String,
 ) -> anyhow::Result<()> {
-    let email: domain::account::Email = email
-        .parse()
-        .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
-    let name = domain::account::DisplayName::parse(name)
-        .map_err(|_| anyhow::anyhow!("a name has 1 to 100 characters"))?;
-    let password = domain::account::NewPassword::parse(password, &[email.as_str(), name.as_str()])
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = web::passwords::hash(password.expose().to_owned())
-        .await
-        .map_err(|_| anyhow::anyhow!("cannot hash the password"))?;
-    let now = SystemClock.now();
-    let user = store::users::UserRecord {
-        id: domain::ids::UserId::new(),
-        email: email.as_str().to_owned(),
-        display_name: name.as_str().to_owned(),
-        kind: AccountKind::NaturalPerson,
-        legal_name: None,
-        uscc: None,
-        created_at: now,
+    let app = app::App::new(db.clone(), Arc::new(SystemClock), app::Config::default());
+    let caller = app::Caller::cli(domain::roles::Actor::Anonymous);
+    let input = app::accounts::StaffAccount {
+        email: email.to_owned(),
+        name: name.to_owned(),
+        role,
+        password,
     };
-    let mut tx = db.begin_write().await?;
-    store::users::insert(
-        &mut tx,
-        store::users::NewUser {
-            record: &user,
-            password_hash: &hash,
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        store::StoreError::Conflict(_) => anyhow::anyhow!("{} is already registered", user.email),
-        other => other.into(),
-    })?;
-    store::users::grant_platform_role(&mut tx, user.id, role, now).await?;
-    let mut ev = store::AuditEvent::system(now, "cli", "user.create", "user", user.id.to_string());
-    ev.after = Some(serde_json::json!({ "email": user.email, "role": role }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
-    Ok(())
+    match app::accounts::create_staff(&app, &caller, input).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == app::ErrorCode::EmailTaken => {
+            anyhow::bail!("{email} is already registered")
+        }
+        Err(e) => {
+            let problems: Vec<String> = e
+                .fields
+                .iter()
+                .map(|f| match f.code {
+                    "invalid_email" => "not a valid e-mail address".to_owned(),
+                    "invalid_name" => "a name has 1 to 100 characters".to_owned(),
+                    code => format!("{}: {}", f.field, code.replace('_', " ")),
+                })
+                .collect();
+            if problems.is_empty() {
+                anyhow::bail!("cannot create the account: {e}")
+            }
+            anyhow::bail!("{}", problems.join("; "))
+        }
+    }
 }
 
 fn demo_banner(url: &str) {

@@ -3,40 +3,32 @@
 
 use std::net::SocketAddr;
 
+use app::{Caller, Via};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::Cookie;
-use domain::policy::{Action, Resource, authorize};
+use domain::policy::{Action, Resource};
 use domain::roles::{Actor, UserActor};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret, same_secret};
 use crate::state::AppState;
+use app::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret, same_secret};
 
 pub const SESSION_COOKIE: &str = "kf_session";
 pub const CSRF_COOKIE: &str = "kf_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    None,
-    Session { token_hash: String },
-    ApiToken,
-}
-
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub actor: Actor,
-    pub auth: Auth,
+    /// Who calls, how and from where: what the use cases and the policy are given.
+    pub caller: Caller,
     pub lang: Lang,
-    pub client_addr: Option<String>,
     /// The caller reached the platform over HTTPS: cookies set for it are `Secure`.
     pub secure: bool,
     /// The token forms must carry: the session's, or for visitors the `kf_csrf` cookie's.
@@ -52,14 +44,17 @@ impl Ctx {
     }
 
     pub fn authorize(&self, action: Action, resource: Resource) -> AppResult<()> {
-        authorize(&self.actor, action, resource).map_err(AppError::from)
+        Ok(self.caller.authorize(action, resource)?)
     }
 
     /// The signed-in account; callers have been authorized for an action that needs one.
     pub fn user(&self) -> AppResult<&UserActor> {
-        self.actor
-            .user()
-            .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
+        Ok(self.caller.user()?)
+    }
+
+    /// Whoever acts, anonymous or signed in.
+    pub fn actor(&self) -> &Actor {
+        &self.caller.actor
     }
 
     /// An audit record of a change made by this request's actor at `now`.
@@ -70,21 +65,7 @@ impl Ctx {
         target_type: &'static str,
         target_id: String,
     ) -> store::AuditEvent {
-        let (actor_id, actor_role) = match &self.actor {
-            Actor::Anonymous => (None, "anonymous".to_owned()),
-            Actor::User(u) => (Some(u.id.to_string()), u.audit_role()),
-        };
-        store::AuditEvent {
-            at: now,
-            actor_id,
-            actor_role,
-            action,
-            target_type,
-            target_id,
-            before: None,
-            after: None,
-            client_addr: self.client_addr.clone(),
-        }
+        self.caller.event(now, action, target_type, target_id)
     }
 }
 
@@ -183,11 +164,13 @@ async fn build_ctx(
             .map(str::trim),
     };
 
-    let base = |actor, auth, csrf_token: String, new_csrf_cookie| Ctx {
-        actor,
-        auth,
+    let base = |actor, via, csrf_token: String, new_csrf_cookie| Ctx {
+        caller: Caller {
+            actor,
+            via,
+            client_addr: client.as_ref().map(|c| c.addr.to_string()),
+        },
         lang,
-        client_addr: client.as_ref().map(|c| c.addr.to_string()),
         secure: client.as_ref().is_some_and(|c| c.https),
         csrf_token,
         new_csrf_cookie,
@@ -211,7 +194,7 @@ async fn build_ctx(
         let actor = state.store.actor(record.user_id).await?;
         return Ok(base(
             Actor::User(actor),
-            Auth::ApiToken,
+            Via::ApiToken,
             String::new(),
             false,
         ));
@@ -223,7 +206,7 @@ async fn build_ctx(
             let actor = state.store.actor(session.user_id).await?;
             return Ok(base(
                 Actor::User(actor),
-                Auth::Session { token_hash },
+                Via::Session { token_hash },
                 session.csrf_token,
                 false,
             ));
@@ -236,7 +219,7 @@ async fn build_ctx(
         _ if is_api(path) || path == "/healthz" || path == "/readyz" => (String::new(), false),
         _ => (random_secret(), true),
     };
-    Ok(base(Actor::Anonymous, Auth::None, csrf, fresh))
+    Ok(base(Actor::Anonymous, Via::Anonymous, csrf, fresh))
 }
 
 /// JSON writes authenticated by the session cookie must echo the session's CSRF token in a
@@ -244,7 +227,7 @@ async fn build_ctx(
 /// `application/json`, which a cross-site form cannot send.
 fn check_api_csrf(ctx: &Ctx, req: &Request) -> AppResult<()> {
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !(writes && is_api(req.uri().path()) && matches!(ctx.auth, Auth::Session { .. })) {
+    if !(writes && is_api(req.uri().path()) && matches!(ctx.caller.via, Via::Session { .. })) {
         return Ok(());
     }
     let sent = req
@@ -396,6 +379,20 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
 /// A form post whose fields may repeat and be numbered (the entry form), sent either as
 /// `application/x-www-form-urlencoded` or, when it carries files, as `multipart/form-data`. It
 /// must carry the CSRF token in `_csrf`. A file field left empty is no file.
+/// The files a page's form sent in `field`, as attachments for a use case.
+pub fn attachments(files: &[Upload], field: &str) -> Vec<app::tickets::AttachmentInput> {
+    use base64::Engine;
+    files
+        .iter()
+        .filter(|f| f.field == field)
+        .map(|u| app::tickets::AttachmentInput {
+            name: u.name.clone(),
+            media_type: u.media_type.clone(),
+            content_base64: base64::engine::general_purpose::STANDARD.encode(&u.bytes),
+        })
+        .collect()
+}
+
 pub struct FormPost {
     pub values: crate::dataset_form::FormValues,
     pub files: Vec<Upload>,

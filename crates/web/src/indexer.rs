@@ -42,6 +42,17 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorCode::Internal)
 }
 
+/// After a change of the open list on this node: shows it in search at once. The follower
+/// retries if this fails; the change itself is committed either way.
+pub async fn refresh(state: &AppState) {
+    if let Err(e) = catch_up(state).await {
+        tracing::warn!(
+            code = e.code.as_str(),
+            "search index not updated after a change of the open list"
+        );
+    }
+}
+
 /// Applies every change the index has not seen. Returns how many entries it looked at.
 pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
     let _one_at_a_time = state.index_lock.lock().await;

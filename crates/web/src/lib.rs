@@ -1,15 +1,12 @@
 //! Kaifang's HTTP face: HTML pages, `/api/v1`, and the middleware every request passes
 //! (context, authorization, CSRF, error rendering, security headers, body limits).
 
-pub mod accounts;
 pub mod articles;
-pub mod catalogue;
 mod charts;
 pub mod client;
 pub mod ctx;
 mod dataset_form;
 pub mod error;
-pub mod filetype;
 pub mod housekeeping;
 pub mod i18n;
 pub mod indexer;
@@ -17,14 +14,10 @@ mod labels;
 pub mod openlist;
 mod page;
 pub mod paging;
-pub mod passwords;
 pub mod redirect;
 pub mod render;
 pub mod routes;
-pub mod secrets;
 pub mod state;
-pub mod tickets;
-pub mod vocab;
 
 use std::net::SocketAddr;
 

@@ -20,7 +20,7 @@ impl<'a> PageCtx<'a> {
         Self {
             lang: ctx.lang,
             messages: &state.messages,
-            signed_in: ctx.actor.user().is_some(),
+            signed_in: ctx.actor().user().is_some(),
             csrf: ctx.csrf_token.clone(),
             demo: state.config.demo,
             path: path.to_owned(),
@@ -49,8 +49,8 @@ impl<'a> PageCtx<'a> {
     }
 
     /// An error's message in the page's language.
-    pub fn error(&self, error: &crate::error::AppError) -> String {
-        error.message(self.messages, self.lang)
+    pub fn error(&self, error: &app::Error) -> String {
+        crate::error::message(error, self.messages, self.lang)
     }
 
     pub fn tf(&self, key: &str, name: &str, value: &str) -> String {

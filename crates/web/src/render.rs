@@ -73,7 +73,7 @@ fn render(
 ) -> Response {
     let m = &state.messages;
     let message = error.message(m, lang);
-    let status = error.code.status();
+    let status = crate::error::status(error.code);
 
     let mut response = if path.starts_with("/api/") {
         let fields: Vec<serde_json::Value> = error

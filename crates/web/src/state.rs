@@ -4,7 +4,7 @@ use domain::clock::Clock;
 use domain::openlist::text::Segmenter;
 use search::SearchIndex;
 use store::Store;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::Mutex;
 
 use crate::i18n::Messages;
 
@@ -41,22 +41,39 @@ pub struct WebConfig {
     pub name_similarity_threshold: f64,
 }
 
+impl WebConfig {
+    /// The settings the use cases read, from these.
+    pub fn app_config(&self) -> app::Config {
+        app::Config {
+            login_max_failures: self.login_max_failures,
+            login_max_failures_per_addr: self.login_max_failures_per_addr,
+            login_window_secs: self.login_window_secs,
+            registrations_per_addr_hour: self.registrations_per_addr_hour,
+            session_ttl_secs: self.session_ttl_secs,
+            token_default_days: self.token_default_days,
+            max_tokens_per_account: self.max_tokens_per_account,
+            name_similarity_threshold: self.name_similarity_threshold,
+        }
+    }
+}
+
 impl Default for WebConfig {
     fn default() -> Self {
+        let app = app::Config::default();
         Self {
-            session_ttl_secs: 8 * 3600,
+            session_ttl_secs: app.session_ttl_secs,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
-            login_max_failures: 5,
-            login_max_failures_per_addr: 30,
-            login_window_secs: 15 * 60,
-            registrations_per_addr_hour: 10,
+            login_max_failures: app.login_max_failures,
+            login_max_failures_per_addr: app.login_max_failures_per_addr,
+            login_window_secs: app.login_window_secs,
+            registrations_per_addr_hour: app.registrations_per_addr_hour,
             trusted_proxies: Vec::new(),
-            token_default_days: 90,
-            max_tokens_per_account: 20,
+            token_default_days: app.token_default_days,
+            max_tokens_per_account: app.max_tokens_per_account,
             demo: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
-            name_similarity_threshold: 0.8,
+            name_similarity_threshold: app.name_similarity_threshold,
         }
     }
 }
@@ -64,12 +81,12 @@ impl Default for WebConfig {
 /// Everything a request needs, passed explicitly: no global state.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases, with the store and clock they share with the routes' reads.
+    pub app: app::App,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub messages: Arc<Messages>,
     pub config: Arc<WebConfig>,
-    /// Chinese word segmentation, loaded on first use so that start-up stays fast.
-    segmenter: Arc<OnceCell<Arc<Segmenter>>>,
     /// This node's search index, derived from the database (see `indexer`).
     pub search: Arc<SearchIndex>,
     pub(crate) index_lock: Arc<Mutex<()>>,
@@ -83,23 +100,17 @@ impl AppState {
         search: Arc<SearchIndex>,
     ) -> Self {
         Self {
+            app: app::App::new(store.clone(), clock.clone(), config.app_config()),
             store,
             clock,
             messages: Arc::new(Messages::embedded()),
             config: Arc::new(config),
-            segmenter: Arc::new(OnceCell::new()),
             search,
             index_lock: Arc::new(Mutex::new(())),
         }
     }
 
     pub async fn segmenter(&self) -> Arc<Segmenter> {
-        self.segmenter
-            .get_or_init(|| async {
-                let loaded = tokio::task::spawn_blocking(Segmenter::new).await;
-                Arc::new(loaded.unwrap_or_else(|_| Segmenter::new()))
-            })
-            .await
-            .clone()
+        self.app.segmenter().await
     }
 }

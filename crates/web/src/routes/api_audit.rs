@@ -46,7 +46,7 @@ pub async fn list(
             let fields = [f.err(), t.err()]
                 .into_iter()
                 .flatten()
-                .flat_map(|e| e.fields)
+                .flat_map(|e| e.0.fields)
                 .collect();
             return Err(AppError::invalid(fields));
         }

@@ -9,10 +9,10 @@ use serde_json::json;
 use store::tokens::TokenRecord;
 use store::users::UserRecord;
 
-use crate::accounts::{self, NewToken, Registration};
 use crate::ctx::{ApiJson, Ctx, SESSION_COOKIE};
 use crate::error::AppResult;
 use crate::state::AppState;
+use app::accounts::{self, NewToken, Registration};
 
 pub fn user_json(u: &UserRecord) -> serde_json::Value {
     json!({
@@ -35,7 +35,7 @@ pub async fn register(
     ctx: Ctx,
     ApiJson(input): ApiJson<Registration>,
 ) -> AppResult<Response> {
-    let user = accounts::register(&state, &ctx, input).await?;
+    let user = accounts::register(&state.app, &ctx.caller, input).await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
 
@@ -50,7 +50,7 @@ pub async fn login(
     ctx: Ctx,
     ApiJson(input): ApiJson<Login>,
 ) -> AppResult<Response> {
-    let signed_in = accounts::login(&state, &ctx, &input.email, input.password).await?;
+    let signed_in = accounts::login(&state.app, &ctx.caller, &input.email, input.password).await?;
     let cookie = ctx.cookie(
         SESSION_COOKIE,
         &signed_in.session_token,
@@ -61,7 +61,7 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    accounts::logout(&state, &ctx).await?;
+    accounts::logout(&state.app, &ctx.caller).await?;
     let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
 }
@@ -90,7 +90,7 @@ pub async fn create_token(
     ctx: Ctx,
     ApiJson(input): ApiJson<NewToken>,
 ) -> AppResult<Response> {
-    let created = accounts::create_token(&state, &ctx, input).await?;
+    let created = accounts::create_token(&state.app, &ctx.caller, input).await?;
     let mut body = token_json(&created.record);
     // The only time the secret leaves the server.
     body["token"] = json!(created.secret);
@@ -102,6 +102,6 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    accounts::revoke_token(&state, &ctx, &id).await?;
+    accounts::revoke_token(&state.app, &ctx.caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

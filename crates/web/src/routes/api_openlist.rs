@@ -14,17 +14,17 @@ use domain::openlist::vocab::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::catalogue;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 
-use crate::catalogue as catalogue_service;
-use crate::catalogue::ImportRow;
 use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::openlist::{can_see, check_for_publish, create_draft, dataset_json, update_draft};
+use crate::openlist::{can_see, dataset_json};
 use crate::state::AppState;
-use crate::vocab::{self, FormatInput, GlossaryInput};
+use app::catalogue as catalogue_service;
+use app::catalogue::ImportRow;
+use app::openlist::{check_for_publish, create_draft, update_draft};
+use app::vocab::{self, DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 
 pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let areas: Vec<Value> = SHANGHAI_AREAS
@@ -92,7 +92,8 @@ pub async fn put_guide(
     ctx: Ctx,
     ApiJson(input): ApiJson<NewGuide>,
 ) -> AppResult<Response> {
-    let version = vocab::save_guide(&state, &ctx, &input.toml, input.base_version).await?;
+    let version =
+        vocab::save_guide(&state.app, &ctx.caller, &input.toml, input.base_version).await?;
     let saved = state.store.guide_version(Some(version)).await?;
     Ok((StatusCode::CREATED, Json(guide_json(&saved)?)).into_response())
 }
@@ -160,7 +161,7 @@ fn parse_import(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<ImportRow>> {
     }
     if content_type.starts_with("text/csv") {
         let text = std::str::from_utf8(body).map_err(|_| AppError::field("body", "not_utf8"))?;
-        return catalogue_service::parse_csv(text);
+        return Ok(catalogue_service::parse_csv(text)?);
     }
     Err(ErrorCode::UnsupportedMediaType.into())
 }
@@ -173,7 +174,7 @@ pub async fn catalogue_import(
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let rows = parse_import(&headers, &body)?;
-    let (added, updated) = catalogue_service::import(&state, &ctx, &org, rows).await?;
+    let (added, updated) = catalogue_service::import(&state.app, &ctx.caller, &org, rows).await?;
     Ok(Json(json!({ "added": added, "updated": updated })))
 }
 
@@ -184,23 +185,7 @@ pub async fn catalogue_delete(
     Path((_, item)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     let id: CatalogueItemId = item.parse().map_err(|_| ErrorCode::NotFound)?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    if let Err(datasets) = catalogue::delete(&mut tx, org.id, id).await? {
-        let mut err = AppError::new(ErrorCode::CatalogueItemInUse);
-        err.fields = datasets
-            .into_iter()
-            .map(|d| FieldError {
-                field: "datasets".into(),
-                code: "linked_by",
-                detail: Some(d),
-            })
-            .collect();
-        return Err(err);
-    }
-    tx.audit(ctx.event(now, "catalogue.delete", "catalogue_item", id.to_string()))
-        .await?;
-    tx.commit().await?;
+    catalogue_service::delete_item(&state.app, &ctx.caller, &org, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,7 +223,7 @@ pub async fn create_dataset(
     Extension(org): Extension<OrgRecord>,
     ApiJson(meta): ApiJson<DatasetMeta>,
 ) -> AppResult<Response> {
-    let d = create_draft(&state, &ctx, &org, meta).await?;
+    let d = create_draft(&state.app, &ctx.caller, &org, meta).await?;
     Ok((StatusCode::CREATED, Json(dataset_json(&state, &d, &org))).into_response())
 }
 
@@ -277,7 +262,7 @@ pub async fn update_dataset(
                 .ok_or_else(|| AppError::field("if-match", "invalid_version"))?,
         ),
     };
-    let updated = update_draft(&state, &ctx, d, &org, meta, expected).await?;
+    let updated = update_draft(&state.app, &ctx.caller, d, &org, meta, expected).await?;
     Ok(with_etag(
         &updated,
         Json(dataset_json(&state, &updated, &org)),
@@ -299,7 +284,7 @@ pub async fn check_dataset(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
 ) -> AppResult<Json<Value>> {
-    let problems = check_for_publish(&state, &d, &d.meta).await?;
+    let problems = check_for_publish(&state.app, &d, &d.meta).await?;
     let m = &state.messages;
     let list: Vec<Value> = problems
         .iter()
@@ -369,7 +354,7 @@ pub async fn review(
     Extension(d): Extension<DatasetRecord>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> AppResult<StatusCode> {
-    catalogue_service::mark_reviewed(&state, &ctx, &d, &input.note).await?;
+    catalogue_service::mark_reviewed(&state.app, &ctx.caller, &d, &input.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -379,7 +364,7 @@ pub async fn record_data_update(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
 ) -> AppResult<StatusCode> {
-    catalogue_service::record_data_update(&state, &ctx, &d).await?;
+    catalogue_service::record_data_update(&state.app, &ctx.caller, &d).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -390,7 +375,7 @@ pub async fn put_format(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<FormatInput>,
 ) -> AppResult<StatusCode> {
-    vocab::save_format(&state, &ctx, code, input).await?;
+    vocab::save_format(&state.app, &ctx.caller, code, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -401,18 +386,8 @@ pub async fn put_glossary(
     Path(term): Path<String>,
     ApiJson(input): ApiJson<GlossaryInput>,
 ) -> AppResult<StatusCode> {
-    vocab::save_glossary(&state, &ctx, term, input).await?;
+    vocab::save_glossary(&state.app, &ctx.caller, term, input).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-pub struct DomainInput {
-    #[serde(default)]
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    group: String,
 }
 
 /// Adds or renames a domain of the managed list, in one of the three groups of A6.
@@ -422,55 +397,8 @@ pub async fn put_domain(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<DomainInput>,
 ) -> AppResult<StatusCode> {
-    let mut errors = Vec::new();
-    if !vocab::valid_code(&code) {
-        errors.push(FieldError::new("code", "invalid_code"));
-    }
-    if input.name_zh.trim().is_empty() {
-        errors.push(FieldError::new("name_zh", "required"));
-    }
-    errors.extend(FieldError::text(
-        "name_zh",
-        input.name_zh.trim(),
-        domain::bounded::LABEL,
-    ));
-    errors.extend(FieldError::text(
-        "name_en",
-        input.name_en.trim(),
-        domain::bounded::LABEL,
-    ));
-    if input
-        .group
-        .parse::<domain::openlist::vocab::DomainGroup>()
-        .is_err()
-    {
-        errors.push(FieldError::new("group", "invalid_kind"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let row = store::vocab::DomainRow {
-        code,
-        name_zh: input.name_zh.trim().to_owned(),
-        name_en: input.name_en.trim().to_owned(),
-        domain_group: input.group,
-    };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    store::vocab::upsert_domain(&mut tx, &row).await?;
-    let mut ev = ctx.event(now, "vocabulary.domain", "domain", row.code.clone());
-    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    vocab::save_domain(&state.app, &ctx.caller, code, input).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-pub struct ExceptionInput {
-    #[serde(default)]
-    format: String,
-    #[serde(default)]
-    reason: String,
 }
 
 /// The operator allows a proprietary format for one entry, with a reason (A9.3).
@@ -480,41 +408,6 @@ pub async fn grant_format_exception(
     Extension(d): Extension<DatasetRecord>,
     ApiJson(input): ApiJson<ExceptionInput>,
 ) -> AppResult<StatusCode> {
-    let formats = state.store.vocabularies().await?.formats;
-    let mut errors = Vec::new();
-    match formats.get(&input.format) {
-        None => errors.push(FieldError::new("format", "unknown_format")),
-        Some(rule) if !rule.proprietary => {
-            errors.push(FieldError::new("format", "not_proprietary"))
-        }
-        Some(_) => {}
-    }
-    if input.reason.trim().is_empty() {
-        errors.push(FieldError::new("reason", "required"));
-    }
-    errors.extend(FieldError::text(
-        "reason",
-        input.reason.trim(),
-        domain::bounded::TEXT,
-    ));
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let now = state.clock.now();
-    let by = ctx.user()?.id.to_string();
-    let mut tx = state.store.begin_write().await?;
-    store::vocab::grant_format_exception(
-        &mut tx,
-        &d.id.to_string(),
-        &input.format,
-        input.reason.trim(),
-        &by,
-        now,
-    )
-    .await?;
-    let mut ev = ctx.event(now, "dataset.format_exception", "dataset", d.id.to_string());
-    ev.after = Some(json!({ "format": input.format, "reason": input.reason.trim() }));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    vocab::grant_format_exception(&state.app, &ctx.caller, &d, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

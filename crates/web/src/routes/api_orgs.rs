@@ -4,17 +4,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::ids::{OrgId, UserId};
-use domain::roles::{OrgKind, PlatformRole};
+use domain::ids::UserId;
+use domain::roles::PlatformRole;
 use serde::Deserialize;
 use serde_json::json;
-use store::orgs::{self, OrgRecord};
+use store::orgs::OrgRecord;
 
-use crate::accounts;
 use crate::ctx::{ApiJson, Ctx, Params};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::routes::api_auth::user_json;
 use crate::state::AppState;
+use app::accounts;
+use app::orgs::NewOrg;
 
 fn org_json(o: &OrgRecord) -> serde_json::Value {
     json!({
@@ -34,83 +35,12 @@ pub async fn show(Extension(org): Extension<OrgRecord>) -> Json<serde_json::Valu
     Json(org_json(&org))
 }
 
-#[derive(Deserialize)]
-pub struct NewOrg {
-    #[serde(default)]
-    slug: String,
-    #[serde(default)]
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    uscc: Option<String>,
-}
-
-pub fn valid_slug(s: &str) -> bool {
-    (2..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-}
-
 pub async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     ApiJson(input): ApiJson<NewOrg>,
 ) -> AppResult<Response> {
-    let mut errors = Vec::new();
-    if !valid_slug(&input.slug) {
-        errors.push(FieldError::new("slug", "invalid_slug"));
-    }
-    let name_zh = domain::account::DisplayName::parse(&input.name_zh);
-    if name_zh.is_err() {
-        errors.push(FieldError::new("name_zh", "invalid_name"));
-    }
-    let name_en = domain::account::DisplayName::parse(&input.name_en);
-    if name_en.is_err() {
-        errors.push(FieldError::new("name_en", "invalid_name"));
-    }
-    let kind = input.kind.parse::<OrgKind>();
-    if kind.is_err() {
-        errors.push(FieldError::new("kind", "invalid_kind"));
-    }
-    let uscc = match input
-        .uscc
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(code) => match code.parse::<domain::identifiers::UnifiedSocialCreditCode>() {
-            Ok(c) => Some(c.to_string()),
-            Err(_) => {
-                errors.push(FieldError::new("uscc", "invalid_uscc"));
-                None
-            }
-        },
-    };
-    let (Ok(name_zh), Ok(name_en), Ok(kind), true) = (name_zh, name_en, kind, errors.is_empty())
-    else {
-        return Err(AppError::invalid(errors));
-    };
-    let now = state.clock.now();
-    let org = OrgRecord {
-        id: OrgId::new(),
-        slug: input.slug,
-        name_zh: name_zh.as_str().to_owned(),
-        name_en: name_en.as_str().to_owned(),
-        kind,
-        uscc,
-        created_at: now,
-    };
-    let mut tx = state.store.begin_write().await?;
-    orgs::insert(&mut tx, &org).await?;
-    let mut ev = ctx.event(now, "org.create", "organization", org.id.to_string());
-    ev.after = Some(org_json(&org));
-    tx.audit(ev).await?;
-    tx.commit().await?;
+    let org = app::orgs::create(&state.app, &ctx.caller, input).await?;
     Ok((StatusCode::CREATED, Json(org_json(&org))).into_response())
 }
 
@@ -138,7 +68,8 @@ pub async fn set_member(
     Extension(org): Extension<OrgRecord>,
     ApiJson(input): ApiJson<SetMember>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let (user, role) = accounts::set_member(&state, &ctx, &org, &input.email, &input.role).await?;
+    let (user, role) =
+        accounts::set_member(&state.app, &ctx.caller, &org, &input.email, &input.role).await?;
     Ok(Json(
         json!({ "organization": org.slug, "user": user, "role": role }),
     ))
@@ -151,7 +82,7 @@ pub async fn remove_member(
     Path((_, user)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
-    accounts::remove_member(&state, &ctx, &org, user).await?;
+    accounts::remove_member(&state.app, &ctx.caller, &org, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,6 +124,6 @@ pub async fn grant_role(
         .map_err(|_| AppError::field("role", "invalid_role"))?;
     let user: UserId = user.parse().map_err(|_| ErrorCode::NotFound)?;
     state.store.user(user).await?;
-    crate::accounts::grant_platform_role(&state, &ctx, user, role).await?;
+    app::accounts::grant_platform_role(&state.app, &ctx.caller, user, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,7 @@ pub struct Slot(String);
 
 impl Default for Slot {
     fn default() -> Self {
-        Slot(format!("\u{0}{}\u{0}", crate::secrets::random_secret()))
+        Slot(format!("\u{0}{}\u{0}", app::secrets::random_secret()))
     }
 }
 

@@ -16,7 +16,7 @@ use store::tickets::TicketRecord;
 use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
+use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 
 async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<Value> {
     let d = state.store.dataset(&t.dataset_id.to_string()).await?;
@@ -85,7 +85,7 @@ pub async fn submit(
     Extension(org): Extension<OrgRecord>,
     ApiJson(input): ApiJson<TicketInput>,
 ) -> AppResult<Response> {
-    let t = tickets::submit(&state, &ctx, &d, &org, input).await?;
+    let t = tickets::submit(&state.app, &ctx.caller, &d, &org, input).await?;
     Ok((StatusCode::CREATED, Json(ticket_json(&state, &t).await?)).into_response())
 }
 
@@ -146,7 +146,8 @@ pub async fn accept(
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<AcceptInput>,
 ) -> AppResult<Json<Value>> {
-    let t = tickets::accept(&state, &ctx, t, input.text.trim()).await?;
+    let t = tickets::accept(&state.app, &ctx.caller, t, input.text.trim()).await?;
+    crate::indexer::refresh(&state).await;
     Ok(Json(ticket_json(&state, &t).await?))
 }
 
@@ -156,7 +157,7 @@ pub async fn give_back(
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<ReturnInput>,
 ) -> AppResult<Json<Value>> {
-    let t = tickets::give_back(&state, &ctx, t, input).await?;
+    let t = tickets::give_back(&state.app, &ctx.caller, t, input).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }
 
@@ -166,7 +167,7 @@ pub async fn resubmit(
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<ResubmitInput>,
 ) -> AppResult<Json<Value>> {
-    let t = tickets::resubmit(&state, &ctx, t, input).await?;
+    let t = tickets::resubmit(&state.app, &ctx.caller, t, input).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }
 
@@ -175,7 +176,7 @@ pub async fn cancel(
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
 ) -> AppResult<Json<Value>> {
-    let t = tickets::cancel(&state, &ctx, t).await?;
+    let t = tickets::cancel(&state.app, &ctx.caller, t).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }
 

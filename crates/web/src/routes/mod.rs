@@ -261,7 +261,7 @@ async fn guard(
     let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
         return AppError::new(ErrorCode::Internal).into_response();
     };
-    if !spec.action.is_public() && ctx.actor.user().is_none() {
+    if !spec.action.is_public() && ctx.actor().user().is_none() {
         return AppError::new(ErrorCode::NotSignedIn).into_response();
     }
     let resource = match spec.target {

@@ -14,12 +14,12 @@ use store::articles::ArticleRecord;
 use store::attachments::{AttachmentInfo, Owner};
 
 use super::pages::html;
-use crate::articles::{self, ArticleInput, article_json, render_markdown};
+use crate::articles::{article_json, render_markdown};
 use crate::ctx::{ApiJson, Ctx, FormPost, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
 use crate::state::AppState;
-use crate::tickets::AttachmentInput;
+use app::articles::{self, ArticleInput};
 
 const PER_PAGE: i64 = 20;
 
@@ -344,7 +344,7 @@ fn form_input(form: &FormPost) -> ArticleInput {
         title: values.get("title").to_owned(),
         body: values.get("body").to_owned(),
         publish: values.has("publish", "1"),
-        attachments: AttachmentInput::from_uploads(&form.files, "attachment"),
+        attachments: crate::ctx::attachments(&form.files, "attachment"),
         remove_attachments: values
             .all("remove_attachment")
             .into_iter()
@@ -376,7 +376,7 @@ pub async fn create_form(
     form: FormPost,
 ) -> AppResult<Response> {
     let input = form_input(&form);
-    match articles::create(&state, &ctx, &input).await {
+    match articles::create(&state.app, &ctx.caller, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
             &state,
@@ -387,7 +387,7 @@ pub async fn create_form(
             Vec::new(),
             &e.fields,
         ),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -426,7 +426,7 @@ pub async fn update_form(
     let before = state.store.article(&id).await?;
     let existing = attachment_views(&state, &before).await?;
     let input = form_input(&form);
-    match articles::update(&state, &ctx, before, &input).await {
+    match articles::update(&state.app, &ctx.caller, before, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
             &state,
@@ -437,7 +437,7 @@ pub async fn update_form(
             existing,
             &e.fields,
         ),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -470,7 +470,7 @@ pub async fn api_create(
     ctx: Ctx,
     ApiJson(input): ApiJson<ArticleInput>,
 ) -> AppResult<Response> {
-    let a = articles::create(&state, &ctx, &input).await?;
+    let a = articles::create(&state.app, &ctx.caller, &input).await?;
     Ok((StatusCode::CREATED, Json(article_json(&a))).into_response())
 }
 
@@ -482,6 +482,6 @@ pub async fn api_update(
 ) -> AppResult<Json<Value>> {
     let before = state.store.article(&id).await?;
     Ok(Json(article_json(
-        &articles::update(&state, &ctx, before, &input).await?,
+        &articles::update(&state.app, &ctx.caller, before, &input).await?,
     )))
 }

@@ -18,14 +18,14 @@ use serde::Deserialize;
 use store::audit::AuditFilter;
 
 use super::pages::html;
-use crate::accounts;
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
 use crate::labels::Labels;
 use crate::page::PageCtx;
 use crate::state::AppState;
-use crate::vocab::{self, FormatInput, GlossaryInput};
+use app::accounts;
+use app::vocab::{self, FormatInput, GlossaryInput};
 
 fn when(t: Timestamp) -> String {
     t.to_cst().format("%Y-%m-%d %H:%M:%S").to_string()
@@ -142,7 +142,7 @@ pub async fn audit(
     // People know each other by email, the trail by account id: either may be asked for.
     let actor_id = match text(&q.actor) {
         Some(email) if email.contains('@') => {
-            match accounts::account_by_email(&state, &email).await? {
+            match accounts::account_by_email(&state.app, &email).await? {
                 Some(user) => Some(user.id.to_string()),
                 None => {
                     errors.push(FieldError::new("actor", "unknown_user"));
@@ -293,7 +293,7 @@ pub async fn save_guide(
     let form = form.values;
     let toml = form.get("toml").to_owned();
     let base = form.get("base_version").parse().ok();
-    match vocab::save_guide(&state, &ctx, &toml, base).await {
+    match vocab::save_guide(&state.app, &ctx.caller, &toml, base).await {
         Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
@@ -371,7 +371,7 @@ pub async fn save_format(
         proprietary: form.has("proprietary", "1"),
     };
     let code = form.get("code").trim().to_owned();
-    match vocab::save_format(&state, &ctx, code, input).await {
+    match vocab::save_format(&state.app, &ctx.caller, code, input).await {
         Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
@@ -392,7 +392,7 @@ pub async fn save_glossary(
         explanation_en: form.get("explanation_en").to_owned(),
     };
     let term = form.get("term").trim().to_owned();
-    match vocab::save_glossary(&state, &ctx, term, input).await {
+    match vocab::save_glossary(&state.app, &ctx.caller, term, input).await {
         Ok(()) => Ok(Redirect::to("/console/vocabularies").into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
@@ -512,10 +512,10 @@ pub async fn grant_role(
 ) -> AppResult<Response> {
     let form = form.values;
     let role = form.get("role").parse::<PlatformRole>();
-    let user = accounts::account_by_email(&state, form.get("email")).await?;
+    let user = accounts::account_by_email(&state.app, form.get("email")).await?;
     match (user, role) {
         (Some(user), Ok(role)) => {
-            accounts::grant_platform_role(&state, &ctx, user.id, role).await?;
+            accounts::grant_platform_role(&state.app, &ctx.caller, user.id, role).await?;
             Ok(Redirect::to("/console/people").into_response())
         }
         (user, role) => {

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::api_search::{facet_name, run};
 use super::portal::{CountRow, HitView, SearchLink, hit_view};
-use crate::accounts::{self, NewToken, Registration};
 use crate::charts;
 use crate::ctx::{CsrfField, CsrfForm, Ctx, Params, SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -19,6 +18,7 @@ use crate::labels::Labels;
 use crate::page::PageCtx;
 use crate::redirect::local_target;
 use crate::state::AppState;
+use app::accounts::{self, NewToken, Registration};
 
 pub(super) fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
     let body = page.render().map_err(|e| {
@@ -199,7 +199,7 @@ pub async fn login_submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
     let next = local_target(form.next.as_deref());
-    match accounts::login(&state, &ctx, &form.email, form.password).await {
+    match accounts::login(&state.app, &ctx.caller, &form.email, form.password).await {
         Ok(signed_in) => {
             let cookie = ctx.cookie(
                 SESSION_COOKIE,
@@ -214,6 +214,7 @@ pub async fn login_submit(
                 ErrorCode::InvalidCredentials | ErrorCode::TooManyAttempts
             ) =>
         {
+            let e = AppError::from(e);
             let message = e.message(&state.messages, ctx.lang);
             let page = LoginPage {
                 page: PageCtx::new(&state, &ctx, "/login"),
@@ -221,9 +222,9 @@ pub async fn login_submit(
                 next,
                 error: Some(message),
             };
-            html(e.code.status(), page)
+            html(crate::error::status(e.code), page)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -245,7 +246,7 @@ struct RegisterPage<'a> {
 }
 
 impl<'a> RegisterPage<'a> {
-    fn new(page: PageCtx<'a>, form: Registration, error: Option<&AppError>) -> Self {
+    fn new(page: PageCtx<'a>, form: Registration, error: Option<&app::Error>) -> Self {
         let field_error = |name: &str| {
             error
                 .and_then(|e| e.fields.iter().find(|f| f.field == name))
@@ -329,7 +330,7 @@ pub async fn register_submit(
         legal_name: r.legal_name.clone(),
         uscc: r.uscc.clone(),
     };
-    match accounts::register(&state, &ctx, r).await {
+    match accounts::register(&state.app, &ctx.caller, r).await {
         Ok(_) => Ok(Redirect::to("/login").into_response()),
         Err(e)
             if matches!(
@@ -340,11 +341,11 @@ pub async fn register_submit(
                     | ErrorCode::TooManyAttempts
             ) =>
         {
-            let status = e.code.status();
+            let status = crate::error::status(e.code);
             let page = RegisterPage::new(PageCtx::new(&state, &ctx, "/register"), kept, Some(&e));
             html(status, page)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -365,7 +366,7 @@ pub async fn logout(
     ctx: Ctx,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> AppResult<Response> {
-    accounts::logout(&state, &ctx).await?;
+    accounts::logout(&state.app, &ctx.caller).await?;
     let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response())
 }
@@ -488,8 +489,8 @@ pub async fn create_token(
         Some(days.parse::<i64>().unwrap_or(-1))
     };
     match accounts::create_token(
-        &state,
-        &ctx,
+        &state.app,
+        &ctx.caller,
         NewToken {
             name: form.name,
             expires_in_days,
@@ -523,7 +524,7 @@ pub async fn create_token(
             )
             .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -533,6 +534,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> AppResult<Response> {
-    accounts::revoke_token(&state, &ctx, &id).await?;
+    accounts::revoke_token(&state.app, &ctx.caller, &id).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -102,8 +102,8 @@ pub async fn import_catalogue(
     form: FormPost,
 ) -> AppResult<Response> {
     let csv = form.values.get("csv").to_owned();
-    let result = match crate::catalogue::parse_csv(&csv) {
-        Ok(rows) => crate::catalogue::import(&state, &ctx, &org, rows).await,
+    let result = match app::catalogue::parse_csv(&csv) {
+        Ok(rows) => app::catalogue::import(&state.app, &ctx.caller, &org, rows).await,
         Err(e) => Err(e),
     };
     match result {
@@ -188,7 +188,7 @@ pub async fn review_entry(
     form: FormPost,
 ) -> AppResult<Response> {
     let note = form.values.get("note").to_owned();
-    crate::catalogue::mark_reviewed(&state, &ctx, &d, &note).await?;
+    app::catalogue::mark_reviewed(&state.app, &ctx.caller, &d, &note).await?;
     Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
 }
 
@@ -201,6 +201,6 @@ pub async fn record_data_update(
     Extension(org): Extension<OrgRecord>,
     _form: FormPost,
 ) -> AppResult<Response> {
-    crate::catalogue::record_data_update(&state, &ctx, &d).await?;
+    app::catalogue::record_data_update(&state.app, &ctx.caller, &d).await?;
     Ok(Redirect::to(&format!("/console/orgs/{}#timeliness", org.slug)).into_response())
 }

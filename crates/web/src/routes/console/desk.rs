@@ -180,7 +180,8 @@ pub async fn accept_ticket(
     form: FormPost,
 ) -> AppResult<Response> {
     let values = form.values;
-    let t = tickets::accept(&state, &ctx, t, values.get("text")).await?;
+    let t = tickets::accept(&state.app, &ctx.caller, t, values.get("text")).await?;
+    crate::indexer::refresh(&state).await;
     Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response())
 }
 
@@ -203,7 +204,7 @@ pub async fn return_ticket(
         reasons: reasons.clone(),
         text: text.clone(),
     };
-    match tickets::give_back(&state, &ctx, t.clone(), input).await {
+    match tickets::give_back(&state.app, &ctx.caller, t.clone(), input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;
@@ -239,7 +240,7 @@ pub async fn resubmit_ticket(
         proposed,
         attachments: Vec::new(),
     };
-    match tickets::resubmit(&state, &ctx, t.clone(), input).await {
+    match tickets::resubmit(&state.app, &ctx.caller, t.clone(), input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;

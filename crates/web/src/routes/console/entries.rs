@@ -485,8 +485,8 @@ pub async fn create_entry(
 ) -> AppResult<Response> {
     let values = form.values;
     let result = match values.to_meta() {
-        Ok(meta) => create_draft(&state, &ctx, &org, meta).await,
-        Err(errors) => Err(AppError::invalid(errors)),
+        Ok(meta) => create_draft(&state.app, &ctx.caller, &org, meta).await,
+        Err(errors) => Err(app::Error::invalid(errors)),
     };
     match result {
         Ok(d) => {
@@ -515,7 +515,7 @@ pub async fn edit_entry(
     Params(q): Params<Saved>,
 ) -> AppResult<Response> {
     let errors = if d.status == DatasetStatus::Draft {
-        check_for_publish(&state, &d, &d.meta)
+        check_for_publish(&state.app, &d, &d.meta)
             .await?
             .into_iter()
             .map(Into::into)
@@ -555,7 +555,7 @@ pub async fn save_entry(
     };
     let result = if d.status == DatasetStatus::Draft {
         let expected = values.get("row_version").parse().ok();
-        update_draft(&state, &ctx, d.clone(), &org, meta, expected)
+        update_draft(&state.app, &ctx.caller, d.clone(), &org, meta, expected)
             .await
             .map(|d| format!("/console/datasets/{}/edit?saved=1", d.id))
     } else {
@@ -563,9 +563,9 @@ pub async fn save_entry(
             kind: TicketKind::Modify,
             reason: values.get("ticket_reason").to_owned(),
             proposed: Some(meta),
-            attachments: AttachmentInput::from_uploads(&form.files, "document"),
+            attachments: crate::ctx::attachments(&form.files, "document"),
         };
-        tickets::submit(&state, &ctx, &d, &org, input)
+        tickets::submit(&state.app, &ctx.caller, &d, &org, input)
             .await
             .map(|t| format!("/console/tickets/{}", t.id))
     };
@@ -605,9 +605,9 @@ pub async fn remove_entry(
         kind: TicketKind::Remove,
         reason: form.values.get("remove_reason").to_owned(),
         proposed: None,
-        attachments: AttachmentInput::from_uploads(&form.files, "remove_document"),
+        attachments: crate::ctx::attachments(&form.files, "remove_document"),
     };
-    match tickets::submit(&state, &ctx, &d, &org, input).await {
+    match tickets::submit(&state.app, &ctx.caller, &d, &org, input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = at_fields(
@@ -639,7 +639,7 @@ pub async fn publish_entry(
         proposed: None,
         attachments: Vec::new(),
     };
-    match tickets::submit(&state, &ctx, &d, &org, input).await {
+    match tickets::submit(&state.app, &ctx.caller, &d, &org, input).await {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = e.into_field_errors()?;

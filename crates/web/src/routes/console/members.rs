@@ -84,7 +84,7 @@ pub async fn set_member(
     form: FormPost,
 ) -> AppResult<Response> {
     let (email, role) = (form.values.get("email"), form.values.get("role"));
-    match crate::accounts::set_member(&state, &ctx, &org, email, role).await {
+    match app::accounts::set_member(&state.app, &ctx.caller, &org, email, role).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/orgs/{}/members", org.slug)).into_response()),
         Err(e) => {
             // Leaving the organization without an administrator is said at the role, with

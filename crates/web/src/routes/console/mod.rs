@@ -27,13 +27,13 @@ use super::pages::html;
 use crate::charts;
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppResult, FieldError};
 use crate::i18n::Lang;
 use crate::labels::Labels;
-use crate::openlist::{check_for_publish, create_draft, update_draft};
 use crate::page::PageCtx;
 use crate::state::AppState;
-use crate::tickets::{self, AttachmentInput, ResubmitInput, ReturnInput, TicketInput};
+use app::openlist::{check_for_publish, create_draft, update_draft};
+use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 
 mod catalogue;
 mod desk;

@@ -17,10 +17,10 @@ use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 use store::tickets::{self, TicketRecord};
 
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::App;
+use crate::caller::Caller;
+use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::openlist::{check_for_publish, check_for_save};
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,29 +63,9 @@ pub struct ReturnInput {
     pub text: String,
 }
 
-impl AttachmentInput {
-    /// A file sent with a page's form.
-    pub fn from_upload(u: &crate::ctx::Upload) -> Self {
-        Self {
-            name: u.name.clone(),
-            media_type: u.media_type.clone(),
-            content_base64: STANDARD.encode(&u.bytes),
-        }
-    }
-
-    /// The files a page's form sent in `field`.
-    pub fn from_uploads(files: &[crate::ctx::Upload], field: &str) -> Vec<Self> {
-        files
-            .iter()
-            .filter(|f| f.field == field)
-            .map(Self::from_upload)
-            .collect()
-    }
-}
-
 const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
 
-pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<NewAttachment>> {
+pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> Result<Vec<NewAttachment>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
     for (i, a) in input.iter().enumerate() {
@@ -133,20 +113,20 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> AppResult<Vec<New
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(AppError::invalid(errors))
+        Err(Error::invalid(errors))
     }
 }
 
 /// What a proposal is checked for, before it is submitted and again before it is applied.
 async fn check_proposal(
-    state: &AppState,
+    app: &App,
     org: &OrgRecord,
     d: &DatasetRecord,
     kind: TicketKind,
     proposed: Option<&DatasetMeta>,
     reason: &str,
     attachments: usize,
-) -> AppResult<TicketKind> {
+) -> Result<TicketKind> {
     let allowed_status = match kind {
         TicketKind::Add => matches!(d.status, DatasetStatus::Draft),
         _ => matches!(
@@ -173,11 +153,11 @@ async fn check_proposal(
             kind
         }
         (kind, Some(meta)) => {
-            if let Err(e) = check_for_save(state, org, meta, Some(&d.id.to_string())).await {
+            if let Err(e) = check_for_save(app, org, meta, Some(&d.id.to_string())).await {
                 errors.extend(e.fields);
             }
             errors.extend(
-                check_for_publish(state, d, meta)
+                check_for_publish(app, d, meta)
                     .await?
                     .into_iter()
                     .map(FieldError::from),
@@ -196,18 +176,18 @@ async fn check_proposal(
     if errors.is_empty() {
         Ok(kind)
     } else {
-        Err(AppError::invalid(errors))
+        Err(Error::invalid(errors))
     }
 }
 
 pub async fn submit(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     d: &DatasetRecord,
     org: &OrgRecord,
     input: TicketInput,
-) -> AppResult<TicketRecord> {
-    if state.store.open_ticket(d.id).await?.is_some() {
+) -> Result<TicketRecord> {
+    if app.store.open_ticket(d.id).await?.is_some() {
         return Err(ErrorCode::TicketOpen.into());
     }
     let attachments = decode_attachments(&input.attachments)?;
@@ -217,7 +197,7 @@ pub async fn submit(
         _ => input.proposed,
     };
     let kind = check_proposal(
-        state,
+        app,
         org,
         d,
         input.kind,
@@ -226,8 +206,8 @@ pub async fn submit(
         attachments.len(),
     )
     .await?;
-    let now = state.clock.now();
-    let actor = ctx.user()?.id.to_string();
+    let now = app.clock.now();
+    let actor = caller.user()?.id.to_string();
     let ticket = TicketRecord {
         id: TicketId::new(),
         dataset_id: d.id,
@@ -241,7 +221,7 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     tickets::insert(&mut tx, &ticket).await?;
     tickets::add_event(
         &mut tx,
@@ -256,7 +236,7 @@ pub async fn submit(
     for a in &attachments {
         attachments::add(&mut tx, Owner::Ticket(ticket.id), a, now).await?;
     }
-    let mut ev = ctx.event(now, "ticket.submit", "ticket", ticket.id.to_string());
+    let mut ev = caller.event(now, "ticket.submit", "ticket", ticket.id.to_string());
     ev.after =
         Some(serde_json::json!({ "dataset": d.id, "kind": kind, "proposed": ticket.proposed }));
     tx.audit(ev).await?;
@@ -264,26 +244,26 @@ pub async fn submit(
     Ok(ticket)
 }
 
-fn transition_error(_: domain::openlist::ticket::TransitionError) -> AppError {
-    AppError::new(ErrorCode::InvalidTransition)
+fn transition_error(_: domain::openlist::ticket::TransitionError) -> Error {
+    Error::new(ErrorCode::InvalidTransition)
 }
 
 /// Accepts a ticket: the change takes effect on the open list at once, as a new version.
 pub async fn accept(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     t: TicketRecord,
     text: &str,
-) -> AppResult<TicketRecord> {
+) -> Result<TicketRecord> {
     let next = t.state.accept().map_err(transition_error)?;
-    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
-    let org = state.store.org(&d.org_id.to_string()).await?;
+    let d = app.store.dataset(&t.dataset_id.to_string()).await?;
+    let org = app.store.org(&d.org_id.to_string()).await?;
     if d.published_version != t.base_version {
         return Err(ErrorCode::StaleTicket.into());
     }
     // The open list may have changed since submission: the proposal must still pass.
     check_proposal(
-        state,
+        app,
         &org,
         &d,
         t.kind,
@@ -292,8 +272,8 @@ pub async fn accept(
         usize::MAX,
     )
     .await?;
-    let now = state.clock.now();
-    let (guide_version, _) = state.store.current_guide().await?;
+    let now = app.clock.now();
+    let (guide_version, _) = app.store.current_guide().await?;
     let version = d.published_version.unwrap_or(0) + 1;
     let before = serde_json::to_value(&d.meta).unwrap_or_default();
     let applied = match (&t.kind, &t.proposed) {
@@ -312,34 +292,26 @@ pub async fn accept(
             ..d.clone()
         },
     };
-    let actor = ctx.user()?.id.to_string();
+    let actor = caller.user()?.id.to_string();
     let accepted = TicketRecord {
         state: next,
         updated_at: now,
         ..t
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     tickets::update(&mut tx, &accepted, TicketState::Submitted)
         .await
         .map_err(conflict_as_transition)?;
     tickets::add_event(&mut tx, accepted.id, now, &actor, "accepted", &[], text).await?;
     datasets::update(&mut tx, &applied).await?;
     datasets::record_version(&mut tx, &applied, Some(&accepted.id.to_string()), now).await?;
-    let mut ev = ctx.event(now, "ticket.accept", "dataset", applied.id.to_string());
+    let mut ev = caller.event(now, "ticket.accept", "dataset", applied.id.to_string());
     ev.before = Some(before);
     ev.after = Some(
         serde_json::json!({ "ticket": accepted.id, "version": version, "status": applied.status, "metadata": applied.meta }),
     );
     tx.audit(ev).await?;
     tx.commit().await?;
-    // The open list changed: show it in search at once on this node (the follower retries
-    // if this fails; the change itself is committed either way).
-    if let Err(e) = crate::indexer::catch_up(state).await {
-        tracing::warn!(
-            code = e.code.as_str(),
-            "search index not updated after accepting a ticket"
-        );
-    }
     Ok(accepted)
 }
 
@@ -357,20 +329,20 @@ fn status_after(current: DatasetStatus, proposed: &DatasetMeta) -> DatasetStatus
     }
 }
 
-fn conflict_as_transition(e: store::StoreError) -> AppError {
+fn conflict_as_transition(e: store::StoreError) -> Error {
     match e {
-        store::StoreError::Conflict("ticket_state") => AppError::new(ErrorCode::InvalidTransition),
+        store::StoreError::Conflict("ticket_state") => Error::new(ErrorCode::InvalidTransition),
         other => other.into(),
     }
 }
 
 /// Returns a ticket with one or more of the reasons of A11.3 and a text, all at once.
 pub async fn give_back(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     t: TicketRecord,
     input: ReturnInput,
-) -> AppResult<TicketRecord> {
+) -> Result<TicketRecord> {
     let mut errors = Vec::new();
     let mut reasons = Vec::new();
     for (i, r) in input.reasons.iter().enumerate() {
@@ -396,17 +368,17 @@ pub async fn give_back(
         domain::bounded::TEXT,
     ));
     let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     };
     let next = t.state.give_back(&reasons).map_err(transition_error)?;
-    let now = state.clock.now();
-    let actor = ctx.user()?.id.to_string();
+    let now = app.clock.now();
+    let actor = caller.user()?.id.to_string();
     let returned = TicketRecord {
         state: next,
         updated_at: now,
         ..t
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     tickets::update(&mut tx, &returned, TicketState::Submitted)
         .await
         .map_err(conflict_as_transition)?;
@@ -420,7 +392,7 @@ pub async fn give_back(
         input.text.trim(),
     )
     .await?;
-    let mut ev = ctx.event(now, "ticket.return", "ticket", returned.id.to_string());
+    let mut ev = caller.event(now, "ticket.return", "ticket", returned.id.to_string());
     ev.after = Some(serde_json::json!({ "reasons": reasons, "text": input.text.trim() }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -429,16 +401,16 @@ pub async fn give_back(
 
 /// The provider revises a returned ticket and submits it again.
 pub async fn resubmit(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     t: TicketRecord,
     input: ResubmitInput,
-) -> AppResult<TicketRecord> {
+) -> Result<TicketRecord> {
     let next = t.state.resubmit().map_err(transition_error)?;
-    let d = state.store.dataset(&t.dataset_id.to_string()).await?;
-    let org = state.store.org(&d.org_id.to_string()).await?;
+    let d = app.store.dataset(&t.dataset_id.to_string()).await?;
+    let org = app.store.org(&d.org_id.to_string()).await?;
     let new_attachments = decode_attachments(&input.attachments)?;
-    let existing = state.store.attachments(Owner::Ticket(t.id)).await?.len();
+    let existing = app.store.attachments(Owner::Ticket(t.id)).await?.len();
     let reason = input
         .reason
         .map(|r| r.trim().to_owned())
@@ -455,7 +427,7 @@ pub async fn resubmit(
         proposed
     };
     let kind = check_proposal(
-        state,
+        app,
         &org,
         &d,
         requested,
@@ -464,8 +436,8 @@ pub async fn resubmit(
         existing + new_attachments.len(),
     )
     .await?;
-    let now = state.clock.now();
-    let actor = ctx.user()?.id.to_string();
+    let now = app.clock.now();
+    let actor = caller.user()?.id.to_string();
     let revised = TicketRecord {
         kind,
         state: next,
@@ -475,7 +447,7 @@ pub async fn resubmit(
         updated_at: now,
         ..t
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     tickets::update(&mut tx, &revised, TicketState::Returned)
         .await
         .map_err(conflict_as_transition)?;
@@ -492,29 +464,29 @@ pub async fn resubmit(
     for a in &new_attachments {
         attachments::add(&mut tx, Owner::Ticket(revised.id), a, now).await?;
     }
-    let mut ev = ctx.event(now, "ticket.resubmit", "ticket", revised.id.to_string());
+    let mut ev = caller.event(now, "ticket.resubmit", "ticket", revised.id.to_string());
     ev.after = Some(serde_json::json!({ "kind": kind, "proposed": revised.proposed }));
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(revised)
 }
 
-pub async fn cancel(state: &AppState, ctx: &Ctx, t: TicketRecord) -> AppResult<TicketRecord> {
+pub async fn cancel(app: &App, caller: &Caller, t: TicketRecord) -> Result<TicketRecord> {
     let from = t.state;
     let next = t.state.cancel().map_err(transition_error)?;
-    let now = state.clock.now();
-    let actor = ctx.user()?.id.to_string();
+    let now = app.clock.now();
+    let actor = caller.user()?.id.to_string();
     let cancelled = TicketRecord {
         state: next,
         updated_at: now,
         ..t
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     tickets::update(&mut tx, &cancelled, from)
         .await
         .map_err(conflict_as_transition)?;
     tickets::add_event(&mut tx, cancelled.id, now, &actor, "cancelled", &[], "").await?;
-    tx.audit(ctx.event(now, "ticket.cancel", "ticket", cancelled.id.to_string()))
+    tx.audit(caller.event(now, "ticket.cancel", "ticket", cancelled.id.to_string()))
         .await?;
     tx.commit().await?;
     Ok(cancelled)

@@ -3,9 +3,9 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
-pub async fn hash(password: String) -> Result<String, AppError> {
+pub async fn hash(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         let mut salt_bytes = [0u8; 16];
         getrandom::fill(&mut salt_bytes)
@@ -16,10 +16,10 @@ pub async fn hash(password: String) -> Result<String, AppError> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|_| AppError::new(ErrorCode::Internal))?
+    .map_err(|_| Error::new(ErrorCode::Internal))?
     .map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
-        AppError::new(ErrorCode::Internal)
+        Error::new(ErrorCode::Internal)
     })
 }
 

@@ -10,11 +10,11 @@ use store::tokens::TokenRecord;
 use store::users::{NewUser, UserRecord};
 use store::{WriteTx, sessions, tokens, users};
 
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::App;
+use crate::caller::Caller;
+use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::passwords;
 use crate::secrets::{hash_secret, new_api_token, random_secret};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Registration {
@@ -41,6 +41,15 @@ struct ValidRegistration {
     uscc: Option<UnifiedSocialCreditCode>,
 }
 
+fn password_code(e: PasswordError) -> &'static str {
+    match e {
+        PasswordError::TooShort => "password_too_short",
+        PasswordError::TooLong => "password_too_long",
+        PasswordError::TooSimple => "password_too_simple",
+        PasswordError::TooGuessable => "password_too_guessable",
+    }
+}
+
 /// Checks every field and reports every problem at once.
 fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -61,17 +70,7 @@ fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
         input.legal_name.as_deref().unwrap_or(""),
     ];
     let password = NewPassword::parse(input.password, &context)
-        .map_err(|e| {
-            fail(
-                "password",
-                match e {
-                    PasswordError::TooShort => "password_too_short",
-                    PasswordError::TooLong => "password_too_long",
-                    PasswordError::TooSimple => "password_too_simple",
-                    PasswordError::TooGuessable => "password_too_guessable",
-                },
-            )
-        })
+        .map_err(|e| fail("password", password_code(e)))
         .ok();
     let display_name = DisplayName::parse(&input.display_name)
         .map_err(|_| fail("display_name", "invalid_name"))
@@ -115,16 +114,16 @@ fn validate(input: Registration) -> Result<ValidRegistration, Vec<FieldError>> {
 
 /// Registers an account. One address may register only so many accounts an hour, and one
 /// organization (统一社会信用代码) has one account: its people join it as members.
-pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppResult<UserRecord> {
-    let valid = validate(input).map_err(AppError::invalid)?;
-    let now = state.clock.now();
-    let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+pub async fn register(app: &App, caller: &Caller, input: Registration) -> Result<UserRecord> {
+    let valid = validate(input).map_err(Error::invalid)?;
+    let now = app.clock.now();
+    let addr = caller.client_addr.as_deref().unwrap_or("unknown");
     const HOUR: i64 = 3600;
-    let window = state
+    let window = app
         .store
         .hit(&format!("register:{addr}"), now, HOUR)
         .await?;
-    if window.hits > state.config.registrations_per_addr_hour {
+    if window.hits > app.config.registrations_per_addr_hour {
         return Err(too_many(now, window.ends(HOUR)));
     }
     let password_hash = passwords::hash(valid.password.expose().to_owned()).await?;
@@ -137,7 +136,7 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
         uscc: valid.uscc.map(|c| c.as_str().to_owned()),
         created_at: now,
     };
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     if let Some(code) = &user.uscc
         && users::uscc_taken(&mut tx, code).await?
     {
@@ -151,7 +150,7 @@ pub async fn register(state: &AppState, ctx: &Ctx, input: Registration) -> AppRe
         },
     )
     .await?;
-    let mut ev = ctx.event(now, "user.register", "user", user.id.to_string());
+    let mut ev = caller.event(now, "user.register", "user", user.id.to_string());
     if ev.actor_id.is_none() {
         // Self-registration: the new account is the actor.
         ev.actor_id = Some(user.id.to_string());
@@ -179,8 +178,8 @@ fn identifier_digest(typed: &str) -> String {
 }
 
 /// Too many attempts: try again when the fuller of the windows ends.
-fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> AppError {
-    let mut err = AppError::new(ErrorCode::TooManyAttempts);
+fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> Error {
+    let mut err = Error::new(ErrorCode::TooManyAttempts);
     err.retry_after = Some(((until.0 - now.0) / 1000).max(1));
     err
 }
@@ -192,26 +191,15 @@ fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> A
 /// sprayed over many accounts from one address is slowed. Each attempt is counted before the
 /// password is checked, so parallel guesses cannot exceed the limits; a success gives its
 /// count back.
-pub async fn login(
-    state: &AppState,
-    ctx: &Ctx,
-    email: &str,
-    password: String,
-) -> AppResult<SignedIn> {
-    let now = state.clock.now();
-    let cfg = &state.config;
+pub async fn login(app: &App, caller: &Caller, email: &str, password: String) -> Result<SignedIn> {
+    let now = app.clock.now();
+    let cfg = &app.config;
     let account = identifier_digest(email);
-    let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+    let addr = caller.client_addr.as_deref().unwrap_or("unknown");
     let pair_key = format!("signin:{}:{addr}", &account[..32]);
     let addr_key = format!("signin-addr:{addr}");
-    let pair = state
-        .store
-        .hit(&pair_key, now, cfg.login_window_secs)
-        .await?;
-    let from_addr = state
-        .store
-        .hit(&addr_key, now, cfg.login_window_secs)
-        .await?;
+    let pair = app.store.hit(&pair_key, now, cfg.login_window_secs).await?;
+    let from_addr = app.store.hit(&addr_key, now, cfg.login_window_secs).await?;
     if pair.hits > cfg.login_max_failures {
         return Err(too_many(now, pair.ends(cfg.login_window_secs)));
     }
@@ -222,7 +210,7 @@ pub async fn login(
     // An identifier longer than any e-mail address names no account; it is not looked up.
     let email = email.trim().to_lowercase();
     let credentials = if email.len() <= domain::account::Email::MAX_LEN {
-        state.store.user_credentials(&email).await?
+        app.store.user_credentials(&email).await?
     } else {
         None
     };
@@ -231,20 +219,20 @@ pub async fn login(
         None => (None, None),
     };
     if !passwords::verify(password, stored_hash).await {
-        let mut tx = state.store.begin_write().await?;
-        tx.audit(ctx.event(now, "auth.login_failed", "account", account))
+        let mut tx = app.store.begin_write().await?;
+        tx.audit(caller.event(now, "auth.login_failed", "account", account))
             .await?;
         tx.commit().await?;
         return Err(ErrorCode::InvalidCredentials.into());
     }
     let user = user.ok_or(ErrorCode::InvalidCredentials)?;
-    state.store.forget(&pair_key).await?;
-    state.store.give_back(&addr_key).await?;
+    app.store.forget(&pair_key).await?;
+    app.store.give_back(&addr_key).await?;
 
-    let audit_role = state.store.actor(user.id).await?.audit_role();
+    let audit_role = app.store.actor(user.id).await?.audit_role();
     let session_token = random_secret();
     let csrf_token = random_secret();
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = app.store.begin_write().await?;
     sessions::insert(
         &mut tx,
         &hash_secret(&session_token),
@@ -254,7 +242,7 @@ pub async fn login(
         now.plus_seconds(cfg.session_ttl_secs),
     )
     .await?;
-    let mut ev = ctx.event(now, "auth.login", "user", user.id.to_string());
+    let mut ev = caller.event(now, "auth.login", "user", user.id.to_string());
     ev.actor_id = Some(user.id.to_string());
     ev.actor_role = audit_role;
     tx.audit(ev).await?;
@@ -267,15 +255,15 @@ pub async fn login(
 }
 
 /// Ends the caller's session, if they signed in with one.
-pub async fn logout(state: &AppState, ctx: &Ctx) -> AppResult<()> {
-    let crate::ctx::Auth::Session { token_hash } = &ctx.auth else {
+pub async fn logout(app: &App, caller: &Caller) -> Result<()> {
+    let crate::Via::Session { token_hash } = &caller.via else {
         return Ok(());
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    if sessions::delete(&mut tx, token_hash).await? {
-        let user = ctx.user()?.id.to_string();
-        tx.audit(ctx.event(now, "auth.logout", "user", user))
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if sessions::delete(&mut tx, token_hash.as_str()).await? {
+        let user = caller.user()?.id.to_string();
+        tx.audit(caller.event(now, "auth.logout", "user", user))
             .await?;
         tx.commit().await?;
     }
@@ -298,11 +286,11 @@ pub struct CreatedToken {
 /// Creates an API token for the signed-in account. Only a signed-in session may: a token
 /// cannot mint tokens, so revoking a leaked token leaves no offspring behind. A token expires
 /// (by default after `token_default_days`), and an account holds a bounded number of them.
-pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
-    if !matches!(ctx.auth, crate::ctx::Auth::Session { .. }) {
+pub async fn create_token(app: &App, caller: &Caller, input: NewToken) -> Result<CreatedToken> {
+    if !matches!(caller.via, crate::Via::Session { .. }) {
         return Err(ErrorCode::SessionRequired.into());
     }
-    let user = ctx.user()?.id;
+    let user = caller.user()?.id;
     let mut errors = Vec::new();
     let name = DisplayName::parse(&input.name)
         .map_err(|_| errors.push(FieldError::new("name", "invalid_name")))
@@ -314,9 +302,9 @@ pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppRe
         errors.push(FieldError::new("expires_in_days", "invalid_days"));
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     };
-    let now = state.clock.now();
+    let now = app.clock.now();
     let secret = new_api_token();
     let record = TokenRecord {
         id: TokenId::new(),
@@ -328,31 +316,31 @@ pub async fn create_token(state: &AppState, ctx: &Ctx, input: NewToken) -> AppRe
             now.plus_seconds(
                 input
                     .expires_in_days
-                    .unwrap_or(state.config.token_default_days)
+                    .unwrap_or(app.config.token_default_days)
                     * 86_400,
             ),
         ),
         revoked_at: None,
     };
-    let mut tx: WriteTx = state.store.begin_write().await?;
-    if tokens::live_count(&mut tx, user, now).await? >= state.config.max_tokens_per_account {
+    let mut tx: WriteTx = app.store.begin_write().await?;
+    if tokens::live_count(&mut tx, user, now).await? >= app.config.max_tokens_per_account {
         return Err(ErrorCode::TokenLimit.into());
     }
     tokens::insert(&mut tx, &record, &hash_secret(&secret)).await?;
-    let mut ev = ctx.event(now, "token.create", "api_token", record.id.to_string());
+    let mut ev = caller.event(now, "token.create", "api_token", record.id.to_string());
     ev.after = Some(serde_json::json!({ "name": record.name, "expires_at": record.expires_at }));
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(CreatedToken { record, secret })
 }
 
-pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()> {
-    let user = ctx.user()?.id;
+pub async fn revoke_token(app: &App, caller: &Caller, id: &str) -> Result<()> {
+    let user = caller.user()?.id;
     let id: TokenId = id.parse().map_err(|_| ErrorCode::NotFound)?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     tokens::revoke(&mut tx, id, user, now).await?;
-    tx.audit(ctx.event(now, "token.revoke", "api_token", id.to_string()))
+    tx.audit(caller.event(now, "token.revoke", "api_token", id.to_string()))
         .await?;
     tx.commit().await?;
     Ok(())
@@ -361,14 +349,14 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()
 /// Gives the account registered with `email` the role `role` in `org` (replacing any role it
 /// had there). Unknown roles and unknown accounts are field errors, reported together.
 pub async fn set_member(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     org: &store::orgs::OrgRecord,
     email: &str,
     role: &str,
-) -> AppResult<(UserId, domain::roles::OrgRole)> {
+) -> Result<(UserId, domain::roles::OrgRole)> {
     let role = role.parse::<domain::roles::OrgRole>();
-    let user = account_by_email(state, email).await?;
+    let user = account_by_email(app, email).await?;
     let (Ok(role), Some(user)) = (role.clone(), user.clone()) else {
         let mut errors = Vec::new();
         if user.is_none() {
@@ -377,11 +365,11 @@ pub async fn set_member(
         if role.is_err() {
             errors.push(FieldError::new("role", "invalid_role"));
         }
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    let mut ev = ctx.event(now, "org.member_set", "organization", org.id.to_string());
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let mut ev = caller.event(now, "org.member_set", "organization", org.id.to_string());
     ev.after = Some(serde_json::json!({ "user": user.id, "role": role }));
     // Audited first: appending to the chain serializes writers, so the count below cannot
     // be outdated by another change of members committing meanwhile.
@@ -396,14 +384,14 @@ pub async fn set_member(
 /// Takes `user` out of `org`. The last administrator cannot leave or be removed: an
 /// organization is never left without someone to manage its members.
 pub async fn remove_member(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     org: &store::orgs::OrgRecord,
     user: UserId,
-) -> AppResult<()> {
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
-    let mut ev = ctx.event(now, "org.member_remove", "organization", org.id.to_string());
+) -> Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let mut ev = caller.event(now, "org.member_remove", "organization", org.id.to_string());
     ev.before = Some(serde_json::json!({ "user": user }));
     tx.audit(ev).await?;
     let admins = store::orgs::admin_count(&mut tx, org.id).await?;
@@ -415,11 +403,7 @@ pub async fn remove_member(
 
 /// Refuses a change of members that leaves a provider that had `before` administrators with
 /// none (an organization that never had one, such as a new one, is not held to it).
-async fn keeps_an_admin(
-    tx: &mut WriteTx,
-    org: &store::orgs::OrgRecord,
-    before: i64,
-) -> AppResult<()> {
+async fn keeps_an_admin(tx: &mut WriteTx, org: &store::orgs::OrgRecord, before: i64) -> Result<()> {
     if before > 0 && store::orgs::admin_count(tx, org.id).await? == 0 {
         return Err(ErrorCode::LastAdmin.into());
     }
@@ -427,8 +411,8 @@ async fn keeps_an_admin(
 }
 
 /// The account registered with `email`, if there is one (emails are kept in lower case).
-pub async fn account_by_email(state: &AppState, email: &str) -> AppResult<Option<UserRecord>> {
-    match state
+pub async fn account_by_email(app: &App, email: &str) -> Result<Option<UserRecord>> {
+    match app
         .store
         .user_by_email(email.trim().to_lowercase().as_str())
         .await
@@ -441,17 +425,71 @@ pub async fn account_by_email(state: &AppState, email: &str) -> AppResult<Option
 
 /// Gives an account a role of the platform's staff (kept if it had it already), audited.
 pub async fn grant_platform_role(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     user: UserId,
     role: PlatformRole,
-) -> AppResult<()> {
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+) -> Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     users::grant_platform_role(&mut tx, user, role, now).await?;
-    let mut ev = ctx.event(now, "user.role_grant", "user", user.to_string());
+    let mut ev = caller.event(now, "user.role_grant", "user", user.to_string());
     ev.after = Some(serde_json::json!({ "role": role }));
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An account for the platform's own staff, made at the command line (the first sysadmin).
+pub struct StaffAccount {
+    pub email: String,
+    pub name: String,
+    pub role: PlatformRole,
+    pub password: String,
+}
+
+/// Creates a staff account with its platform role, in one audited transaction. The password
+/// passes the same strength check as at registration.
+pub async fn create_staff(app: &App, caller: &Caller, input: StaffAccount) -> Result<UserRecord> {
+    let mut errors = Vec::new();
+    let email = input
+        .email
+        .parse::<Email>()
+        .map_err(|_| errors.push(FieldError::new("email", "invalid_email")))
+        .ok();
+    let name = DisplayName::parse(&input.name)
+        .map_err(|_| errors.push(FieldError::new("name", "invalid_name")))
+        .ok();
+    let password = NewPassword::parse(input.password, &[input.email.as_str(), input.name.as_str()])
+        .map_err(|e| errors.push(FieldError::new("password", password_code(e))))
+        .ok();
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        return Err(Error::invalid(errors));
+    };
+    let hash = passwords::hash(password.expose().to_owned()).await?;
+    let now = app.clock.now();
+    let user = UserRecord {
+        id: UserId::new(),
+        email: email.as_str().to_owned(),
+        display_name: name.as_str().to_owned(),
+        kind: AccountKind::NaturalPerson,
+        legal_name: None,
+        uscc: None,
+        created_at: now,
+    };
+    let mut tx = app.store.begin_write().await?;
+    users::insert(
+        &mut tx,
+        NewUser {
+            record: &user,
+            password_hash: &hash,
+        },
+    )
+    .await?;
+    users::grant_platform_role(&mut tx, user.id, input.role, now).await?;
+    let mut ev = caller.event(now, "user.create", "user", user.id.to_string());
+    ev.after = Some(serde_json::json!({ "email": user.email, "role": input.role }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(user)
 }

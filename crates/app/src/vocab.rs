@@ -7,9 +7,9 @@ use domain::openlist::classification::Guide;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, FieldError};
-use crate::state::AppState;
+use crate::App;
+use crate::caller::Caller;
+use crate::error::{Error, FieldError, Result};
 
 /// A vocabulary code: lower-case letters, digits and underscores.
 pub fn valid_code(code: &str) -> bool {
@@ -33,11 +33,11 @@ pub struct FormatInput {
 
 /// Adds or changes a format of the managed list (A9.3).
 pub async fn save_format(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     code: String,
     input: FormatInput,
-) -> AppResult<()> {
+) -> Result<()> {
     let mut errors = Vec::new();
     if !valid_code(&code) {
         errors.push(FieldError::new("code", "invalid_code"));
@@ -55,7 +55,7 @@ pub async fn save_format(
         errors.push(FieldError::new("openness", "invalid_openness"));
     }
     if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     }
     let row = store::vocab::FormatRow {
         code,
@@ -64,10 +64,10 @@ pub async fn save_format(
         openness: input.openness,
         proprietary: i64::from(input.proprietary),
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     store::vocab::upsert_format(&mut tx, &row).await?;
-    let mut ev = ctx.event(now, "vocabulary.format", "format", row.code.clone());
+    let mut ev = caller.event(now, "vocabulary.format", "format", row.code.clone());
     ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -84,11 +84,11 @@ pub struct GlossaryInput {
 
 /// Explains an abbreviation once for the whole platform (A9.1 (二)).
 pub async fn save_glossary(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     term: String,
     input: GlossaryInput,
-) -> AppResult<()> {
+) -> Result<()> {
     let mut errors = Vec::new();
     let term_ok = (1..=32).contains(&term.len())
         && term
@@ -111,17 +111,17 @@ pub async fn save_glossary(
         bounded::TEXT,
     ));
     if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     }
     let row = store::vocab::GlossaryRow {
         term,
         explanation_zh: input.explanation_zh.trim().to_owned(),
         explanation_en: input.explanation_en.trim().to_owned(),
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     store::vocab::upsert_glossary(&mut tx, &row).await?;
-    let mut ev = ctx.event(now, "vocabulary.glossary", "glossary", row.term.clone());
+    let mut ev = caller.event(now, "vocabulary.glossary", "glossary", row.term.clone());
     ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -134,30 +134,30 @@ const MAX_GUIDE_BYTES: usize = 256 * 1024;
 /// Saves a new version of the classification guide. It must parse, and its own examples must
 /// agree with it. Returns the new version number.
 pub async fn save_guide(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     toml: &str,
     base_version: Option<i64>,
-) -> AppResult<i64> {
+) -> Result<i64> {
     if toml.len() > MAX_GUIDE_BYTES {
-        return Err(AppError::invalid(vec![FieldError {
+        return Err(Error::invalid(vec![FieldError {
             field: "toml".into(),
             code: "too_long",
             detail: Some(MAX_GUIDE_BYTES.to_string()),
         }]));
     }
     if let Err(e) = Guide::from_toml(toml) {
-        return Err(AppError::invalid(vec![FieldError {
+        return Err(Error::invalid(vec![FieldError {
             field: "toml".into(),
             code: "invalid_guide",
             detail: Some(e.to_string()),
         }]));
     }
-    let now = state.clock.now();
-    let by = ctx.user()?.id.to_string();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let by = caller.user()?.id.to_string();
+    let mut tx = app.store.begin_write().await?;
     let version = store::guides::insert(&mut tx, toml, base_version, Some(&by), now).await?;
-    let mut ev = ctx.event(
+    let mut ev = caller.event(
         now,
         "guide.update",
         "classification_guide",
@@ -167,4 +167,118 @@ pub async fn save_guide(
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(version)
+}
+
+#[derive(Deserialize)]
+pub struct DomainInput {
+    #[serde(default)]
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub group: String,
+}
+
+#[derive(Deserialize)]
+pub struct ExceptionInput {
+    #[serde(default)]
+    pub format: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Adds or renames a domain of the managed list, in one of the three groups of A6.
+pub async fn save_domain(
+    app: &App,
+    caller: &Caller,
+    code: String,
+    input: DomainInput,
+) -> Result<()> {
+    let mut errors = Vec::new();
+    if !valid_code(&code) {
+        errors.push(FieldError::new("code", "invalid_code"));
+    }
+    if input.name_zh.trim().is_empty() {
+        errors.push(FieldError::new("name_zh", "required"));
+    }
+    errors.extend(FieldError::text(
+        "name_zh",
+        input.name_zh.trim(),
+        bounded::LABEL,
+    ));
+    errors.extend(FieldError::text(
+        "name_en",
+        input.name_en.trim(),
+        bounded::LABEL,
+    ));
+    if input
+        .group
+        .parse::<domain::openlist::vocab::DomainGroup>()
+        .is_err()
+    {
+        errors.push(FieldError::new("group", "invalid_kind"));
+    }
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    let row = store::vocab::DomainRow {
+        code,
+        name_zh: input.name_zh.trim().to_owned(),
+        name_en: input.name_en.trim().to_owned(),
+        domain_group: input.group,
+    };
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    store::vocab::upsert_domain(&mut tx, &row).await?;
+    let mut ev = caller.event(now, "vocabulary.domain", "domain", row.code.clone());
+    ev.after = Some(serde_json::to_value(&row).unwrap_or_default());
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The operator allows a proprietary format for one entry, with a reason (A9.3).
+pub async fn grant_format_exception(
+    app: &App,
+    caller: &Caller,
+    d: &store::datasets::DatasetRecord,
+    input: ExceptionInput,
+) -> Result<()> {
+    let formats = app.store.vocabularies().await?.formats;
+    let mut errors = Vec::new();
+    match formats.get(&input.format) {
+        None => errors.push(FieldError::new("format", "unknown_format")),
+        Some(rule) if !rule.proprietary => {
+            errors.push(FieldError::new("format", "not_proprietary"))
+        }
+        Some(_) => {}
+    }
+    if input.reason.trim().is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    errors.extend(FieldError::text(
+        "reason",
+        input.reason.trim(),
+        bounded::TEXT,
+    ));
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    let now = app.clock.now();
+    let by = caller.user()?.id.to_string();
+    let mut tx = app.store.begin_write().await?;
+    store::vocab::grant_format_exception(
+        &mut tx,
+        &d.id.to_string(),
+        &input.format,
+        input.reason.trim(),
+        &by,
+        now,
+    )
+    .await?;
+    let mut ev = caller.event(now, "dataset.format_exception", "dataset", d.id.to_string());
+    ev.after = Some(json!({ "format": input.format, "reason": input.reason.trim() }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -10,9 +10,9 @@ use store::orgs::OrgRecord;
 use domain::bounded;
 use domain::openlist::vocab::DatasetStatus;
 
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::state::AppState;
+use crate::App;
+use crate::caller::Caller;
+use crate::error::{Error, ErrorCode, FieldError, Result};
 
 /// One catalogue item as imported.
 #[derive(Debug, Deserialize)]
@@ -51,7 +51,7 @@ pub const MAX_IMPORT_ROWS: usize = 10_000;
 
 /// Reads CSV with a header row (`code,name,description,source_system`), as spreadsheets export
 /// it (a byte-order mark is allowed).
-pub fn parse_csv(text: &str) -> AppResult<Vec<ImportRow>> {
+pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -61,7 +61,7 @@ pub fn parse_csv(text: &str) -> AppResult<Vec<ImportRow>> {
         match row {
             Ok(r) => rows.push(r),
             Err(_) => {
-                return Err(AppError::invalid(vec![FieldError::new(
+                return Err(Error::invalid(vec![FieldError::new(
                     format!("rows[{}]", i + 1),
                     "malformed_row",
                 )]));
@@ -74,11 +74,11 @@ pub fn parse_csv(text: &str) -> AppResult<Vec<ImportRow>> {
 /// Adds or updates the organization's catalogue items; all or nothing, every bad row reported.
 /// Returns how many were added and how many updated.
 pub async fn import(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     org: &OrgRecord,
     rows: Vec<ImportRow>,
-) -> AppResult<(usize, usize)> {
+) -> Result<(usize, usize)> {
     let mut errors = Vec::new();
     if rows.is_empty() {
         errors.push(FieldError::new("items", "required"));
@@ -119,7 +119,7 @@ pub async fn import(
         }
     }
     if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
+        return Err(Error::invalid(errors));
     }
     let items: Vec<ImportItem> = rows
         .into_iter()
@@ -131,10 +131,10 @@ pub async fn import(
             row_version: r.row_version,
         })
         .collect();
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     let counts = catalogue::import(&mut tx, org.id, &items, now).await?;
-    let mut ev = ctx.event(now, "catalogue.import", "organization", org.id.to_string());
+    let mut ev = caller.event(now, "catalogue.import", "organization", org.id.to_string());
     ev.after = Some(json!({ "codes": items.iter().map(|i| &i.code).collect::<Vec<_>>() }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -144,25 +144,25 @@ pub async fn import(
 /// Records that the provider reviewed an entry and keeps it as it is (A10.1); changes go
 /// through tickets.
 /// Records that a published entry's data was updated now (A9.4), audited.
-pub async fn record_data_update(state: &AppState, ctx: &Ctx, d: &DatasetRecord) -> AppResult<()> {
+pub async fn record_data_update(app: &App, caller: &Caller, d: &DatasetRecord) -> Result<()> {
     if d.status != DatasetStatus::Published {
         return Err(ErrorCode::WrongStatus.into());
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     datasets::record_data_update(&mut tx, d.id, now).await?;
-    let ev = ctx.event(now, "dataset.data_update", "dataset", d.id.to_string());
+    let ev = caller.event(now, "dataset.data_update", "dataset", d.id.to_string());
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn mark_reviewed(
-    state: &AppState,
-    ctx: &Ctx,
+    app: &App,
+    caller: &Caller,
     d: &DatasetRecord,
     note: &str,
-) -> AppResult<()> {
+) -> Result<()> {
     if !matches!(
         d.status,
         DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
@@ -170,14 +170,42 @@ pub async fn mark_reviewed(
         return Err(ErrorCode::WrongStatus.into());
     }
     if let Some(e) = FieldError::text("note", note.trim(), bounded::TEXT) {
-        return Err(AppError::invalid(vec![e]));
+        return Err(Error::invalid(vec![e]));
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin_write().await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
     datasets::mark_reviewed(&mut tx, d.id, now).await?;
-    let mut ev = ctx.event(now, "dataset.review", "dataset", d.id.to_string());
+    let mut ev = caller.event(now, "dataset.review", "dataset", d.id.to_string());
     ev.after = Some(json!({ "note": note.trim() }));
     tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a catalogue item of `org`. An item that fields of entries link to is refused with
+/// the ids of those entries.
+pub async fn delete_item(
+    app: &App,
+    caller: &Caller,
+    org: &OrgRecord,
+    id: domain::ids::CatalogueItemId,
+) -> Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if let Err(datasets) = catalogue::delete(&mut tx, org.id, id).await? {
+        let mut err = Error::new(ErrorCode::CatalogueItemInUse);
+        err.fields = datasets
+            .into_iter()
+            .map(|d| FieldError {
+                field: "datasets".into(),
+                code: "linked_by",
+                detail: Some(d),
+            })
+            .collect();
+        return Err(err);
+    }
+    tx.audit(caller.event(now, "catalogue.delete", "catalogue_item", id.to_string()))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,0 +1,93 @@
+//! Kaifang's use cases. Each takes the [`App`] (the store, the clock, the settings), a
+//! [`Caller`] and its input, checks what the rules ask, writes through the store in one audited
+//! transaction, and answers with a record or an [`Error`] that has a stable code. The web
+//! routes, the CLI, background jobs and tests all call these; none of them writes to the store
+//! itself.
+
+pub mod accounts;
+pub mod articles;
+pub mod caller;
+pub mod catalogue;
+pub mod error;
+pub mod filetype;
+pub mod openlist;
+pub mod orgs;
+pub mod passwords;
+pub mod secrets;
+pub mod tickets;
+pub mod vocab;
+
+use std::sync::Arc;
+
+use domain::clock::Clock;
+use domain::openlist::text::Segmenter;
+use store::Store;
+use tokio::sync::OnceCell;
+
+pub use caller::{Caller, Via};
+pub use error::{Error, ErrorCode, FieldError, Result};
+
+/// The settings the use cases read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Failed sign-ins to one account from one address allowed within `login_window_secs`.
+    pub login_max_failures: i64,
+    /// Failed sign-ins from one address, whatever the account, allowed within the window.
+    pub login_max_failures_per_addr: i64,
+    pub login_window_secs: i64,
+    /// Accounts one address may register per hour.
+    pub registrations_per_addr_hour: i64,
+    pub session_ttl_secs: i64,
+    /// Days an API token lives when its creator names no expiry.
+    pub token_default_days: i64,
+    /// Live tokens one account may hold.
+    pub max_tokens_per_account: i64,
+    /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
+    pub name_similarity_threshold: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            login_max_failures: 5,
+            login_max_failures_per_addr: 30,
+            login_window_secs: 15 * 60,
+            registrations_per_addr_hour: 10,
+            session_ttl_secs: 8 * 3600,
+            token_default_days: 90,
+            max_tokens_per_account: 20,
+            name_similarity_threshold: 0.8,
+        }
+    }
+}
+
+/// What every use case works with. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    /// Chinese word segmentation, loaded on first use so that start-up stays fast.
+    segmenter: Arc<OnceCell<Arc<Segmenter>>>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            segmenter: Arc::new(OnceCell::new()),
+        }
+    }
+
+    pub async fn segmenter(&self) -> Arc<Segmenter> {
+        self.segmenter
+            .get_or_init(|| async {
+                let loaded = tokio::task::spawn_blocking(Segmenter::new).await;
+                Arc::new(loaded.unwrap_or_else(|_| Segmenter::new()))
+            })
+            .await
+            .clone()
+    }
+}
