@@ -3,6 +3,7 @@
 
 use domain::articles::{ArticleKind, ArticleStatus, ArticleText};
 use domain::ids::ArticleId;
+use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::articles::{self, ArticleRecord};
@@ -78,6 +79,7 @@ fn check(input: &ArticleInput) -> Result<Checked> {
 }
 
 pub async fn create(app: &App, caller: &Caller, input: &ArticleInput) -> Result<ArticleRecord> {
+    caller.authorize(Action::PublishArticles, Resource::Platform)?;
     let c = check(input)?;
     let now = app.clock.now();
     let a = ArticleRecord {
@@ -110,6 +112,7 @@ pub async fn update(
     before: ArticleRecord,
     input: &ArticleInput,
 ) -> Result<ArticleRecord> {
+    caller.authorize(Action::PublishArticles, Resource::Article(before.status))?;
     let c = check(input)?;
     if input.row_version.is_some_and(|v| v != before.row_version) {
         return Err(ErrorCode::EditConflict.into());

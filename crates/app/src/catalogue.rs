@@ -1,6 +1,7 @@
 //! A provider's public data catalogue (目录, A9.5) and its yearly review of the open list
 //! (A10.1), as the API and the console pages share them.
 
+use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use serde_json::json;
 use store::catalogue::{self, ImportItem};
@@ -79,6 +80,7 @@ pub async fn import(
     org: &OrgRecord,
     rows: Vec<ImportRow>,
 ) -> Result<(usize, usize)> {
+    caller.authorize(Action::EditOpenList, Resource::Organization(org.id))?;
     let mut errors = Vec::new();
     if rows.is_empty() {
         errors.push(FieldError::new("items", "required"));
@@ -145,6 +147,7 @@ pub async fn import(
 /// through tickets.
 /// Records that a published entry's data was updated now (A9.4), audited.
 pub async fn record_data_update(app: &App, caller: &Caller, d: &DatasetRecord) -> Result<()> {
+    caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
     if d.status != DatasetStatus::Published {
         return Err(ErrorCode::WrongStatus.into());
     }
@@ -163,6 +166,7 @@ pub async fn mark_reviewed(
     d: &DatasetRecord,
     note: &str,
 ) -> Result<()> {
+    caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
     if !matches!(
         d.status,
         DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
@@ -190,6 +194,7 @@ pub async fn delete_item(
     org: &OrgRecord,
     id: domain::ids::CatalogueItemId,
 ) -> Result<()> {
+    caller.authorize(Action::EditOpenList, Resource::Organization(org.id))?;
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     if let Err(datasets) = catalogue::delete(&mut tx, org.id, id).await? {

@@ -1,12 +1,13 @@
 //! The open list's use cases: which entries are public, what an entry must satisfy to be saved
 //! or published, creating and editing drafts.
 
+use domain::policy::{Action, Resource};
 use std::collections::BTreeSet;
 
 use domain::ids::DatasetId;
 use domain::openlist::checks::{Problem, PublishContext, publish_problems, reference_problems};
 use domain::openlist::dataset::DatasetMeta;
-use domain::openlist::vocab::{DatasetStatus, OpenType};
+use domain::openlist::vocab::DatasetStatus;
 use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
 
@@ -17,10 +18,7 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 /// Entries anyone may see: published (or static, or suspended with its notice), and not
 /// non-open. Non-open entries stay in the list for providers, operator and regulator (A14).
 pub fn public(d: &DatasetRecord) -> bool {
-    matches!(
-        d.status,
-        DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
-    ) && d.meta.open_type != OpenType::NotOpen
+    d.facts().is_public()
 }
 
 /// Checks an entry before it is stored: sound references, a grading that fits the guide, an
@@ -97,6 +95,7 @@ pub async fn create_draft(
     org: &OrgRecord,
     meta: DatasetMeta,
 ) -> Result<DatasetRecord> {
+    caller.authorize(Action::EditOpenList, Resource::Organization(org.id))?;
     let guide_version = check_for_save(app, org, &meta, None).await?;
     let now = app.clock.now();
     let d = DatasetRecord {
@@ -130,6 +129,7 @@ pub async fn update_draft(
     meta: DatasetMeta,
     expected_version: Option<i64>,
 ) -> Result<DatasetRecord> {
+    caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
     if d.status != DatasetStatus::Draft {
         return Err(ErrorCode::NeedsTicket.into());
     }

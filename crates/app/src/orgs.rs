@@ -1,6 +1,7 @@
 //! Provider organizations.
 
 use domain::ids::OrgId;
+use domain::policy::{Action, Resource};
 use domain::roles::OrgKind;
 use serde::Deserialize;
 use store::orgs::{self, OrgRecord};
@@ -32,6 +33,7 @@ pub fn valid_slug(s: &str) -> bool {
 
 /// Creates a provider organization, audited.
 pub async fn create(app: &App, caller: &Caller, input: NewOrg) -> Result<OrgRecord> {
+    caller.authorize(Action::CreateOrganization, Resource::Platform)?;
     let mut errors = Vec::new();
     if !valid_slug(&input.slug) {
         errors.push(FieldError::new("slug", "invalid_slug"));

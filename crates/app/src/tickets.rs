@@ -10,6 +10,7 @@ use domain::openlist::ticket::{
     Reasons, ReturnReason, TicketKind, TicketState, classify_change, needs_document,
 };
 use domain::openlist::vocab::DatasetStatus;
+use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use store::attachments::{self, NewAttachment, Owner};
@@ -187,6 +188,7 @@ pub async fn submit(
     org: &OrgRecord,
     input: TicketInput,
 ) -> Result<TicketRecord> {
+    caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
     if app.store.open_ticket(d.id).await?.is_some() {
         return Err(ErrorCode::TicketOpen.into());
     }
@@ -255,6 +257,7 @@ pub async fn accept(
     t: TicketRecord,
     text: &str,
 ) -> Result<TicketRecord> {
+    caller.authorize(Action::ReviewTickets, Resource::Ticket(t.facts()))?;
     let next = t.state.accept().map_err(transition_error)?;
     let d = app.store.dataset(&t.dataset_id.to_string()).await?;
     let org = app.store.org(&d.org_id.to_string()).await?;
@@ -343,6 +346,7 @@ pub async fn give_back(
     t: TicketRecord,
     input: ReturnInput,
 ) -> Result<TicketRecord> {
+    caller.authorize(Action::ReviewTickets, Resource::Ticket(t.facts()))?;
     let mut errors = Vec::new();
     let mut reasons = Vec::new();
     for (i, r) in input.reasons.iter().enumerate() {
@@ -406,6 +410,7 @@ pub async fn resubmit(
     t: TicketRecord,
     input: ResubmitInput,
 ) -> Result<TicketRecord> {
+    caller.authorize(Action::EditOpenList, Resource::Ticket(t.facts()))?;
     let next = t.state.resubmit().map_err(transition_error)?;
     let d = app.store.dataset(&t.dataset_id.to_string()).await?;
     let org = app.store.org(&d.org_id.to_string()).await?;
@@ -472,6 +477,7 @@ pub async fn resubmit(
 }
 
 pub async fn cancel(app: &App, caller: &Caller, t: TicketRecord) -> Result<TicketRecord> {
+    caller.authorize(Action::EditOpenList, Resource::Ticket(t.facts()))?;
     let from = t.state;
     let next = t.state.cancel().map_err(transition_error)?;
     let now = app.clock.now();

@@ -4,6 +4,7 @@
 
 use domain::bounded;
 use domain::openlist::classification::Guide;
+use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -38,6 +39,7 @@ pub async fn save_format(
     code: String,
     input: FormatInput,
 ) -> Result<()> {
+    caller.authorize(Action::ManageVocabularies, Resource::Platform)?;
     let mut errors = Vec::new();
     if !valid_code(&code) {
         errors.push(FieldError::new("code", "invalid_code"));
@@ -89,6 +91,7 @@ pub async fn save_glossary(
     term: String,
     input: GlossaryInput,
 ) -> Result<()> {
+    caller.authorize(Action::ManageVocabularies, Resource::Platform)?;
     let mut errors = Vec::new();
     let term_ok = (1..=32).contains(&term.len())
         && term
@@ -139,6 +142,7 @@ pub async fn save_guide(
     toml: &str,
     base_version: Option<i64>,
 ) -> Result<i64> {
+    caller.authorize(Action::EditGuide, Resource::Platform)?;
     if toml.len() > MAX_GUIDE_BYTES {
         return Err(Error::invalid(vec![FieldError {
             field: "toml".into(),
@@ -194,6 +198,7 @@ pub async fn save_domain(
     code: String,
     input: DomainInput,
 ) -> Result<()> {
+    caller.authorize(Action::ManageVocabularies, Resource::Platform)?;
     let mut errors = Vec::new();
     if !valid_code(&code) {
         errors.push(FieldError::new("code", "invalid_code"));
@@ -244,6 +249,7 @@ pub async fn grant_format_exception(
     d: &store::datasets::DatasetRecord,
     input: ExceptionInput,
 ) -> Result<()> {
+    caller.authorize(Action::ManageVocabularies, Resource::Dataset(d.facts()))?;
     let formats = app.store.vocabularies().await?.formats;
     let mut errors = Vec::new();
     match formats.get(&input.format) {

@@ -343,6 +343,24 @@ async fn an_entry_goes_from_draft_through_its_ticket_to_the_open_list() {
     )
     .await
     .unwrap();
+    // An operator who works for the provider does not decide its ticket.
+    let insider_id = w.person("insider@example.cn").await;
+    accounts::grant_platform_role(&w.app, &sysadmin, insider_id, PlatformRole::Operator)
+        .await
+        .unwrap();
+    accounts::set_member(&w.app, &sysadmin, &org, "insider@example.cn", "editor")
+        .await
+        .unwrap();
+    let insider = w.signed_in(insider_id).await;
+    let err = tickets::accept(&w.app, &insider, t.clone(), "同意")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    // Nor does a provider's editor, from the command line or anywhere else.
+    let err = tickets::accept(&w.app, &editor, t.clone(), "同意")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
     let t = tickets::accept(&w.app, &operator, t, "同意").await.unwrap();
     assert_eq!(t.state, TicketState::Accepted);
     let published = w.app.store.dataset(&edited.id.to_string()).await.unwrap();

@@ -57,6 +57,17 @@ impl TryFrom<Row> for DatasetRecord {
     }
 }
 
+impl DatasetRecord {
+    /// What the authorization policy decides on.
+    pub fn facts(&self) -> domain::policy::DatasetFacts {
+        domain::policy::DatasetFacts {
+            org: self.org_id,
+            status: self.status,
+            open_type: self.meta.open_type,
+        }
+    }
+}
+
 fn json(meta: &DatasetMeta) -> String {
     serde_json::to_string(meta).expect("metadata serializes")
 }

@@ -79,6 +79,16 @@ fn proposed_json(t: &TicketRecord) -> Option<String> {
         .map(|m| serde_json::to_string(m).expect("metadata serializes"))
 }
 
+impl TicketRecord {
+    /// What the authorization policy decides on.
+    pub fn facts(&self) -> domain::policy::TicketFacts {
+        domain::policy::TicketFacts {
+            org: self.org_id,
+            state: self.state,
+        }
+    }
+}
+
 pub async fn insert(tx: &mut WriteTx, t: &TicketRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO tickets (id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, \

@@ -10,11 +10,10 @@ use crate::state::AppState;
 
 pub use app::openlist::public;
 
+/// Whether `ctx` may see the entry at all, as the policy says.
 pub fn can_see(ctx: &Ctx, d: &DatasetRecord) -> bool {
-    public(d)
-        || ctx
-            .authorize(Action::ViewOrgInternal, Resource::Organization(d.org_id))
-            .is_ok()
+    ctx.authorize(Action::ViewPublic, Resource::Dataset(d.facts()))
+        .is_ok()
 }
 
 /// A citation for outcomes built on the entry (A29.3), after GB/T 7714-2015 for datasets.
@@ -49,7 +48,7 @@ pub fn dataset_json_for(ctx: &Ctx, state: &AppState, d: &DatasetRecord, org: &Or
 
 /// Whether `ctx` may see what of `d` is internal to its provider.
 pub fn sees_internals(ctx: &Ctx, d: &DatasetRecord) -> bool {
-    ctx.authorize(Action::ViewOrgInternal, Resource::Organization(d.org_id))
+    ctx.authorize(Action::ViewOrgInternal, Resource::Dataset(d.facts()))
         .is_ok()
 }
 

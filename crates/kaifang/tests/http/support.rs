@@ -324,6 +324,17 @@ impl TestApp {
 
     /// A draft entry of `org` with minimal metadata, written straight to the store.
     pub async fn create_draft(&self, org: &str, name: &str) -> String {
+        self.create_entry(org, name, domain::openlist::vocab::DatasetStatus::Draft)
+            .await
+    }
+
+    /// An entry of `org` in `status` with minimal metadata, written straight to the store.
+    pub async fn create_entry(
+        &self,
+        org: &str,
+        name: &str,
+        status: domain::openlist::vocab::DatasetStatus,
+    ) -> String {
         let org = self.store.org(org).await.unwrap();
         let now = self.clock_now();
         let meta: domain::openlist::dataset::DatasetMeta = serde_json::from_value(json!({
@@ -333,7 +344,7 @@ impl TestApp {
         let d = store::datasets::DatasetRecord {
             id: domain::ids::DatasetId::new(),
             org_id: org.id,
-            status: domain::openlist::vocab::DatasetStatus::Draft,
+            status,
             meta,
             guide_version: 1,
             published_version: None,

@@ -25,7 +25,6 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{RequestExt, Router};
-use domain::ids::OrgId;
 use domain::policy::{Action, Resource};
 
 use crate::ctx::Ctx;
@@ -39,10 +38,12 @@ pub enum Target {
     OwnAccount,
     /// The organization named (by id or slug) in the `{org}` path segment.
     OrgInPath,
-    /// The organization that provides the dataset named in the `{dataset}` path segment.
+    /// The entry named in the `{dataset}` path segment.
     DatasetInPath,
-    /// The organization whose open list the ticket in the `{ticket}` path segment changes.
+    /// The ticket in the `{ticket}` path segment.
     TicketInPath,
+    /// The article in the `{id}` path segment.
+    ArticleInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -82,8 +83,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
         GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
         GET "/news" => ViewPublic on Platform: news::list_page,
-        GET "/news/{id}" => ViewPublic on Platform: news::detail_page,
-        GET "/news/{id}/attachments/{attachment}" => ViewPublic on Platform: news::attachment,
+        GET "/news/{id}" => ViewPublic on ArticleInPath: news::detail_page,
+        GET "/news/{id}/attachments/{attachment}" => ViewPublic on ArticleInPath: news::attachment,
         GET "/login" => LogIn on Platform: pages::login_form,
         POST "/login" => LogIn on Platform: pages::login_submit,
         GET "/register" => Register on Platform: pages::register_form,
@@ -107,8 +108,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/articles" => PublishArticles on Platform: news::console_list,
         GET "/console/articles/new" => PublishArticles on Platform: news::new_form,
         POST "/console/articles" => PublishArticles on Platform: news::create_form,
-        GET "/console/articles/{id}/edit" => PublishArticles on Platform: news::edit_form,
-        POST "/console/articles/{id}" => PublishArticles on Platform: news::update_form,
+        GET "/console/articles/{id}/edit" => PublishArticles on ArticleInPath: news::edit_form,
+        POST "/console/articles/{id}" => PublishArticles on ArticleInPath: news::update_form,
         GET "/console/orgs/{org}" => ViewOrgInternal on OrgInPath: console::org_page,
         GET "/console/orgs/{org}/datasets/new" => EditOpenList on OrgInPath: console::new_entry,
         GET "/console/orgs/{org}/catalogue" => ViewOrgInternal on OrgInPath: console::catalogue,
@@ -183,9 +184,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
 
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
-        GET "/api/v1/articles/{id}" => ViewPublic on Platform: news::api_show,
+        GET "/api/v1/articles/{id}" => ViewPublic on ArticleInPath: news::api_show,
         POST "/api/v1/articles" => PublishArticles on Platform: news::api_create,
-        PUT "/api/v1/articles/{id}" => PublishArticles on Platform: news::api_update,
+        PUT "/api/v1/articles/{id}" => PublishArticles on ArticleInPath: news::api_update,
 
         GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
         GET "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
@@ -210,49 +211,63 @@ pub fn router(state: AppState) -> Router<AppState> {
     router.fallback(|| async { AppError::new(ErrorCode::NotFound) })
 }
 
-/// Finds the organization a route acts on and hands it (and the dataset, for dataset routes)
-/// on to the handler through the request's extensions. Unknown ones are 404.
-async fn resolve_org(
+/// The one resolver of the objects routes act on: finds the object named in the path (unknown
+/// ones are 404), hands its record (and its organization's) on to the handler through the
+/// request's extensions, and tells the policy what it is.
+async fn resolve(
     state: &AppState,
     req: &mut Request,
     target: Target,
-) -> Result<OrgId, AppError> {
+) -> Result<Resource, AppError> {
+    if matches!(target, Target::Platform | Target::OwnAccount) {
+        return Ok(match target {
+            Target::OwnAccount => Resource::OwnAccount,
+            _ => Resource::Platform,
+        });
+    }
     let Path(params) = req
         .extract_parts::<Path<HashMap<String, String>>>()
         .await
         .map_err(|_| AppError::new(ErrorCode::NotFound))?;
-    let org_key = match target {
+    let param = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let resource = match target {
         Target::DatasetInPath => {
-            let key = params
-                .get("dataset")
-                .map(String::as_str)
-                .unwrap_or_default();
-            let dataset = state.store.dataset(key).await?;
-            let org = dataset.org_id.to_string();
+            let dataset = state.store.dataset(&param("dataset")).await?;
+            let org = state.store.org(&dataset.org_id.to_string()).await?;
+            let facts = dataset.facts();
             req.extensions_mut().insert(dataset);
-            org
+            req.extensions_mut().insert(org);
+            Resource::Dataset(facts)
         }
         Target::TicketInPath => {
-            let key = params.get("ticket").map(String::as_str).unwrap_or_default();
-            let ticket = state.store.ticket(key).await?;
-            let org = ticket.org_id.to_string();
+            let ticket = state.store.ticket(&param("ticket")).await?;
+            let org = state.store.org(&ticket.org_id.to_string()).await?;
+            let facts = ticket.facts();
             req.extensions_mut().insert(ticket);
-            org
+            req.extensions_mut().insert(org);
+            Resource::Ticket(facts)
         }
-        _ => params.get("org").cloned().unwrap_or_default(),
+        Target::ArticleInPath => {
+            let article = state.store.article(&param("id")).await?;
+            let status = article.status;
+            req.extensions_mut().insert(article);
+            Resource::Article(status)
+        }
+        Target::OrgInPath | Target::Platform | Target::OwnAccount => {
+            let org = state.store.org(&param("org")).await?;
+            let id = org.id;
+            req.extensions_mut().insert(org);
+            Resource::Organization(id)
+        }
     };
-    let org = state.store.org(&org_key).await?;
-    let id = org.id;
-    req.extensions_mut().insert(org);
-    Ok(id)
+    Ok(resource)
 }
 
-/// Asks the policy before the handler runs. For routes on an organization it resolves the
-/// `{org}` segment first (unknown → 404) and hands the record on to the handler.
+/// Asks the policy about the route's object before the handler runs.
 ///
 /// What a caller may not see is answered as if it did not exist: a visitor is asked to sign in
 /// before any object is looked up (so the answer is the same for a real and a made-up id), and
-/// a signed-in account that may not act on an entry or a ticket is told 404, not 403.
+/// a refusal of an object the caller may not know of ([`domain::policy::may_know`]) is 404.
 async fn guard(
     State((state, spec)): State<(AppState, RouteSpec)>,
     mut req: Request,
@@ -264,42 +279,16 @@ async fn guard(
     if !spec.action.is_public() && ctx.actor().user().is_none() {
         return AppError::new(ErrorCode::NotSignedIn).into_response();
     }
-    let resource = match spec.target {
-        Target::Platform => Resource::Platform,
-        Target::OwnAccount => Resource::OwnAccount,
-        Target::OrgInPath | Target::DatasetInPath | Target::TicketInPath => {
-            match resolve_org(&state, &mut req, spec.target).await {
-                Ok(org) => Resource::Organization(org),
-                Err(e) => return e.into_response(),
-            }
-        }
+    let resource = match resolve(&state, &mut req, spec.target).await {
+        Ok(resource) => resource,
+        Err(e) => return e.into_response(),
     };
     if let Err(e) = ctx.authorize(spec.action, resource) {
-        return if visible(&ctx, &req, spec.target, resource) {
+        return if domain::policy::may_know(ctx.actor(), resource) {
             e.into_response()
         } else {
             AppError::new(ErrorCode::NotFound).into_response()
         };
     }
     next.run(req).await
-}
-
-/// Whether the caller may know that the route's object exists: organizations are public, an
-/// entry when it is public or the caller sees its provider's internal work, a ticket when the
-/// caller sees its provider's internal work or reviews tickets.
-fn visible(ctx: &Ctx, req: &Request, target: Target, resource: Resource) -> bool {
-    let internal = || ctx.authorize(Action::ViewOrgInternal, resource).is_ok();
-    match target {
-        Target::DatasetInPath => req
-            .extensions()
-            .get::<store::datasets::DatasetRecord>()
-            .is_some_and(|d| crate::openlist::can_see(ctx, d)),
-        Target::TicketInPath => {
-            internal()
-                || ctx
-                    .authorize(Action::ReviewTickets, Resource::Platform)
-                    .is_ok()
-        }
-        Target::Platform | Target::OwnAccount | Target::OrgInPath => true,
-    }
 }

@@ -128,7 +128,7 @@ async fn ticket_page(
             text: e.text,
         })
         .collect();
-    let on_org = Resource::Organization(t.org_id);
+    let on_ticket = Resource::Ticket(t.facts());
     let view = TicketPage {
         id: t.id.to_string(),
         dataset: t
@@ -145,9 +145,9 @@ async fn ticket_page(
         changes,
         events,
         can_review: t.state == TicketState::Submitted
-            && ctx.authorize(Action::ReviewTickets, on_org).is_ok(),
+            && ctx.authorize(Action::ReviewTickets, on_ticket).is_ok(),
         can_resubmit: t.state == TicketState::Returned
-            && ctx.authorize(Action::EditOpenList, on_org).is_ok(),
+            && ctx.authorize(Action::EditOpenList, on_ticket).is_ok(),
         reasons: ReturnReason::ALL
             .iter()
             .map(|r| {
