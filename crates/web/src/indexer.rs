@@ -56,6 +56,14 @@ pub async fn refresh(state: &AppState) {
 /// Applies every change the index has not seen. Returns how many entries it looked at.
 pub async fn catch_up(state: &AppState) -> Result<usize, AppError> {
     let _one_at_a_time = state.index_lock.lock().await;
+    let seen = catch_up_locked(state).await?;
+    state
+        .index_ready
+        .store(true, std::sync::atomic::Ordering::Release);
+    Ok(seen)
+}
+
+async fn catch_up_locked(state: &AppState) -> Result<usize, AppError> {
     let index = state.search.clone();
     let mut applied = index.applied_seq().map_err(internal)?;
     // An index ahead of the database belongs to another database (restored, replaced): rebuild.

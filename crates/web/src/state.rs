@@ -90,6 +90,9 @@ pub struct AppState {
     /// This node's search index, derived from the database (see `indexer`).
     pub search: Arc<SearchIndex>,
     pub(crate) index_lock: Arc<Mutex<()>>,
+    /// Set once this node's index has caught up with the database after start: until then the
+    /// node is not ready, since a search would find only part of the open list.
+    pub(crate) index_ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -107,6 +110,7 @@ impl AppState {
             config: Arc::new(config),
             search,
             index_lock: Arc::new(Mutex::new(())),
+            index_ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 

@@ -387,14 +387,18 @@ async fn the_demo_starts_with_providers_and_an_account_for_every_role() {
     }
     let url = url.expect("the demo prints its address");
     let http = client();
-    assert_eq!(
-        http.get(format!("{url}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    // Ready once its search index has caught up, as a load balancer would wait for it.
+    let mut ready = false;
+    for _ in 0..100 {
+        let res = http.get(format!("{url}/readyz")).send().await.unwrap();
+        if res.status() == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the demo never became ready");
 
     let orgs: Value = http
         .get(format!("{url}/api/v1/orgs"))

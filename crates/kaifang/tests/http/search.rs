@@ -176,3 +176,33 @@ async fn withdrawn_entries_leave_the_index() {
         .unwrap();
     assert_eq!(search(&app, "q=公交").await["count"], 0);
 }
+
+#[tokio::test]
+async fn a_node_is_not_ready_until_its_index_has_caught_up() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let index = search::SearchIndex::open_or_create(dir.path()).unwrap();
+    let state = web::AppState::new(
+        app.store.clone(),
+        app.clock.clone(),
+        test_config(),
+        std::sync::Arc::new(index),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    let res = client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "index_catching_up");
+    web::indexer::catch_up(&state).await.unwrap();
+    assert_eq!(
+        client().get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let _ = tx.send(());
+    let _ = server.await;
+}

@@ -9,9 +9,14 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// Readiness: the database answers, every migration is applied, and this node's search index
+/// has caught up with the database since start.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ready().await {
+        Ok(true) if !state.index_ready.load(std::sync::atomic::Ordering::Acquire) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "index_catching_up" })),
+        ),
         Ok(true) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({ "status": "ready" })),
