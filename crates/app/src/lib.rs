@@ -10,6 +10,7 @@ pub mod caller;
 pub mod catalogue;
 pub mod error;
 pub mod filetype;
+pub mod jobs;
 pub mod openlist;
 pub mod orgs;
 pub mod passwords;

@@ -1,6 +1,8 @@
 //! Every use case called directly, without HTTP: what the CLI and background jobs will do.
 //! Each runs on a fresh SQLite platform; the audit chain must verify after every scenario.
 
+mod common;
+
 use std::sync::Arc;
 
 use kaifang_app as app;
@@ -13,30 +15,26 @@ use app::orgs::{self, NewOrg};
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 use app::vocab::{self, DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 use app::{App, Caller, ErrorCode, Via};
-use domain::clock::{ManualClock, Timestamp};
+use domain::clock::{Clock, ManualClock, Timestamp};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::ticket::{TicketKind, TicketState};
 use domain::openlist::vocab::DatasetStatus;
 use domain::roles::{Actor, OrgRole, PlatformRole};
 use serde_json::json;
-use store::Store;
 use store::audit::Verification;
 
 const PASSWORD: &str = "correct-horse-42";
 
 struct World {
     app: App,
-    _dir: tempfile::TempDir,
+    _db: common::TestDb,
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("kaifang.db").display());
-    let store = Store::connect(&url).await.unwrap();
     let clock = Arc::new(ManualClock::new(Timestamp(1_780_000_000_000)));
-    store.migrate(Timestamp(1_780_000_000_000)).await.unwrap();
-    let app = App::new(store, clock, app::Config::default());
-    World { app, _dir: dir }
+    let db = common::database(clock.now()).await;
+    let app = App::new(db.store.clone(), clock, app::Config::default());
+    World { app, _db: db }
 }
 
 impl World {

@@ -69,3 +69,7 @@ id_type!(
     /// A policy, rule or news article the portal publishes (A25.4).
     ArticleId
 );
+id_type!(
+    /// A background job.
+    JobId
+);

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod identifiers;
 pub mod ids;
+pub mod jobs;
 pub mod names;
 pub mod openlist;
 pub mod policy;

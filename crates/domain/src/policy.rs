@@ -42,6 +42,10 @@ pub enum Action {
     ReviewTickets,
     /// Writing the policies, rules and news the portal publishes (A25.4).
     PublishArticles,
+    /// Seeing and cancelling background jobs.
+    ManageJobs,
+    /// Reading the platform's metrics (Prometheus).
+    ViewMetrics,
 }
 
 impl Action {
@@ -69,6 +73,8 @@ impl Action {
         Action::ManageVocabularies,
         Action::ReviewTickets,
         Action::PublishArticles,
+        Action::ManageJobs,
+        Action::ViewMetrics,
     ];
 }
 
@@ -228,6 +234,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             _ => false,
         },
         EditGuide | PublishArticles => user.has(Operator),
+        ManageJobs => user.has(Operator) || user.has(Sysadmin),
+        ViewMetrics => user.has(Sysadmin),
     };
     if allowed {
         Ok(())

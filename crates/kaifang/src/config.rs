@@ -25,7 +25,7 @@ pub struct StoreArgs {
     pub audit_key_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8080.
     #[arg(long, env = "KAIFANG_LISTEN")]

@@ -52,6 +52,12 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Run background jobs only (no HTTP), for deployments that separate them from the web
+    /// nodes; `serve` runs them too.
+    Worker {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -195,6 +201,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let web = config::web_config(&serve, &file, &listen, true)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
             serve_until_shutdown(db, web, &data_dir, &listen, anchoring, Some(demo_banner)).await?;
+        }
+        Command::Worker { store } => {
+            let (db, file, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
+            let app = app::App::new(db.clone(), Arc::new(SystemClock), web.app_config());
+            let (runner, scheduler) = spawn_jobs(&app);
+            tracing::info!("kaifang worker is running jobs");
+            shutdown_signal().await;
+            runner.abort();
+            scheduler.abort();
+            db.close().await;
         }
         Command::Migrate { store } => {
             let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
@@ -464,17 +481,36 @@ async fn serve_until_shutdown(
     );
     // Catches up at once (a missing index is rebuilt), then follows other nodes' changes.
     let follower = web::indexer::spawn_follower(state.clone(), std::time::Duration::from_secs(2));
-    let housekeeping = web::housekeeping::spawn(state.clone(), std::time::Duration::from_secs(600));
+    let (runner, scheduler) = spawn_jobs(&state.app);
     let anchoring = Arc::new(anchoring);
     let checkpoints = anchoring.clone().spawn(db.clone());
     web::serve(listener, state, shutdown_signal()).await?;
     follower.abort();
-    housekeeping.abort();
+    runner.abort();
+    scheduler.abort();
     checkpoints.abort();
     // What was written since the last checkpoint is anchored before the server goes.
     anchoring.checkpoint(&db).await;
     db.close().await;
     Ok(())
+}
+
+/// The job runner and the scheduler of periodic jobs, on this node.
+fn spawn_jobs(app: &app::App) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
+    let worker = format!("{}-{}", hostname(), std::process::id());
+    let runner = Arc::new(app::jobs::runner(app.clone(), worker));
+    (
+        runner.spawn(std::time::Duration::from_secs(2)),
+        app::jobs::spawn_scheduler(app.clone(), std::time::Duration::from_secs(600)),
+    )
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

@@ -11,6 +11,7 @@ pub mod datasets;
 mod error;
 pub mod guides;
 pub mod housekeeping;
+pub mod jobs;
 pub mod orgs;
 pub mod paging;
 pub mod sessions;

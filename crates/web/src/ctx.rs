@@ -109,8 +109,9 @@ fn client_info(state: &AppState, req: &Request) -> Option<crate::client::ClientI
     )
 }
 
-fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+/// Paths answered for programs, not people: errors in the JSON shape, no sign-in redirect.
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/metrics"
 }
 
 /// Resolves the [`Ctx`] of every request, enforces CSRF for cookie-authenticated API writes,

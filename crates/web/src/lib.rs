@@ -7,10 +7,10 @@ pub mod client;
 pub mod ctx;
 mod dataset_form;
 pub mod error;
-pub mod housekeeping;
 pub mod i18n;
 pub mod indexer;
 mod labels;
+pub mod observe;
 pub mod openlist;
 mod page;
 pub mod paging;
@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
             "strict-origin-when-cross-origin",
         ))
         .layer(CompressionLayer::new())
+        .layer(from_fn_with_state(state.clone(), observe::track))
         .with_state(state)
 }
 

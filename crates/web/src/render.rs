@@ -21,6 +21,8 @@ struct ErrorPage<'a> {
     status: u16,
     message: String,
     fields: Vec<String>,
+    /// Quoted when the visitor reports the problem, to find it in the logs.
+    request_id: String,
 }
 
 pub const ERROR_CODE_HEADER: &str = "x-error-code";
@@ -37,6 +39,11 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     );
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
+    let request_id = req
+        .extensions()
+        .get::<crate::observe::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let mut response = next.run(req).await;
 
     let error = match response.extensions_mut().remove::<AppError>() {
@@ -47,7 +54,15 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
             None => return response,
         },
     };
-    render(&state, error, lang, &path, query.as_deref())
+    let route = response
+        .extensions()
+        .get::<crate::observe::RouteName>()
+        .copied();
+    let mut rendered = render(&state, error, lang, &path, query.as_deref(), &request_id);
+    if let Some(route) = route {
+        rendered.extensions_mut().insert(route);
+    }
+    rendered
 }
 
 /// Error statuses that reach here without an [`AppError`] come from layers that write their
@@ -70,12 +85,13 @@ fn render(
     lang: Lang,
     path: &str,
     query: Option<&str>,
+    request_id: &str,
 ) -> Response {
     let m = &state.messages;
     let message = error.message(m, lang);
     let status = crate::error::status(error.code);
 
-    let mut response = if path.starts_with("/api/") {
+    let mut response = if crate::ctx::is_api(path) {
         let fields: Vec<serde_json::Value> = error
             .fields
             .iter()
@@ -91,7 +107,9 @@ fn render(
                 v
             })
             .collect();
-        let mut body = serde_json::json!({ "error": { "code": error.code, "message": message } });
+        let mut body = serde_json::json!({
+            "error": { "code": error.code, "message": message, "request_id": request_id }
+        });
         if !fields.is_empty() {
             body["error"]["fields"] = fields.into();
         }
@@ -114,6 +132,7 @@ fn render(
             page: PageCtx::bare(state, lang, path),
             status: status.as_u16(),
             message,
+            request_id: request_id.to_owned(),
             fields: error
                 .fields
                 .iter()

@@ -93,6 +93,8 @@ pub struct AppState {
     /// Set once this node's index has caught up with the database after start: until then the
     /// node is not ready, since a search would find only part of the open list.
     pub(crate) index_ready: Arc<std::sync::atomic::AtomicBool>,
+    /// This app's Prometheus metrics.
+    pub metrics: Arc<crate::observe::Metrics>,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
             search,
             index_lock: Arc::new(Mutex::new(())),
             index_ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            metrics: Arc::new(crate::observe::Metrics::default()),
         }
     }
 

@@ -127,6 +127,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/tickets/{ticket}/cancel", Action::EditOpenList, Target::TicketInPath),
     ("GET", "/api/v1/tickets/{ticket}/attachments/{attachment}", Action::ViewOrgInternal, Target::TicketInPath),
     ("GET", "/api/v1/openapi.json", Action::ViewPublic, Target::Platform),
+    ("GET", "/api/v1/jobs", Action::ManageJobs, Target::Platform),
+    ("GET", "/api/v1/jobs/{job}", Action::ManageJobs, Target::Platform),
+    ("POST", "/api/v1/jobs/{job}/cancel", Action::ManageJobs, Target::Platform),
+    ("GET", "/metrics", Action::ViewMetrics, Target::Platform),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -240,6 +244,10 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
             }
             _ => who.is(Operator),
         },
+        // The job queue is the platform's staff's; metrics are for the system administrator's
+        // monitoring.
+        Action::ManageJobs => who.is(Operator) || who.is(Sysadmin),
+        Action::ViewMetrics => who.is(Sysadmin),
         Action::ViewPublic | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -473,7 +481,8 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         },
                     )
                     .replace("{action}", "status_show")
-                    .replace("{term}", "XYZ"));
+                    .replace("{term}", "XYZ")
+                    .replace("{job}", &domain::ids::JobId::new().to_string()));
                 let s = caller.session.as_ref().unwrap();
                 let mut req = s
                     .client
@@ -492,7 +501,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                 assert_ne!(status.as_u16(), 500, "{} {method} {url}", caller.name);
                 // A route that also names a made-up sub-object (an attachment, a catalogue
                 // item, a token) answers 404 for that object when the caller was let in.
-                let names_made_up = ["{attachment}", "{item}", "/members/{user}"]
+                let names_made_up = ["{attachment}", "{item}", "/members/{user}", "{job}"]
                     .iter()
                     .any(|p| path.contains(p))
                     || (path.contains("{id}") && target != Target::ArticleInPath);

@@ -11,6 +11,7 @@ mod console;
 mod edits;
 mod errors;
 mod news;
+mod observe;
 mod openlist;
 mod operator;
 mod orgs;

@@ -4,6 +4,20 @@ use axum::response::IntoResponse;
 
 use crate::state::AppState;
 
+/// The metrics in Prometheus' text format (scrape with a system administrator's API token).
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, crate::error::AppError> {
+    let text = crate::observe::render(&state).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
+}
+
 /// Liveness: the process answers. Touches nothing else.
 pub async fn healthz() -> &'static str {
     "ok"

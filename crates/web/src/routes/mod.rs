@@ -4,6 +4,7 @@
 
 mod api_audit;
 mod api_auth;
+mod api_jobs;
 mod api_openlist;
 mod api_orgs;
 pub mod api_search;
@@ -189,6 +190,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         PUT "/api/v1/articles/{id}" => PublishArticles on ArticleInPath: news::api_update,
 
         GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
+        GET "/api/v1/jobs" => ManageJobs on Platform: api_jobs::list,
+        GET "/api/v1/jobs/{job}" => ManageJobs on Platform: api_jobs::show,
+        POST "/api/v1/jobs/{job}/cancel" => ManageJobs on Platform: api_jobs::cancel,
+        GET "/metrics" => ViewMetrics on Platform: health::metrics,
         GET "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
         POST "/api/3/action/{action}" => ViewPublic on Platform: ckan::action,
         GET "/api/action/{action}" => ViewPublic on Platform: ckan::action,
@@ -283,12 +288,13 @@ async fn guard(
         Ok(resource) => resource,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = ctx.authorize(spec.action, resource) {
-        return if domain::policy::may_know(ctx.actor(), resource) {
-            e.into_response()
-        } else {
-            AppError::new(ErrorCode::NotFound).into_response()
-        };
-    }
-    next.run(req).await
+    let mut response = match ctx.authorize(spec.action, resource) {
+        Ok(()) => next.run(req).await,
+        Err(e) if domain::policy::may_know(ctx.actor(), resource) => e.into_response(),
+        Err(_) => AppError::new(ErrorCode::NotFound).into_response(),
+    };
+    response
+        .extensions_mut()
+        .insert(crate::observe::RouteName(spec.path));
+    response
 }

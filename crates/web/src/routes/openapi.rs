@@ -97,6 +97,9 @@ fn summary(method: &Method, path: &str) -> &'static str {
             "Download a ticket attachment"
         }
         ("GET", "/api/v1/openapi.json") => "This document",
+        ("GET", "/api/v1/jobs") => "The background job queue: its depth, and jobs newest first",
+        ("GET", "/api/v1/jobs/{job}") => "One background job, with its progress",
+        ("POST", "/api/v1/jobs/{job}/cancel") => "Cancel a background job",
         ("PUT", "/api/v1/vocabularies/formats/{code}") => {
             "Add or change a format and its openness (A9.3)"
         }
