@@ -36,6 +36,13 @@ if [ -z "${KAIFANG_TEST_PYTHON:-}" ] && ! "$venv/bin/python" -c "import ckanapi"
   "$venv/bin/pip" install --quiet -r scripts/test-requirements.txt
 fi
 
+# A real S3-compatible server (the s3s-fs crate's), for the tests of the S3 file store.
+s3s=build-output/tools/bin/s3s-fs
+if [ -z "${KAIFANG_TEST_S3S_FS:-}" ] && [ ! -x "$s3s" ]; then
+  echo "== installing the S3-compatible test server (s3s-fs) into build-output/tools"
+  cargo install --quiet s3s-fs --version 0.14.1 --features binary --root build-output/tools
+fi
+
 # Headless Chromium and its WebDriver, for the browser tests (Debian's packages; a CJK font so
 # that screenshots of the Chinese pages are readable).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

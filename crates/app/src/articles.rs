@@ -94,6 +94,7 @@ pub async fn create(app: &App, caller: &Caller, input: &ArticleInput) -> Result<
         updated_at: now,
         row_version: 1,
     };
+    crate::tickets::store_files(app, &c.attachments).await?;
     let mut tx = app.store.begin_write().await?;
     articles::insert(&mut tx, &a).await?;
     let added = attach(&mut tx, a.id, &c.attachments, now).await?;
@@ -131,6 +132,7 @@ pub async fn update(
         updated_at: now,
         ..before.clone()
     };
+    crate::tickets::store_files(app, &c.attachments).await?;
     let mut tx = app.store.begin_write().await?;
     let row_version = articles::update(&mut tx, &a).await?;
     let a = ArticleRecord { row_version, ..a };

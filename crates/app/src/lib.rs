@@ -66,6 +66,8 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
+    /// The file store: attachments now, data files next.
+    pub blobs: store::blobs::Blobs,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     /// Chinese word segmentation, loaded on first use so that start-up stays fast.
@@ -73,9 +75,15 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> Self {
+    pub fn new(
+        store: Store,
+        blobs: store::blobs::Blobs,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Self {
         Self {
             store,
+            blobs,
             clock,
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),

@@ -98,7 +98,7 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> Result<Vec<NewAtt
                     media_type: media_type.to_owned(),
                     size: bytes.len() as i64,
                     sha256: hex::encode(Sha256::digest(&bytes)),
-                    content_base64: STANDARD.encode(&bytes),
+                    content: bytes.into(),
                 }),
                 None => errors.push(FieldError::new(
                     format!("attachments[{i}].content_base64"),
@@ -116,6 +116,20 @@ pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> Result<Vec<NewAtt
     } else {
         Err(Error::invalid(errors))
     }
+}
+
+/// Puts the files' content in the file store, before the rows that name them are written: a
+/// row never names a file that is not there (a file whose row is never written is harmless).
+pub(crate) async fn store_files(app: &App, files: &[NewAttachment]) -> Result<()> {
+    for f in files {
+        let stored = app
+            .blobs
+            .put_bytes(f.content.clone(), MAX_ATTACHMENT_BYTES as u64)
+            .await
+            .map_err(store::StoreError::from)?;
+        debug_assert_eq!(stored.sha256, f.sha256);
+    }
+    Ok(())
 }
 
 /// What a proposal is checked for, before it is submitted and again before it is applied.
@@ -223,6 +237,7 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
+    store_files(app, &attachments).await?;
     let mut tx = app.store.begin_write().await?;
     tickets::insert(&mut tx, &ticket).await?;
     tickets::add_event(
@@ -452,6 +467,7 @@ pub async fn resubmit(
         updated_at: now,
         ..t
     };
+    store_files(app, &new_attachments).await?;
     let mut tx = app.store.begin_write().await?;
     tickets::update(&mut tx, &revised, TicketState::Returned)
         .await

@@ -22,7 +22,12 @@ struct World {
 async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp(1_780_000_000_000)));
     let db = common::database(clock.now()).await;
-    let app = app::App::new(db.store.clone(), clock.clone(), app::Config::default());
+    let app = app::App::new(
+        db.store.clone(),
+        db.blobs.clone(),
+        clock.clone(),
+        app::Config::default(),
+    );
     World {
         app,
         clock,

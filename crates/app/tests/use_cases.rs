@@ -33,7 +33,12 @@ struct World {
 async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp(1_780_000_000_000)));
     let db = common::database(clock.now()).await;
-    let app = App::new(db.store.clone(), clock, app::Config::default());
+    let app = App::new(
+        db.store.clone(),
+        db.blobs.clone(),
+        clock,
+        app::Config::default(),
+    );
     World { app, _db: db }
 }
 

@@ -23,6 +23,15 @@ pub struct StoreArgs {
     /// in the data dir. Keep it, or a copy of its public half, away from the database.
     #[arg(long, env = "KAIFANG_AUDIT_KEY_FILE")]
     pub audit_key_file: Option<PathBuf>,
+    /// Keep files in this S3-compatible store (e.g. http://127.0.0.1:9000) instead of
+    /// `DATA_DIR/files`; with --s3-bucket and the KAIFANG_S3_ACCESS_KEY_ID and
+    /// KAIFANG_S3_SECRET_ACCESS_KEY environment variables.
+    #[arg(long, env = "KAIFANG_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "KAIFANG_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    #[arg(long, env = "KAIFANG_S3_REGION")]
+    pub s3_region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -63,6 +72,9 @@ pub struct FileConfig {
     pub audit_key_file: Option<PathBuf>,
     /// Seconds between automatic audit checkpoints of a running server.
     pub audit_checkpoint_secs: Option<u64>,
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: Option<String>,
 }
 
 impl FileConfig {
@@ -82,6 +94,42 @@ pub fn audit_key_path(args: &StoreArgs, file: &FileConfig, data_dir: &Path) -> P
         .clone()
         .or_else(|| file.audit_key_file.clone())
         .unwrap_or_else(|| data_dir.join("audit-signing.key"))
+}
+
+/// The file store the settings name: an S3-compatible bucket, or `DATA_DIR/files`.
+pub fn blob_config(
+    args: &StoreArgs,
+    file: &FileConfig,
+    data_dir: &Path,
+) -> anyhow::Result<store::blobs::BlobConfig> {
+    let endpoint = args
+        .s3_endpoint
+        .clone()
+        .or_else(|| file.s3_endpoint.clone());
+    let Some(endpoint) = endpoint else {
+        return Ok(store::blobs::BlobConfig::Local(data_dir.join("files")));
+    };
+    let secret = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .with_context(|| format!("an S3 file store needs the {name} environment variable"))
+    };
+    Ok(store::blobs::BlobConfig::S3 {
+        endpoint,
+        bucket: args
+            .s3_bucket
+            .clone()
+            .or_else(|| file.s3_bucket.clone())
+            .context("an S3 file store needs --s3-bucket")?,
+        region: args
+            .s3_region
+            .clone()
+            .or_else(|| file.s3_region.clone())
+            .unwrap_or_else(|| "us-east-1".to_owned()),
+        access_key_id: secret("KAIFANG_S3_ACCESS_KEY_ID")?,
+        secret_access_key: secret("KAIFANG_S3_SECRET_ACCESS_KEY")?,
+    })
 }
 
 /// Where the audit checkpoints are written: the file store under the data dir.

@@ -165,6 +165,29 @@ async fn open_store(
     Ok((store, file, data_dir))
 }
 
+/// Opens the file store the settings name, and moves into it any attachment an older version
+/// kept in the database.
+async fn open_files(
+    args: &StoreArgs,
+    file: &FileConfig,
+    data_dir: &std::path::Path,
+    db: &Store,
+) -> anyhow::Result<store::blobs::Blobs> {
+    let blobs = store::blobs::Blobs::open(&config::blob_config(args, file, data_dir)?)
+        .context("cannot open the file store")?;
+    let moved = db
+        .move_attachments_to(&blobs)
+        .await
+        .context("cannot move attachments to the file store")?;
+    if moved > 0 {
+        tracing::info!(
+            moved,
+            "attachments moved from the database to the file store"
+        );
+    }
+    Ok(blobs)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { store, serve } => {
@@ -176,7 +199,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, false)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
-            serve_until_shutdown(db, web, &data_dir, &listen, anchoring, None).await?;
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            serve_until_shutdown(db, blobs, web, &data_dir, &listen, anchoring, None).await?;
         }
         Command::Demo { store, serve } => {
             // Kept alive until the server stops; removed afterwards when it is temporary.
@@ -200,12 +224,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
             let web = config::web_config(&serve, &file, &listen, true)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
-            serve_until_shutdown(db, web, &data_dir, &listen, anchoring, Some(demo_banner)).await?;
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            serve_until_shutdown(
+                db,
+                blobs,
+                web,
+                &data_dir,
+                &listen,
+                anchoring,
+                Some(demo_banner),
+            )
+            .await?;
         }
         Command::Worker { store } => {
-            let (db, file, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             let web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
-            let app = app::App::new(db.clone(), Arc::new(SystemClock), web.app_config());
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            let app = app::App::new(db.clone(), blobs, Arc::new(SystemClock), web.app_config());
             let (runner, scheduler) = spawn_jobs(&app);
             tracing::info!("kaifang worker is running jobs");
             shutdown_signal().await;
@@ -214,7 +249,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
         }
         Command::Migrate { store } => {
-            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            open_files(&store, &file, &data_dir, &db).await?;
             println!("migrations applied");
             db.close().await;
         }
@@ -233,7 +269,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "unknown role {role:?}: use operator, regulator, security_auditor or sysadmin"
                 )
             })?;
-            let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -241,7 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 (app::secrets::random_secret(), true)
             };
-            create_user(&db, &email, &name, role, password.clone()).await?;
+            create_user(&db, blobs, &email, &name, role, password.clone()).await?;
             println!("created {email} with role {role}");
             if generated {
                 println!("password (shown once): {password}");
@@ -353,12 +390,18 @@ fn report_verification(result: Anchored) -> ExitCode {
 
 async fn create_user(
     db: &Store,
+    blobs: store::blobs::Blobs,
     email: &str,
     name: &str,
     role: PlatformRole,
     password: String,
 ) -> anyhow::Result<()> {
-    let app = app::App::new(db.clone(), Arc::new(SystemClock), app::Config::default());
+    let app = app::App::new(
+        db.clone(),
+        blobs,
+        Arc::new(SystemClock),
+        app::Config::default(),
+    );
     let caller = app::Caller::cli(domain::roles::Actor::Anonymous);
     let input = app::accounts::StaffAccount {
         email: email.to_owned(),
@@ -452,6 +495,7 @@ impl Anchoring {
 
 async fn serve_until_shutdown(
     db: Store,
+    blobs: store::blobs::Blobs,
     web_config: web::WebConfig,
     data_dir: &std::path::Path,
     listen: &str,
@@ -475,6 +519,7 @@ async fn serve_until_shutdown(
     }
     let state = web::AppState::new(
         db.clone(),
+        blobs,
         Arc::new(SystemClock),
         web_config,
         Arc::new(index),

@@ -1,5 +1,6 @@
-//! Files attached to tickets and to articles, kept in the database base64-encoded: one table
-//! per owner, the same columns and the same code for both.
+//! Files attached to tickets and to articles: their names, types, sizes and SHA-256 in the
+//! database, one table per owner with the same columns and code; their content in the file
+//! store (`blobs`) under that SHA-256.
 
 use domain::clock::Timestamp;
 use domain::ids::{ArticleId, TicketId};
@@ -32,19 +33,17 @@ pub struct AttachmentInfo {
     pub created_at: Timestamp,
 }
 
+/// A file to attach; its content goes to the file store (`Blobs::put_bytes`) before the row.
 pub struct NewAttachment {
     pub name: String,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
-    pub content_base64: String,
+    pub content: bytes::Bytes,
 }
 
 /// `SELECT id, name, media_type, size, sha256, created_at`.
 type InfoRow = (String, String, String, i64, String, i64);
-
-/// The same and `content` (base64).
-type ContentRow = (String, String, String, i64, String, i64, String);
 
 impl From<InfoRow> for AttachmentInfo {
     fn from((id, name, media_type, size, sha256, at): InfoRow) -> Self {
@@ -68,12 +67,12 @@ pub async fn add(
 ) -> Result<String> {
     let sql = match owner {
         Owner::Ticket(_) => {
-            "INSERT INTO ticket_attachments (id, ticket_id, name, media_type, size, sha256, content, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO ticket_attachments (id, ticket_id, name, media_type, size, sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         }
         Owner::Article(_) => {
-            "INSERT INTO article_attachments (id, article_id, name, media_type, size, sha256, content, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO article_attachments (id, article_id, name, media_type, size, sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         }
     };
     let id = uuid::Uuid::now_v7().to_string();
@@ -84,7 +83,6 @@ pub async fn add(
         .bind(&a.media_type)
         .bind(a.size)
         .bind(&a.sha256)
-        .bind(&a.content_base64)
         .bind(at.0)
         .execute(tx.conn())
         .await?;
@@ -128,27 +126,72 @@ impl Store {
         Ok(rows.into_iter().map(AttachmentInfo::from).collect())
     }
 
-    /// (info, base64 content) of attachment `id` of `owner`.
-    pub async fn attachment(&self, owner: Owner, id: &str) -> Result<(AttachmentInfo, String)> {
+    /// Attachment `id` of `owner`; its content is in the file store under its SHA-256.
+    pub async fn attachment(&self, owner: Owner, id: &str) -> Result<AttachmentInfo> {
         let sql = match owner {
             Owner::Ticket(_) => {
-                "SELECT id, name, media_type, size, sha256, created_at, content FROM ticket_attachments \
+                "SELECT id, name, media_type, size, sha256, created_at FROM ticket_attachments \
                  WHERE ticket_id = $1 AND id = $2"
             }
             Owner::Article(_) => {
-                "SELECT id, name, media_type, size, sha256, created_at, content FROM article_attachments \
+                "SELECT id, name, media_type, size, sha256, created_at FROM article_attachments \
                  WHERE article_id = $1 AND id = $2"
             }
         };
-        let row: Option<ContentRow> = sqlx::query_as(sql)
+        let row: Option<InfoRow> = sqlx::query_as(sql)
             .bind(owner.id())
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        let (id, name, media_type, size, sha256, at, content) = row.ok_or(StoreError::NotFound)?;
-        Ok((
-            AttachmentInfo::from((id, name, media_type, size, sha256, at)),
-            content,
-        ))
+        row.map(AttachmentInfo::from).ok_or(StoreError::NotFound)
+    }
+
+    /// Moves attachments written before the file store (base64 in their rows) into `blobs`,
+    /// a row at a time: each row's content is stored, its SHA-256 and size set from what was
+    /// stored, and only then the content cleared. Safe to run again after an interruption; a row
+    /// whose content cannot be read is left as it is and logged. Returns how many were moved.
+    pub async fn move_attachments_to(&self, blobs: &crate::blobs::Blobs) -> Result<usize> {
+        use base64::Engine;
+        let mut moved = 0;
+        for table in ["ticket_attachments", "article_attachments"] {
+            let mut after = String::new();
+            loop {
+                let select = format!(
+                    "SELECT id, content FROM {table} WHERE content IS NOT NULL AND id > $1 \
+                     ORDER BY id LIMIT 100"
+                );
+                let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(select))
+                    .bind(&after)
+                    .fetch_all(self.writer())
+                    .await?;
+                let Some((last, _)) = rows.last() else {
+                    break;
+                };
+                after = last.clone();
+                for (id, content) in rows {
+                    let Ok(bytes) =
+                        base64::engine::general_purpose::STANDARD.decode(content.trim())
+                    else {
+                        tracing::warn!(%table, %id, "attachment content is not base64; left in place");
+                        continue;
+                    };
+                    let stored = blobs
+                        .put_bytes(bytes.into(), u64::MAX)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let clear = format!(
+                        "UPDATE {table} SET content = NULL, sha256 = $1, size = $2 WHERE id = $3"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(clear))
+                        .bind(&stored.sha256)
+                        .bind(stored.size as i64)
+                        .bind(&id)
+                        .execute(self.writer())
+                        .await?;
+                    moved += 1;
+                }
+            }
+        }
+        Ok(moved)
     }
 }

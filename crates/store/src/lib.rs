@@ -5,6 +5,7 @@
 pub mod articles;
 pub mod attachments;
 pub mod audit;
+pub mod blobs;
 pub mod catalogue;
 pub mod checkpoints;
 pub mod datasets;

@@ -190,16 +190,15 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
     AppError::new(ErrorCode::Internal).into_response()
 }
 
-/// A stored attachment (base64 in the database) as a file to save.
+/// A stored attachment as a file to save, streamed from the file store.
 pub fn download(
     info: store::attachments::AttachmentInfo,
-    content_base64: &str,
+    content: futures_util::stream::BoxStream<
+        'static,
+        Result<bytes::Bytes, store::blobs::BlobError>,
+    >,
 ) -> crate::error::AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content_base64)
-        .map_err(|_| crate::error::ErrorCode::Internal)?;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
         percent_encode(&info.name)
@@ -217,8 +216,12 @@ pub fn download(
                 axum::http::HeaderValue::from_str(&disposition)
                     .unwrap_or(axum::http::HeaderValue::from_static("attachment")),
             ),
+            (
+                axum::http::header::CONTENT_LENGTH,
+                axum::http::HeaderValue::from(info.size.max(0) as u64),
+            ),
         ],
-        bytes,
+        axum::body::Body::from_stream(content),
     )
         .into_response())
 }

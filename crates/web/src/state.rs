@@ -100,12 +100,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         store: Store,
+        blobs: store::blobs::Blobs,
         clock: Arc<dyn Clock>,
         config: WebConfig,
         search: Arc<SearchIndex>,
     ) -> Self {
         Self {
-            app: app::App::new(store.clone(), clock.clone(), config.app_config()),
+            app: app::App::new(store.clone(), blobs, clock.clone(), config.app_config()),
             store,
             clock,
             messages: Arc::new(Messages::embedded()),

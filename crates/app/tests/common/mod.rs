@@ -5,6 +5,7 @@ use store::Store;
 
 pub struct TestDb {
     pub store: Store,
+    pub blobs: store::blobs::Blobs,
     url: String,
     postgres: bool,
     _dir: tempfile::TempDir,
@@ -32,8 +33,12 @@ pub async fn database(now: domain::clock::Timestamp) -> TestDb {
     };
     let store = Store::connect(&url).await.unwrap();
     store.migrate(now).await.unwrap();
+    let blobs =
+        store::blobs::Blobs::open(&store::blobs::BlobConfig::Local(dir.path().join("files")))
+            .unwrap();
     TestDb {
         store,
+        blobs,
         url,
         postgres,
         _dir: dir,

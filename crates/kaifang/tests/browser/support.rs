@@ -103,6 +103,7 @@ impl Browser {
                 "prefs": { "intl.accept_languages": lang },
             }),
         );
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut last_error = None;
         for _ in 0..100 {
             match ClientBuilder::rustls()

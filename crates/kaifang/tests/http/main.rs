@@ -10,6 +10,7 @@ mod cli;
 mod console;
 mod edits;
 mod errors;
+mod files;
 mod news;
 mod observe;
 mod openlist;

@@ -184,6 +184,7 @@ async fn a_node_is_not_ready_until_its_index_has_caught_up() {
     let index = search::SearchIndex::open_or_create(dir.path()).unwrap();
     let state = web::AppState::new(
         app.store.clone(),
+        app.blobs.clone(),
         app.clock.clone(),
         test_config(),
         std::sync::Arc::new(index),

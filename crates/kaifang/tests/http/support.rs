@@ -13,6 +13,7 @@ pub const PASSWORD: &str = "correct-horse-42";
 pub struct TestApp {
     pub url: String,
     pub store: Store,
+    pub blobs: store::blobs::Blobs,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     _dir: tempfile::TempDir,
@@ -43,7 +44,19 @@ pub fn test_config() -> web::WebConfig {
 }
 
 pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
+    spawn_app_with_files(config, None).await
+}
+
+/// An app whose file store is `files` (by default a directory of the test's own).
+pub async fn spawn_app_with_files(
+    config: web::WebConfig,
+    files: Option<store::blobs::BlobConfig>,
+) -> TestApp {
+    // Two TLS back ends meet in the tests (the WebDriver client's and the S3 client's).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
+    let files = files.unwrap_or_else(|| store::blobs::BlobConfig::Local(dir.path().join("files")));
+    let blobs = store::blobs::Blobs::open(&files).expect("file store");
     let (database_url, pg_database) = match postgres_server() {
         Some(server) => {
             sqlx::any::install_default_drivers();
@@ -69,6 +82,7 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
     store.migrate(clock.now()).await.expect("migrate");
     let (url, tx, server) = start_server(
         &store,
+        &blobs,
         &clock,
         &dir.path().join("search-index"),
         config.clone(),
@@ -77,6 +91,7 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
     TestApp {
         url,
         store,
+        blobs,
         clock,
         database_url,
         _dir: dir,
@@ -90,6 +105,7 @@ pub async fn spawn_app_with(config: web::WebConfig) -> TestApp {
 /// Starts a server on port 0 over `store`, with its search index in `index_dir` caught up.
 async fn start_server(
     store: &Store,
+    blobs: &store::blobs::Blobs,
     clock: &Arc<ManualClock>,
     index_dir: &std::path::Path,
     config: web::WebConfig,
@@ -99,7 +115,13 @@ async fn start_server(
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
     let index = search::SearchIndex::open_or_create(index_dir).expect("index");
-    let state = web::AppState::new(store.clone(), clock.clone(), config, Arc::new(index));
+    let state = web::AppState::new(
+        store.clone(),
+        blobs.clone(),
+        clock.clone(),
+        config,
+        Arc::new(index),
+    );
     web::indexer::catch_up(&state)
         .await
         .expect("index catch-up");
@@ -225,8 +247,14 @@ impl TestApp {
         if wipe_index {
             std::fs::remove_dir_all(&index_dir).expect("remove index");
         }
-        let (url, tx, server) =
-            start_server(&self.store, &self.clock, &index_dir, self.config.clone()).await;
+        let (url, tx, server) = start_server(
+            &self.store,
+            &self.blobs,
+            &self.clock,
+            &index_dir,
+            self.config.clone(),
+        )
+        .await;
         self.url = url;
         self.shutdown = Some(tx);
         self.server = Some(server);

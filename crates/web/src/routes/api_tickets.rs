@@ -185,6 +185,12 @@ pub async fn attachment(
     Extension(t): Extension<TicketRecord>,
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (info, content) = state.store.attachment(Owner::Ticket(t.id), &id).await?;
-    crate::render::download(info, &content)
+    let info = state.store.attachment(Owner::Ticket(t.id), &id).await?;
+    let content = state
+        .app
+        .blobs
+        .get(&info.sha256)
+        .await
+        .map_err(store::StoreError::from)?;
+    crate::render::download(info, content)
 }

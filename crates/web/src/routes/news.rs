@@ -200,11 +200,17 @@ pub async fn attachment(
     Path((id, attachment)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let a = readable(&state, &ctx, &id).await?;
-    let (info, content) = state
+    let info = state
         .store
         .attachment(Owner::Article(a.id), &attachment)
         .await?;
-    crate::render::download(info, &content)
+    let content = state
+        .app
+        .blobs
+        .get(&info.sha256)
+        .await
+        .map_err(store::StoreError::from)?;
+    crate::render::download(info, content)
 }
 
 #[derive(Template)]

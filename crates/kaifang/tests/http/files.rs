@@ -1,0 +1,232 @@
+//! Files live in the object store, content-addressed: attachments are written there, streamed
+//! back, moved out of the database when an older version kept them there, and the same code
+//! works against a real S3-compatible server (`s3s-fs`, which `scripts/test.sh` installs).
+
+use base64::Engine;
+use domain::roles::PlatformRole;
+use futures_util::TryStreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::support::*;
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// Publishes an article with `PDF` attached; returns (article id, attachment id).
+async fn article_with_file(app: &TestApp) -> (String, String) {
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            json!({
+                "kind": "policy", "title": "上海市公共数据开放实施细则", "body": "全文见附件。",
+                "publish": true,
+                "attachments": [{ "name": "细则.pdf",
+                                  "content_base64": base64::engine::general_purpose::STANDARD.encode(PDF) }],
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    let article = app.store.article(&id).await.expect("the article is stored");
+    let files = app
+        .store
+        .attachments(store::attachments::Owner::Article(article.id))
+        .await
+        .unwrap();
+    (id, files[0].id.clone())
+}
+
+async fn download(app: &TestApp, article: &str, file: &str) -> (StatusCode, Vec<u8>) {
+    let res = client()
+        .get(app.at(&format!("/news/{article}/attachments/{file}")))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    if status == StatusCode::OK {
+        assert_eq!(
+            res.headers()["content-length"],
+            PDF.len().to_string().as_str()
+        );
+    }
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+async fn content_in_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM article_attachments WHERE content IS NOT NULL")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn attachments_are_kept_in_the_file_store_by_content_and_streamed_back() {
+    let app = spawn_app().await;
+    let (article, file) = article_with_file(&app).await;
+    assert_eq!(
+        content_in_rows(&app).await,
+        0,
+        "no file content in the database"
+    );
+    let sha = hex::encode(Sha256::digest(PDF));
+    assert!(app.blobs.exists(&sha).await.unwrap());
+    assert_eq!(
+        download(&app, &article, &file).await,
+        (StatusCode::OK, PDF.to_vec())
+    );
+}
+
+#[tokio::test]
+async fn attachments_an_older_version_kept_in_the_database_move_to_the_file_store() {
+    let app = spawn_app().await;
+    let (article, file) = article_with_file(&app).await;
+    // As an older version wrote it: the content base64 in the row, nothing in the file store.
+    let other = b"%PDF-1.4\n% an older file\n%%EOF\n";
+    let sha = hex::encode(Sha256::digest(other));
+    sqlx::query(
+        "UPDATE article_attachments SET content = $1, sha256 = $2, size = $3 WHERE id = $4",
+    )
+    .bind(base64::engine::general_purpose::STANDARD.encode(other))
+    .bind(&sha)
+    .bind(other.len() as i64)
+    .bind(&file)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    assert!(!app.blobs.exists(&sha).await.unwrap());
+    assert_eq!(app.store.move_attachments_to(&app.blobs).await.unwrap(), 1);
+    assert_eq!(content_in_rows(&app).await, 0);
+    assert!(app.blobs.exists(&sha).await.unwrap());
+    let (status, bytes) = {
+        let res = client()
+            .get(app.at(&format!("/news/{article}/attachments/{file}")))
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.bytes().await.unwrap().to_vec())
+    };
+    assert_eq!((status, bytes), (StatusCode::OK, other.to_vec()));
+    // Running it again finds nothing left to move.
+    assert_eq!(app.store.move_attachments_to(&app.blobs).await.unwrap(), 0);
+}
+
+/// An `s3s-fs` server on a free port over a temporary directory, stopped when dropped.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+    _root: tempfile::TempDir,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn s3s_fs() -> std::path::PathBuf {
+    let path = std::env::var_os("KAIFANG_TEST_S3S_FS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../build-output/tools/bin/s3s-fs")
+        });
+    assert!(
+        path.exists(),
+        "the S3-compatible test server is needed: run scripts/test.sh once, or set \
+         KAIFANG_TEST_S3S_FS to an s3s-fs binary"
+    );
+    path
+}
+
+async fn start_s3() -> S3Server {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("kaifang")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(s3s_fs())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args([
+            "--access-key",
+            "kaifang-test",
+            "--secret-key",
+            "kaifang-test-secret",
+        ])
+        .arg(root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start s3s-fs");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    S3Server {
+        child,
+        endpoint,
+        _root: root,
+    }
+}
+
+#[tokio::test]
+async fn attachments_are_streamed_from_a_real_s3_compatible_store() {
+    let s3 = start_s3().await;
+    let files = store::blobs::BlobConfig::S3 {
+        endpoint: s3.endpoint.clone(),
+        bucket: "kaifang".into(),
+        region: "us-east-1".into(),
+        access_key_id: "kaifang-test".into(),
+        secret_access_key: "kaifang-test-secret".into(),
+    };
+    let app = spawn_app_with_files(test_config(), Some(files)).await;
+    let (article, file) = article_with_file(&app).await;
+    assert_eq!(content_in_rows(&app).await, 0);
+    assert_eq!(
+        download(&app, &article, &file).await,
+        (StatusCode::OK, PDF.to_vec())
+    );
+
+    // Larger than one part of a multipart upload, streamed in and out.
+    let big: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let chunks = futures_util::stream::iter(
+        big.chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    );
+    let stored = app.blobs.put(chunks, 64 * 1024 * 1024).await.unwrap();
+    assert_eq!(stored.size, big.len() as u64);
+    let back: Vec<bytes::Bytes> = app
+        .blobs
+        .get(&stored.sha256)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(back.concat(), big);
+    // Wrong credentials are an error, not an empty answer.
+    let wrong = store::blobs::Blobs::open(&store::blobs::BlobConfig::S3 {
+        endpoint: s3.endpoint.clone(),
+        bucket: "kaifang".into(),
+        region: "us-east-1".into(),
+        access_key_id: "kaifang-test".into(),
+        secret_access_key: "not-the-secret".into(),
+    })
+    .unwrap();
+    assert!(wrong.get(&stored.sha256).await.is_err());
+}

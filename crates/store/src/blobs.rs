@@ -1,0 +1,238 @@
+//! Files in an object store (`object_store`): a directory under the data dir by default, any
+//! S3-compatible store by configuration. Files are content-addressed by their SHA-256
+//! (`sha256/ab/abcdef…`), written by streaming with the size bound enforced as the bytes come,
+//! and read back as a stream: no file is ever whole in memory.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+
+/// Where files go.
+#[derive(Debug, Clone)]
+pub enum BlobConfig {
+    /// A directory on this machine.
+    Local(std::path::PathBuf),
+    /// A bucket of an S3-compatible store.
+    S3 {
+        endpoint: String,
+        bucket: String,
+        region: String,
+        access_key_id: String,
+        secret_access_key: String,
+    },
+}
+
+/// A file as stored: its content address and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("no such file")]
+    NotFound,
+    #[error("file store: {0}")]
+    Store(String),
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { .. } => BlobError::NotFound,
+            other => BlobError::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<BlobError> for StoreError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound => StoreError::NotFound,
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+/// Handles to the file store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+}
+
+fn content_path(sha256: &str) -> Path {
+    Path::from(format!(
+        "sha256/{}/{sha256}",
+        &sha256[..2.min(sha256.len())]
+    ))
+}
+
+fn valid_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl Blobs {
+    pub fn open(config: &BlobConfig) -> Result<Self, BlobError> {
+        let store: Arc<dyn ObjectStore> = match config {
+            BlobConfig::Local(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(e.to_string()))?;
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+            }
+            BlobConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => Arc::new(
+                object_store::aws::AmazonS3Builder::new()
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key)
+                    .with_virtual_hosted_style_request(false)
+                    .build()?,
+            ),
+        };
+        Ok(Self { store })
+    }
+
+    /// Streams `chunks` into the store, hashing and counting them as they come; refuses (and
+    /// leaves nothing behind) once more than `max_bytes` have come. The file lands under its
+    /// content address only when complete, so a reader never sees part of a file.
+    pub async fn put<E: std::fmt::Display>(
+        &self,
+        chunks: impl Stream<Item = Result<Bytes, E>>,
+        max_bytes: u64,
+    ) -> Result<BlobRef, BlobError> {
+        let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
+        let upload = self.store.put_multipart(&staging).await?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut chunks = std::pin::pin!(chunks);
+        while let Some(chunk) = chunks.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(BlobError::Store(e.to_string()));
+                }
+            };
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                let _ = writer.abort().await;
+                return Err(BlobError::TooLarge(max_bytes));
+            }
+            hasher.update(&chunk);
+            writer.wait_for_capacity(4).await?;
+            writer.put(chunk);
+        }
+        writer.finish().await?;
+        let sha256 = hex::encode(hasher.finalize());
+        let target = content_path(&sha256);
+        // The same content may already be there: content addressing makes a copy over it
+        // harmless.
+        let copied = self.store.copy(&staging, &target).await;
+        let _ = self.store.delete(&staging).await;
+        copied?;
+        Ok(BlobRef { sha256, size })
+    }
+
+    /// Stores `bytes` (already in memory, as a decoded upload is).
+    pub async fn put_bytes(&self, bytes: Bytes, max_bytes: u64) -> Result<BlobRef, BlobError> {
+        let once =
+            futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+        self.put(once, max_bytes).await
+    }
+
+    /// The file with content address `sha256`, as a stream of chunks.
+    pub async fn get(
+        &self,
+        sha256: &str,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        if !valid_sha256(sha256) {
+            return Err(BlobError::NotFound);
+        }
+        let found = self.store.get(&content_path(sha256)).await?;
+        Ok(found.into_stream().map_err(BlobError::from).boxed())
+    }
+
+    /// Whether the file is there.
+    pub async fn exists(&self, sha256: &str) -> Result<bool, BlobError> {
+        if !valid_sha256(sha256) {
+            return Ok(false);
+        }
+        match self.store.head(&content_path(sha256)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn files_are_stored_by_content_streamed_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(&BlobConfig::Local(dir.path().to_owned())).unwrap();
+        let chunks = futures_util::stream::iter(
+            ["公共", "数据", "开放"].map(|s| Ok::<_, std::io::Error>(Bytes::from(s))),
+        );
+        let stored = blobs.put(chunks, 1024).await.unwrap();
+        assert_eq!(stored.size, "公共数据开放".len() as u64);
+        assert_eq!(stored.sha256, hex::encode(Sha256::digest("公共数据开放")));
+        let back: Vec<Bytes> = blobs
+            .get(&stored.sha256)
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(back.concat(), "公共数据开放".as_bytes());
+        // The same content again lands on the same address.
+        let again = blobs
+            .put_bytes(Bytes::from("公共数据开放"), 1024)
+            .await
+            .unwrap();
+        assert_eq!(again, stored);
+
+        let big = futures_util::stream::iter(
+            (0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![7u8; 100]))),
+        );
+        assert!(matches!(
+            blobs.put(big, 999).await,
+            Err(BlobError::TooLarge(999))
+        ));
+        // Nothing is left behind by the refused file, not even in staging.
+        let staging = dir.path().join("staging");
+        let left = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0);
+
+        assert!(matches!(
+            blobs.get(&"0".repeat(64)).await,
+            Err(BlobError::NotFound)
+        ));
+        assert!(matches!(
+            blobs.get("../../etc/passwd").await,
+            Err(BlobError::NotFound)
+        ));
+    }
+}
