@@ -175,6 +175,11 @@ mod tests {
         one_spelling(TicketState::ALL, |v| v.as_str(), Some("ticket_state"));
         one_spelling(ReturnReason::ALL, |v| v.as_str(), Some("return_reason"));
         one_spelling(ErrorCode::ALL, |v| v.as_str(), Some("error"));
+        one_spelling(
+            domain::jobs::JobState::ALL,
+            |v| v.as_str(),
+            Some("job_state"),
+        );
     }
 
     #[test]

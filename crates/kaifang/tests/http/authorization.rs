@@ -128,6 +128,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/api/v1/tickets/{ticket}/attachments/{attachment}", Action::ViewOrgInternal, Target::TicketInPath),
     ("GET", "/api/v1/openapi.json", Action::ViewPublic, Target::Platform),
     ("GET", "/api/v1/jobs", Action::ManageJobs, Target::Platform),
+    ("GET", "/console/jobs", Action::ManageJobs, Target::Platform),
+    ("POST", "/console/jobs/{job}/cancel", Action::ManageJobs, Target::Platform),
     ("GET", "/api/v1/jobs/{job}", Action::ManageJobs, Target::Platform),
     ("POST", "/api/v1/jobs/{job}/cancel", Action::ManageJobs, Target::Platform),
     ("GET", "/metrics", Action::ViewMetrics, Target::Platform),

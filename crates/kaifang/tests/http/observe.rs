@@ -134,6 +134,20 @@ async fn the_operator_sees_the_job_queue_and_cancels_a_waiting_job() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["state"], "cancelled");
     assert_eq!(app.audit_count().await, audited + 1);
+    // The console page shows the queue; a waiting job is cancelled from it.
+    let waiting = app.store.enqueue_system_job(&job, now).await.unwrap();
+    let (status, page) = app.page(&op.client, "/console/jobs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已取消") && page.contains("等待中"), "{page}");
+    assert!(page.contains(&format!("/console/jobs/{waiting}/cancel")));
+    let res = op
+        .post_form(app.at(&format!("/console/jobs/{waiting}/cancel")), &[])
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    assert_eq!(
+        app.store.job(&waiting.to_string()).await.unwrap().state,
+        domain::jobs::JobState::Cancelled
+    );
     let res = op
         .client
         .get(app.at("/api/v1/jobs?state=sleeping"))

@@ -105,6 +105,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/vocabularies/formats" => ManageVocabularies on Platform: operator::save_format,
         POST "/console/vocabularies/glossary" => ManageVocabularies on Platform: operator::save_glossary,
         GET "/console/people" => ListUsers on Platform: operator::people,
+        GET "/console/jobs" => ManageJobs on Platform: operator::jobs,
+        POST "/console/jobs/{job}/cancel" => ManageJobs on Platform: operator::cancel_job,
         POST "/console/people/roles" => ManagePlatformRoles on Platform: operator::grant_role,
         GET "/console/articles" => PublishArticles on Platform: news::console_list,
         GET "/console/articles/new" => PublishArticles on Platform: news::new_form,

@@ -531,3 +531,83 @@ pub async fn grant_role(
         }
     }
 }
+
+// --- Background jobs -------------------------------------------------------------------------
+
+pub struct JobRow {
+    id: String,
+    kind: String,
+    state: String,
+    attempts: String,
+    progress: String,
+    error: String,
+    created: String,
+    live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/jobs.html")]
+struct JobsPage<'a> {
+    page: PageCtx<'a>,
+    depth: i64,
+    oldest_minutes: i64,
+    jobs: Vec<JobRow>,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct JobsQuery {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The job queue as the operator reads it: what waits, what runs and how far, what failed.
+pub async fn jobs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Params(q): Params<JobsQuery>,
+) -> AppResult<Response> {
+    let page = crate::paging::requested(Some(100), q.after.as_deref())?;
+    let list = state.store.jobs(None, &page).await?;
+    let stats = state.store.job_queue_stats(state.clock.now()).await?;
+    let pctx = PageCtx::new(&state, &ctx, "/console/jobs");
+    let jobs = list
+        .items
+        .iter()
+        .map(|j| JobRow {
+            id: j.id.to_string(),
+            kind: j.kind.clone(),
+            state: pctx.t(&format!("job_state.{}", j.state)),
+            attempts: format!("{}/{}", j.attempts, j.max_attempts),
+            progress: match j.total {
+                Some(total) => format!("{} {}/{}", j.phase, j.done, total),
+                None if j.phase.is_empty() => String::new(),
+                None => format!("{} {}", j.phase, j.done),
+            },
+            error: j.last_error.clone().unwrap_or_default(),
+            created: when(j.created_at),
+            live: j.state.is_live() && !j.cancel_requested,
+        })
+        .collect();
+    let view = JobsPage {
+        depth: stats.depth,
+        oldest_minutes: stats.oldest_age_secs / 60,
+        jobs,
+        next_page: list
+            .next
+            .as_ref()
+            .map(|c| format!("/console/jobs?after={c}")),
+        page: pctx,
+    };
+    html(StatusCode::OK, view)
+}
+
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let job = state.store.job(&id).await?;
+    app::jobs::cancel(&state.app, &ctx.caller, job.id).await?;
+    Ok(Redirect::to("/console/jobs").into_response())
+}

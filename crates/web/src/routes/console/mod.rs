@@ -332,6 +332,7 @@ const DESKS: &[(&str, Action, &str)] = &[
         "operator.vocabularies",
     ),
     ("/console/people", Action::ListUsers, "operator.people"),
+    ("/console/jobs", Action::ManageJobs, "operator.jobs"),
     ("/console/audit", Action::ViewAudit, "operator.audit"),
 ];
 
