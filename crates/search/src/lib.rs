@@ -18,7 +18,8 @@ use tantivy::schema::Field;
 use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
-pub use query::{FacetField, SearchQuery, Sort};
+pub use query::{SearchQuery, Sort};
+pub use schema::FacetField;
 use schema::Fields;
 
 #[derive(Debug, thiserror::Error)]

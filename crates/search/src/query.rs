@@ -7,30 +7,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, Term};
 
-use crate::schema::{Fields, GRAMS, WORDS, facet_value};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FacetField {
-    Domain,
-    Provider,
-    OpenType,
-    Format,
-    UpdateFrequency,
-    Area,
-    Tag,
-}
-
-impl FacetField {
-    pub const ALL: &'static [FacetField] = &[
-        FacetField::Domain,
-        FacetField::Provider,
-        FacetField::OpenType,
-        FacetField::Format,
-        FacetField::UpdateFrequency,
-        FacetField::Area,
-        FacetField::Tag,
-    ];
-}
+use crate::schema::{FacetField, Fields, GRAMS, WORDS, facet_value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {

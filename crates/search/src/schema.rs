@@ -8,7 +8,30 @@ use tantivy::tokenizer::{LowerCaser, NgramTokenizer, RemoveLongFilter, TextAnaly
 use tantivy::{Index, doc};
 
 use crate::SearchDoc;
-use crate::query::FacetField;
+
+/// The fields a search can be filtered and counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FacetField {
+    Domain,
+    Provider,
+    OpenType,
+    Format,
+    UpdateFrequency,
+    Area,
+    Tag,
+}
+
+impl FacetField {
+    pub const ALL: &'static [FacetField] = &[
+        FacetField::Domain,
+        FacetField::Provider,
+        FacetField::OpenType,
+        FacetField::Format,
+        FacetField::UpdateFrequency,
+        FacetField::Area,
+        FacetField::Tag,
+    ];
+}
 
 /// Chinese words (jieba, search mode: long words also as their parts), lower-cased.
 pub const WORDS: &str = "kf_words";

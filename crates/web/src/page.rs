@@ -74,3 +74,17 @@ pub fn message_at<'e>(errors: &'e [(String, String)], field: &str) -> Option<&'e
         .find(|(f, _)| f == field)
         .map(|(_, m)| m.as_str())
 }
+
+/// A page rendered with `status`; a template that fails is logged and answered as an internal
+/// error.
+pub fn html<T: askama::Template>(
+    status: axum::http::StatusCode,
+    page: T,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let body = page.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        crate::error::AppError::new(crate::error::ErrorCode::Internal)
+    })?;
+    Ok((status, axum::response::Html(body)).into_response())
+}

@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use store::articles::ArticleRecord;
 use store::attachments::{AttachmentInfo, Owner};
 
-use super::pages::html;
 use crate::articles::{article_json, render_markdown};
 use crate::ctx::{ApiJson, Ctx, FormPost, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
+use crate::page::html;
 use crate::state::AppState;
 use app::articles::{self, ArticleInput};
 

@@ -17,12 +17,12 @@ use domain::roles::PlatformRole;
 use serde::Deserialize;
 use store::audit::AuditFilter;
 
-use super::pages::html;
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
 use crate::labels::Labels;
 use crate::page::PageCtx;
+use crate::page::html;
 use crate::state::AppState;
 use app::accounts;
 use app::vocab::{self, FormatInput, GlossaryInput};

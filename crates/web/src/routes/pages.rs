@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use search::{FacetField, SearchQuery, Sort};
 use serde::Deserialize;
 
@@ -15,18 +15,10 @@ use crate::ctx::{CsrfField, CsrfForm, Ctx, Params, SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::labels::Labels;
-use crate::page::PageCtx;
+use crate::page::{PageCtx, html};
 use crate::redirect::local_target;
 use crate::state::AppState;
 use app::accounts::{self, NewToken, Registration};
-
-pub(super) fn html<T: Template>(status: StatusCode, page: T) -> AppResult<Response> {
-    let body = page.render().map_err(|e| {
-        tracing::error!(error = %e, "template failed");
-        AppError::new(ErrorCode::Internal)
-    })?;
-    Ok((status, Html(body)).into_response())
-}
 
 pub async fn stylesheet() -> impl IntoResponse {
     (

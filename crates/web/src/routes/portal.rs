@@ -14,13 +14,13 @@ use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 
 use super::api_search::{SearchParams, facet_by_name, facet_name, parse_params, run};
-use super::pages::html;
 use crate::charts;
 use crate::ctx::Ctx;
 use crate::error::{AppResult, ErrorCode};
 use crate::labels::Labels;
 use crate::openlist::{can_see, citation, public};
 use crate::page::PageCtx;
+use crate::page::html;
 use crate::state::AppState;
 
 /// Hits per page of the search page.

@@ -1,6 +1,22 @@
 //! The provider's public data catalogue (A9.5) and its annual review (A10.1).
 
-use super::*;
+use askama::Template;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::policy::{Action, Resource};
+use serde::Deserialize;
+use store::datasets::DatasetRecord;
+use store::orgs::OrgRecord;
+
+use crate::ctx::{Ctx, FormPost, Params};
+use crate::error::AppResult;
+use crate::labels::Labels;
+use crate::page::PageCtx;
+use crate::page::html;
+use crate::state::AppState;
+
+use super::{EntryRow, date, message};
 
 pub struct CatalogueRow {
     id: String,

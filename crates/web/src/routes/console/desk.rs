@@ -1,7 +1,25 @@
 //! The ticket desk: the operator's queue, a ticket with its diff and history, accepting,
 //! returning with the A11.3 reasons, and the provider's resubmission.
 
-use super::*;
+use askama::Template;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+use domain::openlist::vocab::DatasetStatus;
+use domain::policy::{Action, Resource};
+use serde::Deserialize;
+use store::tickets::TicketRecord;
+
+use crate::ctx::{Ctx, FormPost, Params};
+use crate::error::{AppResult, FieldError};
+use crate::labels::Labels;
+use crate::page::PageCtx;
+use crate::page::html;
+use crate::state::AppState;
+use app::tickets::{self, ResubmitInput, ReturnInput};
+
+use super::{TicketRow, field_label, message, ticket_rows};
 
 /// Tickets listed per page of the queue.
 const QUEUE_PER_PAGE: i64 = 100;

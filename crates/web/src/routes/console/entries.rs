@@ -1,7 +1,32 @@
 //! The entry form: creating and editing open-list entries, and the tickets that publish,
 //! change or remove them (A9.1, A11.1, A11.2).
 
-use super::*;
+use askama::Template;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::openlist::classification::Guide;
+use domain::openlist::ticket::TicketKind;
+use domain::openlist::vocab::{
+    ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
+    UpdateFrequency,
+};
+use serde::Deserialize;
+use store::datasets::DatasetRecord;
+use store::orgs::OrgRecord;
+
+use crate::ctx::{Ctx, FormPost, Params};
+use crate::dataset_form::FormValues;
+use crate::error::{AppResult, FieldError};
+use crate::i18n::Lang;
+use crate::labels::Labels;
+use crate::page::PageCtx;
+use crate::page::html;
+use crate::state::AppState;
+use app::openlist::{check_for_publish, create_draft, update_draft};
+use app::tickets::{self, TicketInput};
+
+use super::{field_id, field_label, message};
 use axum::extract::RawQuery;
 
 /// A problem as the form shows it: where, and what to do.

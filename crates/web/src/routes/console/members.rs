@@ -1,6 +1,20 @@
 //! A provider's members and their roles.
 
-use super::*;
+use askama::Template;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::policy::{Action, Resource};
+use store::orgs::OrgRecord;
+
+use crate::ctx::{Ctx, FormPost};
+use crate::error::{AppResult, FieldError};
+use crate::labels::Labels;
+use crate::page::PageCtx;
+use crate::page::html;
+use crate::state::AppState;
+
+use super::message;
 use crate::error::ErrorCode;
 
 #[derive(Template)]

@@ -9,31 +9,23 @@
 use askama::Template;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use domain::openlist::classification::Guide;
-use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+use axum::response::Response;
 use domain::openlist::timeliness::{self, Timeliness};
-use domain::openlist::vocab::{
-    ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
-    UpdateFrequency,
-};
+use domain::openlist::vocab::DatasetStatus;
 use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 use store::tickets::TicketRecord;
 
-use super::pages::html;
 use crate::charts;
-use crate::ctx::{Ctx, FormPost, Params};
-use crate::dataset_form::FormValues;
+use crate::ctx::{Ctx, Params};
 use crate::error::{AppResult, FieldError};
 use crate::i18n::Lang;
 use crate::labels::Labels;
 use crate::page::PageCtx;
+use crate::page::html;
 use crate::state::AppState;
-use app::openlist::{check_for_publish, create_draft, update_draft};
-use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 
 mod catalogue;
 mod desk;
