@@ -167,10 +167,7 @@ pub async fn mark_reviewed(
     note: &str,
 ) -> Result<()> {
     caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
-    if !matches!(
-        d.status,
-        DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
-    ) {
+    if !d.status.is_listed() {
         return Err(ErrorCode::WrongStatus.into());
     }
     if let Some(e) = FieldError::text("note", note.trim(), bounded::TEXT) {

@@ -130,7 +130,7 @@ pub async fn update_draft(
     expected_version: Option<i64>,
 ) -> Result<DatasetRecord> {
     caller.authorize(Action::EditOpenList, Resource::Dataset(d.facts()))?;
-    if d.status != DatasetStatus::Draft {
+    if !d.status.is_editable() {
         return Err(ErrorCode::NeedsTicket.into());
     }
     if expected_version.is_some_and(|v| v != d.row_version) {

@@ -142,14 +142,7 @@ async fn check_proposal(
     reason: &str,
     attachments: usize,
 ) -> Result<TicketKind> {
-    let allowed_status = match kind {
-        TicketKind::Add => matches!(d.status, DatasetStatus::Draft),
-        _ => matches!(
-            d.status,
-            DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
-        ),
-    };
-    if !allowed_status {
+    if d.status.accepts(kind).is_err() {
         return Err(ErrorCode::WrongStatus.into());
     }
     let mut errors = Vec::new();
@@ -296,13 +289,19 @@ pub async fn accept(
     let before = serde_json::to_value(&d.meta).unwrap_or_default();
     let applied = match (&t.kind, &t.proposed) {
         (TicketKind::Remove, _) | (_, None) => DatasetRecord {
-            status: DatasetStatus::Withdrawn,
+            status: d
+                .status
+                .after_accepted(TicketKind::Remove, d.meta.update_frequency)
+                .map_err(|_| Error::new(ErrorCode::WrongStatus))?,
             published_version: Some(version),
             updated_at: now,
             ..d.clone()
         },
         (_, Some(meta)) => DatasetRecord {
-            status: status_after(d.status, meta),
+            status: d
+                .status
+                .after_accepted(t.kind, meta.update_frequency)
+                .map_err(|_| Error::new(ErrorCode::WrongStatus))?,
             meta: meta.clone(),
             guide_version,
             published_version: Some(version),
@@ -331,20 +330,6 @@ pub async fn accept(
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(accepted)
-}
-
-/// The status an accepted proposal leaves the entry in: a draft is published; an entry whose
-/// source can no longer be updated (frequency "static") becomes static data and stays open with
-/// its history (A10.2); a static entry that is updated again is published again.
-fn status_after(current: DatasetStatus, proposed: &DatasetMeta) -> DatasetStatus {
-    use domain::openlist::vocab::UpdateFrequency;
-    match (current, proposed.update_frequency) {
-        (DatasetStatus::Draft | DatasetStatus::Published, UpdateFrequency::Static) => {
-            DatasetStatus::Static
-        }
-        (DatasetStatus::Draft | DatasetStatus::Static, _) => DatasetStatus::Published,
-        (other, _) => other,
-    }
 }
 
 fn conflict_as_transition(e: store::StoreError) -> Error {

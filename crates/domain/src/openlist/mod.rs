@@ -5,6 +5,7 @@ pub mod checks;
 pub mod classification;
 pub mod dataset;
 pub mod diff;
+pub mod lifecycle;
 pub mod text;
 pub mod ticket;
 pub mod timeliness;
