@@ -100,14 +100,8 @@ async fn an_entrys_texts_lists_dates_and_contacts_are_bounded_before_anything_is
         .await;
     assert!(has(&refused(res).await, "data_items", "too_many"));
     let now: Value = editor
-        .client
-        .get(app.at(&format!("/api/v1/datasets/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(app.at(&format!("/api/v1/datasets/{id}")))
+        .await;
     assert_eq!(now["metadata"]["data_items"].as_array().unwrap().len(), 2);
 }
 

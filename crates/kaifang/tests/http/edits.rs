@@ -73,15 +73,7 @@ async fn a_draft_edited_from_an_older_version_is_refused_and_parallel_edits_have
             assert!(!err["message"].as_str().unwrap().is_empty());
         }
     }
-    let now: Value = editor
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = editor.get_json(url.clone()).await;
     assert_eq!(Some(now["metadata"]["name"].clone()), winner);
 
     // Without If-Match, parallel saves still never pass each other silently: every save that
@@ -155,14 +147,8 @@ async fn the_console_form_refuses_to_save_over_a_newer_version() {
     let body = res.text().await.unwrap();
     assert!(body.contains("他人已修改"), "{body}");
     let now: Value = editor
-        .client
-        .get(app.at(&format!("/api/v1/datasets/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(app.at(&format!("/api/v1/datasets/{id}")))
+        .await;
     assert_eq!(now["metadata"]["name"], "上海市公交线路站点信息（修订）");
 }
 
@@ -241,15 +227,7 @@ async fn articles_the_guide_and_catalogue_items_refuse_stale_edits() {
     let (editor, _) = provider_with_catalogue(&app, "sh-transport").await;
     let url = app.at("/api/v1/orgs/sh-transport/catalogue");
     let listed = |editor: Session, url: String| async move {
-        let list: Value = editor
-            .client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = editor.get_json(url).await;
         list["items"][0].clone()
     };
     let item = listed(editor.clone(), url.clone()).await;

@@ -114,15 +114,7 @@ async fn the_operator_sees_the_job_queue_and_cancels_a_waiting_job() {
         created_by: None,
     };
     let id = app.store.enqueue_system_job(&job, now).await.unwrap();
-    let list: Value = op
-        .client
-        .get(app.at("/api/v1/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = op.get_json(app.at("/api/v1/jobs")).await;
     assert_eq!(list["queue"]["depth"], 1);
     assert_eq!(list["jobs"][0]["id"], id.to_string());
     assert_eq!(list["jobs"][0]["state"], "queued");

@@ -12,15 +12,7 @@ async fn walk(s: &Session, first: String, key: &str) -> Vec<Vec<String>> {
     let mut pages = Vec::new();
     let mut url = first;
     loop {
-        let body: Value = s
-            .client
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = s.get_json(url.clone()).await;
         let ids: Vec<String> = body[key]
             .as_array()
             .unwrap_or_else(|| panic!("{body}"))

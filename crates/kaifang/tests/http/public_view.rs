@@ -54,14 +54,8 @@ async fn the_grading_of_an_entry_is_never_shown_to_the_public() {
     // The provider's members and the operator see the whole entry.
     for who in [&editor, &op] {
         let full: Value = who
-            .client
-            .get(app.at(&format!("/api/v1/datasets/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json(app.at(&format!("/api/v1/datasets/{id}")))
+            .await;
         assert_eq!(full["metadata"]["grading"]["security_level"], "general");
     }
     // The open type stays public.

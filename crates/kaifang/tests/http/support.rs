@@ -203,6 +203,18 @@ impl Session {
             .unwrap()
     }
 
+    /// GETs `url` and reads the answer as JSON.
+    pub async fn get_json(&self, url: String) -> Value {
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, url: String, body: Value) -> reqwest::Response {
         self.send_json(reqwest::Method::POST, url, &body).await
     }
