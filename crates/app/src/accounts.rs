@@ -276,6 +276,12 @@ pub struct NewToken {
     pub name: String,
     #[serde(default)]
     pub expires_in_days: Option<i64>,
+    /// `read` for a token that changes nothing; `read_write` (the default) otherwise.
+    #[serde(default)]
+    pub access: Option<String>,
+    /// Limits the token to one organization's objects (its id or slug).
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 pub struct CreatedToken {
@@ -301,6 +307,30 @@ pub async fn create_token(app: &App, caller: &Caller, input: NewToken) -> Result
     {
         errors.push(FieldError::new("expires_in_days", "invalid_days"));
     }
+    let read_only = match input.access.as_deref().map(str::trim) {
+        None | Some("") | Some("read_write") => false,
+        Some("read") => true,
+        Some(_) => {
+            errors.push(FieldError::new("access", "invalid_choice"));
+            false
+        }
+    };
+    let org = match input
+        .organization
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        None => None,
+        Some(key) => match app.store.org(key).await {
+            Ok(org) => Some(org.id),
+            Err(store::StoreError::NotFound) => {
+                errors.push(FieldError::new("organization", "unknown_organization"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(Error::invalid(errors));
     };
@@ -321,6 +351,7 @@ pub async fn create_token(app: &App, caller: &Caller, input: NewToken) -> Result
             ),
         ),
         revoked_at: None,
+        scope: domain::roles::TokenScope { read_only, org },
     };
     let mut tx: WriteTx = app.store.begin_write().await?;
     if tokens::live_count(&mut tx, user, now).await? >= app.config.max_tokens_per_account {
@@ -328,7 +359,9 @@ pub async fn create_token(app: &App, caller: &Caller, input: NewToken) -> Result
     }
     tokens::insert(&mut tx, &record, &hash_secret(&secret)).await?;
     let mut ev = caller.event(now, "token.create", "api_token", record.id.to_string());
-    ev.after = Some(serde_json::json!({ "name": record.name, "expires_at": record.expires_at }));
+    ev.after = Some(
+        serde_json::json!({ "name": record.name, "expires_at": record.expires_at, "scope": record.scope }),
+    );
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(CreatedToken { record, secret })

@@ -204,6 +204,8 @@ async fn accounts_organizations_members_and_tokens() {
         NewToken {
             name: "同步脚本".into(),
             expires_in_days: None,
+            access: None,
+            organization: None,
         },
     )
     .await
@@ -219,6 +221,8 @@ async fn accounts_organizations_members_and_tokens() {
         NewToken {
             name: "子令牌".into(),
             expires_in_days: None,
+            access: None,
+            organization: None,
         },
     )
     .await

@@ -49,6 +49,20 @@ pub enum Action {
 }
 
 impl Action {
+    /// Actions that change nothing: all a read-only token may do.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Action::ViewPublic
+                | Action::ViewOwnAccount
+                | Action::ViewMembers
+                | Action::ListUsers
+                | Action::ViewAudit
+                | Action::ViewOrgInternal
+                | Action::ViewMetrics
+        )
+    }
+
     /// Actions anyone may take without an account.
     pub fn is_public(self) -> bool {
         matches!(self, Action::ViewPublic | Action::Register | Action::LogIn)
@@ -188,6 +202,19 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         return Err(Denial::NotSignedIn);
     };
     let org = resource.org();
+    // A token's scope narrows what its account may do; it never widens it.
+    if let Some(scope) = user.scope {
+        let writes = !action.is_read();
+        let outside = match (scope.org, org) {
+            (Some(allowed), Some(org)) => allowed != org,
+            // An organization's token does nothing platform-wide but read.
+            (Some(_), None) => writes && resource != Resource::OwnAccount,
+            (None, _) => false,
+        };
+        if (scope.read_only && writes) || outside {
+            return Err(Denial::Forbidden);
+        }
+    }
     let allowed = match action {
         ViewPublic | Register | LogIn => true,
         LogOut | ViewOwnAccount | ManageOwnTokens => resource == Resource::OwnAccount,
@@ -255,6 +282,7 @@ mod tests {
             id: UserId::new(),
             platform_roles: roles.to_vec(),
             memberships: memberships.to_vec(),
+            scope: None,
         })
     }
 

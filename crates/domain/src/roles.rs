@@ -57,6 +57,17 @@ pub struct UserActor {
     pub id: UserId,
     pub platform_roles: Vec<PlatformRole>,
     pub memberships: Vec<Membership>,
+    /// When the account acts through an API token: what the token is limited to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<TokenScope>,
+}
+
+/// What an API token may do, within what its account may: read only, or read and write; and
+/// optionally only on one organization's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct TokenScope {
+    pub read_only: bool,
+    pub org: Option<OrgId>,
 }
 
 impl UserActor {

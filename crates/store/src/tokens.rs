@@ -15,6 +15,7 @@ pub struct TokenRecord {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    pub scope: domain::roles::TokenScope,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,6 +27,8 @@ struct Row {
     created_at: i64,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
+    read_only: i64,
+    scope_org: Option<String>,
 }
 
 impl TryFrom<Row> for TokenRecord {
@@ -39,14 +42,18 @@ impl TryFrom<Row> for TokenRecord {
             created_at: Timestamp(r.created_at),
             expires_at: r.expires_at.map(Timestamp),
             revoked_at: r.revoked_at.map(Timestamp),
+            scope: domain::roles::TokenScope {
+                read_only: r.read_only != 0,
+                org: r.scope_org.map(|o| parse(&o, "org id")).transpose()?,
+            },
         })
     }
 }
 
 pub async fn insert(tx: &mut WriteTx, token: &TokenRecord, token_hash: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at, \
+         read_only, scope_org) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
     )
     .bind(token.id.to_string())
     .bind(token.user_id.to_string())
@@ -55,6 +62,8 @@ pub async fn insert(tx: &mut WriteTx, token: &TokenRecord, token_hash: &str) -> 
     .bind(&token.prefix)
     .bind(token.created_at.0)
     .bind(token.expires_at.map(|t| t.0))
+    .bind(i64::from(token.scope.read_only))
+    .bind(token.scope.org.map(|o| o.to_string()))
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -92,7 +101,7 @@ pub async fn live_count(tx: &mut WriteTx, owner: UserId, now: Timestamp) -> Resu
 impl Store {
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at FROM api_tokens \
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org FROM api_tokens \
              WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
         )
         .bind(user.to_string())
@@ -104,7 +113,7 @@ impl Store {
     /// The token with this hash, whatever its state; the caller decides about expiry.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
         let row: Option<Row> = sqlx::query_as(
-            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at FROM api_tokens \
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org FROM api_tokens \
              WHERE token_hash = $1",
         )
         .bind(token_hash)

@@ -179,6 +179,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(UserActor {
+            scope: None,
             id,
             platform_roles: roles
                 .iter()

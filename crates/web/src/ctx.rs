@@ -192,7 +192,8 @@ async fn build_ctx(
         if record.expires_at.is_some_and(|exp| exp <= now) {
             return Err(ErrorCode::TokenExpired.into());
         }
-        let actor = state.store.actor(record.user_id).await?;
+        let mut actor = state.store.actor(record.user_id).await?;
+        actor.scope = Some(record.scope);
         return Ok(base(
             Actor::User(actor),
             Via::ApiToken,

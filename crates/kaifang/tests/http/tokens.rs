@@ -187,3 +187,106 @@ async fn bad_token_requests_get_field_errors() {
     assert_eq!(fields, ["name", "expires_in_days"]);
     assert_eq!(app.count("api_tokens").await, 0);
 }
+
+/// Creates a token for `s` with `scope` (access, organization); returns its secret.
+async fn scoped_token(app: &TestApp, s: &Session, scope: serde_json::Value) -> String {
+    let mut body = serde_json::json!({ "name": "脚本" });
+    body.as_object_mut()
+        .unwrap()
+        .extend(scope.as_object().unwrap().clone());
+    let res = s.post_json(app.at("/api/v1/me/tokens"), body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token: serde_json::Value = res.json().await.unwrap();
+    token["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_tokens_scope_narrows_what_its_account_may_do_and_never_widens_it() {
+    let app = spawn_app().await;
+    app.create_org("org-a").await;
+    app.create_org("org-b").await;
+    let editor = app
+        .user_with(
+            "editor@example.cn",
+            None,
+            Some(("org-a", domain::roles::OrgRole::Editor)),
+        )
+        .await;
+    let read = scoped_token(&app, &editor, serde_json::json!({ "access": "read" })).await;
+    let bearer = |secret: &str, method: reqwest::Method, path: &str| {
+        client()
+            .request(method, app.at(path))
+            .bearer_auth(secret.to_owned())
+            .json(&serde_json::json!({ "name": "上海市测试数据集", "domain": "transport",
+                                        "open_type": "unconditional", "update_frequency": "monthly" }))
+    };
+    let res = bearer(&read, reqwest::Method::GET, "/api/v1/orgs/org-a/datasets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = bearer(&read, reqwest::Method::POST, "/api/v1/orgs/org-a/datasets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("datasets").await, 0);
+    // The same account with a read-write token writes.
+    let write = scoped_token(&app, &editor, serde_json::json!({})).await;
+    let res = bearer(&write, reqwest::Method::POST, "/api/v1/orgs/org-a/datasets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // An operator's token limited to organization A decides A's tickets only, and nothing
+    // platform-wide.
+    let op = app
+        .user_with(
+            "op@example.cn",
+            Some(domain::roles::PlatformRole::Operator),
+            None,
+        )
+        .await;
+    let only_a = scoped_token(&app, &op, serde_json::json!({ "organization": "org-a" })).await;
+    let ticket_a = app
+        .create_ticket(&app.create_draft("org-a", "上海市测试数据甲").await)
+        .await;
+    let ticket_b = app
+        .create_ticket(&app.create_draft("org-b", "上海市测试数据乙").await)
+        .await;
+    let accept = |t: &str| format!("/api/v1/tickets/{t}/return");
+    let returned = client()
+        .post(app.at(&accept(&ticket_b)))
+        .bearer_auth(&only_a)
+        .json(&serde_json::json!({ "reasons": ["other"], "text": "请补充" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(returned.status(), StatusCode::FORBIDDEN);
+    let returned = client()
+        .post(app.at(&accept(&ticket_a)))
+        .bearer_auth(&only_a)
+        .json(&serde_json::json!({ "reasons": ["other"], "text": "请补充" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(returned.status(), StatusCode::OK);
+    let res = client()
+        .put(app.at("/api/v1/vocabularies/glossary/AQI"))
+        .bearer_auth(&only_a)
+        .json(&serde_json::json!({ "explanation_zh": "空气质量指数" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // A scope the platform does not know is refused at creation.
+    for bad in [
+        serde_json::json!({ "name": "x", "access": "admin" }),
+        serde_json::json!({ "name": "x", "organization": "no-such-org" }),
+    ] {
+        let res = editor.post_json(app.at("/api/v1/me/tokens"), bad).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

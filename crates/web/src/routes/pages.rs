@@ -461,6 +461,9 @@ pub struct TokenForm {
     name: String,
     #[serde(default)]
     expires_in_days: String,
+    /// A ticked box: the token only reads.
+    #[serde(default)]
+    read_only: Option<String>,
 }
 
 impl CsrfField for TokenForm {
@@ -486,6 +489,8 @@ pub async fn create_token(
         NewToken {
             name: form.name,
             expires_in_days,
+            access: form.read_only.map(|_| "read".to_owned()),
+            organization: None,
         },
     )
     .await
