@@ -28,11 +28,8 @@ pub enum JobError {
     Failed(String),
 }
 
-impl<E: std::fmt::Display> From<E> for JobError
-where
-    E: Into<crate::Error>,
-{
-    fn from(e: E) -> Self {
+impl From<crate::Error> for JobError {
+    fn from(e: crate::Error) -> Self {
         JobError::Failed(e.to_string())
     }
 }
