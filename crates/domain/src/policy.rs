@@ -445,6 +445,38 @@ mod tests {
     }
 
     #[test]
+    fn a_tokens_scope_only_takes_rights_away() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let scoped = |scope: crate::roles::TokenScope| {
+            Actor::User(UserActor {
+                id: crate::ids::UserId::new(),
+                platform_roles: vec![PlatformRole::Operator],
+                memberships: vec![Membership {
+                    org: a,
+                    role: OrgRole::Editor,
+                }],
+                scope: Some(scope),
+            })
+        };
+        let read = scoped(crate::roles::TokenScope {
+            read_only: true,
+            org: None,
+        });
+        assert!(authorize(&read, Action::ViewOrgInternal, Resource::Organization(a)).is_ok());
+        assert!(authorize(&read, Action::EditOpenList, Resource::Organization(a)).is_err());
+        let only_b = scoped(crate::roles::TokenScope {
+            read_only: false,
+            org: Some(b),
+        });
+        // Limited to B, whose member the account is not: no editing there, and none in A.
+        assert!(authorize(&only_b, Action::EditOpenList, Resource::Organization(b)).is_err());
+        assert!(authorize(&only_b, Action::EditOpenList, Resource::Organization(a)).is_err());
+        assert!(authorize(&only_b, Action::ViewOrgInternal, Resource::Organization(b)).is_ok());
+        assert!(authorize(&only_b, Action::EditGuide, Resource::Platform).is_err());
+        assert!(authorize(&only_b, Action::ViewPublic, Resource::Platform).is_ok());
+    }
+
+    #[test]
     fn audit_is_for_the_security_auditor_and_regulator_only() {
         for &role in PlatformRole::ALL {
             let expected = matches!(
