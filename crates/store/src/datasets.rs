@@ -6,7 +6,7 @@ use domain::ids::{DatasetId, OrgId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::DatasetStatus;
 
-use crate::paging::{Cursor, Page, Paged};
+use crate::paging::{Page, Paged};
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -314,14 +314,9 @@ impl Store {
         .bind(page.limit)
         .fetch_all(self.pool())
         .await?;
-        let items = rows
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<DatasetRecord>>>()?;
-        Ok(Paged::of(items, page, |d| Cursor {
-            at: d.updated_at.0,
-            id: d.id.to_string(),
-        }))
+        Paged::from_rows(rows, page, |d: &DatasetRecord| {
+            (d.updated_at.0, d.id.to_string())
+        })
     }
 
     /// How many entries an organization has, by (status, open type, domain).

@@ -9,7 +9,7 @@ use domain::clock::Timestamp;
 use domain::ids::JobId;
 use domain::jobs::JobState;
 
-use crate::paging::{Cursor, Page, Paged};
+use crate::paging::{Page, Paged};
 use crate::{Backend, Result, Store, StoreError, WriteTx, parse};
 
 /// A job to enqueue.
@@ -163,6 +163,18 @@ impl Store {
         now: Timestamp,
         lease_secs: i64,
     ) -> Result<Option<JobRecord>> {
+        // Workers poll every few seconds; an idle queue is seen with a read, so polling never
+        // takes the write lock (on SQLite, the whole database's) for nothing.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM jobs WHERE (state = 'queued' AND run_at <= $1) \
+             OR (state = 'running' AND lease_until < $1) LIMIT 1",
+        )
+        .bind(now.0)
+        .fetch_optional(self.pool())
+        .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
         sqlx::query(
             "UPDATE jobs SET state = 'failed', lease_until = NULL, leased_by = NULL, \
              last_error = COALESCE(last_error, 'interrupted: its worker stopped'), updated_at = $1 \
@@ -287,14 +299,9 @@ impl Store {
             .bind(page.limit)
             .fetch_all(self.pool())
             .await?;
-        let items = rows
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<JobRecord>>>()?;
-        Ok(Paged::of(items, page, |j| Cursor {
-            at: j.created_at.0,
-            id: j.id.to_string(),
-        }))
+        Paged::from_rows(rows, page, |j: &JobRecord| {
+            (j.created_at.0, j.id.to_string())
+        })
     }
 
     pub async fn job_queue_stats(&self, now: Timestamp) -> Result<QueueStats> {

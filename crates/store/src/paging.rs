@@ -82,12 +82,25 @@ pub struct Paged<T> {
 }
 
 impl<T> Paged<T> {
-    /// A full page may have a successor, named by its last row.
-    pub(crate) fn of(items: Vec<T>, page: &Page, key: impl Fn(&T) -> Cursor) -> Self {
+    /// The page of records read from `rows`; a full page may have a successor, named by the
+    /// sort key (`at`) and id of its last record.
+    pub(crate) fn from_rows<R>(
+        rows: Vec<R>,
+        page: &Page,
+        key: impl Fn(&T) -> (i64, String),
+    ) -> crate::Result<Self>
+    where
+        T: TryFrom<R, Error = crate::StoreError>,
+    {
+        let items = rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<crate::Result<Vec<T>>>()?;
         let next = (items.len() as i64 == page.limit)
-            .then(|| items.last().map(key))
-            .flatten();
-        Self { items, next }
+            .then(|| items.last().map(&key))
+            .flatten()
+            .map(|(at, id)| Cursor { at, id });
+        Ok(Self { items, next })
     }
 }
 

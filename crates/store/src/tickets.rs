@@ -7,7 +7,7 @@ use domain::ids::{DatasetId, OrgId, TicketId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 
-use crate::paging::{Cursor, Page, Paged};
+use crate::paging::{Page, Paged};
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -203,14 +203,9 @@ impl Store {
         .bind(page.limit)
         .fetch_all(self.pool())
         .await?;
-        let items = rows
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<TicketRecord>>>()?;
-        Ok(Paged::of(items, page, |t| Cursor {
-            at: t.updated_at.0,
-            id: t.id.to_string(),
-        }))
+        Paged::from_rows(rows, page, |t: &TicketRecord| {
+            (t.updated_at.0, t.id.to_string())
+        })
     }
 
     /// An organization's `limit` most relevant tickets: open ones first, then the latest.
