@@ -103,18 +103,25 @@ async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_pag
         .await
         .unwrap();
     assert!(account.contains("page@example.cn"));
+    // The form says how long a token lives when no days are given (tokens always expire).
+    assert!(account.contains("留空则为 90 天"), "{account}");
     let res = browser
         .post(app.at("/account/tokens"))
         .form(&[
             ("_csrf", csrf_from(&account).as_str()),
             ("name", "数据同步"),
             ("expires_in_days", "30"),
+            ("read_only", "1"),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let html = res.text().await.unwrap();
+    assert!(
+        html.contains("<span class=\"badge\">只读</span>"),
+        "the list marks read-only tokens"
+    );
     let marker = "<code id=\"new-token\">";
     let start = html.find(marker).unwrap() + marker.len();
     let secret = html[start..].split('<').next().unwrap();

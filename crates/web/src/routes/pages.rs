@@ -371,6 +371,7 @@ pub struct TokenView {
     expires_at: String,
     state_key: &'static str,
     live: bool,
+    read_only: bool,
 }
 
 #[derive(Template)]
@@ -382,6 +383,8 @@ struct AccountPage<'a> {
     roles: Vec<String>,
     memberships: Vec<(String, String)>,
     tokens: Vec<TokenView>,
+    /// Days a token lives when its creator names none.
+    default_days: String,
     new_token: Option<String>,
     error: Option<String>,
 }
@@ -429,6 +432,7 @@ async fn account_page(
                 expires_at: t.expires_at.map(fmt).unwrap_or_else(|| never.clone()),
                 state_key,
                 live,
+                read_only: t.scope.read_only,
             }
         })
         .collect();
@@ -441,6 +445,7 @@ async fn account_page(
             .collect(),
         memberships,
         tokens,
+        default_days: state.config.token_default_days.to_string(),
         new_token,
         error,
         user,
