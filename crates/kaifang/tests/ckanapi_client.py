@@ -42,6 +42,20 @@ def main():
         out["bad_fq"] = "no error"
     except ckanapi.SearchQueryError:
         out["bad_fq"] = "SearchQueryError"
+    # The rest of what CKAN clients and harvesters call.
+    out["help_show"] = "fq" in ckan.action.help_show(name="package_search")
+    out["site_read"] = ckan.action.site_read()
+    shown = ckan.action.package_show(id=first)
+    out["resource_show"] = ckan.action.resource_show(id=shown["resources"][0]["id"])["package_id"] == first
+    out["groups"] = ckan.action.group_list()
+    out["group_show"] = ckan.action.group_show(id="transport", include_datasets=True)["package_count"]
+    out["tag_show"] = len(ckan.action.tag_show(id="停车", include_datasets=True)["packages"])
+    out["licences"] = [l["id"] for l in ckan.action.license_list()]
+    out["package_autocomplete"] = [p["title"] for p in ckan.action.package_autocomplete(q="停车")]
+    out["organization_autocomplete"] = [o["name"] for o in ckan.action.organization_autocomplete(q="transport")]
+    out["sorted_titles"] = [p["title"] for p in ckan.action.package_search(sort="title_string desc")["results"]]
+    out["negated"] = ckan.action.package_search(fq="-tags:停车")["count"]
+    out["alternatives"] = ckan.action.package_search(fq="tags:停车 OR tags:公交")["count"]
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -12,16 +12,34 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::ColumnValues;
+use tantivy::columnar::{ColumnValues, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::facets::{self, FacetCounts, FacetTables};
 
-/// What orders the hits: the relevance score, or an i64 fast field, highest first.
+/// What orders the hits: the relevance score (best first), an i64 fast field, or a text fast
+/// field (in code point order), either way.
 #[derive(Clone, Copy)]
 pub enum Rank {
     Score,
-    Field(&'static str),
+    Field(&'static str, Direction),
+    Text(&'static str, Direction),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+impl Direction {
+    /// The key of a value under this direction: the best candidate has the highest key.
+    fn key(self, k: u64) -> u64 {
+        match self {
+            Direction::Descending => k,
+            Direction::Ascending => !k,
+        }
+    }
 }
 
 pub struct Gather<'a> {
@@ -106,7 +124,10 @@ fn keep_best(candidates: &mut Vec<Candidate>, keep: usize) {
 
 enum SegmentRank {
     Score,
-    Field(Arc<dyn ColumnValues<i64>>),
+    Field(Arc<dyn ColumnValues<i64>>, Direction),
+    /// Term ordinals follow the terms' byte order within a segment, so they rank documents of
+    /// one segment; across segments, the texts themselves are compared when merging.
+    Text(Option<StrColumn>, Direction),
 }
 
 pub struct SegmentGather {
@@ -136,8 +157,12 @@ impl Collector for Gather<'_> {
     ) -> tantivy::Result<SegmentGather> {
         let rank = match self.rank {
             Rank::Score => SegmentRank::Score,
-            Rank::Field(name) => {
-                SegmentRank::Field(reader.fast_fields().i64(name)?.first_or_default_col(0))
+            Rank::Field(name, direction) => SegmentRank::Field(
+                reader.fast_fields().i64(name)?.first_or_default_col(0),
+                direction,
+            ),
+            Rank::Text(name, direction) => {
+                SegmentRank::Text(reader.fast_fields().str(name)?, direction)
             }
         };
         let facets = self
@@ -170,16 +195,20 @@ impl Collector for Gather<'_> {
     fn merge_fruits(&self, segments: Vec<SegmentFruit>) -> tantivy::Result<Gathered> {
         let mut total = 0;
         let mut candidates = Vec::new();
+        let mut texts = Vec::new();
         let mut per_field: Vec<Vec<Vec<(String, u64)>>> = vec![Vec::new(); self.facets.len()];
         for fruit in segments {
             total += fruit.count;
             candidates.extend(fruit.candidates);
+            texts.extend(fruit.texts);
             for (i, counts) in fruit.facets.into_iter().enumerate() {
                 per_field[i].push(counts);
             }
         }
         let page = if self.limit == 0 {
             Vec::new()
+        } else if let Rank::Text(_, direction) = self.rank {
+            text_page(texts, direction, self.offset, self.limit)
         } else {
             keep_best(&mut candidates, self.offset + self.limit);
             if candidates.len() <= self.offset {
@@ -193,7 +222,8 @@ impl Collector for Gather<'_> {
                 page.sort_unstable_by(best_first);
                 let shown = |key| match self.rank {
                     Rank::Score => key_score(key),
-                    Rank::Field(_) => key_field(key) as f32,
+                    Rank::Field(_, direction) => key_field(direction.key(key)) as f32,
+                    Rank::Text(..) => 0.0,
                 };
                 page.into_iter()
                     .map(|c| {
@@ -215,9 +245,35 @@ impl Collector for Gather<'_> {
     }
 }
 
+/// The page of a text ranking: the candidates of every segment ordered by their texts (ties
+/// in index order).
+fn text_page(
+    mut texts: Vec<(String, Candidate)>,
+    direction: Direction,
+    offset: usize,
+    limit: usize,
+) -> Vec<(f32, DocAddress)> {
+    texts.sort_unstable_by(|(ta, ca), (tb, cb)| {
+        let by_text = match direction {
+            Direction::Ascending => ta.cmp(tb),
+            Direction::Descending => tb.cmp(ta),
+        };
+        // Within a segment the key already ranks; the document order breaks ties.
+        by_text.then_with(|| best_first(&(*ca & ((1 << 64) - 1)), &(*cb & ((1 << 64) - 1))))
+    });
+    texts
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(_, c)| (0.0, unpack(c).1))
+        .collect()
+}
+
 pub struct SegmentFruit {
     count: usize,
     candidates: Vec<Candidate>,
+    /// With a text ranking, the text of each kept candidate.
+    texts: Vec<(String, Candidate)>,
     facets: Vec<Vec<(String, u64)>>,
 }
 
@@ -234,7 +290,14 @@ impl SegmentCollector for SegmentGather {
         }
         let key = match &self.rank {
             SegmentRank::Score => score_key(score),
-            SegmentRank::Field(column) => field_key(column.get_val(doc)),
+            SegmentRank::Field(column, direction) => direction.key(field_key(column.get_val(doc))),
+            SegmentRank::Text(column, direction) => {
+                let ord = column
+                    .as_ref()
+                    .and_then(|c| c.term_ords(doc).next())
+                    .unwrap_or(0);
+                direction.key(ord)
+            }
         };
         let c = candidate(key, self.segment, doc);
         if self.threshold.is_none_or(|t| c > t) {
@@ -249,12 +312,27 @@ impl SegmentCollector for SegmentGather {
 
     fn harvest(mut self) -> SegmentFruit {
         keep_best(&mut self.candidates, self.keep);
+        let mut texts = Vec::new();
+        if let SegmentRank::Text(column, _) = &self.rank {
+            for &c in &self.candidates {
+                let (_, address) = unpack(c);
+                let mut text = String::new();
+                if let Some(column) = column
+                    && let Some(ord) = column.term_ords(address.doc_id).next()
+                {
+                    // A failed read leaves the text empty: the hit still shows, sorted first.
+                    let _ = column.ord_to_str(ord, &mut text);
+                }
+                texts.push((text, c));
+            }
+        }
         for facet in &mut self.facets {
             facet.count_all(&self.matched);
         }
         let keep = self.facet_keep;
         SegmentFruit {
             count: self.count,
+            texts,
             candidates: self.candidates,
             facets: self.facets.into_iter().map(|f| f.harvest(keep)).collect(),
         }

@@ -18,7 +18,7 @@ use tantivy::schema::Field;
 use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
-pub use query::{SearchQuery, Sort};
+pub use query::{Clause, Criterion, SearchQuery, Sort};
 pub use schema::FacetField;
 use schema::Fields;
 
@@ -47,6 +47,7 @@ pub struct SearchDoc {
     pub formats: Vec<String>,
     pub update_frequency: String,
     pub areas: Vec<String>,
+    pub licence: String,
     /// Milliseconds since the epoch of the last published change: "newest" sorts on it.
     pub published_at: i64,
     /// Downloads and API calls: "most used" sorts on it.
@@ -279,13 +280,19 @@ impl SearchIndex {
     }
 
     fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {
+        use collect::Direction::{Ascending, Descending};
         let searcher = self.reader.searcher();
         let query = query::build(&self.index, &self.fields, q, grams)?;
         let gather = collect::Gather {
             rank: match q.sort {
                 Sort::Relevance => collect::Rank::Score,
-                Sort::Newest => collect::Rank::Field("published_at"),
-                Sort::MostUsed => collect::Rank::Field("usage"),
+                Sort::Newest => collect::Rank::Field("published_at", Descending),
+                Sort::Oldest => collect::Rank::Field("published_at", Ascending),
+                Sort::MostUsed => collect::Rank::Field("usage", Descending),
+                Sort::IdAsc => collect::Rank::Text("id", Ascending),
+                Sort::IdDesc => collect::Rank::Text("id", Descending),
+                Sort::TitleAsc => collect::Rank::Text("title_sort", Ascending),
+                Sort::TitleDesc => collect::Rank::Text("title_sort", Descending),
             },
             offset: q.offset,
             limit: q.limit,

@@ -14,7 +14,29 @@ pub enum Sort {
     #[default]
     Relevance,
     Newest,
+    Oldest,
     MostUsed,
+    /// By identifier (CKAN's `name`), A to Z or Z to A.
+    IdAsc,
+    IdDesc,
+    /// By the entry's name (CKAN's `title_string`), in code point order.
+    TitleAsc,
+    TitleDesc,
+}
+
+/// One condition on a document in a [`Clause`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Criterion {
+    Facet(FacetField, String),
+    /// The entry's identifier (CKAN's `name`).
+    Id(String),
+}
+
+/// A filter: the document meets at least one of `any_of` (or, `negated`, none of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    pub any_of: Vec<Criterion>,
+    pub negated: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -23,6 +45,8 @@ pub struct SearchQuery {
     /// Keep only documents with these facet values: values of one field are alternatives,
     /// different fields must all match.
     pub filters: Vec<(FacetField, String)>,
+    /// Further filters that must all hold (CKAN's `fq` with AND, OR and negation).
+    pub clauses: Vec<Clause>,
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
@@ -40,9 +64,10 @@ impl SearchQuery {
             .collect();
         filters.sort();
         format!(
-            "{}\u{1}{}\u{1}{:?}\u{1}{}\u{1}{}\u{1}{:?}\u{1}{}",
+            "{}\u{1}{}\u{1}{:?}\u{1}{:?}\u{1}{}\u{1}{}\u{1}{:?}\u{1}{}",
             self.text,
             filters.join("\u{2}"),
+            self.clauses,
             self.sort,
             self.offset,
             self.limit,
@@ -143,9 +168,36 @@ pub fn build(
         must.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
     }
 
+    for clause in &q.clauses {
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = clause
+            .any_of
+            .iter()
+            .map(|c| {
+                let t = match c {
+                    Criterion::Facet(field, v) => {
+                        Term::from_facet(f.facet(*field), &facet_value(v))
+                    }
+                    Criterion::Id(id) => Term::from_field_text(f.id, id),
+                };
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let occur = if clause.negated {
+            Occur::MustNot
+        } else {
+            Occur::Must
+        };
+        must.push((occur, Box::new(BooleanQuery::new(alternatives))));
+    }
+
     if must.is_empty() {
         return Ok(Box::new(AllQuery));
     }
+    // Without words, everything the filters let through matches (a query of negations alone
+    // needs something to take from).
     if words.is_empty() {
         must.push((Occur::Must, Box::new(AllQuery)));
     }

@@ -19,6 +19,7 @@ pub enum FacetField {
     UpdateFrequency,
     Area,
     Tag,
+    Licence,
 }
 
 impl FacetField {
@@ -30,6 +31,7 @@ impl FacetField {
         FacetField::UpdateFrequency,
         FacetField::Area,
         FacetField::Tag,
+        FacetField::Licence,
     ];
 }
 
@@ -45,6 +47,7 @@ pub struct Fields {
     pub ckan_payload: Field,
     pub name: Field,
     pub name_grams: Field,
+    pub title_sort: Field,
     pub summary: Field,
     pub keywords: Field,
     pub field_labels: Field,
@@ -56,6 +59,7 @@ pub struct Fields {
     pub update_frequency: Field,
     pub areas: Field,
     pub tags: Field,
+    pub licence: Field,
     pub published_at: Field,
     pub usage: Field,
 }
@@ -72,10 +76,12 @@ pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let facet = FacetOptions::default();
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
         payload: b.add_text_field("payload", STORED),
         ckan_payload: b.add_text_field("ckan_payload", STORED),
         name: b.add_text_field("name", text(WORDS)),
+        // The whole name as one term, for sorting by title.
+        title_sort: b.add_text_field("title_sort", STRING | FAST),
         name_grams: b.add_text_field("name_grams", text(GRAMS)),
         summary: b.add_text_field("summary", text(WORDS)),
         keywords: b.add_text_field("keywords", text(WORDS)),
@@ -87,7 +93,8 @@ pub fn build() -> (Schema, Fields) {
         formats: b.add_facet_field("f_format", facet.clone()),
         update_frequency: b.add_facet_field("f_update_frequency", facet.clone()),
         areas: b.add_facet_field("f_area", facet.clone()),
-        tags: b.add_facet_field("f_tag", facet),
+        tags: b.add_facet_field("f_tag", facet.clone()),
+        licence: b.add_facet_field("f_licence", facet),
         published_at: b.add_i64_field("published_at", INDEXED | FAST),
         usage: b.add_i64_field("usage", INDEXED | FAST),
     };
@@ -123,6 +130,7 @@ impl Fields {
             FacetField::UpdateFrequency => self.update_frequency,
             FacetField::Area => self.areas,
             FacetField::Tag => self.tags,
+            FacetField::Licence => self.licence,
         }
     }
 
@@ -135,6 +143,7 @@ impl Fields {
             f if f == self.formats => "f_format",
             f if f == self.update_frequency => "f_update_frequency",
             f if f == self.areas => "f_area",
+            f if f == self.licence => "f_licence",
             _ => "f_tag",
         }
     }
@@ -146,12 +155,14 @@ impl Fields {
             self.ckan_payload => d.ckan_payload.as_str(),
             self.name => d.name.as_str(),
             self.name_grams => d.name.as_str(),
+            self.title_sort => d.name.as_str(),
             self.summary => d.summary.as_str(),
             self.provider => d.provider_name.as_str(),
             self.domain => facet_value(&d.domain),
             self.provider_slug => facet_value(&d.provider_slug),
             self.open_type => facet_value(&d.open_type),
             self.update_frequency => facet_value(&d.update_frequency),
+            self.licence => facet_value(&d.licence),
             self.published_at => d.published_at,
             self.usage => d.usage,
         );

@@ -16,6 +16,7 @@ fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) ->
         formats: vec!["csv".into(), "json".into()],
         update_frequency: "monthly".into(),
         areas: vec!["shanghai".into()],
+        licence: "CC BY 4.0".into(),
         published_at,
         usage: published_at % 7,
         payload: format!("{{\"id\":\"{id}\"}}"),
@@ -337,4 +338,121 @@ fn facet_counts_are_exact_whatever_the_table_layout() {
     };
     assert_eq!(r.facets[0].1, naive(&|d| vec![d.provider_slug.clone()]));
     assert_eq!(r.facets[1].1, naive(&|d| d.keywords.clone()));
+}
+
+#[test]
+fn sorting_by_identifier_title_and_age_either_way_over_several_segments() {
+    let idx = SearchIndex::in_memory().unwrap();
+    // Names and identifiers in an order unrelated to the order of indexing, over three commits.
+    let names = [
+        "黄浦区",
+        "长宁区",
+        "静安区",
+        "徐汇区",
+        "上海市",
+        "浦东新区",
+        "闵行区",
+    ];
+    for (batch, chunk) in names.chunks(3).enumerate() {
+        let docs: Vec<Change> = chunk
+            .iter()
+            .map(|name| {
+                let n = names.iter().position(|x| x == name).unwrap() as i64;
+                let id = format!("id-{}", (n * 5) % 7);
+                Change::Upsert(doc(&id, name, "transport", "p", 100 - n))
+            })
+            .collect();
+        idx.apply(&docs, batch as i64 + 1).unwrap();
+    }
+    assert!(idx.segments() > 1);
+    let order = |sort: Sort| -> Vec<String> {
+        let mut all = q("");
+        all.sort = sort;
+        let whole: Vec<String> = idx
+            .search(&all)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.id.clone())
+            .collect();
+        // Pages of two are the same ranking cut in pieces.
+        let mut paged = Vec::new();
+        for page in 0..4 {
+            let mut one = all.clone();
+            one.offset = page * 2;
+            one.limit = 2;
+            paged.extend(idx.search(&one).unwrap().hits.iter().map(|h| h.id.clone()));
+        }
+        assert_eq!(paged, whole, "{sort:?}");
+        whole
+    };
+    let mut by_id: Vec<String> = (0..7).map(|n| format!("id-{n}")).collect();
+    assert_eq!(order(Sort::IdAsc), by_id);
+    by_id.reverse();
+    assert_eq!(order(Sort::IdDesc), by_id);
+
+    // Titles in code point order, worked out by hand: 上(U+4E0A) 徐(U+5F90) 浦(U+6D66)
+    // 长(U+957F) 闵(U+95F5) 静(U+9759) 黄(U+9EC4).
+    let id_of = |name: &str| {
+        let n = names.iter().position(|x| *x == name).unwrap();
+        format!("id-{}", (n * 5) % 7)
+    };
+    let mut by_title: Vec<String> = [
+        "上海市",
+        "徐汇区",
+        "浦东新区",
+        "长宁区",
+        "闵行区",
+        "静安区",
+        "黄浦区",
+    ]
+    .iter()
+    .map(|n| id_of(n))
+    .collect();
+    assert_eq!(order(Sort::TitleAsc), by_title);
+    by_title.reverse();
+    assert_eq!(order(Sort::TitleDesc), by_title);
+
+    // published_at is 100 - position: the first name is the newest.
+    let newest: Vec<String> = names.iter().map(|n| id_of(n)).collect();
+    assert_eq!(order(Sort::Newest), newest);
+    let oldest: Vec<String> = newest.iter().rev().cloned().collect();
+    assert_eq!(order(Sort::Oldest), oldest);
+}
+
+#[test]
+fn clauses_combine_alternatives_and_negations() {
+    let idx = index();
+    let facet = |f: FacetField, v: &str| Criterion::Facet(f, v.into());
+    let mut query = q("");
+    query.sort = Sort::IdAsc;
+    // transport OR environment, and NOT provider sh-ecology.
+    query.clauses = vec![
+        Clause {
+            any_of: vec![
+                facet(FacetField::Domain, "transport"),
+                facet(FacetField::Domain, "environment"),
+            ],
+            negated: false,
+        },
+        Clause {
+            any_of: vec![facet(FacetField::Provider, "sh-ecology")],
+            negated: true,
+        },
+    ];
+    assert_eq!(ids(&idx.search(&query).unwrap()), ["1", "2"]);
+    // A negation alone takes from everything.
+    query.clauses = vec![Clause {
+        any_of: vec![facet(FacetField::Domain, "transport")],
+        negated: true,
+    }];
+    assert_eq!(ids(&idx.search(&query).unwrap()), ["3", "4"]);
+    // By identifier, with words.
+    let mut named = q("上海");
+    named.sort = Sort::IdAsc;
+    named.clauses = vec![Clause {
+        any_of: vec![Criterion::Id("2".into()), Criterion::Id("4".into())],
+        negated: false,
+    }];
+    assert_eq!(ids(&idx.search(&named).unwrap()), ["2", "4"]);
 }

@@ -30,6 +30,7 @@ fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord
         formats: m.formats.clone(),
         update_frequency: m.update_frequency.as_str().to_owned(),
         areas: m.spatial.areas.clone(),
+        licence: m.license.clone(),
         published_at: d.updated_at.0,
         usage: 0,
         ckan_payload: crate::routes::ckan::package(&payload, &state.config.public_url).to_string(),

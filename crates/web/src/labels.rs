@@ -104,7 +104,7 @@ impl<'a> Labels<'a> {
             FacetField::Format => self.format(value),
             FacetField::UpdateFrequency => self.named("frequency", value),
             FacetField::Area => self.area(value),
-            FacetField::Tag => value.to_owned(),
+            FacetField::Tag | FacetField::Licence => value.to_owned(),
         }
     }
 

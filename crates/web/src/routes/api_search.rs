@@ -21,6 +21,7 @@ pub fn facet_name(f: FacetField) -> &'static str {
         FacetField::UpdateFrequency => "update_frequency",
         FacetField::Area => "area",
         FacetField::Tag => "tag",
+        FacetField::Licence => "licence",
     }
 }
 

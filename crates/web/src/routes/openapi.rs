@@ -111,7 +111,7 @@ fn summary(method: &Method, path: &str) -> &'static str {
             "Allow a proprietary format for one entry, with a reason (A9.3)"
         }
         (_, p) if p.starts_with("/api/3/action/") || p.starts_with("/api/action/") => {
-            "CKAN-compatible action: package_list, package_search, package_show, organization_list, organization_show, tag_list, status_show"
+            "CKAN-compatible action: package_list, package_search, package_show, package_autocomplete, current_package_list_with_resources, resource_show, organization_list, organization_show, organization_autocomplete, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show"
         }
         _ => "",
     }

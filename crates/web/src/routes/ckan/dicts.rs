@@ -1,0 +1,130 @@
+//! The dictionaries CKAN answers with: packages, resources, organizations, groups, licences.
+
+use serde_json::{Value, json};
+
+/// CKAN's timestamp shape: local time without offset, microseconds. Shown in China Standard Time.
+pub(super) fn ckan_time(rfc3339: &Value) -> Value {
+    match rfc3339
+        .as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    {
+        Some(t) => json!(t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+        None => Value::Null,
+    }
+}
+
+/// Turns our public JSON of an entry into a CKAN package dict. The rules' metadata (A9) that
+/// CKAN has no field for goes into `extras`.
+pub(crate) fn package(d: &Value, public_url: &str) -> Value {
+    let m = &d["metadata"];
+    let id = d["id"].as_str().unwrap_or_default();
+    let org = &d["provider"];
+    let tags: Vec<Value> = m["keywords"]
+        .as_array()
+        .map(|k| k.iter().filter_map(Value::as_str).map(|t| json!({ "name": t, "display_name": t, "state": "active", "vocabulary_id": null })).collect())
+        .unwrap_or_default();
+    let landing = format!("{}/datasets/{id}", public_url.trim_end_matches('/'));
+    let resources: Vec<Value> = m["formats"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(Value::as_str)
+                .enumerate()
+                .map(|(i, f)| {
+                    json!({
+                        "id": format!("{id}-{f}"), "package_id": id, "position": i,
+                        "name": format!("{} ({})", m["name"].as_str().unwrap_or_default(), f.to_ascii_uppercase()),
+                        "format": f.to_ascii_uppercase(), "url": landing, "state": "active",
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let extra = |key: &str, value: &Value| {
+        let v = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        json!({ "key": key, "value": v })
+    };
+    let extras = vec![
+        extra("open_type", &m["open_type"]),
+        extra("domain", &m["domain"]),
+        extra("update_frequency", &m["update_frequency"]),
+        extra("time_range", &m["time_range"]),
+        extra("spatial_range", &m["spatial"]),
+        extra("data_items", &m["data_items"]),
+        extra("open_conditions", &m["conditions"]),
+        extra("required_materials", &m["materials"]),
+        extra("relations", &m["relations"]),
+        extra("contact", &m["contact"]),
+        extra("source", &m["source"]),
+        extra("source_note", &m["source_note"]),
+        extra("citation", &d["citation"]),
+        extra("version", &d["version"]),
+        extra("status", &d["status"]),
+    ];
+    json!({
+        "id": id,
+        "name": id,
+        "title": m["name"],
+        "notes": m["summary"],
+        "type": "dataset",
+        "state": "active",
+        "private": false,
+        "url": landing,
+        "version": d["version"].as_i64().map(|v| v.to_string()),
+        "author": org["name_zh"],
+        "maintainer": m["contact"]["name"],
+        "maintainer_email": m["contact"]["email"],
+        "license_id": m["license"],
+        "license_title": m["license"],
+        "metadata_created": ckan_time(&d["created_at"]),
+        "metadata_modified": ckan_time(&d["updated_at"]),
+        "owner_org": org["id"],
+        "organization": {
+            "id": org["id"], "name": org["slug"], "title": org["name_zh"], "type": "organization",
+            "state": "active", "is_organization": true, "approval_status": "approved",
+        },
+        "tags": tags,
+        "num_tags": m["keywords"].as_array().map_or(0, Vec::len),
+        "resources": resources,
+        "num_resources": m["formats"].as_array().map_or(0, Vec::len),
+        "groups": [{ "id": m["domain"], "name": m["domain"], "title": m["domain"], "display_name": m["domain"] }],
+        "extras": extras,
+    })
+}
+
+pub(super) fn organization(o: &store::orgs::OrgRecord, package_count: Option<u64>) -> Value {
+    json!({
+        "id": o.id, "name": o.slug, "title": o.name_zh, "display_name": o.name_zh,
+        "description": o.name_en, "type": "organization", "state": "active",
+        "is_organization": true, "approval_status": "approved",
+        "created": ckan_time(&json!(o.created_at.to_rfc3339())),
+        "package_count": package_count.unwrap_or(0),
+        "image_url": "", "extras": [{ "key": "kind", "value": o.kind.as_str() }],
+    })
+}
+
+/// A domain as a CKAN group.
+pub(super) fn group(d: &store::vocab::DomainRow, package_count: Option<u64>) -> Value {
+    json!({
+        "id": d.code, "name": d.code, "title": d.name_zh, "display_name": d.name_zh,
+        "description": d.name_en, "type": "group", "state": "active",
+        "is_organization": false, "approval_status": "approved",
+        "package_count": package_count.unwrap_or(0),
+        "image_url": "", "image_display_url": "",
+        "extras": [{ "key": "domain_group", "value": d.domain_group }],
+    })
+}
+
+/// A licence named by entries, as CKAN's licence dictionary. Licences are free text of each
+/// entry, so the name is its own identifier and title.
+pub(super) fn licence(name: &str) -> Value {
+    json!({
+        "id": name, "title": name, "url": "", "status": "active", "maintainer": "",
+        "family": "", "domain_content": true, "domain_data": true, "domain_software": false,
+        "od_conformance": "not reviewed", "osd_conformance": "not reviewed",
+    })
+}
