@@ -271,6 +271,7 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<()> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     #[serde(default)]
     pub name: String,

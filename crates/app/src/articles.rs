@@ -12,7 +12,7 @@ use store::attachments::{self, NewAttachment, Owner};
 use crate::App;
 use crate::caller::Caller;
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::tickets::{AttachmentInput, decode_attachments};
+use crate::tickets::{AttachmentInput, check_attachments, take_uploads};
 
 /// An article as a form or the API sends it.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,7 +43,6 @@ struct Checked {
     kind: ArticleKind,
     text: ArticleText,
     status: ArticleStatus,
-    attachments: Vec<NewAttachment>,
 }
 
 fn check(input: &ArticleInput) -> Result<Checked> {
@@ -56,13 +55,7 @@ fn check(input: &ArticleInput) -> Result<Checked> {
     if let Err(problems) = &text {
         errors.extend(problems.iter().map(|p| FieldError::new(p.field, p.code)));
     }
-    let attachments = match decode_attachments(&input.attachments) {
-        Ok(files) => files,
-        Err(e) => {
-            errors.extend(e.fields);
-            Vec::new()
-        }
-    };
+    errors.extend(check_attachments(&input.attachments));
     match (kind, text) {
         (Ok(kind), Ok(text)) if errors.is_empty() => Ok(Checked {
             kind,
@@ -72,7 +65,6 @@ fn check(input: &ArticleInput) -> Result<Checked> {
             } else {
                 ArticleStatus::Draft
             },
-            attachments,
         }),
         _ => Err(Error::invalid(errors)),
     }
@@ -94,10 +86,10 @@ pub async fn create(app: &App, caller: &Caller, input: &ArticleInput) -> Result<
         updated_at: now,
         row_version: 1,
     };
-    crate::tickets::store_files(app, &c.attachments).await?;
     let mut tx = app.store.begin_write().await?;
+    let files = take_uploads(&mut tx, caller, &input.attachments, now).await?;
     articles::insert(&mut tx, &a).await?;
-    let added = attach(&mut tx, a.id, &c.attachments, now).await?;
+    let added = attach(&mut tx, a.id, &files, now).await?;
     let mut ev = caller.event(now, "article.create", "article", a.id.to_string());
     ev.after = Some(
         json!({ "kind": a.kind, "status": a.status, "title": a.title, "attachments_added": added }),
@@ -132,8 +124,8 @@ pub async fn update(
         updated_at: now,
         ..before.clone()
     };
-    crate::tickets::store_files(app, &c.attachments).await?;
     let mut tx = app.store.begin_write().await?;
+    let files = take_uploads(&mut tx, caller, &input.attachments, now).await?;
     let row_version = articles::update(&mut tx, &a).await?;
     let a = ArticleRecord { row_version, ..a };
     let mut unknown = Vec::new();
@@ -151,7 +143,7 @@ pub async fn update(
         // Dropping the transaction rolls back the update: nothing changes.
         return Err(Error::invalid(unknown));
     }
-    let added = attach(&mut tx, a.id, &c.attachments, now).await?;
+    let added = attach(&mut tx, a.id, &files, now).await?;
     let mut ev = caller.event(now, "article.update", "article", a.id.to_string());
     ev.before =
         Some(json!({ "kind": before.kind, "status": before.status, "title": before.title }));

@@ -35,6 +35,8 @@ domain::string_enum!(
         WrongStatus => "wrong_status",
         InvalidTransition => "invalid_transition",
         EditConflict => "edit_conflict",
+        FileTypeNotAllowed => "file_type_not_allowed",
+        UploadLimit => "upload_limit",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -46,7 +48,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MalformedJson | MalformedRequest => 400,
-            UnsupportedMediaType => 415,
+            UnsupportedMediaType | FileTypeNotAllowed => 415,
             PayloadTooLarge => 413,
             NotFound => 404,
             MethodNotAllowed => 405,
@@ -55,7 +57,7 @@ impl ErrorCode {
             | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
             | EditConflict => 409,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => 401,
-            TooManyAttempts => 429,
+            TooManyAttempts | UploadLimit => 429,
             Forbidden | CsrfFailed | SessionRequired => 403,
             Internal => 500,
             Unavailable => 503,

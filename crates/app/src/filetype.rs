@@ -22,27 +22,135 @@ const ALLOWED: &[&str] = &[
 /// The media type of `bytes` if it is an allowed kind. Text without a signature is accepted
 /// as UTF-8 text (CSV when its name says so); anything else is refused.
 pub fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
-    if let Some(kind) = infer::get(bytes) {
-        return ALLOWED.iter().copied().find(|t| *t == kind.mime_type());
+    let mut sniffer = Sniffer::new(name);
+    sniffer.feed(bytes).ok()?;
+    sniffer.finish().ok()
+}
+
+/// How many leading bytes decide a file's kind: enough for the signatures `infer` reads,
+/// including those of office documents found in the first entries of their zip.
+const HEAD: usize = 64 * 1024;
+
+/// Finds the kind of a file shown to it chunk by chunk, as it streams: the first `HEAD` bytes
+/// decide between an allowed signature and text, and text is then checked to its last byte
+/// (valid UTF-8, no control characters but tab, newlines and form feed), so a NUL or a
+/// GBK byte deep in a file refuses it as surely as one at the start.
+pub struct Sniffer {
+    csv: bool,
+    state: State,
+}
+
+enum State {
+    /// Still reading the head.
+    Head(Vec<u8>),
+    /// An allowed signature was found: the rest is not looked at.
+    Signed(&'static str),
+    /// Text so far; `pending` holds the start of a character cut by a chunk's end.
+    Text { pending: Vec<u8>, at_start: bool },
+}
+
+/// Why a file was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAllowed;
+
+impl Sniffer {
+    pub fn new(name: &str) -> Self {
+        Self {
+            csv: name.to_ascii_lowercase().ends_with(".csv"),
+            state: State::Head(Vec::new()),
+        }
     }
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let plain = std::str::from_utf8(text).ok()?;
-    if plain
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
-    {
-        return None;
+
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), NotAllowed> {
+        match &mut self.state {
+            State::Head(head) => {
+                let take = (HEAD - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+                if head.len() == HEAD {
+                    let head = std::mem::take(head);
+                    self.decide(&head, false)?;
+                    self.feed(&chunk[take..])?;
+                }
+                Ok(())
+            }
+            State::Signed(_) => Ok(()),
+            State::Text { .. } => self.text(chunk, false),
+        }
     }
-    if name.to_ascii_lowercase().ends_with(".csv") {
-        Some("text/csv; charset=utf-8")
-    } else {
-        Some("text/plain; charset=utf-8")
+
+    /// The kind, once every byte has been seen.
+    pub fn finish(mut self) -> Result<&'static str, NotAllowed> {
+        if let State::Head(head) = &mut self.state {
+            let head = std::mem::take(head);
+            self.decide(&head, true)?;
+        }
+        match self.state {
+            State::Signed(kind) => Ok(kind),
+            State::Text { ref pending, .. } if pending.is_empty() => Ok(if self.csv {
+                "text/csv; charset=utf-8"
+            } else {
+                "text/plain; charset=utf-8"
+            }),
+            // A character cut off by the end of the file.
+            _ => Err(NotAllowed),
+        }
+    }
+
+    fn decide(&mut self, head: &[u8], last: bool) -> Result<(), NotAllowed> {
+        if let Some(kind) = infer::get(head) {
+            let allowed = ALLOWED.iter().copied().find(|t| *t == kind.mime_type());
+            self.state = State::Signed(allowed.ok_or(NotAllowed)?);
+            return Ok(());
+        }
+        self.state = State::Text {
+            pending: Vec::new(),
+            at_start: true,
+        };
+        self.text(head, last)
+    }
+
+    fn text(&mut self, chunk: &[u8], last: bool) -> Result<(), NotAllowed> {
+        let State::Text { pending, at_start } = &mut self.state else {
+            return Ok(());
+        };
+        let mut bytes = std::mem::take(pending);
+        bytes.extend_from_slice(chunk);
+        let mut text: &[u8] = &bytes;
+        if *at_start && !text.is_empty() {
+            if text.len() < 3 && b"\xEF\xBB\xBF".starts_with(text) && !last {
+                // Perhaps the start of a byte order mark: wait for more.
+                *pending = bytes;
+                return Ok(());
+            }
+            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+            *at_start = false;
+        }
+        let (valid, rest) = match std::str::from_utf8(text) {
+            Ok(all) => (all, &[][..]),
+            Err(e) if e.error_len().is_none() => {
+                // The chunk ends inside a character: keep its start for the next chunk.
+                let cut = e.valid_up_to();
+                (
+                    std::str::from_utf8(&text[..cut]).map_err(|_| NotAllowed)?,
+                    &text[cut..],
+                )
+            }
+            Err(_) => return Err(NotAllowed),
+        };
+        if valid
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+        {
+            return Err(NotAllowed);
+        }
+        *pending = rest.to_vec();
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::sniff;
+    use super::{HEAD, NotAllowed, Sniffer, sniff};
 
     #[test]
     fn kinds_come_from_the_content() {
@@ -68,5 +176,58 @@ mod tests {
         assert_eq!(sniff("a.zip", b"PK\x03\x04\x14\0\0\0\0\0"), None);
         assert_eq!(sniff("a.txt", b"text\0with a NUL"), None);
         assert_eq!(sniff("a.txt", &[0xD6, 0xD0, 0xCE, 0xC4]), None);
+    }
+
+    /// Feeds `bytes` in chunks of `size` and finishes.
+    fn streamed(name: &str, bytes: &[u8], size: usize) -> Result<&'static str, NotAllowed> {
+        let mut s = Sniffer::new(name);
+        for chunk in bytes.chunks(size.max(1)) {
+            s.feed(chunk)?;
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn text_is_checked_to_its_last_byte_whatever_the_chunks() {
+        // Past the head, in characters cut across chunks.
+        let mut text = "区,人口\n".repeat(20_000).into_bytes();
+        for size in [1, 2, 7, 4096, HEAD, usize::MAX] {
+            assert_eq!(
+                streamed("表.csv", &text, size),
+                Ok("text/csv; charset=utf-8"),
+                "{size}"
+            );
+        }
+        // A byte order mark is no text of its own, even cut in two.
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), "说明".as_bytes()].concat();
+        assert_eq!(
+            streamed("a.txt", &with_bom, 1),
+            Ok("text/plain; charset=utf-8")
+        );
+        // A NUL, a GBK character or a cut character deep in the file refuses it.
+        let mut with_nul = text.clone();
+        with_nul.extend_from_slice(b"x\0y");
+        let mut with_gbk = text.clone();
+        with_gbk.extend_from_slice(&[0xD6, 0xD0, b'\n']);
+        text.extend_from_slice(&"区".as_bytes()[..2]);
+        for bad in [&with_nul, &with_gbk, &text] {
+            for size in [1, 4096, usize::MAX] {
+                assert_eq!(streamed("表.csv", bad, size), Err(NotAllowed));
+            }
+        }
+    }
+
+    #[test]
+    fn a_signature_decides_and_the_rest_is_not_read_as_text() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.extend_from_slice(&[0u8; 100_000]);
+        assert_eq!(streamed("x.pdf", &pdf, 1000), Ok("application/pdf"));
+        let mut exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0".to_vec();
+        exe.extend_from_slice(&[b'a'; 100_000]);
+        assert_eq!(streamed("x.pdf", &exe, 1000), Err(NotAllowed));
+        assert_eq!(
+            streamed("empty.txt", b"", 10),
+            Ok("text/plain; charset=utf-8")
+        );
     }
 }

@@ -230,9 +230,13 @@ impl Handler for Housekeeping {
                 .purge_expired(app.clock.now(), KEEP_TOKENS_SECS, window)
                 .await
                 .map_err(|e| JobError::Failed(e.to_string()))?;
-            let purged = (p.sessions + p.tokens + p.counters) as i64;
+            // Uploads nobody attached in time, and the files only they named.
+            let files = crate::uploads::purge(app)
+                .await
+                .map_err(|e| JobError::Failed(e.code.as_str().to_owned()))?;
+            let purged = (p.sessions + p.tokens + p.counters) as i64 + files as i64;
             if purged > 0 {
-                tracing::info!(?p, "housekeeping purged expired rows");
+                tracing::info!(?p, files, "housekeeping purged expired rows and files");
             }
             ctx.progress("done", purged, Some(purged)).await
         })

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod passwords;
 pub mod secrets;
 pub mod tickets;
+pub mod uploads;
 pub mod vocab;
 
 use std::sync::Arc;

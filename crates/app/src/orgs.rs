@@ -11,6 +11,7 @@ use crate::caller::Caller;
 use crate::error::{Error, FieldError, Result};
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrg {
     #[serde(default)]
     pub slug: String,

@@ -1,8 +1,6 @@
 //! Open-list change tickets (A11): submitting, reviewing and applying changes to the open list.
 //! Every step is one transaction with its history event and its audit record.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use domain::ids::TicketId;
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::diff::{Change, diff};
@@ -12,7 +10,6 @@ use domain::openlist::ticket::{
 use domain::openlist::vocab::DatasetStatus;
 use domain::policy::{Action, Resource};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use store::attachments::{self, NewAttachment, Owner};
 use store::datasets::{self, DatasetRecord};
 use store::orgs::OrgRecord;
@@ -23,13 +20,12 @@ use crate::caller::Caller;
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::openlist::{check_for_publish, check_for_save};
 
+/// A file to attach: an upload the caller made (`POST /api/v1/uploads`), by its id. Its
+/// name, kind and size are the upload's.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInput {
-    pub name: String,
-    #[serde(default)]
-    pub media_type: String,
-    pub content_base64: String,
+    pub upload: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,72 +60,64 @@ pub struct ReturnInput {
     pub text: String,
 }
 
-const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
+/// The most files one request may attach.
+const MAX_ATTACHMENTS: usize = 20;
 
-pub(crate) fn decode_attachments(input: &[AttachmentInput]) -> Result<Vec<NewAttachment>> {
+/// Checks the attachments asked for, before anything is written: each names an upload, none
+/// twice, and not too many.
+pub(crate) fn check_attachments(input: &[AttachmentInput]) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut out = Vec::new();
+    if input.len() > MAX_ATTACHMENTS {
+        errors.push(FieldError::new("attachments", "too_many"));
+    }
     for (i, a) in input.iter().enumerate() {
-        let name = a.name.trim();
-        if name.is_empty() {
-            errors.push(FieldError::new(
-                format!("attachments[{i}].name"),
-                "required",
-            ));
+        let field = format!("attachments[{i}].upload");
+        if a.upload.trim().is_empty() {
+            errors.push(FieldError::new(field, "required"));
+        } else if a.upload.len() > 64 {
+            errors.push(FieldError::new(field, "not_found"));
+        } else if input[..i].iter().any(|b| b.upload == a.upload) {
+            errors.push(FieldError::new(field, "duplicate"));
         }
-        errors.extend(FieldError::text(
-            &format!("attachments[{i}].name"),
-            name,
-            domain::bounded::NAME,
-        ));
-        match STANDARD.decode(a.content_base64.trim()) {
-            Ok(bytes) if bytes.is_empty() => errors.push(FieldError::new(
-                format!("attachments[{i}].content_base64"),
-                "required",
-            )),
-            Ok(bytes) if bytes.len() > MAX_ATTACHMENT_BYTES => errors.push(FieldError::new(
-                format!("attachments[{i}].content_base64"),
-                "file_too_large",
-            )),
-            Ok(bytes) => match crate::filetype::sniff(name, &bytes) {
-                // What the client said the file is counts for nothing: its content decides.
-                Some(media_type) => out.push(NewAttachment {
-                    name: name.to_owned(),
-                    media_type: media_type.to_owned(),
-                    size: bytes.len() as i64,
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                    content: bytes.into(),
-                }),
-                None => errors.push(FieldError::new(
-                    format!("attachments[{i}].content_base64"),
-                    "file_type_not_allowed",
-                )),
-            },
-            Err(_) => errors.push(FieldError::new(
-                format!("attachments[{i}].content_base64"),
-                "not_base64",
+    }
+    errors
+}
+
+/// In the transaction that attaches them: takes the caller's uploads named by `input` (each
+/// is consumed). An upload that is not the caller's, used already or expired is `not_found`,
+/// and the transaction, dropped, changes nothing.
+pub(crate) async fn take_uploads(
+    tx: &mut store::WriteTx,
+    caller: &Caller,
+    input: &[AttachmentInput],
+    now: domain::clock::Timestamp,
+) -> Result<Vec<NewAttachment>> {
+    if input.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owner = caller.user()?.id;
+    let not_before = crate::uploads::attachable_after(now);
+    let mut files = Vec::with_capacity(input.len());
+    let mut errors = Vec::new();
+    for (i, a) in input.iter().enumerate() {
+        match store::uploads::take(tx, a.upload.trim(), owner, not_before).await? {
+            Some(u) => files.push(NewAttachment {
+                name: u.name,
+                media_type: u.media_type,
+                size: u.size,
+                sha256: u.sha256,
+            }),
+            None => errors.push(FieldError::new(
+                format!("attachments[{i}].upload"),
+                "not_found",
             )),
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(files)
     } else {
         Err(Error::invalid(errors))
     }
-}
-
-/// Puts the files' content in the file store, before the rows that name them are written: a
-/// row never names a file that is not there (a file whose row is never written is harmless).
-pub(crate) async fn store_files(app: &App, files: &[NewAttachment]) -> Result<()> {
-    for f in files {
-        let stored = app
-            .blobs
-            .put_bytes(f.content.clone(), MAX_ATTACHMENT_BYTES as u64)
-            .await
-            .map_err(store::StoreError::from)?;
-        debug_assert_eq!(stored.sha256, f.sha256);
-    }
-    Ok(())
 }
 
 /// What a proposal is checked for, before it is submitted and again before it is applied.
@@ -199,7 +187,10 @@ pub async fn submit(
     if app.store.open_ticket(d.id).await?.is_some() {
         return Err(ErrorCode::TicketOpen.into());
     }
-    let attachments = decode_attachments(&input.attachments)?;
+    let errors = check_attachments(&input.attachments);
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
     let proposed = match input.kind {
         TicketKind::Remove => None,
         TicketKind::Add => Some(input.proposed.unwrap_or_else(|| d.meta.clone())),
@@ -212,7 +203,7 @@ pub async fn submit(
         input.kind,
         proposed.as_ref(),
         &input.reason,
-        attachments.len(),
+        input.attachments.len(),
     )
     .await?;
     let now = app.clock.now();
@@ -230,8 +221,8 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
-    store_files(app, &attachments).await?;
     let mut tx = app.store.begin_write().await?;
+    let attachments = take_uploads(&mut tx, caller, &input.attachments, now).await?;
     tickets::insert(&mut tx, &ticket).await?;
     tickets::add_event(
         &mut tx,
@@ -414,7 +405,10 @@ pub async fn resubmit(
     let next = t.state.resubmit().map_err(transition_error)?;
     let d = app.store.dataset(&t.dataset_id.to_string()).await?;
     let org = app.store.org(&d.org_id.to_string()).await?;
-    let new_attachments = decode_attachments(&input.attachments)?;
+    let errors = check_attachments(&input.attachments);
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
     let existing = app.store.attachments(Owner::Ticket(t.id)).await?.len();
     let reason = input
         .reason
@@ -438,7 +432,7 @@ pub async fn resubmit(
         requested,
         proposed.as_ref(),
         &reason,
-        existing + new_attachments.len(),
+        existing + input.attachments.len(),
     )
     .await?;
     let now = app.clock.now();
@@ -452,8 +446,8 @@ pub async fn resubmit(
         updated_at: now,
         ..t
     };
-    store_files(app, &new_attachments).await?;
     let mut tx = app.store.begin_write().await?;
+    let new_attachments = take_uploads(&mut tx, caller, &input.attachments, now).await?;
     tickets::update(&mut tx, &revised, TicketState::Returned)
         .await
         .map_err(conflict_as_transition)?;

@@ -21,6 +21,7 @@ pub fn valid_code(code: &str) -> bool {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FormatInput {
     #[serde(default)]
     pub name: String,
@@ -77,6 +78,7 @@ pub async fn save_format(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GlossaryInput {
     #[serde(default)]
     pub explanation_zh: String,
@@ -174,6 +176,7 @@ pub async fn save_guide(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DomainInput {
     #[serde(default)]
     pub name_zh: String,
@@ -184,6 +187,7 @@ pub struct DomainInput {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExceptionInput {
     #[serde(default)]
     pub format: String,

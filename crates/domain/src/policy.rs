@@ -23,6 +23,8 @@ pub enum Action {
     LogOut,
     ViewOwnAccount,
     ManageOwnTokens,
+    /// Streaming a file in, to attach it afterwards.
+    UploadFiles,
     CreateOrganization,
     ViewMembers,
     ManageMembers,
@@ -75,6 +77,7 @@ impl Action {
         Action::LogOut,
         Action::ViewOwnAccount,
         Action::ManageOwnTokens,
+        Action::UploadFiles,
         Action::CreateOrganization,
         Action::ViewMembers,
         Action::ManageMembers,
@@ -217,7 +220,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
     }
     let allowed = match action {
         ViewPublic | Register | LogIn => true,
-        LogOut | ViewOwnAccount | ManageOwnTokens => resource == Resource::OwnAccount,
+        LogOut | ViewOwnAccount | ManageOwnTokens | UploadFiles => resource == Resource::OwnAccount,
         CreateOrganization => user.has(Operator) || user.has(Sysadmin),
         ViewMembers => match resource {
             Resource::Organization(org) => {

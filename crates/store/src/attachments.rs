@@ -33,13 +33,12 @@ pub struct AttachmentInfo {
     pub created_at: Timestamp,
 }
 
-/// A file to attach; its content goes to the file store (`Blobs::put_bytes`) before the row.
+/// A file to attach, already in the file store under `sha256` (an upload's).
 pub struct NewAttachment {
     pub name: String,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
-    pub content: bytes::Bytes,
 }
 
 /// `SELECT id, name, media_type, size, sha256, created_at`.

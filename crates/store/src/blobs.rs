@@ -42,6 +42,12 @@ pub enum BlobError {
     TooLarge(u64),
     #[error("no such file")]
     NotFound,
+    /// The incoming stream failed (the client went away, or sent a broken body).
+    #[error("the file did not arrive whole: {0}")]
+    Source(String),
+    /// The inspector given to [`Blobs::put_inspected`] refused the content.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("file store: {0}")]
     Store(String),
 }
@@ -119,6 +125,18 @@ impl Blobs {
         chunks: impl Stream<Item = Result<Bytes, E>>,
         max_bytes: u64,
     ) -> Result<BlobRef, BlobError> {
+        self.put_inspected(chunks, max_bytes, |_| Ok(())).await
+    }
+
+    /// As [`Blobs::put`], showing each chunk to `inspect` before it is written and `None` at
+    /// the end: an `Err` from it stops the upload, leaving nothing behind (a file whose type is
+    /// found wrong halfway never lands).
+    pub async fn put_inspected<E: std::fmt::Display>(
+        &self,
+        chunks: impl Stream<Item = Result<Bytes, E>>,
+        max_bytes: u64,
+        mut inspect: impl FnMut(Option<&[u8]>) -> Result<(), String>,
+    ) -> Result<BlobRef, BlobError> {
         let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
         let upload = self.store.put_multipart(&staging).await?;
         let mut writer = WriteMultipart::new(upload);
@@ -130,7 +148,7 @@ impl Blobs {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = writer.abort().await;
-                    return Err(BlobError::Store(e.to_string()));
+                    return Err(BlobError::Source(e.to_string()));
                 }
             };
             size += chunk.len() as u64;
@@ -138,9 +156,17 @@ impl Blobs {
                 let _ = writer.abort().await;
                 return Err(BlobError::TooLarge(max_bytes));
             }
+            if let Err(why) = inspect(Some(&chunk)) {
+                let _ = writer.abort().await;
+                return Err(BlobError::Refused(why));
+            }
             hasher.update(&chunk);
             writer.wait_for_capacity(4).await?;
             writer.put(chunk);
+        }
+        if let Err(why) = inspect(None) {
+            let _ = writer.abort().await;
+            return Err(BlobError::Refused(why));
         }
         writer.finish().await?;
         let sha256 = hex::encode(hasher.finalize());
@@ -170,6 +196,17 @@ impl Blobs {
         }
         let found = self.store.get(&content_path(sha256)).await?;
         Ok(found.into_stream().map_err(BlobError::from).boxed())
+    }
+
+    /// Deletes the file with content address `sha256`; one that is not there is no error.
+    pub async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
+        if !valid_sha256(sha256) {
+            return Ok(());
+        }
+        match self.store.delete(&content_path(sha256)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether the file is there.
@@ -221,10 +258,40 @@ mod tests {
             blobs.put(big, 999).await,
             Err(BlobError::TooLarge(999))
         ));
-        // Nothing is left behind by the refused file, not even in staging.
+        // A file its inspector refuses at the end (or midway) lands nowhere either.
+        let chunks = futures_util::stream::iter(
+            ["ok", "bad"].map(|s| Ok::<_, std::io::Error>(Bytes::from(s))),
+        );
+        let refused = blobs
+            .put_inspected(chunks, 1024, |chunk| match chunk {
+                Some(b"bad") => Err("bad chunk".into()),
+                _ => Ok(()),
+            })
+            .await;
+        assert!(matches!(refused, Err(BlobError::Refused(ref why)) if why == "bad chunk"));
+        let at_end = blobs
+            .put_inspected(
+                futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from("x")) }),
+                1024,
+                |chunk| chunk.map_or(Err("incomplete".into()), |_| Ok(())),
+            )
+            .await;
+        assert!(matches!(at_end, Err(BlobError::Refused(_))));
+        assert!(
+            !blobs
+                .exists(&hex::encode(Sha256::digest(b"x")))
+                .await
+                .unwrap()
+        );
+        // Nothing is left behind by the refused files, not even in staging.
         let staging = dir.path().join("staging");
         let left = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
         assert_eq!(left, 0);
+
+        // A deleted file is gone; deleting it again is no error.
+        blobs.delete(&stored.sha256).await.unwrap();
+        assert!(!blobs.exists(&stored.sha256).await.unwrap());
+        blobs.delete(&stored.sha256).await.unwrap();
 
         assert!(matches!(
             blobs.get(&"0".repeat(64)).await,

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tickets;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 pub mod vocab;
 mod write;

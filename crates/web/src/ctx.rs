@@ -282,26 +282,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// A JSON body whose rejections become our error codes.
+/// A JSON body whose rejections become our error codes. A body that does not fit names the
+/// field that did not (an unknown field included: bodies are refused rather than half read,
+/// so a mistyped `access` never quietly makes a read-write token).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ErrorCode::UnsupportedMediaType.into())
-            }
-            Err(JsonRejection::BytesRejection(r))
-                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ErrorCode::PayloadTooLarge.into())
-            }
-            Err(_) => Err(ErrorCode::MalformedJson.into()),
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !json {
+            return Err(ErrorCode::UnsupportedMediaType.into());
         }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| bad_body(r.status()))?;
+        let de = &mut serde_json::Deserializer::from_slice(&body);
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let mut err = AppError::new(ErrorCode::MalformedJson);
+                let path = e.path().to_string();
+                if path != "." {
+                    let code = if e.inner().to_string().starts_with("unknown field") {
+                        "unknown_field"
+                    } else {
+                        "invalid_value"
+                    };
+                    err.fields.push(FieldError::new(path, code));
+                }
+                err
+            })
     }
 }
 
@@ -339,13 +359,12 @@ where
     }
 }
 
-/// A file sent with a form.
-#[derive(Debug, Clone)]
-pub struct Upload {
+/// A file sent with a form, streamed into the file store as the caller's upload while the
+/// form was read (or the reason it was refused).
+#[derive(Debug)]
+pub struct FormFile {
     pub field: String,
-    pub name: String,
-    pub media_type: String,
-    pub bytes: Vec<u8>,
+    pub upload: Result<store::uploads::UploadRecord, app::Error>,
 }
 
 /// Whether a request is a form that carries files.
@@ -360,7 +379,7 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// `max_upload_bytes`, anything else `max_body_bytes`. A body that says it is larger is refused
 /// at once; one that turns out larger fails when read, and its extractor answers 413.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = if is_multipart(req.headers()) {
+    let limit = if is_multipart(req.headers()) || req.uri().path() == "/api/v1/uploads" {
         state.config.max_upload_bytes
     } else {
         state.config.max_body_bytes
@@ -378,26 +397,46 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// A form post whose fields may repeat and be numbered (the entry form), sent either as
-/// `application/x-www-form-urlencoded` or, when it carries files, as `multipart/form-data`. It
-/// must carry the CSRF token in `_csrf`. A file field left empty is no file.
-/// The files a page's form sent in `field`, as attachments for a use case.
-pub fn attachments(files: &[Upload], field: &str) -> Vec<app::tickets::AttachmentInput> {
-    use base64::Engine;
-    files
-        .iter()
-        .filter(|f| f.field == field)
-        .map(|u| app::tickets::AttachmentInput {
-            name: u.name.clone(),
-            media_type: u.media_type.clone(),
-            content_base64: base64::engine::general_purpose::STANDARD.encode(&u.bytes),
-        })
-        .collect()
+/// The files a page's form sent in `field`, as attachments for a use case; or, when one of
+/// them was refused, why, at `attachments` (where the use case reports its attachments'
+/// problems, and where the pages show them).
+pub fn attachments(
+    files: &[FormFile],
+    field: &str,
+) -> Result<Vec<app::tickets::AttachmentInput>, Vec<app::FieldError>> {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for f in files.iter().filter(|f| f.field == field) {
+        match &f.upload {
+            Ok(u) => inputs.push(app::tickets::AttachmentInput {
+                upload: u.id.clone(),
+            }),
+            Err(e) => errors.push(app::FieldError::new(
+                "attachments",
+                match e.code {
+                    ErrorCode::PayloadTooLarge => "file_too_large",
+                    ErrorCode::UploadLimit => "upload_limit",
+                    ErrorCode::ValidationFailed => "required",
+                    _ => "file_type_not_allowed",
+                },
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(errors)
+    }
 }
 
+/// A form post whose fields may repeat and be numbered (the entry form), sent either as
+/// `application/x-www-form-urlencoded` or, when it carries files, as `multipart/form-data`. It
+/// must carry the CSRF token in `_csrf`, and a form with files must carry it before them (the
+/// platform's forms do): a file is streamed into the file store as it is read, so it is only
+/// taken from a form already known to be genuine. A file field left empty is no file.
 pub struct FormPost {
     pub values: crate::dataset_form::FormValues,
-    pub files: Vec<Upload>,
+    pub files: Vec<FormFile>,
 }
 
 fn bad_body(status: axum::http::StatusCode) -> AppError {
@@ -424,23 +463,30 @@ impl FromRequest<AppState> for FormPost {
             let mut form = axum::extract::Multipart::from_request(req, state)
                 .await
                 .map_err(|r| bad_body(r.status()))?;
+            let mut genuine = false;
             while let Some(field) = form.next_field().await.map_err(|e| bad_body(e.status()))? {
                 let key = field.name().unwrap_or_default().to_owned();
                 match field.file_name().map(str::to_owned) {
+                    // An empty file input: no file.
+                    Some(name) if name.is_empty() => {}
+                    Some(_) if !genuine => return Err(ErrorCode::CsrfFailed.into()),
                     Some(name) => {
-                        let media_type = field.content_type().unwrap_or_default().to_owned();
-                        let bytes = field.bytes().await.map_err(|e| bad_body(e.status()))?;
-                        if !name.is_empty() || !bytes.is_empty() {
-                            files.push(Upload {
-                                field: key,
-                                name,
-                                media_type,
-                                bytes: bytes.to_vec(),
-                            });
+                        let upload =
+                            app::uploads::upload(&state.app, &ctx.caller, &name, field).await;
+                        if let Err(e) = &upload
+                            && e.code == ErrorCode::MalformedRequest
+                        {
+                            // The body broke off: the rest of the form is lost too.
+                            return Err(ErrorCode::MalformedRequest.into());
                         }
+                        files.push(FormFile { field: key, upload });
                     }
                     None => {
                         let text = field.text().await.map_err(|e| bad_body(e.status()))?;
+                        if key == "_csrf" {
+                            genuine =
+                                !ctx.csrf_token.is_empty() && same_secret(&text, &ctx.csrf_token);
+                        }
                         pairs.push((key, text));
                     }
                 }

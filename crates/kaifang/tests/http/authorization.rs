@@ -116,6 +116,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/datasets/{dataset}/data-updates", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
     ("GET", "/api/v1/datasets/{dataset}/versions", Action::ViewPublic, Target::DatasetInPath),
+    ("POST", "/api/v1/uploads", Action::UploadFiles, Target::OwnAccount),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/tickets", Action::ViewOrgInternal, Target::DatasetInPath),
     ("GET", "/api/v1/orgs/{org}/tickets", Action::ViewOrgInternal, Target::OrgInPath),
@@ -222,7 +223,10 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
     };
     let admin_or_editor = matches!(who.in_org_a, Some(OrgRole::ProviderAdmin | OrgRole::Editor));
     let allowed = match action {
-        Action::LogOut | Action::ViewOwnAccount | Action::ManageOwnTokens => true,
+        // Anyone with an account acts on their own account, and may upload files to attach.
+        Action::LogOut | Action::ViewOwnAccount | Action::ManageOwnTokens | Action::UploadFiles => {
+            true
+        }
         Action::CreateOrganization => who.is(Operator) || who.is(Sysadmin),
         Action::ViewMembers => {
             member_of(own) || who.is(Operator) || who.is(Regulator) || who.is(Sysadmin)

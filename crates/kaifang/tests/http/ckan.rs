@@ -377,7 +377,7 @@ async fn search_filters_sorts_and_reads_bodies_as_ckan_clients_send_them() {
     ] {
         assert_eq!(
             names(&app, &format!("package_search?fq={fq}")).await,
-            [bus.clone()],
+            std::slice::from_ref(&bus),
             "{fq}"
         );
     }
@@ -395,15 +395,15 @@ async fn search_filters_sorts_and_reads_bodies_as_ckan_clients_send_them() {
     // q: field:value clauses filter; the rest are words.
     assert_eq!(
         names(&app, "package_search?q=tags:停车").await,
-        [parking.clone()]
+        std::slice::from_ref(&parking)
     );
     assert_eq!(
         names(&app, &format!("package_search?q=name:{bus}")).await,
-        [bus.clone()]
+        std::slice::from_ref(&bus)
     );
     assert_eq!(
         names(&app, "package_search?q=停车 tags:停车").await,
-        [parking.clone()]
+        std::slice::from_ref(&parking)
     );
     assert!(
         names(&app, "package_search?q=tags:停车 tags:公交")

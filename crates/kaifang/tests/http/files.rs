@@ -19,14 +19,13 @@ async fn article_with_file(app: &TestApp) -> (String, String) {
     let op = app
         .user_with("op@example.cn", Some(PlatformRole::Operator), None)
         .await;
+    let file = op.attachment(app, "细则.pdf", PDF).await;
     let res = op
         .post_json(
             app.at("/api/v1/articles"),
             json!({
                 "kind": "policy", "title": "上海市公共数据开放实施细则", "body": "全文见附件。",
-                "publish": true,
-                "attachments": [{ "name": "细则.pdf",
-                                  "content_base64": base64::engine::general_purpose::STANDARD.encode(PDF) }],
+                "publish": true, "attachments": [file],
             }),
         )
         .await;
@@ -229,4 +228,247 @@ async fn attachments_are_streamed_from_a_real_s3_compatible_store() {
     })
     .unwrap();
     assert!(wrong.get(&stored.sha256).await.is_err());
+}
+
+/// A text file of `len` bytes that is good UTF-8 to its end.
+fn text_of(len: usize) -> Vec<u8> {
+    let line = "区,人口\n".as_bytes();
+    line.iter()
+        .copied()
+        .cycle()
+        .take(len / line.len() * line.len())
+        .collect()
+}
+
+#[tokio::test]
+async fn uploads_stream_in_bounded_and_checked_to_their_last_byte() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+
+    // Past the size limit (5 MB), refused while streaming: nothing stored, nothing staged.
+    let res = op
+        .upload_raw(&app, "大表.csv", text_of(6 * 1024 * 1024))
+        .await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&res), "payload_too_large");
+    // A NUL, or a GBK character, a megabyte into a text file refuses it as surely as at its start.
+    for bad in [&b"x\0y\n"[..], &[0xD6, 0xD0, b'\n'][..]] {
+        let mut text = text_of(1024 * 1024);
+        text.extend_from_slice(bad);
+        text.extend_from_slice(&text_of(1024));
+        let sha = hex::encode(Sha256::digest(&text));
+        let res = op.upload_raw(&app, "表.csv", text).await;
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(error_code(&res), "file_type_not_allowed");
+        assert!(
+            !app.blobs.exists(&sha).await.unwrap(),
+            "no file of a refused upload is left in the store"
+        );
+    }
+    assert_eq!(app.count("uploads").await, 0);
+
+    // Empty files, missing and absurd names are refused too.
+    let res = op.upload_raw(&app, "空.txt", Vec::new()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = op
+        .upload_raw(&app, &"名".repeat(201), b"%PDF-1.4".to_vec())
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = op
+        .client
+        .post(app.at("/api/v1/uploads"))
+        .header("x-csrf-token", &op.csrf)
+        .body("%PDF-1.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "the name is required"
+    );
+
+    // A good file: its kind from its content, its size and address as stored.
+    let text = text_of(3 * 1024 * 1024);
+    let res = op.upload_raw(&app, "区县人口.csv", text.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let u: Value = res.json().await.unwrap();
+    assert_eq!(u["media_type"], "text/csv; charset=utf-8");
+    assert_eq!(u["size"], text.len());
+    assert_eq!(u["sha256"], hex::encode(Sha256::digest(&text)));
+    assert_eq!(u["name"], "区县人口.csv");
+    assert!(
+        app.blobs
+            .exists(u["sha256"].as_str().unwrap())
+            .await
+            .unwrap()
+    );
+
+    // Nobody signed in may upload, nor may a read-only token, nor a session without its
+    // CSRF token.
+    let res = client()
+        .post(app.at("/api/v1/uploads?name=a.pdf"))
+        .body("%PDF-1.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let token: Value = op
+        .post_json(
+            app.at("/api/v1/me/tokens"),
+            json!({ "name": "read", "access": "read" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = client()
+        .post(app.at("/api/v1/uploads?name=a.pdf"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .body("%PDF-1.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = op
+        .client
+        .post(app.at("/api/v1/uploads?name=a.pdf"))
+        .body("%PDF-1.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&res), "csrf_failed");
+    assert_eq!(app.count("uploads").await, 1);
+}
+
+#[tokio::test]
+async fn an_upload_is_attached_once_by_its_owner_and_purged_when_left() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let other = app
+        .user_with("op2@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let article = |attachments: Value| json!({ "kind": "news", "title": "通知", "body": "见附件。", "attachments": attachments });
+    let mine = op.attachment(&app, "说明.pdf", PDF).await;
+
+    // Another account cannot attach my upload: 422 at the field, and nothing is written.
+    let res = other
+        .post_json(app.at("/api/v1/articles"), article(json!([mine.clone()])))
+        .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["fields"][0]["field"], "attachments[0].upload");
+    assert_eq!(err["fields"][0]["code"], "not_found");
+    assert_eq!(app.count("articles").await, 0);
+    assert_eq!(
+        app.count("uploads").await,
+        1,
+        "the refusal consumed nothing"
+    );
+
+    // Named twice in one request, or made up: refused before anything is written.
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            article(json!([mine.clone(), mine.clone()])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            article(json!([{ "upload": "no-such-upload" }])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The old inline form is gone: files never travel as base64.
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            article(json!([{ "name": "a.pdf", "content_base64": "JVBERi0xLjQ=" }])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("articles").await, 0);
+
+    // The owner attaches it, once.
+    let res = op
+        .post_json(app.at("/api/v1/articles"), article(json!([mine.clone()])))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.count("uploads").await,
+        0,
+        "attaching consumes the upload"
+    );
+    let res = op
+        .post_json(app.at("/api/v1/articles"), article(json!([mine])))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An upload left a day unattached cannot be attached, and housekeeping removes it and
+    // its file, but not a file an attachment still names.
+    let left = op
+        .attachment(&app, "草稿.txt", "未用的文件".as_bytes())
+        .await;
+    // The same content as the attached PDF, uploaded again and left.
+    op.attachment(&app, "说明副本.pdf", PDF).await;
+    assert_eq!(app.count("uploads").await, 2);
+    app.clock.advance_seconds(25 * 3600);
+    let op = app.login("op@example.cn").await;
+    let res = op
+        .post_json(app.at("/api/v1/articles"), article(json!([left])))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let a = app::App::new(
+        app.store.clone(),
+        app.blobs.clone(),
+        app.clock.clone(),
+        app::Config::default(),
+    );
+    let deleted = app::uploads::purge(&a).await.unwrap();
+    assert_eq!(
+        deleted, 1,
+        "only the text file: the PDF is attached to the article"
+    );
+    assert_eq!(app.count("uploads").await, 0);
+    let unused = hex::encode(Sha256::digest("未用的文件".as_bytes()));
+    assert!(!app.blobs.exists(&unused).await.unwrap());
+    assert!(
+        app.blobs
+            .exists(&hex::encode(Sha256::digest(PDF)))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn json_bodies_with_unknown_fields_are_refused_and_name_them() {
+    let app = spawn_app().await;
+    app.register("token@example.cn").await;
+    let s = app.login("token@example.cn").await;
+    // A mistyped scope must not quietly give a read-write token.
+    let res = s
+        .post_json(
+            app.at("/api/v1/me/tokens"),
+            json!({ "name": "script", "read_only": true }),
+        )
+        .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["code"], "malformed_json");
+    assert_eq!(err["fields"][0]["field"], "read_only");
+    assert_eq!(err["fields"][0]["code"], "unknown_field");
+    assert_eq!(app.count("api_tokens").await, 0);
+    // A value of the wrong type is named too.
+    let res = s
+        .post_json(app.at("/api/v1/me/tokens"), json!({ "name": ["script"] }))
+        .await;
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["fields"][0]["field"], "name");
 }

@@ -152,7 +152,7 @@ async fn a_lost_index_is_rebuilt_from_the_database_at_restart() {
 async fn withdrawn_entries_leave_the_index() {
     let (app, editor, op, items) = world().await;
     let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
-    let doc = json!({ "name": "说明.pdf", "content_base64": "JVBERi0xLjQ=" });
+    let doc = editor.attachment(&app, "说明.pdf", b"%PDF-1.4").await;
     let t: Value = editor
         .client
         .post(app.at(&format!("/api/v1/datasets/{id}/tickets")))

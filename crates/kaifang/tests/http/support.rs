@@ -180,6 +180,33 @@ pub struct Session {
 }
 
 impl Session {
+    /// Uploads `bytes` as a file named `name` (streamed as the request body, the way an API
+    /// client sends a file) and returns the answer: 201 with the upload, or an error.
+    pub async fn upload_raw(&self, app: &TestApp, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let mut url = reqwest::Url::parse(&app.at("/api/v1/uploads")).unwrap();
+        url.query_pairs_mut().append_pair("name", name);
+        self.client
+            .post(url)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a file and returns how a ticket or an article attaches it: `{"upload": id}`.
+    pub async fn attachment(&self, app: &TestApp, name: &str, bytes: &[u8]) -> Value {
+        let res = self.upload_raw(app, name, bytes.to_vec()).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::CREATED,
+            "upload of {name}"
+        );
+        let u: Value = res.json().await.unwrap();
+        serde_json::json!({ "upload": u["id"] })
+    }
+
     /// Posts a form as the browser would, with the session's CSRF token.
     pub async fn post_form(&self, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut form: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
@@ -448,6 +475,8 @@ impl TestApp {
             "datasets" => "SELECT COUNT(*) FROM datasets",
             "tickets" => "SELECT COUNT(*) FROM tickets",
             "articles" => "SELECT COUNT(*) FROM articles",
+            "uploads" => "SELECT COUNT(*) FROM uploads",
+            "ticket_attachments" => "SELECT COUNT(*) FROM ticket_attachments",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)

@@ -1,6 +1,5 @@
 //! Open-list change tickets (A11) end to end.
 
-use base64::Engine;
 use domain::roles::{OrgRole, PlatformRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -45,9 +44,11 @@ async fn published(w: &World, name: &str) -> String {
     crate::openlist::publish(&w.app, &w.editor, &w.operator, good_meta(name, &w.items)).await
 }
 
-fn pdf() -> Value {
-    json!({ "name": "降级说明.pdf", "media_type": "application/pdf",
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 explanation") })
+/// Uploads a small PDF as `who` and returns how a ticket attaches it.
+async fn pdf(w: &World) -> Value {
+    w.editor
+        .attachment(&w.app, "降级说明.pdf", b"%PDF-1.4 explanation")
+        .await
 }
 
 #[tokio::test]
@@ -249,7 +250,7 @@ async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["fields"][0]["code"], "document_required");
 
-    let res = w.editor.post_json(url.clone(), json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional, "attachments": [pdf()] })).await;
+    let res = w.editor.post_json(url.clone(), json!({ "kind": "modify", "reason": "改为接口持续供数", "proposed": conditional, "attachments": [pdf(&w).await] })).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let t: Value = res.json().await.unwrap();
     assert_eq!(t["kind"], "retype");
@@ -268,7 +269,7 @@ async fn a_downgrade_needs_a_document_and_becomes_a_new_version() {
         .editor
         .post_json(
             url.clone(),
-            json!({ "kind": "remove", "reason": "x", "attachments": [pdf()] }),
+            json!({ "kind": "remove", "reason": "x", "attachments": [pdf(&w).await] }),
         )
         .await;
     assert_eq!(error_code(&res), "ticket_open");
@@ -346,7 +347,7 @@ async fn removal_needs_a_document_and_hides_the_entry() {
         .editor
         .post_json(
             url,
-            json!({ "kind": "remove", "reason": "系统停用", "attachments": [pdf()] }),
+            json!({ "kind": "remove", "reason": "系统停用", "attachments": [pdf(&w).await] }),
         )
         .await
         .json()
@@ -558,32 +559,52 @@ async fn attachment_types_come_from_their_content_not_from_the_client() {
     let w = world().await;
     let id = published(&w, "上海市轨道交通客流统计").await;
     let url = w.app.at(&format!("/api/v1/datasets/{id}/tickets"));
-    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-
-    // An executable declared as a PDF is refused, and nothing is stored.
-    let res = w.editor.post_json(url.clone(), json!({
-        "kind": "remove", "reason": "停止开放",
-        "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf",
-                          "content_base64": encode(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff") }],
-    }))
-    .await;
+    // An executable named as a PDF is refused as it streams in, and nothing is stored.
+    let res = w
+        .editor
+        .client
+        .post(w.app.at("/api/v1/uploads?name=说明.pdf"))
+        .header("x-csrf-token", &w.editor.csrf)
+        .header("content-type", "application/pdf")
+        .body(&b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"[..])
+        .send()
+        .await
+        .unwrap();
     let (status, err) = json_error(res).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(err["fields"][0]["code"], "file_type_not_allowed");
-    assert_eq!(w.app.count("tickets").await, 1);
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(err["code"], "file_type_not_allowed");
+    assert_eq!(w.app.count("uploads").await, 0);
 
-    // A PNG declared with a control character in its type is kept as what it is, and the
-    // operator can open it.
+    // A PNG sent as a PDF with a control character in its declared type is kept as what it
+    // is, and the operator can open it.
     let png =
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00";
-    let res = w.editor.post_json(url,
-        json!({
-            "kind": "remove", "reason": "停止开放",
-            "attachments": [{ "name": "说明.pdf", "media_type": "application/pdf\u{1}\r\nX-Evil: 1",
-                              "content_base64": encode(png) }],
-        }),
-    )
-    .await;
+    let res = w
+        .editor
+        .client
+        .post(w.app.at("/api/v1/uploads?name=说明.pdf"))
+        .header("x-csrf-token", &w.editor.csrf)
+        .header(
+            "content-type",
+            reqwest::header::HeaderValue::from_bytes(b"application/pdf;\tx=\xff\xfe").unwrap(),
+        )
+        .body(&png[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let upload: Value = res.json().await.unwrap();
+    assert_eq!(upload["media_type"], "image/png");
+    let res = w
+        .editor
+        .post_json(
+            url,
+            json!({
+                "kind": "remove", "reason": "停止开放",
+                "attachments": [{ "upload": upload["id"] }],
+            }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let t: Value = res.json().await.unwrap();
     let attachment = &t["attachments"][0];

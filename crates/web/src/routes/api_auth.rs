@@ -40,6 +40,7 @@ pub async fn register(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Login {
     email: String,
     password: String,

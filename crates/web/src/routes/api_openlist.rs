@@ -79,6 +79,7 @@ pub async fn guide_at(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewGuide {
     toml: String,
     /// The version the edit was made from: if another version was saved since, 409.
@@ -99,6 +100,7 @@ pub async fn put_guide(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Evaluate {
     grading: Grading,
 }
@@ -342,6 +344,7 @@ pub async fn reviews_due(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     #[serde(default)]
     note: String,

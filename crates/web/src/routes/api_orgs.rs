@@ -55,6 +55,7 @@ pub async fn members(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetMember {
     #[serde(default)]
     email: String,
@@ -107,6 +108,7 @@ pub async fn list_users(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GrantRole {
     #[serde(default)]
     role: String,

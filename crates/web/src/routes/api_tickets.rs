@@ -135,6 +135,7 @@ pub async fn show(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInput {
     #[serde(default)]
     text: String,

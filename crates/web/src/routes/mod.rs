@@ -9,6 +9,7 @@ mod api_openlist;
 mod api_orgs;
 pub mod api_search;
 mod api_tickets;
+mod api_uploads;
 pub(crate) mod ckan;
 pub(crate) mod console;
 mod health;
@@ -175,6 +176,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: api_openlist::reviews_due,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
 
+        POST "/api/v1/uploads" => UploadFiles on OwnAccount: api_uploads::create,
         POST "/api/v1/datasets/{dataset}/tickets" => EditOpenList on DatasetInPath: api_tickets::submit,
         GET "/api/v1/datasets/{dataset}/tickets" => ViewOrgInternal on DatasetInPath: api_tickets::of_dataset,
         GET "/api/v1/orgs/{org}/tickets" => ViewOrgInternal on OrgInPath: api_tickets::of_org,

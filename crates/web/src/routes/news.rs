@@ -343,21 +343,27 @@ fn form_page(
     html(status, view)
 }
 
-fn form_input(form: &FormPost) -> ArticleInput {
+/// The article the form asks for, and what was wrong with its files (they are then left out).
+fn form_input(form: &FormPost) -> (ArticleInput, Vec<FieldError>) {
     let values = &form.values;
-    ArticleInput {
+    let (attachments, file_errors) = match crate::ctx::attachments(&form.files, "attachment") {
+        Ok(a) => (a, Vec::new()),
+        Err(errors) => (Vec::new(), errors),
+    };
+    let input = ArticleInput {
         kind: values.get("kind").to_owned(),
         title: values.get("title").to_owned(),
         body: values.get("body").to_owned(),
         publish: values.has("publish", "1"),
-        attachments: crate::ctx::attachments(&form.files, "attachment"),
+        attachments,
         remove_attachments: values
             .all("remove_attachment")
             .into_iter()
             .map(str::to_owned)
             .collect(),
         row_version: values.get("row_version").parse().ok(),
-    }
+    };
+    (input, file_errors)
 }
 
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
@@ -381,8 +387,13 @@ pub async fn create_form(
     ctx: Ctx,
     form: FormPost,
 ) -> AppResult<Response> {
-    let input = form_input(&form);
-    match articles::create(&state.app, &ctx.caller, &input).await {
+    let (input, file_errors) = form_input(&form);
+    let created = if file_errors.is_empty() {
+        articles::create(&state.app, &ctx.caller, &input).await
+    } else {
+        Err(app::Error::invalid(file_errors))
+    };
+    match created {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
             &state,
@@ -431,8 +442,13 @@ pub async fn update_form(
 ) -> AppResult<Response> {
     let before = state.store.article(&id).await?;
     let existing = attachment_views(&state, &before).await?;
-    let input = form_input(&form);
-    match articles::update(&state.app, &ctx.caller, before, &input).await {
+    let (input, file_errors) = form_input(&form);
+    let updated = if file_errors.is_empty() {
+        articles::update(&state.app, &ctx.caller, before, &input).await
+    } else {
+        Err(app::Error::invalid(file_errors))
+    };
+    match updated {
         Ok(a) => Ok(Redirect::to(&format!("/news/{}", a.id)).into_response()),
         Err(e) if e.code == ErrorCode::ValidationFailed => form_page(
             &state,

@@ -74,6 +74,9 @@ fn summary(method: &Method, path: &str) -> &'static str {
         }
         ("GET", "/api/v1/orgs/{org}/reviews") => "Entries due for their annual review (A10.1)",
         ("GET", "/api/v1/datasets/{dataset}/versions") => "Published versions of an entry",
+        ("POST", "/api/v1/uploads") => {
+            "Upload a file (the body, `name` in the query) to attach to a ticket or an article by its id"
+        }
         ("POST", "/api/v1/datasets/{dataset}/tickets") => {
             "Submit an open-list change ticket (A11.1)"
         }

@@ -584,11 +584,17 @@ pub async fn save_entry(
             .await
             .map(|d| format!("/console/datasets/{}/edit?saved=1", d.id))
     } else {
+        let attachments = match crate::ctx::attachments(&form.files, "document") {
+            Ok(a) => a,
+            Err(errors) => {
+                return refused(&state, &ctx, &org, Some(&d), values, errors, false).await;
+            }
+        };
         let input = TicketInput {
             kind: TicketKind::Modify,
             reason: values.get("ticket_reason").to_owned(),
             proposed: Some(meta),
-            attachments: crate::ctx::attachments(&form.files, "document"),
+            attachments,
         };
         tickets::submit(&state.app, &ctx.caller, &d, &org, input)
             .await
@@ -626,13 +632,19 @@ pub async fn remove_entry(
     Extension(org): Extension<OrgRecord>,
     form: FormPost,
 ) -> AppResult<Response> {
-    let input = TicketInput {
-        kind: TicketKind::Remove,
-        reason: form.values.get("remove_reason").to_owned(),
-        proposed: None,
-        attachments: crate::ctx::attachments(&form.files, "remove_document"),
+    let submitted = match crate::ctx::attachments(&form.files, "remove_document") {
+        Ok(attachments) => {
+            let input = TicketInput {
+                kind: TicketKind::Remove,
+                reason: form.values.get("remove_reason").to_owned(),
+                proposed: None,
+                attachments,
+            };
+            tickets::submit(&state.app, &ctx.caller, &d, &org, input).await
+        }
+        Err(errors) => Err(app::Error::invalid(errors)),
     };
-    match tickets::submit(&state.app, &ctx.caller, &d, &org, input).await {
+    match submitted {
         Ok(t) => Ok(Redirect::to(&format!("/console/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let errors = at_fields(
