@@ -234,11 +234,36 @@ impl Handler for Housekeeping {
             let files = crate::uploads::purge(app)
                 .await
                 .map_err(|e| JobError::Failed(e.code.as_str().to_owned()))?;
-            let purged = (p.sessions + p.tokens + p.counters) as i64 + files as i64;
+            // The usage log's minutes go after a year and a month; their days stay rolled up.
+            let usage = app
+                .store
+                .purge_usage_before(app.clock.now().plus_seconds(-400 * 86_400))
+                .await
+                .map_err(|e| JobError::Failed(e.to_string()))?;
+            let purged = (p.sessions + p.tokens + p.counters + usage) as i64 + files as i64;
             if purged > 0 {
                 tracing::info!(?p, files, "housekeeping purged expired rows and files");
             }
             ctx.progress("done", purged, Some(purged)).await
+        })
+    }
+}
+
+/// Rolls the usage log up into daily counts and refreshes the entries' recent reads, which
+/// the "most used" sort ranks by (`crate::usage::roll_up`).
+pub struct UsageRollup;
+
+pub const USAGE_ROLLUP: &str = "usage_rollup";
+
+impl Handler for UsageRollup {
+    fn run<'a>(&'a self, app: &'a App, _job: &'a JobRecord, ctx: &'a JobCtx) -> JobFuture<'a> {
+        Box::pin(async move {
+            ctx.progress("rolling_up", 0, None).await?;
+            let changed = crate::usage::roll_up(app)
+                .await
+                .map_err(|e| JobError::Failed(e.code.as_str().to_owned()))?;
+            ctx.progress("done", changed as i64, Some(changed as i64))
+                .await
         })
     }
 }
@@ -262,7 +287,9 @@ pub async fn schedule(app: &App, kind: &str) -> crate::Result<Option<JobId>> {
 
 /// A runner with a handler for every kind of job the platform knows.
 pub fn runner(app: App, worker: impl Into<String>) -> Runner {
-    Runner::new(app, worker).handle(HOUSEKEEPING, Housekeeping)
+    Runner::new(app, worker)
+        .handle(HOUSEKEEPING, Housekeeping)
+        .handle(USAGE_ROLLUP, UsageRollup)
 }
 
 /// Schedules the periodic jobs every `every` for as long as the task lives.
@@ -271,8 +298,10 @@ pub fn spawn_scheduler(app: App, every: Duration) -> tokio::task::JoinHandle<()>
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = schedule(&app, HOUSEKEEPING).await {
-                tracing::warn!(error = %e, "cannot schedule housekeeping; will retry");
+            for kind in [HOUSEKEEPING, USAGE_ROLLUP] {
+                if let Err(e) = schedule(&app, kind).await {
+                    tracing::warn!(error = %e, kind, "cannot schedule a periodic job; will retry");
+                }
             }
         }
     })

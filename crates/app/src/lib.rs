@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod secrets;
 pub mod tickets;
 pub mod uploads;
+pub mod usage;
 pub mod vocab;
 
 use std::sync::Arc;
@@ -71,6 +72,8 @@ pub struct App {
     pub blobs: store::blobs::Blobs,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// Where reads of entries are counted (off the request path).
+    pub usage: usage::UsageLog,
     /// Chinese word segmentation, loaded on first use so that start-up stays fast.
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
 }
@@ -83,6 +86,7 @@ impl App {
         config: Config,
     ) -> Self {
         Self {
+            usage: usage::UsageLog::start(store.clone()),
             store,
             blobs,
             clock,

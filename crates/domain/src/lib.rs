@@ -14,3 +14,4 @@ pub mod names;
 pub mod openlist;
 pub mod policy;
 pub mod roles;
+pub mod usage;

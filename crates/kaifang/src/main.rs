@@ -529,7 +529,10 @@ async fn serve_until_shutdown(
     let (runner, scheduler) = spawn_jobs(&state.app);
     let anchoring = Arc::new(anchoring);
     let checkpoints = anchoring.clone().spawn(db.clone());
+    let usage = state.app.usage.clone();
     web::serve(listener, state, shutdown_signal()).await?;
+    // Reads counted since the last batch are written before the server goes.
+    usage.flush().await;
     follower.abort();
     runner.abort();
     scheduler.abort();

@@ -234,6 +234,8 @@ pub struct DatasetCount {
 #[derive(Debug, Clone)]
 pub struct ChangedDataset {
     pub change_seq: i64,
+    /// Reads of the last 30 days (the usage log's roll-up): what "most used" ranks by.
+    pub usage_recent: i64,
     pub dataset: DatasetRecord,
     pub provider_slug: String,
     pub provider_name: String,
@@ -249,13 +251,14 @@ impl Store {
         #[derive(sqlx::FromRow)]
         struct Changed {
             change_seq: i64,
+            usage_recent: i64,
             slug: String,
             name_zh: String,
             #[sqlx(flatten)]
             row: Row,
         }
         let rows: Vec<Changed> = sqlx::query_as(
-            "SELECT d.change_seq, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at, d.row_version              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
+            "SELECT d.change_seq, d.usage_recent, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at, d.row_version              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -265,6 +268,7 @@ impl Store {
             .map(|c| {
                 Ok(ChangedDataset {
                     change_seq: c.change_seq,
+                    usage_recent: c.usage_recent,
                     provider_slug: c.slug,
                     provider_name: c.name_zh,
                     dataset: c.row.try_into()?,

@@ -20,6 +20,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod tokens;
 pub mod uploads;
+pub mod usage;
 pub mod users;
 pub mod vocab;
 mod write;

@@ -32,7 +32,7 @@ fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord
         areas: m.spatial.areas.clone(),
         licence: m.license.clone(),
         published_at: d.updated_at.0,
-        usage: 0,
+        usage: c.usage_recent,
         ckan_payload: crate::routes::ckan::package(&payload, &state.config.public_url).to_string(),
         payload: payload.to_string(),
     }

@@ -16,6 +16,16 @@ pub fn can_see(ctx: &Ctx, d: &DatasetRecord) -> bool {
         .is_ok()
 }
 
+/// Counts a read of a public entry in the usage log (never waits, never fails the read).
+pub fn count_read(state: &AppState, ctx: &Ctx, d: &DatasetRecord, kind: domain::usage::UsageKind) {
+    if d.facts().is_public() {
+        state
+            .app
+            .usage
+            .record(&ctx.caller, state.clock.now(), kind, d.id.to_string());
+    }
+}
+
 /// A citation for outcomes built on the entry (A29.3), after GB/T 7714-2015 for datasets.
 pub fn citation(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> String {
     let year = d.created_at.to_cst().format("%Y");

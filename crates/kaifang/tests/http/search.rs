@@ -207,3 +207,62 @@ async fn a_node_is_not_ready_until_its_index_has_caught_up() {
     let _ = tx.send(());
     let _ = server.await;
 }
+
+#[tokio::test]
+async fn most_used_ranks_by_reads_rolled_up_from_the_usage_log() {
+    let (mut app, editor, op, items) = world().await;
+    let quiet = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let busy = publish(
+        &app,
+        &editor,
+        &op,
+        good_meta("上海市公共停车场泊位", &items),
+    )
+    .await;
+    // Reads through the portal, the API and CKAN all count; the busy entry is read more.
+    let visitor = client();
+    for (id, times) in [(&busy, 3), (&quiet, 1)] {
+        for _ in 0..times {
+            for path in [
+                format!("/datasets/{id}"),
+                format!("/api/v1/datasets/{id}"),
+                format!("/api/3/action/package_show?id={id}"),
+            ] {
+                let res = visitor.get(app.at(&path)).send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK, "{path}");
+            }
+        }
+    }
+    // The counts reach the log in the background, in batches.
+    let mut written = 0;
+    for _ in 0..100 {
+        written = sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        if written == 12 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(written, 12, "four reads of each kind");
+    let a = app::App::new(
+        app.store.clone(),
+        app.blobs.clone(),
+        app.clock.clone(),
+        app::Config::default(),
+    );
+    assert_eq!(app::usage::roll_up(&a).await.unwrap(), 2);
+    // A node that starts catches up with what the roll-up changed.
+    app.restart(false).await;
+    let r = search(&app, "sort=most_used").await;
+    assert_eq!(
+        names(&r),
+        ["上海市公共停车场泊位", "上海市公交线路站点"],
+        "the entry read nine times before the one read three times"
+    );
+    let r = search(&app, "sort=newest").await;
+    assert_eq!(r["count"], 2, "the roll-up changed no entry's metadata");
+}

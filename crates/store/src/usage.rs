@@ -1,0 +1,172 @@
+//! The usage log and its daily roll-up (see `domain::usage`). Metering is not a change of
+//! state: it is written without an audit record, in batches, and what is derived from it
+//! (daily counts, an entry's recent reads) can always be computed again from the log.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use domain::clock::Timestamp;
+use domain::usage::{UsageKey, day_bounds};
+use sqlx::{Any, Transaction};
+
+use crate::{Backend, Result, Store};
+
+/// Rows one INSERT carries (six parameters each).
+const ROWS_PER_INSERT: usize = 100;
+/// Days of reads that make an entry "most used".
+pub const RECENT_DAYS: i64 = 30;
+
+impl Store {
+    /// A transaction for metering: the write lock taken up front as for every write, but no
+    /// audit record asked for.
+    async fn begin_metering(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.writer().begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer().begin().await?,
+        })
+    }
+
+    /// Appends counted uses, one row per key.
+    pub async fn append_usage(&self, counts: &BTreeMap<UsageKey, i64>) -> Result<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(&UsageKey, &i64)> = counts.iter().collect();
+        let mut tx = self.begin_metering().await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO usage_events (minute, kind, dataset_id, actor_id, via, count) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (key, count) in chunk {
+                q = q
+                    .bind(key.minute)
+                    .bind(key.kind.as_str())
+                    .bind(&key.dataset_id)
+                    .bind(key.actor_id.clone())
+                    .bind(key.via)
+                    .bind(**count);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Computes the daily counts of `day` again from the log (so a run is idempotent, and a
+    /// day still going is brought up to date).
+    pub async fn roll_up_usage_day(&self, day: NaiveDate) -> Result<()> {
+        let (start, end) = day_bounds(day);
+        let label = day.format("%Y-%m-%d").to_string();
+        let mut tx = self.begin_metering().await?;
+        sqlx::query("DELETE FROM usage_daily WHERE day = $1")
+            .bind(&label)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO usage_daily (day, dataset_id, kind, count) \
+             SELECT CAST($1 AS TEXT), dataset_id, kind, CAST(SUM(count) AS BIGINT) FROM usage_events \
+             WHERE minute >= $2 AND minute < $3 GROUP BY dataset_id, kind",
+        )
+        .bind(&label)
+        .bind(start.0)
+        .bind(end.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The first day the log holds a count for, if any.
+    pub async fn first_usage_minute(&self) -> Result<Option<Timestamp>> {
+        let first: Option<i64> = sqlx::query_scalar("SELECT MIN(minute) FROM usage_events")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(first.map(Timestamp))
+    }
+
+    /// The last day rolled up, if any.
+    pub async fn last_rolled_up_day(&self) -> Result<Option<NaiveDate>> {
+        let last: Option<String> = sqlx::query_scalar("SELECT MAX(day) FROM usage_daily")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(last.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+    }
+
+    /// Sets each entry's reads of the `RECENT_DAYS` days up to `today` from the daily counts,
+    /// and gives the entries whose number changed a new change number, so that search ranks
+    /// them anew. Returns how many changed.
+    pub async fn refresh_recent_usage(&self, today: NaiveDate) -> Result<usize> {
+        let since = (today - chrono::Duration::days(RECENT_DAYS - 1))
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut tx = self.begin_metering().await?;
+        let changed: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT d.id, COALESCE(u.total, 0) FROM datasets d LEFT JOIN \
+             (SELECT dataset_id, CAST(SUM(count) AS BIGINT) AS total FROM usage_daily WHERE day >= $1 \
+              GROUP BY dataset_id) u ON u.dataset_id = d.id \
+             WHERE d.usage_recent <> COALESCE(u.total, 0)",
+        )
+        .bind(&since)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, total) in &changed {
+            let (seq,): (i64,) = sqlx::query_as(
+                "UPDATE counters SET value = value + 1 WHERE name = 'dataset_change' RETURNING value",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE datasets SET usage_recent = $1, change_seq = $2 WHERE id = $3")
+                .bind(total)
+                .bind(seq)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(changed.len())
+    }
+
+    /// Removes the log's rows older than `before` (their days stay in the daily counts).
+    pub async fn purge_usage_before(&self, before: Timestamp) -> Result<u64> {
+        let mut tx = self.begin_metering().await?;
+        let n = sqlx::query("DELETE FROM usage_events WHERE minute < $1")
+            .bind(before.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Daily counts of one entry from `since` on, oldest first: (day, kind, count).
+    pub async fn usage_of(
+        &self,
+        dataset_id: &str,
+        since: NaiveDate,
+    ) -> Result<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT day, kind, count FROM usage_daily WHERE dataset_id = $1 AND day >= $2 \
+             ORDER BY day, kind",
+        )
+        .bind(dataset_id)
+        .bind(since.format("%Y-%m-%d").to_string())
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
