@@ -1,7 +1,10 @@
 //! Walks every route with every role and an anonymous visitor, over objects of the caller's
 //! own organization and of another, in several states (a draft, a published and a withdrawn
 //! entry, open tickets, a published and a draft article), and checks each answer against an
-//! expected-answer table written here from the rules, apart from the policy it tests.
+//! expected-answer table written here from the rules, apart from the policy it tests. Every
+//! write sends a valid body or form, so a caller who is let in must get the route's own
+//! answer: a 400, a 404 for an object that exists, a 422 outside the steps where the rules
+//! judge an entry's content, or a 500 fails the test.
 
 use std::collections::BTreeSet;
 
@@ -187,7 +190,26 @@ enum Outcome {
     Forbidden,
     /// 404 `not_found`: the caller may not know the object exists.
     Hidden,
+    /// Let in, but the route failed with what no valid request should get (a 400, a 404 for
+    /// an object that exists, a 422 outside the content checks, a 500).
+    Broken,
 }
+
+/// Steps where the rules judge an entry's content (A9: names, fields linked to the catalogue,
+/// formats, grading) and may refuse it with 422 although the caller was let in.
+const CONTENT_JUDGED: &[(&str, &str)] = &[
+    ("POST", "/api/v1/orgs/{org}/datasets"),
+    ("PUT", "/api/v1/datasets/{dataset}"),
+    ("POST", "/api/v1/datasets/{dataset}/tickets"),
+    ("POST", "/api/v1/tickets/{ticket}/accept"),
+    ("POST", "/api/v1/tickets/{ticket}/resubmit"),
+    ("POST", "/console/orgs/{org}/datasets"),
+    ("POST", "/console/datasets/{dataset}"),
+    ("POST", "/console/datasets/{dataset}/publish"),
+    ("POST", "/console/datasets/{dataset}/remove"),
+    ("POST", "/console/tickets/{ticket}/accept"),
+    ("POST", "/console/tickets/{ticket}/resubmit"),
+];
 
 /// The expected answer, from the rules (A9–A11, A17, A25, A26) and the platform's roles,
 /// written apart from `domain::policy`.
@@ -260,6 +282,162 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Outcome::Allowed
     } else {
         refused(Outcome::Forbidden)
+    }
+}
+
+/// A request an allowed caller's call must succeed with: a valid body for every `/api/` route
+/// that takes one (unique where the platform wants unique values), the file for an upload.
+enum Body {
+    None,
+    Json(serde_json::Value),
+    /// Raw bytes, for `POST /api/v1/uploads?name=…`.
+    Bytes(&'static [u8]),
+}
+
+/// An entry's metadata as a provider would save it in a draft.
+fn sound_meta(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": name,
+        "summary": "本市公交线路及站点的基础信息，按月更新。",
+        "domain": "transport",
+        "keywords": ["公交"],
+        "formats": ["csv"],
+        "open_type": "unconditional",
+        "update_frequency": "monthly",
+        "spatial": { "areas": ["shanghai"] },
+        "contact": { "name": "数据管理处", "phone": "021-00000000" },
+        "license": "本平台数据使用协议",
+    })
+}
+
+fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -> Body {
+    use serde_json::json;
+    if method == "GET" || method == "DELETE" {
+        return Body::None;
+    }
+    Body::Json(match path {
+        "/api/v1/auth/register" => json!({
+            "kind": "natural_person", "email": format!("new{n}@example.cn"),
+            "password": "Huangpu-river-ferry-2026", "display_name": "新用户",
+        }),
+        // A wrong password: the route answers for itself (401 invalid_credentials), and no
+        // caller's session is replaced by someone else's.
+        "/api/v1/auth/login" => {
+            json!({ "email": "resident@example.cn", "password": "not-the-password-1" })
+        }
+        "/api/v1/me/tokens" => json!({ "name": format!("token {n}") }),
+        "/api/v1/orgs" => json!({
+            "slug": format!("made-{n}"), "name_zh": format!("测试委员会{n}"),
+            "name_en": format!("Test commission {n}"), "kind": "bureau",
+        }),
+        "/api/v1/orgs/{org}/members" => json!({ "email": "dummy@example.cn", "role": "reviewer" }),
+        "/api/v1/users/{user}/roles" => json!({ "role": "regulator" }),
+        "/api/v1/vocabularies/formats/{code}" => json!({
+            "name": "EN", "media_type": "text/plain", "openness": 3, "proprietary": false,
+        }),
+        "/api/v1/vocabularies/glossary/{term}" => {
+            json!({ "explanation_zh": "测试缩写", "explanation_en": "A test abbreviation" })
+        }
+        "/api/v1/vocabularies/domains/{code}" => {
+            json!({ "name_zh": "英文", "name_en": "English", "group": "livelihood" })
+        }
+        "/api/v1/datasets/{dataset}/format-exceptions" => {
+            json!({ "format": "xls", "reason": "历史系统只能导出此格式" })
+        }
+        "/api/v1/classification-guide" => json!({ "toml": guide }),
+        "/api/v1/classification-guide/evaluate" => json!({ "grading": {
+            "security_level": "general", "personal_information": "none", "trade_secret": "none",
+            "legal_restriction": "none", "processing_demand": "ordinary", "access_pattern": "one_off",
+        } }),
+        "/api/v1/orgs/{org}/catalogue" => json!([{
+            "code": format!("ITEM-{n}"), "name": "公交线路", "description": "线路基础信息",
+            "source_system": "公交信息系统",
+        }]),
+        "/api/v1/orgs/{org}/datasets" => sound_meta(&format!("上海市测试新建数据集{n}")),
+        "/api/v1/datasets/{dataset}" => sound_meta(&format!("上海市测试修改数据集{n}")),
+        "/api/v1/datasets/{dataset}/review" => json!({ "note": "已复核" }),
+        "/api/v1/datasets/{dataset}/tickets" => json!({ "kind": "add", "reason": "新增" }),
+        "/api/v1/tickets/{ticket}/return" => {
+            json!({ "reasons": ["incomplete_information"], "text": "请补充数据项说明。" })
+        }
+        "/api/v1/tickets/{ticket}/accept" => json!({ "text": "同意" }),
+        "/api/v1/articles" => {
+            json!({ "kind": "news", "title": format!("通知{n}"), "body": "正文" })
+        }
+        // The article keeps its status: the other callers still find it as set up.
+        "/api/v1/articles/{id}" => json!({
+            "kind": "news", "title": "通知", "body": "正文",
+            "publish": matches!(subject, Subject::Article { published: true }),
+        }),
+        "/api/v1/uploads" => return Body::Bytes(b"%PDF-1.4 test"),
+        _ => json!({}),
+    })
+}
+
+/// The fields a page's form sends (besides `_csrf`), valid for the form.
+fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(String, String)> {
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    match path {
+        "/register" => {
+            let email = format!("page{n}@example.cn");
+            f(&[
+                ("kind", "natural_person"),
+                ("email", &email),
+                ("password", "Huangpu-river-ferry-2026"),
+                ("display_name", "新用户"),
+            ])
+        }
+        "/login" => f(&[
+            ("email", "resident@example.cn"),
+            ("password", "not-the-password-1"),
+        ]),
+        "/account/tokens" => f(&[
+            ("name", &format!("page token {n}")),
+            ("expires_in_days", "30"),
+        ]),
+        "/console/orgs/{org}/members" => f(&[("email", "dummy@example.cn"), ("role", "reviewer")]),
+        "/console/orgs/{org}/catalogue" => f(&[(
+            "csv",
+            &format!(
+                "code,name,description,source_system\nPAGE-{n},公交线路,线路基础信息,公交信息系统\n"
+            ),
+        )]),
+        "/console/vocabularies/glossary" => f(&[
+            ("term", "XYZ"),
+            ("explanation_zh", "测试缩写"),
+            ("explanation_en", "A test abbreviation"),
+        ]),
+        "/console/vocabularies/formats" => f(&[
+            ("code", "en"),
+            ("name", "EN"),
+            ("media_type", "text/plain"),
+            ("openness", "3"),
+        ]),
+        "/console/guide" => f(&[("toml", guide)]),
+        "/console/tickets/{ticket}/return" => f(&[
+            ("reasons", "incomplete_information"),
+            ("text", "请补充数据项说明。"),
+        ]),
+        "/console/articles" => f(&[
+            ("kind", "news"),
+            ("title", &format!("通知{n}")),
+            ("body", "正文"),
+        ]),
+        // The article keeps its status: the other callers still find it as set up.
+        "/console/articles/{id}" => {
+            let mut fields = f(&[("kind", "news"), ("title", "通知"), ("body", "正文")]);
+            if matches!(subject, Subject::Article { published: true }) {
+                fields.push(("publish".into(), "1".into()));
+            }
+            fields
+        }
+        "/console/people/roles" => f(&[("email", "dummy@example.cn"), ("role", "regulator")]),
+        _ => Vec::new(),
     }
 }
 
@@ -403,12 +581,24 @@ async fn every_route_answers_every_role_as_the_rules_say() {
         });
     }
     let some_user = callers[1].session.as_ref().unwrap().user_id.clone();
+    // Someone to add as a member and grant roles to, who is none of the callers.
+    let dummy = app.user_with("dummy@example.cn", None, None).await.user_id;
+    let guide: serde_json::Value = client()
+        .get(app.at("/api/v1/classification-guide"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let guide = guide["toml"].as_str().unwrap().to_owned();
 
     // Sign-outs last, so they do not end the sessions the other routes use.
     let mut routes: Vec<_> = ROUTES.to_vec();
     routes.sort_by_key(|r| r.2 == Action::LogOut);
 
     let mut checked = 0;
+    let mut wrong: Vec<String> = Vec::new();
     for caller in &mut callers {
         for &(method, path, action, target) in &routes {
             // (path segment, what it is)
@@ -477,7 +667,14 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{item}", &domain::ids::CatalogueItemId::new().to_string())
                     .replace("{version}", "1")
                     .replace("{id}", &id)
-                    .replace("{user}", &some_user)
+                    .replace(
+                        "{user}",
+                        if path.ends_with("/roles") {
+                            &dummy
+                        } else {
+                            &some_user
+                        },
+                    )
                     .replace(
                         "{code}",
                         if path.starts_with("/domains/") {
@@ -490,15 +687,33 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{term}", "XYZ")
                     .replace("{job}", &domain::ids::JobId::new().to_string()));
                 let s = caller.session.as_ref().unwrap();
+                let api = path.starts_with("/api/v1/");
+                let form = !path.starts_with("/api/");
+                let body = if api {
+                    api_body(method, path, subject, checked, &guide)
+                } else {
+                    Body::None
+                };
+                let url = if matches!(body, Body::Bytes(_)) {
+                    format!("{url}?name=a.pdf")
+                } else {
+                    url
+                };
                 let mut req = s
                     .client
                     .request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
                 if method != "GET" {
                     req = if path.starts_with("/api/") {
-                        req.header("x-csrf-token", &s.csrf)
-                            .json(&serde_json::json!({}))
+                        let req = req.header("x-csrf-token", &s.csrf);
+                        match &body {
+                            Body::Json(v) => req.json(v),
+                            Body::Bytes(b) => req.body(*b),
+                            Body::None => req.json(&serde_json::json!({})),
+                        }
                     } else {
-                        req.form(&[("_csrf", s.csrf.as_str())])
+                        let mut fields = vec![("_csrf".to_owned(), s.csrf.clone())];
+                        fields.extend(form_fields(path, subject, checked, &guide));
+                        req.form(&fields)
                     };
                 }
                 let res = req.send().await.unwrap();
@@ -516,13 +731,32 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     "forbidden" => Outcome::Forbidden,
                     "not_found" if names_made_up && expect == Outcome::Allowed => Outcome::Allowed,
                     "not_found" => Outcome::Hidden,
-                    _ => Outcome::Allowed,
+                    // The CKAN actions answer in CKAN's own shape.
+                    _ if !api && !form => Outcome::Allowed,
+                    // Every body is valid: a caller let in gets the route's own answer —
+                    // success (or the page it leads to), or 409 when the object's state refuses
+                    // the step — and 422 only where the rules judge an entry's content (A9).
+                    _ if status.is_success()
+                        || status.is_redirection()
+                        || status.as_u16() == 409 =>
+                    {
+                        Outcome::Allowed
+                    }
+                    _ if status.as_u16() == 422 && CONTENT_JUDGED.contains(&(method, path)) => {
+                        Outcome::Allowed
+                    }
+                    // Signing in with a wrong password is the route answering for itself.
+                    _ if matches!(status.as_u16(), 401 | 429) && path.ends_with("/login") => {
+                        Outcome::Allowed
+                    }
+                    _ => Outcome::Broken,
                 };
-                assert_eq!(
-                    answered, expect,
-                    "{} {method} {url} ({subject:?}) answered {status} ({code})",
-                    caller.name,
-                );
+                if answered != expect {
+                    wrong.push(format!(
+                        "{} {method} {path} ({subject:?}): expected {expect:?}, answered {status} ({code})",
+                        caller.name,
+                    ));
+                }
                 checked += 1;
             }
             if action == Action::LogOut
@@ -540,5 +774,11 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             Target::Platform | Target::OwnAccount => 1,
         })
         .sum();
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert_eq!(checked, callers.len() * per_caller);
 }
