@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod openlist;
 pub mod orgs;
 pub mod passwords;
+pub mod review_cycles;
 pub mod secrets;
 pub mod tickets;
 pub mod uploads;

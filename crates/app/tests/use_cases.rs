@@ -15,8 +15,10 @@ use app::orgs::{self, NewOrg};
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 use app::vocab::{self, DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 use app::{App, Caller, ErrorCode, Via};
+use app::{review_cycles, uploads};
 use domain::clock::{Clock, ManualClock, Timestamp};
 use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::review_cycle::CycleState;
 use domain::openlist::ticket::{TicketKind, TicketState};
 use domain::openlist::vocab::DatasetStatus;
 use domain::roles::{Actor, OrgRole, PlatformRole};
@@ -402,6 +404,26 @@ async fn an_entry_goes_from_draft_through_its_ticket_to_the_open_list() {
     .unwrap();
     let t = tickets::cancel(&w.app, &editor, t).await.unwrap();
     assert_eq!(t.state, TicketState::Cancelled);
+
+    // The year's annual review: the entry was confirmed this year, so the provider submits it;
+    // the operator who works for the provider cannot decide it, the other operator accepts it.
+    let year = domain::openlist::review_cycle::year_of(w.app.clock.now());
+    let view = review_cycles::cycle(&w.app, &editor, &org, year)
+        .await
+        .unwrap();
+    assert_eq!((view.reviewed, view.entries.len()), (1, 1));
+    let c = review_cycles::submit(&w.app, &editor, &org, year, "已复核")
+        .await
+        .unwrap();
+    assert_eq!(c.state, CycleState::Submitted);
+    let err = review_cycles::decide(&w.app, &insider, &org, year, true, "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    let c = review_cycles::decide(&w.app, &operator, &org, year, true, "")
+        .await
+        .unwrap();
+    assert_eq!(c.state, CycleState::Accepted);
     w.chain_intact().await;
 }
 
@@ -506,6 +528,14 @@ async fn vocabularies_the_guide_and_articles() {
             .contains("docx")
     );
 
+    // A file streamed in as an upload, attached by its id.
+    let chunks = futures_util::stream::iter(
+        ["%PDF-1.4\n", "平台上线说明"].map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))),
+    );
+    let upload = uploads::upload(&w.app, &operator, "说明.pdf", chunks)
+        .await
+        .unwrap();
+    assert_eq!(upload.media_type, "application/pdf");
     let a = articles::create(
         &w.app,
         &operator,
@@ -514,11 +544,21 @@ async fn vocabularies_the_guide_and_articles() {
             title: "平台上线".into(),
             body: "正文".into(),
             publish: true,
+            attachments: vec![tickets::AttachmentInput {
+                upload: upload.id.clone(),
+            }],
             ..Default::default()
         },
     )
     .await
     .unwrap();
+    let files = w
+        .app
+        .store
+        .attachments(store::attachments::Owner::Article(a.id))
+        .await
+        .unwrap();
+    assert_eq!(files[0].sha256, upload.sha256);
     let updated = articles::update(
         &w.app,
         &operator,

@@ -40,7 +40,8 @@ pub enum Action {
     EditGuide,
     /// Maintaining domains, formats and the glossary.
     ManageVocabularies,
-    /// Accepting or returning open-list change tickets (A11).
+    /// Accepting or returning open-list change tickets (A11) and providers' annual reviews
+    /// (A10.1).
     ReviewTickets,
     /// Writing the policies, rules and news the portal publishes (A25.4).
     PublishArticles,
@@ -255,6 +256,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         ReviewTickets => match resource {
             Resource::Platform => user.has(Operator),
             Resource::Ticket(t) => user.has(Operator) && user.role_in(t.org).is_none(),
+            // An organization's annual review is decided the same way (A10.1).
+            Resource::Organization(org) => user.has(Operator) && user.role_in(org).is_none(),
             _ => false,
         },
         // Exceptions are granted to one entry by the operator (A9.3).

@@ -96,6 +96,20 @@ pub async fn insert(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
     relink(tx, d).await
 }
 
+const REVIEW_SCOPE: &str = "SELECT id, org_id, status, metadata, guide_version, published_version, \
+     created_at, updated_at, last_reviewed_at, row_version FROM datasets WHERE org_id = $1 \
+     AND status IN ('published', 'static', 'suspended') ORDER BY id";
+
+/// What an organization's annual review covers (A10.1): every entry on its list, open or not
+/// (published, static, suspended), read in the transaction that submits the review.
+pub async fn review_scope(tx: &mut WriteTx, org: OrgId) -> Result<Vec<DatasetRecord>> {
+    let rows: Vec<Row> = sqlx::query_as(REVIEW_SCOPE)
+        .bind(org.to_string())
+        .fetch_all(tx.conn())
+        .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
 /// Gives the entry the next change number (see migration 0004).
 async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
     let (seq,): (i64,) = sqlx::query_as(
@@ -354,6 +368,15 @@ impl Store {
         .bind(org.to_string())
         .fetch_all(self.pool())
         .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// What an organization's annual review covers (A10.1): see [`review_scope`].
+    pub async fn review_scope(&self, org: OrgId) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(REVIEW_SCOPE)
+            .bind(org.to_string())
+            .fetch_all(self.pool())
+            .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 

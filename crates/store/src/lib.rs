@@ -15,6 +15,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod orgs;
 pub mod paging;
+pub mod review_cycles;
 pub mod sessions;
 pub mod throttle;
 pub mod tickets;

@@ -6,6 +6,7 @@ pub mod classification;
 pub mod dataset;
 pub mod diff;
 pub mod lifecycle;
+pub mod review_cycle;
 pub mod text;
 pub mod ticket;
 pub mod timeliness;

@@ -29,11 +29,15 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/static/site.js", Action::ViewPublic, Target::Platform),
     ("GET", "/console", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/console/tickets", Action::ReviewTickets, Target::Platform),
+    ("GET", "/console/review-cycles", Action::ReviewTickets, Target::Platform),
     ("GET", "/console/orgs/{org}", Action::ViewOrgInternal, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/datasets/new", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/catalogue", Action::ViewOrgInternal, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/catalogue", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/review-cycles/{year}/submit", Action::EditOpenList, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/review-cycles/{year}/accept", Action::ReviewTickets, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/review-cycles/{year}/return", Action::ReviewTickets, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/members", Action::ViewMembers, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/members", Action::ManageMembers, Target::OrgInPath),
     ("POST", "/console/datasets/{dataset}/review", Action::EditOpenList, Target::DatasetInPath),
@@ -118,6 +122,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/datasets/{dataset}/review", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/api/v1/datasets/{dataset}/data-updates", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
+    ("GET", "/api/v1/orgs/{org}/review-cycles/{year}", Action::ViewOrgInternal, Target::OrgInPath),
+    ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/submit", Action::EditOpenList, Target::OrgInPath),
+    ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/accept", Action::ReviewTickets, Target::OrgInPath),
+    ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/return", Action::ReviewTickets, Target::OrgInPath),
     ("GET", "/api/v1/datasets/{dataset}/versions", Action::ViewPublic, Target::DatasetInPath),
     ("POST", "/api/v1/uploads", Action::UploadFiles, Target::OwnAccount),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),
@@ -203,7 +211,9 @@ const CONTENT_JUDGED: &[(&str, &str)] = &[
     ("POST", "/api/v1/datasets/{dataset}/tickets"),
     ("POST", "/api/v1/tickets/{ticket}/accept"),
     ("POST", "/api/v1/tickets/{ticket}/resubmit"),
+    ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/submit"),
     ("POST", "/console/orgs/{org}/datasets"),
+    ("POST", "/console/orgs/{org}/review-cycles/{year}/submit"),
     ("POST", "/console/datasets/{dataset}"),
     ("POST", "/console/datasets/{dataset}/publish"),
     ("POST", "/console/datasets/{dataset}/remove"),
@@ -265,9 +275,9 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::ViewOrgInternal => member_of(own) || staff_sees_internals,
         Action::EditOpenList => own && admin_or_editor,
         Action::EditGuide | Action::PublishArticles => who.is(Operator),
-        // Nobody decides on their own organization's ticket or exception.
+        // Nobody decides on their own organization's ticket, exception or annual review.
         Action::ReviewTickets | Action::ManageVocabularies => match subject {
-            Subject::Ticket { own } | Subject::Dataset { own, .. } => {
+            Subject::Ticket { own } | Subject::Dataset { own, .. } | Subject::Org { own } => {
                 who.is(Operator) && !member_of(own)
             }
             _ => who.is(Operator),
@@ -361,6 +371,9 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
             json!({ "reasons": ["incomplete_information"], "text": "请补充数据项说明。" })
         }
         "/api/v1/tickets/{ticket}/accept" => json!({ "text": "同意" }),
+        "/api/v1/orgs/{org}/review-cycles/{year}/submit" => json!({ "note": "已逐项复核" }),
+        "/api/v1/orgs/{org}/review-cycles/{year}/accept" => json!({ "note": "" }),
+        "/api/v1/orgs/{org}/review-cycles/{year}/return" => json!({ "note": "请补充复核说明" }),
         "/api/v1/articles" => {
             json!({ "kind": "news", "title": format!("通知{n}"), "body": "正文" })
         }
@@ -437,6 +450,8 @@ fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(Stri
             fields
         }
         "/console/people/roles" => f(&[("email", "dummy@example.cn"), ("role", "regulator")]),
+        "/console/orgs/{org}/review-cycles/{year}/submit" => f(&[("note", "已逐项复核")]),
+        "/console/orgs/{org}/review-cycles/{year}/return" => f(&[("note", "请补充复核说明")]),
         _ => Vec::new(),
     }
 }
@@ -684,6 +699,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         },
                     )
                     .replace("{action}", "status_show")
+                    .replace("{year}", "2026")
                     .replace("{term}", "XYZ")
                     .replace("{job}", &domain::ids::JobId::new().to_string()));
                 let s = caller.session.as_ref().unwrap();

@@ -329,19 +329,32 @@ pub async fn dataset_versions(
     Ok(Json(json!({ "dataset": d.id, "versions": list })))
 }
 
-/// The annual review (A10.1): what of the organization's open list has not been reviewed in
-/// the last year.
+/// The annual review (A10.1): what of the organization's open list has been neither confirmed
+/// nor changed this year (the same entries its review cycle still has to cover).
 pub async fn reviews_due(
     State(state): State<AppState>,
+    ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
 ) -> AppResult<Json<Value>> {
-    let since = state.clock.now().plus_seconds(-365 * 86_400);
-    let due = state.store.datasets_due_for_review(org.id, since).await?;
-    Ok(Json(json!({
-        "organization": org.slug,
-        "reviewed_since": since.to_rfc3339(),
-        "due": due.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
-    })))
+    let year = domain::openlist::review_cycle::year_of(state.clock.now());
+    let cycle = app::review_cycles::cycle(&state.app, &ctx.caller, &org, year).await?;
+    let pending: std::collections::HashSet<&str> = cycle
+        .entries
+        .iter()
+        .filter(|e| !e.reviewed)
+        .map(|e| e.id.as_str())
+        .collect();
+    let due: Vec<Value> = state
+        .store
+        .review_scope(org.id)
+        .await?
+        .iter()
+        .filter(|d| pending.contains(d.id.to_string().as_str()))
+        .map(|d| dataset_json(&state, d, &org))
+        .collect();
+    Ok(Json(
+        json!({ "organization": org.slug, "year": year, "due": due }),
+    ))
 }
 
 #[derive(Deserialize, Default)]

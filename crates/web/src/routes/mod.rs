@@ -7,6 +7,7 @@ mod api_auth;
 mod api_jobs;
 mod api_openlist;
 mod api_orgs;
+mod api_reviews;
 pub mod api_search;
 mod api_tickets;
 mod api_uploads;
@@ -98,6 +99,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
 
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
+        GET "/console/review-cycles" => ReviewTickets on Platform: console::review_desk,
         GET "/console/audit" => ViewAudit on Platform: operator::audit,
         GET "/console/guide" => EditGuide on Platform: operator::guide,
         POST "/console/guide" => EditGuide on Platform: operator::save_guide,
@@ -119,6 +121,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/orgs/{org}/catalogue" => ViewOrgInternal on OrgInPath: console::catalogue,
         POST "/console/orgs/{org}/catalogue" => EditOpenList on OrgInPath: console::import_catalogue,
         GET "/console/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: console::reviews,
+        POST "/console/orgs/{org}/review-cycles/{year}/submit" => EditOpenList on OrgInPath: console::submit_cycle,
+        POST "/console/orgs/{org}/review-cycles/{year}/accept" => ReviewTickets on OrgInPath: console::accept_cycle,
+        POST "/console/orgs/{org}/review-cycles/{year}/return" => ReviewTickets on OrgInPath: console::return_cycle,
         GET "/console/orgs/{org}/members" => ViewMembers on OrgInPath: console::members,
         POST "/console/orgs/{org}/members" => ManageMembers on OrgInPath: console::set_member,
         POST "/console/datasets/{dataset}/review" => EditOpenList on DatasetInPath: console::review_entry,
@@ -174,6 +179,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/datasets/{dataset}/review" => EditOpenList on DatasetInPath: api_openlist::review,
         POST "/api/v1/datasets/{dataset}/data-updates" => EditOpenList on DatasetInPath: api_openlist::record_data_update,
         GET "/api/v1/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: api_openlist::reviews_due,
+        GET "/api/v1/orgs/{org}/review-cycles/{year}" => ViewOrgInternal on OrgInPath: api_reviews::show,
+        POST "/api/v1/orgs/{org}/review-cycles/{year}/submit" => EditOpenList on OrgInPath: api_reviews::submit,
+        POST "/api/v1/orgs/{org}/review-cycles/{year}/accept" => ReviewTickets on OrgInPath: api_reviews::accept,
+        POST "/api/v1/orgs/{org}/review-cycles/{year}/return" => ReviewTickets on OrgInPath: api_reviews::give_back,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
 
         POST "/api/v1/uploads" => UploadFiles on OwnAccount: api_uploads::create,

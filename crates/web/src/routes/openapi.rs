@@ -73,6 +73,18 @@ fn summary(method: &Method, path: &str) -> &'static str {
             "Record that a published entry's data was updated now (A9.4 timeliness)"
         }
         ("GET", "/api/v1/orgs/{org}/reviews") => "Entries due for their annual review (A10.1)",
+        ("GET", "/api/v1/orgs/{org}/review-cycles/{year}") => {
+            "A provider's annual review of a year: its state, due day and every entry it covers (A10.1)"
+        }
+        ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/submit") => {
+            "Submit the year's annual review: every entry must have been confirmed or changed that year"
+        }
+        ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/accept") => {
+            "Accept a provider's submitted annual review (operator)"
+        }
+        ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/return") => {
+            "Give a submitted annual review back to its provider, with the reason (operator)"
+        }
         ("GET", "/api/v1/datasets/{dataset}/versions") => "Published versions of an entry",
         ("POST", "/api/v1/uploads") => {
             "Upload a file (the body, `name` in the query) to attach to a ticket or an article by its id"

@@ -1,4 +1,4 @@
-//! The provider's public data catalogue (A9.5) and its annual review (A10.1).
+//! The provider's public data catalogue (A9.5) and the timeliness of its data (A9.4).
 
 use askama::Template;
 use axum::extract::{Extension, State};
@@ -16,7 +16,7 @@ use crate::page::PageCtx;
 use crate::page::html;
 use crate::state::AppState;
 
-use super::{EntryRow, date, message};
+use super::message;
 
 pub struct CatalogueRow {
     id: String,
@@ -146,66 +146,6 @@ pub async fn import_catalogue(
             .await
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "console/reviews.html")]
-struct ReviewsPage<'a> {
-    page: PageCtx<'a>,
-    org: String,
-    slug: String,
-    can_edit: bool,
-    entries: Vec<EntryRow>,
-}
-
-/// The annual review (A10.1): entries not reviewed for a year, each to confirm as it is or to
-/// change through a ticket.
-pub async fn reviews(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Extension(org): Extension<OrgRecord>,
-) -> AppResult<Response> {
-    let labels = Labels::load(&state, ctx.lang).await?;
-    let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
-    let entries = state
-        .store
-        .datasets_due_for_review(org.id, year_ago)
-        .await?
-        .iter()
-        .map(|d| EntryRow {
-            id: d.id.to_string(),
-            name: d.meta.name.clone(),
-            status: labels.named("status", d.status.as_str()),
-            status_code: d.status.as_str().to_owned(),
-            open_type: labels.named("open_type", d.meta.open_type.as_str()),
-            updated: d
-                .last_reviewed_at
-                .map(date)
-                .unwrap_or_else(|| date(d.updated_at)),
-        })
-        .collect();
-    let view = ReviewsPage {
-        org: labels.org(&org.slug),
-        slug: org.slug.clone(),
-        can_edit: ctx
-            .authorize(Action::EditOpenList, Resource::Organization(org.id))
-            .is_ok(),
-        entries,
-        page: PageCtx::new(&state, &ctx, &format!("/console/orgs/{}/reviews", org.slug)),
-    };
-    html(StatusCode::OK, view)
-}
-
-pub async fn review_entry(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Extension(d): Extension<DatasetRecord>,
-    Extension(org): Extension<OrgRecord>,
-    form: FormPost,
-) -> AppResult<Response> {
-    let note = form.values.get("note").to_owned();
-    app::catalogue::mark_reviewed(&state.app, &ctx.caller, &d, &note).await?;
-    Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
 }
 
 /// Records that a published entry's data was updated (A9.4), from the dashboard's timeliness

@@ -31,11 +31,15 @@ mod catalogue;
 mod desk;
 mod entries;
 mod members;
+mod reviews;
 
-pub use catalogue::{catalogue, import_catalogue, record_data_update, review_entry, reviews};
+pub use catalogue::{catalogue, import_catalogue, record_data_update};
 pub use desk::{accept_ticket, queue, resubmit_ticket, return_ticket, show_ticket};
 pub use entries::{create_entry, edit_entry, new_entry, publish_entry, remove_entry, save_entry};
 pub use members::{members, set_member};
+pub use reviews::{
+    accept_cycle, desk as review_desk, return_cycle, review_entry, reviews, submit_cycle,
+};
 
 fn field_id(key: &str) -> String {
     key.chars()
@@ -273,12 +277,10 @@ pub async fn org_page(
         .collect();
     let list = state.store.recent_tickets(org.id, 50).await?;
     let tickets = ticket_rows(&state, &labels, list).await?;
-    let year_ago = state.clock.now().plus_seconds(-365 * 86_400);
-    let reviews_due = state
-        .store
-        .datasets_due_for_review(org.id, year_ago)
-        .await?
-        .len();
+    // What this year's annual review still has to cover: the same count its page shows.
+    let year = domain::openlist::review_cycle::year_of(state.clock.now());
+    let cycle = app::review_cycles::cycle(&state.app, &ctx.caller, &org, year).await?;
+    let reviews_due = cycle.entries.len() - cycle.reviewed;
     let view = OrgPage {
         org: labels.org(&org.slug),
         slug: org.slug.clone(),
@@ -312,6 +314,11 @@ struct ConsoleIndex<'a> {
 /// The platform-wide pages of the workspace, and the action each needs.
 const DESKS: &[(&str, Action, &str)] = &[
     ("/console/tickets", Action::ReviewTickets, "console.queue"),
+    (
+        "/console/review-cycles",
+        Action::ReviewTickets,
+        "cycle.desk",
+    ),
     (
         "/console/articles",
         Action::PublishArticles,
