@@ -59,7 +59,7 @@ print(f"| {name} | {d['requests']} | {d['entries']} | {d['start']} | {d['quarter
 PY
 }
 cat <<MD
-| $ENTRIES entries, walked 1,000 at a time | requests | entries answered | RSS before (MB) | ¼ | ½ | ¾ | end | most |
+| $ENTRIES entries, walked 1,000 at a time; resident MB: own + mapped files | requests | entries answered | before | ¼ | ½ | ¾ | end | most own |
 |---|---|---|---|---|---|---|---|---|
 $(row "Kaifang \`package_list\`, first walk" "$list1")
 $(row "Kaifang \`package_list\`, second walk" "$list2")

@@ -2,20 +2,26 @@
 
 usage: walk-offsets.py PID URL_TEMPLATE TOTAL STEP
 URL_TEMPLATE holds {offset}; TOTAL entries are walked STEP at a time. Prints one JSON object:
-the resident memory (MB) before the walk, at its quarter, half, three quarters and end, and
-the most seen, with the number of requests and how many entries the answers held.
+the resident memory (MB, the process's own pages + pages of mapped files) before the walk, at
+its quarter, half, three quarters and end, and the most of its own pages seen, with the number
+of requests and how many entries the answers held.
 """
 import json
 import sys
 import urllib.request
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def mark(pid):
+    """Resident memory: the process's own (anonymous) and its mapped files' pages, in MB."""
+    return f"{rss_mb(pid, 'RssAnon'):.0f} + {rss_mb(pid, 'RssFile'):.0f}"
 
 
 def entries_in(body):
@@ -38,13 +44,13 @@ def main():
     out = {"requests": 0, "entries": 0, "max": 0.0}
     for i, offset in enumerate(offsets):
         if i in marks:
-            out[marks[i]] = round(rss_mb(pid), 1)
+            out[marks[i]] = mark(pid)
         with urllib.request.urlopen(template.format(offset=offset), timeout=120) as res:
             out["entries"] += entries_in(res.read())
         out["requests"] += 1
-        out["max"] = max(out["max"], rss_mb(pid))
-    out["end"] = round(rss_mb(pid), 1)
-    out["max"] = round(out["max"], 1)
+        out["max"] = max(out["max"], rss_mb(pid, "RssAnon"))
+    out["end"] = mark(pid)
+    out["max"] = round(out["max"])
     print(json.dumps(out))
 
 
