@@ -117,30 +117,39 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleRecord>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, kind, status, title, body, published_at, created_by, created_at, row_version, \
-             updated_at FROM articles WHERE ($1 IS NULL OR kind = $1) \
-             AND ($2 OR status = 'published') \
-             ORDER BY COALESCE(published_at, updated_at) DESC, id DESC LIMIT $3 OFFSET $4",
-        )
-        .bind(kind.map(|k| k.as_str()))
-        .bind(drafts)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
+        let w = article_filters(kind, drafts);
+        let sql = w.sql(
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
+             row_version, updated_at FROM articles",
+            "ORDER BY COALESCE(published_at, updated_at) DESC, id DESC LIMIT $? OFFSET $?",
+        );
+        let rows: Vec<Row> = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     pub async fn count_articles(&self, kind: Option<ArticleKind>, drafts: bool) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM articles WHERE ($1 IS NULL OR kind = $1) \
-             AND ($2 OR status = 'published')",
-        )
-        .bind(kind.map(|k| k.as_str()))
-        .bind(drafts)
-        .fetch_one(self.pool())
-        .await?;
+        let w = article_filters(kind, drafts);
+        let sql = w.sql("SELECT COUNT(*) FROM articles", "");
+        let (n,): (i64,) = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .fetch_one(self.pool())
+            .await?;
         Ok(n)
     }
+}
+
+/// Articles of `kind` if given, published ones only unless `drafts`.
+fn article_filters(kind: Option<ArticleKind>, drafts: bool) -> crate::filters::Filters {
+    let mut w = crate::filters::Filters::default();
+    w.text("kind", "=", kind.map(|k| k.as_str())).text(
+        "status",
+        "=",
+        (!drafts).then_some("published"),
+    );
+    w
 }

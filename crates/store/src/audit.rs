@@ -62,28 +62,24 @@ pub enum Verification {
 
 impl Store {
     pub async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let mut w = crate::filters::Filters::default();
+        w.text("actor_id", "=", f.actor_id.as_deref())
+            .text("target_type", "=", f.target_type.as_deref())
+            .text("target_id", "=", f.target_id.as_deref())
+            .text("action", "=", f.action.as_deref())
+            .int("at", ">=", f.from)
+            .int("at", "<", f.to)
+            .int("seq", "<", f.before_seq);
+        let sql = w.sql(
             "SELECT seq, at, actor_id, actor_role, action, target_type, target_id, \
-             before_digest, after_digest, client_addr, prev_hash, hash FROM audit_log \
-             WHERE ($1 IS NULL OR actor_id = $1) \
-               AND ($2 IS NULL OR target_type = $2) \
-               AND ($3 IS NULL OR target_id = $3) \
-               AND ($4 IS NULL OR action = $4) \
-               AND ($5 IS NULL OR at >= $5) \
-               AND ($6 IS NULL OR at < $6) \
-               AND ($7 IS NULL OR seq < $7) \
-             ORDER BY seq DESC LIMIT $8",
-        )
-        .bind(&f.actor_id)
-        .bind(&f.target_type)
-        .bind(&f.target_id)
-        .bind(&f.action)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(f.before_seq)
-        .bind(f.limit)
-        .fetch_all(&self.pool)
-        .await?;
+             before_digest, after_digest, client_addr, prev_hash, hash FROM audit_log",
+            "ORDER BY seq DESC LIMIT $?",
+        );
+        let rows: Vec<Row> = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .bind(f.limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

@@ -319,19 +319,20 @@ impl Store {
         status: Option<DatasetStatus>,
         page: &Page,
     ) -> Result<Paged<DatasetRecord>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
-             AND ($3 IS NULL OR updated_at < $3 OR (updated_at = $3 AND id > $4)) \
-             ORDER BY updated_at DESC, id LIMIT $5",
-        )
-        .bind(org.to_string())
-        .bind(status.map(|s| s.as_str()))
-        .bind(page.after_at())
-        .bind(page.after_id())
-        .bind(page.limit)
-        .fetch_all(self.pool())
-        .await?;
+        let mut w = crate::filters::Filters::default();
+        w.text("org_id", "=", Some(&org.to_string()))
+            .text("status", "=", status.map(|s| s.as_str()))
+            .after(("updated_at", "<"), ("id", ">"), page.cursor());
+        let sql = w.sql(
+            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, \
+             updated_at, last_reviewed_at, row_version FROM datasets",
+            "ORDER BY updated_at DESC, id LIMIT $?",
+        );
+        let rows: Vec<Row> = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .bind(page.limit)
+            .fetch_all(self.pool())
+            .await?;
         Paged::from_rows(rows, page, |d: &DatasetRecord| {
             (d.updated_at.0, d.id.to_string())
         })

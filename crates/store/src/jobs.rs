@@ -287,15 +287,18 @@ impl Store {
 
     /// One page of jobs, optionally of one state, newest first.
     pub async fn jobs(&self, state: Option<JobState>, page: &Page) -> Result<Paged<JobRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM jobs WHERE ($1 IS NULL OR state = $1) \
-             AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
-             ORDER BY created_at DESC, id DESC LIMIT $4"
+        let mut w = crate::filters::Filters::default();
+        w.text("state", "=", state.map(|s| s.as_str())).after(
+            ("created_at", "<"),
+            ("id", "<"),
+            page.cursor(),
         );
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(state.map(|s| s.as_str()))
-            .bind(page.after_at())
-            .bind(page.after_id())
+        let sql = w.sql(
+            &format!("SELECT {COLUMNS} FROM jobs"),
+            "ORDER BY created_at DESC, id DESC LIMIT $?",
+        );
+        let rows: Vec<Row> = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
             .bind(page.limit)
             .fetch_all(self.pool())
             .await?;

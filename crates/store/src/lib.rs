@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod checkpoints;
 pub mod datasets;
 mod error;
+mod filters;
 pub mod guides;
 pub mod housekeeping;
 pub mod jobs;

@@ -65,12 +65,9 @@ impl Page {
         }
     }
 
-    pub(crate) fn after_at(&self) -> Option<i64> {
-        self.after.as_ref().map(|c| c.at)
-    }
-
-    pub(crate) fn after_id(&self) -> Option<&str> {
-        self.after.as_ref().map(|c| c.id.as_str())
+    /// The cursor as (key, id), for [`crate::filters::Filters::after`].
+    pub(crate) fn cursor(&self) -> Option<(i64, &str)> {
+        self.after.as_ref().map(|c| (c.at, c.id.as_str()))
     }
 }
 

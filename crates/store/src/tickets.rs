@@ -188,21 +188,21 @@ impl Store {
         state: Option<TicketState>,
         page: &Page,
     ) -> Result<Paged<TicketRecord>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, created_at, \
-             updated_at FROM tickets WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR dataset_id = $2) \
-             AND ($3 IS NULL OR state = $3) \
-             AND ($4 IS NULL OR updated_at > $4 OR (updated_at = $4 AND id > $5)) \
-             ORDER BY updated_at, id LIMIT $6",
-        )
-        .bind(org.map(|o| o.to_string()))
-        .bind(dataset.map(|d| d.to_string()))
-        .bind(state.map(|s| s.as_str()))
-        .bind(page.after_at())
-        .bind(page.after_id())
-        .bind(page.limit)
-        .fetch_all(self.pool())
-        .await?;
+        let mut w = crate::filters::Filters::default();
+        w.text("org_id", "=", org.map(|o| o.to_string()).as_deref())
+            .text("dataset_id", "=", dataset.map(|d| d.to_string()).as_deref())
+            .text("state", "=", state.map(|s| s.as_str()))
+            .after(("updated_at", ">"), ("id", ">"), page.cursor());
+        let sql = w.sql(
+            "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, \
+             created_at, updated_at FROM tickets",
+            "ORDER BY updated_at, id LIMIT $?",
+        );
+        let rows: Vec<Row> = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .bind(page.limit)
+            .fetch_all(self.pool())
+            .await?;
         Paged::from_rows(rows, page, |t: &TicketRecord| {
             (t.updated_at.0, t.id.to_string())
         })
