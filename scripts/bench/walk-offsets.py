@@ -8,6 +8,7 @@ of requests and how many entries the answers held.
 """
 import json
 import sys
+import urllib.error
 import urllib.request
 
 
@@ -45,8 +46,12 @@ def main():
     for i, offset in enumerate(offsets):
         if i in marks:
             out[marks[i]] = mark(pid)
-        with urllib.request.urlopen(template.format(offset=offset), timeout=120) as res:
-            out["entries"] += entries_in(res.read())
+        url = template.format(offset=offset)
+        try:
+            with urllib.request.urlopen(url, timeout=120) as res:
+                out["entries"] += entries_in(res.read())
+        except urllib.error.HTTPError as e:
+            sys.exit(f"{url}: {e.code} {e.read()[:500]!r}")
         out["requests"] += 1
         out["max"] = max(out["max"], rss_mb(pid, "RssAnon"))
     out["end"] = mark(pid)
