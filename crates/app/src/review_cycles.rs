@@ -174,13 +174,21 @@ pub async fn submit(
     Ok(c)
 }
 
+/// What the operator decides on a submitted review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    /// Back to the provider, with the reason.
+    GiveBack,
+}
+
 /// The operator accepts a submitted review, or gives it back with a reason.
 pub async fn decide(
     app: &App,
     caller: &Caller,
     org: &OrgRecord,
     year: i32,
-    accept: bool,
+    decision: Decision,
     note: &str,
 ) -> Result<CycleRecord> {
     caller.authorize(Action::ReviewTickets, Resource::Organization(org.id))?;
@@ -189,7 +197,7 @@ pub async fn decide(
     let mut errors: Vec<FieldError> = FieldError::text("note", note, domain::bounded::TEXT)
         .into_iter()
         .collect();
-    if !accept && note.is_empty() {
+    if decision == Decision::GiveBack && note.is_empty() {
         errors.push(FieldError::new("note", "required"));
     }
     if !errors.is_empty() {
@@ -200,10 +208,9 @@ pub async fn decide(
     let before = review_cycles::get_for_update(&mut tx, org.id, year)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::InvalidTransition))?;
-    let state = if accept {
-        before.state.accept()
-    } else {
-        before.state.give_back()
+    let state = match decision {
+        Decision::Accept => before.state.accept(),
+        Decision::GiveBack => before.state.give_back(),
     }
     .map_err(transition_error)?;
     let c = CycleRecord {
@@ -216,10 +223,9 @@ pub async fn decide(
     review_cycles::save(&mut tx, &c, Some(before.state))
         .await
         .map_err(conflict_as_transition)?;
-    let action = if accept {
-        "review_cycle.accept"
-    } else {
-        "review_cycle.give_back"
+    let action = match decision {
+        Decision::Accept => "review_cycle.accept",
+        Decision::GiveBack => "review_cycle.give_back",
     };
     let mut ev = caller.event(now, action, "organization", org.id.to_string());
     ev.before = Some(serde_json::json!({ "year": year, "state": before.state }));

@@ -45,13 +45,10 @@ pub async fn upload<E: std::fmt::Display>(
     }
     let now = app.clock.now();
     let day_ago = now.plus_seconds(-24 * 3600);
-    {
-        // Checked before the bytes come, so a caller over the bound sends nothing for nothing;
-        // checked again when the upload is recorded.
-        let mut tx = app.store.begin_write().await?;
-        if uploads::count_since(&mut tx, owner, day_ago).await? >= MAX_UPLOADS_PER_DAY {
-            return Err(Error::new(ErrorCode::UploadLimit));
-        }
+    // Checked before the bytes come, so a caller over the bound sends nothing for nothing;
+    // checked again in the transaction that records the upload.
+    if app.store.uploads_since(owner, day_ago).await? >= MAX_UPLOADS_PER_DAY {
+        return Err(Error::new(ErrorCode::UploadLimit));
     }
     let mut sniffer = Some(Sniffer::new(name));
     let mut kind = None;

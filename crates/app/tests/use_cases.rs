@@ -12,6 +12,7 @@ use app::articles::{self, ArticleInput};
 use app::catalogue;
 use app::openlist::{check_for_publish, create_draft, update_draft};
 use app::orgs::{self, NewOrg};
+use app::review_cycles::Decision;
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 use app::vocab::{self, DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 use app::{App, Caller, ErrorCode, Via};
@@ -416,11 +417,11 @@ async fn an_entry_goes_from_draft_through_its_ticket_to_the_open_list() {
         .await
         .unwrap();
     assert_eq!(c.state, CycleState::Submitted);
-    let err = review_cycles::decide(&w.app, &insider, &org, year, true, "")
+    let err = review_cycles::decide(&w.app, &insider, &org, year, Decision::Accept, "")
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
-    let c = review_cycles::decide(&w.app, &operator, &org, year, true, "")
+    let c = review_cycles::decide(&w.app, &operator, &org, year, Decision::Accept, "")
         .await
         .unwrap();
     assert_eq!(c.state, CycleState::Accepted);

@@ -90,6 +90,17 @@ pub async fn take(
 }
 
 impl Store {
+    /// Uploads `owner` made since `since` (a read, for a check before the bytes come).
+    pub async fn uploads_since(&self, owner: UserId, since: Timestamp) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM uploads WHERE owner_id = $1 AND created_at >= $2",
+        )
+        .bind(owner.to_string())
+        .bind(since.0)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     /// Removes uploads made before `before` that were never attached, and returns the content
     /// addresses of their files that nothing names any more (to be deleted from the file
     /// store).

@@ -472,3 +472,25 @@ async fn json_bodies_with_unknown_fields_are_refused_and_name_them() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["fields"][0]["field"], "name");
 }
+
+#[tokio::test]
+async fn an_account_uploads_a_bounded_number_of_files_a_day() {
+    let app = spawn_app().await;
+    app.register("many@example.cn").await;
+    let s = app.login("many@example.cn").await;
+    for i in 0..app::uploads::MAX_UPLOADS_PER_DAY {
+        let res = s
+            .upload_raw(&app, "说明.txt", format!("第{i}份").into_bytes())
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "upload {i}");
+    }
+    let res = s.upload_raw(&app, "说明.txt", b"one more".to_vec()).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(&res), "upload_limit");
+    assert_eq!(app.count("uploads").await, app::uploads::MAX_UPLOADS_PER_DAY);
+    // A day later the account may upload again.
+    app.clock.advance_seconds(86_401);
+    let s = app.login("many@example.cn").await;
+    let res = s.upload_raw(&app, "说明.txt", b"next day".to_vec()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use app::review_cycles::Decision;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use serde::Deserialize;
@@ -83,7 +84,15 @@ pub async fn accept(
     ApiJson(input): ApiJson<CycleNote>,
 ) -> AppResult<Json<Value>> {
     let y = year(&params)?;
-    app::review_cycles::decide(&state.app, &ctx.caller, &org, y, true, &input.note).await?;
+    app::review_cycles::decide(
+        &state.app,
+        &ctx.caller,
+        &org,
+        y,
+        Decision::Accept,
+        &input.note,
+    )
+    .await?;
     answer(&state, &ctx, &org, y).await
 }
 
@@ -95,6 +104,14 @@ pub async fn give_back(
     ApiJson(input): ApiJson<CycleNote>,
 ) -> AppResult<Json<Value>> {
     let y = year(&params)?;
-    app::review_cycles::decide(&state.app, &ctx.caller, &org, y, false, &input.note).await?;
+    app::review_cycles::decide(
+        &state.app,
+        &ctx.caller,
+        &org,
+        y,
+        Decision::GiveBack,
+        &input.note,
+    )
+    .await?;
     answer(&state, &ctx, &org, y).await
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use app::review_cycles::Decision;
 use askama::Template;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -154,8 +155,7 @@ pub async fn review_entry(
 /// A step of the year's review taken from the review page's forms.
 enum Step {
     Submit,
-    Accept,
-    GiveBack,
+    Decide(Decision),
 }
 
 pub async fn submit_cycle(
@@ -175,7 +175,15 @@ pub async fn accept_cycle(
     params: Path<HashMap<String, String>>,
     form: FormPost,
 ) -> AppResult<Response> {
-    cycle_step(state, ctx, org, params, form, Step::Accept).await
+    cycle_step(
+        state,
+        ctx,
+        org,
+        params,
+        form,
+        Step::Decide(Decision::Accept),
+    )
+    .await
 }
 
 pub async fn return_cycle(
@@ -185,7 +193,15 @@ pub async fn return_cycle(
     params: Path<HashMap<String, String>>,
     form: FormPost,
 ) -> AppResult<Response> {
-    cycle_step(state, ctx, org, params, form, Step::GiveBack).await
+    cycle_step(
+        state,
+        ctx,
+        org,
+        params,
+        form,
+        Step::Decide(Decision::GiveBack),
+    )
+    .await
 }
 
 async fn cycle_step(
@@ -202,11 +218,8 @@ async fn cycle_step(
         Step::Submit => {
             app::review_cycles::submit(&state.app, &ctx.caller, &org, year, &note).await
         }
-        Step::Accept => {
-            app::review_cycles::decide(&state.app, &ctx.caller, &org, year, true, &note).await
-        }
-        Step::GiveBack => {
-            app::review_cycles::decide(&state.app, &ctx.caller, &org, year, false, &note).await
+        Step::Decide(decision) => {
+            app::review_cycles::decide(&state.app, &ctx.caller, &org, year, decision, &note).await
         }
     };
     match done {
