@@ -54,10 +54,16 @@ fn entry(year: i32, d: &DatasetRecord) -> ScopeEntry {
     }
 }
 
-/// The years a review may be asked about: last year (submitted late) and this one.
-fn check_year(app: &App, year: i32) -> Result<i32> {
+/// The first year `org` has a review of: the year it joined the platform.
+pub fn first_year(org: &OrgRecord) -> i32 {
+    review_cycle::year_of(org.created_at)
+}
+
+/// The years a review may be asked about: last year (submitted late) and this one, and none
+/// before the organization joined the platform.
+fn check_year(app: &App, org: &OrgRecord, year: i32) -> Result<i32> {
     let this_year = review_cycle::year_of(app.clock.now());
-    if (this_year - 1..=this_year).contains(&year) {
+    if (this_year - 1..=this_year).contains(&year) && year >= first_year(org) {
         Ok(year)
     } else {
         Err(Error::invalid(vec![FieldError::new(
@@ -70,7 +76,7 @@ fn check_year(app: &App, year: i32) -> Result<i32> {
 /// `org`'s review of `year`: its state, due day, and every entry it covers.
 pub async fn cycle(app: &App, caller: &Caller, org: &OrgRecord, year: i32) -> Result<CycleView> {
     caller.authorize(Action::ViewOrgInternal, Resource::Organization(org.id))?;
-    let year = check_year(app, year)?;
+    let year = check_year(app, org, year)?;
     let record = app.store.review_cycle(org.id, year).await?;
     let state = record.as_ref().map_or(CycleState::Open, |r| r.state);
     let entries: Vec<ScopeEntry> = app
@@ -113,7 +119,7 @@ pub async fn submit(
     note: &str,
 ) -> Result<CycleRecord> {
     caller.authorize(Action::EditOpenList, Resource::Organization(org.id))?;
-    let year = check_year(app, year)?;
+    let year = check_year(app, org, year)?;
     let note = note.trim();
     if let Some(e) = FieldError::text("note", note, domain::bounded::TEXT) {
         return Err(Error::invalid(vec![e]));
@@ -192,7 +198,7 @@ pub async fn decide(
     note: &str,
 ) -> Result<CycleRecord> {
     caller.authorize(Action::ReviewTickets, Resource::Organization(org.id))?;
-    let year = check_year(app, year)?;
+    let year = check_year(app, org, year)?;
     let note = note.trim();
     let mut errors: Vec<FieldError> = FieldError::text("note", note, domain::bounded::TEXT)
         .into_iter()

@@ -487,7 +487,10 @@ async fn an_account_uploads_a_bounded_number_of_files_a_day() {
     let res = s.upload_raw(&app, "说明.txt", b"one more".to_vec()).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_code(&res), "upload_limit");
-    assert_eq!(app.count("uploads").await, app::uploads::MAX_UPLOADS_PER_DAY);
+    assert_eq!(
+        app.count("uploads").await,
+        app::uploads::MAX_UPLOADS_PER_DAY
+    );
     // A day later the account may upload again.
     app.clock.advance_seconds(86_401);
     let s = app.login("many@example.cn").await;

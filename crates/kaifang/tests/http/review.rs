@@ -389,6 +389,18 @@ async fn the_operator_sees_every_providers_annual_review_submitted_ones_first() 
     assert!(transport.is_some() && ecology.is_some(), "{html}");
     assert!(transport < ecology, "the submitted review is listed first");
     assert!(html.contains("1 / 1") && html.contains("0 / 0"));
+    // Both joined this year: there is no review of last year to be overdue, nor to submit.
+    assert!(
+        !html.contains("已逾期") && html.contains("当年尚未加入平台"),
+        "{html}"
+    );
+    let res = editor
+        .post_json(
+            app.at("/api/v1/orgs/sh-transport/review-cycles/2025/submit"),
+            json!({ "note": "" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The desk is linked from the operator's workspace, and not from a provider's.
     assert!(
         app.page(&op.client, "/console")

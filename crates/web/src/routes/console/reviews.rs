@@ -38,7 +38,7 @@ struct ReviewsPage<'a> {
     org: String,
     slug: String,
     year: i32,
-    other_year: i32,
+    other_year: Option<i32>,
     state: String,
     state_code: String,
     due_on: String,
@@ -83,10 +83,11 @@ async fn page(
         org: labels.org(&org.slug),
         slug: org.slug.clone(),
         year: v.year,
-        other_year: if v.year == this_year {
-            this_year - 1
+        // The other year there is a review of, if any.
+        other_year: if v.year < this_year {
+            Some(this_year)
         } else {
-            this_year
+            Some(this_year - 1).filter(|y| *y >= app::review_cycles::first_year(org))
         },
         state: pctx.t(&format!("cycle.state_{}", v.state.as_str())),
         state_code: v.state.as_str().to_owned(),
@@ -272,15 +273,23 @@ pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
             continue;
         }
         let now = app::review_cycles::cycle(&state.app, &ctx.caller, &org, year).await?;
-        let last = app::review_cycles::cycle(&state.app, &ctx.caller, &org, year - 1).await?;
+        // An organization that joined this year has no review of last year.
+        let last = if app::review_cycles::first_year(&org) < year {
+            Some(app::review_cycles::cycle(&state.app, &ctx.caller, &org, year - 1).await?)
+        } else {
+            None
+        };
         rows.push(DeskRow {
             org: labels.org(&org.slug),
             slug: org.slug.clone(),
             state: pctx.t(&format!("cycle.state_{}", now.state.as_str())),
             state_code: now.state.as_str().to_owned(),
             progress: format!("{} / {}", now.reviewed, now.entries.len()),
-            last_year: pctx.t(&format!("cycle.state_{}", last.state.as_str())),
-            last_year_overdue: last.overdue,
+            last_year: last.as_ref().map_or_else(
+                || pctx.t("cycle.not_applicable"),
+                |l| pctx.t(&format!("cycle.state_{}", l.state.as_str())),
+            ),
+            last_year_overdue: last.is_some_and(|l| l.overdue),
         });
     }
     rows.sort_by_key(|r| {
