@@ -417,6 +417,7 @@ pub fn attachments(
                     ErrorCode::PayloadTooLarge => "file_too_large",
                     ErrorCode::UploadLimit => "upload_limit",
                     ErrorCode::ValidationFailed => "required",
+                    // FileTypeNotAllowed: the form kept no other kind of error (see FormPost).
                     _ => "file_type_not_allowed",
                 },
             )),
@@ -472,13 +473,25 @@ impl FromRequest<AppState> for FormPost {
                     Some(_) if !genuine => return Err(ErrorCode::CsrfFailed.into()),
                     Some(name) => {
                         let upload =
-                            app::uploads::upload(&state.app, &ctx.caller, &name, field).await;
-                        if let Err(e) = &upload
-                            && e.code == ErrorCode::MalformedRequest
-                        {
-                            // The body broke off: the rest of the form is lost too.
-                            return Err(ErrorCode::MalformedRequest.into());
-                        }
+                            match app::uploads::upload(&state.app, &ctx.caller, &name, field).await
+                            {
+                                // What is wrong with the file itself is said at its field, with
+                                // the rest of the form kept; anything else (a body that broke
+                                // off, a caller who may not upload, a store that failed) is the
+                                // answer to the whole request.
+                                Err(e)
+                                    if !matches!(
+                                        e.code,
+                                        ErrorCode::PayloadTooLarge
+                                            | ErrorCode::FileTypeNotAllowed
+                                            | ErrorCode::UploadLimit
+                                            | ErrorCode::ValidationFailed
+                                    ) =>
+                                {
+                                    return Err(e.into());
+                                }
+                                other => other,
+                            };
                         files.push(FormFile { field: key, upload });
                     }
                     None => {
