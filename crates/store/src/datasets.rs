@@ -381,25 +381,6 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// An organization's entries on the open list (published, static or suspended) not reviewed
-    /// since `since`: what its annual review still has to cover (A10.1).
-    pub async fn datasets_due_for_review(
-        &self,
-        org: OrgId,
-        since: Timestamp,
-    ) -> Result<Vec<DatasetRecord>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND status IN ('published', 'static', 'suspended') \
-             AND (last_reviewed_at IS NULL OR last_reviewed_at < $2) ORDER BY last_reviewed_at, id",
-        )
-        .bind(org.to_string())
-        .bind(since.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter().map(TryInto::try_into).collect()
-    }
-
     /// The identifiers of the open list's public entries (published, static or suspended, and
     /// not "not open"), oldest first: a page of names, never whole documents.
     pub async fn public_dataset_ids(&self, limit: i64, offset: i64) -> Result<Vec<String>> {
