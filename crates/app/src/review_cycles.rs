@@ -240,3 +240,25 @@ pub async fn decide(
     tx.commit().await?;
     Ok(c)
 }
+
+/// A step of a year's review, as the API and the console's forms ask for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Submit,
+    Decide(Decision),
+}
+
+/// Takes `step` on `org`'s review of `year`: [`submit`] or [`decide`].
+pub async fn take_step(
+    app: &App,
+    caller: &Caller,
+    org: &OrgRecord,
+    year: i32,
+    step: Step,
+    note: &str,
+) -> Result<CycleRecord> {
+    match step {
+        Step::Submit => submit(app, caller, org, year, note).await,
+        Step::Decide(decision) => decide(app, caller, org, year, decision, note).await,
+    }
+}

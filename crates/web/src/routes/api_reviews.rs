@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use app::review_cycles::Decision;
+use app::review_cycles::{Decision, Step};
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use serde::Deserialize;
@@ -64,6 +64,19 @@ async fn answer(state: &AppState, ctx: &Ctx, org: &OrgRecord, y: i32) -> AppResu
     Ok(Json(cycle_json(org, &v)))
 }
 
+async fn step(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    params: &HashMap<String, String>,
+    note: &str,
+    step: Step,
+) -> AppResult<Json<Value>> {
+    let y = year(params)?;
+    app::review_cycles::take_step(&state.app, &ctx.caller, org, y, step, note).await?;
+    answer(state, ctx, org, y).await
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -71,9 +84,7 @@ pub async fn submit(
     Path(params): Path<HashMap<String, String>>,
     ApiJson(input): ApiJson<CycleNote>,
 ) -> AppResult<Json<Value>> {
-    let y = year(&params)?;
-    app::review_cycles::submit(&state.app, &ctx.caller, &org, y, &input.note).await?;
-    answer(&state, &ctx, &org, y).await
+    step(&state, &ctx, &org, &params, &input.note, Step::Submit).await
 }
 
 pub async fn accept(
@@ -83,17 +94,8 @@ pub async fn accept(
     Path(params): Path<HashMap<String, String>>,
     ApiJson(input): ApiJson<CycleNote>,
 ) -> AppResult<Json<Value>> {
-    let y = year(&params)?;
-    app::review_cycles::decide(
-        &state.app,
-        &ctx.caller,
-        &org,
-        y,
-        Decision::Accept,
-        &input.note,
-    )
-    .await?;
-    answer(&state, &ctx, &org, y).await
+    let accept = Step::Decide(Decision::Accept);
+    step(&state, &ctx, &org, &params, &input.note, accept).await
 }
 
 pub async fn give_back(
@@ -103,15 +105,6 @@ pub async fn give_back(
     Path(params): Path<HashMap<String, String>>,
     ApiJson(input): ApiJson<CycleNote>,
 ) -> AppResult<Json<Value>> {
-    let y = year(&params)?;
-    app::review_cycles::decide(
-        &state.app,
-        &ctx.caller,
-        &org,
-        y,
-        Decision::GiveBack,
-        &input.note,
-    )
-    .await?;
-    answer(&state, &ctx, &org, y).await
+    let give_back = Step::Decide(Decision::GiveBack);
+    step(&state, &ctx, &org, &params, &input.note, give_back).await
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use app::review_cycles::Decision;
+use app::review_cycles::{Decision, Step};
 use askama::Template;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -153,12 +153,6 @@ pub async fn review_entry(
     Ok(Redirect::to(&format!("/console/orgs/{}/reviews", org.slug)).into_response())
 }
 
-/// A step of the year's review taken from the review page's forms.
-enum Step {
-    Submit,
-    Decide(Decision),
-}
-
 pub async fn submit_cycle(
     state: State<AppState>,
     ctx: Ctx,
@@ -215,15 +209,7 @@ async fn cycle_step(
 ) -> AppResult<Response> {
     let year = crate::routes::api_reviews::year(&params)?;
     let note = form.values.get("note").to_owned();
-    let done = match step {
-        Step::Submit => {
-            app::review_cycles::submit(&state.app, &ctx.caller, &org, year, &note).await
-        }
-        Step::Decide(decision) => {
-            app::review_cycles::decide(&state.app, &ctx.caller, &org, year, decision, &note).await
-        }
-    };
-    match done {
+    match app::review_cycles::take_step(&state.app, &ctx.caller, &org, year, step, &note).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/console/orgs/{}/reviews?year={year}", org.slug))
                 .into_response(),
