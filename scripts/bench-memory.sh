@@ -15,23 +15,8 @@ PORT_K=18185
 PORT_D=18186
 mkdir -p "$out"
 
-cargo build --release -p kaifang >&2
-bin="${CARGO_TARGET_DIR:-target}/release/kaifang"
-
-# The same generated platform as the search benchmark.
-data="$out/search-data"
-if [ ! -f "$data/.generated-$ENTRIES" ]; then
-  rm -rf "$data"
-  echo "generating $ENTRIES entries" >&2
-  "$bin" generate --data-dir "$data" --entries "$ENTRIES" >&2
-  touch "$data/.generated-$ENTRIES"
-fi
-venv="$out/venv"
-if [ ! -x "$venv/bin/datasette" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet datasette
-fi
-python3 scripts/bench/export-peer-db.py "$data/kaifang.db" "$out/peer-search.db"
+# shellcheck source=bench/platform.sh
+source scripts/bench/platform.sh
 
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$PORT_K" >"$out/serve-memory.log" 2>&1 &
 kpid=$!

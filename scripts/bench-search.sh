@@ -14,24 +14,8 @@ PORT_K=18183
 PORT_D=18184
 mkdir -p "$out"
 
-cargo build --release -p kaifang >&2
-bin="${CARGO_TARGET_DIR:-target}/release/kaifang"
-
-data="$out/search-data"
-if [ ! -f "$data/.generated-$ENTRIES" ]; then
-  rm -rf "$data"
-  echo "generating $ENTRIES entries" >&2
-  "$bin" generate --data-dir "$data" --entries "$ENTRIES" >&2
-  touch "$data/.generated-$ENTRIES"
-fi
-
-venv="$out/venv"
-if [ ! -x "$venv/bin/datasette" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet datasette
-fi
-# The same public entries for the peer, with a full-text index.
-python3 scripts/bench/export-peer-db.py "$data/kaifang.db" "$out/peer-search.db"
+# shellcheck source=bench/platform.sh
+source scripts/bench/platform.sh
 
 rm -rf "$data/search-index"
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$PORT_K" >"$out/serve.log" 2>&1 &

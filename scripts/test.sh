@@ -28,10 +28,11 @@ for component in rustfmt clippy; do
   fi
 done
 
-# The official CKAN client, for the test that drives the CKAN-compatible API with it.
+# The official CKAN client, for the test that drives the CKAN-compatible API with it, and
+# Schemathesis, which checks the API against its OpenAPI document.
 venv=build-output/test-venv
-if [ -z "${KAIFANG_TEST_PYTHON:-}" ] && ! "$venv/bin/python" -c "import ckanapi" >/dev/null 2>&1; then
-  echo "== installing the test's Python client (ckanapi) into $venv"
+if ! "$venv/bin/python" -c "import ckanapi, schemathesis" >/dev/null 2>&1; then
+  echo "== installing the test's Python tools (ckanapi, Schemathesis) into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet -r scripts/test-requirements.txt
 fi
@@ -75,3 +76,6 @@ if [ -n "${KAIFANG_TEST_POSTGRES_URL:-}" ]; then
 else
   echo "== PostgreSQL suite not run: set KAIFANG_TEST_POSTGRES_URL to run it as well"
 fi
+
+echo "== the API against its OpenAPI document (Schemathesis)"
+scripts/api-contract.sh

@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::passwords;
 use crate::secrets::{hash_secret, new_api_token, random_secret};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct Registration {
     #[serde(default)]
     pub kind: String,
@@ -270,7 +270,7 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     #[serde(default)]

@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::tickets::{AttachmentInput, check_attachments, take_uploads};
 
 /// An article as a form or the API sends it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     #[serde(default)]

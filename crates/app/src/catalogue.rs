@@ -16,7 +16,7 @@ use crate::caller::Caller;
 use crate::error::{Error, ErrorCode, FieldError, Result};
 
 /// One catalogue item as imported.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ImportRow {
     #[serde(default)]
     pub code: String,

@@ -10,7 +10,7 @@ use crate::App;
 use crate::caller::Caller;
 use crate::error::{Error, FieldError, Result};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     #[serde(default)]

@@ -22,13 +22,13 @@ use crate::openlist::{check_for_publish, check_for_save};
 
 /// A file to attach: an upload the caller made (`POST /api/v1/uploads`), by its id. Its
 /// name, kind and size are the upload's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInput {
     pub upload: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketInput {
     pub kind: TicketKind,
@@ -40,7 +40,7 @@ pub struct TicketInput {
     pub attachments: Vec<AttachmentInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmitInput {
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct ResubmitInput {
     pub attachments: Vec<AttachmentInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnInput {
     #[serde(default)]

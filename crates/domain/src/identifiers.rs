@@ -50,7 +50,7 @@ const DIVISION_PREFIXES: &[&str] = &[
 ];
 
 /// A 统一社会信用代码 whose check character is right. Parsed upper-case, without spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct UnifiedSocialCreditCode(String);
 

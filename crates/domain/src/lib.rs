@@ -15,3 +15,6 @@ pub mod openlist;
 pub mod policy;
 pub mod roles;
 pub mod usage;
+
+/// For [`string_enum!`]'s schemas in crates that do not name schemars themselves.
+pub use schemars;

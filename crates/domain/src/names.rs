@@ -6,7 +6,8 @@
 #[error("unknown name: {0}")]
 pub struct UnknownName(pub String);
 
-/// Declares an enum of names with `ALL`, `as_str`, `FromStr`, `Display` and serde. The code
+/// Declares an enum of names with `ALL`, `as_str`, `FromStr`, `Display`, serde and its JSON
+/// schema. The code
 /// literal of each variant is the one spelling of its name: serde, `FromStr` and `Display` all
 /// go through it, so the API, the database and the message keys never disagree.
 #[macro_export]
@@ -37,6 +38,16 @@ macro_rules! string_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut $crate::schemars::SchemaGenerator) -> $crate::schemars::Schema {
+                $crate::schemars::json_schema!({ "type": "string", "enum": [$($code),+] })
             }
         }
 

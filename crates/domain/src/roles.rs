@@ -45,7 +45,7 @@ string_enum!(
     }
 );
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Membership {
     pub org: OrgId,
     pub role: OrgRole,

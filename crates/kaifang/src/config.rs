@@ -132,9 +132,16 @@ pub fn blob_config(
     })
 }
 
-/// Where the audit checkpoints are written: the file store under the data dir.
-pub fn checkpoint_files(data_dir: &Path) -> store::checkpoints::CheckpointFiles {
-    store::checkpoints::CheckpointFiles::new(data_dir.join("files").join("audit-checkpoints"))
+/// Where the audit checkpoints are written: the file store the settings name, beside the
+/// attachments (a local directory or an S3 bucket), never the database.
+pub fn checkpoint_files(
+    args: &StoreArgs,
+    file: &FileConfig,
+    data_dir: &Path,
+) -> anyhow::Result<store::checkpoints::CheckpointFiles> {
+    let blobs = store::blobs::Blobs::open(&blob_config(args, file, data_dir)?)
+        .context("cannot open the file store")?;
+    Ok(store::checkpoints::CheckpointFiles::new(&blobs))
 }
 
 /// The data dir the settings name, created if missing.

@@ -318,8 +318,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let result = match trusted {
                 Some(key) => {
-                    db.verify_audit_anchored(&config::checkpoint_files(&data_dir), &key)
-                        .await?
+                    let files = config::checkpoint_files(&store, &file, &data_dir)?;
+                    db.verify_audit_anchored(&files, &key).await?
                 }
                 None => Anchored::Verified {
                     verification: db.verify_audit(None).await?,
@@ -336,12 +336,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let key = store::checkpoints::load_or_create_key(&config::audit_key_path(
                 &store, &file, &data_dir,
             ))?;
+            let files = config::checkpoint_files(&store, &file, &data_dir)?;
             let made = db
-                .checkpoint_audit(
-                    &key,
-                    &config::checkpoint_files(&data_dir),
-                    SystemClock.now(),
-                )
+                .checkpoint_audit(&key, &files, SystemClock.now())
                 .await?;
             db.close().await;
             match made {
@@ -463,7 +460,7 @@ impl Anchoring {
             .with_context(|| "cannot load the audit signing key")?;
         Ok(Self {
             key,
-            files: config::checkpoint_files(data_dir),
+            files: config::checkpoint_files(args, file, data_dir)?,
             every: std::time::Duration::from_secs(
                 file.audit_checkpoint_secs.unwrap_or(3600).max(60),
             ),

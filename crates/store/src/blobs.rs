@@ -90,6 +90,11 @@ fn valid_sha256(s: &str) -> bool {
 }
 
 impl Blobs {
+    /// The store itself, for other objects kept beside the files (audit checkpoints).
+    pub(crate) fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
     pub fn open(config: &BlobConfig) -> Result<Self, BlobError> {
         let store: Arc<dyn ObjectStore> = match config {
             BlobConfig::Local(dir) => {

@@ -6,7 +6,7 @@ use domain::ids::{CatalogueItemId, OrgId};
 
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CatalogueItem {
     pub id: CatalogueItemId,
     pub org_id: OrgId,

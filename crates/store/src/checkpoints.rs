@@ -1,13 +1,19 @@
-//! Signed checkpoints of the audit chain, kept as files beside the database and never in it
+//! Signed checkpoints of the audit chain, kept in the file store and never in the database
 //! (see `domain::checkpoint`), and the signing key they are made with.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::path::Path as ObjectPath;
 
 use domain::checkpoint::{AuditSigningKey, AuditVerifyingKey, Checkpoint, CheckpointError};
 use domain::clock::Timestamp;
 
 use crate::audit::Verification;
+use crate::blobs::Blobs;
 use crate::{Result, Store, StoreError};
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
@@ -48,55 +54,67 @@ pub fn load_or_create_key(path: &Path) -> Result<AuditSigningKey> {
     }
 }
 
-/// The directory of checkpoint files, one per checkpoint, named by sequence number.
+/// The checkpoints in the file store (a local directory or an S3 bucket, as the attachments),
+/// one object per checkpoint under `audit-checkpoints/`, named by its zero-padded sequence
+/// number so that the newest is the greatest name.
 #[derive(Debug, Clone)]
 pub struct CheckpointFiles {
-    dir: PathBuf,
+    store: Arc<dyn ObjectStore>,
+}
+
+const PREFIX: &str = "audit-checkpoints";
+
+fn object_error(e: object_store::Error) -> StoreError {
+    StoreError::Io(format!("audit checkpoints: {e}"))
 }
 
 impl CheckpointFiles {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    pub fn new(blobs: &Blobs) -> Self {
+        Self {
+            store: blobs.object_store(),
+        }
     }
 
-    /// Writes `cp` whole or not at all (a temporary file renamed into place).
-    pub fn write(&self, cp: &Checkpoint) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
-        let path = self.dir.join(format!("{:020}.json", cp.seq));
-        let temp = self.dir.join(format!(".{:020}.json.tmp", cp.seq));
+    /// Writes `cp` whole or not at all (the object store writes an object atomically).
+    pub async fn write(&self, cp: &Checkpoint) -> Result<String> {
+        let name = format!("{PREFIX}/{:020}.json", cp.seq);
         let text = serde_json::to_vec_pretty(cp).expect("a checkpoint serializes");
-        std::fs::write(&temp, text).map_err(|e| io("cannot write", &temp, e))?;
-        std::fs::rename(&temp, &path).map_err(|e| io("cannot write", &path, e))?;
-        Ok(path)
+        self.store
+            .put(&ObjectPath::from(name.as_str()), text.into())
+            .await
+            .map_err(object_error)?;
+        Ok(name)
     }
 
-    /// The checkpoint of the highest sequence number, if any. A file that does not read as a
-    /// checkpoint is an error, not skipped: a damaged anchor must be seen.
-    pub fn latest(&self) -> Result<Option<Checkpoint>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("cannot read", &self.dir, e)),
-        };
-        let mut best: Option<Checkpoint> = None;
-        for entry in entries {
-            let path = entry.map_err(|e| io("cannot read", &self.dir, e))?.path();
-            let is_checkpoint = path.extension().is_some_and(|x| x == "json")
-                && !path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if !is_checkpoint {
-                continue;
-            }
-            let text = std::fs::read(&path).map_err(|e| io("cannot read", &path, e))?;
-            let cp: Checkpoint = serde_json::from_slice(&text).map_err(|e| {
-                StoreError::Io(format!("{} is not a checkpoint: {e}", path.display()))
-            })?;
-            if best.as_ref().is_none_or(|b| cp.seq > b.seq) {
-                best = Some(cp);
+    /// The checkpoint of the highest sequence number, if any. An object there that does not
+    /// read as a checkpoint is an error, not skipped: a damaged anchor must be seen.
+    pub async fn latest(&self) -> Result<Option<Checkpoint>> {
+        let prefix = ObjectPath::from(PREFIX);
+        let mut newest: Option<ObjectPath> = None;
+        let mut listing = self.store.list(Some(&prefix));
+        while let Some(meta) = listing.next().await {
+            let location = meta.map_err(object_error)?.location;
+            let is_checkpoint = location
+                .filename()
+                .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'));
+            if is_checkpoint && newest.as_ref().is_none_or(|n| location > *n) {
+                newest = Some(location);
             }
         }
-        Ok(best)
+        let Some(location) = newest else {
+            return Ok(None);
+        };
+        let bytes = self
+            .store
+            .get(&location)
+            .await
+            .map_err(object_error)?
+            .bytes()
+            .await
+            .map_err(object_error)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Io(format!("{location} is not a checkpoint: {e}")))
     }
 }
 
@@ -122,11 +140,11 @@ impl Store {
         at: Timestamp,
     ) -> Result<Option<Checkpoint>> {
         let (seq, hash) = self.audit_head().await?;
-        if files.latest()?.is_some_and(|cp| cp.seq >= seq) {
+        if files.latest().await?.is_some_and(|cp| cp.seq >= seq) {
             return Ok(None);
         }
         let cp = Checkpoint::sign(key, seq, &hash, at.0);
-        files.write(&cp)?;
+        files.write(&cp).await?;
         Ok(Some(cp))
     }
 
@@ -136,7 +154,7 @@ impl Store {
         files: &CheckpointFiles,
         trusted: &AuditVerifyingKey,
     ) -> Result<Anchored> {
-        let latest = files.latest()?;
+        let latest = files.latest().await?;
         if let Some(cp) = &latest
             && let Err(error) = cp.verify(trusted)
         {

@@ -43,7 +43,7 @@ impl TryFrom<Row> for OrgRecord {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MemberRecord {
     pub user_id: UserId,
     pub email: String,

@@ -1,7 +1,12 @@
 //! How articles are shown: their Markdown made safe to put in a page, and their JSON.
 
-use serde_json::{Value, json};
+use domain::articles::{ArticleKind, ArticleStatus};
+use domain::ids::ArticleId;
+use schemars::JsonSchema;
+use serde::Serialize;
 use store::articles::ArticleRecord;
+
+use crate::contract::Rfc3339;
 
 /// Markdown to HTML that is safe to put in a page: no scripts, no event handlers, no
 /// `javascript:` links, whatever the text holds.
@@ -13,18 +18,44 @@ pub fn render_markdown(markdown: &str) -> String {
     ammonia::clean(&out)
 }
 
-pub fn article_json(a: &ArticleRecord) -> Value {
-    json!({
-        "id": a.id,
-        "kind": a.kind,
-        "status": a.status,
-        "title": a.title,
-        "body": a.body,
-        "body_html": render_markdown(&a.body),
-        "published_at": a.published_at.map(|t| t.to_rfc3339()),
-        "updated_at": a.updated_at.to_rfc3339(),
-        "row_version": a.row_version,
-    })
+/// A policy, rule or news article as the API answers it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ArticleView {
+    pub id: ArticleId,
+    pub kind: ArticleKind,
+    pub status: ArticleStatus,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    /// The body rendered to HTML that is safe to put in a page.
+    pub body_html: String,
+    /// When it was first published; none for a draft.
+    pub published_at: Option<Rfc3339>,
+    pub updated_at: Rfc3339,
+    /// Name it in the next update, so that an edit made from an older version is refused.
+    pub row_version: i64,
+}
+
+/// A page of published articles, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ArticleList {
+    pub count: i64,
+    pub page: i64,
+    pub articles: Vec<ArticleView>,
+}
+
+pub fn article_json(a: &ArticleRecord) -> ArticleView {
+    ArticleView {
+        id: a.id,
+        kind: a.kind,
+        status: a.status,
+        title: a.title.clone(),
+        body: a.body.clone(),
+        body_html: render_markdown(&a.body),
+        published_at: Rfc3339::of(a.published_at),
+        updated_at: a.updated_at.into(),
+        row_version: a.row_version,
+    }
 }
 
 #[cfg(test)]

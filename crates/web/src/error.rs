@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 pub use app::error::{ErrorCode, FieldError};
+use schemars::JsonSchema;
+use serde::Serialize;
 use store::StoreError;
 
 /// The HTTP status of an error code.
@@ -104,3 +106,37 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The one shape of an error under `/api/v1`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// Stable: the same as the `X-Error-Code` header.
+    pub code: ErrorCode,
+    /// In the language of `Accept-Language`.
+    pub message: String,
+    /// Quote it when asking for help: the server's log lines of the request carry it.
+    pub request_id: String,
+    /// Each field that was wrong, when the request had any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
+    pub fields: Vec<FieldProblem>,
+}
+
+/// What was wrong with one field of a request.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FieldProblem {
+    /// Where: `email`, `data_items[2].label`...
+    pub field: String,
+    /// Stable, e.g. `too_long`.
+    pub code: &'static str,
+    pub message: String,
+    /// What exactly: a limit, the value that was not known...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -16,7 +16,7 @@ const MERGE_AFTER: usize = 5000;
 fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord) -> SearchDoc {
     let d = &c.dataset;
     let m = &d.meta;
-    let payload = public_dataset_json(state, d, org);
+    let payload = public_dataset_json(state, d, org).to_json();
     SearchDoc {
         id: d.id.to_string(),
         name: m.name.clone(),

@@ -4,6 +4,7 @@
 pub mod articles;
 mod charts;
 pub mod client;
+pub mod contract;
 pub mod ctx;
 mod dataset_form;
 pub mod error;

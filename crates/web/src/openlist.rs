@@ -1,10 +1,16 @@
 //! How the web layer shows an open-list entry: who sees it, and its JSON for the APIs.
 
 use domain::policy::{Action, Resource};
-use serde_json::{Value, json};
+use domain::ids::{DatasetId, OrgId};
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::vocab::DatasetStatus;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 
+use crate::contract::Rfc3339;
 use crate::ctx::Ctx;
 use crate::state::AppState;
 
@@ -39,16 +45,66 @@ pub fn citation(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> String 
     )
 }
 
+/// An open-list entry as the APIs answer it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DatasetView {
+    pub id: DatasetId,
+    pub status: DatasetStatus,
+    /// The published version in force; none while a draft.
+    pub version: Option<i64>,
+    pub provider: ProviderRef,
+    /// The public view leaves out what is internal to providers (`grading`).
+    #[schemars(with = "DatasetMeta")]
+    pub metadata: Value,
+    pub guide_version: i64,
+    /// How to cite the entry (A29.3).
+    pub citation: String,
+    pub created_at: Rfc3339,
+    pub updated_at: Rfc3339,
+    pub last_reviewed_at: Option<Rfc3339>,
+}
+
+impl DatasetView {
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The organization an entry or a ticket belongs to.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProviderRef {
+    pub id: OrgId,
+    pub slug: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+impl ProviderRef {
+    pub fn of(org: &OrgRecord) -> Self {
+        ProviderRef {
+            id: org.id,
+            slug: org.slug.clone(),
+            name_zh: org.name_zh.clone(),
+            name_en: org.name_en.clone(),
+        }
+    }
+}
+
 /// An entry as the public reads it: its metadata without the fields kept internal.
-pub fn public_dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
+pub fn public_dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> DatasetView {
     let mut v = dataset_json(state, d, org);
-    v["metadata"] = d.meta.public_json();
+    v.metadata = d.meta.public_json();
     v
 }
 
 /// An entry as `ctx` may read it: whole for its provider's members and the platform's staff
 /// who see providers' internals, the public view for everyone else.
-pub fn dataset_json_for(ctx: &Ctx, state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
+pub fn dataset_json_for(
+    ctx: &Ctx,
+    state: &AppState,
+    d: &DatasetRecord,
+    org: &OrgRecord,
+) -> DatasetView {
     if sees_internals(ctx, d) {
         dataset_json(state, d, org)
     } else {
@@ -63,17 +119,17 @@ pub fn sees_internals(ctx: &Ctx, d: &DatasetRecord) -> bool {
 }
 
 /// An entry whole, internal fields included: for its provider and the platform's staff.
-pub fn dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Value {
-    json!({
-        "id": d.id,
-        "status": d.status,
-        "version": d.published_version,
-        "provider": { "id": org.id, "slug": org.slug, "name_zh": org.name_zh, "name_en": org.name_en },
-        "metadata": d.meta,
-        "guide_version": d.guide_version,
-        "citation": citation(state, d, org),
-        "created_at": d.created_at.to_rfc3339(),
-        "updated_at": d.updated_at.to_rfc3339(),
-        "last_reviewed_at": d.last_reviewed_at.map(|t| t.to_rfc3339()),
-    })
+pub fn dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> DatasetView {
+    DatasetView {
+        id: d.id,
+        status: d.status,
+        version: d.published_version,
+        provider: ProviderRef::of(org),
+        metadata: serde_json::to_value(&d.meta).unwrap_or_default(),
+        guide_version: d.guide_version,
+        citation: citation(state, d, org),
+        created_at: d.created_at.into(),
+        updated_at: d.updated_at.into(),
+        last_reviewed_at: Rfc3339::of(d.last_reviewed_at),
+    }
 }

@@ -20,10 +20,13 @@ pub fn requested(limit: Option<i64>, after: Option<&str>) -> AppResult<Page> {
     Ok(Page::after(limit.unwrap_or(DEFAULT_LIMIT), after))
 }
 
-/// The `next` member of a list answer: the cursor to pass as `after`, or null at the end.
-pub fn next(cursor: &Option<Cursor>) -> serde_json::Value {
-    cursor
-        .as_ref()
-        .map(|c| serde_json::Value::String(c.to_string()))
-        .unwrap_or(serde_json::Value::Null)
+/// The `next` member of a list answer: the cursor to pass as `after`, or null on the last page.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct Next(Option<String>);
+
+impl Next {
+    pub fn of(cursor: &Option<Cursor>) -> Self {
+        Next(cursor.as_ref().map(ToString::to_string))
+    }
 }

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::ctx::cookie_value;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorBody, ErrorCode, ErrorDetail, FieldProblem};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::page::PageCtx;
 use crate::state::AppState;
@@ -92,27 +92,24 @@ fn render(
     let status = crate::error::status(error.code);
 
     let mut response = if crate::ctx::is_api(path) {
-        let fields: Vec<serde_json::Value> = error
+        let fields = error
             .fields
             .iter()
-            .map(|f| {
-                let mut v = serde_json::json!({
-                    "field": f.field,
-                    "code": f.code,
-                    "message": m.field(lang, f.code, f.detail.as_deref()),
-                });
-                if let Some(detail) = &f.detail {
-                    v["detail"] = detail.clone().into();
-                }
-                v
+            .map(|f| FieldProblem {
+                field: f.field.clone(),
+                code: f.code,
+                message: m.field(lang, f.code, f.detail.as_deref()),
+                detail: f.detail.clone(),
             })
             .collect();
-        let mut body = serde_json::json!({
-            "error": { "code": error.code, "message": message, "request_id": request_id }
-        });
-        if !fields.is_empty() {
-            body["error"]["fields"] = fields.into();
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: error.code,
+                message,
+                request_id: request_id.to_owned(),
+                fields,
+            },
+        };
         (status, axum::Json(body)).into_response()
     } else if error.code == ErrorCode::NotSignedIn {
         // A page that needs an account sends the visitor to sign in, then back.

@@ -11,7 +11,7 @@ use super::dataset::DatasetMeta;
 use super::text::{Segmenter, unexplained_abbreviations};
 use super::vocab::{EntrySource, OpenType, area};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// Stable code, e.g. `unknown_domain`, `item_missing_description`.
     pub code: &'static str,

@@ -94,7 +94,7 @@ impl TicketState {
 }
 
 /// The reasons a ticket is returned for: never empty, no repeats (一次性告知).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Reasons(Vec<ReturnReason>);
 

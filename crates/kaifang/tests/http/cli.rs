@@ -212,6 +212,49 @@ async fn a_chain_rewritten_inside_the_database_is_caught_by_its_signed_checkpoin
 }
 
 #[tokio::test]
+async fn checkpoints_are_written_to_an_s3_file_store_when_the_files_are_there() {
+    let app = app_with_history().await;
+    let s3 = crate::files::start_s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |command: &str| {
+        let out = Command::new(BIN)
+            .args(["audit", command, "--database-url", &app.database_url])
+            .args(["--data-dir", dir.path().to_str().unwrap()])
+            .args(["--s3-endpoint", &s3.endpoint, "--s3-bucket", "kaifang"])
+            .env("KAIFANG_S3_ACCESS_KEY_ID", "kaifang-test")
+            .env("KAIFANG_S3_SECRET_ACCESS_KEY", "kaifang-test-secret")
+            .env_remove("KAIFANG_CONFIG")
+            .output()
+            .expect("run kaifang");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = audit("checkpoint");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("checkpoint at record 5"), "{out}");
+    // In the bucket, not in the data dir.
+    let object = s3
+        .root
+        .path()
+        .join("kaifang/audit-checkpoints/00000000000000000005.json");
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&object).unwrap()).unwrap();
+    assert_eq!(stored["seq"], 5);
+    assert!(!dir.path().join("files").exists());
+
+    let (code, out) = audit("verify");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("matching the signed checkpoint at record 5"), "{out}");
+    rewrite_chain_from(&app, 3).await;
+    let (code, out) = audit("verify");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("broken at record 5"), "{out}");
+}
+
+#[tokio::test]
 async fn a_chain_cut_back_before_its_checkpoint_or_a_forged_checkpoint_is_caught() {
     let app = app_with_history().await;
     let dir = tempfile::tempdir().unwrap();

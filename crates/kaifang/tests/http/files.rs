@@ -116,10 +116,11 @@ async fn attachments_an_older_version_kept_in_the_database_move_to_the_file_stor
 }
 
 /// An `s3s-fs` server on a free port over a temporary directory, stopped when dropped.
-struct S3Server {
+pub(crate) struct S3Server {
     child: std::process::Child,
-    endpoint: String,
-    _root: tempfile::TempDir,
+    pub(crate) endpoint: String,
+    /// The server's directory: a bucket is a folder in it, an object a file.
+    pub(crate) root: tempfile::TempDir,
 }
 
 impl Drop for S3Server {
@@ -144,7 +145,7 @@ fn s3s_fs() -> std::path::PathBuf {
     path
 }
 
-async fn start_s3() -> S3Server {
+pub(crate) async fn start_s3() -> S3Server {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("kaifang")).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -178,7 +179,7 @@ async fn start_s3() -> S3Server {
     S3Server {
         child,
         endpoint,
-        _root: root,
+        root,
     }
 }
 

@@ -4,15 +4,17 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::DateTime;
-use serde::Deserialize;
-use serde_json::json;
+use domain::audit::AuditRecord;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use store::audit::AuditFilter;
 
+use crate::contract::Rfc3339;
 use crate::ctx::Params;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct AuditParams {
     actor: Option<String>,
     target_type: Option<String>,
@@ -21,8 +23,53 @@ pub struct AuditParams {
     /// RFC 3339 instants; `from` inclusive, `to` exclusive.
     from: Option<String>,
     to: Option<String>,
+    /// The `next_before` of the page before.
     before: Option<i64>,
+    /// Records per page, 1 to 1000 (more is clamped); 100 when not given.
     limit: Option<i64>,
+}
+
+/// One record of the audit trail, chained to the one before by its hash.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditRecordView {
+    pub seq: i64,
+    pub at: Rfc3339,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before_digest: Option<String>,
+    pub after_digest: Option<String>,
+    pub client_addr: Option<String>,
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+impl AuditRecordView {
+    fn of(r: &AuditRecord) -> Self {
+        AuditRecordView {
+            seq: r.seq,
+            at: domain::clock::Timestamp(r.at).into(),
+            actor_id: r.actor_id.clone(),
+            actor_role: r.actor_role.clone(),
+            action: r.action.clone(),
+            target_type: r.target_type.clone(),
+            target_id: r.target_id.clone(),
+            before_digest: r.before_digest.clone(),
+            after_digest: r.after_digest.clone(),
+            client_addr: r.client_addr.clone(),
+            hash: r.hash.clone(),
+            prev_hash: r.prev_hash.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecordView>,
+    /// Pass as `before` for the next page; null on the last.
+    pub next_before: Option<i64>,
 }
 
 fn instant(field: &'static str, v: Option<String>) -> Result<Option<i64>, AppError> {
@@ -38,7 +85,7 @@ fn instant(field: &'static str, v: Option<String>) -> Result<Option<i64>, AppErr
 pub async fn list(
     State(state): State<AppState>,
     Params(p): Params<AuditParams>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<AuditPage>> {
     let (from, to) = (instant("from", p.from), instant("to", p.to));
     let (from, to) = match (from, to) {
         (Ok(f), Ok(t)) => (f, t),
@@ -66,18 +113,8 @@ pub async fn list(
     let next = (records.len() as i64 == limit)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
-    let items: Vec<_> = records
-        .iter()
-        .map(|r| {
-            json!({
-                "seq": r.seq,
-                "at": domain::clock::Timestamp(r.at).to_rfc3339(),
-                "actor_id": r.actor_id, "actor_role": r.actor_role, "action": r.action,
-                "target_type": r.target_type, "target_id": r.target_id,
-                "before_digest": r.before_digest, "after_digest": r.after_digest,
-                "client_addr": r.client_addr, "hash": r.hash, "prev_hash": r.prev_hash,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "records": items, "next_before": next })))
+    Ok(Json(AuditPage {
+        records: records.iter().map(AuditRecordView::of).collect(),
+        next_before: next,
+    }))
 }

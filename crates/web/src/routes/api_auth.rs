@@ -4,30 +4,101 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use domain::ids::{TokenId, UserId};
+use domain::roles::{AccountKind, Membership, PlatformRole};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use store::tokens::TokenRecord;
 use store::users::UserRecord;
 
+use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, SESSION_COOKIE};
 use crate::error::AppResult;
 use crate::state::AppState;
 use app::accounts::{self, NewToken, Registration};
 
-pub fn user_json(u: &UserRecord) -> serde_json::Value {
-    json!({
-        "id": u.id, "email": u.email, "display_name": u.display_name, "kind": u.kind,
-        "legal_name": u.legal_name, "uscc": u.uscc, "created_at": u.created_at.to_rfc3339(),
-    })
+/// An account as the API shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub kind: AccountKind,
+    /// An organization account's registered name.
+    pub legal_name: Option<String>,
+    /// An organization account's 统一社会信用代码.
+    pub uscc: Option<String>,
+    pub created_at: Rfc3339,
 }
 
-pub fn token_json(t: &TokenRecord) -> serde_json::Value {
-    json!({
-        "id": t.id, "name": t.name, "prefix": t.prefix,
-        "created_at": t.created_at.to_rfc3339(),
-        "expires_at": t.expires_at.map(|x| x.to_rfc3339()),
-        "revoked_at": t.revoked_at.map(|x| x.to_rfc3339()),
-    })
+impl UserView {
+    pub fn of(u: &UserRecord) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            kind: u.kind,
+            legal_name: u.legal_name.clone(),
+            uscc: u.uscc.clone(),
+            created_at: u.created_at.into(),
+        }
+    }
+}
+
+/// A personal API token, never with its secret.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TokenView {
+    pub id: TokenId,
+    pub name: String,
+    /// The secret's first characters, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: Rfc3339,
+    pub expires_at: Option<Rfc3339>,
+    pub revoked_at: Option<Rfc3339>,
+}
+
+impl TokenView {
+    fn of(t: &TokenRecord) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created_at: t.created_at.into(),
+            expires_at: Rfc3339::of(t.expires_at),
+            revoked_at: Rfc3339::of(t.revoked_at),
+        }
+    }
+}
+
+/// A new token: the only answer that carries its secret.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NewTokenView {
+    #[serde(flatten)]
+    pub record: TokenView,
+    /// The secret, shown once: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+/// A session just opened.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SignedIn {
+    pub user: UserView,
+    /// Send it back as `X-CSRF-Token` with every write made with the session cookie.
+    pub csrf_token: String,
+}
+
+/// The signed-in account with what it may do.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub platform_roles: Vec<PlatformRole>,
+    pub memberships: Vec<Membership>,
 }
 
 pub async fn register(
@@ -36,10 +107,10 @@ pub async fn register(
     ApiJson(input): ApiJson<Registration>,
 ) -> AppResult<Response> {
     let user = accounts::register(&state.app, &ctx.caller, input).await?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+    Ok((StatusCode::CREATED, Json(UserView::of(&user))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     email: String,
@@ -57,7 +128,10 @@ pub async fn login(
         &signed_in.session_token,
         Some(state.config.session_ttl_secs),
     );
-    let body = json!({ "user": user_json(&signed_in.user), "csrf_token": signed_in.csrf_token });
+    let body = SignedIn {
+        user: UserView::of(&signed_in.user),
+        csrf_token: signed_in.csrf_token,
+    };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
@@ -67,23 +141,24 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respon
     Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
 }
 
-pub async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<serde_json::Value>> {
+pub async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<MeView>> {
     let actor = ctx.user()?;
     let user = state.store.user(actor.id).await?;
-    let mut body = user_json(&user);
-    body["platform_roles"] = json!(actor.platform_roles);
-    body["memberships"] = json!(actor.memberships);
-    Ok(Json(body))
+    Ok(Json(MeView {
+        user: UserView::of(&user),
+        platform_roles: actor.platform_roles.clone(),
+        memberships: actor.memberships.clone(),
+    }))
 }
 
 pub async fn list_tokens(
     State(state): State<AppState>,
     ctx: Ctx,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<TokenList>> {
     let tokens = state.store.tokens_of(ctx.user()?.id).await?;
-    Ok(Json(
-        json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(TokenList {
+        tokens: tokens.iter().map(TokenView::of).collect(),
+    }))
 }
 
 pub async fn create_token(
@@ -92,9 +167,11 @@ pub async fn create_token(
     ApiJson(input): ApiJson<NewToken>,
 ) -> AppResult<Response> {
     let created = accounts::create_token(&state.app, &ctx.caller, input).await?;
-    let mut body = token_json(&created.record);
     // The only time the secret leaves the server.
-    body["token"] = json!(created.secret);
+    let body = NewTokenView {
+        record: TokenView::of(&created.record),
+        token: created.secret,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

@@ -6,79 +6,137 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::ids::CatalogueItemId;
-use domain::openlist::classification::{Grading, Guide};
+use domain::ids::{CatalogueItemId, DatasetId};
+use domain::openlist::classification::{Grading, Guide, SuggestedCondition};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::{
-    ConditionKind, DatasetStatus, FieldType, RelationKind, SHANGHAI_AREAS, UpdateFrequency,
+    ConditionKind, DatasetStatus, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
+    UpdateFrequency,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use store::catalogue::CatalogueItem;
+use store::vocab::{DomainRow, FormatRow, GlossaryRow};
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 
+use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::openlist::{can_see, dataset_json};
+use crate::openlist::{DatasetView, can_see, dataset_json};
+use crate::paging::Next;
 use crate::state::AppState;
 use app::catalogue as catalogue_service;
 use app::catalogue::ImportRow;
 use app::openlist::{check_for_publish, create_draft, update_draft};
 use app::vocab::{self, DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 
-pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let areas: Vec<Value> = SHANGHAI_AREAS
-        .iter()
-        .map(|(code, zh, en)| json!({ "code": code, "name_zh": zh, "name_en": en }))
-        .collect();
-    Ok(Json(json!({
-        "domains": state.store.domains().await?,
-        "formats": state.store.formats().await?,
-        "glossary": state.store.glossary().await?,
-        "areas": areas,
-        "update_frequencies": UpdateFrequency::ALL,
-        "relation_kinds": RelationKind::ALL,
-        "condition_kinds": ConditionKind::ALL,
-        "field_types": FieldType::ALL,
-    })))
+/// The managed vocabularies an entry's metadata draws its codes from.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Vocabularies {
+    pub domains: Vec<DomainRow>,
+    pub formats: Vec<FormatRow>,
+    pub glossary: Vec<GlossaryRow>,
+    pub areas: Vec<Area>,
+    pub update_frequencies: &'static [UpdateFrequency],
+    pub relation_kinds: &'static [RelationKind],
+    pub condition_kinds: &'static [ConditionKind],
+    pub field_types: &'static [FieldType],
 }
 
-fn guide_json(v: &store::guides::GuideVersion) -> AppResult<Value> {
-    let guide = Guide::from_toml(&v.body).map_err(|_| ErrorCode::Internal)?;
-    Ok(json!({
-        "version": v.version,
-        "created_at": v.created_at.to_rfc3339(),
-        "guide": guide,
-        "toml": v.body,
+/// A district of Shanghai, for an entry's spatial range.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Area {
+    pub code: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+}
+
+pub async fn vocabularies(State(state): State<AppState>) -> AppResult<Json<Vocabularies>> {
+    Ok(Json(Vocabularies {
+        domains: state.store.domains().await?,
+        formats: state.store.formats().await?,
+        glossary: state.store.glossary().await?,
+        areas: SHANGHAI_AREAS
+            .iter()
+            .map(|&(code, name_zh, name_en)| Area {
+                code,
+                name_zh,
+                name_en,
+            })
+            .collect(),
+        update_frequencies: UpdateFrequency::ALL,
+        relation_kinds: RelationKind::ALL,
+        condition_kinds: ConditionKind::ALL,
+        field_types: FieldType::ALL,
     }))
 }
 
-pub async fn guide(State(state): State<AppState>) -> AppResult<Json<Value>> {
+/// A version of the classification guide (A13.1), parsed and as written.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GuideDoc {
+    pub version: i64,
+    pub created_at: Rfc3339,
+    pub guide: Guide,
+    /// The guide as its TOML source, for editing.
+    pub toml: String,
+}
+
+/// A version of the guide, without its text.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GuideVersionRef {
+    pub version: i64,
+    pub created_at: Rfc3339,
+    /// The account that saved it; none for the guide the platform started with.
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GuideVersions {
+    pub versions: Vec<GuideVersionRef>,
+}
+
+fn guide_json(v: &store::guides::GuideVersion) -> AppResult<GuideDoc> {
+    let guide = Guide::from_toml(&v.body).map_err(|_| ErrorCode::Internal)?;
+    Ok(GuideDoc {
+        version: v.version,
+        created_at: v.created_at.into(),
+        guide,
+        toml: v.body.clone(),
+    })
+}
+
+pub async fn guide(State(state): State<AppState>) -> AppResult<Json<GuideDoc>> {
     Ok(Json(guide_json(&state.store.guide_version(None).await?)?))
 }
 
-pub async fn guide_versions(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let versions: Vec<Value> = state
+pub async fn guide_versions(State(state): State<AppState>) -> AppResult<Json<GuideVersions>> {
+    let versions = state
         .store
         .guide_versions()
         .await?
         .iter()
-        .map(|v| json!({ "version": v.version, "created_at": v.created_at.to_rfc3339(), "created_by": v.created_by }))
+        .map(|v| GuideVersionRef {
+            version: v.version,
+            created_at: v.created_at.into(),
+            created_by: v.created_by.clone(),
+        })
         .collect();
-    Ok(Json(json!({ "versions": versions })))
+    Ok(Json(GuideVersions { versions }))
 }
 
 pub async fn guide_at(
     State(state): State<AppState>,
     Path(version): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<GuideDoc>> {
     let version: i64 = version.parse().map_err(|_| ErrorCode::NotFound)?;
     Ok(Json(guide_json(
         &state.store.guide_version(Some(version)).await?,
     )?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGuide {
     toml: String,
@@ -99,17 +157,26 @@ pub async fn put_guide(
     Ok((StatusCode::CREATED, Json(guide_json(&saved)?)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evaluate {
+    /// The level chosen for each dimension of the guide, by the dimension's code.
     grading: Grading,
+}
+
+/// What a grading permits under the guide in force.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Evaluation {
+    pub guide_version: i64,
+    pub open_type: OpenType,
+    pub suggested_conditions: Vec<SuggestedCondition>,
 }
 
 /// What a grading permits under the guide in force, and the conditions its levels suggest.
 pub async fn evaluate(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<Evaluate>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Evaluation>> {
     let (version, guide) = state.store.current_guide().await?;
     let errors = guide.check_grading(&input.grading);
     if !errors.is_empty() {
@@ -127,20 +194,44 @@ pub async fn evaluate(
     let open_type = guide
         .permitted_open_type(&input.grading)
         .map_err(|_| ErrorCode::Internal)?;
-    Ok(Json(json!({
-        "guide_version": version,
-        "open_type": open_type,
-        "suggested_conditions": guide.suggested_conditions(&input.grading),
-    })))
+    Ok(Json(Evaluation {
+        guide_version: version,
+        open_type,
+        suggested_conditions: guide.suggested_conditions(&input.grading),
+    }))
+}
+
+/// A provider's public data catalogue (A9.5).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Catalogue {
+    /// The provider's slug.
+    pub organization: String,
+    pub items: Vec<CatalogueItem>,
+}
+
+/// An import body as JSON: the rows, bare or under `items`. CSV bodies have the same columns.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ImportBody {
+    List(Vec<ImportRow>),
+    Wrapped { items: Vec<ImportRow> },
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Imported {
+    pub added: usize,
+    pub updated: usize,
 }
 
 pub async fn catalogue_list(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(
-        json!({ "organization": org.slug, "items": state.store.catalogue(org.id).await? }),
-    ))
+) -> AppResult<Json<Catalogue>> {
+    Ok(Json(Catalogue {
+        organization: org.slug,
+        items: state.store.catalogue(org.id).await?,
+    }))
 }
 
 /// Reads an import body: JSON (`[...]` or `{"items": [...]}`) or CSV with a header row.
@@ -150,14 +241,8 @@ fn parse_import(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<ImportRow>> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("application/json") {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Body {
-            List(Vec<ImportRow>),
-            Wrapped { items: Vec<ImportRow> },
-        }
-        return match serde_json::from_slice::<Body>(body) {
-            Ok(Body::List(rows)) | Ok(Body::Wrapped { items: rows }) => Ok(rows),
+        return match serde_json::from_slice::<ImportBody>(body) {
+            Ok(ImportBody::List(rows)) | Ok(ImportBody::Wrapped { items: rows }) => Ok(rows),
             Err(_) => Err(ErrorCode::MalformedJson.into()),
         };
     }
@@ -174,10 +259,10 @@ pub async fn catalogue_import(
     Extension(org): Extension<OrgRecord>,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Imported>> {
     let rows = parse_import(&headers, &body)?;
     let (added, updated) = catalogue_service::import(&state.app, &ctx.caller, &org, rows).await?;
-    Ok(Json(json!({ "added": added, "updated": updated })))
+    Ok(Json(Imported { added, updated }))
 }
 
 pub async fn catalogue_delete(
@@ -191,18 +276,30 @@ pub async fn catalogue_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct StatusFilter {
+    #[schemars(with = "Option<DatasetStatus>")]
     status: Option<String>,
+    /// Entries per page, 1 to 1000 (more is clamped); 100 when not given.
     limit: Option<i64>,
+    /// The `next` cursor of the page before.
     after: Option<String>,
+}
+
+/// A provider's entries, of every status.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrgDatasets {
+    /// The provider's slug.
+    pub organization: String,
+    pub datasets: Vec<DatasetView>,
+    pub next: Next,
 }
 
 pub async fn org_datasets(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
     Params(q): Params<StatusFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<OrgDatasets>> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -212,11 +309,15 @@ pub async fn org_datasets(
     };
     let page = crate::paging::requested(q.limit, q.after.as_deref())?;
     let list = state.store.datasets_of(org.id, status, &page).await?;
-    Ok(Json(json!({
-        "organization": org.slug,
-        "datasets": list.items.iter().map(|d| dataset_json(&state, d, &org)).collect::<Vec<_>>(),
-        "next": crate::paging::next(&list.next),
-    })))
+    Ok(Json(OrgDatasets {
+        datasets: list
+            .items
+            .iter()
+            .map(|d| dataset_json(&state, d, &org))
+            .collect(),
+        organization: org.slug,
+        next: Next::of(&list.next),
+    }))
 }
 
 pub async fn create_dataset(
@@ -286,47 +387,97 @@ pub async fn check_dataset(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PublishCheck>> {
     let problems = check_for_publish(&state.app, &d, &d.meta).await?;
     let m = &state.messages;
-    let list: Vec<Value> = problems
-        .iter()
-        .map(|p| {
-            json!({
-                "code": p.code, "field": p.field, "detail": p.detail,
-                "message": m.field(ctx.lang, p.code, p.detail.as_deref()),
-            })
+    let problems: Vec<ProblemView> = problems
+        .into_iter()
+        .map(|p| ProblemView {
+            message: m.field(ctx.lang, p.code, p.detail.as_deref()),
+            code: p.code,
+            field: p.field,
+            detail: p.detail,
         })
         .collect();
-    Ok(Json(
-        json!({ "publishable": list.is_empty(), "problems": list }),
-    ))
+    Ok(Json(PublishCheck {
+        publishable: problems.is_empty(),
+        problems,
+    }))
+}
+
+/// Whether an entry can be published, and every reason it cannot.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublishCheck {
+    pub publishable: bool,
+    pub problems: Vec<ProblemView>,
+}
+
+/// One reason an entry cannot be published yet.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProblemView {
+    /// A stable code, e.g. `unknown_domain`.
+    pub code: &'static str,
+    /// Where: `name`, `data_items[2].label`...
+    pub field: String,
+    pub detail: Option<String>,
+    /// The reason in the language asked for.
+    pub message: String,
+}
+
+/// The published versions of an entry, oldest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionList {
+    pub dataset: DatasetId,
+    pub versions: Vec<VersionView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionView {
+    pub version: i64,
+    pub status: DatasetStatus,
+    pub published_at: Rfc3339,
+    /// The ticket whose acceptance made the version; none for a first publication.
+    pub ticket: Option<String>,
+    #[schemars(with = "DatasetMeta")]
+    pub metadata: Value,
+}
+
+/// What of a provider's open list its review of the year has still to cover.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReviewsDue {
+    /// The provider's slug.
+    pub organization: String,
+    pub year: i32,
+    pub due: Vec<DatasetView>,
 }
 
 pub async fn dataset_versions(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<VersionList>> {
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
     let versions = state.store.dataset_versions(&d.id.to_string()).await?;
     let internals = crate::openlist::sees_internals(&ctx, &d);
-    let list: Vec<Value> = versions
-        .iter()
-        .map(|v| {
-            let metadata = match internals {
+    let versions = versions
+        .into_iter()
+        .map(|v| VersionView {
+            metadata: match internals {
                 true => serde_json::to_value(&v.meta).unwrap_or_default(),
                 false => v.meta.public_json(),
-            };
-            json!({
-                "version": v.version, "status": v.status, "published_at": v.published_at.to_rfc3339(),
-                "ticket": v.ticket_id, "metadata": metadata,
-            })
+            },
+            version: v.version,
+            status: v.status,
+            published_at: v.published_at.into(),
+            ticket: v.ticket_id,
         })
         .collect();
-    Ok(Json(json!({ "dataset": d.id, "versions": list })))
+    Ok(Json(VersionList {
+        dataset: d.id,
+        versions,
+    }))
 }
 
 /// The annual review (A10.1): what of the organization's open list has been neither confirmed
@@ -335,7 +486,7 @@ pub async fn reviews_due(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ReviewsDue>> {
     let year = domain::openlist::review_cycle::year_of(state.clock.now());
     let cycle = app::review_cycles::cycle(&state.app, &ctx.caller, &org, year).await?;
     let pending: std::collections::HashSet<&str> = cycle
@@ -344,7 +495,7 @@ pub async fn reviews_due(
         .filter(|e| !e.reviewed)
         .map(|e| e.id.as_str())
         .collect();
-    let due: Vec<Value> = state
+    let due = state
         .store
         .review_scope(org.id)
         .await?
@@ -352,12 +503,14 @@ pub async fn reviews_due(
         .filter(|d| pending.contains(d.id.to_string().as_str()))
         .map(|d| dataset_json(&state, d, &org))
         .collect();
-    Ok(Json(
-        json!({ "organization": org.slug, "year": year, "due": due }),
-    ))
+    Ok(Json(ReviewsDue {
+        organization: org.slug,
+        year,
+        due,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     #[serde(default)]

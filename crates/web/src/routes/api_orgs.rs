@@ -4,35 +4,84 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::ids::UserId;
-use domain::roles::PlatformRole;
-use serde::Deserialize;
-use serde_json::json;
-use store::orgs::OrgRecord;
+use domain::ids::{OrgId, UserId};
+use domain::roles::{OrgKind, OrgRole, PlatformRole};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use store::orgs::{MemberRecord, OrgRecord};
 
+use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::routes::api_auth::user_json;
+use crate::routes::api_auth::UserView;
 use crate::state::AppState;
 use app::accounts;
 use app::orgs::NewOrg;
 
-fn org_json(o: &OrgRecord) -> serde_json::Value {
-    json!({
-        "id": o.id, "slug": o.slug, "name_zh": o.name_zh, "name_en": o.name_en,
-        "kind": o.kind, "uscc": o.uscc, "created_at": o.created_at.to_rfc3339(),
-    })
+/// An organization: a provider, or the operator's own.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrgView {
+    pub id: OrgId,
+    pub slug: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub kind: OrgKind,
+    /// Its 统一社会信用代码, where it has one.
+    pub uscc: Option<String>,
+    pub created_at: Rfc3339,
 }
 
-pub async fn list(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
+impl OrgView {
+    fn of(o: &OrgRecord) -> Self {
+        OrgView {
+            id: o.id,
+            slug: o.slug.clone(),
+            name_zh: o.name_zh.clone(),
+            name_en: o.name_en.clone(),
+            kind: o.kind,
+            uscc: o.uscc.clone(),
+            created_at: o.created_at.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrgList {
+    pub organizations: Vec<OrgView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MemberList {
+    /// The organization's slug.
+    pub organization: String,
+    pub members: Vec<MemberRecord>,
+}
+
+/// A member's role, as just set.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MemberSet {
+    /// The organization's slug.
+    pub organization: String,
+    pub user: UserId,
+    pub role: OrgRole,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserList {
+    pub users: Vec<UserView>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(State(state): State<AppState>) -> AppResult<Json<OrgList>> {
     let orgs = state.store.list_orgs().await?;
-    Ok(Json(
-        json!({ "organizations": orgs.iter().map(org_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(OrgList {
+        organizations: orgs.iter().map(OrgView::of).collect(),
+    }))
 }
 
-pub async fn show(Extension(org): Extension<OrgRecord>) -> Json<serde_json::Value> {
-    Json(org_json(&org))
+pub async fn show(Extension(org): Extension<OrgRecord>) -> Json<OrgView> {
+    Json(OrgView::of(&org))
 }
 
 pub async fn create(
@@ -41,20 +90,21 @@ pub async fn create(
     ApiJson(input): ApiJson<NewOrg>,
 ) -> AppResult<Response> {
     let org = app::orgs::create(&state.app, &ctx.caller, input).await?;
-    Ok((StatusCode::CREATED, Json(org_json(&org))).into_response())
+    Ok((StatusCode::CREATED, Json(OrgView::of(&org))).into_response())
 }
 
 pub async fn members(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<MemberList>> {
     let members = state.store.members(org.id).await?;
-    Ok(Json(
-        json!({ "organization": org.slug, "members": members }),
-    ))
+    Ok(Json(MemberList {
+        organization: org.slug,
+        members,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetMember {
     #[serde(default)]
@@ -68,12 +118,14 @@ pub async fn set_member(
     ctx: Ctx,
     Extension(org): Extension<OrgRecord>,
     ApiJson(input): ApiJson<SetMember>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<MemberSet>> {
     let (user, role) =
         accounts::set_member(&state.app, &ctx.caller, &org, &input.email, &input.role).await?;
-    Ok(Json(
-        json!({ "organization": org.slug, "user": user, "role": role }),
-    ))
+    Ok(Json(MemberSet {
+        organization: org.slug,
+        user,
+        role,
+    }))
 }
 
 pub async fn remove_member(
@@ -87,8 +139,9 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct Paging {
+    /// Accounts per page, 1 to 1000 (more is clamped); 100 when not given.
     #[serde(default)]
     limit: Option<i64>,
     #[serde(default)]
@@ -98,16 +151,18 @@ pub struct Paging {
 pub async fn list_users(
     State(state): State<AppState>,
     Params(p): Params<Paging>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<UserList>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let offset = p.offset.unwrap_or(0).max(0);
     let list = state.store.list_users(limit, offset).await?;
-    Ok(Json(
-        json!({ "users": list.iter().map(user_json).collect::<Vec<_>>(), "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(UserList {
+        users: list.iter().map(UserView::of).collect(),
+        limit,
+        offset,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRole {
     #[serde(default)]

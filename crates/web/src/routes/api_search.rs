@@ -7,6 +7,7 @@
 
 use axum::extract::{RawQuery, State};
 use search::{FacetField, SearchQuery, Sort};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -202,20 +203,62 @@ pub async fn search(
 
 /// The answer of `GET /api/v1/datasets`, serialized as it is (no tree of JSON values is built:
 /// a search answer is the hottest thing the server writes).
-#[derive(Serialize)]
-struct Listing<'a> {
+#[derive(Serialize, JsonSchema)]
+pub struct Listing<'a> {
+    /// Entries that match, on every page.
     count: usize,
     page: usize,
     per_page: usize,
+    #[schemars(with = "Vec<crate::openlist::DatasetView>")]
     results: &'a Slot,
+    /// For each facet asked for, its values and how many matching entries have each.
+    #[schemars(with = "std::collections::BTreeMap<String, Vec<FacetCount<'static>>>")]
     facets: Facets<'a>,
+}
+
+/// The query parameters of `GET /api/v1/datasets`. Each filter may repeat: values of one
+/// filter are alternatives, filters together must all hold.
+#[derive(JsonSchema)]
+pub struct SearchParamsDoc {
+    /// Words to look for, in names, summaries, keywords and data items.
+    pub q: Option<String>,
+    pub sort: Option<SortName>,
+    #[schemars(range(min = 1, max = 10_000))]
+    pub page: Option<u16>,
+    #[schemars(range(min = 1, max = 100))]
+    pub per_page: Option<u8>,
+    /// Facets to count, comma-separated: domain, provider, open_type, format,
+    /// update_frequency, area, tag, licence. All when not given.
+    pub facets: Option<String>,
+    /// A domain's code.
+    pub domain: Option<Vec<String>>,
+    /// A provider's slug.
+    pub provider: Option<Vec<String>>,
+    pub open_type: Option<Vec<domain::openlist::vocab::OpenType>>,
+    /// A format's code.
+    pub format: Option<Vec<String>>,
+    pub update_frequency: Option<Vec<domain::openlist::vocab::UpdateFrequency>>,
+    /// A district's code.
+    pub area: Option<Vec<String>>,
+    /// A keyword.
+    pub tag: Option<Vec<String>>,
+    pub licence: Option<Vec<String>>,
+}
+
+/// How results are ordered.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortName {
+    Relevance,
+    Newest,
+    MostUsed,
 }
 
 /// Facet name → `[{value, count}]`, most frequent first.
 struct Facets<'a>(&'a [(FacetField, Vec<(String, u64)>)]);
 
-#[derive(Serialize)]
-struct FacetCount<'a> {
+#[derive(Serialize, JsonSchema)]
+pub struct FacetCount<'a> {
     value: &'a str,
     count: u64,
 }

@@ -4,60 +4,152 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::openlist::ticket::TicketState;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use domain::ids::{DatasetId, OrgId, TicketId};
+use domain::openlist::dataset::DatasetMeta;
+use domain::openlist::diff::Change;
+use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
+use domain::openlist::vocab::DatasetStatus;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use store::attachments::Owner;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 use store::paging::Paged;
 use store::tickets::TicketRecord;
 
+use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};
+use crate::paging::Next;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 
-async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<Value> {
+/// An open-list change ticket (A11) with its diff, history and attachments.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TicketView {
+    pub id: TicketId,
+    pub dataset: TicketDataset,
+    pub organization: OrgId,
+    pub kind: TicketKind,
+    pub state: TicketState,
+    /// Why the provider asks for the change.
+    pub reason: String,
+    /// The metadata proposed; none for a withdrawal.
+    pub proposed: Option<DatasetMeta>,
+    /// The published version the proposal was made from.
+    pub base_version: Option<i64>,
+    pub changes: Vec<Change>,
+    pub history: Vec<TicketStep>,
+    pub attachments: Vec<AttachmentView>,
+    pub created_by: String,
+    pub created_at: Rfc3339,
+    pub updated_at: Rfc3339,
+}
+
+/// The entry a ticket is about, as it stands.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TicketDataset {
+    pub id: DatasetId,
+    pub name: String,
+    pub status: DatasetStatus,
+    pub version: Option<i64>,
+}
+
+/// One step of a ticket's history.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TicketStep {
+    pub seq: i64,
+    pub at: Rfc3339,
+    pub actor: String,
+    pub event: String,
+    pub reasons: Vec<ReturnReason>,
+    pub text: String,
+}
+
+/// A file attached to a ticket.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Where to download it.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TicketList {
+    pub tickets: Vec<TicketView>,
+    pub next: Next,
+}
+
+async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<TicketView> {
     let d = state.store.dataset(&t.dataset_id.to_string()).await?;
-    Ok(json!({
-        "id": t.id,
-        "dataset": { "id": d.id, "name": d.meta.name, "status": d.status, "version": d.published_version },
-        "organization": t.org_id,
-        "kind": t.kind,
-        "state": t.state,
-        "reason": t.reason,
-        "proposed": t.proposed,
-        "base_version": t.base_version,
-        "changes": tickets::changes(t, &d),
-        "history": state.store.ticket_events(t.id).await?.iter().map(|e| json!({
-            "seq": e.seq, "at": e.at.to_rfc3339(), "actor": e.actor_id, "event": e.event,
-            "reasons": e.reasons, "text": e.text,
-        })).collect::<Vec<_>>(),
-        "attachments": state.store.attachments(Owner::Ticket(t.id)).await?.iter().map(|a| json!({
-            "id": a.id, "name": a.name, "media_type": a.media_type, "size": a.size, "sha256": a.sha256,
-            "url": format!("/api/v1/tickets/{}/attachments/{}", t.id, a.id),
-        })).collect::<Vec<_>>(),
-        "created_by": t.created_by,
-        "created_at": t.created_at.to_rfc3339(),
-        "updated_at": t.updated_at.to_rfc3339(),
+    let history = state.store.ticket_events(t.id).await?;
+    let attachments = state.store.attachments(Owner::Ticket(t.id)).await?;
+    Ok(TicketView {
+        id: t.id,
+        dataset: TicketDataset {
+            id: d.id,
+            name: d.meta.name.clone(),
+            status: d.status,
+            version: d.published_version,
+        },
+        organization: t.org_id,
+        kind: t.kind,
+        state: t.state,
+        reason: t.reason.clone(),
+        proposed: t.proposed.clone(),
+        base_version: t.base_version,
+        changes: tickets::changes(t, &d),
+        history: history
+            .into_iter()
+            .map(|e| TicketStep {
+                seq: e.seq,
+                at: e.at.into(),
+                actor: e.actor_id,
+                event: e.event,
+                reasons: e.reasons,
+                text: e.text,
+            })
+            .collect(),
+        attachments: attachments
+            .into_iter()
+            .map(|a| AttachmentView {
+                url: format!("/api/v1/tickets/{}/attachments/{}", t.id, a.id),
+                id: a.id,
+                name: a.name,
+                media_type: a.media_type,
+                size: a.size,
+                sha256: a.sha256,
+            })
+            .collect(),
+        created_by: t.created_by.clone(),
+        created_at: t.created_at.into(),
+        updated_at: t.updated_at.into(),
+    })
+}
+
+async fn list_json(state: &AppState, list: Paged<TicketRecord>) -> AppResult<Json<TicketList>> {
+    let mut tickets = Vec::with_capacity(list.items.len());
+    for t in &list.items {
+        tickets.push(ticket_json(state, t).await?);
+    }
+    Ok(Json(TicketList {
+        tickets,
+        next: Next::of(&list.next),
     }))
 }
 
-async fn list_json(state: &AppState, list: Paged<TicketRecord>) -> AppResult<Json<Value>> {
-    let mut out = Vec::with_capacity(list.items.len());
-    for t in &list.items {
-        out.push(ticket_json(state, t).await?);
-    }
-    Ok(Json(
-        json!({ "tickets": out, "next": crate::paging::next(&list.next) }),
-    ))
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct StateFilter {
+    /// Only tickets in this state. The operator's queue shows `submitted` ones unless told
+    /// otherwise, and every ticket with `all`.
     state: Option<String>,
+    /// Tickets per page, 1 to 1000 (more is clamped); 100 when not given.
     limit: Option<i64>,
+    /// The `next` cursor of the page before.
     after: Option<String>,
 }
 
@@ -93,7 +185,7 @@ pub async fn of_dataset(
     State(state): State<AppState>,
     Extension(d): Extension<DatasetRecord>,
     Params(q): Params<StateFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketList>> {
     let list = state
         .store
         .tickets(None, Some(d.id), state_filter(&q)?, &q.page()?)
@@ -105,7 +197,7 @@ pub async fn of_org(
     State(state): State<AppState>,
     Extension(org): Extension<OrgRecord>,
     Params(q): Params<StateFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketList>> {
     let list = state
         .store
         .tickets(Some(org.id), None, state_filter(&q)?, &q.page()?)
@@ -117,7 +209,7 @@ pub async fn of_org(
 pub async fn queue(
     State(state): State<AppState>,
     Params(q): Params<StateFilter>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketList>> {
     let filter = match q.state.as_deref() {
         None => Some(TicketState::Submitted),
         Some("all") => None,
@@ -130,11 +222,11 @@ pub async fn queue(
 pub async fn show(
     State(state): State<AppState>,
     Extension(t): Extension<TicketRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketView>> {
     Ok(Json(ticket_json(&state, &t).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInput {
     #[serde(default)]
@@ -146,7 +238,7 @@ pub async fn accept(
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<AcceptInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketView>> {
     let t = tickets::accept(&state.app, &ctx.caller, t, input.text.trim()).await?;
     crate::indexer::refresh(&state).await;
     Ok(Json(ticket_json(&state, &t).await?))
@@ -157,7 +249,7 @@ pub async fn give_back(
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<ReturnInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketView>> {
     let t = tickets::give_back(&state.app, &ctx.caller, t, input).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }
@@ -167,7 +259,7 @@ pub async fn resubmit(
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
     ApiJson(input): ApiJson<ResubmitInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketView>> {
     let t = tickets::resubmit(&state.app, &ctx.caller, t, input).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }
@@ -176,7 +268,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     ctx: Ctx,
     Extension(t): Extension<TicketRecord>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<TicketView>> {
     let t = tickets::cancel(&state.app, &ctx.caller, t).await?;
     Ok(Json(ticket_json(&state, &t).await?))
 }

@@ -7,31 +7,48 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use store::uploads::UploadRecord;
 
+use crate::contract::Rfc3339;
 use crate::ctx::{Ctx, Params};
 use crate::error::AppResult;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Like every query string, unknown parameters are ignored (decision 0005).
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct UploadQuery {
     /// The file's name, as it will be shown and downloaded.
     name: String,
 }
 
-pub fn upload_json(u: &UploadRecord) -> Value {
-    json!({
-        "id": u.id,
-        "name": u.name,
-        "media_type": u.media_type,
-        "size": u.size,
-        "sha256": u.sha256,
-        "created_at": u.created_at.to_rfc3339(),
-        "expires_at": u.created_at.plus_seconds(app::uploads::UPLOAD_TTL_SECS).to_rfc3339(),
-    })
+/// A file uploaded and not yet attached: attach it within a day by its `id`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UploadView {
+    pub id: String,
+    pub name: String,
+    /// Found in the file's content, never taken from the request.
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: Rfc3339,
+    /// When it is deleted if nothing attached it.
+    pub expires_at: Rfc3339,
+}
+
+impl UploadView {
+    fn of(u: &UploadRecord) -> Self {
+        UploadView {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            media_type: u.media_type.clone(),
+            size: u.size,
+            sha256: u.sha256.clone(),
+            created_at: u.created_at.into(),
+            expires_at: u.created_at.plus_seconds(app::uploads::UPLOAD_TTL_SECS).into(),
+        }
+    }
 }
 
 pub async fn create(
@@ -41,5 +58,5 @@ pub async fn create(
     body: Body,
 ) -> AppResult<Response> {
     let u = app::uploads::upload(&state.app, &ctx.caller, &q.name, body.into_data_stream()).await?;
-    Ok((StatusCode::CREATED, Json(upload_json(&u))).into_response())
+    Ok((StatusCode::CREATED, Json(UploadView::of(&u))).into_response())
 }

@@ -8,12 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::articles::{ArticleKind, ArticleStatus};
 use domain::policy::{Action, Resource};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use store::articles::ArticleRecord;
 use store::attachments::{AttachmentInfo, Owner};
 
-use crate::articles::{article_json, render_markdown};
+use crate::articles::{ArticleList, ArticleView, article_json, render_markdown};
 use crate::ctx::{ApiJson, Ctx, FormPost, Params};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::page::PageCtx;
@@ -38,11 +38,13 @@ async fn readable(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<ArticleRec
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 pub struct ListQuery {
     #[serde(default)]
+    #[schemars(with = "Option<ArticleKind>")]
     kind: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<u16>", range(min = 1, max = 10_000))]
     page: Option<String>,
 }
 
@@ -466,24 +468,25 @@ pub async fn update_form(
 pub async fn api_list(
     State(state): State<AppState>,
     Params(q): Params<ListQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ArticleList>> {
     let l = listing(&q)?;
     let list = state
         .store
         .articles(l.kind, false, PER_PAGE, (l.page - 1) * PER_PAGE)
         .await?;
     let total = state.store.count_articles(l.kind, false).await?;
-    let items: Vec<Value> = list.iter().map(article_json).collect();
-    Ok(Json(
-        json!({ "count": total, "page": l.page, "articles": items }),
-    ))
+    Ok(Json(ArticleList {
+        count: total,
+        page: l.page,
+        articles: list.iter().map(article_json).collect(),
+    }))
 }
 
 pub async fn api_show(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ArticleView>> {
     Ok(Json(article_json(&readable(&state, &ctx, &id).await?)))
 }
 
@@ -501,7 +504,7 @@ pub async fn api_update(
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ArticleInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ArticleView>> {
     let before = state.store.article(&id).await?;
     Ok(Json(article_json(
         &articles::update(&state.app, &ctx.caller, before, &input).await?,

@@ -1,135 +1,262 @@
 //! `GET /api/v1/openapi.json`: the API described from the route table itself, so the document
-//! lists exactly the routes that exist, with who may call them. See
-//! docs/decisions/0004-openapi-from-the-route-table.md.
+//! lists exactly the routes that exist, with who may call them, and from each route's
+//! [`Contract`]: its query parameters, body and answer as the schemas of the Rust types the
+//! handler reads and writes. See docs/decisions/0004-openapi-from-the-route-table.md and
+//! docs/decisions/0017-api-schemas-from-the-types.md.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::Method;
+use domain::openlist::dataset::DatasetMeta;
 use domain::policy::Action;
+use schemars::generate::SchemaSettings;
+use schemars::SchemaGenerator;
 use serde_json::{Map, Value, json};
 
 use super::{RouteSpec, specs};
+use super::{
+    api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search, api_tickets,
+    api_uploads, ckan, news,
+};
+use crate::articles::{ArticleList, ArticleView};
+use crate::contract::{Answer, Body, Contract};
+use crate::openlist::DatasetView;
 use crate::state::AppState;
+use app::accounts::{NewToken, Registration};
+use app::articles::ArticleInput;
+use app::orgs::NewOrg;
+use app::tickets::{ResubmitInput, ReturnInput, TicketInput};
+use app::vocab::{DomainInput, ExceptionInput, FormatInput, GlossaryInput};
 
-fn summary(method: &Method, path: &str) -> &'static str {
-    match (method.as_str(), path) {
+/// The contract of each `/api` route; `None` for a route the document would not know.
+pub fn contract(method: &Method, path: &str) -> Option<Contract> {
+    let c = Contract::new;
+    Some(match (method.as_str(), path) {
         ("POST", "/api/v1/auth/register") => {
-            "Register a natural person or an organization (统一社会信用代码 checked)"
+            c("Register a natural person or an organization (统一社会信用代码 checked)")
+                .body::<Registration>()
+                .created::<api_auth::UserView>()
         }
         ("POST", "/api/v1/auth/login") => {
-            "Sign in; sets a session cookie and returns the session's CSRF token"
+            c("Sign in; sets a session cookie and returns the session's CSRF token")
+                .body::<api_auth::Login>()
+                .ok::<api_auth::SignedIn>()
         }
-        ("POST", "/api/v1/auth/logout") => "Sign out",
-        ("GET", "/api/v1/me") => "The signed-in account, its platform roles and memberships",
-        ("GET", "/api/v1/me/tokens") => "List personal API tokens (never their secrets)",
-        ("POST", "/api/v1/me/tokens") => "Create a personal API token; the secret is returned once",
-        ("DELETE", "/api/v1/me/tokens/{id}") => "Revoke a personal API token",
-        ("GET", "/api/v1/orgs") => "List organizations (providers and the operator)",
-        ("POST", "/api/v1/orgs") => "Create a provider organization",
-        ("GET", "/api/v1/orgs/{org}") => "One organization, by id or slug",
-        ("GET", "/api/v1/orgs/{org}/members") => "Members of an organization and their roles",
-        ("PUT", "/api/v1/orgs/{org}/members") => "Add a member or change a member's role",
-        ("DELETE", "/api/v1/orgs/{org}/members/{user}") => "Remove a member",
-        ("GET", "/api/v1/users") => "List accounts",
-        ("POST", "/api/v1/users/{user}/roles") => "Grant a platform role",
+        ("POST", "/api/v1/auth/logout") => c("Sign out"),
+        ("GET", "/api/v1/me") => c("The signed-in account, its platform roles and memberships")
+            .ok::<api_auth::MeView>(),
+        ("GET", "/api/v1/me/tokens") => {
+            c("List personal API tokens (never their secrets)").ok::<api_auth::TokenList>()
+        }
+        ("POST", "/api/v1/me/tokens") => {
+            c("Create a personal API token; the secret is returned once")
+                .body::<NewToken>()
+                .created::<api_auth::NewTokenView>()
+        }
+        ("DELETE", "/api/v1/me/tokens/{id}") => c("Revoke a personal API token"),
+        ("GET", "/api/v1/orgs") => {
+            c("List organizations (providers and the operator)").ok::<api_orgs::OrgList>()
+        }
+        ("POST", "/api/v1/orgs") => c("Create a provider organization")
+            .body::<NewOrg>()
+            .created::<api_orgs::OrgView>(),
+        ("GET", "/api/v1/orgs/{org}") => {
+            c("One organization, by id or slug").ok::<api_orgs::OrgView>()
+        }
+        ("GET", "/api/v1/orgs/{org}/members") => {
+            c("Members of an organization and their roles").ok::<api_orgs::MemberList>()
+        }
+        ("PUT", "/api/v1/orgs/{org}/members") => c("Add a member or change a member's role")
+            .body::<api_orgs::SetMember>()
+            .ok::<api_orgs::MemberSet>(),
+        ("DELETE", "/api/v1/orgs/{org}/members/{user}") => c("Remove a member"),
+        ("GET", "/api/v1/users") => c("List accounts")
+            .query::<api_orgs::Paging>()
+            .ok::<api_orgs::UserList>(),
+        ("POST", "/api/v1/users/{user}/roles") => {
+            c("Grant a platform role").body::<api_orgs::GrantRole>()
+        }
         ("GET", "/api/v1/audit") => {
-            "The audit trail, filtered by actor, target, action and time (A25.5, A26.1)"
+            c("The audit trail, filtered by actor, target, action and time (A25.5, A26.1)")
+                .query::<api_audit::AuditParams>()
+                .ok::<api_audit::AuditPage>()
         }
         ("GET", "/api/v1/vocabularies") => {
-            "Domains, formats, glossary, areas and the other closed vocabularies"
+            c("Domains, formats, glossary, areas and the other closed vocabularies")
+                .ok::<api_openlist::Vocabularies>()
         }
-        ("GET", "/api/v1/classification-guide") => "The classification guide in force (A13.1)",
-        ("PUT", "/api/v1/classification-guide") => "Save a new version of the classification guide",
+        ("GET", "/api/v1/classification-guide") => {
+            c("The classification guide in force (A13.1)").ok::<api_openlist::GuideDoc>()
+        }
+        ("PUT", "/api/v1/classification-guide") => {
+            c("Save a new version of the classification guide")
+                .body::<api_openlist::NewGuide>()
+                .created::<api_openlist::GuideDoc>()
+        }
         ("GET", "/api/v1/classification-guide/versions") => {
-            "Every version of the classification guide"
+            c("Every version of the classification guide").ok::<api_openlist::GuideVersions>()
         }
         ("GET", "/api/v1/classification-guide/versions/{version}") => {
-            "One version of the classification guide"
+            c("One version of the classification guide").ok::<api_openlist::GuideDoc>()
         }
         ("POST", "/api/v1/classification-guide/evaluate") => {
-            "The open type a grading permits, and suggested conditions (A13.2)"
+            c("The open type a grading permits, and suggested conditions (A13.2)")
+                .body::<api_openlist::Evaluate>()
+                .ok::<api_openlist::Evaluation>()
         }
         ("GET", "/api/v1/orgs/{org}/catalogue") => {
-            "A provider's public data catalogue items (A9.5)"
+            c("A provider's public data catalogue items (A9.5)").ok::<api_openlist::Catalogue>()
         }
-        ("POST", "/api/v1/orgs/{org}/catalogue") => "Import catalogue items from JSON or CSV",
+        ("POST", "/api/v1/orgs/{org}/catalogue") => {
+            c("Import catalogue items from JSON or CSV (the same columns)")
+                .json_or_csv_body::<api_openlist::ImportBody>()
+                .ok::<api_openlist::Imported>()
+        }
         ("DELETE", "/api/v1/orgs/{org}/catalogue/{item}") => {
-            "Delete a catalogue item no field links to"
+            c("Delete a catalogue item no field links to")
         }
-        ("GET", "/api/v1/orgs/{org}/datasets") => "A provider's open-list entries, of every status",
-        ("POST", "/api/v1/orgs/{org}/datasets") => "Create a draft open-list entry (A9.1)",
+        ("GET", "/api/v1/orgs/{org}/datasets") => {
+            c("A provider's open-list entries, of every status")
+                .query::<api_openlist::StatusFilter>()
+                .ok::<api_openlist::OrgDatasets>()
+        }
+        ("POST", "/api/v1/orgs/{org}/datasets") => c("Create a draft open-list entry (A9.1)")
+            .body::<DatasetMeta>()
+            .created::<DatasetView>(),
         ("GET", "/api/v1/datasets") => {
-            "Search the open list: q, filters, facets, sort, paging (A25.3)"
+            c("Search the open list: q, filters, facets, sort, paging (A25.3)")
+                .query::<api_search::SearchParamsDoc>()
+                .ok::<api_search::Listing<'static>>()
         }
-        ("GET", "/api/v1/datasets/{dataset}") => "One open-list entry, with its citation (A29.3)",
-        ("PUT", "/api/v1/datasets/{dataset}") => "Edit a draft entry",
+        ("GET", "/api/v1/datasets/{dataset}") => {
+            c("One open-list entry, with its citation (A29.3)").ok::<DatasetView>()
+        }
+        ("PUT", "/api/v1/datasets/{dataset}") => {
+            c("Edit a draft entry (`If-Match` with the ETag of GET refuses a stale edit)")
+                .body::<DatasetMeta>()
+                .ok::<DatasetView>()
+        }
         ("GET", "/api/v1/datasets/{dataset}/check") => {
-            "Every reason the entry cannot be published yet (A9)"
+            c("Every reason the entry cannot be published yet (A9)")
+                .ok::<api_openlist::PublishCheck>()
         }
         ("POST", "/api/v1/datasets/{dataset}/review") => {
-            "Record the annual review of an entry (A10.1)"
+            c("Record the annual review of an entry (A10.1)")
+                .optional_body::<api_openlist::ReviewInput>()
         }
         ("POST", "/api/v1/datasets/{dataset}/data-updates") => {
-            "Record that a published entry's data was updated now (A9.4 timeliness)"
+            c("Record that a published entry's data was updated now (A9.4 timeliness)")
         }
-        ("GET", "/api/v1/orgs/{org}/reviews") => "Entries due for their annual review (A10.1)",
-        ("GET", "/api/v1/orgs/{org}/review-cycles/{year}") => {
-            "A provider's annual review of a year: its state, due day and every entry it covers (A10.1)"
+        ("GET", "/api/v1/orgs/{org}/reviews") => {
+            c("Entries due for their annual review (A10.1)").ok::<api_openlist::ReviewsDue>()
         }
-        ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/submit") => {
-            "Submit the year's annual review: every entry must have been confirmed or changed that year"
-        }
+        ("GET", "/api/v1/orgs/{org}/review-cycles/{year}") => c(
+            "A provider's annual review of a year: its state, due day and every entry it covers (A10.1)",
+        )
+        .ok::<api_reviews::CycleDoc>(),
+        ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/submit") => c(
+            "Submit the year's annual review: every entry must have been confirmed or changed that year",
+        )
+        .optional_body::<api_reviews::CycleNote>()
+        .ok::<api_reviews::CycleDoc>(),
         ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/accept") => {
-            "Accept a provider's submitted annual review (operator)"
+            c("Accept a provider's submitted annual review (operator)")
+                .optional_body::<api_reviews::CycleNote>()
+                .ok::<api_reviews::CycleDoc>()
         }
         ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/return") => {
-            "Give a submitted annual review back to its provider, with the reason (operator)"
+            c("Give a submitted annual review back to its provider, with the reason (operator)")
+                .body::<api_reviews::CycleNote>()
+                .ok::<api_reviews::CycleDoc>()
         }
-        ("GET", "/api/v1/datasets/{dataset}/versions") => "Published versions of an entry",
-        ("POST", "/api/v1/uploads") => {
-            "Upload a file (the body, `name` in the query) to attach to a ticket or an article by its id"
+        ("GET", "/api/v1/datasets/{dataset}/versions") => {
+            c("Published versions of an entry").ok::<api_openlist::VersionList>()
         }
+        ("POST", "/api/v1/uploads") => c(
+            "Upload a file (the body, `name` in the query) to attach to a ticket or an article by its id",
+        )
+        .query::<api_uploads::UploadQuery>()
+        .file_body()
+        .created::<api_uploads::UploadView>(),
         ("POST", "/api/v1/datasets/{dataset}/tickets") => {
-            "Submit an open-list change ticket (A11.1)"
+            c("Submit an open-list change ticket (A11.1)")
+                .body::<TicketInput>()
+                .created::<api_tickets::TicketView>()
         }
-        ("GET", "/api/v1/datasets/{dataset}/tickets") => "Tickets of an entry",
-        ("GET", "/api/v1/orgs/{org}/tickets") => "Tickets of a provider",
-        ("GET", "/api/v1/articles") => {
-            "Published policies, rules and news, newest first (`kind`, `page`)"
+        ("GET", "/api/v1/datasets/{dataset}/tickets") => c("Tickets of an entry")
+            .query::<api_tickets::StateFilter>()
+            .ok::<api_tickets::TicketList>(),
+        ("GET", "/api/v1/orgs/{org}/tickets") => c("Tickets of a provider")
+            .query::<api_tickets::StateFilter>()
+            .ok::<api_tickets::TicketList>(),
+        ("GET", "/api/v1/tickets") => c("The operator's ticket queue")
+            .query::<api_tickets::StateFilter>()
+            .ok::<api_tickets::TicketList>(),
+        ("GET", "/api/v1/tickets/{ticket}") => {
+            c("One ticket with its diff, history and attachments").ok::<api_tickets::TicketView>()
         }
-        ("GET", "/api/v1/articles/{id}") => "One article, with its Markdown rendered to safe HTML",
-        ("POST", "/api/v1/articles") => "Write a policy, rule or news article (operator)",
-        ("PUT", "/api/v1/articles/{id}") => "Change or publish an article (operator)",
-        ("GET", "/api/v1/tickets") => "The operator's ticket queue",
-        ("GET", "/api/v1/tickets/{ticket}") => "One ticket with its diff, history and attachments",
         ("POST", "/api/v1/tickets/{ticket}/accept") => {
-            "Accept a ticket: the change takes effect as a new version"
+            c("Accept a ticket: the change takes effect as a new version")
+                .optional_body::<api_tickets::AcceptInput>()
+                .ok::<api_tickets::TicketView>()
         }
-        ("POST", "/api/v1/tickets/{ticket}/return") => "Return a ticket with reasons of A11.3",
-        ("POST", "/api/v1/tickets/{ticket}/resubmit") => "Revise and resubmit a returned ticket",
-        ("POST", "/api/v1/tickets/{ticket}/cancel") => "Cancel an open ticket",
+        ("POST", "/api/v1/tickets/{ticket}/return") => c("Return a ticket with reasons of A11.3")
+            .body::<ReturnInput>()
+            .ok::<api_tickets::TicketView>(),
+        ("POST", "/api/v1/tickets/{ticket}/resubmit") => {
+            c("Revise and resubmit a returned ticket")
+                .body::<ResubmitInput>()
+                .ok::<api_tickets::TicketView>()
+        }
+        ("POST", "/api/v1/tickets/{ticket}/cancel") => {
+            c("Cancel an open ticket").ok::<api_tickets::TicketView>()
+        }
         ("GET", "/api/v1/tickets/{ticket}/attachments/{attachment}") => {
-            "Download a ticket attachment"
+            c("Download a ticket attachment").file()
         }
-        ("GET", "/api/v1/openapi.json") => "This document",
-        ("GET", "/api/v1/jobs") => "The background job queue: its depth, and jobs newest first",
-        ("GET", "/api/v1/jobs/{job}") => "One background job, with its progress",
-        ("POST", "/api/v1/jobs/{job}/cancel") => "Cancel a background job",
+        ("GET", "/api/v1/articles") => {
+            c("Published policies, rules and news, newest first")
+                .query::<news::ListQuery>()
+                .ok::<ArticleList>()
+        }
+        ("GET", "/api/v1/articles/{id}") => {
+            c("One article, with its Markdown rendered to safe HTML").ok::<ArticleView>()
+        }
+        ("POST", "/api/v1/articles") => c("Write a policy, rule or news article (operator)")
+            .body::<ArticleInput>()
+            .created::<ArticleView>(),
+        ("PUT", "/api/v1/articles/{id}") => c("Change or publish an article (operator)")
+            .body::<ArticleInput>()
+            .ok::<ArticleView>(),
+        ("GET", "/api/v1/openapi.json") => c("This document").ok::<Value>(),
+        ("GET", "/api/v1/jobs") => c("The background job queue: its depth, and jobs newest first")
+            .query::<api_jobs::JobQuery>()
+            .ok::<api_jobs::JobList>(),
+        ("GET", "/api/v1/jobs/{job}") => {
+            c("One background job, with its progress").ok::<api_jobs::JobView>()
+        }
+        ("POST", "/api/v1/jobs/{job}/cancel") => {
+            c("Cancel a background job").ok::<api_jobs::JobView>()
+        }
         ("PUT", "/api/v1/vocabularies/formats/{code}") => {
-            "Add or change a format and its openness (A9.3)"
+            c("Add or change a format and its openness (A9.3)").body::<FormatInput>()
         }
         ("PUT", "/api/v1/vocabularies/glossary/{term}") => {
-            "Explain an abbreviation for the whole platform (A9.1)"
+            c("Explain an abbreviation for the whole platform (A9.1)").body::<GlossaryInput>()
         }
-        ("PUT", "/api/v1/vocabularies/domains/{code}") => "Add or rename a domain",
+        ("PUT", "/api/v1/vocabularies/domains/{code}") => {
+            c("Add or rename a domain").body::<DomainInput>()
+        }
         ("POST", "/api/v1/datasets/{dataset}/format-exceptions") => {
-            "Allow a proprietary format for one entry, with a reason (A9.3)"
+            c("Allow a proprietary format for one entry, with a reason (A9.3)")
+                .body::<ExceptionInput>()
         }
-        (_, p) if p.starts_with("/api/3/action/") || p.starts_with("/api/action/") => {
-            "CKAN-compatible action: package_list, package_search, package_show, package_autocomplete, current_package_list_with_resources, resource_show, organization_list, organization_show, organization_autocomplete, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show"
-        }
-        _ => "",
-    }
+        (_, p) if p.starts_with("/api/3/action/") || p.starts_with("/api/action/") => c(
+            "CKAN-compatible action; parameters in the query string or a JSON or form body (see help_show)",
+        )
+        .ok::<ckan::Envelope>(),
+        _ => return None,
+    })
 }
 
 fn public(action: Action) -> bool {
@@ -139,26 +266,143 @@ fn public(action: Action) -> bool {
     )
 }
 
-fn operation(spec: &RouteSpec) -> Value {
-    let params: Vec<Value> = spec
-        .path
-        .split('/')
+/// The path parameters of a route, from its path; years and versions are numbers.
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-        .collect();
+        .map(|name| {
+            let schema = match name {
+                "year" | "version" => json!({ "type": "integer" }),
+                "action" => json!({ "type": "string", "enum": ckan::action_names() }),
+                _ => json!({ "type": "string" }),
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
+        })
+        .collect()
+}
+
+/// The query parameters of a route: the properties of its query object. A list is the
+/// parameter repeated.
+fn query_parameters(generator: &mut SchemaGenerator, contract: &Contract) -> Vec<Value> {
+    let Some(query) = contract.query else {
+        return Vec::new();
+    };
+    let schema = query(generator).to_value();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, schema)| {
+            // A parameter left out is "none": a query string has no null to send.
+            let schema = &not_null(schema.clone());
+            let mut p = json!({
+                "name": name, "in": "query", "required": required.contains(&name.as_str()),
+                "schema": schema,
+            });
+            if let Some(description) = schema.get("description") {
+                p["description"] = description.clone();
+            }
+            if is_list(schema) {
+                p["style"] = json!("form");
+                p["explode"] = json!(true);
+            }
+            p
+        })
+        .collect()
+}
+
+fn not_null(mut schema: Value) -> Value {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            schema["type"] = types[0].clone();
+        }
+    }
+    if let Some(Value::Array(any)) = schema.get("anyOf") {
+        let rest: Vec<Value> = any
+            .iter()
+            .filter(|s| s.get("type") != Some(&json!("null")))
+            .cloned()
+            .collect();
+        if rest.len() == 1 {
+            let mut only = rest[0].clone();
+            if let (Some(map), Some(description)) = (only.as_object_mut(), schema.get("description")) {
+                map.insert("description".into(), description.clone());
+            }
+            return only;
+        }
+    }
+    schema
+}
+
+fn is_list(schema: &Value) -> bool {
+    match &schema["type"] {
+        Value::String(t) => t == "array",
+        Value::Array(types) => types.iter().any(|t| t == "array"),
+        _ => false,
+    }
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn operation(generator: &mut SchemaGenerator, spec: &RouteSpec, contract: &Contract) -> Value {
+    let mut parameters = path_parameters(spec.path);
+    parameters.extend(query_parameters(generator, contract));
+    let ckan = !spec.path.starts_with("/api/v1/");
+    let error = match ckan {
+        true => json!({ "description": "A CKAN error: `success` false and the `error` object", "content": json_content(json!({ "$ref": "#/components/schemas/Envelope" })) }),
+        false => json!({ "description": "A clear error with a stable code", "content": json_content(json!({ "$ref": "#/components/schemas/Error" })) }),
+    };
+    let success = match contract.answer {
+        Answer::Json { status, schema } => (
+            status.to_string(),
+            json!({ "description": "Success", "content": json_content(schema(generator).to_value()) }),
+        ),
+        Answer::NoContent => ("204".into(), json!({ "description": "Done" })),
+        Answer::File => (
+            "200".into(),
+            json!({ "description": "The file, with the media type found in its content", "content": {
+                "*/*": { "schema": { "type": "string", "format": "binary" } },
+            } }),
+        ),
+    };
+    let mut responses = Map::new();
+    responses.insert(success.0, success.1);
+    responses.insert("4XX".into(), error);
     let mut op = json!({
-        "summary": summary(&spec.method, spec.path),
+        "summary": contract.summary,
         "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
         "x-kaifang-action": spec.action,
-        "parameters": params,
-        "responses": {
-            "200": { "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } },
-            "4XX": { "description": "A clear error with a stable code", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-        },
+        "parameters": parameters,
+        "responses": responses,
     });
-    if matches!(spec.method, Method::POST | Method::PUT) {
-        op["requestBody"] =
-            json!({ "content": { "application/json": { "schema": { "type": "object" } } } });
+    let body = match contract.body {
+        Body::None => None,
+        Body::Json { schema, required } => Some(json!({
+            "required": required,
+            "content": json_content(schema(generator).to_value()),
+        })),
+        Body::File => Some(json!({
+            "required": true,
+            "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } },
+        })),
+        Body::JsonOrCsv(schema) => Some(json!({
+            "required": true,
+            "content": {
+                "application/json": { "schema": schema(generator).to_value() },
+                "text/csv": { "schema": { "type": "string" } },
+            },
+        })),
+    };
+    if let Some(body) = body {
+        op["requestBody"] = body;
     }
     op["security"] = if public(spec.action) {
         json!([{}])
@@ -169,13 +413,27 @@ fn operation(spec: &RouteSpec) -> Value {
 }
 
 pub fn document(public_url: &str) -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .into_generator();
     let mut paths: Map<String, Value> = Map::new();
     for spec in specs().iter().filter(|s| s.path.starts_with("/api/")) {
+        let Some(contract) = contract(&spec.method, spec.path) else {
+            continue;
+        };
+        let op = operation(&mut generator, spec, &contract);
         let entry = paths
             .entry(spec.path.to_owned())
             .or_insert_with(|| json!({}));
-        entry[spec.method.as_str().to_lowercase()] = operation(spec);
+        entry[spec.method.as_str().to_lowercase()] = op;
     }
+    // The two error shapes every operation refers to.
+    generator.subschema_for::<crate::error::ErrorBody>();
+    generator.subschema_for::<ckan::Envelope>();
+    let schemas = generator.take_definitions(true);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -191,24 +449,7 @@ pub fn document(public_url: &str) -> Value {
                 "session": { "type": "apiKey", "in": "cookie", "name": "kf_session" },
                 "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" },
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": { "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": { "type": "string" },
-                            "message": { "type": "string" },
-                            "fields": { "type": "array", "items": { "type": "object", "properties": {
-                                "field": { "type": "string" }, "code": { "type": "string" },
-                                "message": { "type": "string" }, "detail": { "type": "string" },
-                            } } },
-                        },
-                    } },
-                },
-            },
+            "schemas": schemas,
         },
     })
 }
@@ -219,6 +460,8 @@ pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     #[test]
     fn every_api_route_is_documented_with_a_summary() {
         let doc = super::document("http://localhost");
@@ -234,6 +477,50 @@ mod tests {
                 spec.method,
                 spec.path
             );
+        }
+    }
+
+    /// Every `$ref` of the document names a schema it defines, and no answer is the bare
+    /// `{"type": "object"}` that says nothing.
+    #[test]
+    fn every_reference_resolves_and_every_json_answer_has_a_schema() {
+        let doc = super::document("http://localhost");
+        fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 50, "{} references", found.len());
+        for r in found {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{r}"));
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{r} is not defined"
+            );
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, answer) in op["responses"].as_object().unwrap() {
+                    if let Some(schema) = answer.pointer("/content/application~1json/schema") {
+                        assert_ne!(
+                            schema,
+                            &serde_json::json!({ "type": "object" }),
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

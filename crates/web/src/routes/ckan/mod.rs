@@ -220,7 +220,12 @@ pub async fn action(
     match result {
         Ok(Answer::Plain(result)) => (
             StatusCode::OK,
-            axum::Json(json!({ "help": help, "success": true, "result": result })),
+            axum::Json(Envelope {
+                help,
+                success: true,
+                result: Some(result),
+                error: None,
+            }),
         )
             .into_response(),
         Ok(Answer::Serialized(result)) => api_search::json_body(format!(
@@ -228,20 +233,24 @@ pub async fn action(
             Value::from(help)
         )),
         Err(e) => {
-            let mut error = json!({ "__type": e.kind });
+            let mut error = Map::new();
+            error.insert("__type".into(), json!(e.kind));
             match e.message {
                 Value::Object(fields) => {
-                    for (k, v) in fields {
-                        error[k] = v;
-                    }
-                    error["message"] = json!(format!("{}: see the fields", e.kind));
+                    error.extend(fields);
+                    error.insert("message".into(), json!(format!("{}: see the fields", e.kind)));
                 }
-                message => error["message"] = message,
+                message => {
+                    error.insert("message".into(), message);
+                }
             }
-            let mut response = (
-                e.status,
-                axum::Json(json!({ "help": help, "success": false, "error": error })),
-            )
+            let body = Envelope {
+                help,
+                success: false,
+                result: None,
+                error: Some(error),
+            };
+            let mut response = (e.status, axum::Json(body))
                 .into_response();
             response
                 .extensions_mut()
@@ -249,6 +258,24 @@ pub async fn action(
             response
         }
     }
+}
+
+/// Every answer of the CKAN API, as the OpenAPI document describes it: `result` when
+/// `success`, else `error` with CKAN's `__type` and `message`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Envelope {
+    /// Where `help_show` explains the action.
+    pub help: String,
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Map<String, Value>>,
+}
+
+/// The actions this API answers.
+pub fn action_names() -> Vec<&'static str> {
+    ACTIONS.iter().map(|(name, _)| *name).collect()
 }
 
 /// The most entries one answer holds (CKAN's `ckan.search.rows_max`); larger asks are clamped.
@@ -450,7 +477,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 .filter_map(|d| {
                     let org = orgs.get(&d.org_id)?;
                     Some(package(
-                        &crate::openlist::public_dataset_json(state, d, org),
+                        &crate::openlist::public_dataset_json(state, d, org).to_json(),
                         &state.config.public_url,
                     ))
                 })
@@ -631,7 +658,7 @@ async fn visible_package(state: &AppState, ctx: &Ctx, id: &str) -> CkanResult {
     crate::openlist::count_read(state, ctx, &d, domain::usage::UsageKind::ApiRead);
     let org = state.store.org(&d.org_id.to_string()).await?;
     Ok(package(
-        &crate::openlist::public_dataset_json(state, &d, &org),
+        &crate::openlist::public_dataset_json(state, &d, &org).to_json(),
         &state.config.public_url,
     ))
 }
