@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 /// Milliseconds since the Unix epoch, UTC. The one representation of an instant in storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 

@@ -337,9 +337,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &store, &file, &data_dir,
             ))?;
             let files = config::checkpoint_files(&store, &file, &data_dir)?;
-            let made = db
-                .checkpoint_audit(&key, &files, SystemClock.now())
-                .await?;
+            let made = db.checkpoint_audit(&key, &files, SystemClock.now()).await?;
             db.close().await;
             match made {
                 Some(cp) => println!("audit checkpoint at record {}: {}", cp.seq, cp.hash),

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use domain::checkpoint::{AuditSigningKey, AuditVerifyingKey, Checkpoint, CheckpointError};
 use domain::clock::Timestamp;

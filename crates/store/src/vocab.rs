@@ -4,7 +4,9 @@ use domain::openlist::checks::{FormatRule, Vocabularies};
 
 use crate::{Result, Store, WriteTx};
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema,
+)]
 pub struct DomainRow {
     pub code: String,
     pub name_zh: String,
@@ -12,7 +14,9 @@ pub struct DomainRow {
     pub domain_group: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema,
+)]
 pub struct FormatRow {
     pub code: String,
     pub name: String,
@@ -21,7 +25,9 @@ pub struct FormatRow {
     pub proprietary: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, schemars::JsonSchema,
+)]
 pub struct GlossaryRow {
     pub term: String,
     pub explanation_zh: String,

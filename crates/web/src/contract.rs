@@ -22,7 +22,10 @@ fn inline<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 pub enum Body {
     None,
     /// A JSON document of this schema. `required: false` when an empty object is the default.
-    Json { schema: SchemaFn, required: bool },
+    Json {
+        schema: SchemaFn,
+        required: bool,
+    },
     /// The bytes of a file, streamed.
     File,
     /// A JSON document or CSV text (catalogue imports).
@@ -32,7 +35,10 @@ pub enum Body {
 /// What a route answers when it succeeds.
 #[derive(Clone, Copy)]
 pub enum Answer {
-    Json { status: u16, schema: SchemaFn },
+    Json {
+        status: u16,
+        schema: SchemaFn,
+    },
     NoContent,
     /// The bytes of a stored file, with the type found in its content.
     File,

@@ -1,9 +1,9 @@
 //! How the web layer shows an open-list entry: who sees it, and its JSON for the APIs.
 
-use domain::policy::{Action, Resource};
 use domain::ids::{DatasetId, OrgId};
 use domain::openlist::dataset::DatasetMeta;
 use domain::openlist::vocab::DatasetStatus;
+use domain::policy::{Action, Resource};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;

@@ -247,7 +247,10 @@ async fn checkpoints_are_written_to_an_s3_file_store_when_the_files_are_there() 
 
     let (code, out) = audit("verify");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("matching the signed checkpoint at record 5"), "{out}");
+    assert!(
+        out.contains("matching the signed checkpoint at record 5"),
+        "{out}"
+    );
     rewrite_chain_from(&app, 3).await;
     let (code, out) = audit("verify");
     assert_eq!(code, 1, "{out}");

@@ -402,12 +402,22 @@ impl TestApp {
         name: &str,
         status: domain::openlist::vocab::DatasetStatus,
     ) -> String {
+        let meta = json!({
+            "name": name, "domain": "transport", "open_type": "unconditional", "update_frequency": "monthly",
+        });
+        self.create_entry_with(org, meta, status).await
+    }
+
+    /// An entry of `org` in `status` with the metadata `meta`, written straight to the store.
+    pub async fn create_entry_with(
+        &self,
+        org: &str,
+        meta: serde_json::Value,
+        status: domain::openlist::vocab::DatasetStatus,
+    ) -> String {
         let org = self.store.org(org).await.unwrap();
         let now = self.clock_now();
-        let meta: domain::openlist::dataset::DatasetMeta = serde_json::from_value(json!({
-            "name": name, "domain": "transport", "open_type": "unconditional", "update_frequency": "monthly",
-        }))
-        .unwrap();
+        let meta: domain::openlist::dataset::DatasetMeta = serde_json::from_value(meta).unwrap();
         let d = store::datasets::DatasetRecord {
             id: domain::ids::DatasetId::new(),
             org_id: org.id,
@@ -427,6 +437,39 @@ impl TestApp {
             .unwrap();
         tx.commit().await.unwrap();
         d.id.to_string()
+    }
+
+    /// Two items of `org`'s data catalogue (A9.5), for entries' fields to link to; their ids.
+    pub async fn catalogue_items(&self, org: &str) -> Vec<String> {
+        let org = self.store.org(org).await.unwrap();
+        let now = self.clock_now();
+        let item = |code: &str, name: &str| store::catalogue::ImportItem {
+            code: code.into(),
+            name: name.into(),
+            description: "基础信息".into(),
+            source_system: "业务系统".into(),
+            row_version: None,
+        };
+        let mut tx = self.store.begin_write().await.unwrap();
+        store::catalogue::import(
+            &mut tx,
+            org.id,
+            &[item("LINE", "线路"), item("STOP", "站点")],
+            now,
+        )
+        .await
+        .unwrap();
+        tx.audit(test_event("test.setup", org.id.to_string(), now))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        self.store
+            .catalogue(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect()
     }
 
     /// A submitted "add" ticket for the draft `dataset`, written straight to the store.

@@ -151,10 +151,7 @@ pub async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<MeVie
     }))
 }
 
-pub async fn list_tokens(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> AppResult<Json<TokenList>> {
+pub async fn list_tokens(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<TokenList>> {
     let tokens = state.store.tokens_of(ctx.user()?.id).await?;
     Ok(Json(TokenList {
         tokens: tokens.iter().map(TokenView::of).collect(),

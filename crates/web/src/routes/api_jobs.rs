@@ -10,8 +10,8 @@ use store::jobs::JobRecord;
 
 use crate::contract::Rfc3339;
 use crate::ctx::{Ctx, Params};
-use crate::paging::Next;
 use crate::error::{AppError, AppResult};
+use crate::paging::Next;
 use crate::state::AppState;
 
 /// A background job and how far it has come.
@@ -109,7 +109,10 @@ pub async fn list(
     }))
 }
 
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<JobView>> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<JobView>> {
     Ok(Json(JobView::of(&state.store.job(&id).await?)))
 }
 

@@ -17,9 +17,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::catalogue::CatalogueItem;
-use store::vocab::{DomainRow, FormatRow, GlossaryRow};
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
+use store::vocab::{DomainRow, FormatRow, GlossaryRow};
 
 use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};

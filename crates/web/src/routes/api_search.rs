@@ -6,8 +6,8 @@
 //! `facets` (comma-separated filter names; default all).
 
 use axum::extract::{RawQuery, State};
-use search::{FacetField, SearchQuery, Sort};
 use schemars::JsonSchema;
+use search::{FacetField, SearchQuery, Sort};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};

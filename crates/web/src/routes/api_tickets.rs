@@ -19,8 +19,8 @@ use store::tickets::TicketRecord;
 
 use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};
-use crate::paging::Next;
 use crate::error::{AppError, AppResult};
+use crate::paging::Next;
 use crate::state::AppState;
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
 

@@ -46,7 +46,10 @@ impl UploadView {
             size: u.size,
             sha256: u.sha256.clone(),
             created_at: u.created_at.into(),
-            expires_at: u.created_at.plus_seconds(app::uploads::UPLOAD_TTL_SECS).into(),
+            expires_at: u
+                .created_at
+                .plus_seconds(app::uploads::UPLOAD_TTL_SECS)
+                .into(),
         }
     }
 }

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::Method;
 use domain::openlist::dataset::DatasetMeta;
 use domain::policy::Action;
-use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
+use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use super::{RouteSpec, specs};
@@ -331,7 +331,9 @@ fn not_null(mut schema: Value) -> Value {
             .collect();
         if rest.len() == 1 {
             let mut only = rest[0].clone();
-            if let (Some(map), Some(description)) = (only.as_object_mut(), schema.get("description")) {
+            if let (Some(map), Some(description)) =
+                (only.as_object_mut(), schema.get("description"))
+            {
                 map.insert("description".into(), description.clone());
             }
             return only;
@@ -357,8 +359,12 @@ fn operation(generator: &mut SchemaGenerator, spec: &RouteSpec, contract: &Contr
     parameters.extend(query_parameters(generator, contract));
     let ckan = !spec.path.starts_with("/api/v1/");
     let error = match ckan {
-        true => json!({ "description": "A CKAN error: `success` false and the `error` object", "content": json_content(json!({ "$ref": "#/components/schemas/Envelope" })) }),
-        false => json!({ "description": "A clear error with a stable code", "content": json_content(json!({ "$ref": "#/components/schemas/Error" })) }),
+        true => {
+            json!({ "description": "A CKAN error: `success` false and the `error` object", "content": json_content(json!({ "$ref": "#/components/schemas/Envelope" })) })
+        }
+        false => {
+            json!({ "description": "A clear error with a stable code", "content": json_content(json!({ "$ref": "#/components/schemas/Error" })) })
+        }
     };
     let success = match contract.answer {
         Answer::Json { status, schema } => (

@@ -238,7 +238,10 @@ pub async fn action(
             match e.message {
                 Value::Object(fields) => {
                     error.extend(fields);
-                    error.insert("message".into(), json!(format!("{}: see the fields", e.kind)));
+                    error.insert(
+                        "message".into(),
+                        json!(format!("{}: see the fields", e.kind)),
+                    );
                 }
                 message => {
                     error.insert("message".into(), message);
@@ -250,8 +253,7 @@ pub async fn action(
                 result: None,
                 error: Some(error),
             };
-            let mut response = (e.status, axum::Json(body))
-                .into_response();
+            let mut response = (e.status, axum::Json(body)).into_response();
             response
                 .extensions_mut()
                 .insert(crate::render::OwnErrorShape);
