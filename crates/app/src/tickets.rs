@@ -3,7 +3,7 @@
 
 use domain::ids::TicketId;
 use domain::openlist::dataset::DatasetMeta;
-use domain::openlist::diff::{Change, diff};
+use domain::openlist::diff::{Change, meta_changes};
 use domain::openlist::ticket::{
     Reasons, ReturnReason, TicketKind, TicketState, classify_change, needs_document,
 };
@@ -493,18 +493,27 @@ pub async fn cancel(app: &App, caller: &Caller, t: TicketRecord) -> Result<Ticke
     Ok(cancelled)
 }
 
-/// The proposed change, field by field, against the entry as it is now.
-pub fn changes(t: &TicketRecord, d: &DatasetRecord) -> Vec<Change> {
-    let now = if t.kind == TicketKind::Add {
-        serde_json::json!({})
-    } else {
-        serde_json::to_value(&d.meta).unwrap_or_default()
+/// What a ticket changes, field by field, against the published version it was made from (none
+/// for a new entry): versions never change, so the change reads the same before and after the
+/// ticket is accepted, as it was reviewed.
+pub async fn changes(app: &App, t: &TicketRecord) -> Result<Vec<Change>> {
+    let base = match (t.kind, t.base_version) {
+        (TicketKind::Add, _) | (_, None) => None,
+        (_, Some(v)) => app
+            .store
+            .dataset_versions(&t.dataset_id.to_string())
+            .await?
+            .into_iter()
+            .find(|r| r.version == v),
     };
-    match &t.proposed {
-        Some(p) => diff(&now, &serde_json::to_value(p).unwrap_or_default()),
-        None => diff(
-            &serde_json::json!({ "status": d.status }),
-            &serde_json::json!({ "status": DatasetStatus::Withdrawn }),
-        ),
-    }
+    Ok(match &t.proposed {
+        Some(p) => meta_changes(base.as_ref().map(|b| &b.meta), p),
+        None => vec![Change {
+            path: "status".into(),
+            before: Some(serde_json::json!(
+                base.map_or(DatasetStatus::Published, |b| b.status)
+            )),
+            after: Some(serde_json::json!(DatasetStatus::Withdrawn)),
+        }],
+    })
 }

@@ -2,6 +2,7 @@
 //! (context, authorization, CSRF, error rendering, security headers, body limits).
 
 pub mod articles;
+mod changes;
 mod charts;
 pub mod client;
 pub mod contract;

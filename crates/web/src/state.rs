@@ -95,6 +95,8 @@ pub struct AppState {
     pub(crate) index_ready: Arc<std::sync::atomic::AtomicBool>,
     /// This app's Prometheus metrics.
     pub metrics: Arc<crate::observe::Metrics>,
+    /// `/api/v1/openapi.json`, written once: it follows from the code and the public URL alone.
+    pub(crate) openapi: Arc<std::sync::OnceLock<String>>,
 }
 
 impl AppState {
@@ -115,6 +117,7 @@ impl AppState {
             index_lock: Arc::new(Mutex::new(())),
             index_ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             metrics: Arc::new(crate::observe::Metrics::default()),
+            openapi: Arc::default(),
         }
     }
 

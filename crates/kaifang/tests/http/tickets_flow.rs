@@ -625,3 +625,67 @@ async fn attachment_types_come_from_their_content_not_from_the_client() {
     assert!(res.headers().get("x-evil").is_none());
     assert_eq!(&res.bytes().await.unwrap()[..], png);
 }
+
+/// Issue 10: a ticket that reorders the formats and changes the update frequency and the start
+/// date showed three phantom changes of 格式, raw codes, and "没有字段变化" once accepted.
+#[tokio::test]
+async fn a_tickets_changes_are_exact_readable_and_kept_after_acceptance() {
+    let w = world().await;
+    let id = published(&w, "上海市公交线路站点").await;
+    let mut proposed = good_meta("上海市公交线路站点", &w.items);
+    proposed["formats"] = json!(["json", "csv"]);
+    proposed["keywords"] = json!(["线路", "公交"]);
+    proposed["update_frequency"] = json!("weekly");
+    proposed["time_range"] = json!({ "start": "2020-01-01" });
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let tid = t["id"].as_str().unwrap().to_owned();
+    let expected = json!([
+        { "path": "update_frequency", "before": "monthly", "after": "weekly" },
+        { "path": "time_range.start", "before": null, "after": "2020-01-01" },
+    ]);
+    assert_eq!(t["changes"], expected);
+
+    // The operator's page names the field and the values by their labels.
+    let page = |s: &Session| {
+        let url = w.app.at(&format!("/console/tickets/{tid}"));
+        let client = s.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(&w.operator).await;
+    let table = &html[html
+        .find("<table class=\"diff\"")
+        .expect("a table of changes")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for shown in ["更新频率", "每月", "每周", "开始日期", "2020-01-01"] {
+        assert!(table.contains(shown), "{shown} missing in {table}");
+    }
+    for hidden in ["monthly", "weekly", "格式", "csv"] {
+        assert!(!table.contains(hidden), "{hidden} shown in {table}");
+    }
+
+    // Accepted, the ticket still shows what was reviewed.
+    let res = w
+        .operator
+        .post_json(
+            w.app.at(&format!("/api/v1/tickets/{tid}/accept")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let accepted: Value = res.json().await.unwrap();
+    assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["changes"], expected);
+    let html = page(&w.operator).await;
+    assert!(
+        html.contains("每周") && !html.contains("没有字段变化"),
+        "{html}"
+    );
+}

@@ -102,7 +102,7 @@ async fn ticket_json(state: &AppState, t: &TicketRecord) -> AppResult<TicketView
         reason: t.reason.clone(),
         proposed: t.proposed.clone(),
         base_version: t.base_version,
-        changes: tickets::changes(t, &d),
+        changes: tickets::changes(&state.app, t).await?,
         history: history
             .into_iter()
             .map(|e| TicketStep {

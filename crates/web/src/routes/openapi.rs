@@ -4,7 +4,6 @@
 //! handler reads and writes. See docs/decisions/0004-openapi-from-the-route-table.md and
 //! docs/decisions/0017-api-schemas-from-the-types.md.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::Method;
 use domain::openlist::dataset::DatasetMeta;
@@ -460,8 +459,11 @@ pub fn document(public_url: &str) -> Value {
     })
 }
 
-pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
-    Json(document(&state.config.public_url))
+pub async fn openapi(State(state): State<AppState>) -> axum::response::Response {
+    let text = state
+        .openapi
+        .get_or_init(|| document(&state.config.public_url).to_string());
+    super::api_search::json_body(text.clone())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use axum::extract::{Extension, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::openlist::dataset::DatasetMeta;
-use domain::openlist::diff::diff;
+use domain::openlist::diff::meta_changes;
 use search::{FacetField, SearchQuery, Sort};
 use serde::Deserialize;
 use store::datasets::DatasetRecord;
@@ -364,12 +364,8 @@ struct DatasetPage<'a> {
 
 /// The names of the top-level fields that differ between two versions, as people read them.
 fn changed_fields(labels: &Labels, before: &DatasetMeta, after: &DatasetMeta) -> String {
-    let (a, b) = (
-        serde_json::to_value(before).unwrap_or_default(),
-        serde_json::to_value(after).unwrap_or_default(),
-    );
     let mut fields: Vec<String> = Vec::new();
-    for change in diff(&a, &b) {
+    for change in meta_changes(Some(before), after) {
         let top = change
             .path
             .split(['.', '['])

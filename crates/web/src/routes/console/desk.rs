@@ -11,6 +11,7 @@ use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use store::tickets::TicketRecord;
 
+use crate::changes::{ChangeReader, ChangeRow};
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::error::{AppResult, FieldError};
 use crate::labels::Labels;
@@ -19,7 +20,7 @@ use crate::page::html;
 use crate::state::AppState;
 use app::tickets::{self, ResubmitInput, ReturnInput};
 
-use super::{TicketRow, field_label, message, ticket_rows};
+use super::{TicketRow, message, ticket_rows};
 
 /// Tickets listed per page of the queue.
 const QUEUE_PER_PAGE: i64 = 100;
@@ -67,12 +68,6 @@ pub async fn queue(
     html(StatusCode::OK, view)
 }
 
-pub struct ChangeRow {
-    field: String,
-    before: String,
-    after: String,
-}
-
 pub struct EventRow {
     at: String,
     event: String,
@@ -101,14 +96,6 @@ struct TicketPage<'a> {
     return_text: String,
 }
 
-fn shown(v: &Option<serde_json::Value>) -> String {
-    match v {
-        None | Some(serde_json::Value::Null) => "—".to_owned(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
 async fn ticket_page(
     state: &AppState,
     ctx: &Ctx,
@@ -122,13 +109,16 @@ async fn ticket_page(
     let d = state.store.dataset(&t.dataset_id.to_string()).await?;
     let org = state.store.org(&t.org_id.to_string()).await?;
     let pctx = PageCtx::new(state, ctx, &format!("/console/tickets/{}", t.id));
-    let changes = tickets::changes(t, &d)
-        .into_iter()
-        .map(|c| ChangeRow {
-            field: field_label(&pctx, &c.path),
-            before: shown(&c.before),
-            after: shown(&c.after),
-        })
+    let (_, guide) = state.store.current_guide().await?;
+    let reader = ChangeReader {
+        page: &pctx,
+        labels: &labels,
+        guide: &guide,
+    };
+    let changes = tickets::changes(&state.app, t)
+        .await?
+        .iter()
+        .map(|c| reader.row(c))
         .collect();
     let events = state
         .store
