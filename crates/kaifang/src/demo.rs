@@ -310,12 +310,15 @@ const ARTICLES: &[(domain::articles::ArticleKind, &str, &str)] = &[
     (
         domain::articles::ArticleKind::News,
         "演示平台上线：欢迎试用公共数据开放平台",
-        "本演示平台中的机构、账号和数据均为虚构，仅用于体验开放清单、数据检索和有条件开放申请等功能。\n\n         - 在[数据目录](/datasets)中按领域、开放类型和数据提供方查找数据集；\n         - 数据集页面列出全部数据项、开放条件和引用格式。",
+        "本演示平台中的机构、账号和数据均为虚构，仅用于体验开放清单、数据检索和有条件开放申请等功能。\n\n\
+         - 在[数据目录](/datasets)中按领域、开放类型和数据提供方查找数据集；\n\
+         - 数据集页面列出全部数据项、开放条件和引用格式。",
     ),
     (
         domain::articles::ArticleKind::Rule,
         "平台数据使用协议（演示）",
-        "## 一、适用范围\n\n本协议适用于通过本平台获取的无条件开放数据。\n\n         ## 二、使用要求\n\n使用者应当在成果中注明数据来源，不得以数据开放主体的名义发布成果。",
+        "## 一、适用范围\n\n本协议适用于通过本平台获取的无条件开放数据。\n\n\
+         ## 二、使用要求\n\n使用者应当在成果中注明数据来源，不得以数据开放主体的名义发布成果。",
     ),
     (
         domain::articles::ArticleKind::Policy,
@@ -328,6 +331,21 @@ const ARTICLES: &[(domain::articles::ArticleKind, &str, &str)] = &[
 
 #[cfg(test)]
 mod tests {
+    /// Issue 10: the seeded articles' indentation made their lists and headings code blocks.
+    #[test]
+    fn demo_articles_render_as_written_not_as_code() {
+        for (_, title, body) in super::ARTICLES {
+            let html = web::articles::render_markdown(body);
+            assert!(
+                !html.contains("<pre>") && !html.contains("<code>"),
+                "{title}: {html}"
+            );
+        }
+        let html = |i: usize| web::articles::render_markdown(super::ARTICLES[i].2);
+        assert_eq!(html(0).matches("<li>").count(), 2, "{}", html(0));
+        assert_eq!(html(1).matches("<h2>").count(), 2, "{}", html(1));
+    }
+
     #[test]
     fn demo_uscc_is_valid() {
         assert!(

@@ -689,3 +689,61 @@ async fn a_tickets_changes_are_exact_readable_and_kept_after_acceptance() {
         "{html}"
     );
 }
+
+/// Issue 10: after one accepted change the dataset page paired version 1 with the change and
+/// version 2 with 首次发布, while the API had them right. The page must agree with the API.
+#[tokio::test]
+async fn the_version_history_on_the_page_pairs_each_version_with_its_own_change() {
+    let w = world().await;
+    let id = published(&w, "上海市公交线路站点").await;
+    let mut proposed = good_meta("上海市公交线路站点", &w.items);
+    proposed["update_frequency"] = json!("weekly");
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
+        )
+        .await;
+    let tid = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = w.app.at(&format!("/api/v1/tickets/{tid}/accept"));
+    assert_eq!(
+        w.operator.post_json(url, json!({})).await.status(),
+        StatusCode::OK
+    );
+
+    let api = get(
+        &w.editor,
+        w.app.at(&format!("/api/v1/datasets/{id}/versions")),
+    )
+    .await;
+    let versions = api["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    let (_, html) = w.app.page(&client(), &format!("/datasets/{id}")).await;
+    let history = &html[html.find("id=\"history\"").unwrap()..];
+    let rows: Vec<&str> = history
+        .split("<tr>")
+        .skip(2)
+        .map(|r| r.split("</tr>").next().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{history}");
+    for row in rows {
+        let cells: Vec<&str> = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| c.split("</td>").next().unwrap())
+            .collect();
+        let v: i64 = cells[0].parse().unwrap();
+        let in_api = versions.iter().find(|x| x["version"] == v).unwrap();
+        match in_api["ticket"].as_str() {
+            Some(t) if t == tid => assert!(cells[2].contains("更新频率"), "{row}"),
+            _ => {
+                assert_eq!(v, 1, "{row}");
+                assert_eq!(cells[2], "首次发布", "{row}");
+            }
+        }
+    }
+}

@@ -471,7 +471,9 @@ pub async fn dataset_page(
         });
     }
 
-    let history = state.store.dataset_versions(&d.id.to_string()).await?;
+    // Oldest first, so that each version is compared with the one it replaced.
+    let mut history = state.store.dataset_versions(&d.id.to_string()).await?;
+    history.sort_by_key(|v| v.version);
     let mut versions: Vec<VersionView> = history
         .iter()
         .enumerate()
