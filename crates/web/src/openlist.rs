@@ -32,9 +32,10 @@ pub fn count_read(state: &AppState, ctx: &Ctx, d: &DatasetRecord, kind: domain::
     }
 }
 
-/// A citation for outcomes built on the entry (A29.3), after GB/T 7714-2015 for datasets.
+/// A citation for outcomes built on the entry (A29.3), after GB/T 7714-2015 for datasets: the
+/// year is that of the version cited, the one the page shows as its 更新日期.
 pub fn citation(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> String {
-    let year = d.created_at.to_cst().format("%Y");
+    let year = d.updated_at.to_cst().format("%Y");
     format!(
         "{}. {}[DS]. 上海: 上海市公共数据开放平台, {}. {}/datasets/{}",
         org.name_zh,

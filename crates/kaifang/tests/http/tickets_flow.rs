@@ -747,3 +747,54 @@ async fn the_version_history_on_the_page_pairs_each_version_with_its_own_change(
         }
     }
 }
+
+/// Issue 10: the citation gave the year the entry was created, not that of the version shown
+/// with its 更新日期.
+#[tokio::test]
+async fn the_citation_cites_the_year_of_the_version_shown() {
+    let w = world().await;
+    let id = published(&w, "上海市公交线路站点").await;
+    let first = get(&w.editor, w.app.at(&format!("/api/v1/datasets/{id}"))).await;
+    let created_year = &first["created_at"].as_str().unwrap()[..4];
+    let mut proposed = good_meta("上海市公交线路站点", &w.items);
+    proposed["update_frequency"] = json!("weekly");
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
+        )
+        .await;
+    let tid = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Accepted the next year (signed in again: sessions do not last that long).
+    w.app.clock.advance_seconds(200 * 24 * 3600);
+    let operator = w.app.login("op@example.cn").await;
+    let url = w.app.at(&format!("/api/v1/tickets/{tid}/accept"));
+    assert_eq!(
+        operator.post_json(url, json!({})).await.status(),
+        StatusCode::OK
+    );
+    let now: Value = client()
+        .get(w.app.at(&format!("/api/v1/datasets/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let updated = now["updated_at"].as_str().unwrap();
+    let year = &updated[..4];
+    assert_ne!(year, created_year, "the clock moved into another year");
+    let citation = now["citation"].as_str().unwrap();
+    assert!(citation.contains(&format!(", {year}. ")), "{citation}");
+    let (_, html) = w.app.page(&client(), &format!("/datasets/{id}")).await;
+    assert!(
+        html.contains(&updated[..10]),
+        "the page shows 更新日期 {}",
+        &updated[..10]
+    );
+    assert!(html.contains(&format!(", {year}. ")), "the page's citation");
+}
