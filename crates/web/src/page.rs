@@ -53,6 +53,11 @@ impl<'a> PageCtx<'a> {
         crate::error::message(error, self.messages, self.lang)
     }
 
+    /// A message with several parameters.
+    pub fn tfs(&self, key: &str, params: &[(&str, String)]) -> String {
+        self.messages.format(self.lang, key, params)
+    }
+
     pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
         self.messages
             .format(self.lang, key, &[(name, value.to_owned())])

@@ -166,3 +166,31 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
         StatusCode::NOT_FOUND
     );
 }
+
+/// Issue 10: a page past the last one said "共找到 N 个数据集" above an empty list. It says
+/// that the page is past the end and leads to the last page.
+#[tokio::test]
+async fn a_page_past_the_end_says_so_and_leads_to_the_last_page() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let (status, html) = page(&app, "/datasets?page=999", "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("第 999 页没有结果，共 1 个数据集。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/datasets?page=1\"") || html.contains("href=\"/datasets\""),
+        "{html}"
+    );
+    assert!(!html.contains("没有找到符合条件的数据集"));
+    let (_, html) = page(&app, "/datasets?page=999", "en").await;
+    assert!(html.contains("Page 999 has no results: there are 1 datasets in all."));
+    // A search that finds nothing still says so.
+    let (_, html) = page(&app, "/datasets?q=zzqqxx", "zh-CN").await;
+    assert!(html.contains("没有找到符合条件的数据集"), "{html}");
+}

@@ -168,6 +168,7 @@ pub struct PageLink {
 #[derive(Template)]
 #[template(path = "datasets.html")]
 struct SearchPage<'a> {
+    past_end: Option<PastEnd>,
     page: PageCtx<'a>,
     text: String,
     total: usize,
@@ -295,7 +296,16 @@ pub async fn search_page(
     })
     .collect();
     let last = results.total.div_ceil(PER_PAGE).max(1);
+    // A page past the last one (an old link, a hand-typed number) says so and leads back.
+    let past_end = (results.hits.is_empty() && results.total > 0).then(|| PastEnd {
+        message: pctx.tfs(
+            "search.past_end",
+            &[("page", page.to_string()), ("n", results.total.to_string())],
+        ),
+        last: link.page(last),
+    });
     let view = SearchPage {
+        past_end,
         text,
         total: results.total,
         hits,
@@ -309,6 +319,11 @@ pub async fn search_page(
         page: pctx,
     };
     html(StatusCode::OK, view)
+}
+
+pub struct PastEnd {
+    message: String,
+    last: String,
 }
 
 pub struct FactView {
