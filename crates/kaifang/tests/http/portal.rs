@@ -194,3 +194,18 @@ async fn a_page_past_the_end_says_so_and_leads_to_the_last_page() {
     let (_, html) = page(&app, "/datasets?q=zzqqxx", "zh-CN").await;
     assert!(html.contains("没有找到符合条件的数据集"), "{html}");
 }
+
+/// Issue 10: a provider or a domain with nothing published showed headings over empty lists.
+#[tokio::test]
+async fn a_provider_or_domain_with_nothing_published_says_so() {
+    let app = spawn_app().await;
+    app.create_org("sh-empty").await;
+    for path in ["/orgs/sh-empty", "/domains/transport"] {
+        let (status, html) = page(&app, path, "zh-CN").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains("这里还没有开放的数据集。"), "{path}: {html}");
+        assert!(!html.contains("id=\"newest\""), "{path}: empty headings");
+        let (_, html) = page(&app, path, "en").await;
+        assert!(html.contains("Nothing has been published here yet."), "{path}");
+    }
+}
