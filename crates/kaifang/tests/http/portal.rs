@@ -206,6 +206,50 @@ async fn a_provider_or_domain_with_nothing_published_says_so() {
         assert!(html.contains("这里还没有开放的数据集。"), "{path}: {html}");
         assert!(!html.contains("id=\"newest\""), "{path}: empty headings");
         let (_, html) = page(&app, path, "en").await;
-        assert!(html.contains("Nothing has been published here yet."), "{path}");
+        assert!(
+            html.contains("Nothing has been published here yet."),
+            "{path}"
+        );
+    }
+}
+
+/// Issue 10: an index of providers and of domains, with counts, linked from every page.
+#[tokio::test]
+async fn providers_and_domains_have_indexes_with_counts_linked_from_every_page() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    app.create_org("sh-empty").await;
+
+    let (status, html) = page(&app, "/orgs", "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    let transport = html
+        .find("href=\"/orgs/sh-transport\"")
+        .expect("the provider is listed");
+    let empty = html
+        .find("href=\"/orgs/sh-empty\"")
+        .expect("one with nothing is listed too");
+    assert!(transport < empty, "most published first");
+    assert!(html[transport..empty].contains("1 个数据集"), "{html}");
+    assert!(html[empty..].contains("0 个数据集"), "{html}");
+
+    let (status, html) = page(&app, "/domains", "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    let at = html
+        .find("href=\"/domains/transport\"")
+        .expect("the domain is listed");
+    assert!(html[at..].contains("1 个数据集"), "{html}");
+    for group in ["经济发展", "民生服务", "城市治理"] {
+        assert!(html.contains(group), "{group}");
+    }
+
+    // Linked from the navigation and the footer of every page.
+    for path in ["/", "/datasets", "/news", "/orgs/sh-transport"] {
+        let (_, html) = page(&app, path, "zh-CN").await;
+        assert_eq!(html.matches("href=\"/orgs\"").count(), 2, "{path}");
+        assert_eq!(html.matches("href=\"/domains\"").count(), 2, "{path}");
     }
 }

@@ -13,6 +13,7 @@ mod api_tickets;
 mod api_uploads;
 pub(crate) mod ckan;
 pub(crate) mod console;
+mod directory;
 mod health;
 mod news;
 mod openapi;
@@ -83,7 +84,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/static/site.js" => ViewPublic on Platform: pages::script,
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
+        GET "/orgs" => ViewPublic on Platform: directory::providers,
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
+        GET "/domains" => ViewPublic on Platform: directory::domains,
         GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
         GET "/news" => ViewPublic on Platform: news::list_page,
         GET "/news/{id}" => ViewPublic on ArticleInPath: news::detail_page,
