@@ -517,3 +517,42 @@ async fn the_dashboard_lists_entries_late_for_their_update_frequency_until_updat
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(app.audit_count().await, audit);
 }
+
+/// Issue 10: the regulator, who may read a provider's entries but not change them, was shown
+/// the entry form with buttons that answered 403. Pages ask the policy the routes ask.
+#[tokio::test]
+async fn who_may_read_but_not_edit_an_entry_reads_it_instead_of_a_form() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let regulator = app
+        .user_with("reg@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
+    let edit = format!("/console/datasets/{id}/edit");
+    for reader in [&regulator, &op] {
+        let res = reader.client.get(app.at(&edit)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(to, format!("/datasets/{id}"));
+        let html = reader
+            .client
+            .get(app.at(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("上海市公交线路站点"));
+        for action in ["提交变更工单", "保存草稿", "申请发布", "/remove"] {
+            assert!(!html.contains(action), "{action} offered");
+        }
+    }
+    // The editor still gets the form.
+    let res = editor.client.get(app.at(&edit)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("提交变更工单"));
+}

@@ -11,6 +11,7 @@ use domain::openlist::vocab::{
     ConditionKind, DatasetStatus, EntrySource, FieldType, OpenType, RelationKind, SHANGHAI_AREAS,
     UpdateFrequency,
 };
+use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
@@ -539,6 +540,14 @@ pub async fn edit_entry(
     Extension(org): Extension<OrgRecord>,
     Params(q): Params<Saved>,
 ) -> AppResult<Response> {
+    // Who may read the organization's entries but not change them (a reviewer, the regulator,
+    // the operator) reads the entry, rather than a form whose buttons would be refused.
+    if ctx
+        .authorize(Action::EditOpenList, Resource::Dataset(d.facts()))
+        .is_err()
+    {
+        return Ok(Redirect::to(&format!("/datasets/{}", d.id)).into_response());
+    }
     let errors = if d.status == DatasetStatus::Draft {
         check_for_publish(&state.app, &d, &d.meta)
             .await?
