@@ -248,16 +248,23 @@ impl SearchIndex {
     }
 
     /// One pass over the matching documents collects the count, the page of hits and every
-    /// asked facet. Whole words are looked for first; when they find nothing, pairs of
-    /// characters are tried, so parts of words and typos still find something.
+    /// asked facet. Entries with every word of the query are looked for first; when there are
+    /// none, entries with any of them; when there are none either, pairs of characters, so
+    /// parts of words and typos still find something.
     pub fn search(&self, q: &SearchQuery) -> Result<Arc<SearchResults>> {
+        use query::Pass;
         let key = q.cache_key();
         if let Some(hit) = self.cache.get(&key) {
             return Ok(hit);
         }
-        let mut results = self.search_with(q, false)?;
+        let mut results = self.search_with(q, Pass::AllWords)?;
         if results.total == 0 && !q.text.trim().is_empty() {
-            results = self.search_with(q, true)?;
+            if query::words(&self.index, &q.text).len() > 1 {
+                results = self.search_with(q, Pass::AnyWord)?;
+            }
+            if results.total == 0 {
+                results = self.search_with(q, Pass::Grams)?;
+            }
         }
         let results = Arc::new(results);
         self.cache.insert(key, results.clone());
@@ -279,10 +286,10 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn search_with(&self, q: &SearchQuery, grams: bool) -> Result<SearchResults> {
+    fn search_with(&self, q: &SearchQuery, pass: query::Pass) -> Result<SearchResults> {
         use collect::Direction::{Ascending, Descending};
         let searcher = self.reader.searcher();
-        let query = query::build(&self.index, &self.fields, q, grams)?;
+        let query = query::build(&self.index, &self.fields, q, pass)?;
         let gather = collect::Gather {
             rank: match q.sort {
                 Sort::Relevance => collect::Rank::Score,

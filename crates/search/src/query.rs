@@ -110,39 +110,69 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
     (Occur::Should, Box::new(BoostQuery::new(q, boost)))
 }
 
-/// Builds the query. Without `grams`, only whole words count; with them, pairs of characters
-/// of the name count too, for parts of words and typos (a second try when words find nothing).
+/// How the words of a query must match, tried in this order until one finds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Every word, each in any field: what people mean by several words (空气质量 is not
+    /// 产品质量).
+    AllWords,
+    /// Any of the words, the more the better.
+    AnyWord,
+    /// Any word, or pairs of characters of the name: parts of words and typos.
+    Grams,
+}
+
+/// The words of a query, as the documents were cut into words.
+pub fn words(index: &Index, text: &str) -> Vec<String> {
+    let text: String = text.chars().take(4096).collect();
+    tokens(index, WORDS, &text, MAX_WORDS)
+}
+
+/// Where one word may be found, and what each place weighs.
+fn word_clauses(f: &Fields, w: &str) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut should = vec![
+        boosted(term(f.name, w), 4.0),
+        boosted(term(f.keywords, w), 2.5),
+        boosted(term(f.field_labels, w), 1.5),
+        boosted(term(f.provider, w), 1.5),
+        boosted(term(f.summary, w), 1.0),
+    ];
+    // Typos in Latin words: one edit away.
+    if w.is_ascii() && w.len() >= 4 {
+        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name, w), 1, true);
+        should.push(boosted(Box::new(fuzzy), 1.0));
+    }
+    should
+}
+
+/// Builds the query for one [`Pass`].
 pub fn build(
     index: &Index,
     f: &Fields,
     q: &SearchQuery,
-    grams: bool,
+    pass: Pass,
 ) -> tantivy::Result<Box<dyn Query>> {
-    let text: String = q.text.chars().take(4096).collect();
-    let words = tokens(index, WORDS, &text, MAX_WORDS);
+    let words = words(index, &q.text);
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
 
-    if !words.is_empty() {
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for w in &words {
-            should.push(boosted(term(f.name, w), 4.0));
-            should.push(boosted(term(f.keywords, w), 2.5));
-            should.push(boosted(term(f.field_labels, w), 1.5));
-            should.push(boosted(term(f.provider, w), 1.5));
-            should.push(boosted(term(f.summary, w), 1.0));
-            // Typos in Latin words: one edit away.
-            if w.is_ascii() && w.len() >= 4 {
-                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name, w), 1, true);
-                should.push(boosted(Box::new(fuzzy), 1.0));
+    match pass {
+        _ if words.is_empty() => {}
+        Pass::AllWords => {
+            for w in &words {
+                must.push((Occur::Must, Box::new(BooleanQuery::new(word_clauses(f, w)))));
             }
         }
-        if grams {
-            let short: String = text.chars().take(MAX_GRAM_CHARS).collect();
-            for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {
-                should.push(boosted(term(f.name_grams, &g), 0.3));
+        Pass::AnyWord | Pass::Grams => {
+            let mut should: Vec<(Occur, Box<dyn Query>)> =
+                words.iter().flat_map(|w| word_clauses(f, w)).collect();
+            if pass == Pass::Grams {
+                let short: String = q.text.chars().take(MAX_GRAM_CHARS).collect();
+                for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {
+                    should.push(boosted(term(f.name_grams, &g), 0.3));
+                }
             }
+            must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
         }
-        must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
     }
 
     for &field in FacetField::ALL {

@@ -79,15 +79,38 @@ fn ids(r: &SearchResults) -> Vec<&str> {
 #[test]
 fn chinese_words_find_their_entries_best_first() {
     let idx = index();
+    // Several words: the entries with all of them.
     let r = idx.search(&q("公交 站点")).unwrap();
-    assert_eq!(ids(&r)[0], "1");
-    assert!(ids(&r).contains(&"2"));
-    assert!(!ids(&r).contains(&"3"));
+    assert_eq!(ids(&r), ["1"]);
+    // When no entry has them all, those with any, the best first.
+    let r = idx.search(&q("公交 地铁")).unwrap();
+    assert_eq!(ids(&r).len(), 2);
+    assert!(ids(&r).contains(&"1") && ids(&r).contains(&"2"));
     let hit = &idx.search(&q("养老")).unwrap().hits[0];
     assert_eq!(
         (hit.id.as_str(), hit.payload.as_str()),
         ("3", "{\"id\":\"3\"}")
     );
+}
+
+/// Issue 10: 空气质量 found 产品质量监督抽查结果, which shares only 质量.
+#[test]
+fn several_words_mean_all_of_them() {
+    let idx = index();
+    idx.apply(
+        &[Change::Upsert(doc(
+            "5",
+            "上海市产品质量监督抽查结果",
+            "market",
+            "sh-market",
+            50,
+        ))],
+        5,
+    )
+    .unwrap();
+    assert_eq!(ids(&idx.search(&q("空气质量")).unwrap()), ["4"]);
+    assert_eq!(ids(&idx.search(&q("空气 质量")).unwrap()), ["4"]);
+    assert_eq!(ids(&idx.search(&q("质量")).unwrap()).len(), 2);
 }
 
 #[test]
