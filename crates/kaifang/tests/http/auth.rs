@@ -51,6 +51,19 @@ async fn an_organization_registers_with_a_valid_credit_code() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["uscc"], "91350100M000100Y43");
     assert_eq!(body["kind"], "organization");
+
+    // Issue 10: the account page shows the company's name and code.
+    let session = app.login("data@company.cn").await;
+    let (status, html) = app.page(&session.client, "/account").await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        "示范数据科技有限公司",
+        "91350100M000100Y43",
+        "统一社会信用代码",
+        "王经理",
+    ] {
+        assert!(html.contains(shown), "{shown} missing");
+    }
 }
 
 #[tokio::test]

@@ -183,3 +183,48 @@ async fn pages_switch_language_and_remember_it() {
         .unwrap();
     assert_eq!(res.headers()["location"], "/");
 }
+
+/// Issue 10: a successful registration led to the sign-in page without a word.
+#[tokio::test]
+async fn a_registration_that_worked_says_so_on_the_sign_in_page() {
+    let app = spawn_app().await;
+    let browser = client();
+    let form = browser
+        .get(app.at("/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&form);
+    let res = browser
+        .post(app.at("/register"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("kind", "natural_person"),
+            ("email", "li@example.cn"),
+            ("password", "Huangpu-river-ferry-2026"),
+            ("display_name", "李明"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let html = browser
+        .get(app.at(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("注册成功。请用刚才的电子邮箱和密码登录。"),
+        "{html}"
+    );
+    // Not on a plain visit of the sign-in page.
+    let (_, plain) = app.page(&browser, "/login").await;
+    assert!(!plain.contains("注册成功"));
+}

@@ -128,6 +128,8 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 #[derive(Deserialize)]
 pub struct Next {
     next: Option<String>,
+    /// Set by the registration that led here, to say that it worked.
+    registered: Option<String>,
 }
 
 pub async fn switch_language(
@@ -151,6 +153,8 @@ struct LoginPage<'a> {
     email: String,
     next: String,
     error: Option<String>,
+    /// A new account was just registered.
+    registered: bool,
 }
 
 pub async fn login_form(
@@ -163,6 +167,7 @@ pub async fn login_form(
         email: String::new(),
         next: local_target(q.next.as_deref()),
         error: None,
+        registered: q.registered.is_some(),
     };
     html(StatusCode::OK, page)
 }
@@ -213,6 +218,7 @@ pub async fn login_submit(
                 email: form.email,
                 next,
                 error: Some(message),
+                registered: false,
             };
             html(crate::error::status(e.code), page)
         }
@@ -323,7 +329,7 @@ pub async fn register_submit(
         uscc: r.uscc.clone(),
     };
     match accounts::register(&state.app, &ctx.caller, r).await {
-        Ok(_) => Ok(Redirect::to("/login").into_response()),
+        Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
         Err(e)
             if matches!(
                 e.code,
