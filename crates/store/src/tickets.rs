@@ -166,6 +166,30 @@ pub async fn add_event(
     Ok(())
 }
 
+/// Which tickets a list shows: every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub org: Option<OrgId>,
+    pub dataset: Option<DatasetId>,
+    pub state: Option<TicketState>,
+    pub kind: Option<TicketKind>,
+}
+
+impl TicketFilter {
+    fn filters(&self) -> crate::filters::Filters {
+        let mut w = crate::filters::Filters::default();
+        w.text("org_id", "=", self.org.map(|o| o.to_string()).as_deref())
+            .text(
+                "dataset_id",
+                "=",
+                self.dataset.map(|d| d.to_string()).as_deref(),
+            )
+            .text("state", "=", self.state.map(|s| s.as_str()))
+            .text("kind", "=", self.kind.map(|k| k.as_str()));
+        w
+    }
+}
+
 impl Store {
     pub async fn ticket(&self, id: &str) -> Result<TicketRecord> {
         let row: Row = sqlx::query_as(
@@ -181,18 +205,9 @@ impl Store {
 
     /// One page of tickets filtered by organization, dataset and state; oldest change first
     /// (a queue).
-    pub async fn tickets(
-        &self,
-        org: Option<OrgId>,
-        dataset: Option<DatasetId>,
-        state: Option<TicketState>,
-        page: &Page,
-    ) -> Result<Paged<TicketRecord>> {
-        let mut w = crate::filters::Filters::default();
-        w.text("org_id", "=", org.map(|o| o.to_string()).as_deref())
-            .text("dataset_id", "=", dataset.map(|d| d.to_string()).as_deref())
-            .text("state", "=", state.map(|s| s.as_str()))
-            .after(("updated_at", ">"), ("id", ">"), page.cursor());
+    pub async fn tickets(&self, filter: &TicketFilter, page: &Page) -> Result<Paged<TicketRecord>> {
+        let mut w = filter.filters();
+        w.after(("updated_at", ">"), ("id", ">"), page.cursor());
         let sql = w.sql(
             "SELECT id, dataset_id, org_id, kind, state, proposed, base_version, reason, created_by, \
              created_at, updated_at FROM tickets",
@@ -206,6 +221,17 @@ impl Store {
         Paged::from_rows(rows, page, |t: &TicketRecord| {
             (t.updated_at.0, t.id.to_string())
         })
+    }
+
+    /// How many tickets `filter` lets through.
+    pub async fn count_matching_tickets(&self, filter: &TicketFilter) -> Result<i64> {
+        let w = filter.filters();
+        let sql = w.sql("SELECT COUNT(*) FROM tickets", "");
+        let (n,): (i64,) = w
+            .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
     }
 
     /// An organization's `limit` most relevant tickets: open ones first, then the latest.

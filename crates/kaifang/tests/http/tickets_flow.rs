@@ -798,3 +798,92 @@ async fn the_citation_cites_the_year_of_the_version_shown() {
     );
     assert!(html.contains(&format!(", {year}. ")), "the page's citation");
 }
+
+/// Issue 10: the operator's queue is filtered by provider, kind and state, shows how long each
+/// ticket has waited, and the API's queue takes the same filters.
+#[tokio::test]
+async fn the_queue_filters_by_provider_kind_and_state_and_shows_waiting_time() {
+    let w = world().await;
+    let published_id = published(&w, "上海市公交线路站点").await;
+    let draft: Value = create(
+        &w.app,
+        &w.editor,
+        "sh-transport",
+        &good_meta("上海市出租车服务点", &w.items),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let ticket = |url: String, body: Value| {
+        let editor = &w.editor;
+        async move {
+            editor
+                .post_json(url, body)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let add = ticket(
+        w.app.at(&format!(
+            "/api/v1/datasets/{}/tickets",
+            draft["id"].as_str().unwrap()
+        )),
+        json!({ "kind": "add", "reason": "新增" }),
+    )
+    .await;
+    let mut proposed = good_meta("上海市公交线路站点", &w.items);
+    proposed["update_frequency"] = json!("weekly");
+    let modify = ticket(
+        w.app
+            .at(&format!("/api/v1/datasets/{published_id}/tickets")),
+        json!({ "kind": "modify", "reason": "改为每周", "proposed": proposed }),
+    )
+    .await;
+    w.app.clock.advance_seconds(3 * 86_400);
+    let operator = w.app.login("op@example.cn").await;
+
+    let page = |q: &'static str| {
+        let client = operator.client.clone();
+        let url = w.app.at(&format!("/console/tickets{q}"));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let all = page("").await;
+    assert!(
+        all.contains(add["id"].as_str().unwrap()) && all.contains(modify["id"].as_str().unwrap())
+    );
+    assert!(all.contains("3 天"), "the waiting time");
+    let adds = page("?kind=add").await;
+    assert!(adds.contains(add["id"].as_str().unwrap()));
+    assert!(!adds.contains(modify["id"].as_str().unwrap()));
+    assert!(adds.contains("共 1 个工单符合条件"));
+    let elsewhere = page("?provider=sh-other").await;
+    assert!(!elsewhere.contains(add["id"].as_str().unwrap()));
+    let accepted = page("?state=accepted").await;
+    assert!(!accepted.contains(modify["id"].as_str().unwrap()));
+
+    let api = get(
+        &operator,
+        w.app
+            .at("/api/v1/tickets?kind=modify&provider=sh-transport"),
+    )
+    .await;
+    let ids: Vec<&str> = api["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [modify["id"].as_str().unwrap()]);
+    let res = operator
+        .client
+        .get(w.app.at("/api/v1/tickets?kind=rename&provider=nobody"))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = json_error(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["fields"][0]["field"], "kind");
+}

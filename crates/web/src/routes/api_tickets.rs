@@ -15,11 +15,11 @@ use store::attachments::Owner;
 use store::datasets::DatasetRecord;
 use store::orgs::OrgRecord;
 use store::paging::Paged;
-use store::tickets::TicketRecord;
+use store::tickets::{TicketFilter, TicketRecord};
 
 use crate::contract::Rfc3339;
 use crate::ctx::{ApiJson, Ctx, Params};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::paging::Next;
 use crate::state::AppState;
 use app::tickets::{self, ResubmitInput, ReturnInput, TicketInput};
@@ -147,6 +147,11 @@ pub struct StateFilter {
     /// Only tickets in this state. The operator's queue shows `submitted` ones unless told
     /// otherwise, and every ticket with `all`.
     state: Option<String>,
+    /// Only tickets of this kind.
+    #[schemars(with = "Option<TicketKind>")]
+    kind: Option<String>,
+    /// The operator's queue only: one provider's tickets (its slug).
+    provider: Option<String>,
     /// Tickets per page, 1 to 1000 (more is clamped); 100 when not given.
     limit: Option<i64>,
     /// The `next` cursor of the page before.
@@ -157,17 +162,36 @@ impl StateFilter {
     fn page(&self) -> AppResult<store::paging::Page> {
         crate::paging::requested(self.limit, self.after.as_deref())
     }
-}
 
-fn state_filter(q: &StateFilter) -> AppResult<Option<TicketState>> {
-    q.state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<TicketState>()
-                .map_err(|_| AppError::field("state", "invalid_status"))
-        })
-        .transpose()
+    /// The state and kind asked for; every wrong one named at once.
+    fn filter(&self) -> AppResult<TicketFilter> {
+        let state = match self
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "all")
+        {
+            None => Ok(None),
+            Some(s) => s.parse::<TicketState>().map(Some).map_err(|_| "state"),
+        };
+        let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
+            None => Ok(None),
+            Some(k) => k.parse::<TicketKind>().map(Some).map_err(|_| "kind"),
+        };
+        match (state, kind) {
+            (Ok(state), Ok(kind)) => Ok(TicketFilter {
+                state,
+                kind,
+                ..Default::default()
+            }),
+            (state, kind) => Err(AppError::invalid(
+                [state.err(), kind.err()]
+                    .into_iter()
+                    .flatten()
+                    .map(|field| FieldError::new(field, "invalid_status"))
+                    .collect(),
+            )),
+        }
+    }
 }
 
 pub async fn submit(
@@ -188,7 +212,13 @@ pub async fn of_dataset(
 ) -> AppResult<Json<TicketList>> {
     let list = state
         .store
-        .tickets(None, Some(d.id), state_filter(&q)?, &q.page()?)
+        .tickets(
+            &TicketFilter {
+                dataset: Some(d.id),
+                ..q.filter()?
+            },
+            &q.page()?,
+        )
         .await?;
     list_json(&state, list).await
 }
@@ -200,22 +230,39 @@ pub async fn of_org(
 ) -> AppResult<Json<TicketList>> {
     let list = state
         .store
-        .tickets(Some(org.id), None, state_filter(&q)?, &q.page()?)
+        .tickets(
+            &TicketFilter {
+                org: Some(org.id),
+                ..q.filter()?
+            },
+            &q.page()?,
+        )
         .await?;
     list_json(&state, list).await
 }
 
-/// The operator's queue: every ticket, by default those waiting for a decision.
+/// The operator's queue: every ticket, by default those waiting for a decision, oldest first;
+/// `provider` narrows it to one organization.
 pub async fn queue(
     State(state): State<AppState>,
     Params(q): Params<StateFilter>,
 ) -> AppResult<Json<TicketList>> {
-    let filter = match q.state.as_deref() {
-        None => Some(TicketState::Submitted),
-        Some("all") => None,
-        Some(_) => state_filter(&q)?,
-    };
-    let list = state.store.tickets(None, None, filter, &q.page()?).await?;
+    let mut filter = q.filter()?;
+    match q.state.as_deref() {
+        None => filter.state = Some(TicketState::Submitted),
+        Some("all") => filter.state = None,
+        Some(_) => {}
+    }
+    if let Some(slug) = q.provider.as_deref().filter(|p| !p.is_empty()) {
+        filter.org = Some(match state.store.org(slug).await {
+            Ok(org) => org.id,
+            Err(store::StoreError::NotFound) => {
+                return Err(AppError::field("provider", "unknown_provider"));
+            }
+            Err(e) => return Err(e.into()),
+        });
+    }
+    let list = state.store.tickets(&filter, &q.page()?).await?;
     list_json(&state, list).await
 }
 

@@ -9,7 +9,7 @@ use domain::openlist::ticket::{ReturnReason, TicketKind, TicketState};
 use domain::openlist::vocab::DatasetStatus;
 use domain::policy::{Action, Resource};
 use serde::Deserialize;
-use store::tickets::TicketRecord;
+use store::tickets::{TicketFilter, TicketRecord};
 
 use crate::changes::{ChangeReader, ChangeRow};
 use crate::ctx::{Ctx, FormPost, Params};
@@ -29,41 +29,131 @@ const QUEUE_PER_PAGE: i64 = 100;
 #[template(path = "console/queue.html")]
 struct QueuePage<'a> {
     page: PageCtx<'a>,
-    /// Tickets waiting, in all; this page shows the oldest of them after the cursor.
+    /// Tickets the filters let through, in all; this page shows the oldest after the cursor.
     total: i64,
     tickets: Vec<TicketRow>,
     next_page: Option<String>,
+    providers: Vec<Choice>,
+    kinds: Vec<Choice>,
+    states: Vec<Choice>,
+}
+
+/// An option of a filter's list.
+pub struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 #[derive(Deserialize)]
 pub struct QueueQuery {
     #[serde(default)]
     after: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    /// `submitted` when not given; empty for every state.
+    #[serde(default)]
+    state: Option<String>,
 }
 
-/// The operator's queue: tickets waiting for a decision, oldest first, a page at a time.
+/// The operator's queue: tickets waiting for a decision, oldest first, a page at a time;
+/// narrowed by provider, kind and state.
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
     Params(q): Params<QueueQuery>,
 ) -> AppResult<Response> {
     let labels = Labels::load(&state, ctx.lang).await?;
-    let page = crate::paging::requested(Some(QUEUE_PER_PAGE), q.after.as_deref())?;
-    let list = state
-        .store
-        .tickets(None, None, Some(TicketState::Submitted), &page)
-        .await?;
-    let view = QueuePage {
-        total: state
-            .store
-            .count_tickets(None, TicketState::Submitted)
-            .await?,
-        next_page: list
-            .next
+    let orgs = state.store.list_orgs().await?;
+    let chosen = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let (provider, kind) = (chosen(&q.provider), chosen(&q.kind));
+    let ticket_state = q.state.clone().unwrap_or_else(|| "submitted".into());
+    let filter = TicketFilter {
+        org: provider
             .as_ref()
-            .map(|c| format!("/console/tickets?after={c}")),
+            .and_then(|slug| orgs.iter().find(|o| &o.slug == slug))
+            .map(|o| o.id),
+        kind: kind.as_deref().and_then(|k| k.parse().ok()),
+        state: ticket_state.parse().ok(),
+        ..Default::default()
+    };
+    let page = crate::paging::requested(Some(QUEUE_PER_PAGE), q.after.as_deref())?;
+    // A provider that does not exist (an old link) has no tickets.
+    let unknown_provider = provider.is_some() && filter.org.is_none();
+    let (list, total) = match unknown_provider {
+        true => (
+            store::paging::Paged {
+                items: Vec::new(),
+                next: None,
+            },
+            0,
+        ),
+        false => (
+            state.store.tickets(&filter, &page).await?,
+            state.store.count_matching_tickets(&filter).await?,
+        ),
+    };
+    let query = |after: &str| {
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("provider", &provider), ("kind", &kind)] {
+            if let Some(v) = v {
+                pairs.append_pair(k, v);
+            }
+        }
+        pairs.append_pair("state", &ticket_state);
+        pairs.append_pair("after", after);
+        format!("/console/tickets?{}", pairs.finish())
+    };
+    let choice = |value: &str, label: String, current: Option<&str>| Choice {
+        selected: current == Some(value),
+        value: value.to_owned(),
+        label,
+    };
+    let pctx = PageCtx::new(&state, &ctx, "/console/tickets");
+    let mut providers = vec![choice(
+        "",
+        pctx.t("console.all_providers"),
+        provider.as_deref().or(Some("")),
+    )];
+    providers.extend(
+        orgs.iter()
+            .filter(|o| o.kind != domain::roles::OrgKind::Operator)
+            .map(|o| choice(&o.slug, labels.org(&o.slug), provider.as_deref())),
+    );
+    let mut kinds = vec![choice(
+        "",
+        pctx.t("console.all_kinds"),
+        kind.as_deref().or(Some("")),
+    )];
+    kinds.extend(TicketKind::ALL.iter().map(|k| {
+        choice(
+            k.as_str(),
+            labels.named("ticket_kind", k.as_str()),
+            kind.as_deref(),
+        )
+    }));
+    let mut states = vec![choice(
+        "",
+        pctx.t("console.all_states"),
+        Some(ticket_state.as_str()),
+    )];
+    states.extend(TicketState::ALL.iter().map(|s| {
+        choice(
+            s.as_str(),
+            labels.named("ticket_state", s.as_str()),
+            Some(ticket_state.as_str()),
+        )
+    }));
+    let view = QueuePage {
+        total,
+        next_page: list.next.as_ref().map(|c| query(&c.to_string())),
         tickets: ticket_rows(&state, &labels, list.items).await?,
-        page: PageCtx::new(&state, &ctx, "/console/tickets"),
+        providers,
+        kinds,
+        states,
+        page: pctx,
     };
     html(StatusCode::OK, view)
 }

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use domain::openlist::ticket::TicketState;
 use domain::openlist::timeliness::{self, Timeliness};
 use domain::openlist::vocab::DatasetStatus;
 use domain::policy::{Action, Resource};
@@ -101,6 +102,8 @@ pub struct TicketRow {
     state: String,
     state_code: String,
     updated: String,
+    /// How long an open ticket has waited since its last step ("3 天"); empty once closed.
+    waiting: String,
 }
 
 #[derive(Template)]
@@ -173,6 +176,7 @@ async fn ticket_rows(
 ) -> AppResult<Vec<TicketRow>> {
     let ids: Vec<_> = list.iter().map(|t| t.id).collect();
     let subjects = state.store.ticket_subjects(&ids).await?;
+    let now = state.clock.now();
     let mut rows = Vec::with_capacity(list.len());
     for t in list {
         let (name, slug) = subjects.get(&t.id).cloned().unwrap_or_default();
@@ -184,6 +188,17 @@ async fn ticket_rows(
             state: labels.named("ticket_state", t.state.as_str()),
             state_code: t.state.as_str().to_owned(),
             updated: date(t.updated_at),
+            waiting: match t.state {
+                TicketState::Submitted | TicketState::Returned => {
+                    let days = (now.0 - t.updated_at.0).max(0) / 86_400_000;
+                    labels.messages().format(
+                        labels.lang(),
+                        "console.days",
+                        &[("n", days.to_string())],
+                    )
+                }
+                _ => String::new(),
+            },
         });
     }
     Ok(rows)
