@@ -24,11 +24,18 @@ pub const CSRF_COOKIE: &str = "kf_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
 
+/// The display the visitor chose, remembered for a year: `elder`, or the standard one.
+pub const DISPLAY_COOKIE: &str = "kf_display";
+pub const ELDER: &str = "elder";
+
 #[derive(Debug, Clone)]
 pub struct Ctx {
     /// Who calls, how and from where: what the use cases and the policy are given.
     pub caller: Caller,
     pub lang: Lang,
+    /// The visitor chose the elder-friendly display (适老化): larger type, higher contrast, a
+    /// simpler layout.
+    pub elder: bool,
     /// The caller reached the platform over HTTPS: cookies set for it are `Secure`.
     pub secure: bool,
     /// The token forms must carry: the session's, or for visitors the `kf_csrf` cookie's.
@@ -146,6 +153,7 @@ async fn build_ctx(
     client: Option<crate::client::ClientInfo>,
 ) -> AppResult<Ctx> {
     let lang = Lang::negotiate(headers, cookie_value(headers, LANG_COOKIE).as_deref());
+    let elder = cookie_value(headers, DISPLAY_COOKIE).as_deref() == Some(ELDER);
     let now = state.clock.now();
 
     // `Authorization: Bearer kf_...`; CKAN clients send the bare key, in `Authorization` or in
@@ -172,6 +180,7 @@ async fn build_ctx(
             client_addr: client.as_ref().map(|c| c.addr.to_string()),
         },
         lang,
+        elder,
         secure: client.as_ref().is_some_and(|c| c.https),
         csrf_token,
         new_csrf_cookie,

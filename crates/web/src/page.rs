@@ -11,6 +11,8 @@ pub struct PageCtx<'a> {
     pub signed_in: bool,
     pub csrf: String,
     pub demo: bool,
+    /// The elder-friendly display (适老化) is on.
+    pub elder: bool,
     /// The current path, so the language switch can come back to it.
     pub path: String,
 }
@@ -23,6 +25,7 @@ impl<'a> PageCtx<'a> {
             signed_in: ctx.actor().user().is_some(),
             csrf: ctx.csrf_token.clone(),
             demo: state.config.demo,
+            elder: ctx.elder,
             path: path.to_owned(),
         }
     }
@@ -35,6 +38,7 @@ impl<'a> PageCtx<'a> {
             signed_in: false,
             csrf: String::new(),
             demo: state.config.demo,
+            elder: false,
             path: path.to_owned(),
         }
     }

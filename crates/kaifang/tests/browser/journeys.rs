@@ -423,7 +423,9 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         "/",
         "/datasets?q=公交",
         dataset.as_str(),
+        "/orgs",
         "/orgs/sh-transport",
+        "/domains",
         "/domains/transport",
         "/news",
         news.as_str(),
@@ -461,6 +463,27 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
             b.screenshot("phone-dataset").await;
         }
         sign_out(&b).await;
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+    // The elder-friendly display passes the same checks (适老化).
+    c.goto(&demo.at("/display/elder?next=/")).await.unwrap();
+    assert!(b.source().await.contains("class=\"elder\""));
+    for (width, height) in [(1280, 1000), (360, 740)] {
+        c.set_window_size(width, height).await.unwrap();
+        let mut problems = Vec::new();
+        for path in public {
+            c.goto(&demo.at(path)).await.unwrap();
+            for v in b.accessibility_violations().await {
+                problems.push(format!("elder {width}px {path}: {v}"));
+            }
+            if let Some(o) = b.horizontal_overflow().await {
+                problems.push(format!("elder {width}px {path}: {o}"));
+            }
+        }
+        if width == 360 {
+            c.goto(&demo.at("/")).await.unwrap();
+            b.screenshot("phone-home-elder").await;
+        }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
     b.close().await;

@@ -53,6 +53,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/console/tickets/{ticket}/resubmit", Action::EditOpenList, Target::TicketInPath),
     ("GET", "/datasets", Action::ViewPublic, Target::Platform),
     ("GET", "/datasets/{dataset}", Action::ViewPublic, Target::DatasetInPath),
+    ("GET", "/display/{mode}", Action::ViewPublic, Target::Platform),
     ("GET", "/orgs", Action::ViewPublic, Target::Platform),
     ("GET", "/orgs/{org}", Action::ViewPublic, Target::OrgInPath),
     ("GET", "/domains", Action::ViewPublic, Target::Platform),
@@ -766,6 +767,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         },
                     )
                     .replace("{action}", "status_show")
+                    .replace("{mode}", "elder")
                     .replace("{year}", "2026")
                     .replace("{term}", "XYZ")
                     .replace("{job}", &domain::ids::JobId::new().to_string()));

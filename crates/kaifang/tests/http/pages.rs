@@ -228,3 +228,50 @@ async fn a_registration_that_worked_says_so_on_the_sign_in_page() {
     let (_, plain) = app.page(&browser, "/login").await;
     assert!(!plain.contains("注册成功"));
 }
+
+/// Issue 10: an elder-friendly display (适老化), switched on every page and remembered.
+#[tokio::test]
+async fn the_elder_friendly_display_is_switched_on_every_page_and_remembered() {
+    let app = spawn_app().await;
+    let (_, home) = app.page(&client(), "/").await;
+    assert!(home.contains("href=\"/display/elder?next=/\""), "{home}");
+    assert!(!home.contains("class=\"elder\""));
+    let res = client()
+        .get(app.at("/display/elder?next=/datasets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/datasets");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("kf_display=elder;") && cookie.contains("Max-Age="),
+        "{cookie}"
+    );
+    let with_cookie = |path: &str| {
+        client()
+            .get(app.at(path))
+            .header("cookie", "kf_display=elder")
+            .send()
+    };
+    let html = with_cookie("/datasets")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<body class=\"elder\">"));
+    assert!(
+        html.contains("href=\"/display/standard?next=/datasets\""),
+        "{html}"
+    );
+    // Only a local page to go back to, and only the two displays.
+    let res = client()
+        .get(app.at("/display/elder?next=//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+    let res = client().get(app.at("/display/huge")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

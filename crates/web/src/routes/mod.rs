@@ -81,6 +81,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/static/site.css" => ViewPublic on Platform: pages::stylesheet,
         GET "/" => ViewPublic on Platform: pages::home,
         GET "/lang/{code}" => ViewPublic on Platform: pages::switch_language,
+        GET "/display/{mode}" => ViewPublic on Platform: pages::switch_display,
         GET "/static/site.js" => ViewPublic on Platform: pages::script,
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,

@@ -146,6 +146,25 @@ pub async fn switch_language(
         .into_response())
 }
 
+/// Turns the elder-friendly display on (`elder`) or off (`standard`) for this browser.
+pub async fn switch_display(
+    ctx: Ctx,
+    Path(mode): Path<String>,
+    Params(q): Params<Next>,
+) -> AppResult<Response> {
+    let value = match mode.as_str() {
+        crate::ctx::ELDER => crate::ctx::ELDER,
+        "standard" => "standard",
+        _ => return Err(ErrorCode::NotFound.into()),
+    };
+    let cookie = ctx.cookie(crate::ctx::DISPLAY_COOKIE, value, Some(365 * 86_400));
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&local_target(q.next.as_deref())),
+    )
+        .into_response())
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
