@@ -450,6 +450,9 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
             if let Some(o) = b.horizontal_overflow().await {
                 problems.push(format!("{width}px {path}: {o}"));
             }
+            if let Some(t) = b.small_chart_text().await {
+                problems.push(format!("{width}px {path}: chart text {t}"));
+            }
         };
         for path in public {
             check(path).await;

@@ -250,6 +250,28 @@ impl Browser {
         serde_json::from_value(found).unwrap_or_default()
     }
 
+    /// Text drawn in a chart smaller than 12 px as shown (the SVG scales with its box).
+    pub async fn small_chart_text(&self) -> Option<String> {
+        let script = r#"
+            for (const svg of document.querySelectorAll('figure.chart svg')) {
+              const box = svg.getBoundingClientRect();
+              if (box.width === 0) continue;
+              const scale = box.width / svg.viewBox.baseVal.width;
+              for (const t of svg.querySelectorAll('text')) {
+                const size = parseFloat(t.getAttribute('font-size') || getComputedStyle(t).fontSize) * scale;
+                if (size < 12) return t.textContent.trim() + ' at ' + size.toFixed(1) + 'px';
+              }
+            }
+            return null;
+        "#;
+        let found = self
+            .client
+            .execute(script, vec![])
+            .await
+            .expect("measure the charts");
+        found.as_str().map(str::to_owned)
+    }
+
     /// Whether the page is wider than the window (WCAG 1.4.10: content reflows instead of
     /// needing a horizontal scroll; a wide table may scroll inside its own box). Names the
     /// widest elements that stick out when it is.
