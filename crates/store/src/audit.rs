@@ -51,7 +51,16 @@ pub struct AuditFilter {
     pub to: Option<i64>,
     /// Keyset pagination: only records with a smaller sequence number.
     pub before_seq: Option<i64>,
+    /// Only sign-ins and sign-outs (`auth.*`), or only everything else.
+    pub kind: Option<AuditKind>,
     pub limit: i64,
+}
+
+/// What a record of the trail is about: someone signing in or out, or a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    SignIns,
+    Changes,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -69,7 +78,15 @@ impl Store {
             .text("action", "=", f.action.as_deref())
             .int("at", ">=", f.from)
             .int("at", "<", f.to)
-            .int("seq", "<", f.before_seq);
+            .int("seq", "<", f.before_seq)
+            .text(
+                "action",
+                match f.kind {
+                    Some(AuditKind::Changes) => "NOT LIKE",
+                    _ => "LIKE",
+                },
+                f.kind.map(|_| "auth.%"),
+            );
         let sql = w.sql(
             "SELECT seq, at, actor_id, actor_role, action, target_type, target_id, \
              before_digest, after_digest, client_addr, prev_hash, hash FROM audit_log",

@@ -62,6 +62,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/news/{id}", Action::ViewPublic, Target::ArticleInPath),
     ("GET", "/news/{id}/attachments/{attachment}", Action::ViewPublic, Target::ArticleInPath),
     ("GET", "/console/audit", Action::ViewAudit, Target::Platform),
+    ("GET", "/console/audit/export.csv", Action::ViewAudit, Target::Platform),
     ("GET", "/console/guide", Action::EditGuide, Target::Platform),
     ("POST", "/console/guide", Action::EditGuide, Target::Platform),
     ("GET", "/console/guide/versions/{version}", Action::EditGuide, Target::Platform),

@@ -35,9 +35,12 @@ async fn the_audit_trail_page_is_for_supervisors_and_filters_by_day() {
         .await;
     let (status, html) = get(&auditor, &app, "/console/audit").await;
     assert_eq!(status, StatusCode::OK);
+    // Actions and roles by their labels, not their codes.
     assert!(
-        html.contains("<code>auth.login</code>") && html.contains("<code>user.register</code>")
+        html.contains("<td>登录</td>") && html.contains("<td>注册账户</td>"),
+        "{html}"
     );
+    assert!(!html.contains("<code>auth.login</code>"));
     let (status, html) = get(&auditor, &app, "/console/audit?from=2026-13-01").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("value=\"2026-13-01\""));
@@ -52,7 +55,7 @@ async fn the_audit_trail_page_is_for_supervisors_and_filters_by_day() {
     assert!(html.contains("value=\"nobody@example.cn\""));
     // A day long before anything happened finds nothing.
     let (_, html) = get(&auditor, &app, "/console/audit?to=2000-01-01").await;
-    assert!(!html.contains("<td><code>"));
+    assert!(!html.contains("<td>登录</td>"));
     assert_eq!(
         get(&op, &app, "/console/audit").await.0,
         StatusCode::FORBIDDEN
@@ -180,4 +183,108 @@ async fn the_system_administrator_gives_platform_roles_from_the_people_page() {
         get(&watcher, &app, "/console/audit").await.0,
         StatusCode::OK
     );
+}
+
+/// Issue 10: the audit page offers its filters as choices, separates sign-ins from changes,
+/// shows where the chain is anchored, and exports what it shows as CSV.
+#[tokio::test]
+async fn the_audit_page_separates_sign_ins_and_exports_the_filtered_trail() {
+    let app = spawn_app().await;
+    let regulator = app
+        .user_with("reg@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    let bad = client()
+        .post(app.at("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "reg@example.cn", "password": "wrong-password-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, html) = get(&regulator, &app, "/console/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<option value=\"auth.login_failed\">登录失败</option>"),
+        "{html}"
+    );
+    assert!(html.contains("<option value=\"sign_ins\">仅登录和退出</option>"));
+    assert!(
+        html.contains("审计链尚无签名检查点"),
+        "no checkpoint yet in a new app"
+    );
+
+    let (_, signins) = get(&regulator, &app, "/console/audit?kind=sign_ins").await;
+    assert!(signins.contains("<td>登录失败</td>") && !signins.contains("<td>注册账户</td>"));
+    let (_, changes) = get(&regulator, &app, "/console/audit?kind=changes").await;
+    assert!(!changes.contains("<td>登录失败</td>") && changes.contains("<td>注册账户</td>"));
+    assert!(changes.contains("href=\"/console/audit/export.csv?kind=changes\""));
+
+    let res = regulator
+        .client
+        .get(app.at("/console/audit/export.csv?kind=sign_ins"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(
+        &bytes[..3],
+        b"\xEF\xBB\xBF",
+        "a BOM for spreadsheet programs"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("seq,at,actor_id,actor_role,action,")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.contains(",auth.")),
+        "{text}"
+    );
+    assert!(rows.iter().any(|r| r.contains(",auth.login_failed,")));
+    // A wrong kind is refused, here and in the API.
+    let res = regulator
+        .client
+        .get(app.at("/console/audit/export.csv?kind=everything"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let api = regulator
+        .client
+        .get(app.at("/api/v1/audit?kind=sign_ins"))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let records = api["records"].as_array().unwrap();
+    assert!(!records.is_empty());
+    assert!(
+        records
+            .iter()
+            .all(|r| r["action"].as_str().unwrap().starts_with("auth."))
+    );
+    // Only the supervisors read it.
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let res = op
+        .client
+        .get(app.at("/console/audit/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

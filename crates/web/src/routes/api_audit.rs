@@ -7,7 +7,7 @@ use chrono::DateTime;
 use domain::audit::AuditRecord;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use store::audit::AuditFilter;
+use store::audit::{AuditFilter, AuditKind};
 
 use crate::contract::Rfc3339;
 use crate::ctx::Params;
@@ -27,6 +27,24 @@ pub struct AuditParams {
     before: Option<i64>,
     /// Records per page, 1 to 1000 (more is clamped); 100 when not given.
     limit: Option<i64>,
+    /// Only sign-ins and sign-outs, or only changes.
+    kind: Option<KindParam>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindParam {
+    SignIns,
+    Changes,
+}
+
+impl From<KindParam> for AuditKind {
+    fn from(k: KindParam) -> Self {
+        match k {
+            KindParam::SignIns => AuditKind::SignIns,
+            KindParam::Changes => AuditKind::Changes,
+        }
+    }
 }
 
 /// One record of the audit trail, chained to the one before by its hash.
@@ -107,6 +125,7 @@ pub async fn list(
         from,
         to,
         before_seq: p.before,
+        kind: p.kind.map(Into::into),
         limit,
     };
     let records = state.store.list_audit(&filter).await?;

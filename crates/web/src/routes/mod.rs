@@ -20,6 +20,7 @@ mod openapi;
 mod operator;
 mod pages;
 mod portal;
+mod trail;
 
 use std::collections::HashMap;
 
@@ -104,7 +105,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
         GET "/console/review-cycles" => ReviewTickets on Platform: console::review_desk,
-        GET "/console/audit" => ViewAudit on Platform: operator::audit,
+        GET "/console/audit" => ViewAudit on Platform: trail::audit,
+        GET "/console/audit/export.csv" => ViewAudit on Platform: trail::export,
         GET "/console/guide" => EditGuide on Platform: operator::guide,
         POST "/console/guide" => EditGuide on Platform: operator::save_guide,
         GET "/console/guide/versions/{version}" => EditGuide on Platform: operator::guide_version,

@@ -1,5 +1,4 @@
-//! The operator's and the supervisors' pages (A25.2, A25.5): the audit trail, the classification
-//! guide with its versions, the managed formats and glossary, and the accounts and
+//! The operator's pages (A25.2): the classification guide with its versions, the managed formats and glossary, and the accounts and
 //! organizations of the platform with the platform roles the system administrator gives there.
 //! They call the same services as `/api/v1`.
 
@@ -9,13 +8,11 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, TimeZone};
-use domain::clock::{Timestamp, china_standard_time};
+use domain::clock::Timestamp;
 use domain::ids::UserId;
 use domain::policy::{Action, Resource};
 use domain::roles::PlatformRole;
 use serde::Deserialize;
-use store::audit::AuditFilter;
 
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
@@ -36,184 +33,6 @@ fn messages(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Vec<(String, 
         .iter()
         .map(|e| (e.field.clone(), super::console::message(state, ctx.lang, e)))
         .collect()
-}
-
-// --- The audit trail -------------------------------------------------------------------------
-
-#[derive(Deserialize, Default)]
-pub struct AuditQuery {
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    target_type: String,
-    #[serde(default)]
-    target_id: String,
-    /// Days in China Standard Time, both included.
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    before: Option<i64>,
-}
-
-pub struct AuditRow {
-    seq: i64,
-    at: String,
-    /// The account's name and email, when the actor is an account that still exists.
-    actor_name: Option<String>,
-    actor: String,
-    role: String,
-    action: String,
-    target: String,
-    client: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/audit.html")]
-struct AuditPage<'a> {
-    page: PageCtx<'a>,
-    q: AuditQuery,
-    rows: Vec<AuditRow>,
-    older: Option<String>,
-    errors: Vec<(String, String)>,
-}
-
-const AUDIT_PAGE: i64 = 50;
-
-/// "Name (email)" of each actor id that names an existing account. A page of the trail holds
-/// at most `AUDIT_PAGE` records and usually a handful of distinct people, so each is looked up
-/// once.
-async fn actor_names<'a>(
-    state: &AppState,
-    ids: impl Iterator<Item = &'a str>,
-) -> AppResult<HashMap<String, String>> {
-    let mut names = HashMap::new();
-    for id in ids {
-        if names.contains_key(id) {
-            continue;
-        }
-        let Ok(user_id) = id.parse::<UserId>() else {
-            continue;
-        };
-        match state.store.user(user_id).await {
-            Ok(user) => {
-                names.insert(
-                    id.to_owned(),
-                    format!("{} ({})", user.display_name, user.email),
-                );
-            }
-            Err(store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(names)
-}
-
-/// The first millisecond of `day` (or of the day after, for an end date) in CST.
-fn day_start(field: &str, day: &str, next: bool, errors: &mut Vec<FieldError>) -> Option<i64> {
-    let day = day.trim();
-    if day.is_empty() {
-        return None;
-    }
-    let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
-        errors.push(FieldError::new(field, "invalid_date"));
-        return None;
-    };
-    let date = if next { date.succ_opt()? } else { date };
-    let start = date.and_hms_opt(0, 0, 0)?;
-    china_standard_time()
-        .from_local_datetime(&start)
-        .single()
-        .map(|t| t.timestamp_millis())
-}
-
-pub async fn audit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Params(q): Params<AuditQuery>,
-) -> AppResult<Response> {
-    let mut errors = Vec::new();
-    let from = day_start("from", &q.from, false, &mut errors);
-    let to = day_start("to", &q.to, true, &mut errors);
-    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    // People know each other by email, the trail by account id: either may be asked for.
-    let actor_id = match text(&q.actor) {
-        Some(email) if email.contains('@') => {
-            match accounts::account_by_email(&state.app, &email).await? {
-                Some(user) => Some(user.id.to_string()),
-                None => {
-                    errors.push(FieldError::new("actor", "unknown_user"));
-                    None
-                }
-            }
-        }
-        other => other,
-    };
-    let records = if errors.is_empty() {
-        let filter = AuditFilter {
-            actor_id,
-            target_type: text(&q.target_type),
-            target_id: text(&q.target_id),
-            action: text(&q.action),
-            from,
-            to,
-            before_seq: q.before,
-            limit: AUDIT_PAGE,
-        };
-        state.store.list_audit(&filter).await?
-    } else {
-        Vec::new()
-    };
-    let older = (records.len() as i64 == AUDIT_PAGE)
-        .then(|| records.last().map(|r| r.seq))
-        .flatten()
-        .map(|seq| {
-            let mut link = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in [
-                ("actor", &q.actor),
-                ("action", &q.action),
-                ("target_type", &q.target_type),
-                ("target_id", &q.target_id),
-                ("from", &q.from),
-                ("to", &q.to),
-            ] {
-                if !v.is_empty() {
-                    link.append_pair(k, v);
-                }
-            }
-            link.append_pair("before", &seq.to_string());
-            format!("/console/audit?{}", link.finish())
-        });
-    let names = actor_names(&state, records.iter().filter_map(|r| r.actor_id.as_deref())).await?;
-    let rows = records
-        .into_iter()
-        .map(|r| AuditRow {
-            seq: r.seq,
-            at: when(Timestamp(r.at)),
-            actor_name: r.actor_id.as_ref().and_then(|id| names.get(id).cloned()),
-            actor: r.actor_id.unwrap_or_default(),
-            role: r.actor_role,
-            action: r.action,
-            target: format!("{} {}", r.target_type, r.target_id),
-            client: r.client_addr.unwrap_or_default(),
-        })
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let view = AuditPage {
-        errors: messages(&state, &ctx, &errors),
-        page: PageCtx::new(&state, &ctx, "/console/audit"),
-        q,
-        rows,
-        older,
-    };
-    html(status, view)
 }
 
 // --- The classification guide ----------------------------------------------------------------
