@@ -75,6 +75,8 @@ pub struct FileConfig {
     pub s3_endpoint: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_region: Option<String>,
+    /// What a government website shows at the foot of every page (主办单位, ICP 备案号...).
+    pub site: Option<web::SiteInfo>,
 }
 
 impl FileConfig {
@@ -187,6 +189,12 @@ pub fn web_config(
         .iter()
         .map(|p| parse_proxy(p))
         .collect::<anyhow::Result<_>>()?;
+    let site = file.site.clone().unwrap_or_default();
+    if let Some(url) = &site.party_gov_mark_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        anyhow::bail!("site.party_gov_mark_url must be an http or https address");
+    }
     Ok(web::WebConfig {
         trusted_proxies,
         session_ttl_secs: file.session_ttl_secs.unwrap_or(d.session_ttl_secs),
@@ -213,6 +221,7 @@ pub fn web_config(
         name_similarity_threshold: file
             .name_similarity_threshold
             .unwrap_or(d.name_similarity_threshold),
+        site,
     })
 }
 
@@ -222,4 +231,27 @@ fn parse_proxy(text: &str) -> anyhow::Result<ipnet::IpNet> {
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .with_context(|| format!("trusted_proxies: {text:?} is not an address or CIDR range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_site_settings_are_read_and_a_mark_link_must_be_a_web_address() {
+        let file: FileConfig = toml::from_str(
+            "[site]\nsponsor = \"上海市经济和信息化委员会\"\nicp_record = \"沪ICP备00000000号\"\n",
+        )
+        .unwrap();
+        let web = web_config(&ServeArgs::default(), &file, "127.0.0.1:8080", false).unwrap();
+        assert_eq!(
+            web.site.sponsor.as_deref(),
+            Some("上海市经济和信息化委员会")
+        );
+        assert_eq!(web.site.organizer, None);
+        let file: FileConfig =
+            toml::from_str("[site]\nparty_gov_mark_url = \"javascript:alert(1)\"\n").unwrap();
+        assert!(web_config(&ServeArgs::default(), &file, "127.0.0.1:8080", false).is_err());
+        assert!(toml::from_str::<FileConfig>("[site]\nsponser = \"x\"\n").is_err());
+    }
 }

@@ -13,6 +13,8 @@ pub struct PageCtx<'a> {
     pub demo: bool,
     /// The elder-friendly display (适老化) is on.
     pub elder: bool,
+    /// The deployment's identification, for the foot of the page.
+    pub site: &'a crate::state::SiteInfo,
     /// The current path, so the language switch can come back to it.
     pub path: String,
 }
@@ -26,6 +28,7 @@ impl<'a> PageCtx<'a> {
             csrf: ctx.csrf_token.clone(),
             demo: state.config.demo,
             elder: ctx.elder,
+            site: &state.config.site,
             path: path.to_owned(),
         }
     }
@@ -39,6 +42,7 @@ impl<'a> PageCtx<'a> {
             csrf: String::new(),
             demo: state.config.demo,
             elder: false,
+            site: &state.config.site,
             path: path.to_owned(),
         }
     }

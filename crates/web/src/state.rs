@@ -39,6 +39,29 @@ pub struct WebConfig {
     pub public_url: String,
     /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
     pub name_similarity_threshold: f64,
+    /// What a government website shows at the foot of every page.
+    pub site: SiteInfo,
+}
+
+/// The identification a Chinese government website carries at the foot of every page
+/// (《政府网站发展指引》, 国办发〔2017〕47号), each shown only when the deployment sets it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteInfo {
+    /// 主办单位.
+    pub sponsor: Option<String>,
+    /// 承办单位.
+    pub organizer: Option<String>,
+    /// How to reach the platform's operator: an address, a telephone number.
+    pub contact: Option<String>,
+    /// 政府网站标识码.
+    pub site_code: Option<String>,
+    /// Where the 党政机关网站标识 leads: the registration's verification page.
+    pub party_gov_mark_url: Option<String>,
+    /// ICP 备案号, linked to the MIIT's register.
+    pub icp_record: Option<String>,
+    /// 公安机关备案号.
+    pub police_record: Option<String>,
 }
 
 impl WebConfig {
@@ -74,6 +97,7 @@ impl Default for WebConfig {
             demo: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             name_similarity_threshold: app.name_similarity_threshold,
+            site: SiteInfo::default(),
         }
     }
 }

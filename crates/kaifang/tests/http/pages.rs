@@ -275,3 +275,38 @@ async fn the_elder_friendly_display_is_switched_on_every_page_and_remembered() {
     let res = client().get(app.at("/display/huge")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Issue 10: what a Chinese government website carries at its foot, each a setting of the
+/// deployment, shown only when set.
+#[tokio::test]
+async fn the_footer_carries_the_government_website_identification_when_set() {
+    let plain = spawn_app().await;
+    let (_, html) = plain.page(&client(), "/").await;
+    assert!(!html.contains("主办单位") && !html.contains("beian.miit.gov.cn"));
+
+    let mut config = test_config();
+    config.site = web::SiteInfo {
+        sponsor: Some("上海市经济和信息化委员会".into()),
+        organizer: Some("上海市大数据中心".into()),
+        contact: Some("021-00000000".into()),
+        site_code: Some("3100000000".into()),
+        party_gov_mark_url: Some("https://bszs.conac.cn/sitename?method=show&id=0".into()),
+        icp_record: Some("沪ICP备00000000号".into()),
+        police_record: Some("沪公网安备 00000000000000号".into()),
+    };
+    let app = spawn_app_with(config).await;
+    for path in ["/", "/datasets", "/login"] {
+        let (_, html) = app.page(&client(), path).await;
+        for shown in [
+            "主办单位：上海市经济和信息化委员会",
+            "承办单位：上海市大数据中心",
+            "网站标识码：3100000000",
+            "href=\"https://beian.miit.gov.cn/\"",
+            "沪ICP备00000000号",
+            "沪公网安备 00000000000000号",
+            "党政机关网站标识",
+        ] {
+            assert!(html.contains(shown), "{path}: {shown}");
+        }
+    }
+}
