@@ -491,3 +491,79 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
     }
     b.close().await;
 }
+
+/// Every public page and the provider's and the operator's main pages, at 1280 px and 390 px,
+/// as `build-output/screenshots/pages/<width>-<name>.png` (scripts/screenshots.sh copies them
+/// into docs/screenshots for docs/screenshots.md). Each page must open without an error.
+#[tokio::test]
+async fn screenshots_of_the_main_pages_of_every_party() {
+    let demo = Demo::start().await;
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    c.goto(&demo.at("/datasets?q=公交")).await.unwrap();
+    let dataset = c
+        .find(Locator::Css("ol.hits h2 a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let public = [
+        ("home", "/"),
+        ("search", "/datasets?q=公交"),
+        ("dataset", dataset.as_str()),
+        ("providers", "/orgs"),
+        ("provider", "/orgs/sh-transport"),
+        ("domains", "/domains"),
+        ("domain", "/domains/transport"),
+        ("news", "/news"),
+        ("login", "/login"),
+        ("register", "/register"),
+    ];
+    let provider = [
+        ("console", "/console"),
+        ("provider-console", "/console/orgs/sh-transport"),
+        (
+            "provider-new-entry",
+            "/console/orgs/sh-transport/datasets/new",
+        ),
+        ("provider-catalogue", "/console/orgs/sh-transport/catalogue"),
+        ("provider-reviews", "/console/orgs/sh-transport/reviews"),
+    ];
+    let operator = [
+        ("operator-queue", "/console/tickets"),
+        ("operator-review-cycles", "/console/review-cycles"),
+        ("operator-guide", "/console/guide"),
+        ("operator-vocabularies", "/console/vocabularies"),
+        ("operator-people", "/console/people"),
+        ("operator-jobs", "/console/jobs"),
+        ("operator-articles", "/console/articles"),
+    ];
+    let parties: [(Option<&str>, &[(&str, &str)]); 3] = [
+        (None, &public),
+        (Some("transport-editor@demo.kaifang.example"), &provider),
+        (Some("operator@demo.kaifang.example"), &operator),
+    ];
+    for (width, height) in [(1280, 900), (390, 844)] {
+        c.set_window_size(width, height).await.unwrap();
+        for (account, pages) in &parties {
+            if let Some(email) = account {
+                sign_in(&b, &demo, email).await;
+            }
+            for (name, path) in pages.iter() {
+                c.goto(&demo.at(path)).await.unwrap();
+                let title = c.title().await.unwrap();
+                assert!(
+                    !title.contains("出错了") && !title.is_empty(),
+                    "{path}: {title}"
+                );
+                b.screenshot(&format!("pages/{width}-{name}")).await;
+            }
+            if account.is_some() {
+                sign_out(&b).await;
+            }
+        }
+    }
+    b.close().await;
+}

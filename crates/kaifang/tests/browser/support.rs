@@ -204,9 +204,9 @@ impl Browser {
     /// Saves a screenshot of the page as `build-output/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
-        let dir = screenshots_dir();
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        let path = screenshots_dir().join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
     }
 
     pub async fn close(self) {
