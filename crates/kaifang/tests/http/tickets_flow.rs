@@ -44,6 +44,25 @@ async fn published(w: &World, name: &str) -> String {
     crate::openlist::publish(&w.app, &w.editor, &w.operator, good_meta(name, &w.items)).await
 }
 
+/// Has the editor propose that the published entry `id` ("上海市公交线路站点") be updated weekly;
+/// returns the ticket's id.
+async fn weekly_ticket(w: &World, id: &str) -> String {
+    let mut proposed = good_meta("上海市公交线路站点", &w.items);
+    proposed["update_frequency"] = json!("weekly");
+    let res = w
+        .editor
+        .post_json(
+            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
+            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Uploads a small PDF as `who` and returns how a ticket attaches it.
 async fn pdf(w: &World) -> Value {
     w.editor
@@ -696,19 +715,7 @@ async fn a_tickets_changes_are_exact_readable_and_kept_after_acceptance() {
 async fn the_version_history_on_the_page_pairs_each_version_with_its_own_change() {
     let w = world().await;
     let id = published(&w, "上海市公交线路站点").await;
-    let mut proposed = good_meta("上海市公交线路站点", &w.items);
-    proposed["update_frequency"] = json!("weekly");
-    let res = w
-        .editor
-        .post_json(
-            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
-        )
-        .await;
-    let tid = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tid = weekly_ticket(&w, &id).await;
     let url = w.app.at(&format!("/api/v1/tickets/{tid}/accept"));
     assert_eq!(
         w.operator.post_json(url, json!({})).await.status(),
@@ -756,19 +763,7 @@ async fn the_citation_cites_the_year_of_the_version_shown() {
     let id = published(&w, "上海市公交线路站点").await;
     let first = get(&w.editor, w.app.at(&format!("/api/v1/datasets/{id}"))).await;
     let created_year = &first["created_at"].as_str().unwrap()[..4];
-    let mut proposed = good_meta("上海市公交线路站点", &w.items);
-    proposed["update_frequency"] = json!("weekly");
-    let res = w
-        .editor
-        .post_json(
-            w.app.at(&format!("/api/v1/datasets/{id}/tickets")),
-            json!({ "kind": "modify", "reason": "改为每周更新", "proposed": proposed }),
-        )
-        .await;
-    let tid = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tid = weekly_ticket(&w, &id).await;
     // Accepted the next year (signed in again: sessions do not last that long).
     w.app.clock.advance_seconds(200 * 24 * 3600);
     let operator = w.app.login("op@example.cn").await;
