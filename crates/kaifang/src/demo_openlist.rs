@@ -1273,16 +1273,22 @@ pub async fn seed(
     let (guide_version,): (i64,) = sqlx::query_as("SELECT MAX(version) FROM classification_guides")
         .fetch_one(tx.conn())
         .await?;
+    // The parking entry was changed once through a ticket: its first version lacked the
+    // explanation of the fee field that the accepted ticket added.
+    const PARKING: &str = "上海市公共停车场（库）泊位信息";
+    let parking_ticket = TicketId::new();
+    let parking_changed = Timestamp(now.0 - 30 * DAY_MS);
     for (i, s) in seeded.iter().enumerate() {
         let created = Timestamp(now.0 - (400 - i as i64) * DAY_MS);
         let updated = Timestamp(now.0 - (i as i64 % 90) * DAY_MS);
+        let changed_once = s.meta.name == PARKING;
         let record = DatasetRecord {
             id: s.id,
             org_id: s.org,
             status: s.status,
             meta: s.meta.clone(),
             guide_version,
-            published_version: Some(1),
+            published_version: Some(if changed_once { 2 } else { 1 }),
             created_at: created,
             updated_at: updated,
             // Most were reviewed this year; every seventh is due for its annual review (A10.1).
@@ -1290,7 +1296,20 @@ pub async fn seed(
             row_version: 1,
         };
         datasets::insert(tx, &record).await?;
-        datasets::record_version(tx, &record, None, created).await?;
+        if changed_once {
+            let mut first = record.clone();
+            first.published_version = Some(1);
+            for item in first.meta.data_items.iter_mut() {
+                if item.name == "price" {
+                    item.description = "收费标准。".to_owned();
+                }
+            }
+            datasets::record_version(tx, &first, None, created).await?;
+            let ticket = parking_ticket.to_string();
+            datasets::record_version(tx, &record, Some(&ticket), parking_changed).await?;
+        } else {
+            datasets::record_version(tx, &record, None, created).await?;
+        }
         tx.audit(seed_event(
             now,
             "demo.dataset_create",
@@ -1347,7 +1366,8 @@ pub async fn seed(
             .find(|d| d.meta.name == name)
             .expect("seeded entry")
     };
-    let mut add_ticket = async |dataset: DatasetId,
+    let mut add_ticket = async |id: TicketId,
+                                dataset: DatasetId,
                                 org: OrgId,
                                 kind: TicketKind,
                                 state: TicketState,
@@ -1359,7 +1379,7 @@ pub async fn seed(
            -> anyhow::Result<()> {
         let at = Timestamp(now.0 - day * DAY_MS);
         let t = TicketRecord {
-            id: TicketId::new(),
+            id,
             dataset_id: dataset,
             org_id: org,
             kind,
@@ -1386,6 +1406,7 @@ pub async fn seed(
     };
     // Submitted: a new entry waiting for the operator.
     add_ticket(
+        TicketId::new(),
         draft_ids[0].id,
         transport,
         TicketKind::Add,
@@ -1404,6 +1425,7 @@ pub async fn seed(
     .await?;
     // Returned: the operator asked for more.
     add_ticket(
+        TicketId::new(),
         draft_ids[1].id,
         transport,
         TicketKind::Add,
@@ -1424,8 +1446,9 @@ pub async fn seed(
     )
     .await?;
     // Accepted: a modification already applied.
-    let parking = by_name("上海市公共停车场（库）泊位信息");
+    let parking = by_name(PARKING);
     add_ticket(
+        parking_ticket,
         parking.id,
         parking.org,
         TicketKind::Modify,
@@ -1443,6 +1466,7 @@ pub async fn seed(
     // Cancelled: withdrawn by the provider before review.
     let taxi = by_name("上海市出租汽车营运量统计");
     add_ticket(
+        TicketId::new(),
         taxi.id,
         taxi.org,
         TicketKind::Remove,
