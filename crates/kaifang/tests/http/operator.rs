@@ -288,3 +288,45 @@ async fn the_audit_page_separates_sign_ins_and_exports_the_filtered_trail() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// The audit page says where the newest signed checkpoint anchors the chain, and says so when
+/// that checkpoint cannot be read rather than passing over it.
+#[tokio::test]
+async fn the_audit_page_shows_the_newest_checkpoint_or_that_it_is_damaged() {
+    let files = tempfile::tempdir().unwrap();
+    let app = spawn_app_with_files(
+        test_config(),
+        Some(store::blobs::BlobConfig::Local(files.path().to_owned())),
+    )
+    .await;
+    let auditor = app
+        .user_with(
+            "audit@example.cn",
+            Some(PlatformRole::SecurityAuditor),
+            None,
+        )
+        .await;
+    let key = domain::checkpoint::AuditSigningKey::from_bytes(&[7; 32]);
+    let checkpoints = store::checkpoints::CheckpointFiles::new(&app.blobs);
+    let made = app
+        .store
+        .checkpoint_audit(&key, &checkpoints, app.clock_now())
+        .await
+        .unwrap()
+        .expect("a checkpoint of the head");
+    let (_, html) = get(&auditor, &app, "/console/audit").await;
+    assert!(
+        html.contains(&format!("覆盖至第 {} 条记录", made.seq)),
+        "{html}"
+    );
+    std::fs::write(
+        files
+            .path()
+            .join("audit-checkpoints/99999999999999999999.json"),
+        b"not a checkpoint",
+    )
+    .unwrap();
+    let (status, html) = get(&auditor, &app, "/console/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("最新的审计检查点无法读取"), "{html}");
+}

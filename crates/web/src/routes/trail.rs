@@ -333,18 +333,21 @@ pub async fn audit(
         &q.kind,
         "operator.all_records",
     );
-    let checkpoint = store::checkpoints::CheckpointFiles::new(&state.app.blobs)
+    // A checkpoint that cannot be read is said, not passed over: a damaged anchor must be seen.
+    let checkpoint = match store::checkpoints::CheckpointFiles::new(&state.app.blobs)
         .latest()
         .await
-        .ok()
-        .flatten()
-        .map(|cp| {
-            page.tfs(
-                "operator.checkpoint",
-                &[("seq", cp.seq.to_string()), ("at", when(Timestamp(cp.at)))],
-            )
-        })
-        .unwrap_or_else(|| page.t("operator.no_checkpoint"));
+    {
+        Ok(Some(cp)) => page.tfs(
+            "operator.checkpoint",
+            &[("seq", cp.seq.to_string()), ("at", when(Timestamp(cp.at)))],
+        ),
+        Ok(None) => page.t("operator.no_checkpoint"),
+        Err(e) => {
+            tracing::warn!(error = %e, "the newest audit checkpoint cannot be read");
+            page.t("operator.checkpoint_unreadable")
+        }
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
