@@ -492,6 +492,9 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
     b.close().await;
 }
 
+/// Pages by (name, path).
+type Pages<'a> = &'a [(&'a str, &'a str)];
+
 /// Every public page and the provider's and the operator's main pages, at 1280 px and 390 px,
 /// as `build-output/screenshots/pages/<width>-<name>.png` (scripts/screenshots.sh copies them
 /// into docs/screenshots for docs/screenshots.md). Each page must open without an error.
@@ -540,7 +543,7 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-jobs", "/console/jobs"),
         ("operator-articles", "/console/articles"),
     ];
-    let parties: [(Option<&str>, &[(&str, &str)]); 3] = [
+    let parties: [(Option<&str>, Pages); 3] = [
         (None, &public),
         (Some("transport-editor@demo.kaifang.example"), &provider),
         (Some("operator@demo.kaifang.example"), &operator),
