@@ -101,3 +101,15 @@ pub fn html<T: askama::Template>(
     })?;
     Ok((status, axum::response::Html(body)).into_response())
 }
+
+/// An instant as pages show it: to the second, in China Standard Time.
+pub fn when(t: domain::clock::Timestamp) -> String {
+    t.to_cst().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// An option of a filter's list.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}

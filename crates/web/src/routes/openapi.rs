@@ -7,7 +7,6 @@
 use axum::extract::State;
 use axum::http::Method;
 use domain::openlist::dataset::DatasetMeta;
-use domain::policy::Action;
 use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
@@ -258,13 +257,6 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
     })
 }
 
-fn public(action: Action) -> bool {
-    matches!(
-        action,
-        Action::ViewPublic | Action::Register | Action::LogIn
-    )
-}
-
 /// The path parameters of a route, from its path; years and versions are numbers.
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
@@ -409,7 +401,7 @@ fn operation(generator: &mut SchemaGenerator, spec: &RouteSpec, contract: &Contr
     if let Some(body) = body {
         op["requestBody"] = body;
     }
-    op["security"] = if public(spec.action) {
+    op["security"] = if spec.action.is_public() {
         json!([{}])
     } else {
         json!([{ "bearer": [] }, { "session": [], "csrf": [] }])

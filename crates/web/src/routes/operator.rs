@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::clock::Timestamp;
 use domain::ids::UserId;
 use domain::policy::{Action, Resource};
 use domain::roles::PlatformRole;
@@ -18,15 +17,10 @@ use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
 use crate::error::{AppResult, ErrorCode, FieldError};
 use crate::labels::Labels;
-use crate::page::PageCtx;
-use crate::page::html;
+use crate::page::{PageCtx, html, when};
 use crate::state::AppState;
 use app::accounts;
 use app::vocab::{self, FormatInput, GlossaryInput};
-
-fn when(t: Timestamp) -> String {
-    t.to_cst().format("%Y-%m-%d %H:%M:%S").to_string()
-}
 
 fn messages(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Vec<(String, String)> {
     errors

@@ -18,7 +18,7 @@ use store::audit::{AuditFilter, AuditKind};
 
 use crate::ctx::{Ctx, Params};
 use crate::error::{AppResult, FieldError};
-use crate::page::{PageCtx, html};
+use crate::page::{Choice, PageCtx, html, when};
 use crate::state::AppState;
 use app::accounts;
 
@@ -142,13 +142,6 @@ pub struct AuditRow {
     client: String,
 }
 
-/// An option of a filter's list.
-pub struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "console/audit.html")]
 struct AuditPage<'a> {
@@ -163,10 +156,6 @@ struct AuditPage<'a> {
     kinds: Vec<Choice>,
     /// Where the newest signed checkpoint anchors the chain, in words.
     checkpoint: String,
-}
-
-fn when(t: Timestamp) -> String {
-    t.to_cst().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// "Name (email)" of each actor id that names an existing account. A page of the trail holds

@@ -15,8 +15,7 @@ use crate::changes::{ChangeReader, ChangeRow};
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::error::{AppResult, FieldError};
 use crate::labels::Labels;
-use crate::page::PageCtx;
-use crate::page::html;
+use crate::page::{Choice, PageCtx, html};
 use crate::state::AppState;
 use app::tickets::{self, ResubmitInput, ReturnInput};
 
@@ -36,13 +35,6 @@ struct QueuePage<'a> {
     providers: Vec<Choice>,
     kinds: Vec<Choice>,
     states: Vec<Choice>,
-}
-
-/// An option of a filter's list.
-pub struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Deserialize)]
