@@ -41,7 +41,7 @@ struct ValidRegistration {
     uscc: Option<UnifiedSocialCreditCode>,
 }
 
-fn password_code(e: PasswordError) -> &'static str {
+pub(crate) fn password_code(e: PasswordError) -> &'static str {
     match e {
         PasswordError::TooShort => "password_too_short",
         PasswordError::TooLong => "password_too_long",
@@ -178,7 +178,7 @@ fn identifier_digest(typed: &str) -> String {
 }
 
 /// Too many attempts: try again when the fuller of the windows ends.
-fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> Error {
+pub(crate) fn too_many(now: domain::clock::Timestamp, until: domain::clock::Timestamp) -> Error {
     let mut err = Error::new(ErrorCode::TooManyAttempts);
     err.retry_after = Some(((until.0 - now.0) / 1000).max(1));
     err

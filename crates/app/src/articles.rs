@@ -1,7 +1,7 @@
 //! Policies, rules and news (A25.4): the operator writes them in Markdown, the portal shows
 //! them rendered and cleaned of anything that could run in a visitor's browser.
 
-use domain::articles::{ArticleKind, ArticleStatus, ArticleText};
+use domain::articles::{ArticleKind, ArticleStatus, ArticleText, SitePage};
 use domain::ids::ArticleId;
 use domain::policy::{Action, Resource};
 use serde::Deserialize;
@@ -27,6 +27,10 @@ pub struct ArticleInput {
     /// Published at once, or kept as a draft.
     #[serde(default)]
     pub publish: bool,
+    /// The fixed page of the portal this article stands for (`about`, `terms`, `privacy`,
+    /// `contact`, `accessibility`); none or empty for an ordinary article.
+    #[serde(default)]
+    pub site_page: Option<String>,
     /// Files to attach.
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
@@ -43,23 +47,32 @@ struct Checked {
     kind: ArticleKind,
     text: ArticleText,
     status: ArticleStatus,
+    site_page: Option<SitePage>,
 }
 
 fn check(input: &ArticleInput) -> Result<Checked> {
     let kind = input.kind.parse::<ArticleKind>();
     let text = ArticleText::parse(&input.title, &input.body);
+    let site_page = match input.site_page.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => p.parse::<SitePage>().map(Some),
+    };
     let mut errors = Vec::new();
     if kind.is_err() {
         errors.push(FieldError::new("kind", "invalid_kind"));
+    }
+    if site_page.is_err() {
+        errors.push(FieldError::new("site_page", "invalid_site_page"));
     }
     if let Err(problems) = &text {
         errors.extend(problems.iter().map(|p| FieldError::new(p.field, p.code)));
     }
     errors.extend(check_attachments(&input.attachments));
-    match (kind, text) {
-        (Ok(kind), Ok(text)) if errors.is_empty() => Ok(Checked {
+    match (kind, text, site_page) {
+        (Ok(kind), Ok(text), Ok(site_page)) if errors.is_empty() => Ok(Checked {
             kind,
             text,
+            site_page,
             status: if input.publish {
                 ArticleStatus::Published
             } else {
@@ -85,6 +98,7 @@ pub async fn create(app: &App, caller: &Caller, input: &ArticleInput) -> Result<
         created_at: now,
         updated_at: now,
         row_version: 1,
+        site_page: c.site_page,
     };
     let mut tx = app.store.begin_write().await?;
     let files = take_uploads(&mut tx, caller, &input.attachments, now).await?;
@@ -92,7 +106,8 @@ pub async fn create(app: &App, caller: &Caller, input: &ArticleInput) -> Result<
     let added = attach(&mut tx, a.id, &files, now).await?;
     let mut ev = caller.event(now, "article.create", "article", a.id.to_string());
     ev.after = Some(
-        json!({ "kind": a.kind, "status": a.status, "title": a.title, "attachments_added": added }),
+        json!({ "kind": a.kind, "status": a.status, "title": a.title, "site_page": a.site_page,
+               "attachments_added": added }),
     );
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -122,6 +137,7 @@ pub async fn update(
         body: c.text.body,
         published_at,
         updated_at: now,
+        site_page: c.site_page,
         ..before.clone()
     };
     let mut tx = app.store.begin_write().await?;
@@ -145,10 +161,12 @@ pub async fn update(
     }
     let added = attach(&mut tx, a.id, &files, now).await?;
     let mut ev = caller.event(now, "article.update", "article", a.id.to_string());
-    ev.before =
-        Some(json!({ "kind": before.kind, "status": before.status, "title": before.title }));
+    ev.before = Some(
+        json!({ "kind": before.kind, "status": before.status, "title": before.title,
+                     "site_page": before.site_page }),
+    );
     ev.after = Some(json!({
-        "kind": a.kind, "status": a.status, "title": a.title,
+        "kind": a.kind, "status": a.status, "title": a.title, "site_page": a.site_page,
         "attachments_added": added, "attachments_removed": input.remove_attachments,
     }));
     tx.audit(ev).await?;

@@ -37,6 +37,8 @@ domain::string_enum!(
         EditConflict => "edit_conflict",
         FileTypeNotAllowed => "file_type_not_allowed",
         UploadLimit => "upload_limit",
+        ResetLinkInvalid => "reset_link_invalid",
+        MailUnavailable => "mail_unavailable",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -47,7 +49,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            MalformedJson | MalformedRequest => 400,
+            MalformedJson | MalformedRequest | ResetLinkInvalid => 400,
             UnsupportedMediaType | FileTypeNotAllowed => 415,
             PayloadTooLarge => 413,
             NotFound => 404,
@@ -60,7 +62,7 @@ impl ErrorCode {
             TooManyAttempts | UploadLimit => 429,
             Forbidden | CsrfFailed | SessionRequired => 403,
             Internal => 500,
-            Unavailable => 503,
+            Unavailable | MailUnavailable => 503,
         }
     }
 

@@ -11,8 +11,10 @@ pub mod catalogue;
 pub mod error;
 pub mod filetype;
 pub mod jobs;
+pub mod mail;
 pub mod openlist;
 pub mod orgs;
+pub mod password_changes;
 pub mod passwords;
 pub mod review_cycles;
 pub mod secrets;
@@ -77,6 +79,8 @@ pub struct App {
     pub usage: usage::UsageLog,
     /// Chinese word segmentation, loaded on first use so that start-up stays fast.
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
+    /// Sends e-mail, when the deployment names an SMTP server.
+    pub mailer: Option<mail::Mailer>,
 }
 
 impl App {
@@ -93,7 +97,13 @@ impl App {
             clock,
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),
+            mailer: None,
         }
+    }
+
+    /// The app, sending mail through `mailer`.
+    pub fn with_mailer(self, mailer: Option<mail::Mailer>) -> Self {
+        Self { mailer, ..self }
     }
 
     pub async fn segmenter(&self) -> Arc<Segmenter> {

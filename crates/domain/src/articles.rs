@@ -22,6 +22,23 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A page every portal carries, linked from the footer of every page. An article the
+    /// operator publishes for one of them replaces the platform's default text.
+    SitePage {
+        /// 关于平台.
+        About => "about",
+        /// 数据使用协议: what a dataset's "使用条款" links to.
+        Terms => "terms",
+        /// 隐私政策.
+        Privacy => "privacy",
+        /// 联系我们.
+        Contact => "contact",
+        /// 无障碍声明.
+        Accessibility => "accessibility",
+    }
+);
+
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 100_000;
 

@@ -23,6 +23,8 @@ pub enum Action {
     LogOut,
     ViewOwnAccount,
     ManageOwnTokens,
+    /// Changing one's own password (the old one typed again).
+    ChangeOwnPassword,
     /// Streaming a file in, to attach it afterwards.
     UploadFiles,
     CreateOrganization,
@@ -78,6 +80,7 @@ impl Action {
         Action::LogOut,
         Action::ViewOwnAccount,
         Action::ManageOwnTokens,
+        Action::ChangeOwnPassword,
         Action::UploadFiles,
         Action::CreateOrganization,
         Action::ViewMembers,
@@ -221,7 +224,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
     }
     let allowed = match action {
         ViewPublic | Register | LogIn => true,
-        LogOut | ViewOwnAccount | ManageOwnTokens | UploadFiles => resource == Resource::OwnAccount,
+        LogOut | ViewOwnAccount | ManageOwnTokens | ChangeOwnPassword | UploadFiles => {
+            resource == Resource::OwnAccount
+        }
         CreateOrganization => user.has(Operator) || user.has(Sysadmin),
         ViewMembers => match resource {
             Resource::Organization(org) => {

@@ -77,6 +77,46 @@ pub struct FileConfig {
     pub s3_region: Option<String>,
     /// What a government website shows at the foot of every page (主办单位, ICP 备案号...).
     pub site: Option<web::SiteInfo>,
+    /// The SMTP server for the mail the platform sends (password reset links).
+    pub smtp: Option<SmtpFile>,
+}
+
+/// `[smtp]` of the config file. The password comes from the `KAIFANG_SMTP_PASSWORD`
+/// environment variable, never from the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    pub host: String,
+    pub port: Option<u16>,
+    /// `tls` (port 465), `starttls` (port 587, the default) or `none` (a local relay only).
+    pub security: Option<app::mail::SmtpSecurity>,
+    pub username: Option<String>,
+    /// The sender, e.g. "开放平台 <noreply@data.example.gov.cn>".
+    pub from: String,
+}
+
+/// The SMTP settings the file names, checked now so that a mistake stops the start.
+fn smtp_settings(file: &FileConfig) -> anyhow::Result<Option<app::mail::SmtpSettings>> {
+    let Some(f) = &file.smtp else {
+        return Ok(None);
+    };
+    let settings = app::mail::SmtpSettings {
+        host: f.host.clone(),
+        port: f.port,
+        security: f.security.unwrap_or(app::mail::SmtpSecurity::Starttls),
+        username: f.username.clone(),
+        password: std::env::var("KAIFANG_SMTP_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty()),
+        from: f.from.clone(),
+    };
+    if settings.username.is_some() && settings.password.is_none() {
+        anyhow::bail!(
+            "smtp.username is set: the KAIFANG_SMTP_PASSWORD environment variable is needed"
+        );
+    }
+    app::mail::Mailer::new(&settings).context("invalid [smtp] settings")?;
+    Ok(Some(settings))
 }
 
 impl FileConfig {
@@ -222,6 +262,7 @@ pub fn web_config(
             .name_similarity_threshold
             .unwrap_or(d.name_similarity_threshold),
         site,
+        smtp: smtp_settings(file)?,
     })
 }
 

@@ -279,7 +279,7 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
     )
     .await?;
     let operator = &user_ids["operator@demo.kaifang.example"];
-    for (i, (kind, title, body)) in ARTICLES.iter().enumerate() {
+    for (i, (kind, title, body, site_page)) in ARTICLES.iter().enumerate() {
         let at = now.plus_seconds(-86_400 * (i as i64 + 1));
         let article = store::articles::ArticleRecord {
             id: domain::ids::ArticleId::new(),
@@ -292,6 +292,7 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
             created_at: at,
             updated_at: at,
             row_version: 1,
+            site_page: *site_page,
         };
         store::articles::insert(&mut tx, &article).await?;
         tx.audit(event(
@@ -306,19 +307,29 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> anyhow:
 }
 
 /// Policies, rules and news of the demo (A25.4): synthetic texts, newest first.
-const ARTICLES: &[(domain::articles::ArticleKind, &str, &str)] = &[
+/// (kind, title, Markdown body, the site page it stands for).
+type DemoArticle = (
+    domain::articles::ArticleKind,
+    &'static str,
+    &'static str,
+    Option<domain::articles::SitePage>,
+);
+
+const ARTICLES: &[DemoArticle] = &[
     (
         domain::articles::ArticleKind::News,
         "演示平台上线：欢迎试用公共数据开放平台",
         "本演示平台中的机构、账号和数据均为虚构，仅用于体验开放清单、数据检索和有条件开放申请等功能。\n\n\
          - 在[数据目录](/datasets)中按领域、开放类型和数据提供方查找数据集；\n\
          - 数据集页面列出全部数据项、开放条件和引用格式。",
+        None,
     ),
     (
         domain::articles::ArticleKind::Rule,
         "平台数据使用协议（演示）",
         "## 一、适用范围\n\n本协议适用于通过本平台获取的无条件开放数据。\n\n\
          ## 二、使用要求\n\n使用者应当在成果中注明数据来源，不得以数据开放主体的名义发布成果。",
+        Some(domain::articles::SitePage::Terms),
     ),
     (
         domain::articles::ArticleKind::Policy,
@@ -326,6 +337,7 @@ const ARTICLES: &[(domain::articles::ArticleKind, &str, &str)] = &[
         "细则明确了公共数据开放清单的编制、分级分类、有条件开放的申请与审核流程，\
          以及数据利用的反馈和安全管理要求。\n\n\
          开放清单中的数据分为**无条件开放**、**有条件开放**和**非开放**三类。",
+        None,
     ),
 ];
 
@@ -334,7 +346,7 @@ mod tests {
     /// Issue 10: the seeded articles' indentation made their lists and headings code blocks.
     #[test]
     fn demo_articles_render_as_written_not_as_code() {
-        for (_, title, body) in super::ARTICLES {
+        for (_, title, body, _) in super::ARTICLES {
             let html = web::articles::render_markdown(body);
             assert!(
                 !html.contains("<pre>") && !html.contains("<code>"),

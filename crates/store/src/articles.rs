@@ -1,6 +1,6 @@
 //! Policies, rules and news (A25.4).
 
-use domain::articles::{ArticleKind, ArticleStatus};
+use domain::articles::{ArticleKind, ArticleStatus, SitePage};
 use domain::clock::Timestamp;
 use domain::ids::ArticleId;
 
@@ -21,6 +21,8 @@ pub struct ArticleRecord {
     pub updated_at: Timestamp,
     /// Raised by every update; an update names the version it was made from.
     pub row_version: i64,
+    /// The fixed page of the portal this article stands for, if any.
+    pub site_page: Option<SitePage>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +37,7 @@ struct Row {
     created_at: i64,
     updated_at: i64,
     row_version: i64,
+    site_page: Option<String>,
 }
 
 impl TryFrom<Row> for ArticleRecord {
@@ -51,6 +54,11 @@ impl TryFrom<Row> for ArticleRecord {
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
             row_version: r.row_version,
+            site_page: r
+                .site_page
+                .as_deref()
+                .map(|p| parse(p, "site page"))
+                .transpose()?,
         })
     }
 }
@@ -58,7 +66,7 @@ impl TryFrom<Row> for ArticleRecord {
 pub async fn insert(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO articles (id, kind, status, title, body, published_at, created_by, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         updated_at, site_page) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(a.id.to_string())
     .bind(a.kind.as_str())
@@ -69,6 +77,7 @@ pub async fn insert(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
     .bind(&a.created_by)
     .bind(a.created_at.0)
     .bind(a.updated_at.0)
+    .bind(a.site_page.map(|p| p.as_str()))
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -79,7 +88,8 @@ pub async fn insert(tx: &mut WriteTx, a: &ArticleRecord) -> Result<()> {
 pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<i64> {
     let done = sqlx::query(
         "UPDATE articles SET kind = $2, status = $3, title = $4, body = $5, published_at = $6, \
-         updated_at = $7, row_version = row_version + 1 WHERE id = $1 AND row_version = $8",
+         updated_at = $7, site_page = $9, row_version = row_version + 1 \
+         WHERE id = $1 AND row_version = $8",
     )
     .bind(a.id.to_string())
     .bind(a.kind.as_str())
@@ -89,6 +99,7 @@ pub async fn update(tx: &mut WriteTx, a: &ArticleRecord) -> Result<i64> {
     .bind(a.published_at.map(|t| t.0))
     .bind(a.updated_at.0)
     .bind(a.row_version)
+    .bind(a.site_page.map(|p| p.as_str()))
     .execute(tx.conn())
     .await?;
     if done.rows_affected() == 0 {
@@ -101,7 +112,7 @@ impl Store {
     pub async fn article(&self, id: &str) -> Result<ArticleRecord> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, kind, status, title, body, published_at, created_by, created_at, row_version, \
-                 updated_at FROM articles WHERE id = $1",
+                 updated_at, site_page FROM articles WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -120,7 +131,7 @@ impl Store {
         let w = article_filters(kind, drafts);
         let sql = w.sql(
             "SELECT id, kind, status, title, body, published_at, created_by, created_at, \
-             row_version, updated_at FROM articles",
+             row_version, updated_at, site_page FROM articles",
             "ORDER BY COALESCE(published_at, updated_at) DESC, id DESC LIMIT $? OFFSET $?",
         );
         let rows: Vec<Row> = w
@@ -130,6 +141,20 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// The newest published article that stands for `page`, if the operator wrote one.
+    pub async fn site_page(&self, page: SitePage) -> Result<Option<ArticleRecord>> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, kind, status, title, body, published_at, created_by, created_at, row_version, \
+                 updated_at, site_page FROM articles \
+             WHERE site_page = $1 AND status = 'published' \
+             ORDER BY published_at DESC, id DESC LIMIT 1",
+        )
+        .bind(page.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(TryInto::try_into).transpose()
     }
 
     pub async fn count_articles(&self, kind: Option<ArticleKind>, drafts: bool) -> Result<i64> {

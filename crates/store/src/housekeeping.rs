@@ -17,7 +17,7 @@ impl Store {
     /// Removes sessions expired at `now`, tokens that expired or were revoked more than
     /// `keep_tokens_secs` ago (their owners see them in their list until then), and throttling
     /// counters whose window started more than `counter_window_secs` ago. The removal of
-    /// sessions and tokens is audited as the system's act, when there was any.
+    /// sessions, tokens and expired password-reset links is audited as the system's act, when there was any.
     pub async fn purge_expired(
         &self,
         now: Timestamp,
@@ -39,10 +39,17 @@ impl Store {
         .execute(tx.conn())
         .await?
         .rows_affected();
-        if sessions + tokens > 0 {
+        let resets = sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1")
+            .bind(now.0)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if sessions + tokens + resets > 0 {
             let mut ev =
                 AuditEvent::system(now, "system", "housekeeping.purge", "platform", "-".into());
-            ev.after = Some(serde_json::json!({ "sessions": sessions, "tokens": tokens }));
+            ev.after = Some(
+                serde_json::json!({ "sessions": sessions, "tokens": tokens, "password_resets": resets }),
+            );
             tx.audit(ev).await?;
             tx.commit().await?;
         } else {

@@ -16,6 +16,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod orgs;
 pub mod paging;
+pub mod password_resets;
 pub mod review_cycles;
 pub mod sessions;
 pub mod throttle;

@@ -61,3 +61,13 @@ impl Store {
         .transpose()
     }
 }
+
+/// Ends every session of `user` except the one whose token hash is `keep`; returns how many.
+pub async fn delete_others(tx: &mut WriteTx, user: UserId, keep: Option<&str>) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user.to_string())
+        .bind(keep.unwrap_or(""))
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -100,7 +100,30 @@ pub async fn grant_platform_role(
     Ok(())
 }
 
+/// Replaces the account's password hash.
+pub async fn set_password_hash(tx: &mut WriteTx, user: UserId, hash: &str) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user.to_string())
+        .bind(hash)
+        .execute(tx.conn())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 impl Store {
+    /// The account's password hash, to check the password typed before changing it.
+    pub async fn password_hash(&self, user: UserId) -> Result<String> {
+        let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(hash)
+    }
+
     /// The account and its password hash, for signing in.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(UserRecord, String)>> {
         let row: Option<(String, String)> =

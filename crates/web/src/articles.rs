@@ -1,6 +1,6 @@
 //! How articles are shown: their Markdown made safe to put in a page, and their JSON.
 
-use domain::articles::{ArticleKind, ArticleStatus};
+use domain::articles::{ArticleKind, ArticleStatus, SitePage};
 use domain::ids::ArticleId;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -34,6 +34,8 @@ pub struct ArticleView {
     pub updated_at: Rfc3339,
     /// Name it in the next update, so that an edit made from an older version is refused.
     pub row_version: i64,
+    /// The fixed page of the portal the article stands for, if any.
+    pub site_page: Option<SitePage>,
 }
 
 /// A page of published articles, newest first.
@@ -55,6 +57,7 @@ pub fn article_json(a: &ArticleRecord) -> ArticleView {
         published_at: Rfc3339::of(a.published_at),
         updated_at: a.updated_at.into(),
         row_version: a.row_version,
+        site_page: a.site_page,
     }
 }
 

@@ -48,7 +48,12 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
 
     let error = match response.extensions_mut().remove::<AppError>() {
         Some(e) => e,
-        None if response.extensions().get::<OwnErrorShape>().is_some() => return response,
+        // A route that answered with its own page and named the error's code is believed.
+        None if response.extensions().get::<OwnErrorShape>().is_some()
+            || response.headers().contains_key(ERROR_CODE_HEADER) =>
+        {
+            return response;
+        }
         None => match bare_status_code(&response) {
             Some(code) => AppError::new(code),
             None => return response,

@@ -41,6 +41,8 @@ pub struct WebConfig {
     pub name_similarity_threshold: f64,
     /// What a government website shows at the foot of every page.
     pub site: SiteInfo,
+    /// The SMTP server mail leaves through (password reset links); none: no mail is sent.
+    pub smtp: Option<app::mail::SmtpSettings>,
 }
 
 /// The identification a Chinese government website carries at the foot of every page
@@ -98,6 +100,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             name_similarity_threshold: app.name_similarity_threshold,
             site: SiteInfo::default(),
+            smtp: None,
         }
     }
 }
@@ -132,7 +135,13 @@ impl AppState {
         search: Arc<SearchIndex>,
     ) -> Self {
         Self {
-            app: app::App::new(store.clone(), blobs, clock.clone(), config.app_config()),
+            app: app::App::new(store.clone(), blobs, clock.clone(), config.app_config())
+                .with_mailer(config.smtp.as_ref().and_then(|s| {
+                    // The settings were checked when read; a failure here is only logged.
+                    app::mail::Mailer::new(s)
+                        .map_err(|e| tracing::error!(error = %e, "mail cannot be sent"))
+                        .ok()
+                })),
             store,
             clock,
             messages: Arc::new(Messages::embedded()),

@@ -282,7 +282,7 @@ async fn organizations_tags_and_status() {
 
 /// The Python interpreter with `ckanapi` installed: `KAIFANG_TEST_PYTHON`, or the virtual
 /// environment `scripts/test.sh` prepares.
-fn python() -> String {
+pub(crate) fn python() -> String {
     if let Ok(p) = std::env::var("KAIFANG_TEST_PYTHON") {
         return p;
     }

@@ -2,12 +2,6 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-fn csrf_from(html: &str) -> String {
-    let marker = "name=\"_csrf\" value=\"";
-    let start = html.find(marker).expect("the form has a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn register_form_shows_every_error_next_to_its_field_and_keeps_input() {
     let app = spawn_app().await;
@@ -20,7 +14,7 @@ async fn register_form_shows_every_error_next_to_its_field_and_keeps_input() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&form);
+    let csrf = form_csrf(&form);
     let res = browser
         .post(app.at("/register"))
         .form(&[
@@ -83,7 +77,7 @@ async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_pag
     let res = browser
         .post(app.at("/login"))
         .form(&[
-            ("_csrf", csrf_from(&login).as_str()),
+            ("_csrf", form_csrf(&login).as_str()),
             ("email", "page@example.cn"),
             ("password", PASSWORD),
             ("next", "/account"),
@@ -108,7 +102,7 @@ async fn a_visitor_signs_in_with_the_form_and_creates_a_token_on_the_account_pag
     let res = browser
         .post(app.at("/account/tokens"))
         .form(&[
-            ("_csrf", csrf_from(&account).as_str()),
+            ("_csrf", form_csrf(&account).as_str()),
             ("name", "数据同步"),
             ("expires_in_days", "30"),
             ("read_only", "1"),
@@ -197,7 +191,7 @@ async fn a_registration_that_worked_says_so_on_the_sign_in_page() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&form);
+    let csrf = form_csrf(&form);
     let res = browser
         .post(app.at("/register"))
         .form(&[

@@ -306,7 +306,7 @@ async fn redirect_targets_from_requests_stay_on_this_site() {
         // Signing in through the form.
         let browser = client();
         let (_, page) = app.page(&browser, "/login").await;
-        let csrf = hidden_csrf(&page);
+        let csrf = form_csrf(&page);
         let res = browser
             .post(app.at("/login"))
             .form(&[
@@ -332,11 +332,6 @@ async fn redirect_targets_from_requests_stay_on_this_site() {
 
 fn url_encode(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
-}
-
-fn hidden_csrf(page: &str) -> String {
-    let at = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
-    page[at..].split('"').next().unwrap().to_owned()
 }
 
 fn set_cookies(res: &reqwest::Response) -> Vec<String> {

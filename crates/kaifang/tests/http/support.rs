@@ -163,6 +163,27 @@ impl Drop for TestApp {
     }
 }
 
+/// The CSRF token a page's form carries in its hidden `_csrf` field.
+pub fn form_csrf(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("the form has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Opens the form at `path` as a visitor with `browser` and posts `fields` with its CSRF token.
+pub async fn post_visitor_form(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (_, html) = app.page(browser, path).await;
+    let csrf = form_csrf(&html);
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(app.at(path)).form(&form).send().await.unwrap()
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
@@ -324,10 +345,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str) -> Session {
+        self.login_with(email, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> Session {
         let client = client();
         let res = client
             .post(self.at("/api/v1/auth/login"))
-            .json(&json!({ "email": email, "password": PASSWORD }))
+            .json(&json!({ "email": email, "password": password }))
             .send()
             .await
             .unwrap();
@@ -496,6 +521,24 @@ impl TestApp {
             .unwrap();
         tx.commit().await.unwrap();
         t.id.to_string()
+    }
+
+    /// Sets the account's password back to [`PASSWORD`], as a test step.
+    pub async fn restore_password(&self, email: &str) {
+        let user = self.store.user_by_email(email).await.unwrap();
+        let hash = app::passwords::hash(PASSWORD.to_owned()).await.unwrap();
+        let mut tx = self.store.begin_write().await.unwrap();
+        store::users::set_password_hash(&mut tx, user.id, &hash)
+            .await
+            .unwrap();
+        tx.audit(test_event(
+            "test.setup",
+            user.id.to_string(),
+            self.clock_now(),
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
     }
 
     pub fn clock_now(&self) -> Timestamp {

@@ -172,6 +172,24 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// The answer to a password change.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PasswordChanged {
+    /// The account's other sessions, now ended (this one stays).
+    pub other_sessions_ended: u64,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<app::password_changes::PasswordChange>,
+) -> AppResult<Json<PasswordChanged>> {
+    let ended = app::password_changes::change(&state.app, &ctx.caller, input).await?;
+    Ok(Json(PasswordChanged {
+        other_sessions_ended: ended,
+    }))
+}
+
 pub async fn revoke_token(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -19,7 +19,9 @@ mod news;
 mod openapi;
 mod operator;
 mod pages;
+mod passwords;
 mod portal;
+mod site;
 mod trail;
 
 use std::collections::HashMap;
@@ -90,6 +92,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
         GET "/domains" => ViewPublic on Platform: directory::domains,
         GET "/domains/{code}" => ViewPublic on Platform: portal::domain_page,
+        GET "/pages/{page}" => ViewPublic on Platform: site::page,
+        GET "/developers" => ViewPublic on Platform: site::developers,
         GET "/news" => ViewPublic on Platform: news::list_page,
         GET "/news/{id}" => ViewPublic on ArticleInPath: news::detail_page,
         GET "/news/{id}/attachments/{attachment}" => ViewPublic on ArticleInPath: news::attachment,
@@ -101,6 +105,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/account" => ViewOwnAccount on OwnAccount: pages::account,
         POST "/account/tokens" => ManageOwnTokens on OwnAccount: pages::create_token,
         POST "/account/tokens/{id}/revoke" => ManageOwnTokens on OwnAccount: pages::revoke_token,
+        GET "/account/password" => ChangeOwnPassword on OwnAccount: passwords::change_form,
+        POST "/account/password" => ChangeOwnPassword on OwnAccount: passwords::change_submit,
+        GET "/password/forgot" => LogIn on Platform: passwords::forgot_form,
+        POST "/password/forgot" => LogIn on Platform: passwords::forgot_submit,
+        GET "/password/reset" => LogIn on Platform: passwords::reset_form,
+        POST "/password/reset" => LogIn on Platform: passwords::reset_submit,
 
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
@@ -151,6 +161,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::list_tokens,
         POST "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::create_token,
         DELETE "/api/v1/me/tokens/{id}" => ManageOwnTokens on OwnAccount: api_auth::revoke_token,
+        POST "/api/v1/me/password" => ChangeOwnPassword on OwnAccount: api_auth::change_password,
 
         GET "/api/v1/orgs" => ViewPublic on Platform: api_orgs::list,
         POST "/api/v1/orgs" => CreateOrganization on Platform: api_orgs::create,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::articles::{ArticleKind, ArticleStatus};
+use domain::articles::{ArticleKind, ArticleStatus, SitePage};
 use domain::policy::{Action, Resource};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -238,6 +238,8 @@ struct ArticleForm<'a> {
     page: PageCtx<'a>,
     action: String,
     kinds: Vec<(String, String, bool)>,
+    /// (code, label, chosen) of each fixed page of the portal, "" for none.
+    site_pages: Vec<(String, String, bool)>,
     title: String,
     body: String,
     publish: bool,
@@ -321,6 +323,16 @@ fn form_page(
             )
         })
         .collect();
+    let chosen = input.site_page.as_deref().unwrap_or_default();
+    let site_pages = std::iter::once(("", pctx.t("site_page.none")))
+        .chain(SitePage::ALL.iter().map(|p| {
+            (
+                p.as_str(),
+                pctx.t(&format!("site_page.{}.title", p.as_str())),
+            )
+        }))
+        .map(|(code, label)| (code.to_owned(), label, code == chosen))
+        .collect();
     let errors = errors
         .iter()
         .map(|e| (e.field.clone(), pctx.field_message(e)))
@@ -328,6 +340,7 @@ fn form_page(
     let view = ArticleForm {
         action,
         kinds,
+        site_pages,
         title: input.title.clone(),
         body: input.body.clone(),
         publish: input.publish,
@@ -357,6 +370,7 @@ fn form_input(form: &FormPost) -> (ArticleInput, Vec<FieldError>) {
         title: values.get("title").to_owned(),
         body: values.get("body").to_owned(),
         publish: values.has("publish", "1"),
+        site_page: Some(values.get("site_page").to_owned()),
         attachments,
         remove_attachments: values
             .all("remove_attachment")
@@ -423,6 +437,7 @@ pub async fn edit_form(
         body: a.body,
         publish: a.status == ArticleStatus::Published,
         row_version: Some(a.row_version),
+        site_page: a.site_page.map(|p| p.as_str().to_owned()),
         ..Default::default()
     };
     form_page(

@@ -52,6 +52,11 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .created::<api_auth::NewTokenView>()
         }
         ("DELETE", "/api/v1/me/tokens/{id}") => c("Revoke a personal API token"),
+        ("POST", "/api/v1/me/password") => {
+            c("Change the password: the current one typed again; every other session ends")
+                .body::<app::password_changes::PasswordChange>()
+                .ok::<api_auth::PasswordChanged>()
+        }
         ("GET", "/api/v1/orgs") => {
             c("List organizations (providers and the operator)").ok::<api_orgs::OrgList>()
         }

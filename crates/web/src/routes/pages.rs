@@ -130,6 +130,8 @@ pub struct Next {
     next: Option<String>,
     /// Set by the registration that led here, to say that it worked.
     registered: Option<String>,
+    /// Set by the password reset that led here, to say that it worked.
+    reset: Option<String>,
 }
 
 pub async fn switch_language(
@@ -174,6 +176,8 @@ struct LoginPage<'a> {
     error: Option<String>,
     /// A new account was just registered.
     registered: bool,
+    /// A new password was just set with a reset link.
+    reset: bool,
 }
 
 pub async fn login_form(
@@ -187,6 +191,7 @@ pub async fn login_form(
         next: local_target(q.next.as_deref()),
         error: None,
         registered: q.registered.is_some(),
+        reset: q.reset.is_some(),
     };
     html(StatusCode::OK, page)
 }
@@ -238,6 +243,7 @@ pub async fn login_submit(
                 next,
                 error: Some(message),
                 registered: false,
+                reset: false,
             };
             html(crate::error::status(e.code), page)
         }
@@ -412,14 +418,23 @@ struct AccountPage<'a> {
     default_days: String,
     new_token: Option<String>,
     error: Option<String>,
+    /// What the step that led here did, e.g. a password change.
+    notice: Option<String>,
+}
+
+/// What the account page says above its content.
+#[derive(Default)]
+struct AccountNotes {
+    new_token: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
 }
 
 async fn account_page(
     state: &AppState,
     ctx: &Ctx,
     status: StatusCode,
-    new_token: Option<String>,
-    error: Option<String>,
+    notes: AccountNotes,
 ) -> AppResult<Response> {
     let actor = ctx.user()?;
     let user = state.store.user(actor.id).await?;
@@ -471,16 +486,37 @@ async fn account_page(
         memberships,
         tokens,
         default_days: state.config.token_default_days.to_string(),
-        new_token,
-        error,
+        new_token: notes.new_token,
+        error: notes.error,
+        notice: notes.notice,
         user,
         page,
     };
     html(status, view)
 }
 
-pub async fn account(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    account_page(&state, &ctx, StatusCode::OK, None, None).await
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    /// Set by the password change that led here, to say that it worked.
+    password_changed: Option<String>,
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Params(q): Params<AccountQuery>,
+) -> AppResult<Response> {
+    let notice = q.password_changed.is_some().then(|| {
+        state
+            .messages
+            .get(ctx.lang, "password.change.done")
+            .to_owned()
+    });
+    let notes = AccountNotes {
+        notice,
+        ..Default::default()
+    };
+    account_page(&state, &ctx, StatusCode::OK, notes).await
 }
 
 #[derive(Deserialize)]
@@ -530,8 +566,10 @@ pub async fn create_token(
                 &state,
                 &ctx,
                 StatusCode::CREATED,
-                Some(created.secret),
-                None,
+                AccountNotes {
+                    new_token: Some(created.secret),
+                    ..Default::default()
+                },
             )
             .await
         }
@@ -546,8 +584,10 @@ pub async fn create_token(
                 &state,
                 &ctx,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(msg),
+                AccountNotes {
+                    error: Some(msg),
+                    ..Default::default()
+                },
             )
             .await
         }

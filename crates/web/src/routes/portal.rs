@@ -329,6 +329,8 @@ pub struct PastEnd {
 pub struct FactView {
     label: String,
     value: String,
+    /// Where to read more, as (href, text): the terms of use lead to the data use agreement.
+    more: Option<(String, String)>,
 }
 
 pub struct ItemView {
@@ -468,6 +470,8 @@ pub async fn dataset_page(
     .map(|(key, value)| FactView {
         label: t(key),
         value,
+        more: (key == "dataset.license")
+            .then(|| ("/pages/terms".to_owned(), t("site_page.terms.title"))),
     })
     .collect();
 
