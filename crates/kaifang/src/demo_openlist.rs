@@ -59,6 +59,59 @@ struct Subject {
     years: &'static [i32],
 }
 
+/// The English name of each subject, for the English pages and for searching in English.
+const ENGLISH: &[(&str, &str)] = &[
+    ("BUSLINE", "bus lines"),
+    ("BUSSTOP", "bus stop locations"),
+    ("BUSGPS", "real-time bus positions"),
+    ("PARKING", "public car park spaces"),
+    ("TAXI", "taxi operations statistics"),
+    ("CARDTXN", "public transport card transactions"),
+    ("HOSP", "directory of medical institutions"),
+    ("OUTPAT", "monthly outpatient visits"),
+    ("VACC", "vaccination clinics"),
+    ("EMR", "outpatient visit records"),
+    ("AQI", "daily air quality index"),
+    ("WATERQ", "surface water quality monitoring"),
+    ("EMISSION", "automatic monitoring of key polluters"),
+    ("LICENSE", "company registrations"),
+    ("FOODLIC", "food business licences"),
+    ("SPOTCHECK", "product quality spot checks"),
+    ("BIZRISK", "companies with abnormal operations"),
+    ("SCHOOL", "directory of primary and secondary schools"),
+    ("KINDER", "directory of kindergartens"),
+    ("ENROL", "student enrolment records"),
+    ("ELDER", "directory of elderly care homes"),
+    ("SOCORG", "registered social organizations"),
+    ("MARRIAGE", "marriage registration statistics"),
+    ("LANDUSE", "regulatory detailed plans: land use"),
+    ("LANDSUP", "state-owned construction land supply"),
+    ("JOBS", "public job vacancies"),
+    ("TRAINING", "vocational training institutions"),
+    ("SCENIC", "A-grade tourist attractions"),
+    ("VISITORS", "real-time visitor numbers at key attractions"),
+    ("LIBRARY", "public library service points"),
+    ("PDSTREET", "neighbourhood service centres"),
+    ("HPMARKET", "standardized food markets"),
+    ("XHGREEN", "parks and green spaces"),
+    ("MHGRID", "grid management incident statistics"),
+    ("WATERQLT", "tap water quality notices"),
+    ("WATERUSE", "water use by zone"),
+    ("OUTAGE", "planned power outages"),
+    ("CHARGING", "electric vehicle charging points"),
+];
+
+/// The English name of subject `code` for the whole city, in `year` if a yearly series.
+fn english_name(code: &str, year: Option<i32>) -> String {
+    let Some((_, en)) = ENGLISH.iter().find(|(c, _)| *c == code) else {
+        return String::new();
+    };
+    match year {
+        Some(y) => format!("Shanghai {en}, {y}"),
+        None => format!("Shanghai {en}"),
+    }
+}
+
 use FieldType::*;
 use Openness::*;
 use UpdateFrequency::*;
@@ -1089,6 +1142,8 @@ fn build(orgs: &BTreeMap<&str, OrgId>, catalogue_ids: &BTreeMap<String, String>)
             |name: String, areas: Vec<String>, time_range: TimeRange, frequency| DatasetMeta {
                 name,
                 summary: s.summary.to_owned(),
+                name_en: String::new(),
+                summary_en: String::new(),
                 domain: s.domain.to_owned(),
                 keywords: s.keywords.iter().map(|k| (*k).to_owned()).collect(),
                 data_items: items.clone(),
@@ -1120,15 +1175,19 @@ fn build(orgs: &BTreeMap<&str, OrgId>, catalogue_ids: &BTreeMap<String, String>)
                 city_id = Some(id);
             }
             let name = format!("{}{}", place_name(area), s.name);
+            let mut meta = base(
+                name,
+                vec![(*area).to_owned()],
+                TimeRange::default(),
+                s.frequency,
+            );
+            if *area == "shanghai" {
+                meta.name_en = english_name(s.code, None);
+            }
             out.push(Seeded {
                 id,
                 org,
-                meta: base(
-                    name,
-                    vec![(*area).to_owned()],
-                    TimeRange::default(),
-                    s.frequency,
-                ),
+                meta,
                 status: DatasetStatus::Published,
             });
         }
@@ -1144,6 +1203,7 @@ fn build(orgs: &BTreeMap<&str, OrgId>, catalogue_ids: &BTreeMap<String, String>)
                 range,
                 UpdateFrequency::Static,
             );
+            meta.name_en = english_name(s.code, Some(*year));
             if let Some(city) = city_id {
                 meta.relations.push(Relation {
                     kind: RelationKind::TimeSeriesContinuation,
@@ -1527,6 +1587,8 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
             let meta = DatasetMeta {
                 name: format!("{}{}（批次 {serial}）", place_name(place), s.name),
                 summary: s.summary.to_owned(),
+                name_en: String::new(),
+                summary_en: String::new(),
                 domain: s.domain.to_owned(),
                 keywords: s.keywords.iter().map(|k| (*k).to_owned()).collect(),
                 data_items: data_items(s, |_| None),

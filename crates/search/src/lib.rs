@@ -7,6 +7,7 @@
 
 mod collect;
 mod facets;
+mod pinyin;
 mod query;
 mod schema;
 
@@ -38,6 +39,9 @@ pub struct SearchDoc {
     pub id: String,
     pub name: String,
     pub summary: String,
+    /// The name and summary in English, when the provider gave them.
+    pub name_en: String,
+    pub summary_en: String,
     pub keywords: Vec<String>,
     pub field_labels: Vec<String>,
     pub provider_slug: String,

@@ -2,12 +2,15 @@
 //! into words like the documents were, so any input (Lucene or SQL syntax, emoji, 10 KB of
 //! text) is just words to look for, and never an error.
 
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, Term};
 
-use crate::schema::{FacetField, Fields, GRAMS, WORDS, facet_value};
+use crate::pinyin::could_be_pinyin;
+use crate::schema::{ENGLISH, FacetField, Fields, GRAMS, WORDS, facet_value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -129,7 +132,7 @@ pub fn words(index: &Index, text: &str) -> Vec<String> {
 }
 
 /// Where one word may be found, and what each place weighs.
-fn word_clauses(f: &Fields, w: &str) -> Vec<(Occur, Box<dyn Query>)> {
+fn word_clauses(index: &Index, f: &Fields, w: &str) -> Vec<(Occur, Box<dyn Query>)> {
     let mut should = vec![
         boosted(term(f.name, w), 4.0),
         boosted(term(f.keywords, w), 2.5),
@@ -137,12 +140,41 @@ fn word_clauses(f: &Fields, w: &str) -> Vec<(Occur, Box<dyn Query>)> {
         boosted(term(f.provider, w), 1.5),
         boosted(term(f.summary, w), 1.0),
     ];
-    // Typos in Latin words: one edit away.
-    if w.is_ascii() && w.len() >= 4 {
-        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name, w), 1, true);
-        should.push(boosted(Box::new(fuzzy), 1.0));
+    if w.is_ascii() {
+        // The English name and summary, by the word's stem (stops → stop).
+        for stem in tokens(index, ENGLISH, w, 1) {
+            should.push(boosted(term(f.name_en, &stem), 4.0));
+            should.push(boosted(term(f.summary_en, &stem), 1.0));
+            // Typos in Latin words: one edit away.
+            if stem.len() >= 4 {
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name_en, &stem), 1, true);
+                should.push(boosted(Box::new(fuzzy), 1.0));
+            }
+        }
+    }
+    if could_be_pinyin(w) {
+        should.push(boosted(term(f.name_pinyin, w), 3.0));
     }
     should
+}
+
+/// Names in which neighbouring words of the query stand close together rank higher: 空气 质量
+/// next to each other in a name is what was meant, far apart less so.
+fn proximity_clauses(f: &Fields, words: &[String]) -> Vec<(Occur, Box<dyn Query>)> {
+    words
+        .windows(2)
+        .map(|pair| {
+            let terms = pair
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i, Term::from_field_text(f.name, w)))
+                .collect();
+            boosted(
+                Box::new(PhraseQuery::new_with_offset_and_slop(terms, 3)),
+                2.0,
+            )
+        })
+        .collect()
 }
 
 /// Builds the query for one [`Pass`].
@@ -155,16 +187,22 @@ pub fn build(
     let words = words(index, &q.text);
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
 
+    must.extend(proximity_clauses(f, &words));
     match pass {
         _ if words.is_empty() => {}
         Pass::AllWords => {
             for w in &words {
-                must.push((Occur::Must, Box::new(BooleanQuery::new(word_clauses(f, w)))));
+                must.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(word_clauses(index, f, w))),
+                ));
             }
         }
         Pass::AnyWord | Pass::Grams => {
-            let mut should: Vec<(Occur, Box<dyn Query>)> =
-                words.iter().flat_map(|w| word_clauses(f, w)).collect();
+            let mut should: Vec<(Occur, Box<dyn Query>)> = words
+                .iter()
+                .flat_map(|w| word_clauses(index, f, w))
+                .collect();
             if pass == Pass::Grams {
                 let short: String = q.text.chars().take(MAX_GRAM_CHARS).collect();
                 for g in tokens(index, GRAMS, &short, MAX_GRAM_CHARS * 2) {

@@ -39,6 +39,8 @@ impl FacetField {
 pub const WORDS: &str = "kf_words";
 /// Pairs of characters, for partial words and typos.
 pub const GRAMS: &str = "kf_grams";
+/// English words, lower-cased and stemmed (tantivy's own English analyzer).
+pub const ENGLISH: &str = "en_stem";
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -47,6 +49,10 @@ pub struct Fields {
     pub ckan_payload: Field,
     pub name: Field,
     pub name_grams: Field,
+    /// Pinyin spellings of the name, each one term.
+    pub name_pinyin: Field,
+    pub name_en: Field,
+    pub summary_en: Field,
     pub title_sort: Field,
     pub summary: Field,
     pub keywords: Field,
@@ -83,6 +89,9 @@ pub fn build() -> (Schema, Fields) {
         // The whole name as one term, for sorting by title.
         title_sort: b.add_text_field("title_sort", STRING | FAST),
         name_grams: b.add_text_field("name_grams", text(GRAMS)),
+        name_pinyin: b.add_text_field("name_pinyin", text("raw")),
+        name_en: b.add_text_field("name_en", text(ENGLISH)),
+        summary_en: b.add_text_field("summary_en", text(ENGLISH)),
         summary: b.add_text_field("summary", text(WORDS)),
         keywords: b.add_text_field("keywords", text(WORDS)),
         field_labels: b.add_text_field("field_labels", text(WORDS)),
@@ -157,6 +166,8 @@ impl Fields {
             self.name_grams => d.name.as_str(),
             self.title_sort => d.name.as_str(),
             self.summary => d.summary.as_str(),
+            self.name_en => d.name_en.as_str(),
+            self.summary_en => d.summary_en.as_str(),
             self.provider => d.provider_name.as_str(),
             self.domain => facet_value(&d.domain),
             self.provider_slug => facet_value(&d.provider_slug),
@@ -166,6 +177,9 @@ impl Fields {
             self.published_at => d.published_at,
             self.usage => d.usage,
         );
+        for spelling in crate::pinyin::spellings(&d.name) {
+            doc.add_text(self.name_pinyin, spelling);
+        }
         for k in &d.keywords {
             doc.add_text(self.keywords, k);
             doc.add_facet(self.tags, facet_value(k));

@@ -7,6 +7,8 @@ fn doc(id: &str, name: &str, domain: &str, provider: &str, published_at: i64) ->
         id: id.into(),
         name: name.into(),
         summary: format!("{name}的说明"),
+        name_en: String::new(),
+        summary_en: String::new(),
         keywords: vec!["公共数据".into()],
         field_labels: vec!["名称".into(), "地址".into()],
         provider_slug: provider.into(),
@@ -478,4 +480,90 @@ fn clauses_combine_alternatives_and_negations() {
         negated: false,
     }];
     assert_eq!(ids(&idx.search(&named).unwrap()), ["2", "4"]);
+}
+
+/// Issue 10: a visitor without a Chinese keyboard finds 公交 by its pinyin or initials.
+#[test]
+fn pinyin_and_its_initials_find_chinese_names() {
+    let idx = index();
+    for typed in ["gongjiao", "GongJiao", "gj", "gongjiao zhandian", "yanglao"] {
+        let r = idx.search(&q(typed)).unwrap();
+        assert!(!r.hits.is_empty(), "{typed}");
+    }
+    let r = idx.search(&q("gongjiao")).unwrap();
+    let mut found = ids(&r);
+    found.sort();
+    assert_eq!(found, ["1", "2"]);
+    assert_eq!(ids(&idx.search(&q("gongjiao zhandian")).unwrap()), ["1"]);
+    assert_eq!(ids(&idx.search(&q("yanglao")).unwrap()), ["3"]);
+}
+
+/// Issue 10: entries may carry an English name and summary, and English finds them.
+#[test]
+fn english_names_and_summaries_are_searched_by_stem() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut stops = doc("1", "上海市公交站点位置", "transport", "sh-transport", 10);
+    stops.name_en = "Shanghai bus stop locations".into();
+    let mut air = doc(
+        "2",
+        "上海市空气质量指数日报",
+        "environment",
+        "sh-ecology",
+        20,
+    );
+    air.summary_en = "Daily air quality index of each monitoring station.".into();
+    let plain = doc("3", "上海市公交线路", "transport", "sh-transport", 30);
+    idx.apply(
+        &[
+            Change::Upsert(stops),
+            Change::Upsert(air),
+            Change::Upsert(plain),
+        ],
+        3,
+    )
+    .unwrap();
+    assert_eq!(ids(&idx.search(&q("bus stops")).unwrap()), ["1"]);
+    assert_eq!(ids(&idx.search(&q("Air Quality")).unwrap()), ["2"]);
+    // A typo in an English word is forgiven.
+    assert_eq!(ids(&idx.search(&q("bus stpos")).unwrap()), ["1"]);
+}
+
+/// Issue 10: words of the query that stand together in a name rank that name first.
+#[test]
+fn words_close_together_in_a_name_rank_higher() {
+    let idx = SearchIndex::in_memory().unwrap();
+    // Names of the same length with both words: only where they stand tells them apart.
+    let near = doc(
+        "near",
+        "上海市空气质量监测站点汇总",
+        "environment",
+        "sh-ecology",
+        10,
+    );
+    let far = doc(
+        "far",
+        "上海市空气污染与地表水质量",
+        "environment",
+        "sh-ecology",
+        10,
+    );
+    // Other entries, as a catalogue has, so that the words are rare enough to weigh.
+    let mut changes = vec![Change::Upsert(far), Change::Upsert(near)];
+    for (i, other) in ["公交线路", "养老机构", "学校名录", "停车场泊位", "医疗机构"]
+        .iter()
+        .cycle()
+        .take(40)
+        .enumerate()
+    {
+        changes.push(Change::Upsert(doc(
+            &format!("o{i}"),
+            other,
+            "other",
+            "sh-x",
+            1,
+        )));
+    }
+    idx.apply(&changes, 42).unwrap();
+    let r = idx.search(&q("空气 质量")).unwrap();
+    assert_eq!(ids(&r), ["near", "far"]);
 }

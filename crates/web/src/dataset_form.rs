@@ -113,6 +113,8 @@ impl FormValues {
         let mut f = Self::default();
         f.push("name", &m.name);
         f.push("summary", &m.summary);
+        f.push("name_en", &m.name_en);
+        f.push("summary_en", &m.summary_en);
         f.push("domain", &m.domain);
         f.push("keywords", m.keywords.join("，"));
         for format in &m.formats {
@@ -302,6 +304,8 @@ impl FormValues {
         Ok(DatasetMeta {
             name: text("name"),
             summary: text("summary"),
+            name_en: text("name_en"),
+            summary_en: text("summary_en"),
             domain: text("domain"),
             keywords: split_list(self.get("keywords")),
             data_items,

@@ -21,6 +21,8 @@ fn search_doc(state: &AppState, c: &ChangedDataset, org: &store::orgs::OrgRecord
         id: d.id.to_string(),
         name: m.name.clone(),
         summary: m.summary.clone(),
+        name_en: m.name_en.clone(),
+        summary_en: m.summary_en.clone(),
         keywords: m.keywords.clone(),
         field_labels: m.data_items.iter().map(|i| i.label.clone()).collect(),
         provider_slug: c.provider_slug.clone(),

@@ -22,6 +22,17 @@ pub struct Labels<'a> {
 }
 
 impl<'a> Labels<'a> {
+    /// An entry's text in the page's language: the English one on English pages when the
+    /// provider gave it, else the Chinese; with the language it is in, for the `lang`
+    /// attribute.
+    pub fn either(&self, zh: &str, en: &str) -> (String, &'static str) {
+        if self.lang == Lang::En && !en.trim().is_empty() {
+            (en.to_owned(), "en")
+        } else {
+            (zh.to_owned(), "zh-CN")
+        }
+    }
+
     pub async fn load(state: &'a AppState, lang: Lang) -> AppResult<Self> {
         let domains = state
             .store

@@ -118,6 +118,8 @@ fn bounds_problems(meta: &DatasetMeta) -> Vec<Problem> {
     let mut c = TextChecks::default();
     c.text(|| "name".into(), &meta.name, NAME);
     c.text(|| "summary".into(), &meta.summary, TEXT);
+    c.text(|| "name_en".into(), &meta.name_en, NAME);
+    c.text(|| "summary_en".into(), &meta.summary_en, TEXT);
     c.text(|| "domain".into(), &meta.domain, CODE);
     c.count("keywords", meta.keywords.len(), MAX_LIST);
     for (i, k) in meta.keywords.iter().enumerate() {
@@ -365,6 +367,8 @@ mod tests {
         DatasetMeta {
             name: "上海市公交线路站点".into(),
             summary: "全市公交线路及其站点。".into(),
+            name_en: String::new(),
+            summary_en: String::new(),
             domain: "transport".into(),
             keywords: vec!["公交".into()],
             data_items: vec![DataItem {

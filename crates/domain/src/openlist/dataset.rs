@@ -14,6 +14,13 @@ pub struct DatasetMeta {
     pub name: String,
     #[serde(default)]
     pub summary: String,
+    /// The name in English, for visitors who read no Chinese: shown on the English pages and
+    /// searched. Optional.
+    #[serde(default)]
+    pub name_en: String,
+    /// The summary in English. Optional.
+    #[serde(default)]
+    pub summary_en: String,
     /// A code of the managed domain vocabulary.
     pub domain: String,
     #[serde(default)]

@@ -28,6 +28,8 @@ pub fn meta_changes(before: Option<&DatasetMeta>, after: &DatasetMeta) -> Vec<Ch
     let b = before;
     d.scalar("name", b.map(|m| &m.name), &after.name);
     d.scalar("summary", b.map(|m| &m.summary), &after.summary);
+    d.scalar("name_en", b.map(|m| &m.name_en), &after.name_en);
+    d.scalar("summary_en", b.map(|m| &m.summary_en), &after.summary_en);
     d.scalar("domain", b.map(|m| &m.domain), &after.domain);
     d.set("keywords", b.map(|m| &m.keywords[..]), &after.keywords);
     d.keyed(

@@ -304,3 +304,50 @@ async fn the_footer_carries_the_government_website_identification_when_set() {
         }
     }
 }
+
+/// Issue 10: a resident's or a company's workbench is about their own business on the
+/// platform, not about organizations they are not a member of.
+#[tokio::test]
+async fn the_workbench_speaks_to_residents_and_companies_as_themselves() {
+    let app = spawn_app().await;
+    app.register("resident@example.cn").await;
+    let resident = app.login("resident@example.cn").await;
+    let (status, html) = app.page(&resident.client, "/console").await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        "我的数据申请",
+        "我的反馈与投诉",
+        "我的数据需求",
+        "href=\"/account/password\"",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    for staff in ["我的单位", "加入任何单位", "平台管理"] {
+        assert!(!html.contains(staff), "{staff}");
+    }
+
+    let res = client()
+        .post(app.at("/api/v1/auth/register"))
+        .json(&serde_json::json!({
+            "kind": "organization", "email": "data@company.cn", "password": PASSWORD,
+            "display_name": "王经理", "legal_name": "示范数据科技有限公司", "uscc": "91350100M000100Y43",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let company = app.login("data@company.cn").await;
+    let (_, html) = app.page(&company.client, "/console").await;
+    assert!(html.contains("以 示范数据科技有限公司 的身份"), "{html}");
+
+    // Staff see their organizations and desks instead.
+    let op = app
+        .user_with(
+            "op@example.cn",
+            Some(domain::roles::PlatformRole::Operator),
+            None,
+        )
+        .await;
+    let (_, html) = app.page(&op.client, "/console").await;
+    assert!(html.contains("平台管理") && !html.contains("我的数据申请"));
+}

@@ -266,3 +266,64 @@ async fn most_used_ranks_by_reads_rolled_up_from_the_usage_log() {
     let r = search(&app, "sort=newest").await;
     assert_eq!(r["count"], 2, "the roll-up changed no entry's metadata");
 }
+
+/// Issue 10: English and pinyin reach the Chinese catalogue; the English pages show the
+/// English name where the provider gave one, marked as English.
+#[tokio::test]
+async fn english_names_and_pinyin_find_entries_and_english_pages_show_them() {
+    let app = spawn_app().await;
+    let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let mut stops = good_meta("上海市公交站点位置", &items);
+    stops["name_en"] = json!("Shanghai bus stop locations");
+    stops["summary_en"] = json!("Names and coordinates of every bus stop.");
+    let id = publish(&app, &editor, &op, stops).await;
+    let mut parking = good_meta("上海市公共停车场泊位", &items);
+    parking["domain"] = json!("urban");
+    publish(&app, &editor, &op, parking).await;
+
+    for query in [
+        "q=bus+stops",
+        "q=coordinates",
+        "q=gongjiao",
+        "q=gjzd",
+        "q=gongjiao+zhandian",
+    ] {
+        assert_eq!(
+            names(&search(&app, query).await),
+            ["上海市公交站点位置"],
+            "{query}"
+        );
+    }
+    assert_eq!(
+        names(&search(&app, "q=tingche").await),
+        ["上海市公共停车场泊位"]
+    );
+
+    let page = |path: String, lang: &'static str| {
+        let url = app.at(&path);
+        async move {
+            client()
+                .get(url)
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let en = page(format!("/datasets/{id}"), "en").await;
+    assert!(
+        en.contains("<h1 lang=\"en\">Shanghai bus stop locations</h1>"),
+        "{en}"
+    );
+    assert!(en.contains("lang=\"zh-CN\">上海市公交站点位置</p>"));
+    let zh = page(format!("/datasets/{id}"), "zh-CN").await;
+    assert!(zh.contains("<h1 lang=\"zh-CN\">上海市公交站点位置</h1>"));
+    let list = page("/datasets?q=bus".to_owned(), "en").await;
+    assert!(list.contains("Shanghai bus stop locations"), "{list}");
+}

@@ -131,6 +131,8 @@ struct StoredProvider {
 pub struct HitView {
     pub(super) id: String,
     pub(super) name: String,
+    /// The language `name` and `summary` are in.
+    pub(super) lang: &'static str,
     pub(super) summary: String,
     pub(super) provider: String,
     pub(super) provider_href: String,
@@ -197,9 +199,19 @@ fn shorten(text: &str, n: usize) -> String {
 pub fn hit_view(labels: &Labels, payload: &str) -> Option<HitView> {
     let s: Stored = serde_json::from_str(payload).ok()?;
     let m = s.metadata;
+    let (name, lang) = labels.either(&m.name, &m.name_en);
+    let summary = if lang == "en" && !m.summary_en.trim().is_empty() {
+        &m.summary_en
+    } else if lang == "en" {
+        // An English name over a Chinese summary would mislabel the summary's language.
+        ""
+    } else {
+        &m.summary
+    };
     Some(HitView {
-        name: m.name,
-        summary: shorten(&m.summary, 140),
+        name,
+        lang,
+        summary: shorten(summary, 140),
         provider: labels.org(&s.provider.slug),
         provider_href: format!("/orgs/{}", s.provider.slug),
         domain: labels.domain(&m.domain),
@@ -359,7 +371,12 @@ pub struct VersionView {
 struct DatasetPage<'a> {
     page: PageCtx<'a>,
     name: String,
+    /// The language `name` is in.
+    name_lang: &'static str,
+    /// The Chinese name under an English one.
+    name_zh: Option<String>,
     summary: String,
+    summary_lang: &'static str,
     status: String,
     is_public: bool,
     provider: String,
@@ -507,9 +524,14 @@ pub async fn dataset_page(
         .collect();
     versions.reverse();
 
+    let (name, name_lang) = labels.either(&m.name, &m.name_en);
+    let (summary, summary_lang) = labels.either(&m.summary, &m.summary_en);
     let view = DatasetPage {
-        name: m.name.clone(),
-        summary: m.summary.clone(),
+        name_zh: (name_lang == "en").then(|| m.name.clone()),
+        name,
+        name_lang,
+        summary,
+        summary_lang,
         status: labels.named("status", d.status.as_str()),
         is_public: public(&d),
         provider: labels.org(&org.slug),

@@ -158,6 +158,8 @@ struct DatasetFormPage<'a> {
     problems: Vec<Problem>,
     name: Input,
     summary: Input,
+    name_en: Input,
+    summary_en: Input,
     keywords: Input,
     domain: Choice,
     formats: Choice,
@@ -360,6 +362,8 @@ async fn form_page(
         problems,
         name: f.input("name"),
         summary: f.input("summary"),
+        name_en: f.input("name_en"),
+        summary_en: f.input("summary_en"),
         keywords: f.input("keywords"),
         domain: f.choice("domain", domains),
         formats: f.choice(

@@ -324,6 +324,11 @@ struct ConsoleIndex<'a> {
     orgs: Vec<(String, String)>,
     /// The platform's desks this person may use: (link, label).
     desks: Vec<(&'static str, String)>,
+    /// Someone who works for no provider and at no desk: a resident, a researcher or a
+    /// company, whose workbench is about their own applications, feedback and requests.
+    public_user: bool,
+    /// The organization a company account speaks for.
+    legal_name: Option<String>,
 }
 
 /// The platform-wide pages of the workspace, and the action each needs.
@@ -361,11 +366,23 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
         orgs.push((labels.org(&org.slug), format!("/console/orgs/{}", org.slug)));
     }
     let page = PageCtx::new(&state, &ctx, "/console");
-    let desks = DESKS
+    let desks: Vec<(&str, String)> = DESKS
         .iter()
         .filter(|(_, action, _)| ctx.authorize(*action, Resource::Platform).is_ok())
         .map(|(href, _, label)| (*href, page.t(label)))
         .collect();
-    let view = ConsoleIndex { orgs, desks, page };
+    let public_user = orgs.is_empty() && desks.is_empty();
+    let legal_name = if public_user {
+        state.store.user(user.id).await?.legal_name
+    } else {
+        None
+    };
+    let view = ConsoleIndex {
+        orgs,
+        desks,
+        public_user,
+        legal_name,
+        page,
+    };
     html(StatusCode::OK, view)
 }
