@@ -138,13 +138,9 @@ const MAX_GUIDE_BYTES: usize = 256 * 1024;
 
 /// Saves a new version of the classification guide. It must parse, and its own examples must
 /// agree with it. Returns the new version number.
-pub async fn save_guide(
-    app: &App,
-    caller: &Caller,
-    toml: &str,
-    base_version: Option<i64>,
-) -> Result<i64> {
-    caller.authorize(Action::EditGuide, Resource::Platform)?;
+/// The guide `toml` describes, if it is one that may be saved: within its size, parsed, its
+/// examples agreeing with its rule. Saving and previewing ask the same.
+pub fn check_guide(toml: &str) -> Result<Guide> {
     if toml.len() > MAX_GUIDE_BYTES {
         return Err(Error::invalid(vec![FieldError {
             field: "toml".into(),
@@ -152,13 +148,23 @@ pub async fn save_guide(
             detail: Some(MAX_GUIDE_BYTES.to_string()),
         }]));
     }
-    if let Err(e) = Guide::from_toml(toml) {
-        return Err(Error::invalid(vec![FieldError {
+    Guide::from_toml(toml).map_err(|e| {
+        Error::invalid(vec![FieldError {
             field: "toml".into(),
             code: "invalid_guide",
             detail: Some(e.to_string()),
-        }]));
-    }
+        }])
+    })
+}
+
+pub async fn save_guide(
+    app: &App,
+    caller: &Caller,
+    toml: &str,
+    base_version: Option<i64>,
+) -> Result<i64> {
+    caller.authorize(Action::EditGuide, Resource::Platform)?;
+    check_guide(toml)?;
     let now = app.clock.now();
     let by = caller.user()?.id.to_string();
     let mut tx = app.store.begin_write().await?;

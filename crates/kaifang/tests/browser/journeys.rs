@@ -274,7 +274,7 @@ async fn an_entry_goes_from_the_provider_console_through_review_to_the_public_li
     b.click_to(Locator::LinkText("上海市公共自行车租赁点位"), &ticket)
         .await;
     assert!(
-        b.text("table.diff")
+        b.text("dl.proposal")
             .await
             .contains("上海市公共自行车租赁点位")
     );
@@ -321,7 +321,7 @@ async fn an_entry_goes_from_the_provider_console_through_review_to_the_public_li
     sign_in(&b, &demo, "operator@demo.kaifang.example").await;
     c.goto(&demo.at(&ticket)).await.unwrap();
     assert!(
-        b.text("table.diff")
+        b.text("dl.proposal")
             .await
             .contains("数据来源于公共自行车运营单位。")
     );
@@ -569,4 +569,81 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         }
     }
     b.close().await;
+}
+
+/// Issue 10: data items, conditions, materials and relations are added and removed on the
+/// page, without saving, and what was typed in the other rows stays.
+#[tokio::test]
+async fn repeating_rows_are_added_and_removed_on_the_page() {
+    let demo = Demo::start().await;
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    sign_in(&b, &demo, "transport-editor@demo.kaifang.example").await;
+    c.goto(&demo.at("/console/orgs/sh-transport/datasets/new"))
+        .await
+        .unwrap();
+    let rows = |set: &'static str| async move {
+        c.find_all(Locator::Css(&format!("#{set} > .row")))
+            .await
+            .unwrap()
+    };
+    let before = rows("data_items").await.len();
+    b.fill("data_items-0--name", "site_name").await;
+    b.click(Locator::Css("#data_items > button.add-row")).await;
+    assert_eq!(rows("data_items").await.len(), before + 1);
+    // The new row is numbered after the last and starts empty.
+    let new_name = format!("data_items-{before}--name");
+    assert_eq!(b.value_of(&new_name).await, "");
+    let named = c.find(Locator::Id(&new_name)).await.unwrap();
+    assert_eq!(
+        named.attr("name").await.unwrap().as_deref(),
+        Some(format!("data_items[{before}].name").as_str())
+    );
+    b.fill(&new_name, "site_code").await;
+    b.screenshot("console-form-rows").await;
+
+    // Removing the first row keeps the others as typed and numbers them again.
+    let first = rows("data_items").await.remove(0);
+    first
+        .find(Locator::Css("button.remove-row"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(rows("data_items").await.len(), before);
+    assert_eq!(b.value_of(&new_name).await, "site_code");
+    assert!(c.find(Locator::Id("data_items-0--name")).await.is_err());
+    assert_eq!(
+        b.text("#data_items > .row:first-of-type > legend").await,
+        "第 1 个数据项"
+    );
+
+    // A related entry is found by its name; the choices carry identifiers.
+    b.fill("relations-0--dataset", "公交").await;
+    eventually("choices of related entries", || async {
+        c.find_all(Locator::Css("#dataset-choices option"))
+            .await
+            .is_ok_and(|o| !o.is_empty())
+    })
+    .await;
+    let option = c
+        .find(Locator::Css("#dataset-choices option"))
+        .await
+        .unwrap();
+    let label = option.attr("label").await.unwrap().unwrap_or_default();
+    let value = option.attr("value").await.unwrap().unwrap_or_default();
+    assert!(label.contains("公交"), "{label}");
+    let res = reqwest::get(demo.at(&format!("/api/v1/datasets/{value}")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{value} is an entry's identifier");
+
+    for set in ["conditions", "materials", "relations"] {
+        let n = rows(set).await.len();
+        b.click(Locator::Css(&format!("#{set} > button.add-row")))
+            .await;
+        assert_eq!(rows(set).await.len(), n + 1, "{set}");
+    }
+    assert!(b.accessibility_violations().await.is_empty());
 }

@@ -330,3 +330,60 @@ async fn the_audit_page_shows_the_newest_checkpoint_or_that_it_is_damaged() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("最新的审计检查点无法读取"), "{html}");
 }
+
+/// Issue 10: the guide reads as tables of levels, and an edit is previewed as it would read
+/// before it is saved; a preview saves nothing.
+#[tokio::test]
+async fn the_guide_reads_as_tables_and_an_edit_is_previewed_before_it_is_saved() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let (_, html) = get(&op, &app, "/console/guide").await;
+    let view = &html[html
+        .find("class=\"guide-view\"")
+        .expect("the guide as tables")..];
+    for shown in [
+        "数据安全级别（GB/T 43697-2024）",
+        "<th scope=\"row\">重要数据</th><td>有条件开放</td>",
+        "<th scope=\"row\">核心数据</th><td>非开放</td>",
+    ] {
+        assert!(view.contains(shown), "{shown}");
+    }
+
+    let current = app.store.guide_version(None).await.unwrap().body;
+    let renamed = current.replacen(
+        "name_zh = \"重要数据\"",
+        "name_zh = \"重要数据（修订）\"",
+        1,
+    );
+    assert_ne!(renamed, current);
+    let audit = app.audit_count().await;
+    let (status, html) = post_form(
+        &op,
+        &app,
+        "/console/guide",
+        &[("toml", renamed.as_str()), ("preview", "1")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("预览（尚未保存）"));
+    assert!(html.contains("<th scope=\"row\">重要数据（修订）</th>"));
+    // The text stays in the editor to be saved.
+    let editor = &html[html.find("<textarea id=\"toml\"").unwrap()..];
+    assert!(editor[..editor.find("</textarea>").unwrap()].contains("重要数据（修订）"));
+    assert_eq!(app.audit_count().await, audit);
+    assert_eq!(app.store.guide_versions().await.unwrap().len(), 1);
+
+    // A broken text is refused in the preview as at saving.
+    let (status, html) = post_form(
+        &op,
+        &app,
+        "/console/guide",
+        &[("toml", "title_zh = ["), ("preview", "1")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("分级分类指南无效") && !html.contains("class=\"guide-view\""));
+    assert_eq!(app.audit_count().await, audit);
+}

@@ -351,3 +351,29 @@ async fn the_workbench_speaks_to_residents_and_companies_as_themselves() {
     let (_, html) = app.page(&op.client, "/console").await;
     assert!(html.contains("平台管理") && !html.contains("我的数据申请"));
 }
+
+/// Issue 10: a chart and the list of its numbers are not both shown at full size: the list is
+/// folded under the chart, and open where the chart is not drawn (the elder-friendly display).
+#[tokio::test]
+async fn the_numbers_of_a_chart_are_folded_under_it_unless_the_chart_is_hidden() {
+    let app = spawn_app().await;
+    let (_, home) = app.page(&client(), "/").await;
+    let figures = home.matches("<details class=\"figures\"><summary>").count();
+    assert_eq!(figures, 2, "{home}");
+    for chart in home.match_indices("<figure class=\"chart\"") {
+        let after = &home[chart.0..];
+        let details = after.find("<details class=\"figures\"").unwrap();
+        let counts = after.find("<ul class=\"counts\">").unwrap();
+        assert!(details < counts, "the numbers come folded after the chart");
+    }
+    let elder = client()
+        .get(app.at("/"))
+        .header("cookie", "kf_display=elder")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(elder.matches("<details class=\"figures\" open>").count(), 2);
+}

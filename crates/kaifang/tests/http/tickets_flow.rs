@@ -103,6 +103,31 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
             .any(|c| c["path"] == "name")
     );
 
+    // Issue 10: the operator reads a new entry's proposal as a summary of its fields by their
+    // labels, not as changes from nothing nor as JSON.
+    let html = w
+        .operator
+        .client
+        .get(w.app.at(&format!("/console/tickets/{tid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<table class=\"diff\""));
+    let card = &html[html
+        .find("<dl class=\"facts proposal\">")
+        .expect("a summary")..];
+    let card = &card[..card.find("</dl>").unwrap()];
+    for shown in [
+        "<dt>名称</dt><dd>上海市公交线路站点</dd>",
+        "<dt>更新频率</dt><dd>每月</dd>",
+    ] {
+        assert!(card.contains(shown), "{shown} missing in {card}");
+    }
+    assert!(!card.contains('{') && !card.contains("monthly"), "{card}");
+
     // The operator sees it in the queue and returns it, giving reasons all at once.
     let queue = get(&w.operator, w.app.at("/api/v1/tickets")).await;
     assert_eq!(queue["tickets"].as_array().unwrap().len(), 1);

@@ -43,6 +43,65 @@ struct GuidePage<'a> {
     toml: String,
     versions: Vec<(i64, String)>,
     errors: Vec<(String, String)>,
+    /// The guide as people read it: the version shown, or the edit being previewed.
+    readable: Option<GuideView>,
+    /// The readable guide is a preview of unsaved text.
+    previewing: bool,
+}
+
+/// A guide as a page shows it.
+pub struct GuideView {
+    title: String,
+    method: String,
+    dimensions: Vec<DimensionView>,
+}
+
+pub struct DimensionView {
+    name: String,
+    description: String,
+    /// (level, open type it allows, measures, suggested conditions).
+    levels: Vec<(String, String, String, Vec<String>)>,
+}
+
+fn guide_view(
+    page: &PageCtx,
+    labels: &crate::labels::Labels,
+    g: &domain::openlist::classification::Guide,
+) -> GuideView {
+    let either = |zh: &str, en: &str| labels.either(zh, en).0;
+    GuideView {
+        title: either(&g.title_zh, &g.title_en),
+        method: g.method_zh.clone(),
+        dimensions: g
+            .dimensions
+            .iter()
+            .map(|d| DimensionView {
+                name: either(&d.name_zh, &d.name_en),
+                description: d.description_zh.clone(),
+                levels: d
+                    .levels
+                    .iter()
+                    .map(|l| {
+                        (
+                            either(&l.name_zh, &l.name_en),
+                            page.t(&format!("open_type.{}", l.open_type.as_str())),
+                            l.measures_zh.clone(),
+                            l.conditions
+                                .iter()
+                                .map(|c| {
+                                    format!(
+                                        "{}：{}",
+                                        labels.named("condition", c.kind.as_str()),
+                                        c.text_zh
+                                    )
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 async fn guide_page(
@@ -52,11 +111,25 @@ async fn guide_page(
     version: Option<i64>,
     edited: Option<(String, Option<i64>)>,
     errors: Vec<(String, String)>,
+    preview: Option<domain::openlist::classification::Guide>,
 ) -> AppResult<Response> {
     let shown = state.store.guide_version(version).await?;
     let all = state.store.guide_versions().await?;
     let newest = all.iter().map(|v| v.version).max().unwrap_or(shown.version);
+    let page = PageCtx::new(state, ctx, "/console/guide");
+    let labels = crate::labels::Labels::load(state, ctx.lang).await?;
+    // A preview shows the typed guide when it is one; an edit that failed shows none.
+    let previewing = preview.is_some();
+    let readable = match preview {
+        Some(g) => Some(guide_view(&page, &labels, &g)),
+        None if edited.is_none() => domain::openlist::classification::Guide::from_toml(&shown.body)
+            .ok()
+            .map(|g| guide_view(&page, &labels, &g)),
+        None => None,
+    };
     let view = GuidePage {
+        readable,
+        previewing,
         version: shown.version,
         current: shown.version == newest,
         base_version: edited
@@ -70,13 +143,13 @@ async fn guide_page(
             .map(|v| (v.version, when(v.created_at)))
             .collect(),
         errors,
-        page: PageCtx::new(state, ctx, "/console/guide"),
+        page,
     };
     html(status, view)
 }
 
 pub async fn guide(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    guide_page(&state, &ctx, StatusCode::OK, None, None, Vec::new()).await
+    guide_page(&state, &ctx, StatusCode::OK, None, None, Vec::new(), None).await
 }
 
 pub async fn guide_version(
@@ -92,6 +165,7 @@ pub async fn guide_version(
         Some(version),
         None,
         Vec::new(),
+        None,
     )
     .await
 }
@@ -106,6 +180,40 @@ pub async fn save_guide(
     let form = form.values;
     let toml = form.get("toml").to_owned();
     let base = form.get("base_version").parse().ok();
+    if form.has("preview", "1") {
+        // Shown as it would be saved, and nothing saved.
+        return match vocab::check_guide(&toml) {
+            Ok(guide) => {
+                guide_page(
+                    &state,
+                    &ctx,
+                    StatusCode::OK,
+                    None,
+                    Some((toml, base)),
+                    Vec::new(),
+                    Some(guide),
+                )
+                .await
+            }
+            Err(e) => {
+                let errors = messages(
+                    &state,
+                    &ctx,
+                    &crate::error::AppError::from(e).into_field_errors()?,
+                );
+                guide_page(
+                    &state,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some((toml, base)),
+                    errors,
+                    None,
+                )
+                .await
+            }
+        };
+    }
     match vocab::save_guide(&state.app, &ctx.caller, &toml, base).await {
         Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
         Err(e) => {
@@ -118,6 +226,7 @@ pub async fn save_guide(
                 None,
                 Some((toml, base)),
                 errors,
+                None,
             )
             .await
         }

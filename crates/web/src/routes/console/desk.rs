@@ -170,6 +170,8 @@ struct TicketPage<'a> {
     state_code: String,
     reason: String,
     changes: Vec<ChangeRow>,
+    /// A new entry: its fields read as a summary (field: value), not as changes from nothing.
+    proposal: bool,
     events: Vec<EventRow>,
     can_review: bool,
     can_resubmit: bool,
@@ -233,6 +235,7 @@ async fn ticket_page(
         state_code: t.state.as_str().to_owned(),
         reason: t.reason.clone(),
         changes,
+        proposal: t.kind == TicketKind::Add,
         events,
         can_review: t.state == TicketState::Submitted
             && ctx.authorize(Action::ReviewTickets, on_ticket).is_ok(),
