@@ -431,6 +431,13 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         news.as_str(),
         "/login",
         "/register",
+        "/password/forgot",
+        "/pages/about",
+        "/pages/terms",
+        "/pages/privacy",
+        "/pages/contact",
+        "/pages/accessibility",
+        "/developers",
     ];
     let console = [
         "/console",
@@ -438,6 +445,8 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         "/console/orgs/sh-transport/datasets/new",
         "/console/orgs/sh-transport/catalogue",
         "/console/orgs/sh-transport/reviews",
+        "/account",
+        "/account/password",
     ];
     for (width, height) in [(1280, 1000), (640, 500), (360, 740)] {
         c.set_window_size(width, height).await.unwrap();
@@ -523,6 +532,18 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("news", "/news"),
         ("login", "/login"),
         ("register", "/register"),
+        ("forgot-password", "/password/forgot"),
+        ("about", "/pages/about"),
+        ("terms", "/pages/terms"),
+        ("privacy", "/pages/privacy"),
+        ("contact", "/pages/contact"),
+        ("accessibility", "/pages/accessibility"),
+        ("developers", "/developers"),
+    ];
+    let resident = [
+        ("resident-workbench", "/console"),
+        ("resident-account", "/account"),
+        ("resident-password", "/account/password"),
     ];
     let provider = [
         ("console", "/console"),
@@ -543,8 +564,9 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-jobs", "/console/jobs"),
         ("operator-articles", "/console/articles"),
     ];
-    let parties: [(Option<&str>, Pages); 3] = [
+    let parties: [(Option<&str>, Pages); 4] = [
         (None, &public),
+        (Some("resident@demo.kaifang.example"), &resident),
         (Some("transport-editor@demo.kaifang.example"), &provider),
         (Some("operator@demo.kaifang.example"), &operator),
     ];
