@@ -9,6 +9,7 @@ pub mod contract;
 pub mod ctx;
 mod dataset_form;
 pub mod error;
+mod guide_form;
 pub mod i18n;
 pub mod indexer;
 mod labels;

@@ -387,3 +387,153 @@ async fn the_guide_reads_as_tables_and_an_edit_is_previewed_before_it_is_saved()
     assert!(html.contains("分级分类指南无效") && !html.contains("class=\"guide-view\""));
     assert_eq!(app.audit_count().await, audit);
 }
+
+/// What a browser would send for the form named by its `action`: every input, text area and
+/// chosen option, unescaped.
+fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .expect("the form");
+    let form = &html[start..start + html[start..].find("</form>").unwrap()];
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
+            .replace("&amp;", "&")
+    };
+    let attr = |tag: &str, name: &str| {
+        let key = format!(" {name}=\"");
+        tag.find(&key).map(|i| {
+            let rest = &tag[i + key.len()..];
+            unescape(&rest[..rest.find('"').unwrap()])
+        })
+    };
+    let mut out = Vec::new();
+    for (i, _) in form.match_indices('<') {
+        let tag = &form[i..i + form[i..].find('>').unwrap() + 1];
+        let Some(name) = attr(tag, "name") else {
+            continue;
+        };
+        if tag.starts_with("<input") {
+            if tag.contains("type=\"submit\"") {
+                continue;
+            }
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("<textarea") {
+            let body = &form[i + tag.len()..];
+            out.push((name, unescape(&body[..body.find("</textarea>").unwrap()])));
+        } else if tag.starts_with("<select") {
+            let body = &form[i..i + form[i..].find("</select>").unwrap()];
+            let chosen = body
+                .split("<option")
+                .find(|o| o.contains(" selected"))
+                .and_then(|o| attr(o, "value"))
+                .unwrap_or_default();
+            out.push((name, chosen));
+        }
+    }
+    out
+}
+
+/// Issue 10: the guide is edited in a form over its structure, and the preview says what the
+/// edit changes before it is saved.
+#[tokio::test]
+async fn the_guide_is_edited_in_a_form_and_the_preview_lists_what_changes() {
+    let app = spawn_app().await;
+    let op = app
+        .user_with("op@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let guide_json = || async {
+        let res = client()
+            .get(app.at("/api/v1/classification-guide"))
+            .send()
+            .await
+            .unwrap();
+        res.json::<serde_json::Value>().await.unwrap()["guide"].clone()
+    };
+    let original = guide_json().await;
+    assert_eq!(original["dimensions"][0]["code"], "security_level");
+    let (_, html) = get(&op, &app, "/console/guide").await;
+    let mut fields = form_fields(&html, "/console/guide");
+    assert!(
+        fields
+            .iter()
+            .any(|(k, v)| k == "dimensions[0].code" && v == "security_level")
+    );
+    let set = |fields: &mut Vec<(String, String)>, key: &str, value: &str| {
+        let f = fields.iter_mut().find(|(k, _)| k == key).expect(key);
+        f.1 = value.to_owned();
+    };
+    // 重要数据 becomes 重要数据（修订） and allows no opening at all; its example follows.
+    assert!(fields.contains(&("dimensions[0].levels[1].name_zh".into(), "重要数据".into())));
+    set(
+        &mut fields,
+        "dimensions[0].levels[1].name_zh",
+        "重要数据（修订）",
+    );
+    set(&mut fields, "dimensions[0].levels[1].open_type", "not_open");
+    let post = |fields: Vec<(String, String)>, preview: bool| {
+        let op = op.clone();
+        let url = app.at("/console/guide");
+        async move {
+            let mut form = fields;
+            form.push(("_csrf".into(), op.csrf.clone()));
+            if preview {
+                form.push(("preview".into(), "1".into()));
+            }
+            let res = op.client.post(url).form(&form).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    // Nothing else changed: the example of 门诊就诊明细记录 already says not open.
+    let audit = app.audit_count().await;
+    let (status, html) = post(fields.clone(), true).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let table = &html[html.find("<table class=\"diff\"").expect("the changes")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("<td>维度“数据安全级别（GB/T 43697-2024）” › 级别“重要数据（修订）”</td><td>名称</td><td><del>重要数据</del></td><td><ins>重要数据（修订）</ins></td>"),
+        "{table}"
+    );
+    assert!(table.contains("<td><del>有条件开放</del></td><td><ins>非开放</ins></td>"));
+    assert_eq!(
+        table.matches("<tr>").count(),
+        3,
+        "a header and two changes: {table}"
+    );
+    assert_eq!(app.audit_count().await, audit);
+
+    // A level without an open type, and a condition of no known kind: refused at their fields.
+    let mut bad = fields.clone();
+    set(&mut bad, "dimensions[0].levels[0].open_type", "");
+    set(
+        &mut bad,
+        "dimensions[0].levels[1].conditions",
+        "随便：写点什么",
+    );
+    let (status, html) = post(bad, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in [
+        "dimensions-0--levels-0--open_type-error",
+        "dimensions-0--levels-1--conditions-error",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(html.contains("随便：写点什么"), "what was typed stays");
+    assert_eq!(app.audit_count().await, audit);
+
+    // Saved, it is the guide in force.
+    let (status, _) = post(fields, false).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = get(&op, &app, "/console/guide").await;
+    assert!(html.contains("第 2 版"));
+    assert!(html.contains("<th scope=\"row\">重要数据（修订）</th><td>非开放</td>"));
+    // Everything else came through the form as it was: conditions, measures, examples.
+    let mut expected = original;
+    expected["dimensions"][0]["levels"][1]["name_zh"] = "重要数据（修订）".into();
+    expected["dimensions"][0]["levels"][1]["open_type"] = "not_open".into();
+    assert_eq!(guide_json().await, expected);
+}

@@ -14,6 +14,7 @@ mod api_uploads;
 pub(crate) mod ckan;
 pub(crate) mod console;
 mod directory;
+mod guide;
 mod health;
 mod news;
 mod openapi;
@@ -117,9 +118,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/review-cycles" => ReviewTickets on Platform: console::review_desk,
         GET "/console/audit" => ViewAudit on Platform: trail::audit,
         GET "/console/audit/export.csv" => ViewAudit on Platform: trail::export,
-        GET "/console/guide" => EditGuide on Platform: operator::guide,
-        POST "/console/guide" => EditGuide on Platform: operator::save_guide,
-        GET "/console/guide/versions/{version}" => EditGuide on Platform: operator::guide_version,
+        GET "/console/guide" => EditGuide on Platform: guide::page,
+        POST "/console/guide" => EditGuide on Platform: guide::save,
+        GET "/console/guide/versions/{version}" => EditGuide on Platform: guide::version,
         GET "/console/vocabularies" => ManageVocabularies on Platform: operator::vocabularies,
         POST "/console/vocabularies/formats" => ManageVocabularies on Platform: operator::save_format,
         POST "/console/vocabularies/glossary" => ManageVocabularies on Platform: operator::save_glossary,

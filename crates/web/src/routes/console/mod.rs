@@ -42,7 +42,7 @@ pub use reviews::{
     accept_cycle, desk as review_desk, return_cycle, review_entry, reviews, submit_cycle,
 };
 
-fn field_id(key: &str) -> String {
+pub(crate) fn field_id(key: &str) -> String {
     key.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
