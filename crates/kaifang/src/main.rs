@@ -491,7 +491,7 @@ impl Anchoring {
 async fn serve_until_shutdown(
     db: Store,
     blobs: store::blobs::Blobs,
-    web_config: web::WebConfig,
+    mut web_config: web::WebConfig,
     data_dir: &std::path::Path,
     listen: &str,
     anchoring: Anchoring,
@@ -508,6 +508,11 @@ async fn serve_until_shutdown(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
+    // Without a public address set, the platform is reached where it listens: on the port the
+    // system chose, when it was asked for any (port 0).
+    if web_config.public_url == format!("http://{listen}") {
+        web_config.public_url = url.clone();
+    }
     tracing::info!(%url, backend = ?db.backend(), "kaifang is serving");
     if let Some(banner) = banner {
         banner(&url);

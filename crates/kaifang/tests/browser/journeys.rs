@@ -668,4 +668,9 @@ async fn repeating_rows_are_added_and_removed_on_the_page() {
         assert_eq!(rows(set).await.len(), n + 1, "{set}");
     }
     assert!(b.accessibility_violations().await.is_empty());
+
+    // The API page's examples name where this platform answers, though it was started on
+    // whatever port was free.
+    c.goto(&demo.at("/developers")).await.unwrap();
+    assert!(b.source().await.contains(&demo.at("/api/v1/datasets")));
 }

@@ -7,16 +7,6 @@ use serde_json::json;
 use crate::openlist::{create, good_meta, provider_with_catalogue, publish};
 use crate::support::*;
 
-async fn page(app: &TestApp, path: &str, lang: &str) -> (StatusCode, String) {
-    let res = client()
-        .get(app.at(path))
-        .header("accept-language", lang)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_search_page_filters_sorts_and_pages_with_everything_in_the_url() {
     let app = spawn_app().await;
@@ -39,7 +29,7 @@ async fn the_search_page_filters_sorts_and_pages_with_everything_in_the_url() {
     )
     .await;
 
-    let (status, html) = page(&app, "/datasets?q=公交", "zh-CN").await;
+    let (status, html) = app.page_in("/datasets?q=公交", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("共找到 1 个数据集"), "{html}");
     assert!(html.contains(&format!("href=\"/datasets/{bus}\"")));
@@ -48,45 +38,47 @@ async fn the_search_page_filters_sorts_and_pages_with_everything_in_the_url() {
     assert!(html.contains("value=\"公交\""));
     assert!(html.contains("href=\"/datasets?q=%E5%85%AC%E4%BA%A4&#38;domain=transport\""));
 
-    let (_, all) = page(&app, "/datasets?sort=newest", "zh-CN").await;
+    let (_, all) = app.page_in("/datasets?sort=newest", "zh-CN").await;
     assert!(all.contains("共找到 2 个数据集"));
     let newest = all.find("上海市公共停车场泊位").unwrap();
     assert!(newest < all.find("上海市公交线路站点").unwrap());
     assert!(all.contains("<option value=\"newest\" selected>"));
 
     // A filter is shown as a chip that takes it away, and kept in the form.
-    let (_, urban) = page(&app, "/datasets?domain=urban&utm_source=x", "zh-CN").await;
+    let (_, urban) = app
+        .page_in("/datasets?domain=urban&utm_source=x", "zh-CN")
+        .await;
     assert!(urban.contains("共找到 1 个数据集") && urban.contains("上海市公共停车场泊位"));
     assert!(urban.contains("<input type=\"hidden\" name=\"domain\" value=\"urban\">"));
     assert!(urban.contains("aria-current=\"true\""));
 
     // The provider's and the domain's pages count and list what they open.
-    let (status, provider) = page(&app, "/orgs/sh-transport", "zh-CN").await;
+    let (status, provider) = app.page_in("/orgs/sh-transport", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(provider.contains("共 2 个公开数据集") && provider.contains("上海市公共停车场泊位"));
-    let (status, urban) = page(&app, "/domains/urban", "zh-CN").await;
+    let (status, urban) = app.page_in("/domains/urban", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(urban.contains("共 1 个公开数据集") && !urban.contains("上海市公交线路站点"));
     assert_eq!(
-        page(&app, "/domains/atlantis", "zh-CN").await.0,
+        app.page_in("/domains/atlantis", "zh-CN").await.0,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        page(&app, "/orgs/nobody", "en").await.0,
+        app.page_in("/orgs/nobody", "en").await.0,
         StatusCode::NOT_FOUND
     );
 
     // In English, names of vocabularies come from the catalogue.
-    let (_, en) = page(&app, "/datasets", "en").await;
+    let (_, en) = app.page_in("/datasets", "en").await;
     assert!(
         en.contains("2 datasets found") && en.contains("Open to all"),
         "{en}"
     );
 
     // Nothing found is said plainly; a wrong parameter is a clear 4xx page.
-    let (_, none) = page(&app, "/datasets?q=火箭发射", "zh-CN").await;
+    let (_, none) = app.page_in("/datasets?q=火箭发射", "zh-CN").await;
     assert!(none.contains("没有找到符合条件的数据集"));
-    let (status, bad) = page(&app, "/datasets?sort=colour", "zh-CN").await;
+    let (status, bad) = app.page_in("/datasets?sort=colour", "zh-CN").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.contains("<html lang=\"zh-CN\">"));
     for text in ["<script>alert(1)</script>", "' OR 1=1 --", "🚌"] {
@@ -116,7 +108,7 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
     realtime["source_note"] = json!("车辆编号替换为随机编号，位置按十秒汇总。");
     let live = publish(&app, &editor, &op, realtime).await;
 
-    let (status, html) = page(&app, &format!("/datasets/{live}"), "zh-CN").await;
+    let (status, html) = app.page_in(&format!("/datasets/{live}"), "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     for text in [
         "<h1 lang=\"zh-CN\">上海市公交车辆实时位置</h1>",
@@ -141,7 +133,7 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
     assert!(html.contains("[DS]. 上海: 上海市公共数据开放平台"));
     assert!(html.contains(&format!("/datasets/{live}</textarea>")));
 
-    let (_, en) = page(&app, &format!("/datasets/{live}"), "en").await;
+    let (_, en) = app.page_in(&format!("/datasets/{live}"), "en").await;
     assert!(en.contains("Open on conditions") && en.contains("Materials to submit"));
 
     // Drafts are not public: a 404 page for visitors, in their language.
@@ -156,13 +148,13 @@ async fn the_dataset_page_shows_the_whole_entry_its_conditions_and_its_citation(
     .await
     .unwrap();
     let path = format!("/datasets/{}", draft["id"].as_str().unwrap());
-    let (status, html) = page(&app, &path, "en").await;
+    let (status, html) = app.page_in(&path, "en").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("<html lang=\"en\">") && !html.contains("上海市出租车服务点"));
     let res = editor.client.get(app.at(&path)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        page(&app, "/datasets/no-such-entry", "zh-CN").await.0,
+        app.page_in("/datasets/no-such-entry", "zh-CN").await.0,
         StatusCode::NOT_FOUND
     );
 }
@@ -177,7 +169,7 @@ async fn a_page_past_the_end_says_so_and_leads_to_the_last_page() {
         .user_with("op@example.cn", Some(PlatformRole::Operator), None)
         .await;
     publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
-    let (status, html) = page(&app, "/datasets?page=999", "zh-CN").await;
+    let (status, html) = app.page_in("/datasets?page=999", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("第 999 页没有结果，共 1 个数据集。"),
@@ -188,10 +180,10 @@ async fn a_page_past_the_end_says_so_and_leads_to_the_last_page() {
         "{html}"
     );
     assert!(!html.contains("没有找到符合条件的数据集"));
-    let (_, html) = page(&app, "/datasets?page=999", "en").await;
+    let (_, html) = app.page_in("/datasets?page=999", "en").await;
     assert!(html.contains("Page 999 has no results: there are 1 datasets in all."));
     // A search that finds nothing still says so.
-    let (_, html) = page(&app, "/datasets?q=zzqqxx", "zh-CN").await;
+    let (_, html) = app.page_in("/datasets?q=zzqqxx", "zh-CN").await;
     assert!(html.contains("没有找到符合条件的数据集"), "{html}");
 }
 
@@ -201,11 +193,11 @@ async fn a_provider_or_domain_with_nothing_published_says_so() {
     let app = spawn_app().await;
     app.create_org("sh-empty").await;
     for path in ["/orgs/sh-empty", "/domains/transport"] {
-        let (status, html) = page(&app, path, "zh-CN").await;
+        let (status, html) = app.page_in(path, "zh-CN").await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(html.contains("这里还没有开放的数据集。"), "{path}: {html}");
         assert!(!html.contains("id=\"newest\""), "{path}: empty headings");
-        let (_, html) = page(&app, path, "en").await;
+        let (_, html) = app.page_in(path, "en").await;
         assert!(
             html.contains("Nothing has been published here yet."),
             "{path}"
@@ -224,7 +216,7 @@ async fn providers_and_domains_have_indexes_with_counts_linked_from_every_page()
     publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
     app.create_org("sh-empty").await;
 
-    let (status, html) = page(&app, "/orgs", "zh-CN").await;
+    let (status, html) = app.page_in("/orgs", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     let transport = html
         .find("href=\"/orgs/sh-transport\"")
@@ -236,7 +228,7 @@ async fn providers_and_domains_have_indexes_with_counts_linked_from_every_page()
     assert!(html[transport..empty].contains("1 个数据集"), "{html}");
     assert!(html[empty..].contains("0 个数据集"), "{html}");
 
-    let (status, html) = page(&app, "/domains", "zh-CN").await;
+    let (status, html) = app.page_in("/domains", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     let at = html
         .find("href=\"/domains/transport\"")
@@ -248,7 +240,7 @@ async fn providers_and_domains_have_indexes_with_counts_linked_from_every_page()
 
     // Linked from the navigation and the footer of every page.
     for path in ["/", "/datasets", "/news", "/orgs/sh-transport"] {
-        let (_, html) = page(&app, path, "zh-CN").await;
+        let (_, html) = app.page_in(path, "zh-CN").await;
         assert_eq!(html.matches("href=\"/orgs\"").count(), 2, "{path}");
         assert_eq!(html.matches("href=\"/domains\"").count(), 2, "{path}");
     }

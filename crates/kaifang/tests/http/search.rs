@@ -303,18 +303,8 @@ async fn english_names_and_pinyin_find_entries_and_english_pages_show_them() {
     );
 
     let page = |path: String, lang: &'static str| {
-        let url = app.at(&path);
-        async move {
-            client()
-                .get(url)
-                .header("accept-language", lang)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+        let app = &app;
+        async move { app.page_in(&path, lang).await.1 }
     };
     let en = page(format!("/datasets/{id}"), "en").await;
     assert!(

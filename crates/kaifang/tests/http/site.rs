@@ -10,16 +10,6 @@ use crate::support::*;
 
 const SITE_PAGES: [&str; 5] = ["about", "terms", "privacy", "contact", "accessibility"];
 
-async fn page_in(app: &TestApp, path: &str, lang: &str) -> (StatusCode, String) {
-    let res = client()
-        .get(app.at(path))
-        .header("accept-language", lang)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
 /// The `<h1>` of a page, without its markup.
 fn heading(html: &str) -> String {
     let start = html.find("<h1").expect("a heading");
@@ -36,7 +26,7 @@ async fn every_page_links_to_the_site_pages_which_speak_both_languages_and_name_
     let app = spawn_app_with(config).await;
 
     for path in ["/", "/datasets", "/orgs", "/news", "/login"] {
-        let (_, html) = page_in(&app, path, "zh-CN").await;
+        let (_, html) = app.page_in(path, "zh-CN").await;
         for p in SITE_PAGES {
             assert!(
                 html.contains(&format!("href=\"/pages/{p}\"")),
@@ -62,10 +52,10 @@ async fn every_page_links_to_the_site_pages_which_speak_both_languages_and_name_
         "Accessibility",
     ];
     for (i, p) in SITE_PAGES.iter().enumerate() {
-        let (status, zh) = page_in(&app, &format!("/pages/{p}"), "zh-CN").await;
+        let (status, zh) = app.page_in(&format!("/pages/{p}"), "zh-CN").await;
         assert_eq!(status, StatusCode::OK, "{p}");
         assert_eq!(heading(&zh), titles_zh[i]);
-        let (_, en) = page_in(&app, &format!("/pages/{p}"), "en").await;
+        let (_, en) = app.page_in(&format!("/pages/{p}"), "en").await;
         assert_eq!(heading(&en), titles_en[i]);
         // The default text is rendered Markdown with its placeholders filled, never raw.
         assert!(
@@ -74,28 +64,18 @@ async fn every_page_links_to_the_site_pages_which_speak_both_languages_and_name_
         );
         assert!(!zh.contains("<pre>") && !zh.contains("## "), "{p}");
     }
-    let (_, contact) = page_in(&app, "/pages/contact", "zh-CN").await;
+    let (_, contact) = app.page_in("/pages/contact", "zh-CN").await;
     assert!(contact.contains("021-12345678") && contact.contains("上海市示范数据局"));
     // A setting the deployment left out is said to be unset, not left blank.
     assert!(contact.contains("承办单位：（尚未设置）"), "{contact}");
 
     for bad in ["/pages/secret", "/pages/ABOUT", "/pages/about%00"] {
         assert_eq!(
-            page_in(&app, bad, "zh-CN").await.0,
+            app.page_in(bad, "zh-CN").await.0,
             StatusCode::NOT_FOUND,
             "{bad}"
         );
     }
-}
-
-async fn post_article(s: &Session, app: &TestApp, body: Value) -> reqwest::Response {
-    s.client
-        .post(app.at("/api/v1/articles"))
-        .header("x-csrf-token", &s.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -107,12 +87,12 @@ async fn the_operators_published_article_replaces_a_site_pages_default_text() {
 
     // Bad input changes nothing.
     let audit = app.audit_count().await;
-    let res = post_article(
-        &op,
-        &app,
-        json!({ "kind": "rule", "title": "协议", "body": "正文", "site_page": "homepage" }),
-    )
-    .await;
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            json!({ "kind": "rule", "title": "协议", "body": "正文", "site_page": "homepage" }),
+        )
+        .await;
     let (status, err) = json_error(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["fields"][0]["field"], "site_page");
@@ -120,17 +100,17 @@ async fn the_operators_published_article_replaces_a_site_pages_default_text() {
     assert_eq!(app.audit_count().await, audit);
 
     // A draft does not replace the default text; publishing it does.
-    let res = post_article(
-        &op,
-        &app,
-        json!({ "kind": "rule", "title": "本市公共数据使用协议", "body": "## 第一条\n\n注明来源。",
-                "site_page": "terms" }),
-    )
-    .await;
+    let res = op
+        .post_json(
+            app.at("/api/v1/articles"),
+            json!({ "kind": "rule", "title": "本市公共数据使用协议", "body": "## 第一条\n\n注明来源。",
+                    "site_page": "terms" }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let draft: Value = res.json().await.unwrap();
     assert_eq!(draft["site_page"], "terms");
-    let (_, html) = page_in(&app, "/pages/terms", "zh-CN").await;
+    let (_, html) = app.page_in("/pages/terms", "zh-CN").await;
     assert_eq!(heading(&html), "数据使用协议");
 
     let res = op
@@ -142,14 +122,14 @@ async fn the_operators_published_article_replaces_a_site_pages_default_text() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let (_, html) = page_in(&app, "/pages/terms", "zh-CN").await;
+    let (_, html) = app.page_in("/pages/terms", "zh-CN").await;
     assert_eq!(heading(&html), "本市公共数据使用协议");
     assert!(html.contains("<h2>第一条</h2>"));
 
     // A dataset's terms of use lead to that agreement.
     let (editor, items) = provider_with_catalogue(&app, "sh-transport").await;
     let id = publish(&app, &editor, &op, good_meta("上海市公交线路站点", &items)).await;
-    let (_, dataset) = page_in(&app, &format!("/datasets/{id}"), "zh-CN").await;
+    let (_, dataset) = app.page_in(&format!("/datasets/{id}"), "zh-CN").await;
     let terms = dataset.find("<dt>使用条款</dt>").expect("terms of use");
     let dd = &dataset[terms..terms + dataset[terms..].find("</dd>").unwrap()];
     assert!(dd.contains("href=\"/pages/terms\""), "{dd}");
@@ -191,7 +171,7 @@ async fn the_api_page_examples_work_when_pasted() {
     meta["open_type"] = json!("unconditional");
     let id = publish(&app, &editor, &op, meta).await;
 
-    let (status, html) = page_in(&app, "/developers", "zh-CN").await;
+    let (status, html) = app.page_in("/developers", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     // The page shows the deployment's address; here the test's server stands in for it.
     let base = web::WebConfig::default().public_url;

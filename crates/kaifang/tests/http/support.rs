@@ -330,6 +330,17 @@ impl TestApp {
         (res.status(), res.text().await.unwrap())
     }
 
+    /// Opens `path` as a visitor whose browser asks for `lang`: status and text.
+    pub async fn page_in(&self, path: &str, lang: &str) -> (StatusCode, String) {
+        let res = client()
+            .get(self.at(path))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
     pub async fn register(&self, email: &str) -> Value {
         let res = client()
             .post(self.at("/api/v1/auth/register"))

@@ -105,16 +105,10 @@ async fn a_new_entry_is_returned_revised_resubmitted_accepted_and_public() {
 
     // Issue 10: the operator reads a new entry's proposal as a summary of its fields by their
     // labels, not as changes from nothing nor as JSON.
-    let html = w
-        .operator
-        .client
-        .get(w.app.at(&format!("/console/tickets/{tid}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = w
+        .app
+        .page(&w.operator.client, &format!("/console/tickets/{tid}"))
+        .await;
     assert!(!html.contains("<table class=\"diff\""));
     let card = &html[html
         .find("<dl class=\"facts proposal\">")

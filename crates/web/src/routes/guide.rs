@@ -481,58 +481,45 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, form: FormPost) -> Ap
             }
         }
     };
-    let refused = |e: app::Error| AppError::from(e).into_field_errors();
-    if preview {
-        match vocab::check_guide(&toml) {
-            Ok(after) => {
-                let (_, before) = state.store.current_guide().await?;
-                render(
-                    &state,
-                    &ctx,
-                    StatusCode::OK,
-                    None,
-                    values,
-                    Some((toml, base)),
-                    Vec::new(),
-                    Some((before, after)),
-                    text_mode,
-                )
-                .await
-            }
-            Err(e) => {
-                let errors = refused(e)?;
-                render(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    values,
-                    Some((toml, base)),
-                    errors,
-                    None,
-                    text_mode,
-                )
-                .await
-            }
-        }
+    // A preview checks the guide and shows what it would change; saving checks and saves it.
+    let outcome = if preview {
+        vocab::check_guide(&toml).map(Some)
     } else {
-        match vocab::save_guide(&state.app, &ctx.caller, &toml, base).await {
-            Ok(_) => Ok(Redirect::to("/console/guide").into_response()),
-            Err(e) => {
-                let errors = refused(e)?;
-                render(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    values,
-                    Some((toml, base)),
-                    errors,
-                    None,
-                    text_mode,
-                )
-                .await
-            }
+        vocab::save_guide(&state.app, &ctx.caller, &toml, base)
+            .await
+            .map(|_| None)
+    };
+    match outcome {
+        Ok(None) => Ok(Redirect::to("/console/guide").into_response()),
+        Ok(Some(after)) => {
+            let (_, before) = state.store.current_guide().await?;
+            render(
+                &state,
+                &ctx,
+                StatusCode::OK,
+                None,
+                values,
+                Some((toml, base)),
+                Vec::new(),
+                Some((before, after)),
+                text_mode,
+            )
+            .await
+        }
+        Err(e) => {
+            let errors = AppError::from(e).into_field_errors()?;
+            render(
+                &state,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                values,
+                Some((toml, base)),
+                errors,
+                None,
+                text_mode,
+            )
+            .await
         }
     }
 }
