@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/", Action::ViewPublic, Target::Platform),
     ("GET", "/lang/{code}", Action::ViewPublic, Target::Platform),
     ("GET", "/static/site.js", Action::ViewPublic, Target::Platform),
+    ("GET", "/static/console.js", Action::ViewPublic, Target::Platform),
     ("GET", "/console", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/console/tickets", Action::ReviewTickets, Target::Platform),
     ("GET", "/console/review-cycles", Action::ReviewTickets, Target::Platform),

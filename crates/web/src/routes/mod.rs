@@ -87,6 +87,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/lang/{code}" => ViewPublic on Platform: pages::switch_language,
         GET "/display/{mode}" => ViewPublic on Platform: pages::switch_display,
         GET "/static/site.js" => ViewPublic on Platform: pages::script,
+        GET "/static/console.js" => ViewPublic on Platform: pages::console_script,
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
         GET "/orgs" => ViewPublic on Platform: directory::providers,

@@ -41,6 +41,17 @@ pub async fn script() -> impl IntoResponse {
     )
 }
 
+/// What only the console's entry form uses, kept out of every other page's weight.
+pub async fn console_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.js"),
+    )
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
