@@ -1,0 +1,15 @@
+//! Kaifang's data plane, first part: a provider's file read against the data items its entry
+//! declares (A9). The declaration is the schema: columns are matched to data items by field
+//! name or Chinese label, and every cell is checked against its item's declared type rather
+//! than a type guessed from the first rows. The text encoding is detected (UTF-8 with or
+//! without BOM, GBK/GB18030, UTF-16) or declared, never silently taken for a single-byte one.
+//! Whatever is wrong is a [`Finding`] at its row and column; reading streams, so a file is
+//! never whole in memory.
+
+pub mod cells;
+pub mod columns;
+pub mod encoding;
+pub mod read;
+
+pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
+pub use read::{ColumnReport, Finding, FindingKind, ReadError, ReadOptions, Report, read_csv};
