@@ -34,7 +34,7 @@ impl Detected {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EncodingError {
     #[error("the encoding {0:?} is not one Kaifang reads")]
     UnknownLabel(String),
@@ -105,7 +105,12 @@ pub struct DecodingReader<R> {
     consumed: u64,
     output: Vec<u8>,
     out_start: usize,
+    /// The inner reader has ended.
     done: bool,
+    /// The decoder has been given the end and has flushed: it may not be used again.
+    finished: bool,
+    /// A malformed sequence was met: every later read says so again.
+    failed: Option<EncodingError>,
 }
 
 impl<R: Read> DecodingReader<R> {
@@ -121,12 +126,20 @@ impl<R: Read> DecodingReader<R> {
             output: Vec::with_capacity(48 * 1024),
             out_start: 0,
             done: false,
+            finished: false,
+            failed: None,
         }
     }
 
     /// Decodes more of the input into `output`; false at the end.
     fn fill(&mut self) -> io::Result<bool> {
         loop {
+            if let Some(e) = &self.failed {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
+            }
+            if self.finished {
+                return Ok(false);
+            }
             if self.start == self.input.len() && !self.done {
                 self.consumed += self.input.len() as u64;
                 self.input.clear();
@@ -152,21 +165,23 @@ impl<R: Read> DecodingReader<R> {
             self.output.truncate(written);
             let at = self.consumed + (self.start + read) as u64;
             self.start += read;
-            if let DecoderResult::Malformed(bad, after) = result {
-                // The bad sequence ends `after` bytes before where the decoder stopped.
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    EncodingError::Malformed {
+            match result {
+                DecoderResult::Malformed(bad, after) => {
+                    // The bad sequence ends `after` bytes before where the decoder stopped.
+                    self.failed = Some(EncodingError::Malformed {
                         encoding: self.encoding.name(),
                         offset: at - u64::from(bad) - u64::from(after),
-                    },
-                ));
+                    });
+                    // Nothing after a malformed sequence is handed out, not even the text
+                    // decoded just before it in this round.
+                    self.output.clear();
+                    continue;
+                }
+                DecoderResult::InputEmpty if self.done => self.finished = true,
+                _ => {}
             }
             if !self.output.is_empty() {
                 return Ok(true);
-            }
-            if self.done && self.start == self.input.len() {
-                return Ok(false);
             }
         }
     }
@@ -202,4 +217,32 @@ pub fn decoded<R: Read>(
         let reader = DecodingReader::new(Cursor::new(sample).chain(inner), d.encoding);
         (d, reader)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads to the end, then once more: the end (or the error) again, never a panic.
+    fn twice(bytes: &[u8], encoding: &'static Encoding) -> (io::Result<String>, io::Result<usize>) {
+        let mut r = DecodingReader::new(bytes, encoding);
+        let mut text = String::new();
+        let first = r.read_to_string(&mut text).map(|_| text);
+        let again = r.read(&mut [0u8; 16]);
+        (first, again)
+    }
+
+    #[test]
+    fn a_finished_or_failed_reader_says_so_again() {
+        let (text, again) = twice("公交,站点\n".as_bytes(), UTF_8);
+        assert_eq!(text.unwrap(), "公交,站点\n");
+        assert_eq!(again.unwrap(), 0);
+        let (text, again) = twice(b"ab\xff", UTF_8);
+        assert!(text.is_err() && again.is_err());
+        let (text, again) = twice(b"", GB18030);
+        assert_eq!((text.unwrap(), again.unwrap()), (String::new(), 0));
+        // A character cut at the very end is malformed, not dropped.
+        let (text, _) = twice(&[0xB9], GB18030);
+        assert!(text.is_err());
+    }
 }

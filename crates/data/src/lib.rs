@@ -9,7 +9,9 @@
 pub mod cells;
 pub mod columns;
 pub mod encoding;
+pub mod infer;
 pub mod read;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
+pub use infer::{Suggested, infer_items};
 pub use read::{ColumnReport, Finding, FindingKind, ReadError, ReadOptions, Report, read_csv};

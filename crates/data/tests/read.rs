@@ -201,7 +201,7 @@ fn examples_are_bounded_while_every_finding_is_counted() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Whatever text a text column holds, written as CSV, it reads back as that many rows
     /// with nothing wrong.
@@ -223,8 +223,10 @@ proptest! {
     /// Any bytes at all: an answer, never a panic.
     #[test]
     fn any_bytes_get_an_answer(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        if let Ok(Ok((_, reader))) = decoded(&bytes[..], None) {
-            let _ = read_csv(reader, &items(), &ReadOptions::default());
+        for declared in [None, Some("utf-8"), Some("gb18030"), Some("utf-16le")] {
+            if let Ok(Ok((_, reader))) = decoded(&bytes[..], declared) {
+                let _ = read_csv(reader, &items(), &ReadOptions::default());
+            }
         }
     }
 }
