@@ -11,6 +11,7 @@ pub mod columns;
 pub mod encoding;
 pub mod infer;
 pub mod read;
+pub mod rules;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
 pub use infer::{Suggested, infer_items};

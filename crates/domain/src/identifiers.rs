@@ -161,6 +161,10 @@ impl FromStr for ResidentIdNumber {
         if id.chars().count() != 18 {
             return Err(ResidentIdError::Length);
         }
+        // Eighteen characters of other scripts are not eighteen bytes: refused before slicing.
+        if !id.is_ascii() {
+            return Err(ResidentIdError::Character);
+        }
         let expected = Self::check_character(&id[..17]).ok_or(ResidentIdError::Character)?;
         if id.as_bytes()[17] as char != expected {
             return Err(ResidentIdError::CheckCharacter);
@@ -173,6 +177,21 @@ impl FromStr for ResidentIdNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn resident_id_numbers_are_checked_and_any_text_gets_an_answer() {
+        assert!("11010519491231002X".parse::<ResidentIdNumber>().is_ok());
+        assert!("11010519491231002x".parse::<ResidentIdNumber>().is_ok());
+        assert_eq!(
+            "110105194912310021".parse::<ResidentIdNumber>(),
+            Err(ResidentIdError::CheckCharacter)
+        );
+        // Eighteen Chinese characters: an error, not a panic on a character boundary.
+        assert_eq!(
+            "一二三四五六七八九十一二三四五六七八".parse::<ResidentIdNumber>(),
+            Err(ResidentIdError::Character)
+        );
+    }
 
     #[test]
     fn published_example_codes_are_accepted() {
