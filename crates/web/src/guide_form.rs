@@ -272,31 +272,8 @@ fn shown(v: &Value) -> String {
 /// so a reordering is no change and a renamed level is one change.
 pub fn changes(before: &Guide, after: &Guide) -> Vec<GuideChange> {
     let mut out = Vec::new();
-    let scalar = |out: &mut Vec<GuideChange>,
-                  at: &[(&'static str, String)],
-                  field: &str,
-                  b: Option<Value>,
-                  a: Option<Value>| {
-        let (b, a) = (b.map(|v| shown(&v)), a.map(|v| shown(&v)));
-        let (b, a) = (b.filter(|s| !s.is_empty()), a.filter(|s| !s.is_empty()));
-        if b != a {
-            out.push(GuideChange {
-                at: at.to_vec(),
-                field: field.to_owned(),
-                before: b,
-                after: a,
-            });
-        }
-    };
-    for field in ["title_zh", "title_en", "method_zh"] {
-        scalar(
-            &mut out,
-            &[],
-            field,
-            field_of(Some(before), field),
-            field_of(Some(after), field),
-        );
-    }
+    let fields = ["title_zh", "title_en", "method_zh"];
+    compare(&mut out, &[], &fields, Some(before), Some(after));
     keyed(
         &before.dimensions,
         &after.dimensions,
@@ -306,53 +283,38 @@ pub fn changes(before: &Guide, after: &Guide) -> Vec<GuideChange> {
                 "dimension",
                 a.or(b).map(|d| d.code.clone()).unwrap_or_default(),
             )];
-            match (b, a) {
-                (Some(b), Some(a)) => {
-                    for field in ["name_zh", "name_en", "description_zh"] {
-                        scalar(
-                            &mut out,
-                            &at,
-                            field,
-                            field_of(Some(b), field),
-                            field_of(Some(a), field),
-                        );
-                    }
-                    keyed(
-                        &b.levels,
-                        &a.levels,
-                        |l| l.code.clone(),
-                        |lb, la| {
-                            let mut at = at.clone();
-                            at.push((
-                                "level",
-                                la.or(lb).map(|l| l.code.clone()).unwrap_or_default(),
-                            ));
-                            for field in [
-                                "name_zh",
-                                "name_en",
-                                "open_type",
-                                "measures_zh",
-                                "conditions",
-                            ] {
-                                scalar(
-                                    &mut out,
-                                    &at,
-                                    field,
-                                    field_of(lb, field),
-                                    field_of(la, field),
-                                );
-                            }
-                        },
-                    );
-                }
-                (b, a) => scalar(
-                    &mut out,
-                    &at,
-                    "name_zh",
-                    b.map(|d| Value::String(d.name_zh.clone())),
-                    a.map(|d| Value::String(d.name_zh.clone())),
-                ),
-            }
+            let (Some(b), Some(a)) = (b, a) else {
+                // A dimension added or removed is said once, by its name.
+                compare(&mut out, &at, &["name_zh"], b, a);
+                return;
+            };
+            compare(
+                &mut out,
+                &at,
+                &["name_zh", "name_en", "description_zh"],
+                Some(b),
+                Some(a),
+            );
+            keyed(
+                &b.levels,
+                &a.levels,
+                |l| l.code.clone(),
+                |lb, la| {
+                    let mut at = at.clone();
+                    at.push((
+                        "level",
+                        la.or(lb).map(|l| l.code.clone()).unwrap_or_default(),
+                    ));
+                    let fields = [
+                        "name_zh",
+                        "name_en",
+                        "open_type",
+                        "measures_zh",
+                        "conditions",
+                    ];
+                    compare(&mut out, &at, &fields, lb, la);
+                },
+            );
         },
     );
     keyed(
@@ -364,18 +326,46 @@ pub fn changes(before: &Guide, after: &Guide) -> Vec<GuideChange> {
                 "example",
                 a.or(b).map(|e| e.title_zh.clone()).unwrap_or_default(),
             )];
-            for field in ["open_type", "levels", "explanation_zh"] {
-                scalar(&mut out, &at, field, field_of(b, field), field_of(a, field));
-            }
+            compare(
+                &mut out,
+                &at,
+                &["open_type", "levels", "explanation_zh"],
+                b,
+                a,
+            );
         },
     );
     out
 }
 
-/// The value of `field` of `x` as its JSON, if `x` is there.
-fn field_of<T: serde::Serialize>(x: Option<&T>, field: &str) -> Option<Value> {
-    let json = serde_json::to_value(x?).ok()?;
-    json.get(field).cloned()
+/// Records each field of `names` whose value differs between `before` and `after` (either may
+/// be absent: an addition or a removal); an empty value and none are the same.
+fn compare<T: serde::Serialize>(
+    out: &mut Vec<GuideChange>,
+    at: &[(&'static str, String)],
+    names: &[&str],
+    before: Option<&T>,
+    after: Option<&T>,
+) {
+    let json = |x: Option<&T>| x.and_then(|x| serde_json::to_value(x).ok());
+    let (before, after) = (json(before), json(after));
+    for name in names {
+        let side = |v: &Option<Value>| {
+            v.as_ref()
+                .and_then(|v| v.get(*name))
+                .map(shown)
+                .filter(|s| !s.is_empty())
+        };
+        let (b, a) = (side(&before), side(&after));
+        if b != a {
+            out.push(GuideChange {
+                at: at.to_vec(),
+                field: (*name).to_owned(),
+                before: b,
+                after: a,
+            });
+        }
+    }
 }
 
 /// Calls `each` with every pair of items of `before` and `after` that share a key (in `after`'s

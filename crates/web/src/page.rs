@@ -51,11 +51,6 @@ impl<'a> PageCtx<'a> {
         self.messages.get(self.lang, key).to_owned()
     }
 
-    /// The message `key` in `lang`, whatever the page's language.
-    pub fn messages_in(&self, lang: Lang, key: &str) -> String {
-        self.messages.get(lang, key).to_owned()
-    }
-
     /// The message of a form field's problem.
     pub fn field_message(&self, e: &crate::error::FieldError) -> String {
         self.messages.field(self.lang, e.code, e.detail.as_deref())

@@ -38,17 +38,7 @@ async fn a_natural_person_registers_logs_in_and_out() {
 #[tokio::test]
 async fn an_organization_registers_with_a_valid_credit_code() {
     let app = spawn_app().await;
-    let res = client()
-        .post(app.at("/api/v1/auth/register"))
-        .json(&json!({
-            "kind": "organization", "email": "data@company.cn", "password": PASSWORD,
-            "display_name": "王经理", "legal_name": "示范数据科技有限公司", "uscc": "91350100M000100Y43",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: serde_json::Value = res.json().await.unwrap();
+    let body = app.register_company("data@company.cn").await;
     assert_eq!(body["uscc"], "91350100M000100Y43");
     assert_eq!(body["kind"], "organization");
 

@@ -326,16 +326,7 @@ async fn the_workbench_speaks_to_residents_and_companies_as_themselves() {
         assert!(!html.contains(staff), "{staff}");
     }
 
-    let res = client()
-        .post(app.at("/api/v1/auth/register"))
-        .json(&serde_json::json!({
-            "kind": "organization", "email": "data@company.cn", "password": PASSWORD,
-            "display_name": "王经理", "legal_name": "示范数据科技有限公司", "uscc": "91350100M000100Y43",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.register_company("data@company.cn").await;
     let company = app.login("data@company.cn").await;
     let (_, html) = app.page(&company.client, "/console").await;
     assert!(html.contains("以 示范数据科技有限公司 的身份"), "{html}");

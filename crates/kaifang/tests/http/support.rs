@@ -355,6 +355,22 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// Registers a company (示范数据科技有限公司, with a valid 统一社会信用代码) at `email`.
+    pub async fn register_company(&self, email: &str) -> Value {
+        let res = client()
+            .post(self.at("/api/v1/auth/register"))
+            .json(&json!({
+                "kind": "organization", "email": email, "password": PASSWORD,
+                "display_name": "王经理", "legal_name": "示范数据科技有限公司",
+                "uscc": "91350100M000100Y43",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        res.json().await.unwrap()
+    }
+
     pub async fn login(&self, email: &str) -> Session {
         self.login_with(email, PASSWORD).await
     }

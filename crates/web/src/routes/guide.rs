@@ -13,6 +13,7 @@ use crate::ctx::{Ctx, FormPost};
 use crate::dataset_form::FormValues;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::guide_form::{self, GuideChange};
+use crate::i18n::Lang;
 use crate::labels::Labels;
 use crate::page::{PageCtx, html, when};
 use crate::state::AppState;
@@ -114,16 +115,14 @@ struct GuidePage<'a> {
     text_mode: bool,
 }
 
-fn condition_kinds(page: &PageCtx) -> Vec<(ConditionKind, String, String)> {
+/// Each condition kind with its labels in both languages, as the form's lines name them.
+fn condition_kinds(state: &AppState) -> Vec<(ConditionKind, String, String)> {
     ConditionKind::ALL
         .iter()
         .map(|k| {
             let key = format!("condition.{}", k.as_str());
-            (
-                *k,
-                page.messages_in(crate::i18n::Lang::Zh, &key),
-                page.messages_in(crate::i18n::Lang::En, &key),
-            )
+            let label = |lang| state.messages.get(lang, &key).to_owned();
+            (*k, label(Lang::Zh), label(Lang::En))
         })
         .collect()
 }
@@ -212,24 +211,39 @@ fn shown_rows(v: &FormValues, part: &str, max: usize) -> usize {
     (v.rows(part) + 1).min(max)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// An edit the page comes back with: as typed, with its problems or its preview.
+#[derive(Default)]
+struct Edit {
+    /// The form as sent; none for the text editor, or for the guide shown.
+    values: Option<FormValues>,
+    /// The guide's text and the version it was edited from.
+    toml: Option<(String, Option<i64>)>,
+    errors: Vec<FieldError>,
+    /// The guide in force and the edited one, when previewing.
+    preview: Option<(Guide, Guide)>,
+    text_mode: bool,
+}
+
 async fn render(
     state: &AppState,
     ctx: &Ctx,
     status: StatusCode,
     version: Option<i64>,
-    values: Option<FormValues>,
-    toml: Option<(String, Option<i64>)>,
-    errors: Vec<FieldError>,
-    preview: Option<(Guide, Guide)>,
-    text_mode: bool,
+    edit: Edit,
 ) -> AppResult<Response> {
+    let Edit {
+        values,
+        toml,
+        errors,
+        preview,
+        text_mode,
+    } = edit;
     let shown = state.store.guide_version(version).await?;
     let all = state.store.guide_versions().await?;
     let newest = all.iter().map(|v| v.version).max().unwrap_or(shown.version);
     let page = PageCtx::new(state, ctx, "/console/guide");
     let labels = Labels::load(state, ctx.lang).await?;
-    let kinds = condition_kinds(&page);
+    let kinds = condition_kinds(state);
     let shown_guide = Guide::from_toml(&shown.body).ok();
     let values = values.unwrap_or_else(|| {
         shown_guide
@@ -411,18 +425,7 @@ fn change_view(page: &PageCtx, before: &Guide, after: &Guide, c: GuideChange) ->
 }
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    render(
-        &state,
-        &ctx,
-        StatusCode::OK,
-        None,
-        None,
-        None,
-        Vec::new(),
-        None,
-        false,
-    )
-    .await
+    render(&state, &ctx, StatusCode::OK, None, Edit::default()).await
 }
 
 pub async fn version(
@@ -431,18 +434,7 @@ pub async fn version(
     Path(version): Path<String>,
 ) -> AppResult<Response> {
     let version: i64 = version.parse().map_err(|_| ErrorCode::NotFound)?;
-    render(
-        &state,
-        &ctx,
-        StatusCode::OK,
-        Some(version),
-        None,
-        None,
-        Vec::new(),
-        None,
-        false,
-    )
-    .await
+    render(&state, &ctx, StatusCode::OK, Some(version), Edit::default()).await
 }
 
 /// Previews or saves an edit, made in the form or as text. Nothing is saved by a preview, nor
@@ -456,7 +448,7 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, form: FormPost) -> Ap
     let (toml, values) = if text_mode {
         (v.get("toml").to_owned(), None)
     } else {
-        let kinds = condition_kinds(&PageCtx::new(&state, &ctx, "/console/guide"));
+        let kinds = condition_kinds(&state);
         match guide_form::guide_from_form(&v, &kinds) {
             Ok(guide) => match toml::to_string(&guide) {
                 Ok(text) => (text, Some(v)),
@@ -466,18 +458,12 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, form: FormPost) -> Ap
                 }
             },
             Err(errors) => {
-                return render(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    Some(v),
-                    None,
+                let edit = Edit {
+                    values: Some(v),
                     errors,
-                    None,
-                    false,
-                )
-                .await;
+                    ..Edit::default()
+                };
+                return render(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, None, edit).await;
             }
         }
     };
@@ -489,37 +475,23 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, form: FormPost) -> Ap
             .await
             .map(|_| None)
     };
-    match outcome {
-        Ok(None) => Ok(Redirect::to("/console/guide").into_response()),
+    let mut edit = Edit {
+        values,
+        toml: Some((toml, base)),
+        text_mode,
+        ..Edit::default()
+    };
+    let status = match outcome {
+        Ok(None) => return Ok(Redirect::to("/console/guide").into_response()),
         Ok(Some(after)) => {
             let (_, before) = state.store.current_guide().await?;
-            render(
-                &state,
-                &ctx,
-                StatusCode::OK,
-                None,
-                values,
-                Some((toml, base)),
-                Vec::new(),
-                Some((before, after)),
-                text_mode,
-            )
-            .await
+            edit.preview = Some((before, after));
+            StatusCode::OK
         }
         Err(e) => {
-            let errors = AppError::from(e).into_field_errors()?;
-            render(
-                &state,
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                values,
-                Some((toml, base)),
-                errors,
-                None,
-                text_mode,
-            )
-            .await
+            edit.errors = AppError::from(e).into_field_errors()?;
+            StatusCode::UNPROCESSABLE_ENTITY
         }
-    }
+    };
+    render(&state, &ctx, status, None, edit).await
 }
