@@ -9,9 +9,13 @@
 pub mod cells;
 pub mod columns;
 pub mod encoding;
+pub mod gate;
 pub mod infer;
+pub mod ingest;
+pub mod profile;
 pub mod read;
 pub mod rules;
+pub mod table;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
 pub use infer::{Suggested, infer_items};

@@ -8,8 +8,8 @@ use std::io::Read;
 use domain::openlist::dataset::DataItem;
 use domain::openlist::vocab::FieldType;
 
-use crate::cells::conforms;
-use crate::columns::{HeaderProblem, match_columns};
+use crate::gate::Broken;
+use crate::ingest::{IngestError, IngestOptions, Sinks, ingest_csv};
 
 /// What can be wrong, as a provider reads it in the quality report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,13 @@ pub enum FindingKind {
     NulByte,
     /// A header line and no rows.
     HeaderOnly,
+    /// A value that breaks one of its item's rules.
+    Broken(Broken),
+    /// A row that repeats an earlier one: its key items (`key`) or all its values.
+    Duplicate {
+        first: u64,
+        key: bool,
+    },
 }
 
 impl FindingKind {
@@ -47,7 +54,24 @@ impl FindingKind {
             FindingKind::RaggedRow { .. } => "ragged_row",
             FindingKind::NulByte => "nul_byte",
             FindingKind::HeaderOnly => "header_only",
+            FindingKind::Broken(b) => b.code(),
+            FindingKind::Duplicate { key: true, .. } => "duplicate_key",
+            FindingKind::Duplicate { key: false, .. } => "duplicate_row",
         }
+    }
+
+    /// Whether a finding with `code` refuses the whole file: its shape is wrong, so no row
+    /// of it can be trusted to mean what the data items say.
+    pub fn blocks(code: &str) -> bool {
+        matches!(
+            code,
+            "blank_header"
+                | "long_header"
+                | "duplicate_header"
+                | "unknown_column"
+                | "missing_item"
+                | "header_only"
+        )
     }
 }
 
@@ -95,6 +119,8 @@ pub struct ColumnReport {
 pub struct Report {
     /// Data rows read (the header not counted).
     pub rows: u64,
+    /// Rows with at least one finding.
+    pub bad_rows: u64,
     /// Each data item found in the file, in the declaration's order.
     pub columns: Vec<ColumnReport>,
     /// Examples of what is wrong, in the order found.
@@ -104,7 +130,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, finding: Finding, max_examples: usize) {
+    pub(crate) fn add(&mut self, finding: Finding, max_examples: usize) {
         let key = (
             finding.kind.code(),
             finding.column.clone().unwrap_or_default(),
@@ -140,140 +166,32 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
-fn cut(s: &str) -> String {
-    s.chars().take(MAX_VALUE_CHARS).collect()
-}
-
-/// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) against `items`.
-pub fn read_csv(
-    input: impl Read,
-    items: &[DataItem],
-    options: &ReadOptions,
-) -> Result<Report, ReadError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(input);
-    let mut record = csv::StringRecord::new();
-    let mut report = Report::default();
-    let max = options.max_examples;
-    let io = |e: csv::Error| match e.into_kind() {
+/// A CSV reader's error as a read error.
+pub(crate) fn csv_error(e: csv::Error) -> ReadError {
+    match e.into_kind() {
         csv::ErrorKind::Io(e) => ReadError::Io(e),
         other => ReadError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("{other:?}"),
         )),
-    };
-    if !reader.read_record(&mut record).map_err(io)? {
-        return Err(ReadError::Empty);
     }
-    let headers: Vec<&str> = record.iter().collect();
-    let (columns, problems) = match_columns(&headers, items);
-    let width = headers.len();
-    for p in problems {
-        let (kind, column) = match p {
-            HeaderProblem::Blank { column } => {
-                (FindingKind::BlankHeader, format!("#{}", column + 1))
-            }
-            HeaderProblem::TooLong { column } => {
-                (FindingKind::LongHeader, format!("#{}", column + 1))
-            }
-            HeaderProblem::Duplicate { header, .. } => (FindingKind::DuplicateHeader, header),
-            HeaderProblem::Unknown { header, .. } => (FindingKind::UnknownColumn, header),
-            HeaderProblem::Missing { item } => (FindingKind::MissingItem, item),
-        };
-        report.add(
-            Finding {
-                kind,
-                line: Some(1),
-                column: Some(cut(&column)),
-                value: None,
-            },
-            max,
-        );
-    }
-    // The columns that hold an item, with the item's type, in the file's order.
-    let read: Vec<(usize, usize, FieldType)> = columns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.item.map(|p| (i, p, items[p].field_type)))
-        .collect();
-    let mut per_item: Vec<ColumnReport> = items
-        .iter()
-        .map(|d| ColumnReport {
-            item: d.name.clone(),
-            header: String::new(),
-            nulls: 0,
-            wrong_type: 0,
-        })
-        .collect();
-    for &(i, p, _) in &read {
-        per_item[p].header = columns[i].header.clone();
-    }
+}
 
-    while reader.read_record(&mut record).map_err(io)? {
-        report.rows += 1;
-        let line = record.position().map_or(report.rows + 1, |p| p.line());
-        if record.len() != width {
-            report.add(
-                Finding {
-                    kind: FindingKind::RaggedRow {
-                        expected: width,
-                        found: record.len(),
-                    },
-                    line: Some(line),
-                    column: None,
-                    value: None,
-                },
-                max,
-            );
-        }
-        for &(i, p, t) in &read {
-            let cell = record.get(i).unwrap_or("").trim();
-            let header = &columns[i].header;
-            if cell.contains('\0') {
-                report.add(
-                    Finding {
-                        kind: FindingKind::NulByte,
-                        line: Some(line),
-                        column: Some(cut(header)),
-                        value: None,
-                    },
-                    max,
-                );
-                continue;
-            }
-            if cell.is_empty() {
-                per_item[p].nulls += 1;
-            } else if !conforms(t, cell) {
-                per_item[p].wrong_type += 1;
-                report.add(
-                    Finding {
-                        kind: FindingKind::WrongType(t),
-                        line: Some(line),
-                        column: Some(cut(header)),
-                        value: Some(cut(cell)),
-                    },
-                    max,
-                );
-            }
-        }
+/// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) against `items`, for
+/// the report alone.
+pub fn read_csv(
+    input: impl Read,
+    items: &[DataItem],
+    options: &ReadOptions,
+) -> Result<Report, ReadError> {
+    let options = IngestOptions {
+        read: options.clone(),
+        ..Default::default()
+    };
+    match ingest_csv(input, items, options, Sinks::none(), Default::default()) {
+        Ok((_, report)) => Ok(report),
+        Err(IngestError::Read(e)) => Err(e),
+        // Nothing is written and nobody cancels.
+        Err(other) => Err(ReadError::Io(std::io::Error::other(other.to_string()))),
     }
-    if report.rows == 0 {
-        report.add(
-            Finding {
-                kind: FindingKind::HeaderOnly,
-                line: None,
-                column: None,
-                value: None,
-            },
-            max,
-        );
-    }
-    report.columns = per_item
-        .into_iter()
-        .filter(|c| !c.header.is_empty())
-        .collect();
-    Ok(report)
 }

@@ -993,6 +993,7 @@ fn data_items(s: &Subject, link: impl Fn(&str) -> Option<String>) -> Vec<DataIte
             unit: (*unit).to_owned(),
             description: (*description).to_owned(),
             catalogue_item: link(name),
+            rules: Default::default(),
         })
         .collect()
 }

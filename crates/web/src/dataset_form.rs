@@ -242,6 +242,7 @@ impl FormValues {
                     unit: text(&key("unit")),
                     description: text(&key("description")),
                     catalogue_item,
+                    rules: Default::default(),
                 });
             }
         }

@@ -93,6 +93,9 @@ pub fn reference_problems(
                 Some(item.name.clone()),
             ));
         }
+        for (code, part) in super::rules::problems(&item.rules, item.field_type) {
+            out.push(problem(code, format!("data_items[{i}].rules.{part}"), None));
+        }
     }
     for (i, r) in meta.relations.iter().enumerate() {
         if !known_datasets(&r.dataset) {
@@ -378,6 +381,7 @@ mod tests {
                 unit: String::new(),
                 description: "站点的唯一编号，GPS 定位点对应的站点。".into(),
                 catalogue_item: Some("cat-1".into()),
+                rules: Default::default(),
             }],
             formats: vec!["csv".into()],
             open_type: OpenType::Unconditional,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::classification::Grading;
+use super::rules::ItemRules;
 use super::vocab::{
     ConditionKind, EntrySource, FieldType, OpenType, RelationKind, UpdateFrequency,
 };
@@ -75,6 +76,9 @@ pub struct DataItem {
     /// The public data catalogue item (目录) this field comes from (A9.5).
     #[serde(default)]
     pub catalogue_item: Option<String>,
+    /// What the quality gate checks in the values beyond their type (A16.1).
+    #[serde(default, skip_serializing_if = "ItemRules::is_empty")]
+    pub rules: ItemRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod diff;
 pub mod lifecycle;
 pub mod review_cycle;
+pub mod rules;
 pub mod text;
 pub mod ticket;
 pub mod timeliness;

@@ -1,0 +1,563 @@
+//! Ingestion: a provider's rows, from whatever format they came in, read once against the
+//! entry's data items. Each row is checked (type, the item's rules, duplicate keys or rows),
+//! profiled, and built into typed Arrow columns written as Parquet batch by batch, so a file of
+//! any length takes the same memory (the duplicate check's hashes aside: 32 bytes a row). Rows
+//! with a problem are also written, as read, with their line and what is wrong, to a list the
+//! provider downloads. The outcome is the quality report and the profile; the caller publishes
+//! the Parquet file only when the report's verdict is [`Verdict::Passed`].
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use domain::openlist::dataset::DataItem;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::columns::{HeaderProblem, match_columns};
+use crate::gate::{Broken, ItemGate, Thresholds, Verdict, score};
+use crate::profile::{ColumnProfile, ColumnStats};
+use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
+use crate::rules::{Area, SHANGHAI};
+use crate::table::{ColumnBuilder, parse, schema};
+
+/// Rows per Arrow batch (and the unit progress is reported in).
+pub const BATCH_ROWS: usize = 65_536;
+/// Rows per Parquet row group: small enough for filters to skip groups by their statistics.
+pub const ROW_GROUP_ROWS: usize = 131_072;
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub read: ReadOptions,
+    pub area: Area,
+    pub thresholds: Thresholds,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            read: ReadOptions::default(),
+            area: SHANGHAI,
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+/// Shared with whoever watches an ingestion: rows read so far, and a request to stop.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub rows: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Read(#[from] crate::read::ReadError),
+    #[error("cannot write the data: {0}")]
+    Write(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<parquet::errors::ParquetError> for IngestError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        IngestError::Write(e.to_string())
+    }
+}
+
+impl From<arrow::error::ArrowError> for IngestError {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        IngestError::Write(e.to_string())
+    }
+}
+
+/// The quality report as kept with the version and shown to the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityReport {
+    pub rows: u64,
+    /// Rows with at least one problem.
+    pub bad_rows: u64,
+    /// 0–100: the share of rows without a problem.
+    pub score: f64,
+    pub verdict: Verdict,
+    pub thresholds: Thresholds,
+    /// Problems with the file's shape (its header, or no rows): each refuses the file.
+    pub blocking: u64,
+    pub columns: Vec<ColumnQuality>,
+    /// Every kind of problem in every column, counted.
+    pub counts: Vec<Count>,
+    /// Examples, a bounded number per kind and column, in the order found.
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnQuality {
+    pub item: String,
+    pub header: String,
+    pub nulls: u64,
+    pub wrong_type: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub code: String,
+    /// The column's header, or empty for the file as a whole.
+    pub column: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingView {
+    pub code: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    /// What the rule expected: a type, the cells a row should have, the line a duplicate
+    /// repeats.
+    pub detail: Option<String>,
+}
+
+impl From<&Finding> for FindingView {
+    fn from(f: &Finding) -> Self {
+        let detail = match &f.kind {
+            FindingKind::WrongType(t) => Some(t.as_str().to_owned()),
+            FindingKind::RaggedRow { expected, found } => Some(format!("{expected}/{found}")),
+            FindingKind::Duplicate { first, .. } => Some(first.to_string()),
+            _ => None,
+        };
+        FindingView {
+            code: f.kind.code().to_owned(),
+            line: f.line,
+            column: f.column.clone(),
+            value: f.value.clone(),
+            detail,
+        }
+    }
+}
+
+/// What an ingestion found and measured.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: QualityReport,
+    pub profile: Vec<ColumnProfile>,
+}
+
+fn cut(s: &str) -> String {
+    s.chars().take(MAX_VALUE_CHARS).collect()
+}
+
+/// Where the Parquet file and the list of failing rows go.
+pub struct Sinks<'a> {
+    pub parquet: Option<Box<dyn Write + Send + 'a>>,
+    pub failures: Option<Box<dyn Write + Send + 'a>>,
+}
+
+impl Sinks<'_> {
+    pub fn none() -> Self {
+        Self {
+            parquet: None,
+            failures: None,
+        }
+    }
+}
+
+/// An ingestion under way: fed a header, then rows.
+pub struct Ingest<'a> {
+    items: Vec<DataItem>,
+    gates: Vec<ItemGate>,
+    /// For each data item, the file's column that holds it.
+    item_column: Vec<Option<usize>>,
+    headers: Vec<String>,
+    width: usize,
+    builders: Vec<ColumnBuilder>,
+    stats: Vec<ColumnStats>,
+    schema: SchemaRef,
+    writer: Option<ArrowWriter<Box<dyn Write + Send + 'a>>>,
+    failures: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
+    pending: usize,
+    report: Report,
+    per_item: Vec<ColumnReport>,
+    /// For the duplicate check: hashes of each row's key (or whole row) and the line first seen.
+    seen: HashMap<u128, u64>,
+    keyed: bool,
+    options: IngestOptions,
+    progress: Arc<Progress>,
+    /// The problems of the row being read, for the list of failing rows.
+    row_problems: Vec<String>,
+}
+
+impl<'a> Ingest<'a> {
+    /// Starts reading a file whose header line is `header` against `items`.
+    pub fn start(
+        header: &[&str],
+        items: &[DataItem],
+        options: IngestOptions,
+        sinks: Sinks<'a>,
+        progress: Arc<Progress>,
+    ) -> Result<Self, IngestError> {
+        let (columns, problems) = match_columns(header, items);
+        let mut report = Report::default();
+        let max = options.read.max_examples;
+        for p in problems {
+            let (kind, column) = match p {
+                HeaderProblem::Blank { column } => {
+                    (FindingKind::BlankHeader, format!("#{}", column + 1))
+                }
+                HeaderProblem::TooLong { column } => {
+                    (FindingKind::LongHeader, format!("#{}", column + 1))
+                }
+                HeaderProblem::Duplicate { header, .. } => (FindingKind::DuplicateHeader, header),
+                HeaderProblem::Unknown { header, .. } => (FindingKind::UnknownColumn, header),
+                HeaderProblem::Missing { item } => (FindingKind::MissingItem, item),
+            };
+            report.add(
+                Finding {
+                    kind,
+                    line: Some(1),
+                    column: Some(cut(&column)),
+                    value: None,
+                },
+                max,
+            );
+        }
+        let mut item_column = vec![None; items.len()];
+        for (i, c) in columns.iter().enumerate() {
+            if let Some(p) = c.item {
+                item_column[p] = Some(i);
+            }
+        }
+        let per_item = items
+            .iter()
+            .enumerate()
+            .map(|(p, d)| ColumnReport {
+                item: d.name.clone(),
+                header: item_column[p]
+                    .map(|i| columns[i].header.clone())
+                    .unwrap_or_default(),
+                nulls: 0,
+                wrong_type: 0,
+            })
+            .collect();
+        let schema = schema(items);
+        let writer = match sinks.parquet {
+            Some(out) => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                    .build();
+                Some(ArrowWriter::try_new(out, schema.clone(), Some(props))?)
+            }
+            None => None,
+        };
+        let failures = match sinks.failures {
+            Some(out) => {
+                let mut w = csv::Writer::from_writer(out);
+                let mut head = vec!["line".to_owned(), "problems".to_owned()];
+                head.extend(columns.iter().map(|c| c.header.clone()));
+                w.write_record(&head)
+                    .map_err(|e| IngestError::Write(e.to_string()))?;
+                Some(w)
+            }
+            None => None,
+        };
+        Ok(Self {
+            gates: items.iter().map(ItemGate::new).collect(),
+            keyed: items.iter().any(|d| d.rules.key),
+            builders: items
+                .iter()
+                .map(|d| ColumnBuilder::new(d.field_type, BATCH_ROWS))
+                .collect(),
+            stats: items.iter().map(|d| ColumnStats::new(&d.name)).collect(),
+            items: items.to_vec(),
+            item_column,
+            headers: columns.into_iter().map(|c| c.header).collect(),
+            width: header.len(),
+            schema,
+            writer,
+            failures,
+            pending: 0,
+            report,
+            per_item,
+            seen: HashMap::new(),
+            options,
+            progress,
+            row_problems: Vec::new(),
+        })
+    }
+
+    fn finding(
+        &mut self,
+        kind: FindingKind,
+        line: u64,
+        column: Option<usize>,
+        value: Option<&str>,
+    ) {
+        let column = column.map(|i| cut(&self.headers[i]));
+        if self.failures.is_some() {
+            let what = match &column {
+                Some(c) => format!("{}:{c}", kind.code()),
+                None => kind.code().to_owned(),
+            };
+            self.row_problems.push(what);
+        }
+        self.report.add(
+            Finding {
+                kind,
+                line: Some(line),
+                column,
+                value: value.map(cut),
+            },
+            self.options.read.max_examples,
+        );
+    }
+
+    /// Reads one data row, found at `line` of the file.
+    pub fn row(&mut self, line: u64, record: &csv::StringRecord) -> Result<(), IngestError> {
+        self.report.rows += 1;
+        self.row_problems.clear();
+        let mut bad = false;
+        if record.len() != self.width {
+            let kind = FindingKind::RaggedRow {
+                expected: self.width,
+                found: record.len(),
+            };
+            self.finding(kind, line, None, None);
+            bad = true;
+        }
+        let area = self.options.area;
+        for p in 0..self.items.len() {
+            let Some(col) = self.item_column[p] else {
+                self.builders[p].push(None);
+                continue;
+            };
+            let cell = record.get(col).unwrap_or("").trim();
+            if cell.contains('\0') {
+                self.finding(FindingKind::NulByte, line, Some(col), None);
+                self.builders[p].push(None);
+                self.stats[p].null();
+                bad = true;
+                continue;
+            }
+            if cell.is_empty() {
+                self.per_item[p].nulls += 1;
+                self.stats[p].null();
+                self.builders[p].push(None);
+                if self.gates[p].required {
+                    self.finding(FindingKind::Broken(Broken::Required), line, Some(col), None);
+                    bad = true;
+                }
+                continue;
+            }
+            let t = self.items[p].field_type;
+            match parse(t, cell, self.gates[p].format.as_deref()) {
+                None => {
+                    self.per_item[p].wrong_type += 1;
+                    self.finding(FindingKind::WrongType(t), line, Some(col), Some(cell));
+                    self.builders[p].push(None);
+                    self.stats[p].null();
+                    bad = true;
+                }
+                Some(value) => {
+                    if let Some(broken) = self.gates[p].test(cell, &value, &area) {
+                        self.finding(FindingKind::Broken(broken), line, Some(col), Some(cell));
+                        bad = true;
+                    }
+                    self.stats[p].add(cell, &value);
+                    self.builders[p].push(Some(value));
+                }
+            }
+        }
+        if let Some(first) = self.duplicate_of(line, record) {
+            let kind = FindingKind::Duplicate {
+                first,
+                key: self.keyed,
+            };
+            self.finding(kind, line, None, None);
+            bad = true;
+        }
+        if bad {
+            self.report.bad_rows += 1;
+            if let Some(w) = &mut self.failures {
+                let mut out = Vec::with_capacity(record.len() + 2);
+                out.push(line.to_string());
+                out.push(self.row_problems.join("; "));
+                out.extend(record.iter().map(str::to_owned));
+                w.write_record(&out)
+                    .map_err(|e| IngestError::Write(e.to_string()))?;
+            }
+        }
+        self.pending += 1;
+        if self.pending == BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The line this row repeats: by its key items when the entry declares a key, else by all
+    /// its values.
+    fn duplicate_of(&mut self, line: u64, record: &csv::StringRecord) -> Option<u64> {
+        let mut a = std::hash::DefaultHasher::new();
+        let mut b = std::hash::DefaultHasher::new();
+        b.write_u8(0x5a);
+        for (p, gate) in self.gates.iter().enumerate() {
+            if self.keyed && !gate.key {
+                continue;
+            }
+            let cell = self.item_column[p]
+                .and_then(|c| record.get(c))
+                .unwrap_or("")
+                .trim();
+            cell.hash(&mut a);
+            cell.hash(&mut b);
+        }
+        let key = (u128::from(a.finish()) << 64) | u128::from(b.finish());
+        match self.seen.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(line);
+                None
+            }
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), IngestError> {
+        self.progress
+            .rows
+            .store(self.report.rows, Ordering::Relaxed);
+        if self.progress.cancel.load(Ordering::Relaxed) {
+            return Err(IngestError::Cancelled);
+        }
+        let columns = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        if self.pending > 0
+            && let Some(w) = &mut self.writer
+        {
+            let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+            w.write(&batch)?;
+        }
+        self.pending = 0;
+        Ok(())
+    }
+
+    /// Ends the file: the last rows written, the Parquet file closed, the verdict given.
+    pub fn finish(mut self) -> Result<(Outcome, Report), IngestError> {
+        self.flush()?;
+        if let Some(w) = self.writer.take() {
+            w.close()?;
+        }
+        if let Some(mut w) = self.failures.take() {
+            w.flush().map_err(|e| IngestError::Write(e.to_string()))?;
+        }
+        if self.report.rows == 0 {
+            self.report.add(
+                Finding {
+                    kind: FindingKind::HeaderOnly,
+                    line: None,
+                    column: None,
+                    value: None,
+                },
+                self.options.read.max_examples,
+            );
+        }
+        let mut report = self.report;
+        report.columns = self
+            .per_item
+            .into_iter()
+            .filter(|c| !c.header.is_empty())
+            .collect();
+        let blocking: u64 = report
+            .counts
+            .iter()
+            .filter(|((code, _), _)| FindingKind::blocks(code))
+            .map(|(_, n)| n)
+            .sum();
+        let thresholds = self.options.thresholds;
+        let score = score(report.rows, report.bad_rows);
+        let verdict = if blocking == 0 && score >= thresholds.min_score {
+            Verdict::Passed
+        } else {
+            Verdict::Refused
+        };
+        let quality = QualityReport {
+            rows: report.rows,
+            bad_rows: report.bad_rows,
+            score,
+            verdict,
+            thresholds,
+            blocking,
+            columns: report
+                .columns
+                .iter()
+                .map(|c| ColumnQuality {
+                    item: c.item.clone(),
+                    header: c.header.clone(),
+                    nulls: c.nulls,
+                    wrong_type: c.wrong_type,
+                })
+                .collect(),
+            counts: report
+                .counts
+                .iter()
+                .map(|((code, column), n)| Count {
+                    code: (*code).to_owned(),
+                    column: column.clone(),
+                    count: *n,
+                })
+                .collect(),
+            findings: report.findings.iter().map(FindingView::from).collect(),
+        };
+        let profile = self.stats.into_iter().map(ColumnStats::finish).collect();
+        Ok((
+            Outcome {
+                report: quality,
+                profile,
+            },
+            report,
+        ))
+    }
+}
+
+/// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) through an ingestion.
+pub fn ingest_csv(
+    input: impl std::io::Read,
+    items: &[DataItem],
+    options: IngestOptions,
+    sinks: Sinks<'_>,
+    progress: Arc<Progress>,
+) -> Result<(Outcome, Report), IngestError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(options.read.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let mut record = csv::StringRecord::new();
+    if !reader
+        .read_record(&mut record)
+        .map_err(crate::read::csv_error)?
+    {
+        return Err(crate::read::ReadError::Empty.into());
+    }
+    let header: Vec<String> = record.iter().map(str::to_owned).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
+    let mut rows = 0u64;
+    while reader
+        .read_record(&mut record)
+        .map_err(crate::read::csv_error)?
+    {
+        rows += 1;
+        let line = record.position().map_or(rows + 1, |p| p.line());
+        ingest.row(line, &record)?;
+    }
+    ingest.finish()
+}

@@ -1,0 +1,252 @@
+//! Per-column statistics computed while a version is ingested (A16.2): values and nulls, the
+//! number of distinct values (exact up to a bound, then "at least"), the smallest and largest,
+//! the most frequent values (for columns of few distinct values) and, for numbers and dates, a
+//! histogram. Memory per column is bounded whatever the file's size.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use crate::table::Value;
+
+/// Distinct values counted exactly up to this many.
+pub const DISTINCT_CAP: usize = 100_000;
+/// Columns with more distinct values than this get no list of frequent values.
+pub const TOP_CAP: usize = 1_000;
+/// Frequent values kept in a profile.
+pub const TOP_KEPT: usize = 10;
+/// Bins of a histogram.
+pub const BINS: usize = 20;
+/// Values sampled per column for its histogram.
+const SAMPLE: usize = 16_384;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    pub name: String,
+    pub values: u64,
+    pub nulls: u64,
+    pub distinct: u64,
+    /// `distinct` is a lower bound: there were more than [`DISTINCT_CAP`].
+    pub distinct_at_least: bool,
+    /// The smallest and largest value, as text (numbers, dates, times; text by code point).
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// The most frequent values and their counts, most frequent first; empty for columns of
+    /// many distinct values.
+    pub top: Vec<(String, u64)>,
+    pub histogram: Option<Histogram>,
+}
+
+/// Counts of values in equal bins from `low` to `high`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub low: f64,
+    pub high: f64,
+    pub counts: Vec<u64>,
+    /// The counts are scaled from a uniform sample of the values, not exact.
+    pub sampled: bool,
+}
+
+/// The profile of one column being built.
+pub struct ColumnStats {
+    name: String,
+    values: u64,
+    nulls: u64,
+    distinct: HashSet<u64>,
+    distinct_full: bool,
+    min: Option<(f64, String)>,
+    max: Option<(f64, String)>,
+    text_min: Option<String>,
+    text_max: Option<String>,
+    top: Option<HashMap<String, u64>>,
+    sample: Vec<f64>,
+    /// A deterministic generator for the reservoir sample (a version profiles the same way
+    /// every time it is ingested).
+    rng: u64,
+    hasher: std::hash::RandomState,
+}
+
+impl ColumnStats {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            values: 0,
+            nulls: 0,
+            distinct: HashSet::new(),
+            distinct_full: false,
+            min: None,
+            max: None,
+            text_min: None,
+            text_max: None,
+            top: Some(HashMap::new()),
+            sample: Vec::new(),
+            rng: 0x9E37_79B9_7F4A_7C15,
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
+    pub fn null(&mut self) {
+        self.nulls += 1;
+    }
+
+    /// Counts the value written as `cell`.
+    pub fn add(&mut self, cell: &str, value: &Value<'_>) {
+        self.values += 1;
+        if !self.distinct_full {
+            let mut h = self.hasher.build_hasher();
+            cell.hash(&mut h);
+            self.distinct.insert(h.finish());
+            if self.distinct.len() > DISTINCT_CAP {
+                self.distinct_full = true;
+            }
+        }
+        if let Some(top) = &mut self.top {
+            if let Some(n) = top.get_mut(cell) {
+                *n += 1;
+            } else if top.len() < TOP_CAP {
+                top.insert(cell.to_owned(), 1);
+            } else {
+                self.top = None;
+            }
+        }
+        match value.number() {
+            Some(n) => {
+                if self.min.as_ref().is_none_or(|(m, _)| n < *m) {
+                    self.min = Some((n, cell.to_owned()));
+                }
+                if self.max.as_ref().is_none_or(|(m, _)| n > *m) {
+                    self.max = Some((n, cell.to_owned()));
+                }
+                self.sample_number(n);
+            }
+            None => {
+                if self.text_min.as_deref().is_none_or(|m| cell < m) {
+                    self.text_min = Some(cell.to_owned());
+                }
+                if self.text_max.as_deref().is_none_or(|m| cell > m) {
+                    self.text_max = Some(cell.to_owned());
+                }
+            }
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: enough for choosing which values a sample keeps.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Reservoir sampling: every value so far has the same chance to be in the sample.
+    fn sample_number(&mut self, n: f64) {
+        let seen = self.values;
+        if self.sample.len() < SAMPLE {
+            self.sample.push(n);
+        } else {
+            let j = self.next_random() % seen.max(1);
+            if (j as usize) < SAMPLE {
+                self.sample[j as usize] = n;
+            }
+        }
+    }
+
+    pub fn finish(self) -> ColumnProfile {
+        let mut top: Vec<(String, u64)> = self
+            .top
+            .map(|t| t.into_iter().collect())
+            .unwrap_or_default();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(TOP_KEPT);
+        let numeric = self.min.is_some();
+        let histogram = match (&self.min, &self.max) {
+            (Some((lo, _)), Some((hi, _))) => Some(histogram(*lo, *hi, &self.sample, self.values)),
+            _ => None,
+        };
+        ColumnProfile {
+            name: self.name,
+            values: self.values,
+            nulls: self.nulls,
+            distinct: self.distinct.len() as u64,
+            distinct_at_least: self.distinct_full,
+            min: if numeric {
+                self.min.map(|m| m.1)
+            } else {
+                self.text_min
+            },
+            max: if numeric {
+                self.max.map(|m| m.1)
+            } else {
+                self.text_max
+            },
+            top,
+            histogram,
+        }
+    }
+}
+
+/// Bins `sample` (of `total` values, between `low` and `high`) into [`BINS`] bins, scaled to
+/// the total when the sample holds fewer than all values.
+fn histogram(low: f64, high: f64, sample: &[f64], total: u64) -> Histogram {
+    let bins = if high > low { BINS } else { 1 };
+    let mut counts = vec![0u64; bins];
+    let width = (high - low) / bins as f64;
+    for &v in sample {
+        let i = if width > 0.0 {
+            (((v - low) / width) as usize).min(bins - 1)
+        } else {
+            0
+        };
+        counts[i] += 1;
+    }
+    let sampled = (sample.len() as u64) < total;
+    if sampled && !sample.is_empty() {
+        let scale = total as f64 / sample.len() as f64;
+        for c in &mut counts {
+            *c = (*c as f64 * scale).round() as u64;
+        }
+    }
+    Histogram {
+        low,
+        high,
+        counts,
+        sampled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_column_is_counted_exactly() {
+        let mut s = ColumnStats::new("n");
+        for v in [3_i64, 1, 2, 3, 3] {
+            let text = v.to_string();
+            s.add(&text, &Value::Integer(v));
+        }
+        s.null();
+        let p = s.finish();
+        assert_eq!((p.values, p.nulls, p.distinct), (5, 1, 3));
+        assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("1"), Some("3")));
+        assert_eq!(p.top[0], ("3".to_owned(), 3));
+        let h = p.histogram.unwrap();
+        assert!(!h.sampled);
+        assert_eq!(h.counts.iter().sum::<u64>(), 5);
+        assert_eq!((h.counts[0], h.counts[BINS - 1]), (1, 3));
+    }
+
+    #[test]
+    fn a_column_of_many_values_stays_bounded() {
+        let mut s = ColumnStats::new("id");
+        for i in 0..(DISTINCT_CAP as i64 + 10) {
+            let text = format!("id{i}");
+            s.add(&text, &Value::Text(&text));
+        }
+        let p = s.finish();
+        assert!(p.distinct_at_least);
+        assert!(p.top.is_empty());
+        assert_eq!(p.min.as_deref(), Some("id0"));
+    }
+}

@@ -1,0 +1,252 @@
+//! Ingesting a file: typed Parquet columns written as read, the quality gate's rules, duplicate
+//! rows and keys, the list of failing rows and the profile. Expected values are written out
+//! by hand from the input text.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
+use domain::openlist::dataset::DataItem;
+use domain::openlist::rules::{ItemRules, ValueCheck};
+use domain::openlist::vocab::FieldType;
+use kaifang_data::gate::Verdict;
+use kaifang_data::ingest::{IngestOptions, Outcome, Sinks, ingest_csv};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn item(name: &str, label: &str, field_type: FieldType, rules: ItemRules) -> DataItem {
+    DataItem {
+        name: name.into(),
+        label: label.into(),
+        field_type,
+        unit: String::new(),
+        description: String::new(),
+        catalogue_item: None,
+        rules,
+    }
+}
+
+fn items() -> Vec<DataItem> {
+    vec![
+        item(
+            "uscc",
+            "统一社会信用代码",
+            FieldType::Code,
+            ItemRules {
+                required: true,
+                key: true,
+                check: Some(ValueCheck::CreditCode),
+                ..Default::default()
+            },
+        ),
+        item("name", "企业名称", FieldType::Text, ItemRules::default()),
+        item(
+            "district",
+            "所属区",
+            FieldType::Text,
+            ItemRules {
+                allowed: vec!["黄浦区".into(), "浦东新区".into()],
+                ..Default::default()
+            },
+        ),
+        item(
+            "capital",
+            "注册资本",
+            FieldType::Decimal,
+            ItemRules {
+                min: Some(0.0),
+                ..Default::default()
+            },
+        ),
+        item("staff", "员工数", FieldType::Integer, ItemRules::default()),
+        item(
+            "licensed_on",
+            "发证日期",
+            FieldType::Date,
+            ItemRules::default(),
+        ),
+        item(
+            "postcode",
+            "邮政编码",
+            FieldType::Code,
+            ItemRules {
+                check: Some(ValueCheck::Postcode),
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
+struct Ingested {
+    outcome: Outcome,
+    parquet: Vec<u8>,
+    failures: String,
+}
+
+fn ingest(text: &str, items: &[DataItem]) -> Ingested {
+    let mut parquet = Vec::new();
+    let mut failures = Vec::new();
+    let (outcome, _) = ingest_csv(
+        text.as_bytes(),
+        items,
+        IngestOptions::default(),
+        Sinks {
+            parquet: Some(Box::new(&mut parquet)),
+            failures: Some(Box::new(&mut failures)),
+        },
+        Arc::default(),
+    )
+    .unwrap();
+    Ingested {
+        outcome,
+        parquet,
+        failures: String::from_utf8(failures).unwrap(),
+    }
+}
+
+const GOOD: &str = "统一社会信用代码,企业名称,所属区,注册资本,员工数,发证日期,邮政编码\n\
+    91350100M000100Y43,上海示范数据科技有限公司,黄浦区,100.5,12,2024-03-01,200001\n\
+    91310000MA1FL0XY4N,浦东新区测试餐饮店,浦东新区,,3,2023/12/31,020000\n";
+
+#[test]
+fn a_clean_file_becomes_typed_columns_and_passes() {
+    let got = ingest(GOOD, &items());
+    let r = &got.outcome.report;
+    assert_eq!(r.verdict, Verdict::Passed, "{:?}", r.findings);
+    assert_eq!((r.rows, r.bad_rows, r.score), (2, 0, 100.0));
+    let mut reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(got.parquet))
+        .unwrap()
+        .build()
+        .unwrap();
+    let batch = reader.next().unwrap().unwrap();
+    assert_eq!(batch.num_rows(), 2);
+    let schema = batch.schema();
+    assert_eq!(schema.field(0).name(), "uscc");
+    assert_eq!(schema.field(3).data_type(), &DataType::Float64);
+    // Codes keep their leading zeros.
+    assert_eq!(batch.column(6).as_string::<i32>().value(1), "020000");
+    let capital = batch.column(3).as_primitive::<Float64Type>();
+    assert_eq!(capital.value(0), 100.5);
+    assert!(capital.is_null(1));
+    assert_eq!(batch.column(4).as_primitive::<Int64Type>().value(1), 3);
+    // 2023-12-31 is day 19722 after 1970-01-01.
+    assert_eq!(batch.column(5).as_primitive::<Date32Type>().value(1), 19722);
+    assert!(
+        got.failures.lines().count() == 1,
+        "only the header: {}",
+        got.failures
+    );
+}
+
+#[test]
+fn each_rule_is_found_at_its_row_and_the_failing_rows_are_listed() {
+    let text = "统一社会信用代码,企业名称,所属区,注册资本,员工数,发证日期,邮政编码\n\
+        91350100M000100Y43,甲,黄浦区,1,1,2024-03-01,200001\n\
+        91350100M000100Y44,乙,黄浦区,1,1,2024-03-01,200001\n\
+        ,丙,黄浦区,1,1,2024-03-01,200001\n\
+        91310000MA1FL0XY4N,丁,徐汇区,1,1,2024-03-01,200001\n\
+        91310000MA1FL0XY4N,戊,黄浦区,-5,1,2024-03-01,2000\n\
+        91310000MA1FL0XY4N,己,黄浦区,1,一,2024-03-01,200001\n";
+    let got = ingest(text, &items());
+    let r = &got.outcome.report;
+    assert_eq!(r.verdict, Verdict::Refused);
+    assert_eq!((r.rows, r.bad_rows), (6, 5));
+    let at = |code: &str| {
+        r.findings
+            .iter()
+            .filter(|f| f.code == code)
+            .map(|f| f.line.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at("check_credit_code"), [3]);
+    assert_eq!(at("required"), [4]);
+    assert_eq!(at("not_allowed"), [5]);
+    assert_eq!(at("below_min"), [6]);
+    assert_eq!(at("check_postcode"), [6]);
+    assert_eq!(at("wrong_type"), [7]);
+    // Lines 6 and 7 repeat line 5's key.
+    assert_eq!(at("duplicate_key"), [6, 7]);
+    let dup = r
+        .findings
+        .iter()
+        .find(|f| f.code == "duplicate_key")
+        .unwrap();
+    assert_eq!(dup.detail.as_deref(), Some("5"));
+    let listed: Vec<&str> = got
+        .failures
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(listed, ["3", "4", "5", "6", "7"]);
+    assert!(got.failures.contains("丁"), "rows are listed as read");
+    // 1 of 6 rows clean.
+    assert_eq!(r.score, 16.6);
+}
+
+#[test]
+fn without_a_key_whole_rows_may_not_repeat() {
+    let items = vec![
+        item("a", "甲", FieldType::Text, ItemRules::default()),
+        item("b", "乙", FieldType::Integer, ItemRules::default()),
+    ];
+    let got = ingest("a,b\nx,1\nx,2\nx,1\n", &items);
+    let r = &got.outcome.report;
+    let dups: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "duplicate_row")
+        .map(|f| (f.line, f.detail.clone()))
+        .collect();
+    assert_eq!(dups, [(Some(4), Some("2".to_owned()))]);
+}
+
+#[test]
+fn a_wrong_shape_refuses_the_file_whatever_the_score() {
+    // An unknown column: every row is fine, but the file does not match the declaration.
+    let text = "统一社会信用代码,企业名称,所属区,注册资本,员工数,发证日期,邮政编码,备注\n\
+        91350100M000100Y43,甲,黄浦区,1,1,2024-03-01,200001,x\n";
+    let got = ingest(text, &items());
+    let r = &got.outcome.report;
+    assert_eq!((r.bad_rows, r.blocking), (0, 1));
+    assert_eq!(r.verdict, Verdict::Refused);
+}
+
+#[test]
+fn the_profile_counts_values_nulls_and_frequent_values() {
+    let got = ingest(GOOD, &items());
+    let p = &got.outcome.profile;
+    let capital = p.iter().find(|c| c.name == "capital").unwrap();
+    assert_eq!((capital.values, capital.nulls), (1, 1));
+    assert_eq!(capital.min.as_deref(), Some("100.5"));
+    let district = p.iter().find(|c| c.name == "district").unwrap();
+    assert_eq!(district.distinct, 2);
+    assert_eq!(district.top.len(), 2);
+    let dates = p.iter().find(|c| c.name == "licensed_on").unwrap();
+    assert_eq!(
+        (dates.min.as_deref(), dates.max.as_deref()),
+        (Some("2023/12/31"), Some("2024-03-01"))
+    );
+}
+
+#[test]
+fn a_declared_date_format_is_the_only_one_read() {
+    let items = vec![item(
+        "d",
+        "日期",
+        FieldType::Date,
+        ItemRules {
+            format: Some("%Y年%m月%d日".into()),
+            ..Default::default()
+        },
+    )];
+    let got = ingest("d\n2024年3月1日\n2024-03-01\n", &items);
+    let wrong: Vec<_> = got
+        .outcome
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.code == "wrong_type")
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(wrong, [Some(3)]);
+}
