@@ -39,6 +39,10 @@ domain::string_enum!(
         UploadLimit => "upload_limit",
         ResetLinkInvalid => "reset_link_invalid",
         MailUnavailable => "mail_unavailable",
+        DataFormatNotSupported => "data_format_not_supported",
+        FormatMismatch => "format_mismatch",
+        IngestionRunning => "ingestion_running",
+        NoData => "no_data",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -50,14 +54,16 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MalformedJson | MalformedRequest | ResetLinkInvalid => 400,
-            UnsupportedMediaType | FileTypeNotAllowed => 415,
+            UnsupportedMediaType | FileTypeNotAllowed | DataFormatNotSupported | FormatMismatch => {
+                415
+            }
             PayloadTooLarge => 413,
-            NotFound => 404,
+            NotFound | NoData => 404,
             MethodNotAllowed => 405,
             ValidationFailed => 422,
             EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
             | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
-            | EditConflict => 409,
+            | EditConflict | IngestionRunning => 409,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => 401,
             TooManyAttempts | UploadLimit => 429,
             Forbidden | CsrfFailed | SessionRequired => 403,

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod articles;
 pub mod caller;
 pub mod catalogue;
+pub mod data_versions;
 pub mod error;
 pub mod filetype;
 pub mod jobs;
@@ -50,6 +51,12 @@ pub struct Config {
     pub max_tokens_per_account: i64,
     /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
     pub name_similarity_threshold: f64,
+    /// Where ingestion writes its working files (a directory of this machine).
+    pub scratch_dir: std::path::PathBuf,
+    /// The quality gate's bar (`[quality]`).
+    pub quality: data::gate::Thresholds,
+    /// Where coordinates must lie.
+    pub area: data::rules::Area,
 }
 
 impl Default for Config {
@@ -63,6 +70,9 @@ impl Default for Config {
             token_default_days: 90,
             max_tokens_per_account: 20,
             name_similarity_threshold: 0.8,
+            scratch_dir: std::env::temp_dir().join("kaifang-scratch"),
+            quality: data::gate::Thresholds::default(),
+            area: data::rules::SHANGHAI,
         }
     }
 }

@@ -561,3 +561,12 @@ pub fn ingest_csv(
     }
     ingest.finish()
 }
+
+/// The rows a Parquet file says it holds, read from its footer.
+pub fn parquet_rows(path: &std::path::Path) -> Result<i64, String> {
+    use parquet::file::reader::FileReader;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+        .map_err(|e| e.to_string())?;
+    Ok(reader.metadata().file_metadata().num_rows())
+}

@@ -49,6 +49,12 @@ pub enum Action {
     PublishArticles,
     /// Seeing and cancelling background jobs.
     ManageJobs,
+    /// Uploading an entry's data and seeing its quality reports (A16.1, A23).
+    PublishData,
+    /// Reading an entry's data through previews, downloads, the records API and SQL: anyone,
+    /// for unconditional data that is open now (A17.1); conditional data never through these
+    /// routes.
+    ReadOpenData,
     /// Reading the platform's metrics (Prometheus).
     ViewMetrics,
 }
@@ -59,6 +65,7 @@ impl Action {
         matches!(
             self,
             Action::ViewPublic
+                | Action::ReadOpenData
                 | Action::ViewOwnAccount
                 | Action::ViewMembers
                 | Action::ListUsers
@@ -95,6 +102,8 @@ impl Action {
         Action::ReviewTickets,
         Action::PublishArticles,
         Action::ManageJobs,
+        Action::PublishData,
+        Action::ReadOpenData,
         Action::ViewMetrics,
     ];
 }
@@ -131,6 +140,15 @@ impl DatasetFacts {
             self.status,
             DatasetStatus::Published | DatasetStatus::Static | DatasetStatus::Suspended
         ) && self.open_type != OpenType::NotOpen
+    }
+
+    /// Whether the entry's data is served to anyone (previews, downloads, records, SQL):
+    /// unconditional and open now. Conditional data is delivered under an agreement only.
+    pub fn serves_open_data(self) -> bool {
+        matches!(
+            self.status,
+            DatasetStatus::Published | DatasetStatus::Static
+        ) && self.open_type == OpenType::Unconditional
     }
 }
 
@@ -202,6 +220,18 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             (false, Some(_)) => Err(Denial::Forbidden),
         };
     }
+    // Open data: an entry anyone may know of, unconditional, and open now (not suspended).
+    if action == ReadOpenData {
+        let open = match resource {
+            Resource::Dataset(d) => d.serves_open_data(),
+            _ => false,
+        };
+        return match (open, actor.user()) {
+            (true, _) => Ok(()),
+            (false, None) if !may_know(actor, resource) => Err(Denial::NotSignedIn),
+            (false, _) => Err(Denial::Forbidden),
+        };
+    }
     if action.is_public() {
         return Ok(());
     }
@@ -223,7 +253,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         }
     }
     let allowed = match action {
-        ViewPublic | Register | LogIn => true,
+        ViewPublic | ReadOpenData | Register | LogIn => true,
         LogOut | ViewOwnAccount | ManageOwnTokens | ChangeOwnPassword | UploadFiles => {
             resource == Resource::OwnAccount
         }
@@ -250,7 +280,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         // Separation of duties: those who run the platform do not read its audit trail alone.
         ViewAudit => user.has(SecurityAuditor) || user.has(Regulator),
         ViewOrgInternal => org.is_some_and(|org| sees_internals(user, org)),
-        EditOpenList => org.is_some_and(|org| {
+        EditOpenList | PublishData => org.is_some_and(|org| {
             matches!(
                 user.role_in(org),
                 Some(OrgRole::ProviderAdmin | OrgRole::Editor)

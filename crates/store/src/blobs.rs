@@ -203,6 +203,44 @@ impl Blobs {
         Ok(found.into_stream().map_err(BlobError::from).boxed())
     }
 
+    /// Stores the local file at `path`, read in chunks.
+    pub async fn put_file(&self, path: &std::path::Path, max_bytes: u64) -> Result<BlobRef, BlobError> {
+        use tokio::io::AsyncReadExt;
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| BlobError::Source(e.to_string()))?;
+        let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+            let mut buf = vec![0u8; 1 << 20];
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(None);
+            }
+            buf.truncate(n);
+            Ok(Some((Bytes::from(buf), file)))
+        });
+        self.put(chunks, max_bytes).await
+    }
+
+    /// Copies the file with content address `sha256` to the local file `path`, returning its
+    /// size.
+    pub async fn get_to_file(&self, sha256: &str, path: &std::path::Path) -> Result<u64, BlobError> {
+        use tokio::io::AsyncWriteExt;
+        let mut chunks = self.get(sha256).await?;
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| BlobError::Store(e.to_string()))?;
+        let mut size = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| BlobError::Store(e.to_string()))?;
+        }
+        file.flush().await.map_err(|e| BlobError::Store(e.to_string()))?;
+        Ok(size)
+    }
+
     /// Deletes the file with content address `sha256`; one that is not there is no error.
     pub async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
         if !valid_sha256(sha256) {

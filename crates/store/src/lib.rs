@@ -8,6 +8,7 @@ pub mod audit;
 pub mod blobs;
 pub mod catalogue;
 pub mod checkpoints;
+pub mod data_versions;
 pub mod datasets;
 mod error;
 mod filters;

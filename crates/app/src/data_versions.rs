@@ -1,0 +1,521 @@
+//! An entry's data (A10.2, A16.1): a provider's file streamed into the file store, then
+//! ingested by a background job — read against the entry's data items, checked by the quality
+//! gate, profiled and written as Parquet — and published as the entry's next version only when
+//! it passed and its Parquet file is completely stored. Publishing is one transaction: the
+//! version is numbered, the entry switched to it, its data update recorded (A9.4) and audited.
+//! A refused upload keeps its report and the list of its failing rows for the provider.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use data::gate::Verdict;
+use data::ingest::{IngestError, IngestOptions, Outcome, Progress, Sinks};
+use domain::openlist::dataset::DataItem;
+use domain::openlist::vocab::DatasetStatus;
+use domain::policy::{Action, Resource};
+use futures_util::Stream;
+use serde_json::json;
+use store::blobs::BlobError;
+use store::data_versions::{self, DataVersion, Ended, Mode, VersionState};
+use store::datasets::DatasetRecord;
+use store::jobs::JobRecord;
+
+use crate::jobs::{Handler, JobCtx, JobError, JobFuture};
+use crate::{App, Caller, Error, ErrorCode, FieldError, Result};
+
+/// The largest data file one upload may hold.
+pub const MAX_DATA_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The kind of the ingestion job.
+pub const INGEST: &str = "ingest_data";
+/// Versions listed in an entry's history.
+pub const HISTORY: i64 = 200;
+
+/// The formats a data file may come in, as read from its name and checked against its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Csv,
+    Tsv,
+}
+
+impl SourceFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Csv => "csv",
+            SourceFormat::Tsv => "tsv",
+        }
+    }
+
+    fn delimiter(self) -> u8 {
+        match self {
+            SourceFormat::Csv => b',',
+            SourceFormat::Tsv => b'\t',
+        }
+    }
+
+    /// The format a file's name says; `Err` with the code for a name that says another kind
+    /// of file, or none.
+    pub fn from_name(name: &str) -> std::result::Result<Self, ErrorCode> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("csv") | Some("txt") => Ok(SourceFormat::Csv),
+            Some("tsv") | Some("tab") => Ok(SourceFormat::Tsv),
+            _ => Err(ErrorCode::DataFormatNotSupported),
+        }
+    }
+}
+
+/// Magic numbers of binary files that are not text whatever their name says: archives and
+/// office files (XLSX is a zip), PDF, images, Parquet, executables.
+const BINARY_MAGIC: &[&[u8]] = &[
+    b"PK\x03\x04",
+    b"\xD0\xCF\x11\xE0",
+    b"%PDF",
+    b"\x89PNG",
+    b"\xFF\xD8\xFF",
+    b"GIF8",
+    b"PAR1",
+    b"\x1F\x8B",
+    b"7z\xBC\xAF",
+    b"Rar!",
+    b"\x7FELF",
+    b"MZ",
+];
+
+fn looks_binary(first: &[u8]) -> bool {
+    BINARY_MAGIC.iter().any(|m| first.starts_with(m))
+}
+
+/// What a provider sends with a file.
+#[derive(Debug, Clone)]
+pub struct DataUpload {
+    pub name: String,
+    pub mode: Mode,
+    /// The text encoding, when the provider names it (else it is detected).
+    pub encoding: Option<String>,
+}
+
+/// Streams `chunks` into the file store as the next data of `dataset` and queues its
+/// ingestion. Refused before anything is kept: an entry that is not the caller's to publish, a
+/// name of no data format, content of another kind than the name says, more than
+/// [`MAX_DATA_BYTES`], an unknown encoding, while another file of the entry is being read.
+pub async fn upload<E: std::fmt::Display>(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    upload: &DataUpload,
+    chunks: impl Stream<Item = std::result::Result<Bytes, E>>,
+) -> Result<DataVersion> {
+    caller.authorize(Action::PublishData, Resource::Dataset(dataset.facts()))?;
+    let user = caller.user()?.id;
+    if matches!(dataset.status, DatasetStatus::Withdrawn) {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let name = upload.name.trim();
+    let mut errors: Vec<FieldError> = FieldError::text("name", name, domain::bounded::NAME)
+        .into_iter()
+        .collect();
+    if name.is_empty() {
+        errors.push(FieldError::new("name", "required"));
+    }
+    if let Some(enc) = &upload.encoding
+        && data::encoding::detect(b"", Some(enc)).is_err()
+    {
+        errors.push(FieldError {
+            field: "encoding".into(),
+            code: "unknown_encoding",
+            detail: Some(enc.chars().take(40).collect()),
+        });
+    }
+    if dataset.meta.data_items.is_empty() {
+        errors.push(FieldError::new("data_items", "required"));
+    }
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    let format = SourceFormat::from_name(name).map_err(Error::new)?;
+    if app.store.ingesting_of(dataset.id).await? > 0 {
+        return Err(ErrorCode::IngestionRunning.into());
+    }
+    let mut first = true;
+    let stored = app
+        .blobs
+        .put_inspected(chunks, MAX_DATA_BYTES, |chunk| {
+            if let Some(bytes) = chunk
+                && std::mem::take(&mut first)
+                && looks_binary(bytes)
+            {
+                return Err("binary".to_owned());
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e {
+            BlobError::TooLarge(_) => Error::new(ErrorCode::PayloadTooLarge),
+            BlobError::Refused(_) => Error::new(ErrorCode::FormatMismatch),
+            BlobError::Source(_) => Error::new(ErrorCode::MalformedRequest),
+            other => store::StoreError::from(other).into(),
+        })?;
+    if stored.size == 0 {
+        return Err(Error::invalid(vec![FieldError::new("file", "required")]));
+    }
+    let now = app.clock.now();
+    let id = uuid::Uuid::now_v7().to_string();
+    let items = serde_json::to_string(&dataset.meta.data_items).expect("data items serialize");
+    let mut tx = app.store.begin_write().await?;
+    let job = store::jobs::enqueue(
+        &mut tx,
+        &store::jobs::NewJob {
+            kind: INGEST.to_owned(),
+            payload: json!({ "version": id }),
+            max_attempts: 3,
+            run_at: now,
+            created_by: Some(user.to_string()),
+        },
+        now,
+    )
+    .await?;
+    let version = DataVersion {
+        id: id.clone(),
+        dataset_id: dataset.id,
+        org_id: dataset.org_id,
+        number: None,
+        state: VersionState::Ingesting,
+        mode: upload.mode,
+        source_name: name.to_owned(),
+        source_sha256: stored.sha256.clone(),
+        source_size: stored.size as i64,
+        source_format: format.as_str().to_owned(),
+        declared_encoding: upload.encoding.clone(),
+        encoding: None,
+        job_id: Some(job.to_string()),
+        parquet_sha256: None,
+        parquet_size: None,
+        failures_sha256: None,
+        rows: None,
+        score: None,
+        items,
+        report: None,
+        profile: None,
+        error: None,
+        created_by: user.to_string(),
+        created_at: now,
+        finished_at: None,
+    };
+    data_versions::insert(&mut tx, &version).await?;
+    let mut ev = caller.event(now, "data_version.upload", "dataset", dataset.id.to_string());
+    ev.after = Some(json!({
+        "version": id, "name": name, "size": stored.size, "sha256": stored.sha256,
+        "mode": upload.mode.as_str(), "encoding": upload.encoding,
+    }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// The provider stops an upload being read: at once when its job waits, at the job's next
+/// report of progress when it runs.
+pub async fn cancel(app: &App, caller: &Caller, dataset: &DatasetRecord, v: &DataVersion) -> Result<()> {
+    caller.authorize(Action::PublishData, Resource::Dataset(dataset.facts()))?;
+    if v.dataset_id != dataset.id {
+        return Err(ErrorCode::NotFound.into());
+    }
+    if v.state != VersionState::Ingesting {
+        return Err(ErrorCode::WrongStatus.into());
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if let Some(job) = v.job_id.as_deref().and_then(|j| j.parse().ok()) {
+        let state = store::jobs::cancel(&mut tx, job, now).await?;
+        if state == domain::jobs::JobState::Cancelled {
+            data_versions::end(&mut tx, &v.id, VersionState::Cancelled, &Ended::default(), now)
+                .await?;
+        }
+    }
+    let mut ev = caller.event(now, "data_version.cancel", "dataset", dataset.id.to_string());
+    ev.after = Some(json!({ "version": v.id }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The ingestion job: one version, from its stored file to published or refused.
+pub struct IngestData;
+
+impl Handler for IngestData {
+    fn run<'a>(&'a self, app: &'a App, job: &'a JobRecord, ctx: &'a JobCtx) -> JobFuture<'a> {
+        Box::pin(async move {
+            let id = job.payload["version"].as_str().unwrap_or_default().to_owned();
+            let v = match app.store.data_version(&id).await {
+                Ok(v) => v,
+                Err(store::StoreError::NotFound) => {
+                    return Err(JobError::Failed(format!("no data version {id}")));
+                }
+                Err(e) => return Err(JobError::Failed(e.to_string())),
+            };
+            if v.state != VersionState::Ingesting {
+                return Ok(());
+            }
+            let last_attempt = job.attempts >= job.max_attempts;
+            match ingest(app, &v, ctx).await {
+                Ok(()) => Ok(()),
+                Err(JobError::Cancelled) => {
+                    end(app, &v, VersionState::Cancelled, Ended::default(), "data_version.cancelled")
+                        .await?;
+                    Err(JobError::Cancelled)
+                }
+                Err(JobError::Failed(why)) => {
+                    if last_attempt {
+                        let ended = Ended {
+                            error: Some("internal".into()),
+                            ..Default::default()
+                        };
+                        end(app, &v, VersionState::Failed, ended, "data_version.fail").await?;
+                    }
+                    Err(JobError::Failed(why))
+                }
+            }
+        })
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> JobError {
+    JobError::Failed(e.to_string())
+}
+
+/// Ends `v` in `state`, audited as `action` by the platform.
+async fn end(
+    app: &App,
+    v: &DataVersion,
+    state: VersionState,
+    ended: Ended,
+    action: &'static str,
+) -> std::result::Result<bool, JobError> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await.map_err(failed)?;
+    let ended_now = data_versions::end(&mut tx, &v.id, state, &ended, now)
+        .await
+        .map_err(failed)?;
+    if ended_now {
+        let mut ev = store::AuditEvent::system(now, "system", action, "dataset", v.dataset_id.to_string());
+        ev.after = Some(json!({
+            "version": v.id, "rows": ended.rows, "score": ended.score, "error": ended.error,
+        }));
+        tx.audit(ev).await.map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(ended_now)
+}
+
+/// What reading the file in the blocking pool gave.
+enum Read_ {
+    Done {
+        outcome: Box<Outcome>,
+        encoding: &'static str,
+    },
+    /// The file cannot be read as text in any encoding we may use, or not as CSV.
+    Unreadable(String),
+}
+
+async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result<(), JobError> {
+    let items: Vec<DataItem> = serde_json::from_str(&v.items).map_err(failed)?;
+    let format = SourceFormat::from_name(&v.source_name)
+        .map_err(|c| failed(c.as_str()))?;
+    std::fs::create_dir_all(&app.config.scratch_dir).map_err(failed)?;
+    let dir = tempfile::tempdir_in(&app.config.scratch_dir).map_err(failed)?;
+    let source = dir.path().join("source");
+    let parquet = dir.path().join("data.parquet");
+    let failures = dir.path().join("failures.csv");
+    ctx.progress("downloading", 0, Some(v.source_size)).await?;
+    app.blobs
+        .get_to_file(&v.source_sha256, &source)
+        .await
+        .map_err(failed)?;
+
+    let progress = Arc::new(Progress::default());
+    let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let options = IngestOptions {
+        read: data::ReadOptions {
+            delimiter: format.delimiter(),
+            ..Default::default()
+        },
+        area: app.config.area,
+        thresholds: app.config.quality,
+    };
+    let work = {
+        let (progress, bytes_read) = (progress.clone(), bytes_read.clone());
+        let (source, parquet, failures) = (source.clone(), parquet.clone(), failures.clone());
+        let declared = v.declared_encoding.clone();
+        tokio::task::spawn_blocking(move || {
+            read_file(&source, declared.as_deref(), &items, options, &parquet, &failures, progress, bytes_read)
+        })
+    };
+    let mut work = std::pin::pin!(work);
+    let read = loop {
+        tokio::select! {
+            done = &mut work => break done.map_err(failed)?,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {
+                let done = bytes_read.load(Ordering::Relaxed) as i64;
+                if let Err(e) = ctx.progress("reading", done, Some(v.source_size)).await {
+                    progress.cancel.store(true, Ordering::Relaxed);
+                    // The reader stops at its next batch; wait for it to let go of the files.
+                    let _ = (&mut work).await;
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let (outcome, encoding) = match read {
+        Ok(Read_::Done { outcome, encoding }) => (outcome, encoding),
+        Ok(Read_::Unreadable(why)) => {
+            let ended = Ended {
+                error: Some(why),
+                ..Default::default()
+            };
+            end(app, v, VersionState::Refused, ended, "data_version.refuse").await?;
+            return Ok(());
+        }
+        Err(IngestError::Cancelled) => return Err(JobError::Cancelled),
+        Err(e) => return Err(failed(e)),
+    };
+    let report = &outcome.report;
+    ctx.progress("storing", report.rows as i64, Some(report.rows as i64))
+        .await?;
+    let failures_ref = if report.bad_rows > 0 {
+        Some(app.blobs.put_file(&failures, MAX_DATA_BYTES * 2).await.map_err(failed)?)
+    } else {
+        None
+    };
+    let mut ended = Ended {
+        encoding: Some(encoding.to_owned()),
+        failures_sha256: failures_ref.map(|f| f.sha256),
+        rows: Some(report.rows as i64),
+        score: Some((report.score * 10.0).round() as i64),
+        report: Some(serde_json::to_string(report).map_err(failed)?),
+        profile: Some(serde_json::to_string(&outcome.profile).map_err(failed)?),
+        ..Default::default()
+    };
+    if report.verdict == Verdict::Refused {
+        end(app, v, VersionState::Refused, ended, "data_version.refuse").await?;
+        return Ok(());
+    }
+    // The Parquet file is read back before it is stored: its rows must be all that were read.
+    let written = data::ingest::parquet_rows(&parquet).map_err(failed)?;
+    if written != report.rows as i64 {
+        return Err(failed(format!(
+            "the Parquet file holds {written} rows of {}",
+            report.rows
+        )));
+    }
+    let stored = app.blobs.put_file(&parquet, u64::MAX).await.map_err(failed)?;
+    if !app.blobs.exists(&stored.sha256).await.map_err(failed)? {
+        return Err(failed("the stored Parquet file is not there"));
+    }
+    ended.parquet_sha256 = Some(stored.sha256.clone());
+    ended.parquet_size = Some(stored.size as i64);
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await.map_err(failed)?;
+    if !data_versions::end(&mut tx, &v.id, VersionState::Published, &ended, now)
+        .await
+        .map_err(failed)?
+    {
+        // Cancelled (or ended by another worker) meanwhile: nothing to publish.
+        return Ok(());
+    }
+    let number = data_versions::publish(&mut tx, &v.id, v.dataset_id, now)
+        .await
+        .map_err(failed)?;
+    let mut ev = store::AuditEvent::system(
+        now,
+        "system",
+        "data_version.publish",
+        "dataset",
+        v.dataset_id.to_string(),
+    );
+    ev.after = Some(json!({
+        "version": v.id, "number": number, "rows": report.rows, "score": report.score,
+        "parquet_sha256": stored.sha256, "parquet_size": stored.size,
+    }));
+    tx.audit(ev).await.map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
+    ctx.progress("published", report.rows as i64, Some(report.rows as i64))
+        .await?;
+    Ok(())
+}
+
+/// Counts the bytes read through it, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_file(
+    source: &Path,
+    declared: Option<&str>,
+    items: &[DataItem],
+    options: IngestOptions,
+    parquet: &Path,
+    failures: &Path,
+    progress: Arc<Progress>,
+    bytes_read: Arc<std::sync::atomic::AtomicU64>,
+) -> std::result::Result<Read_, IngestError> {
+    let io = |e: std::io::Error| IngestError::Write(e.to_string());
+    let file = std::fs::File::open(source).map_err(io)?;
+    let counted = Counting {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        count: bytes_read,
+    };
+    let decoded = data::decoded(counted, declared)
+        .map_err(|e| IngestError::Read(data::ReadError::Io(e)))?;
+    let (detected, reader) = match decoded {
+        Ok(found) => found,
+        Err(e) => return Ok(Read_::Unreadable(encoding_code(&e).to_owned())),
+    };
+    let out = std::io::BufWriter::new(std::fs::File::create(parquet).map_err(io)?);
+    let bad = std::io::BufWriter::new(std::fs::File::create(failures).map_err(io)?);
+    let sinks = Sinks {
+        parquet: Some(Box::new(out)),
+        failures: Some(Box::new(bad)),
+    };
+    match data::ingest::ingest_csv(reader, items, options, sinks, progress) {
+        Ok((outcome, _)) => Ok(Read_::Done {
+            outcome: Box::new(outcome),
+            encoding: detected.name(),
+        }),
+        Err(IngestError::Read(e)) => Ok(Read_::Unreadable(read_code(&e))),
+        Err(e) => Err(e),
+    }
+}
+
+fn encoding_code(e: &data::EncodingError) -> &'static str {
+    match e {
+        data::EncodingError::UnknownLabel(_) => "unknown_encoding",
+        data::EncodingError::Undetermined | data::EncodingError::Malformed { .. } => {
+            "encoding_undetermined"
+        }
+    }
+}
+
+/// Why a file could not be read, as a stable code and, after a colon, where (the byte of a
+/// malformed character, the CSV reader's position).
+fn read_code(e: &data::ReadError) -> String {
+    match e {
+        data::ReadError::Empty => "empty_file".to_owned(),
+        data::ReadError::Io(e) => {
+            let detail: String = e.to_string().chars().take(200).collect();
+            format!("unreadable_text:{detail}")
+        }
+    }
+}
