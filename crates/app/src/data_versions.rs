@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
+pub use data::gate::Thresholds;
 use data::gate::Verdict;
 use data::ingest::{IngestError, IngestOptions, Outcome, Progress, Sinks};
 use domain::openlist::dataset::DataItem;
@@ -206,7 +207,12 @@ pub async fn upload<E: std::fmt::Display>(
         finished_at: None,
     };
     data_versions::insert(&mut tx, &version).await?;
-    let mut ev = caller.event(now, "data_version.upload", "dataset", dataset.id.to_string());
+    let mut ev = caller.event(
+        now,
+        "data_version.upload",
+        "dataset",
+        dataset.id.to_string(),
+    );
     ev.after = Some(json!({
         "version": id, "name": name, "size": stored.size, "sha256": stored.sha256,
         "mode": upload.mode.as_str(), "encoding": upload.encoding,
@@ -218,7 +224,12 @@ pub async fn upload<E: std::fmt::Display>(
 
 /// The provider stops an upload being read: at once when its job waits, at the job's next
 /// report of progress when it runs.
-pub async fn cancel(app: &App, caller: &Caller, dataset: &DatasetRecord, v: &DataVersion) -> Result<()> {
+pub async fn cancel(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    v: &DataVersion,
+) -> Result<()> {
     caller.authorize(Action::PublishData, Resource::Dataset(dataset.facts()))?;
     if v.dataset_id != dataset.id {
         return Err(ErrorCode::NotFound.into());
@@ -231,11 +242,22 @@ pub async fn cancel(app: &App, caller: &Caller, dataset: &DatasetRecord, v: &Dat
     if let Some(job) = v.job_id.as_deref().and_then(|j| j.parse().ok()) {
         let state = store::jobs::cancel(&mut tx, job, now).await?;
         if state == domain::jobs::JobState::Cancelled {
-            data_versions::end(&mut tx, &v.id, VersionState::Cancelled, &Ended::default(), now)
-                .await?;
+            data_versions::end(
+                &mut tx,
+                &v.id,
+                VersionState::Cancelled,
+                &Ended::default(),
+                now,
+            )
+            .await?;
         }
     }
-    let mut ev = caller.event(now, "data_version.cancel", "dataset", dataset.id.to_string());
+    let mut ev = caller.event(
+        now,
+        "data_version.cancel",
+        "dataset",
+        dataset.id.to_string(),
+    );
     ev.after = Some(json!({ "version": v.id }));
     tx.audit(ev).await?;
     tx.commit().await?;
@@ -248,7 +270,10 @@ pub struct IngestData;
 impl Handler for IngestData {
     fn run<'a>(&'a self, app: &'a App, job: &'a JobRecord, ctx: &'a JobCtx) -> JobFuture<'a> {
         Box::pin(async move {
-            let id = job.payload["version"].as_str().unwrap_or_default().to_owned();
+            let id = job.payload["version"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let v = match app.store.data_version(&id).await {
                 Ok(v) => v,
                 Err(store::StoreError::NotFound) => {
@@ -263,8 +288,14 @@ impl Handler for IngestData {
             match ingest(app, &v, ctx).await {
                 Ok(()) => Ok(()),
                 Err(JobError::Cancelled) => {
-                    end(app, &v, VersionState::Cancelled, Ended::default(), "data_version.cancelled")
-                        .await?;
+                    end(
+                        app,
+                        &v,
+                        VersionState::Cancelled,
+                        Ended::default(),
+                        "data_version.cancelled",
+                    )
+                    .await?;
                     Err(JobError::Cancelled)
                 }
                 Err(JobError::Failed(why)) => {
@@ -300,7 +331,8 @@ async fn end(
         .await
         .map_err(failed)?;
     if ended_now {
-        let mut ev = store::AuditEvent::system(now, "system", action, "dataset", v.dataset_id.to_string());
+        let mut ev =
+            store::AuditEvent::system(now, "system", action, "dataset", v.dataset_id.to_string());
         ev.after = Some(json!({
             "version": v.id, "rows": ended.rows, "score": ended.score, "error": ended.error,
         }));
@@ -322,10 +354,9 @@ enum Read_ {
 
 async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result<(), JobError> {
     let items: Vec<DataItem> = serde_json::from_str(&v.items).map_err(failed)?;
-    let format = SourceFormat::from_name(&v.source_name)
-        .map_err(|c| failed(c.as_str()))?;
-    std::fs::create_dir_all(&app.config.scratch_dir).map_err(failed)?;
-    let dir = tempfile::tempdir_in(&app.config.scratch_dir).map_err(failed)?;
+    let format = SourceFormat::from_name(&v.source_name).map_err(|c| failed(c.as_str()))?;
+    std::fs::create_dir_all(&app.config.data.scratch_dir).map_err(failed)?;
+    let dir = tempfile::tempdir_in(&app.config.data.scratch_dir).map_err(failed)?;
     let source = dir.path().join("source");
     let parquet = dir.path().join("data.parquet");
     let failures = dir.path().join("failures.csv");
@@ -342,15 +373,24 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
             delimiter: format.delimiter(),
             ..Default::default()
         },
-        area: app.config.area,
-        thresholds: app.config.quality,
+        area: app.config.data.area,
+        thresholds: app.config.data.quality,
     };
     let work = {
         let (progress, bytes_read) = (progress.clone(), bytes_read.clone());
         let (source, parquet, failures) = (source.clone(), parquet.clone(), failures.clone());
         let declared = v.declared_encoding.clone();
         tokio::task::spawn_blocking(move || {
-            read_file(&source, declared.as_deref(), &items, options, &parquet, &failures, progress, bytes_read)
+            read_file(
+                &source,
+                declared.as_deref(),
+                &items,
+                options,
+                &parquet,
+                &failures,
+                progress,
+                bytes_read,
+            )
         })
     };
     let mut work = std::pin::pin!(work);
@@ -385,7 +425,12 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     ctx.progress("storing", report.rows as i64, Some(report.rows as i64))
         .await?;
     let failures_ref = if report.bad_rows > 0 {
-        Some(app.blobs.put_file(&failures, MAX_DATA_BYTES * 2).await.map_err(failed)?)
+        Some(
+            app.blobs
+                .put_file(&failures, MAX_DATA_BYTES * 2)
+                .await
+                .map_err(failed)?,
+        )
     } else {
         None
     };
@@ -410,7 +455,11 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
             report.rows
         )));
     }
-    let stored = app.blobs.put_file(&parquet, u64::MAX).await.map_err(failed)?;
+    let stored = app
+        .blobs
+        .put_file(&parquet, u64::MAX)
+        .await
+        .map_err(failed)?;
     if !app.blobs.exists(&stored.sha256).await.map_err(failed)? {
         return Err(failed("the stored Parquet file is not there"));
     }
@@ -477,8 +526,8 @@ fn read_file(
         inner: std::io::BufReader::with_capacity(1 << 20, file),
         count: bytes_read,
     };
-    let decoded = data::decoded(counted, declared)
-        .map_err(|e| IngestError::Read(data::ReadError::Io(e)))?;
+    let decoded =
+        data::decoded(counted, declared).map_err(|e| IngestError::Read(data::ReadError::Io(e)))?;
     let (detected, reader) = match decoded {
         Ok(found) => found,
         Err(e) => return Ok(Read_::Unreadable(encoding_code(&e).to_owned())),

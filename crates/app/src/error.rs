@@ -43,6 +43,7 @@ domain::string_enum!(
         FormatMismatch => "format_mismatch",
         IngestionRunning => "ingestion_running",
         NoData => "no_data",
+        InvalidQuery => "invalid_query",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -53,7 +54,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            MalformedJson | MalformedRequest | ResetLinkInvalid => 400,
+            MalformedJson | MalformedRequest | ResetLinkInvalid | InvalidQuery => 400,
             UnsupportedMediaType | FileTypeNotAllowed | DataFormatNotSupported | FormatMismatch => {
                 415
             }

@@ -290,7 +290,10 @@ pub fn runner(app: App, worker: impl Into<String>) -> Runner {
     Runner::new(app, worker)
         .handle(HOUSEKEEPING, Housekeeping)
         .handle(USAGE_ROLLUP, UsageRollup)
-        .handle(crate::data_versions::INGEST, crate::data_versions::IngestData)
+        .handle(
+            crate::data_versions::INGEST,
+            crate::data_versions::IngestData,
+        )
 }
 
 /// Schedules the periodic jobs every `every` for as long as the task lives.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod filetype;
 pub mod jobs;
 pub mod mail;
+pub mod open_data;
 pub mod openlist;
 pub mod orgs;
 pub mod password_changes;
@@ -51,12 +52,35 @@ pub struct Config {
     pub max_tokens_per_account: i64,
     /// Names of open-list entries at least this similar (0..1) are refused as near-duplicates.
     pub name_similarity_threshold: f64,
+    /// The data plane's settings.
+    pub data: DataSettings,
+}
+
+/// Where the data plane works and the bar its quality gate sets.
+#[derive(Debug, Clone)]
+pub struct DataSettings {
     /// Where ingestion writes its working files (a directory of this machine).
     pub scratch_dir: std::path::PathBuf,
+    /// Where versions' Parquet files are kept once fetched from the file store.
+    pub cache_dir: std::path::PathBuf,
+    /// Memory the rows of versions held for queries may take.
+    pub max_table_bytes: u64,
     /// The quality gate's bar (`[quality]`).
     pub quality: data::gate::Thresholds,
     /// Where coordinates must lie.
     pub area: data::rules::Area,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        Self {
+            scratch_dir: std::env::temp_dir().join("kaifang-scratch"),
+            cache_dir: std::env::temp_dir().join("kaifang-cache"),
+            max_table_bytes: 1 << 30,
+            quality: data::gate::Thresholds::default(),
+            area: data::rules::SHANGHAI,
+        }
+    }
 }
 
 impl Default for Config {
@@ -70,9 +94,7 @@ impl Default for Config {
             token_default_days: 90,
             max_tokens_per_account: 20,
             name_similarity_threshold: 0.8,
-            scratch_dir: std::env::temp_dir().join("kaifang-scratch"),
-            quality: data::gate::Thresholds::default(),
-            area: data::rules::SHANGHAI,
+            data: DataSettings::default(),
         }
     }
 }
@@ -91,6 +113,8 @@ pub struct App {
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
     /// Sends e-mail, when the deployment names an SMTP server.
     pub mailer: Option<mail::Mailer>,
+    /// Versions' rows held for queries.
+    pub tables: open_data::Tables,
 }
 
 impl App {
@@ -100,6 +124,8 @@ impl App {
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Self {
+        let tables =
+            open_data::Tables::new(config.data.cache_dir.clone(), config.data.max_table_bytes);
         Self {
             usage: usage::UsageLog::start(store.clone()),
             store,
@@ -108,6 +134,7 @@ impl App {
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),
             mailer: None,
+            tables,
         }
     }
 

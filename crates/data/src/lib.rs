@@ -13,10 +13,16 @@ pub mod gate;
 pub mod infer;
 pub mod ingest;
 pub mod profile;
+pub mod query;
 pub mod read;
+pub mod records;
 pub mod rules;
 pub mod table;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
 pub use infer::{Suggested, infer_items};
 pub use read::{ColumnReport, Finding, FindingKind, ReadError, ReadOptions, Report, read_csv};
+
+// The Arrow and Parquet this crate is built on, for the layers that read its tables.
+pub use arrow;
+pub use parquet;

@@ -77,7 +77,10 @@ impl Action {
 
     /// Actions anyone may take without an account.
     pub fn is_public(self) -> bool {
-        matches!(self, Action::ViewPublic | Action::Register | Action::LogIn)
+        matches!(
+            self,
+            Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn
+        )
     }
 
     pub const ALL: &'static [Action] = &[

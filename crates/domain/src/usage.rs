@@ -15,6 +15,8 @@ string_enum!(
         ApiRead => "api_read",
         /// A file of the entry downloaded (the data plane).
         Download => "download",
+        /// The entry's rows queried (the records API, `datastore_search`, SQL).
+        Records => "records",
     }
 );
 

@@ -79,6 +79,42 @@ pub struct FileConfig {
     pub site: Option<web::SiteInfo>,
     /// The SMTP server for the mail the platform sends (password reset links).
     pub smtp: Option<SmtpFile>,
+    /// The quality gate's bar for uploaded data.
+    pub quality: Option<QualityFile>,
+    /// Memory the rows of data versions held for queries may take, in bytes.
+    pub max_table_bytes: Option<u64>,
+}
+
+/// `[quality]` of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityFile {
+    /// The lowest score (0–100, the share of rows without a problem) that is published.
+    pub min_score: Option<f64>,
+}
+
+/// Where the data plane works (under the data dir) and the quality gate's bar.
+pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::DataSettings> {
+    let d = app::DataSettings::default();
+    let min_score = file
+        .quality
+        .as_ref()
+        .and_then(|q| q.min_score)
+        .unwrap_or(d.quality.min_score);
+    if !(0.0..=100.0).contains(&min_score) {
+        anyhow::bail!("quality.min_score must be between 0 and 100");
+    }
+    Ok(app::DataSettings {
+        scratch_dir: data_dir.join("scratch"),
+        cache_dir: data_dir.join("cache"),
+        max_table_bytes: file.max_table_bytes.unwrap_or(d.max_table_bytes),
+        quality: data_gate_thresholds(min_score),
+        area: d.area,
+    })
+}
+
+fn data_gate_thresholds(min_score: f64) -> app::data_versions::Thresholds {
+    app::data_versions::Thresholds { min_score }
 }
 
 /// `[smtp]` of the config file. The password comes from the `KAIFANG_SMTP_PASSWORD`
@@ -263,6 +299,8 @@ pub fn web_config(
             .unwrap_or(d.name_similarity_threshold),
         site,
         smtp: smtp_settings(file)?,
+        // Set from the data dir by the commands that serve or work (`data_settings`).
+        data: d.data,
     })
 }
 

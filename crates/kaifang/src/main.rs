@@ -197,7 +197,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, &listen, false)?;
+            let mut web = config::web_config(&serve, &file, &listen, false)?;
+            web.data = config::data_settings(&file, &data_dir)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
             let blobs = open_files(&store, &file, &data_dir, &db).await?;
             serve_until_shutdown(db, blobs, web, &data_dir, &listen, anchoring, None).await?;
@@ -222,7 +223,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let web = config::web_config(&serve, &file, &listen, true)?;
+            let mut web = config::web_config(&serve, &file, &listen, true)?;
+            web.data = config::data_settings(&file, &data_dir)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
             let blobs = open_files(&store, &file, &data_dir, &db).await?;
             serve_until_shutdown(
@@ -238,7 +240,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Worker { store } => {
             let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
-            let web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
+            let mut web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
+            web.data = config::data_settings(&file, &data_dir)?;
             let blobs = open_files(&store, &file, &data_dir, &db).await?;
             let app = app::App::new(db.clone(), blobs, Arc::new(SystemClock), web.app_config());
             let (runner, scheduler) = spawn_jobs(&app);

@@ -204,7 +204,11 @@ impl Blobs {
     }
 
     /// Stores the local file at `path`, read in chunks.
-    pub async fn put_file(&self, path: &std::path::Path, max_bytes: u64) -> Result<BlobRef, BlobError> {
+    pub async fn put_file(
+        &self,
+        path: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<BlobRef, BlobError> {
         use tokio::io::AsyncReadExt;
         let file = tokio::fs::File::open(path)
             .await
@@ -223,7 +227,11 @@ impl Blobs {
 
     /// Copies the file with content address `sha256` to the local file `path`, returning its
     /// size.
-    pub async fn get_to_file(&self, sha256: &str, path: &std::path::Path) -> Result<u64, BlobError> {
+    pub async fn get_to_file(
+        &self,
+        sha256: &str,
+        path: &std::path::Path,
+    ) -> Result<u64, BlobError> {
         use tokio::io::AsyncWriteExt;
         let mut chunks = self.get(sha256).await?;
         let mut file = tokio::fs::File::create(path)
@@ -237,7 +245,9 @@ impl Blobs {
                 .await
                 .map_err(|e| BlobError::Store(e.to_string()))?;
         }
-        file.flush().await.map_err(|e| BlobError::Store(e.to_string()))?;
+        file.flush()
+            .await
+            .map_err(|e| BlobError::Store(e.to_string()))?;
         Ok(size)
     }
 

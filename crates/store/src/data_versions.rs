@@ -268,7 +268,9 @@ pub async fn publish(
     .await?
     .rows_affected();
     if n != 1 {
-        return Err(StoreError::Conflict("the version is not ready to publish".into()));
+        return Err(StoreError::Conflict(
+            "the version is not ready to publish".into(),
+        ));
     }
     sqlx::query(
         "UPDATE datasets SET data_version = $1, data_updated_at = $2, \
@@ -284,18 +286,21 @@ pub async fn publish(
 
 impl Store {
     pub async fn data_version(&self, id: &str) -> Result<DataVersion> {
-        let row: Option<Row> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM data_versions WHERE id = $1"
-            )))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM data_versions WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
     /// An entry's versions, newest first: the published ones and the uploads that were not.
-    pub async fn data_versions_of(&self, dataset: DatasetId, limit: i64) -> Result<Vec<DataVersion>> {
+    pub async fn data_versions_of(
+        &self,
+        dataset: DatasetId,
+        limit: i64,
+    ) -> Result<Vec<DataVersion>> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM data_versions WHERE dataset_id = $1 \
              ORDER BY created_at DESC, id DESC LIMIT $2"

@@ -113,6 +113,15 @@ impl Contract {
         self
     }
 
+    /// Accepted for work that goes on after the answer (202).
+    pub fn accepted<T: JsonSchema>(mut self) -> Self {
+        self.answer = Answer::Json {
+            status: 202,
+            schema: reference::<T>,
+        };
+        self
+    }
+
     pub fn file(mut self) -> Self {
         self.answer = Answer::File;
         self

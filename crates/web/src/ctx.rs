@@ -388,7 +388,10 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// `max_upload_bytes`, anything else `max_body_bytes`. A body that says it is larger is refused
 /// at once; one that turns out larger fails when read, and its extractor answers 413.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = if is_multipart(req.headers()) || req.uri().path() == "/api/v1/uploads" {
+    let path = req.uri().path();
+    let limit = if path.starts_with("/api/v1/datasets/") && path.ends_with("/data") {
+        app::data_versions::MAX_DATA_BYTES as usize
+    } else if is_multipart(req.headers()) || path == "/api/v1/uploads" {
         state.config.max_upload_bytes
     } else {
         state.config.max_body_bytes

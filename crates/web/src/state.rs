@@ -43,6 +43,8 @@ pub struct WebConfig {
     pub site: SiteInfo,
     /// The SMTP server mail leaves through (password reset links); none: no mail is sent.
     pub smtp: Option<app::mail::SmtpSettings>,
+    /// The data plane's working directories, memory and quality bar.
+    pub data: app::DataSettings,
 }
 
 /// The identification a Chinese government website carries at the foot of every page
@@ -78,6 +80,7 @@ impl WebConfig {
             token_default_days: self.token_default_days,
             max_tokens_per_account: self.max_tokens_per_account,
             name_similarity_threshold: self.name_similarity_threshold,
+            data: self.data.clone(),
         }
     }
 }
@@ -101,6 +104,7 @@ impl Default for WebConfig {
             name_similarity_threshold: app.name_similarity_threshold,
             site: SiteInfo::default(),
             smtp: None,
+            data: app::DataSettings::default(),
         }
     }
 }

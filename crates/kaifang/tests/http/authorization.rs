@@ -141,6 +141,13 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/accept", Action::ReviewTickets, Target::OrgInPath),
     ("POST", "/api/v1/orgs/{org}/review-cycles/{year}/return", Action::ReviewTickets, Target::OrgInPath),
     ("GET", "/api/v1/datasets/{dataset}/versions", Action::ViewPublic, Target::DatasetInPath),
+    ("POST", "/api/v1/datasets/{dataset}/data", Action::PublishData, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/data/versions", Action::ViewPublic, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}", Action::ViewPublic, Target::DatasetInPath),
+    ("POST", "/api/v1/datasets/{dataset}/data/versions/{version}/cancel", Action::PublishData, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv", Action::ViewOrgInternal, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/records", Action::ReadOpenData, Target::DatasetInPath),
+    ("GET", "/datasets/{dataset}/download", Action::ReadOpenData, Target::DatasetInPath),
     ("POST", "/api/v1/uploads", Action::UploadFiles, Target::OwnAccount),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/tickets", Action::ViewOrgInternal, Target::DatasetInPath),
@@ -284,6 +291,15 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
             };
         }
         Action::Register | Action::LogIn => return Outcome::Allowed,
+        // Open data is read by anyone, from unconditional entries that are open now (every
+        // public entry here is unconditional); conditional data never through these routes.
+        Action::ReadOpenData => {
+            return match subject {
+                Subject::Dataset { public: true, .. } => Outcome::Allowed,
+                _ if knows => Outcome::Forbidden,
+                _ => Outcome::Hidden,
+            };
+        }
         _ => {}
     }
     if !who.signed_in {
@@ -315,7 +331,7 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         // The trail is for those who supervise, not those who run the platform.
         Action::ViewAudit => who.is(SecurityAuditor) || who.is(Regulator),
         Action::ViewOrgInternal => member_of(own) || staff_sees_internals,
-        Action::EditOpenList => own && admin_or_editor,
+        Action::EditOpenList | Action::PublishData => own && admin_or_editor,
         Action::EditGuide | Action::PublishArticles => who.is(Operator),
         // Nobody decides on their own organization's ticket, exception or annual review.
         Action::ReviewTickets | Action::ManageVocabularies => match subject {
@@ -328,7 +344,7 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         // monitoring.
         Action::ManageJobs => who.is(Operator) || who.is(Sysadmin),
         Action::ViewMetrics => who.is(Sysadmin),
-        Action::ViewPublic | Action::Register | Action::LogIn => true,
+        Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
         Outcome::Allowed
@@ -428,6 +444,9 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
             "publish": matches!(subject, Subject::Article { published: true }),
         }),
         "/api/v1/uploads" => return Body::Bytes(b"%PDF-1.4 test"),
+        "/api/v1/datasets/{dataset}/data" => {
+            return Body::Bytes("line_name,stop_name\n1路,人民广场\n".as_bytes());
+        }
         _ => json!({}),
     })
 }
@@ -799,6 +818,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{mode}", "elder")
                     .replace("{year}", "2026")
                     .replace("{term}", "XYZ")
+                    .replace("{version}", "9999")
                     .replace("{job}", &domain::ids::JobId::new().to_string()));
                 let s = caller.session.as_ref().unwrap();
                 let api = path.starts_with("/api/v1/");
@@ -809,7 +829,12 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     Body::None
                 };
                 let url = if matches!(body, Body::Bytes(_)) {
-                    format!("{url}?name=a.pdf")
+                    let name = if path.ends_with("/data") {
+                        "a.csv"
+                    } else {
+                        "a.pdf"
+                    };
+                    format!("{url}?name={name}")
                 } else {
                     url
                 };
@@ -836,9 +861,15 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                 assert_ne!(status.as_u16(), 500, "{} {method} {url}", caller.name);
                 // A route that also names a made-up sub-object (an attachment, a catalogue
                 // item, a token) answers 404 for that object when the caller was let in.
-                let names_made_up = ["{attachment}", "{item}", "/members/{user}", "{job}"]
-                    .iter()
-                    .any(|p| path.contains(p))
+                let names_made_up = [
+                    "{attachment}",
+                    "{item}",
+                    "/members/{user}",
+                    "{job}",
+                    "{version}",
+                ]
+                .iter()
+                .any(|p| path.contains(p))
                     || (path.contains("{id}") && target != Target::ArticleInPath);
                 let answered = match code.as_str() {
                     "not_signed_in" => Outcome::SignIn,
@@ -862,6 +893,8 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         Outcome::Allowed
                     }
                     _ if status.as_u16() == 400 && code == "reset_link_invalid" => Outcome::Allowed,
+                    // An entry with no data published yet answers so for itself.
+                    _ if status.as_u16() == 404 && code == "no_data" => Outcome::Allowed,
                     _ => Outcome::Broken,
                 };
                 if answered != expect {

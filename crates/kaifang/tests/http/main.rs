@@ -8,6 +8,7 @@ mod bounds;
 mod ckan;
 mod cli;
 mod console;
+mod data;
 mod edits;
 mod errors;
 mod files;

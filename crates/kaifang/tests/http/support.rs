@@ -441,6 +441,23 @@ impl TestApp {
         org.id.to_string()
     }
 
+    /// Runs the background jobs that are due, as a worker would, until none is left; returns
+    /// how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        let app = app::App::new(
+            self.store.clone(),
+            self.blobs.clone(),
+            self.clock.clone(),
+            self.config.app_config(),
+        );
+        let runner = app::jobs::runner(app, "test-worker");
+        let mut ran = 0;
+        while runner.run_once().await.unwrap().is_some() {
+            ran += 1;
+        }
+        ran
+    }
+
     /// A draft entry of `org` with minimal metadata, written straight to the store.
     pub async fn create_draft(&self, org: &str, name: &str) -> String {
         self.create_entry(org, name, domain::openlist::vocab::DatasetStatus::Draft)
@@ -590,6 +607,7 @@ impl TestApp {
             "articles" => "SELECT COUNT(*) FROM articles",
             "uploads" => "SELECT COUNT(*) FROM uploads",
             "ticket_attachments" => "SELECT COUNT(*) FROM ticket_attachments",
+            "data_versions" => "SELECT COUNT(*) FROM data_versions",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)

@@ -13,6 +13,7 @@ mod api_tickets;
 mod api_uploads;
 pub(crate) mod ckan;
 pub(crate) mod console;
+pub(crate) mod data;
 mod directory;
 mod guide;
 mod health;
@@ -90,6 +91,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/static/console.js" => ViewPublic on Platform: pages::console_script,
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
+        GET "/datasets/{dataset}/download" => ReadOpenData on DatasetInPath: data::download,
         GET "/orgs" => ViewPublic on Platform: directory::providers,
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
         GET "/domains" => ViewPublic on Platform: directory::domains,
@@ -203,6 +205,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/orgs/{org}/review-cycles/{year}/accept" => ReviewTickets on OrgInPath: api_reviews::accept,
         POST "/api/v1/orgs/{org}/review-cycles/{year}/return" => ReviewTickets on OrgInPath: api_reviews::give_back,
         GET "/api/v1/datasets/{dataset}/versions" => ViewPublic on DatasetInPath: api_openlist::dataset_versions,
+        POST "/api/v1/datasets/{dataset}/data" => PublishData on DatasetInPath: data::upload,
+        GET "/api/v1/datasets/{dataset}/data/versions" => ViewPublic on DatasetInPath: data::versions,
+        GET "/api/v1/datasets/{dataset}/data/versions/{version}" => ViewPublic on DatasetInPath: data::version,
+        POST "/api/v1/datasets/{dataset}/data/versions/{version}/cancel" => PublishData on DatasetInPath: data::cancel,
+        GET "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv" => ViewOrgInternal on DatasetInPath: data::failures,
+        GET "/api/v1/datasets/{dataset}/records" => ReadOpenData on DatasetInPath: data::records,
 
         POST "/api/v1/uploads" => UploadFiles on OwnAccount: api_uploads::create,
         POST "/api/v1/datasets/{dataset}/tickets" => EditOpenList on DatasetInPath: api_tickets::submit,

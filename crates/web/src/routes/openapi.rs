@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{RouteSpec, specs};
 use super::{
     api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search, api_tickets,
-    api_uploads, ckan, news,
+    api_uploads, ckan, data, news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -232,6 +232,32 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             .body::<ArticleInput>()
             .ok::<ArticleView>(),
         ("GET", "/api/v1/openapi.json") => c("This document").ok::<Value>(),
+        ("POST", "/api/v1/datasets/{dataset}/data") => c(
+            "Upload an entry's data (the file is the body); it is read, checked and published by a background job",
+        )
+        .query::<data::UploadQuery>()
+        .file_body()
+        .accepted::<data::VersionView>(),
+        ("GET", "/api/v1/datasets/{dataset}/data/versions") => {
+            c("An entry's data versions, newest first (uploads not published: to its provider)")
+                .ok::<data::VersionList>()
+        }
+        ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}") => {
+            c("One data version (by id or number), with its progress, quality report and profile")
+                .ok::<data::VersionView>()
+        }
+        ("POST", "/api/v1/datasets/{dataset}/data/versions/{version}/cancel") => {
+            c("Stop reading an upload").ok::<data::VersionView>()
+        }
+        ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv") => {
+            c("The rows of an upload that failed the quality gate, with their line and problems")
+                .file()
+        }
+        ("GET", "/api/v1/datasets/{dataset}/records") => {
+            c("Query an unconditional entry's records: filters, words, fields, sort, pages")
+                .query::<data::RecordsParamsDoc>()
+                .ok::<data::RecordsDoc>()
+        }
         ("GET", "/api/v1/jobs") => c("The background job queue: its depth, and jobs newest first")
             .query::<api_jobs::JobQuery>()
             .ok::<api_jobs::JobList>(),

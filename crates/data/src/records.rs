@@ -1,0 +1,362 @@
+//! Running a records query over a version held in memory: filters as Arrow kernels over whole
+//! columns, words searched in every text column, a stable order (the row's place in the file,
+//! or one column with the row's place breaking ties) and pages that continue from a cursor.
+//! Versions are immutable, so a cursor names the version, the query and the last row given:
+//! the next page starts right after it whatever happened meanwhile, and a cursor from another
+//! version or query is refused.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    Scalar as ArrowScalar, StringArray, TimestampMillisecondArray, UInt64Array,
+};
+use arrow::compute::kernels::{boolean, cmp, comparison};
+use arrow::compute::{SortColumn, SortOptions};
+use arrow::datatypes::{
+    DataType, Date32Type, Float64Type, Int64Type, SchemaRef, TimestampMillisecondType,
+};
+use sha2::{Digest, Sha256};
+
+use crate::query::{Op, Query, QueryError, Scalar};
+
+/// A version's rows, in memory.
+pub struct Table {
+    pub batch: RecordBatch,
+    /// Distinguishes the version in cursors.
+    pub version: String,
+}
+
+impl Table {
+    /// Reads the Parquet file at `path` whole.
+    pub fn load(path: &std::path::Path, version: &str) -> Result<Table, String> {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| e.to_string())?
+            .with_batch_size(1 << 16);
+        let schema = builder.schema().clone();
+        let batches = builder
+            .build()
+            .map_err(|e| e.to_string())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let batch = arrow::compute::concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
+        Ok(Table {
+            batch,
+            version: version.to_owned(),
+        })
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.batch.schema()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// Bytes the rows take in memory (for the cache's bound).
+    pub fn memory(&self) -> usize {
+        self.batch.get_array_memory_size()
+    }
+}
+
+/// One page of a query's answer.
+pub struct Page {
+    /// The rows, with the query's columns.
+    pub rows: RecordBatch,
+    /// Every row that matches, counted.
+    pub total: u64,
+    /// Continues after this page; none on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn datum(value: &Scalar) -> ArrowScalar<ArrayRef> {
+    let array: ArrayRef = match value {
+        Scalar::Text(s) => Arc::new(StringArray::from(vec![s.as_str()])),
+        Scalar::Integer(i) => Arc::new(Int64Array::from(vec![*i])),
+        Scalar::Decimal(f) => Arc::new(Float64Array::from(vec![*f])),
+        Scalar::Boolean(b) => Arc::new(BooleanArray::from(vec![*b])),
+        Scalar::Date(d) => Arc::new(Date32Array::from(vec![*d])),
+        Scalar::DateTime(t) => Arc::new(TimestampMillisecondArray::from(vec![*t])),
+    };
+    ArrowScalar::new(array)
+}
+
+/// A `like` pattern matching `word` anywhere, its wildcards taken literally.
+fn anywhere(word: &str) -> String {
+    let mut p = String::with_capacity(word.len() + 2);
+    p.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn kernel_error(e: arrow::error::ArrowError) -> QueryError {
+    QueryError {
+        code: "query_failed",
+        param: String::new(),
+        detail: Some(e.to_string()),
+    }
+}
+
+/// The rows of `table` that `q`'s filters and words keep.
+fn matching(table: &Table, q: &Query) -> Result<Option<BooleanArray>, QueryError> {
+    let mut mask: Option<BooleanArray> = None;
+    let mut and = |m: BooleanArray| -> Result<(), QueryError> {
+        mask = Some(match mask.take() {
+            None => m,
+            Some(prev) => boolean::and(&prev, &m).map_err(kernel_error)?,
+        });
+        Ok(())
+    };
+    for f in &q.filters {
+        let col = table.batch.column(f.column);
+        let m = match f.op {
+            Op::IsNull => {
+                let want_null = matches!(f.values.first(), Some(Scalar::Boolean(true)));
+                if want_null {
+                    arrow::compute::is_null(col).map_err(kernel_error)?
+                } else {
+                    arrow::compute::is_not_null(col).map_err(kernel_error)?
+                }
+            }
+            Op::In => {
+                let mut any: Option<BooleanArray> = None;
+                for v in &f.values {
+                    let m = cmp::eq(col, &datum(v)).map_err(kernel_error)?;
+                    any = Some(match any {
+                        None => m,
+                        Some(prev) => boolean::or(&prev, &m).map_err(kernel_error)?,
+                    });
+                }
+                any.unwrap_or_else(|| BooleanArray::from(vec![false; col.len()]))
+            }
+            op => {
+                let v = datum(&f.values[0]);
+                match op {
+                    Op::Eq => cmp::eq(col, &v),
+                    Op::Ne => cmp::neq(col, &v),
+                    Op::Gt => cmp::gt(col, &v),
+                    Op::Gte => cmp::gt_eq(col, &v),
+                    Op::Lt => cmp::lt(col, &v),
+                    Op::Lte => cmp::lt_eq(col, &v),
+                    Op::Contains => comparison::contains(col, &v),
+                    Op::StartsWith => comparison::starts_with(col, &v),
+                    Op::In | Op::IsNull => unreachable!("handled above"),
+                }
+                .map_err(kernel_error)?
+            }
+        };
+        and(m)?;
+    }
+    let text: Vec<usize> = table
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.data_type() == &DataType::Utf8)
+        .map(|(i, _)| i)
+        .collect();
+    for word in &q.words {
+        let pattern = ArrowScalar::new(StringArray::from(vec![anywhere(word)]));
+        let mut any: Option<BooleanArray> = None;
+        for &c in &text {
+            let m = comparison::ilike(table.batch.column(c), &pattern).map_err(kernel_error)?;
+            any = Some(match any {
+                None => m,
+                Some(prev) => boolean::or_kleene(&prev, &m).map_err(kernel_error)?,
+            });
+        }
+        and(any.unwrap_or_else(|| BooleanArray::from(vec![false; table.rows()])))?;
+    }
+    Ok(mask)
+}
+
+/// What a cursor's check covers: the version, and the query without its paging.
+fn signature(table: &Table, q: &Query) -> String {
+    let mut unpaged = q.clone();
+    unpaged.cursor = None;
+    unpaged.limit = 0;
+    unpaged.offset = 0;
+    unpaged.exact_total = false;
+    unpaged.format = crate::query::Format::Json;
+    let text = serde_json::to_string(&unpaged).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(table.version.as_bytes());
+    h.update([0]);
+    h.update(text.as_bytes());
+    hex(&h.finalize()[..8])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cursor_for(table: &Table, q: &Query, row: u64) -> String {
+    let sig = signature(table, q);
+    let mut h = Sha256::new();
+    h.update(sig.as_bytes());
+    h.update(row.to_le_bytes());
+    format!("{row}.{}", hex(&h.finalize()[..6]))
+}
+
+/// The row a cursor continues after, if the cursor is one this query gave.
+fn cursor_row(table: &Table, q: &Query, cursor: &str) -> Result<u64, QueryError> {
+    let invalid = || QueryError {
+        code: "invalid_cursor",
+        param: "cursor".into(),
+        detail: None,
+    };
+    let (row, _) = cursor.split_once('.').ok_or_else(invalid)?;
+    let row: u64 = row.parse().map_err(|_| invalid())?;
+    if cursor_for(table, q, row) != cursor {
+        return Err(invalid());
+    }
+    Ok(row)
+}
+
+/// Runs `q` over `table`.
+pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
+    let mask = matching(table, q)?;
+    let n = table.rows();
+    // The matching rows' places, in the query's order.
+    let mut order: Vec<u64> = match &mask {
+        None => (0..n as u64).collect(),
+        Some(m) => (0..n)
+            .filter(|&i| m.is_valid(i) && m.value(i))
+            .map(|i| i as u64)
+            .collect(),
+    };
+    let total = order.len() as u64;
+    if let Some(sort) = &q.sort {
+        let ids = UInt64Array::from(order.clone());
+        let values = arrow::compute::take(table.batch.column(sort.column), &ids, None)
+            .map_err(kernel_error)?;
+        let options = SortOptions {
+            descending: sort.descending,
+            nulls_first: false,
+        };
+        let indices = arrow::compute::lexsort_to_indices(
+            &[
+                SortColumn {
+                    values,
+                    options: Some(options),
+                },
+                SortColumn {
+                    values: Arc::new(ids) as ArrayRef,
+                    options: Some(SortOptions::default()),
+                },
+            ],
+            None,
+        )
+        .map_err(kernel_error)?;
+        order = indices
+            .values()
+            .iter()
+            .map(|&i| order[i as usize])
+            .collect();
+    }
+    let start = match &q.cursor {
+        Some(c) => {
+            let after = cursor_row(table, q, c)?;
+            order
+                .iter()
+                .position(|&r| r == after)
+                .map(|p| p + 1)
+                .unwrap_or(order.len())
+        }
+        None => q.offset.min(order.len()),
+    };
+    let end = (start + q.limit).min(order.len());
+    let page = &order[start..end];
+    let next_cursor =
+        (end < order.len() && end > start).then(|| cursor_for(table, q, page[page.len() - 1]));
+    let ids = UInt64Array::from(page.to_vec());
+    let columns: Vec<usize> = if q.fields.is_empty() {
+        (0..table.batch.num_columns()).collect()
+    } else {
+        q.fields.clone()
+    };
+    let projected = table.batch.project(&columns).map_err(kernel_error)?;
+    let rows = arrow::compute::take_record_batch(&projected, &ids).map_err(kernel_error)?;
+    Ok(Page {
+        rows,
+        total,
+        next_cursor,
+    })
+}
+
+/// Appends cell `row` of `array` to `out` as JSON.
+pub fn write_json(array: &dyn Array, row: usize, out: &mut String) {
+    use std::fmt::Write;
+    if array.is_null(row) {
+        out.push_str("null");
+        return;
+    }
+    match array.data_type() {
+        DataType::Utf8 => {
+            let s = array.as_string::<i32>().value(row);
+            out.push_str(&serde_json::to_string(s).unwrap_or_default());
+        }
+        DataType::Int64 => {
+            let _ = write!(out, "{}", array.as_primitive::<Int64Type>().value(row));
+        }
+        DataType::Float64 => {
+            let v = array.as_primitive::<Float64Type>().value(row);
+            out.push_str(&serde_json::to_string(&v).unwrap_or_else(|_| "null".into()));
+        }
+        DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
+            "true"
+        } else {
+            "false"
+        }),
+        _ => {
+            out.push('"');
+            out.push_str(&text(array, row));
+            out.push('"');
+        }
+    }
+}
+
+/// Cell `row` of `array` as text, as written in files: dates as `YYYY-MM-DD`, times as
+/// `YYYY-MM-DDTHH:MM:SS`; empty for null.
+pub fn text(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return String::new();
+    }
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(row).to_owned(),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
+        DataType::Boolean => array.as_boolean().value(row).to_string(),
+        DataType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .value_as_date(row)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        DataType::Timestamp(_, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .value_as_datetime(row)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Cell `row` as a CSV cell for spreadsheets: text that a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`.
+pub fn csv_cell(array: &dyn Array, row: usize) -> String {
+    let t = text(array, row);
+    if array.data_type() == &DataType::Utf8 && t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{t}")
+    } else {
+        t
+    }
+}

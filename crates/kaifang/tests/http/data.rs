@@ -1,0 +1,537 @@
+//! The data plane over HTTP: a provider uploads a file, the ingestion job reads it against the
+//! entry's data items and publishes it or refuses it with a report; anyone reads the open data
+//! of unconditional entries (records API, downloads); conditional data is served to nobody.
+
+use domain::openlist::vocab::DatasetStatus;
+use domain::roles::OrgRole;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// An unconditional published entry of licensed enterprises, with rules on its items.
+fn enterprises(open_type: &str) -> Value {
+    json!({
+        "name": "上海市持证企业名录",
+        "domain": "economy",
+        "open_type": open_type,
+        "update_frequency": "monthly",
+        "data_items": [
+            { "name": "uscc", "label": "统一社会信用代码", "field_type": "code",
+              "rules": { "required": true, "key": true, "check": "credit_code" } },
+            { "name": "name", "label": "企业名称", "field_type": "text" },
+            { "name": "district", "label": "所属区", "field_type": "text",
+              "rules": { "allowed": ["黄浦区", "浦东新区", "徐汇区"] } },
+            { "name": "capital", "label": "注册资本", "field_type": "decimal",
+              "rules": { "min": 0 } },
+            { "name": "licensed_on", "label": "发证日期", "field_type": "date" },
+        ],
+    })
+}
+
+struct Setup {
+    app: TestApp,
+    editor: Session,
+    dataset: String,
+}
+
+async fn setup(open_type: &str) -> Setup {
+    let app = spawn_app().await;
+    app.create_org("market").await;
+    let editor = app
+        .user_with(
+            "editor@market.example.cn",
+            None,
+            Some(("market", OrgRole::Editor)),
+        )
+        .await;
+    let dataset = app
+        .create_entry_with("market", enterprises(open_type), DatasetStatus::Published)
+        .await;
+    Setup {
+        app,
+        editor,
+        dataset,
+    }
+}
+
+/// GBK bytes of `text` (the test writes them out from a table of code points it knows).
+fn gbk(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    assert!(!unmappable);
+    bytes.into_owned()
+}
+
+async fn upload(
+    s: &Setup,
+    name: &str,
+    bytes: Vec<u8>,
+    query: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut url =
+        reqwest::Url::parse(&s.app.at(&format!("/api/v1/datasets/{}/data", s.dataset))).unwrap();
+    url.query_pairs_mut().append_pair("name", name);
+    for (k, v) in query {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    s.editor
+        .client
+        .post(url)
+        .header("x-csrf-token", &s.editor.csrf)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+const HEADER: &str = "统一社会信用代码,企业名称,所属区,注册资本,发证日期\n";
+/// Check characters computed by hand from GB 32100's weights.
+const GOOD_ROWS: &str = "91350100M000100Y43,上海示范数据科技有限公司,黄浦区,100.5,2024-03-01\n\
+    91310000MA1FL0XY4N,浦东新区测试餐饮店,浦东新区,20,2023/12/31\n\
+    91310115MA1H7XXX1B,徐汇区便民超市,徐汇区,,20240102\n";
+
+#[tokio::test]
+async fn a_gbk_file_with_mistakes_is_refused_with_its_report_then_the_fixed_file_is_published() {
+    let s = setup("unconditional").await;
+    // Line 3 repeats line 2's credit code, line 4 names a district outside the list.
+    let bad = format!(
+        "{HEADER}91350100M000100Y43,甲,黄浦区,1,2024-03-01\n\
+         91350100M000100Y43,乙,黄浦区,1,2024-03-01\n\
+         91310000MA1FL0XY4N,丙,静安区,1,2024-03-01\n"
+    );
+    let res = upload(&s, "企业.csv", gbk(&bad), &[]).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "ingesting");
+    assert_eq!(s.app.run_jobs().await, 1);
+    let url = s.app.at(&format!(
+        "/api/v1/datasets/{}/data/versions/{}",
+        s.dataset,
+        v["id"].as_str().unwrap()
+    ));
+    let refused = s.editor.get_json(url).await;
+    assert_eq!(refused["state"], "refused", "{refused}");
+    // GB18030 is GBK's superset, and reads it alike.
+    let encoding = refused["encoding"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        ["gbk", "gb18030"].contains(&encoding.as_str()),
+        "{encoding}"
+    );
+    let findings = refused["report"]["findings"].as_array().unwrap();
+    let at = |code: &str| -> Vec<i64> {
+        findings
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| f["line"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(at("duplicate_key"), [3]);
+    assert_eq!(at("not_allowed"), [4]);
+    // The failing rows download as a list, as read.
+    let failures = s
+        .editor
+        .client
+        .get(s.app.at(refused["failures_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        failures.contains("静安区") && failures.lines().count() == 3,
+        "{failures}"
+    );
+    // Nothing was published: anyone asking for records hears there is no data yet.
+    let res = client()
+        .get(s.app.at(&format!("/api/v1/datasets/{}/records", s.dataset)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&res), "no_data");
+
+    // The fixed file.
+    let res = upload(&s, "企业.csv", gbk(&format!("{HEADER}{GOOD_ROWS}")), &[]).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    s.app.run_jobs().await;
+    let versions = s
+        .editor
+        .get_json(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data/versions", s.dataset)),
+        )
+        .await;
+    let list = versions["versions"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        2,
+        "the refused upload stays in the provider's history"
+    );
+    assert_eq!(list[0]["state"], "published");
+    assert_eq!(list[0]["number"], 1);
+    assert_eq!(list[0]["rows"], 3);
+    assert_eq!(list[0]["score"], 100.0);
+    // The public sees only what was published.
+    let public: Value = client()
+        .get(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data/versions", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["versions"].as_array().unwrap().len(), 1);
+    assert!(public["versions"][0]["report"].is_null());
+    // The entry's data update was recorded by the publication (A9.4), at the clock's time.
+    let entry = s.app.store.dataset(&s.dataset).await.unwrap();
+    let updates = s.app.store.data_updates(entry.org_id).await.unwrap();
+    assert_eq!(updates.get(&entry.id), Some(&s.app.clock_now()));
+}
+
+async fn published(open_type: &str) -> Setup {
+    let s = setup(open_type).await;
+    let res = upload(
+        &s,
+        "企业.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    s.app.run_jobs().await;
+    s
+}
+
+async fn records(s: &Setup, query: &str) -> (StatusCode, Value) {
+    let res = client()
+        .get(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/records?{query}", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn anyone_filters_sorts_and_pages_the_records_of_unconditional_data() {
+    let s = published("unconditional").await;
+    let (status, all) = records(&s, "").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["records"][0]["uscc"], "91350100M000100Y43");
+    assert_eq!(all["records"][0]["capital"], 100.5);
+    assert_eq!(all["records"][1]["licensed_on"], "2023-12-31");
+    assert_eq!(all["fields"][1]["label"], "企业名称");
+
+    let (_, r) = records(&s, "district=%E6%B5%A6%E4%B8%9C%E6%96%B0%E5%8C%BA").await;
+    assert_eq!(r["total"], 1);
+    assert_eq!(r["records"][0]["name"], "浦东新区测试餐饮店");
+    let (_, r) = records(&s, "capital__gte=50&fields=name").await;
+    assert_eq!(r["records"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r["records"][0],
+        json!({ "name": "上海示范数据科技有限公司" })
+    );
+    let (_, r) = records(&s, "licensed_on__lt=2024-01-01").await;
+    assert_eq!(r["total"], 1);
+    let (_, r) = records(&s, "q=%E4%BE%BF%E6%B0%91").await;
+    assert_eq!(r["records"][0]["name"], "徐汇区便民超市");
+    // A capital left empty is null.
+    let (_, r) = records(&s, "capital__isnull=true").await;
+    assert_eq!(r["total"], 1);
+    let (_, r) = records(&s, "sort=-licensed_on&fields=licensed_on").await;
+    let dates: Vec<&str> = r["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["licensed_on"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2024-03-01", "2024-01-02", "2023-12-31"]);
+
+    // Pages by cursor, through the whole set, each row once.
+    let (_, first) = records(&s, "limit=2&sort=name").await;
+    assert_eq!(first["records"].as_array().unwrap().len(), 2);
+    let next = first["next"].as_str().unwrap();
+    let second: Value = client()
+        .get(s.app.at(next))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["records"].as_array().unwrap().len(), 1);
+    assert!(second["next"].is_null());
+    let mut names: Vec<String> = first["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["records"].as_array().unwrap())
+        .map(|x| x["name"].as_str().unwrap().to_owned())
+        .collect();
+    let sorted = {
+        let mut n = names.clone();
+        n.sort();
+        n
+    };
+    assert_eq!(names, sorted);
+    names.dedup();
+    assert_eq!(names.len(), 3);
+}
+
+#[tokio::test]
+async fn bad_queries_get_a_clear_error_naming_the_parameter() {
+    let s = published("unconditional").await;
+    for (query, code) in [
+        ("nosuch=1", "unknown_field"),
+        ("capital__gte=abc", "invalid_value"),
+        ("capital__like=1", "unknown_operator"),
+        ("limit=100000", "invalid_limit"),
+        ("limit=0", "invalid_limit"),
+        ("offset=99999999", "invalid_offset"),
+        ("capital__contains=1", "operator_needs_text"),
+        ("cursor=5.deadbeef0000", "invalid_cursor"),
+        ("cursor=garbage", "invalid_cursor"),
+        ("sort=nosuch", "unknown_field"),
+        ("format=xml", "invalid_format"),
+    ] {
+        let (status, body) = records(&s, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_query", "{query}");
+        assert_eq!(body["error"]["fields"][0]["code"], code, "{query}: {body}");
+    }
+    // A cursor of one query does not continue another.
+    let (_, first) = records(&s, "limit=1").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (status, _) = records(&s, &format!("limit=1&district=x&cursor={cursor}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn downloads_stream_csv_for_excel_with_formulas_neutralised_and_parquet_with_an_etag() {
+    let s = published("unconditional").await;
+    let res = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some("uscc,name,district,capital,licensed_on")
+    );
+    assert_eq!(text.lines().count(), 4);
+    assert!(text.contains("91310000MA1FL0XY4N,浦东新区测试餐饮店,浦东新区,20,2023-12-31"));
+    let again = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
+        )
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let parquet = client()
+        .get(s.app.at(&format!(
+            "/datasets/{}/download?format=parquet&version=1",
+            s.dataset
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parquet.status(), StatusCode::OK);
+    let bytes = parquet.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+
+    let ndjson = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=ndjson", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["name"], "徐汇区便民超市");
+}
+
+#[tokio::test]
+async fn text_that_a_spreadsheet_would_run_is_neutralised_in_csv() {
+    let s = setup("unconditional").await;
+    let rows = format!("{HEADER}91350100M000100Y43,=HYPERLINK(\"x\"),黄浦区,1,2024-03-01\n");
+    upload(&s, "a.csv", rows.into_bytes(), &[]).await;
+    s.app.run_jobs().await;
+    let text = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    // The records API gives the value as it is.
+    let (_, r) = records(&s, "").await;
+    assert_eq!(r["records"][0]["name"], "=HYPERLINK(\"x\")");
+}
+
+#[tokio::test]
+async fn conditional_data_is_served_to_nobody_by_these_routes() {
+    let s = published("conditional").await;
+    let versions = s
+        .editor
+        .get_json(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data/versions", s.dataset)),
+        )
+        .await;
+    assert_eq!(versions["versions"][0]["state"], "published", "{versions}");
+    for who in [client(), s.editor.client.clone()] {
+        for path in [
+            format!("/api/v1/datasets/{}/records", s.dataset),
+            format!("/datasets/{}/download?format=csv", s.dataset),
+        ] {
+            let res = who.get(s.app.at(&path)).send().await.unwrap();
+            assert!(
+                matches!(
+                    res.status(),
+                    StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+                ),
+                "{path}: {}",
+                res.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn uploads_of_the_wrong_kind_or_encoding_change_nothing() {
+    let s = setup("unconditional").await;
+    let before = s.app.count("data_versions").await;
+    // An archive named .csv.
+    let res = upload(&s, "a.csv", b"PK\x03\x04rest of a zip".to_vec(), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(error_code(&res), "format_mismatch");
+    // A format the name says is not data.
+    let res = upload(&s, "a.pdf", b"%PDF-1.4".to_vec(), &[]).await;
+    assert_eq!(error_code(&res), "data_format_not_supported");
+    // An encoding nobody reads.
+    let res = upload(&s, "a.csv", b"a\n1\n".to_vec(), &[("encoding", "ebcdic")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = upload(&s, "a.csv", Vec::new(), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Anonymous callers and other organizations' members upload nothing.
+    let other = s.app.user_with("stranger@example.cn", None, None).await;
+    let res = other
+        .client
+        .post(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data?name=a.csv", s.dataset)),
+        )
+        .header("x-csrf-token", &other.csrf)
+        .body("a\n1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.app.count("data_versions").await, before);
+
+    // A GBK file declared as UTF-8 is refused at the byte that is not UTF-8, never read with
+    // replacement characters.
+    let res = upload(
+        &s,
+        "a.csv",
+        gbk(&format!("{HEADER}{GOOD_ROWS}")),
+        &[("encoding", "utf-8")],
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    s.app.run_jobs().await;
+    let v = s
+        .editor
+        .get_json(s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{}",
+            s.dataset,
+            v["id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(v["state"], "refused");
+    assert!(
+        v["error"].as_str().unwrap().starts_with("unreadable_text:"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_can_be_cancelled_before_it_is_read() {
+    let s = setup("unconditional").await;
+    let v: Value = upload(
+        &s,
+        "a.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // While it waits, a second upload is refused.
+    let res = upload(
+        &s,
+        "b.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "ingestion_running");
+    let res = s
+        .editor
+        .post_json(
+            s.app.at(&format!(
+                "/api/v1/datasets/{}/data/versions/{}/cancel",
+                s.dataset,
+                v["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["state"], "cancelled");
+    s.app.run_jobs().await;
+    let (status, body) = records(&s, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

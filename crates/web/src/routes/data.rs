@@ -1,0 +1,656 @@
+//! An entry's data over HTTP: providers upload files (`POST /api/v1/datasets/{id}/data`) and
+//! follow their ingestion and quality report; anyone reads the data of unconditional entries —
+//! the history of versions, the records API and downloads of whole versions or of any records
+//! query, streamed.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use data::query::Format;
+use data::records::{Table, csv_cell, write_json};
+use domain::policy::{Action, Resource};
+use domain::usage::UsageKind;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use store::data_versions::{DataVersion, Mode, VersionState};
+use store::datasets::DatasetRecord;
+
+use crate::contract::Rfc3339;
+use crate::ctx::{Ctx, Params};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::state::AppState;
+
+/// Like every query string, unknown parameters are ignored (decision 0005).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UploadQuery {
+    /// The file's name; its extension says its format (`.csv`, `.tsv`).
+    pub name: String,
+    /// `replace` (the default) or `append` (the rows are added to the current version's).
+    pub mode: Option<String>,
+    /// The file's text encoding (UTF-8, GBK, GB18030, UTF-16); detected when left out.
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProgressView {
+    pub phase: String,
+    pub done: i64,
+    pub total: Option<i64>,
+    /// 0–100, when the total is known.
+    pub percent: Option<i64>,
+}
+
+/// A version of an entry's data, or an upload that did not become one.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionView {
+    pub id: String,
+    /// 1, 2, 3… for published versions.
+    pub number: Option<i64>,
+    /// ingesting, published, refused, failed, cancelled
+    pub state: String,
+    pub mode: String,
+    pub source_name: String,
+    pub source_size: i64,
+    pub source_format: String,
+    pub declared_encoding: Option<String>,
+    /// The encoding the file was read in.
+    pub encoding: Option<String>,
+    pub rows: Option<i64>,
+    /// 0–100: the share of rows without a problem.
+    pub score: Option<f64>,
+    /// Why the file could not be read, as a code (and where, after a colon).
+    pub error: Option<String>,
+    pub created_at: Rfc3339,
+    pub finished_at: Option<Rfc3339>,
+    /// How far the ingestion has come, while it runs.
+    pub progress: Option<ProgressView>,
+    /// The quality report (for the provider, the operator and the regulator).
+    pub report: Option<serde_json::Value>,
+    /// Statistics per column.
+    pub profile: Option<serde_json::Value>,
+    /// Where the list of failing rows downloads (for the provider).
+    pub failures_url: Option<String>,
+    /// Where the version downloads, when its data is open.
+    pub download_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionList {
+    pub versions: Vec<VersionView>,
+}
+
+/// Whether the caller sees the entry's internal work: uploads that were not published, quality
+/// reports, failing rows.
+fn sees_internal(ctx: &Ctx, d: &DatasetRecord) -> bool {
+    ctx.authorize(Action::ViewOrgInternal, Resource::Dataset(d.facts()))
+        .is_ok()
+}
+
+fn open(ctx: &Ctx, d: &DatasetRecord) -> bool {
+    ctx.authorize(Action::ReadOpenData, Resource::Dataset(d.facts()))
+        .is_ok()
+}
+
+async fn view(state: &AppState, ctx: &Ctx, d: &DatasetRecord, v: &DataVersion) -> VersionView {
+    let internal = sees_internal(ctx, d);
+    let base = format!("/api/v1/datasets/{}/data/versions/{}", d.id, v.id);
+    let progress = match (&v.state, &v.job_id) {
+        (VersionState::Ingesting, Some(job)) => state.store.job(job).await.ok().map(|j| {
+            let percent = j
+                .total
+                .filter(|t| *t > 0)
+                .map(|t| j.done.clamp(0, t) * 100 / t);
+            ProgressView {
+                phase: j.phase,
+                done: j.done,
+                total: j.total,
+                percent,
+            }
+        }),
+        _ => None,
+    };
+    let json = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
+    let published = v.state == VersionState::Published;
+    VersionView {
+        id: v.id.clone(),
+        number: v.number,
+        state: v.state.as_str().to_owned(),
+        mode: v.mode.as_str().to_owned(),
+        source_name: v.source_name.clone(),
+        source_size: v.source_size,
+        source_format: v.source_format.clone(),
+        declared_encoding: v.declared_encoding.clone(),
+        encoding: v.encoding.clone(),
+        rows: v.rows,
+        score: v.score.map(|s| s as f64 / 10.0),
+        error: v.error.clone(),
+        created_at: v.created_at.into(),
+        finished_at: v.finished_at.map(Into::into),
+        progress,
+        report: if internal { json(&v.report) } else { None },
+        profile: if internal || (published && open(ctx, d)) {
+            json(&v.profile)
+        } else {
+            None
+        },
+        failures_url: (internal && v.failures_sha256.is_some())
+            .then(|| format!("{base}/failures.csv")),
+        download_url: match v.number {
+            Some(n) if published && open(ctx, d) => Some(format!(
+                "/datasets/{}/download?format=csv&version={n}",
+                d.id
+            )),
+            _ => None,
+        },
+    }
+}
+
+/// `POST /api/v1/datasets/{dataset}/data`: the file is the body.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Params(q): Params<UploadQuery>,
+    body: Body,
+) -> AppResult<Response> {
+    let mode = match q.mode.as_deref() {
+        None | Some("") => Mode::Replace,
+        Some(m) => m
+            .parse()
+            .map_err(|_| AppError::field("mode", "invalid_value"))?,
+    };
+    let input = app::data_versions::DataUpload {
+        name: q.name,
+        mode,
+        encoding: q.encoding.filter(|e| !e.trim().is_empty()),
+    };
+    let v =
+        app::data_versions::upload(&state.app, &ctx.caller, &d, &input, body.into_data_stream())
+            .await?;
+    Ok((StatusCode::ACCEPTED, Json(view(&state, &ctx, &d, &v).await)).into_response())
+}
+
+/// `GET /api/v1/datasets/{dataset}/data/versions`.
+pub async fn versions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+) -> AppResult<Json<VersionList>> {
+    let internal = sees_internal(&ctx, &d);
+    let mut out = Vec::new();
+    for v in state
+        .store
+        .data_versions_of(d.id, app::data_versions::HISTORY)
+        .await?
+    {
+        if internal || v.state == VersionState::Published {
+            out.push(view(&state, &ctx, &d, &v).await);
+        }
+    }
+    Ok(Json(VersionList { versions: out }))
+}
+
+/// A version named in the path by its id or its number, if the caller may see it.
+async fn named(
+    state: &AppState,
+    ctx: &Ctx,
+    d: &DatasetRecord,
+    name: &str,
+) -> AppResult<DataVersion> {
+    let v = match name.parse::<i64>() {
+        Ok(n) => state.store.data_version_numbered(d.id, n).await,
+        Err(_) => state.store.data_version(name).await,
+    }
+    .map_err(|_| AppError::new(ErrorCode::NotFound))?;
+    if v.dataset_id != d.id || (v.state != VersionState::Published && !sees_internal(ctx, d)) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(v)
+}
+
+/// `GET /api/v1/datasets/{dataset}/data/versions/{version}`.
+pub async fn version(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Path((_, name)): Path<(String, String)>,
+) -> AppResult<Json<VersionView>> {
+    let v = named(&state, &ctx, &d, &name).await?;
+    Ok(Json(view(&state, &ctx, &d, &v).await))
+}
+
+/// `POST /api/v1/datasets/{dataset}/data/versions/{version}/cancel`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Path((_, name)): Path<(String, String)>,
+) -> AppResult<Json<VersionView>> {
+    let v = named(&state, &ctx, &d, &name).await?;
+    app::data_versions::cancel(&state.app, &ctx.caller, &d, &v).await?;
+    let v = state.store.data_version(&v.id).await?;
+    Ok(Json(view(&state, &ctx, &d, &v).await))
+}
+
+/// `GET /api/v1/datasets/{dataset}/data/versions/{version}/failures.csv`: the rows that
+/// failed the quality gate, as read, with their line and problems.
+pub async fn failures(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Path((_, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let v = named(&state, &ctx, &d, &name).await?;
+    let sha = v.failures_sha256.as_deref().ok_or(ErrorCode::NotFound)?;
+    let stream = state
+        .app
+        .blobs
+        .get(sha)
+        .await
+        .map_err(store::StoreError::from)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"failures.csv\""),
+    );
+    Ok((headers, Body::from_stream(stream)).into_response())
+}
+
+/// The query string's pairs, in order.
+fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn query_error(e: data::query::QueryError) -> AppError {
+    let mut err = AppError::new(ErrorCode::InvalidQuery);
+    err.0.fields.push(app::FieldError {
+        field: e.param,
+        code: e.code,
+        detail: e.detail,
+    });
+    err
+}
+
+/// Takes `version` out of the pairs: the version a read names (the current one when none).
+fn take_version(pairs: &mut Vec<(String, String)>) -> AppResult<Option<i64>> {
+    let Some(at) = pairs.iter().position(|(k, _)| k == "version") else {
+        return Ok(None);
+    };
+    let (_, v) = pairs.remove(at);
+    v.parse::<i64>()
+        .map(Some)
+        .map_err(|_| AppError::field("version", "invalid_value"))
+}
+
+async fn open_table(
+    state: &AppState,
+    ctx: &Ctx,
+    d: &DatasetRecord,
+    version: Option<i64>,
+) -> AppResult<(DataVersion, Arc<Table>)> {
+    let v = app::open_data::version(&state.app, &ctx.caller, d, version).await?;
+    let t = app::open_data::table(&state.app, &v).await?;
+    Ok((v, t))
+}
+
+/// The records API's parameters, for the API's description. Any other parameter is a filter:
+/// `field=value`, or `field__op=value` with op one of eq, ne, gt, gte, lt, lte, in (values
+/// separated by commas), contains, startswith, isnull (true or false).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+pub struct RecordsParamsDoc {
+    /// Words that must each appear in some text column.
+    q: Option<String>,
+    /// The fields to return, separated by commas.
+    fields: Option<String>,
+    /// A field to order by; `-field` for descending.
+    sort: Option<String>,
+    #[schemars(range(min = 1, max = 32000))]
+    limit: Option<u32>,
+    /// Rows to skip (up to 10,000; beyond, follow `next`).
+    #[schemars(range(min = 0, max = 10000))]
+    offset: Option<u32>,
+    /// Continues after the page that gave it (`next_cursor`).
+    cursor: Option<String>,
+    /// json (the default), csv or ndjson.
+    format: Option<String>,
+    /// exact or estimate.
+    total: Option<String>,
+    /// A version's number; the current version when left out.
+    version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FieldDoc {
+    pub name: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
+}
+
+/// A page of records.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RecordsDoc {
+    pub dataset: String,
+    /// The version's number.
+    pub version: i64,
+    pub fields: Vec<FieldDoc>,
+    /// Every record that matches.
+    pub total: u64,
+    pub total_estimated: bool,
+    pub next_cursor: Option<String>,
+    /// The next page's address.
+    pub next: Option<String>,
+    pub records: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `GET /api/v1/datasets/{dataset}/records`.
+pub async fn records(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let mut pairs = pairs(raw.as_deref());
+    let version = take_version(&mut pairs)?;
+    let (v, table) = open_table(&state, &ctx, &d, version).await?;
+    let q = data::query::parse(&pairs, &table.schema()).map_err(query_error)?;
+    let page = tokio::task::spawn_blocking({
+        let (table, q) = (table.clone(), q.clone());
+        move || data::records::run(&table, &q)
+    })
+    .await
+    .map_err(|_| AppError::new(ErrorCode::Internal))?
+    .map_err(query_error)?;
+    crate::openlist::count_read(&state, &ctx, &d, UsageKind::Records);
+    let next = page.next_cursor.as_ref().map(|c| {
+        let mut kept: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor" && k != "offset")
+            .cloned()
+            .collect();
+        if let Some(n) = version {
+            kept.push(("version".into(), n.to_string()));
+        }
+        kept.push(("cursor".into(), c.clone()));
+        let qs = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept)
+            .finish();
+        format!("/api/v1/datasets/{}/records?{qs}", d.id)
+    });
+    Ok(match q.format {
+        Format::Json => {
+            let body = records_json(&d, &v, &page, next.as_deref());
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Format::Ndjson => {
+            let mut out = String::new();
+            for row in 0..page.rows.num_rows() {
+                record_json(&page.rows, row, &mut out);
+                out.push('\n');
+            }
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            );
+            if let Some(n) = &next {
+                link_next(&mut headers, n);
+            }
+            (headers, out).into_response()
+        }
+        Format::Csv => {
+            let mut out = Vec::from("\u{feff}".as_bytes());
+            write_csv(&page.rows, true, &mut out);
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Some(n) = &next {
+                link_next(&mut headers, n);
+            }
+            (headers, out).into_response()
+        }
+    })
+}
+
+fn link_next(headers: &mut HeaderMap, next: &str) {
+    if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+        headers.insert(header::LINK, v);
+    }
+}
+
+/// Row `row` of `batch` as a JSON object.
+fn record_json(batch: &data::arrow::array::RecordBatch, row: usize, out: &mut String) {
+    out.push('{');
+    for (i, field) in batch.schema().fields().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(field.name()).unwrap_or_default());
+        out.push(':');
+        write_json(batch.column(i), row, out);
+    }
+    out.push('}');
+}
+
+fn records_json(
+    d: &DatasetRecord,
+    v: &DataVersion,
+    page: &data::records::Page,
+    next: Option<&str>,
+) -> String {
+    let labels: std::collections::HashMap<&str, (&str, &str)> = d
+        .meta
+        .data_items
+        .iter()
+        .map(|i| (i.name.as_str(), (i.label.as_str(), i.field_type.as_str())))
+        .collect();
+    let fields: Vec<serde_json::Value> = page
+        .rows
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let (label, t) = labels.get(f.name().as_str()).copied().unwrap_or(("", ""));
+            serde_json::json!({ "name": f.name(), "label": label, "type": t })
+        })
+        .collect();
+    let mut out = String::with_capacity(256 + page.rows.num_rows() * 128);
+    out.push_str(&format!(
+        "{{\"dataset\":{},\"version\":{},\"fields\":{},\"total\":{},\"total_estimated\":false,\"next_cursor\":{},\"next\":{},\"records\":[",
+        serde_json::to_string(&d.id.to_string()).unwrap_or_default(),
+        v.number.unwrap_or(0),
+        serde_json::Value::Array(fields),
+        page.total,
+        serde_json::to_string(&page.next_cursor).unwrap_or_default(),
+        serde_json::to_string(&next).unwrap_or_default(),
+    ));
+    for row in 0..page.rows.num_rows() {
+        if row > 0 {
+            out.push(',');
+        }
+        record_json(&page.rows, row, &mut out);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Writes `batch` as CSV rows (with its header first when `header`).
+fn write_csv(batch: &data::arrow::array::RecordBatch, header: bool, out: &mut Vec<u8>) {
+    let mut w = csv::WriterBuilder::new().from_writer(out);
+    if header {
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let _ = w.write_record(&names);
+    }
+    let mut cells: Vec<String> = Vec::with_capacity(batch.num_columns());
+    for row in 0..batch.num_rows() {
+        cells.clear();
+        cells.extend(batch.columns().iter().map(|c| csv_cell(c.as_ref(), row)));
+        let _ = w.write_record(&cells);
+    }
+    let _ = w.flush();
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DownloadQuery {
+    /// csv (UTF-8 with a BOM, for Excel), json, ndjson or parquet.
+    pub format: Option<String>,
+    /// The version's number; the current version when left out.
+    pub version: Option<i64>,
+}
+
+/// `GET /datasets/{dataset}/download`: a whole version as a file, streamed.
+pub async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(d): Extension<DatasetRecord>,
+    Params(q): Params<DownloadQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let v = app::open_data::version(&state.app, &ctx.caller, &d, q.version).await?;
+    let format = q.format.as_deref().unwrap_or("csv");
+    let sha = v.parquet_sha256.clone().ok_or(ErrorCode::NotFound)?;
+    let etag = format!("\"{sha}-{format}\"");
+    let last_modified = v
+        .finished_at
+        .and_then(|t| chrono::DateTime::from_timestamp_millis(t.0))
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default();
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let (content_type, ext) = match format {
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        "json" => ("application/json", "json"),
+        "ndjson" => ("application/x-ndjson", "ndjson"),
+        "parquet" => ("application/vnd.apache.parquet", "parquet"),
+        _ => return Err(AppError::field("format", "invalid_value")),
+    };
+    let body = if format == "parquet" {
+        let stream = state
+            .app
+            .blobs
+            .get(&sha)
+            .await
+            .map_err(store::StoreError::from)?;
+        Body::from_stream(stream)
+    } else {
+        let path = app::open_data::parquet_file(&state.app, &v).await?;
+        Body::from_stream(export(path, format.to_owned()))
+    };
+    crate::openlist::count_read(&state, &ctx, &d, UsageKind::Download);
+    let filename = format!("{}-v{}.{ext}", d.id, v.number.unwrap_or(0));
+    let mut out = HeaderMap::new();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        out.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+        out.insert(header::LAST_MODIFIED, v);
+    }
+    Ok((out, body).into_response())
+}
+
+/// The Parquet file at `path` written out as `format`, batch by batch, through a short
+/// channel: however long the version, a few batches are in memory at a time.
+fn export(
+    path: std::path::PathBuf,
+    format: String,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        use data::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let send = |r: Result<Bytes, std::io::Error>| tx.blocking_send(r).is_ok();
+        let reader = std::fs::File::open(&path)
+            .map_err(std::io::Error::other)
+            .and_then(|f| {
+                ParquetRecordBatchReaderBuilder::try_new(f)
+                    .and_then(|b| b.with_batch_size(8192).build())
+                    .map_err(std::io::Error::other)
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                send(Err(e));
+                return;
+            }
+        };
+        let mut first = true;
+        match format.as_str() {
+            "csv" => {
+                if !send(Ok(Bytes::from_static("\u{feff}".as_bytes()))) {
+                    return;
+                }
+            }
+            "json" => {
+                if !send(Ok(Bytes::from_static(b"["))) {
+                    return;
+                }
+            }
+            _ => {}
+        }
+        for batch in reader {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    send(Err(std::io::Error::other(e)));
+                    return;
+                }
+            };
+            let chunk = match format.as_str() {
+                "csv" => {
+                    let mut out = Vec::with_capacity(batch.num_rows() * 96);
+                    write_csv(&batch, first, &mut out);
+                    out
+                }
+                _ => {
+                    let mut out = String::with_capacity(batch.num_rows() * 128);
+                    for row in 0..batch.num_rows() {
+                        if format == "json" && !(first && row == 0) {
+                            out.push(',');
+                        }
+                        record_json(&batch, row, &mut out);
+                        if format == "ndjson" {
+                            out.push('\n');
+                        }
+                    }
+                    out.into_bytes()
+                }
+            };
+            first = false;
+            if !send(Ok(Bytes::from(chunk))) {
+                return;
+            }
+        }
+        if format == "json" {
+            send(Ok(Bytes::from_static(b"]")));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+}
