@@ -109,6 +109,7 @@ pub async fn create_draft(
         updated_at: now,
         last_reviewed_at: None,
         row_version: 1,
+        data: None,
     };
     let mut tx = app.store.begin_write().await?;
     datasets::insert(&mut tx, &d).await?;

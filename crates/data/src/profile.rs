@@ -4,7 +4,7 @@
 //! histogram. Memory per column is bounded whatever the file's size.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,9 +94,7 @@ impl ColumnStats {
     pub fn add(&mut self, cell: &str, value: &Value<'_>) {
         self.values += 1;
         if !self.distinct_full {
-            let mut h = self.hasher.build_hasher();
-            cell.hash(&mut h);
-            self.distinct.insert(h.finish());
+            self.distinct.insert(self.hasher.hash_one(cell));
             if self.distinct.len() > DISTINCT_CAP {
                 self.distinct_full = true;
             }

@@ -66,6 +66,8 @@ impl Table {
 pub struct Page {
     /// The rows, with the query's columns.
     pub rows: RecordBatch,
+    /// Each row's place in the version (from 0).
+    pub ids: Vec<u64>,
     /// Every row that matches, counted.
     pub total: u64,
     /// Continues after this page; none on the last.
@@ -288,6 +290,7 @@ pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
     let rows = arrow::compute::take_record_batch(&projected, &ids).map_err(kernel_error)?;
     Ok(Page {
         rows,
+        ids: page.to_vec(),
         total,
         next_cursor,
     })

@@ -1355,6 +1355,7 @@ pub async fn seed(
             // Most were reviewed this year; every seventh is due for its annual review (A10.1).
             last_reviewed_at: (i % 7 != 0).then_some(Timestamp(now.0 - 60 * DAY_MS)),
             row_version: 1,
+            data: None,
         };
         datasets::insert(tx, &record).await?;
         if changed_once {
@@ -1410,6 +1411,7 @@ pub async fn seed(
             updated_at: Timestamp(now.0 - (3 - i as i64) * DAY_MS),
             last_reviewed_at: None,
             row_version: 1,
+            data: None,
         };
         datasets::insert(tx, &record).await?;
         tx.audit(seed_event(
@@ -1626,6 +1628,7 @@ pub async fn generate(store: &store::Store, count: usize, now: Timestamp) -> any
                 updated_at: at,
                 last_reviewed_at: Some(at),
                 row_version: 1,
+                data: None,
             };
             datasets::insert(&mut tx, &record).await?;
         }

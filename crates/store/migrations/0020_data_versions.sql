@@ -44,3 +44,6 @@ CREATE INDEX data_versions_by_org ON data_versions (org_id, created_at);
 
 -- The version the entry's data is now: switched only once a version is completely written.
 ALTER TABLE datasets ADD COLUMN data_version TEXT;
+-- What the public JSON of the entry says of its data (JSON: number, rows, size, time), kept
+-- with the entry so that every reader of entries has it without another query.
+ALTER TABLE datasets ADD COLUMN data_summary TEXT;

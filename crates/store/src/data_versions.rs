@@ -269,18 +269,35 @@ pub async fn publish(
     .rows_affected();
     if n != 1 {
         return Err(StoreError::Conflict(
-            "the version is not ready to publish".into(),
+            "the version is not ready to publish",
         ));
     }
+    let (rows, size, sha256): (Option<i64>, Option<i64>, Option<String>) = sqlx::query_as(
+        "SELECT rows, parquet_size, parquet_sha256 FROM data_versions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let summary = crate::datasets::DataSummary {
+        number,
+        rows: rows.unwrap_or(0),
+        size: size.unwrap_or(0),
+        sha256: sha256.unwrap_or_default(),
+        published_at: now.0,
+    };
+    // The entry's description changes (its data): it is a change of the entry, so the
+    // search index and every other follower of the change feed hear of it.
     sqlx::query(
-        "UPDATE datasets SET data_version = $1, data_updated_at = $2, \
-         row_version = row_version + 1, updated_at = $2 WHERE id = $3",
+        "UPDATE datasets SET data_version = $1, data_updated_at = $2, data_summary = $3 \
+         WHERE id = $4",
     )
     .bind(id)
     .bind(now.0)
+    .bind(serde_json::to_string(&summary).expect("a summary serializes"))
     .bind(dataset.to_string())
     .execute(tx.conn())
     .await?;
+    crate::datasets::bump_change_seq(tx, dataset).await?;
     Ok(number)
 }
 

@@ -22,6 +22,24 @@ pub struct DatasetRecord {
     pub last_reviewed_at: Option<Timestamp>,
     /// Raised by every update; an update names the version it was made from.
     pub row_version: i64,
+    /// The data version published now, if any.
+    pub data: Option<DataSummary>,
+}
+
+/// What an entry's public description says of its current data.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct DataSummary {
+    /// The version's number.
+    pub number: i64,
+    pub rows: i64,
+    /// Bytes of its Parquet file.
+    pub size: i64,
+    /// The Parquet file's SHA-256.
+    pub sha256: String,
+    /// When it was published, in milliseconds since the epoch.
+    pub published_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +54,8 @@ struct Row {
     updated_at: i64,
     last_reviewed_at: Option<i64>,
     row_version: i64,
+    #[sqlx(default)]
+    data_summary: Option<String>,
 }
 
 impl TryFrom<Row> for DatasetRecord {
@@ -53,6 +73,12 @@ impl TryFrom<Row> for DatasetRecord {
             updated_at: Timestamp(r.updated_at),
             last_reviewed_at: r.last_reviewed_at.map(Timestamp),
             row_version: r.row_version,
+            // A summary that does not read is no summary: the data stays reachable through
+            // its versions.
+            data: r
+                .data_summary
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok()),
         })
     }
 }
@@ -97,7 +123,7 @@ pub async fn insert(tx: &mut WriteTx, d: &DatasetRecord) -> Result<()> {
 }
 
 const REVIEW_SCOPE: &str = "SELECT id, org_id, status, metadata, guide_version, published_version, \
-     created_at, updated_at, last_reviewed_at, row_version FROM datasets WHERE org_id = $1 \
+     created_at, updated_at, last_reviewed_at, row_version, data_summary FROM datasets WHERE org_id = $1 \
      AND status IN ('published', 'static', 'suspended') ORDER BY id";
 
 /// What an organization's annual review covers (A10.1): every entry on its list, open or not
@@ -111,7 +137,7 @@ pub async fn review_scope(tx: &mut WriteTx, org: OrgId) -> Result<Vec<DatasetRec
 }
 
 /// Gives the entry the next change number (see migration 0004).
-async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
+pub(crate) async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
     let (seq,): (i64,) = sqlx::query_as(
         "UPDATE counters SET value = value + 1 WHERE name = 'dataset_change' RETURNING value",
     )
@@ -272,7 +298,7 @@ impl Store {
             row: Row,
         }
         let rows: Vec<Changed> = sqlx::query_as(
-            "SELECT d.change_seq, d.usage_recent, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at, d.row_version              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
+            "SELECT d.change_seq, d.usage_recent, o.slug, o.name_zh, d.id, d.org_id, d.status, d.metadata, d.guide_version,              d.published_version, d.created_at, d.updated_at, d.last_reviewed_at, d.row_version, d.data_summary              FROM datasets d JOIN organizations o ON o.id = d.org_id              WHERE d.change_seq > $1 ORDER BY d.change_seq LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -303,7 +329,7 @@ impl Store {
     pub async fn dataset(&self, id: &str) -> Result<DatasetRecord> {
         let row: Row = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at, row_version FROM datasets WHERE id = $1",
+             last_reviewed_at, row_version, data_summary FROM datasets WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -325,7 +351,7 @@ impl Store {
             .after(("updated_at", "<"), ("id", ">"), page.cursor());
         let sql = w.sql(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, \
-             updated_at, last_reviewed_at, row_version FROM datasets",
+             updated_at, last_reviewed_at, row_version, data_summary FROM datasets",
             "ORDER BY updated_at DESC, id LIMIT $?",
         );
         let rows: Vec<Row> = w
@@ -363,7 +389,7 @@ impl Store {
     pub async fn published_of(&self, org: OrgId) -> Result<Vec<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at, row_version FROM datasets WHERE org_id = $1 AND status = 'published' \
+             last_reviewed_at, row_version, data_summary FROM datasets WHERE org_id = $1 AND status = 'published' \
              ORDER BY id",
         )
         .bind(org.to_string())
@@ -402,7 +428,7 @@ impl Store {
     ) -> Result<Vec<DatasetRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, org_id, status, metadata, guide_version, published_version, created_at, updated_at, \
-             last_reviewed_at, row_version FROM datasets \
+             last_reviewed_at, row_version, data_summary FROM datasets \
              WHERE status IN ('published', 'static', 'suspended') AND open_type <> 'not_open' \
              ORDER BY updated_at DESC, id LIMIT $1 OFFSET $2",
         )

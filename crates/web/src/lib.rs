@@ -7,6 +7,7 @@ mod charts;
 pub mod client;
 pub mod contract;
 pub mod ctx;
+mod data_view;
 mod dataset_form;
 pub mod error;
 mod guide_form;

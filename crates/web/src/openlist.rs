@@ -63,6 +63,20 @@ pub struct DatasetView {
     pub created_at: Rfc3339,
     pub updated_at: Rfc3339,
     pub last_reviewed_at: Option<Rfc3339>,
+    /// The data published now: its version, rows, size and time (A9.4, A10.2).
+    pub data: Option<DataView>,
+}
+
+/// An entry's current data, as its description gives it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DataView {
+    pub version: i64,
+    pub rows: i64,
+    /// Bytes of its Parquet file.
+    pub size: i64,
+    pub published_at: Rfc3339,
+    /// Whether anyone may read it (unconditional data, open now).
+    pub open: bool,
 }
 
 impl DatasetView {
@@ -132,5 +146,12 @@ pub fn dataset_json(state: &AppState, d: &DatasetRecord, org: &OrgRecord) -> Dat
         created_at: d.created_at.into(),
         updated_at: d.updated_at.into(),
         last_reviewed_at: Rfc3339::of(d.last_reviewed_at),
+        data: d.data.as_ref().map(|s| DataView {
+            version: s.number,
+            rows: s.rows,
+            size: s.size,
+            published_at: domain::clock::Timestamp(s.published_at).into(),
+            open: d.facts().serves_open_data(),
+        }),
     }
 }

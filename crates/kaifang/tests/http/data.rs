@@ -535,3 +535,65 @@ async fn an_upload_can_be_cancelled_before_it_is_read() {
     let (status, body) = records(&s, "").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn the_official_ckanapi_client_searches_the_datastore() {
+    let s = published("unconditional").await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ckanapi_datastore.py");
+    let out = tokio::process::Command::new(crate::ckan::python())
+        .arg(script)
+        .arg(&s.app.url)
+        .arg(&s.dataset)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let csv = &r["csv_resource"];
+    assert_eq!(csv["datastore_active"], true);
+    // The deployment's public address, then the download itself.
+    let url = csv["url"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!(
+            "/datasets/{}/download?format=csv&version=1",
+            s.dataset
+        )),
+        "{url}"
+    );
+    assert_eq!(r["resource_show"], true);
+    assert_eq!(
+        r["by_district"],
+        json!({ "total": 1, "names": ["浦东新区测试餐饮店"] })
+    );
+    assert_eq!(
+        r["ranged"],
+        json!([{ "_id": 2, "name": "浦东新区测试餐饮店", "capital": 20.0 }])
+    );
+    // Names descending by code point: 浦 (U+6D66), 徐 (U+5F90), 上 (U+4E0A); the second and third.
+    assert_eq!(
+        r["lists"]["fields"],
+        json!(["_id", "uscc", "name", "district", "capital", "licensed_on"])
+    );
+    let names: Vec<&str> = r["lists"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[2].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["徐汇区便民超市", "上海示范数据科技有限公司"]);
+    assert_eq!(r["words"], 1);
+    assert!(
+        r["csv"]
+            .as_str()
+            .unwrap()
+            .starts_with("1,91350100M000100Y43,"),
+        "{}",
+        r["csv"]
+    );
+    assert_eq!(r["unknown_field"], "ValidationError");
+    assert_eq!(r["info"]["count"], 3);
+}

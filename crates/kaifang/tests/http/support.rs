@@ -498,6 +498,7 @@ impl TestApp {
             updated_at: now,
             last_reviewed_at: None,
             row_version: 1,
+            data: None,
         };
         let mut tx = self.store.begin_write().await.unwrap();
         store::datasets::insert(&mut tx, &d).await.unwrap();

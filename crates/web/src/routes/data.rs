@@ -602,18 +602,14 @@ fn export(
             }
         };
         let mut first = true;
-        match format.as_str() {
-            "csv" => {
-                if !send(Ok(Bytes::from_static("\u{feff}".as_bytes()))) {
-                    return;
-                }
-            }
-            "json" => {
-                if !send(Ok(Bytes::from_static(b"["))) {
-                    return;
-                }
-            }
-            _ => {}
+        // A BOM so that Excel reads the CSV as UTF-8; a JSON array opened.
+        let opening: &'static [u8] = match format.as_str() {
+            "csv" => "\u{feff}".as_bytes(),
+            "json" => b"[",
+            _ => b"",
+        };
+        if !opening.is_empty() && !send(Ok(Bytes::from_static(opening))) {
+            return;
         }
         for batch in reader {
             let batch = match batch {

@@ -394,6 +394,8 @@ struct DatasetPage<'a> {
     relations: Vec<RelationView>,
     citation: String,
     versions: Vec<VersionView>,
+    /// The entry's data, when it is open and published.
+    data: Option<crate::data_view::DataSection>,
 }
 
 /// The names of the top-level fields that differ between two versions, as people read them.
@@ -419,7 +421,11 @@ pub async fn dataset_page(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
+    // The preview's filter, sort and page; a query string that does not parse is no filter.
+    let preview: crate::data_view::PreviewParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
@@ -526,7 +532,9 @@ pub async fn dataset_page(
 
     let (name, name_lang) = labels.either(&m.name, &m.name_en);
     let (summary, summary_lang) = labels.either(&m.summary, &m.summary_en);
+    let data = crate::data_view::section(&state, &ctx, &pctx, &d, &preview).await;
     let view = DatasetPage {
+        data,
         name_zh: (name_lang == "en").then(|| m.name.clone()),
         name,
         name_lang,

@@ -23,23 +23,30 @@ pub(crate) fn package(d: &Value, public_url: &str) -> Value {
         .as_array()
         .map(|k| k.iter().filter_map(Value::as_str).map(|t| json!({ "name": t, "display_name": t, "state": "active", "vocabulary_id": null })).collect())
         .unwrap_or_default();
-    let landing = format!("{}/datasets/{id}", public_url.trim_end_matches('/'));
-    let resources: Vec<Value> = m["formats"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .filter_map(Value::as_str)
-                .enumerate()
-                .map(|(i, f)| {
-                    json!({
-                        "id": format!("{id}-{f}"), "package_id": id, "position": i,
-                        "name": format!("{} ({})", m["name"].as_str().unwrap_or_default(), f.to_ascii_uppercase()),
-                        "format": f.to_ascii_uppercase(), "url": landing, "state": "active",
+    let base = public_url.trim_end_matches('/');
+    let landing = format!("{base}/datasets/{id}");
+    let data = &d["data"];
+    let resources: Vec<Value> = if data.is_object() {
+        data_resources(d, base)
+    } else {
+        m["formats"]
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .filter_map(Value::as_str)
+                    .enumerate()
+                    .map(|(i, f)| {
+                        json!({
+                            "id": format!("{id}-{f}"), "package_id": id, "position": i,
+                            "name": format!("{} ({})", m["name"].as_str().unwrap_or_default(), f.to_ascii_uppercase()),
+                            "format": f.to_ascii_uppercase(), "url": landing, "state": "active",
+                            "datastore_active": false,
+                        })
                     })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let extra = |key: &str, value: &Value| {
         let v = match value {
             Value::String(s) => s.clone(),
@@ -89,11 +96,48 @@ pub(crate) fn package(d: &Value, public_url: &str) -> Value {
         },
         "tags": tags,
         "num_tags": m["keywords"].as_array().map_or(0, Vec::len),
+        "num_resources": resources.len(),
         "resources": resources,
-        "num_resources": m["formats"].as_array().map_or(0, Vec::len),
         "groups": [{ "id": m["domain"], "name": m["domain"], "title": m["domain"], "display_name": m["domain"] }],
         "extras": extras,
     })
+}
+
+/// The resources of an entry whose data is published: its current version in each format the
+/// platform serves, downloading for real when the data is open. The CSV resource is the one in
+/// the datastore (`datastore_search` takes its id).
+fn data_resources(d: &Value, base: &str) -> Vec<Value> {
+    let id = d["id"].as_str().unwrap_or_default();
+    let data = &d["data"];
+    let version = data["version"].as_i64().unwrap_or(0);
+    let open = data["open"].as_bool().unwrap_or(false);
+    let name = d["metadata"]["name"].as_str().unwrap_or_default();
+    let modified = ckan_time(&data["published_at"]);
+    [
+        ("csv", "text/csv"),
+        ("json", "application/json"),
+        ("parquet", "application/vnd.apache.parquet"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (f, mimetype))| {
+        let url = if open {
+            format!("{base}/datasets/{id}/download?format={f}&version={version}")
+        } else {
+            format!("{base}/datasets/{id}")
+        };
+        json!({
+            "id": format!("{id}-{f}"), "package_id": id, "position": i,
+            "name": format!("{name} ({})", f.to_ascii_uppercase()),
+            "description": format!("v{version}"),
+            "format": f.to_ascii_uppercase(), "mimetype": mimetype, "url": url,
+            "url_type": null, "state": "active",
+            "size": if *f == "parquet" { data["size"].clone() } else { Value::Null },
+            "last_modified": modified, "created": modified,
+            "datastore_active": open && *f == "csv",
+        })
+    })
+    .collect()
 }
 
 pub(super) fn organization(o: &store::orgs::OrgRecord, package_count: Option<u64>) -> Value {

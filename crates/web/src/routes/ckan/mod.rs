@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use search::{FacetField, SearchQuery, Sort};
 use serde_json::{Map, Value, json};
 
+mod datastore;
 mod dicts;
 mod query;
 
@@ -291,6 +292,14 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     ("site_read", "Return true: the site may be read."),
     (
+        "datastore_search",
+        "Search the records of a resource's data (open, unconditional data only).\n\n:param resource_id: the resource (its entry's id, or the id of its CSV resource)\n:param filters: {field: value}, {field: [values]} or {field: {\"gte\": a, \"lt\": b}}\n:param q: words anywhere, or {field: words}\n:param fields: the fields to return\n:param sort: one field, with asc or desc\n:param limit: up to 32000 (100 by default)\n:param offset: up to 10000\n:param include_total: true by default\n:param records_format: objects, lists, csv or tsv",
+    ),
+    (
+        "datastore_info",
+        "Return a resource's fields and row count.\n\n:param id: the resource",
+    ),
+    (
         "status_show",
         "Return the site's title, address, description and CKAN version.",
     ),
@@ -486,6 +495,8 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
                 .collect();
             Ok(Value::Array(packages))
         }
+        "datastore_search" => datastore::search(state, ctx, p).await,
+        "datastore_info" => datastore::info(state, ctx, p).await,
         "package_show" => {
             let id = p
                 .str("id")
