@@ -268,9 +268,7 @@ pub async fn publish(
     .await?
     .rows_affected();
     if n != 1 {
-        return Err(StoreError::Conflict(
-            "the version is not ready to publish",
-        ));
+        return Err(StoreError::Conflict("the version is not ready to publish"));
     }
     let (rows, size, sha256): (Option<i64>, Option<i64>, Option<String>) = sqlx::query_as(
         "SELECT rows, parquet_size, parquet_sha256 FROM data_versions WHERE id = $1",

@@ -389,7 +389,10 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// at once; one that turns out larger fails when read, and its extractor answers 413.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let limit = if path.starts_with("/api/v1/datasets/") && path.ends_with("/data") {
+    let data_upload = (path.starts_with("/api/v1/datasets/")
+        || path.starts_with("/console/datasets/"))
+        && path.ends_with("/data");
+    let limit = if data_upload {
         app::data_versions::MAX_DATA_BYTES as usize
     } else if is_multipart(req.headers()) || path == "/api/v1/uploads" {
         state.config.max_upload_bytes

@@ -45,6 +45,9 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/console/datasets/{dataset}/data-update", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/orgs/{org}/datasets", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/datasets/{dataset}/edit", Action::ViewOrgInternal, Target::DatasetInPath),
+    ("GET", "/console/datasets/{dataset}/data", Action::ViewOrgInternal, Target::DatasetInPath),
+    ("POST", "/console/datasets/{dataset}/data", Action::PublishData, Target::DatasetInPath),
+    ("POST", "/console/datasets/{dataset}/data/{version}/cancel", Action::PublishData, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}/publish", Action::EditOpenList, Target::DatasetInPath),
     ("POST", "/console/datasets/{dataset}/remove", Action::EditOpenList, Target::DatasetInPath),
@@ -849,6 +852,17 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                             Body::Bytes(b) => req.body(*b),
                             Body::None => req.json(&serde_json::json!({})),
                         }
+                    } else if path == "/console/datasets/{dataset}/data" {
+                        // The data upload form carries its file, after the form's token.
+                        let file = reqwest::multipart::Part::bytes(
+                            "line_name,stop_name\n1路,人民广场\n".as_bytes(),
+                        )
+                        .file_name("a.csv");
+                        req.multipart(
+                            reqwest::multipart::Form::new()
+                                .text("_csrf", s.csrf.clone())
+                                .part("file", file),
+                        )
                     } else {
                         let mut fields = vec![("_csrf".to_owned(), s.csrf.clone())];
                         fields.extend(form_fields(path, subject, checked, &guide));

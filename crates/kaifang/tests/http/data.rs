@@ -597,3 +597,82 @@ async fn the_official_ckanapi_client_searches_the_datastore() {
     assert_eq!(r["unknown_field"], "ValidationError");
     assert_eq!(r["info"]["count"], 3);
 }
+
+#[tokio::test]
+async fn a_provider_uploads_in_the_console_watches_it_read_and_reads_the_report() {
+    let s = setup("unconditional").await;
+    let page = format!("/console/datasets/{}/data", s.dataset);
+    let res = s.editor.client.get(s.app.at(&page)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("enctype=\"multipart/form-data\"")
+    );
+
+    let bad = format!("{HEADER}91350100M000100Y43,甲,静安区,1,2024-03-01\n");
+    let form = |csrf: Option<&str>| {
+        let mut f = reqwest::multipart::Form::new();
+        if let Some(c) = csrf {
+            f = f.text("_csrf", c.to_owned());
+        }
+        f.text("mode", "replace").text("encoding", "GBK").part(
+            "file",
+            reqwest::multipart::Part::bytes(gbk(&bad)).file_name("企业名录.csv"),
+        )
+    };
+    // Without the form's token first, the file is not taken.
+    let res = s
+        .editor
+        .client
+        .post(s.app.at(&page))
+        .multipart(form(None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.app.count("data_versions").await, 0);
+
+    let res = s
+        .editor
+        .client
+        .post(s.app.at(&page))
+        .multipart(form(Some(&s.editor.csrf)))
+        .send()
+        .await
+        .unwrap();
+    // On to the page of the upload, which is being read: a progress bar that refreshes.
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with(&format!("{page}?version=")), "{to}");
+    let html = s
+        .editor
+        .client
+        .get(s.app.at(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<progress"), "{html}");
+    assert!(html.contains("http-equiv=\"refresh\""));
+
+    s.app.run_jobs().await;
+    let html = s
+        .editor
+        .client
+        .get(s.app.at(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<progress"));
+    assert!(html.contains("未通过"), "{html}");
+    assert!(html.contains("取值不在允许范围内") && html.contains("静安区"));
+    assert!(html.contains("failures.csv"));
+    assert!(html.contains("按 GBK 读取"));
+}

@@ -29,6 +29,7 @@ use crate::page::html;
 use crate::state::AppState;
 
 mod catalogue;
+pub mod data;
 mod desk;
 mod entries;
 mod members;
