@@ -366,6 +366,23 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         .await
         .map_err(failed)?;
 
+    // Rows added to a time series: the current version's rows come first.
+    let append_to = match v.mode {
+        Mode::Append => match app
+            .store
+            .current_data_version(v.dataset_id)
+            .await
+            .map_err(failed)?
+        {
+            Some(current) => Some(
+                crate::open_data::parquet_file(app, &current)
+                    .await
+                    .map_err(|e| failed(e.code.as_str()))?,
+            ),
+            None => None,
+        },
+        Mode::Replace => None,
+    };
     let progress = Arc::new(Progress::default());
     let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let options = IngestOptions {
@@ -375,6 +392,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         },
         area: app.config.data.area,
         thresholds: app.config.data.quality,
+        append_to,
     };
     let work = {
         let (progress, bytes_read) = (progress.clone(), bytes_read.clone());
@@ -419,11 +437,19 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
             return Ok(());
         }
         Err(IngestError::Cancelled) => return Err(JobError::Cancelled),
+        Err(IngestError::SchemaChanged) => {
+            let ended = Ended {
+                error: Some("schema_changed".into()),
+                ..Default::default()
+            };
+            end(app, v, VersionState::Refused, ended, "data_version.refuse").await?;
+            return Ok(());
+        }
         Err(e) => return Err(failed(e)),
     };
     let report = &outcome.report;
-    ctx.progress("storing", report.rows as i64, Some(report.rows as i64))
-        .await?;
+    let rows = (report.rows + outcome.carried) as i64;
+    ctx.progress("storing", rows, Some(rows)).await?;
     let failures_ref = if report.bad_rows > 0 {
         Some(
             app.blobs
@@ -437,7 +463,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     let mut ended = Ended {
         encoding: Some(encoding.to_owned()),
         failures_sha256: failures_ref.map(|f| f.sha256),
-        rows: Some(report.rows as i64),
+        rows: Some(rows),
         score: Some((report.score * 10.0).round() as i64),
         report: Some(serde_json::to_string(report).map_err(failed)?),
         profile: Some(serde_json::to_string(&outcome.profile).map_err(failed)?),
@@ -449,10 +475,9 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     }
     // The Parquet file is read back before it is stored: its rows must be all that were read.
     let written = data::ingest::parquet_rows(&parquet).map_err(failed)?;
-    if written != report.rows as i64 {
+    if written != rows {
         return Err(failed(format!(
-            "the Parquet file holds {written} rows of {}",
-            report.rows
+            "the Parquet file holds {written} rows of {rows}"
         )));
     }
     let stored = app
@@ -485,13 +510,13 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         v.dataset_id.to_string(),
     );
     ev.after = Some(json!({
-        "version": v.id, "number": number, "rows": report.rows, "score": report.score,
+        "version": v.id, "number": number, "rows": rows, "added": report.rows,
+        "score": report.score,
         "parquet_sha256": stored.sha256, "parquet_size": stored.size,
     }));
     tx.audit(ev).await.map_err(failed)?;
     tx.commit().await.map_err(failed)?;
-    ctx.progress("published", report.rows as i64, Some(report.rows as i64))
-        .await?;
+    ctx.progress("published", rows, Some(rows)).await?;
     Ok(())
 }
 

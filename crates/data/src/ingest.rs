@@ -37,6 +37,9 @@ pub struct IngestOptions {
     pub read: ReadOptions,
     pub area: Area,
     pub thresholds: Thresholds,
+    /// The Parquet file of the version these rows are added to (a time series): its rows come
+    /// first in the new version, and the new rows may not repeat their keys.
+    pub append_to: Option<std::path::PathBuf>,
 }
 
 impl Default for IngestOptions {
@@ -45,6 +48,7 @@ impl Default for IngestOptions {
             read: ReadOptions::default(),
             area: SHANGHAI,
             thresholds: Thresholds::default(),
+            append_to: None,
         }
     }
 }
@@ -64,6 +68,9 @@ pub enum IngestError {
     Write(String),
     #[error("cancelled")]
     Cancelled,
+    /// Rows are added only to a version of the same data items.
+    #[error("the data items changed since the version the rows are added to")]
+    SchemaChanged,
 }
 
 impl From<parquet::errors::ParquetError> for IngestError {
@@ -129,6 +136,7 @@ impl From<&Finding> for FindingView {
         let detail = match &f.kind {
             FindingKind::WrongType(t) => Some(t.as_str().to_owned()),
             FindingKind::RaggedRow { expected, found } => Some(format!("{expected}/{found}")),
+            FindingKind::Duplicate { first: 0, .. } => Some("previous_version".to_owned()),
             FindingKind::Duplicate { first, .. } => Some(first.to_string()),
             _ => None,
         };
@@ -147,6 +155,8 @@ impl From<&Finding> for FindingView {
 pub struct Outcome {
     pub report: QualityReport,
     pub profile: Vec<ColumnProfile>,
+    /// Rows carried over from the version appended to (the report covers the new rows).
+    pub carried: u64,
 }
 
 fn cut(s: &str) -> String {
@@ -191,6 +201,7 @@ pub struct Ingest<'a> {
     progress: Arc<Progress>,
     /// The problems of the row being read, for the list of failing rows.
     row_problems: Vec<String>,
+    carried: u64,
 }
 
 impl<'a> Ingest<'a> {
@@ -289,7 +300,60 @@ impl<'a> Ingest<'a> {
             options,
             progress,
             row_problems: Vec::new(),
+            carried: 0,
         })
+        .and_then(Ingest::carry_over)
+    }
+
+    /// Writes the rows of the version appended to, first, and remembers their keys.
+    fn carry_over(mut self) -> Result<Self, IngestError> {
+        let Some(path) = self.options.append_to.clone() else {
+            return Ok(self);
+        };
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file = std::fs::File::open(&path).map_err(|e| IngestError::Write(e.to_string()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+            .with_batch_size(BATCH_ROWS)
+            .build()?;
+        let same = |a: &arrow::datatypes::Schema, b: &arrow::datatypes::Schema| {
+            a.fields().len() == b.fields().len()
+                && a.fields()
+                    .iter()
+                    .zip(b.fields())
+                    .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+        };
+        for batch in reader {
+            let batch = batch?;
+            if !same(&batch.schema(), &self.schema) {
+                return Err(IngestError::SchemaChanged);
+            }
+            let cells: Vec<Vec<String>> = (0..batch.num_rows())
+                .map(|r| {
+                    batch
+                        .columns()
+                        .iter()
+                        .map(|c| crate::records::text(c.as_ref(), r))
+                        .collect()
+                })
+                .collect();
+            for row in &cells {
+                // The new version's profile covers every row, the carried ones too.
+                for (p, cell) in row.iter().enumerate() {
+                    match crate::table::parse(self.items[p].field_type, cell, None) {
+                        Some(v) if !cell.is_empty() => self.stats[p].add(cell, &v),
+                        _ => self.stats[p].null(),
+                    }
+                }
+                let key = self.key_of(|p| row[p].as_str());
+                // Line 0: a row of the earlier version.
+                self.seen.entry(key).or_insert(0);
+            }
+            self.carried += batch.num_rows() as u64;
+            if let Some(w) = &mut self.writer {
+                w.write(&batch)?;
+            }
+        }
+        Ok(self)
     }
 
     fn finding(
@@ -403,21 +467,8 @@ impl<'a> Ingest<'a> {
     /// The line this row repeats: by its key items when the entry declares a key, else by all
     /// its values.
     fn duplicate_of(&mut self, line: u64, record: &csv::StringRecord) -> Option<u64> {
-        let mut a = std::hash::DefaultHasher::new();
-        let mut b = std::hash::DefaultHasher::new();
-        b.write_u8(0x5a);
-        for (p, gate) in self.gates.iter().enumerate() {
-            if self.keyed && !gate.key {
-                continue;
-            }
-            let cell = self.item_column[p]
-                .and_then(|c| record.get(c))
-                .unwrap_or("")
-                .trim();
-            cell.hash(&mut a);
-            cell.hash(&mut b);
-        }
-        let key = (u128::from(a.finish()) << 64) | u128::from(b.finish());
+        let columns = &self.item_column;
+        let key = self.key_of(|p| columns[p].and_then(|c| record.get(c)).unwrap_or("").trim());
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -425,6 +476,23 @@ impl<'a> Ingest<'a> {
                 None
             }
         }
+    }
+
+    /// The hash of a row's key items (all its items when the entry declares no key), the row's
+    /// value of item `p` given by `cell`.
+    fn key_of<'c>(&self, cell: impl Fn(usize) -> &'c str) -> u128 {
+        let mut a = std::hash::DefaultHasher::new();
+        let mut b = std::hash::DefaultHasher::new();
+        b.write_u8(0x5a);
+        for (p, gate) in self.gates.iter().enumerate() {
+            if self.keyed && !gate.key {
+                continue;
+            }
+            let c = cell(p);
+            c.hash(&mut a);
+            c.hash(&mut b);
+        }
+        (u128::from(a.finish()) << 64) | u128::from(b.finish())
     }
 
     fn flush(&mut self) -> Result<(), IngestError> {
@@ -521,6 +589,7 @@ impl<'a> Ingest<'a> {
             Outcome {
                 report: quality,
                 profile,
+                carried: self.carried,
             },
             report,
         ))

@@ -676,3 +676,53 @@ async fn a_provider_uploads_in_the_console_watches_it_read_and_reads_the_report(
     assert!(html.contains("failures.csv"));
     assert!(html.contains("按 GBK 读取"));
 }
+
+#[tokio::test]
+async fn rows_appended_follow_the_current_version_and_may_not_repeat_its_keys() {
+    let s = published("unconditional").await;
+    let more = format!("{HEADER}91310000MA1FL0XY4N,重复的企业,浦东新区,1,2024-05-01\n");
+    let v: Value = upload(&s, "more.csv", more.into_bytes(), &[("mode", "append")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    s.app.run_jobs().await;
+    let refused = s
+        .editor
+        .get_json(s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{}",
+            s.dataset,
+            v["id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(refused["state"], "refused");
+    let dup = &refused["report"]["findings"][0];
+    assert_eq!(dup["code"], "duplicate_key");
+    assert_eq!(dup["detail"], "previous_version");
+
+    // A code whose check character is computed by hand from GB 32100's weights.
+    let more = format!("{HEADER}91310101MA1FPX6J2X,新开的企业,黄浦区,5,2024-06-01\n");
+    upload(&s, "more.csv", more.into_bytes(), &[("mode", "append")]).await;
+    s.app.run_jobs().await;
+    let (_, r) = records(&s, "").await;
+    assert_eq!(r["version"], 2);
+    assert_eq!(r["total"], 4);
+    assert_eq!(r["records"][3]["name"], "新开的企业");
+    assert_eq!(r["records"][0]["name"], "上海示范数据科技有限公司");
+    // The profile counts every row of the new version.
+    let v2 = s
+        .editor
+        .get_json(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data/versions/2", s.dataset)),
+        )
+        .await;
+    assert_eq!(v2["rows"], 4);
+    let names = v2["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "name")
+        .unwrap();
+    assert_eq!(names["values"], 4);
+}
