@@ -25,6 +25,9 @@ pub enum Via {
     System,
 }
 
+/// The id the platform acts under when it acts as a provider (no account has it).
+pub const PLATFORM_USER: &str = "00000000-0000-7000-8000-000000000000";
+
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
@@ -48,6 +51,26 @@ impl Caller {
         Self {
             actor,
             via: Via::Cli,
+            client_addr: None,
+        }
+    }
+
+    /// The platform itself acting as a provider of `org`: the demo's seeding of data, and
+    /// `kaifang generate` run at the machine by whoever runs the platform. Audited as the
+    /// system; never built from a request.
+    pub fn platform_for(org: domain::ids::OrgId) -> Self {
+        use domain::roles::{Membership, OrgRole};
+        Self {
+            actor: Actor::User(UserActor {
+                id: PLATFORM_USER.parse().expect("a valid id"),
+                platform_roles: Vec::new(),
+                memberships: vec![Membership {
+                    org,
+                    role: OrgRole::ProviderAdmin,
+                }],
+                scope: None,
+            }),
+            via: Via::System,
             client_addr: None,
         }
     }

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_data;
 mod demo_openlist;
 
 use std::io::BufRead;
@@ -227,6 +228,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             web.data = config::data_settings(&file, &data_dir)?;
             let anchoring = Anchoring::new(&store, &file, &data_dir)?;
             let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            // Every open or conditional entry gets its data, read by the server's job runner.
+            let seeding = app::App::new(
+                db.clone(),
+                blobs.clone(),
+                Arc::new(SystemClock),
+                web.app_config(),
+            );
+            let files = demo_data::seed(&seeding).await?;
+            if files > 0 {
+                tracing::info!(files, "demo data uploaded; the job runner reads it now");
+            }
             serve_until_shutdown(
                 db,
                 blobs,
