@@ -109,7 +109,12 @@ fn value(item: &DataItem, i: usize, rng: &mut Rng) -> String {
         FieldType::Decimal => format!("{:.2}", rng.unit() * 1000.0),
         FieldType::Integer if has(item, &["year", "年"]) => (2020 + i % 6).to_string(),
         FieldType::Integer => (rng.next() % 1000).to_string(),
-        FieldType::Boolean => (if rng.next() % 2 == 0 { "是" } else { "否" }).to_owned(),
+        FieldType::Boolean => (if rng.next().is_multiple_of(2) {
+            "是"
+        } else {
+            "否"
+        })
+        .to_owned(),
         FieldType::Date if has(item, &["month", "月"]) => base
             .checked_add_months(chrono::Months::new((i % 24) as u32))
             .unwrap_or(base)
