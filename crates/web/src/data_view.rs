@@ -82,6 +82,8 @@ pub struct DataSection {
     pub error: Option<String>,
     pub profile: Vec<ProfileView>,
     pub history: Vec<HistoryRow>,
+    /// The points of a version with coordinates, as SVG, and what it shows in words.
+    pub map: Option<(String, String)>,
 }
 
 fn link(d: &DatasetRecord, p: &PreviewParams, sort: &str, page: usize) -> String {
@@ -218,6 +220,22 @@ pub async fn section(
     .iter()
     .map(|(label, f)| ((*label).to_owned(), format!("{base}&format={f}")))
     .collect();
+    let map = crate::map::coordinates(&d.meta.data_items, &table.batch).map(|at| {
+        let area = &state.config.data.area;
+        // Points outside the area are not drawn (and not counted as shown).
+        let points: Vec<(f64, f64)> = crate::map::points(&table.batch, &at)
+            .into_iter()
+            .filter(|(x, y)| area.contains(*x, *y))
+            .collect();
+        let caption = pctx.tfs(
+            "data.map_caption",
+            &[
+                ("shown", points.len().to_string()),
+                ("rows", table.rows().to_string()),
+            ],
+        );
+        (crate::map::svg(&points, area, &caption), caption)
+    });
     let updated = v
         .finished_at
         .map(|t| t.to_cst().format("%Y-%m-%d %H:%M").to_string())
@@ -262,6 +280,7 @@ pub async fn section(
             })
             .collect(),
         history,
+        map,
     })
 }
 

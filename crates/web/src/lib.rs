@@ -14,6 +14,7 @@ mod guide_form;
 pub mod i18n;
 pub mod indexer;
 mod labels;
+mod map;
 pub mod observe;
 pub mod openlist;
 mod page;

@@ -726,3 +726,45 @@ async fn rows_appended_follow_the_current_version_and_may_not_repeat_its_keys() 
         .unwrap();
     assert_eq!(names["values"], 4);
 }
+
+#[tokio::test]
+async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
+    let app = spawn_app().await;
+    app.create_org("transport").await;
+    let editor = app
+        .user_with(
+            "editor@transport.example.cn",
+            None,
+            Some(("transport", OrgRole::Editor)),
+        )
+        .await;
+    let meta = json!({
+        "name": "公交站点位置", "domain": "transport", "open_type": "unconditional",
+        "update_frequency": "monthly",
+        "data_items": [
+            { "name": "stop_name", "label": "站点名称", "field_type": "text" },
+            { "name": "lng", "label": "经度", "field_type": "decimal" },
+            { "name": "lat", "label": "纬度", "field_type": "decimal" },
+        ],
+    });
+    let dataset = app
+        .create_entry_with("transport", meta, DatasetStatus::Published)
+        .await;
+    // Two stops in Shanghai, one (a mistake) in Beijing: drawn are the two.
+    let file = "站点名称,经度,纬度\n人民广场站,121.475,31.228\n世纪大道站,121.527,31.229\n错站,116.40,39.90\n";
+    let res = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{dataset}/data?name=stops.csv")))
+        .header("x-csrf-token", &editor.csrf)
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    // One row of three is wrong only by meaning (no rule declared): the file passes.
+    app.run_jobs().await;
+    let (status, html) = app.page(&client(), &format!("/datasets/{dataset}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("<circle").count(), 2, "{html}");
+    assert!(html.contains("以点标出 3 行中的 2 行"));
+}
