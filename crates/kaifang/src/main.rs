@@ -4,6 +4,8 @@ mod config;
 mod demo;
 mod demo_data;
 mod demo_openlist;
+mod from_file;
+mod publish;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -69,13 +71,45 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Add synthetic published entries (for benchmarks) to a platform seeded by `demo`.
+    /// Add synthetic published entries (for benchmarks) to a platform seeded by `demo`; or,
+    /// with --from-file, one published unconditional entry whose data items are inferred from
+    /// a CSV file, with the file as its first version (prints the entry's id).
     Generate {
         #[command(flatten)]
         store: StoreArgs,
-        /// How many entries to add.
+        /// How many synthetic entries to add.
+        #[arg(long, required_unless_present = "from_file")]
+        entries: Option<usize>,
+        /// A CSV (or TSV) file to make an entry from.
+        #[arg(long, requires = "org", conflicts_with = "entries")]
+        from_file: Option<PathBuf>,
+        /// The organization (slug) that owns the entry made from the file.
         #[arg(long)]
-        entries: usize,
+        org: Option<String>,
+        /// The entry's name; the file's name by default.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Upload a data file to an entry on a Kaifang server, wait until it is read, and exit 0
+    /// printing the new version's number, or non-zero with the quality report's summary.
+    Publish {
+        /// The server's address, e.g. https://data.example.gov.cn
+        #[arg(long, env = "KAIFANG_SERVER")]
+        server: String,
+        /// An API token of an account that publishes the entry's data.
+        #[arg(long, env = "KAIFANG_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The entry's id.
+        #[arg(long)]
+        dataset: String,
+        /// Add the file's rows to the current version instead of replacing it.
+        #[arg(long)]
+        append: bool,
+        /// The file's text encoding (UTF-8, GBK, GB18030, UTF-16); detected when left out.
+        #[arg(long)]
+        encoding: Option<String>,
+        /// The file (CSV or TSV).
+        file: PathBuf,
     },
     /// Work with the audit trail.
     Audit {
@@ -300,7 +334,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             db.close().await;
         }
-        Command::Generate { store, entries } => {
+        Command::Generate {
+            store,
+            from_file: Some(path),
+            org,
+            name,
+            ..
+        } => {
+            let org = org.context("--from-file needs --org")?;
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let mut web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
+            web.data = config::data_settings(&file, &data_dir)?;
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            let app = app::App::new(db.clone(), blobs, Arc::new(SystemClock), web.app_config());
+            let id = from_file::generate(&app, &SystemClock, &path, &org, name).await?;
+            println!("{id}");
+            db.close().await;
+        }
+        Command::Publish {
+            server,
+            token,
+            dataset,
+            append,
+            encoding,
+            file,
+        } => {
+            return publish::publish(publish::PublishArgs {
+                server,
+                token,
+                dataset,
+                file,
+                append,
+                encoding,
+            })
+            .await;
+        }
+        Command::Generate { entries: None, .. } => {
+            anyhow::bail!("name --entries N or --from-file FILE --org SLUG")
+        }
+        Command::Generate {
+            store,
+            entries: Some(entries),
+            ..
+        } => {
             let (db, _, _) = open_store(&store, PathBuf::from("kaifang-data")).await?;
             if db.list_orgs().await?.is_empty() {
                 let hash = app::passwords::hash(demo::DEMO_PASSWORD.to_owned())

@@ -768,3 +768,151 @@ async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
     assert_eq!(html.matches("<circle").count(), 2, "{html}");
     assert!(html.contains("以点标出 3 行中的 2 行"));
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_kaifang");
+
+/// Runs `kaifang publish` against the app, running the app's jobs while it waits.
+async fn publish_cli(
+    s: &Setup,
+    token: &str,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let child = tokio::process::Command::new(BIN)
+        .args([
+            "publish",
+            "--server",
+            &s.app.url,
+            "--token",
+            token,
+            "--dataset",
+            &s.dataset,
+        ])
+        .args(extra)
+        .arg(file)
+        .env_remove("KAIFANG_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = tokio::spawn(child.wait_with_output());
+    for _ in 0..200 {
+        if waiting.is_finished() {
+            break;
+        }
+        s.app.run_jobs().await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    waiting.await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn an_agency_system_publishes_with_the_cli_and_hears_why_a_file_is_refused() {
+    let s = setup("unconditional").await;
+    let res = s
+        .editor
+        .post_json(
+            s.app.at("/api/v1/me/tokens"),
+            json!({ "name": "nightly push" }),
+        )
+        .await;
+    let token = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("企业.csv");
+    std::fs::write(&good, gbk(&format!("{HEADER}{GOOD_ROWS}"))).unwrap();
+    let out = publish_cli(&s, &token, &good, &["--encoding", "GBK"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}91350100M000100Y44,甲,黄浦区,1,2024-03-01\n"),
+    )
+    .unwrap();
+    let out = publish_cli(&s, &token, &bad, &["--append"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("check_credit_code") && err.contains("统一社会信用代码"),
+        "{err}"
+    );
+
+    // A token that is not one: refused before anything is sent, exit 1.
+    let out = publish_cli(&s, "kf_not-a-token", &good, &[]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("token_invalid"));
+}
+
+#[tokio::test]
+async fn generate_from_a_file_adds_a_published_entry_with_the_file_as_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("platform");
+    let data_dir = data_dir.to_str().unwrap();
+    let seeded = std::process::Command::new(BIN)
+        .args(["generate", "--data-dir", data_dir, "--entries", "1"])
+        .env_remove("KAIFANG_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let file = dir.path().join("licensed.csv");
+    std::fs::write(
+        &file,
+        "企业名称,行政区划代码,注册资本\n甲公司,310101,100.5\n乙公司,310115,20\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN)
+        .args([
+            "generate",
+            "--data-dir",
+            data_dir,
+            "--org",
+            "sh-transport",
+            "--from-file",
+        ])
+        .arg(&file)
+        .env_remove("KAIFANG_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let store = store::Store::connect(&format!("sqlite://{data_dir}/kaifang.db"))
+        .await
+        .unwrap();
+    let d = store.dataset(&id).await.unwrap();
+    assert_eq!(d.status, DatasetStatus::Published);
+    assert_eq!(d.meta.name, "licensed");
+    let items: Vec<(&str, &str)> = d
+        .meta
+        .data_items
+        .iter()
+        .map(|i| (i.label.as_str(), i.field_type.as_str()))
+        .collect();
+    // The district code keeps its digits as a code.
+    assert_eq!(
+        items,
+        [
+            ("企业名称", "text"),
+            ("行政区划代码", "code"),
+            ("注册资本", "decimal")
+        ]
+    );
+    let data = d.data.expect("published data");
+    assert_eq!((data.number, data.rows), (1, 2));
+}
