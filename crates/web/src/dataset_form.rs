@@ -14,6 +14,7 @@ use domain::openlist::dataset::{
     Contact, DataItem, DatasetMeta, OpenCondition, Relation, RequiredMaterial, SpatialRange,
     TimeRange,
 };
+use domain::openlist::rules::ItemRules;
 
 use crate::error::FieldError;
 
@@ -29,7 +30,24 @@ pub const ITEM_FIELDS: &[&str] = &[
     "unit",
     "description",
     "catalogue_item",
+    "rules.required",
+    "rules.key",
+    "rules.allowed",
+    "rules.min",
+    "rules.max",
+    "rules.pattern",
+    "rules.format",
+    "rules.check",
 ];
+
+/// Splits an enumeration written one value per line (so a value may hold any comma).
+fn split_values(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 pub const CONDITION_FIELDS: &[&str] = &["kind", "text"];
 pub const MATERIAL_FIELDS: &[&str] = &["name", "description"];
 pub const RELATION_FIELDS: &[&str] = &["kind", "dataset", "note"];
@@ -152,6 +170,25 @@ impl FormValues {
                 key("catalogue_item"),
                 item.catalogue_item.clone().unwrap_or_default(),
             );
+            let r = &item.rules;
+            let yes = |b: bool| if b { "yes" } else { "" };
+            f.push(key("rules.required"), yes(r.required));
+            f.push(key("rules.key"), yes(r.key));
+            f.push(key("rules.allowed"), r.allowed.join("\n"));
+            f.push(
+                key("rules.min"),
+                r.min.map(|v| v.to_string()).unwrap_or_default(),
+            );
+            f.push(
+                key("rules.max"),
+                r.max.map(|v| v.to_string()).unwrap_or_default(),
+            );
+            f.push(key("rules.pattern"), r.pattern.clone().unwrap_or_default());
+            f.push(key("rules.format"), r.format.clone().unwrap_or_default());
+            f.push(
+                key("rules.check"),
+                r.check.map(|c| c.as_str()).unwrap_or_default(),
+            );
         }
         for (i, c) in m.conditions.iter().enumerate() {
             f.push(format!("conditions[{i}].kind"), c.kind.as_str());
@@ -234,6 +271,34 @@ impl FormValues {
             let field_type = choice(&key("field_type"), &mut errors);
             let field_type = parsed(&key("field_type"), field_type, &mut errors);
             let catalogue_item = Some(text(&key("catalogue_item"))).filter(|c| !c.is_empty());
+            let number = |field: &str, errors: &mut Vec<FieldError>| -> Option<f64> {
+                let value = text(&key(field));
+                if value.is_empty() {
+                    return None;
+                }
+                match value.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Some(v),
+                    _ => {
+                        errors.push(FieldError::new(key(field), "invalid_number"));
+                        None
+                    }
+                }
+            };
+            let optional = |field: &str| Some(text(&key(field))).filter(|v| !v.is_empty());
+            let check = match text(&key("rules.check")) {
+                c if c.is_empty() => None,
+                c => parsed(&key("rules.check"), Some(c), &mut errors),
+            };
+            let rules = ItemRules {
+                required: text(&key("rules.required")) == "yes",
+                key: text(&key("rules.key")) == "yes",
+                allowed: split_values(&text(&key("rules.allowed"))),
+                min: number("rules.min", &mut errors),
+                max: number("rules.max", &mut errors),
+                pattern: optional("rules.pattern"),
+                format: optional("rules.format"),
+                check,
+            };
             if let Some(field_type) = field_type {
                 data_items.push(DataItem {
                     name: text(&key("name")),
@@ -242,7 +307,7 @@ impl FormValues {
                     unit: text(&key("unit")),
                     description: text(&key("description")),
                     catalogue_item,
-                    rules: Default::default(),
+                    rules,
                 });
             }
         }
@@ -350,8 +415,11 @@ mod tests {
             "keywords": ["公交", "站点"],
             "data_items": [
                 { "name": "line", "label": "线路", "field_type": "text", "description": "线路名称。",
-                  "catalogue_item": "c1" },
-                { "name": "stops", "label": "站数", "field_type": "integer", "unit": "个" },
+                  "catalogue_item": "c1",
+                  "rules": { "required": true, "key": true, "allowed": ["1路", "2路, 夜班"],
+                             "pattern": "[0-9]+路.*" } },
+                { "name": "stops", "label": "站数", "field_type": "integer", "unit": "个",
+                  "rules": { "min": 0, "max": 120.5 } },
             ],
             "formats": ["csv", "json"],
             "open_type": "conditional",

@@ -61,6 +61,15 @@ pub struct ItemRow {
     unit: Input,
     description: Input,
     catalogue_item: Choice,
+    /// The quality gate's rules on the item's values (A16.1).
+    required: Choice,
+    key: Choice,
+    allowed: Input,
+    min: Input,
+    max: Input,
+    pattern: Input,
+    format: Input,
+    check: Choice,
 }
 
 pub struct ConditionRow {
@@ -257,6 +266,17 @@ async fn form_page(
             .iter()
             .map(|c| (c.id.to_string(), format!("{} {}", c.code, c.name))),
     );
+    let yes_no = vec![
+        (String::new(), pctx.t("console.rule_no")),
+        ("yes".to_owned(), pctx.t("console.rule_yes")),
+    ];
+    let mut checks = vec![(String::new(), pctx.t("console.rule_no_check"))];
+    checks.extend(domain::openlist::rules::ValueCheck::ALL.iter().map(|c| {
+        (
+            c.as_str().to_owned(),
+            pctx.t(&format!("value_check.{}", c.as_str())),
+        )
+    }));
     let items = (0..rows("data_items", 2, 3))
         .map(|i| {
             let key = |field: &str| format!("data_items[{i}].{field}");
@@ -267,6 +287,14 @@ async fn form_page(
                 unit: f.input(&key("unit")),
                 description: f.input(&key("description")),
                 catalogue_item: f.choice(&key("catalogue_item"), catalogue_options.clone()),
+                required: f.choice(&key("rules.required"), yes_no.clone()),
+                key: f.choice(&key("rules.key"), yes_no.clone()),
+                allowed: f.input(&key("rules.allowed")),
+                min: f.input(&key("rules.min")),
+                max: f.input(&key("rules.max")),
+                pattern: f.input(&key("rules.pattern")),
+                format: f.input(&key("rules.format")),
+                check: f.choice(&key("rules.check"), checks.clone()),
             }
         })
         .collect();
