@@ -40,6 +40,15 @@ pub const HISTORY: i64 = 200;
 pub enum SourceFormat {
     Csv,
     Tsv,
+    Xlsx,
+    Xls,
+    /// An array of objects.
+    Json,
+    /// One object a line.
+    Ndjson,
+    /// A feature collection.
+    GeoJson,
+    Parquet,
 }
 
 impl SourceFormat {
@@ -47,13 +56,42 @@ impl SourceFormat {
         match self {
             SourceFormat::Csv => "csv",
             SourceFormat::Tsv => "tsv",
+            SourceFormat::Xlsx => "xlsx",
+            SourceFormat::Xls => "xls",
+            SourceFormat::Json => "json",
+            SourceFormat::Ndjson => "ndjson",
+            SourceFormat::GeoJson => "geojson",
+            SourceFormat::Parquet => "parquet",
         }
     }
 
     fn delimiter(self) -> u8 {
         match self {
-            SourceFormat::Csv => b',',
             SourceFormat::Tsv => b'\t',
+            _ => b',',
+        }
+    }
+
+    /// Whether the file is text, read in its encoding.
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            SourceFormat::Csv
+                | SourceFormat::Tsv
+                | SourceFormat::Json
+                | SourceFormat::Ndjson
+                | SourceFormat::GeoJson
+        )
+    }
+
+    /// Whether a file that starts with `first` can be of this format: text is not an archive
+    /// or an office file, a workbook or Parquet file starts with its own magic number.
+    fn fits(self, first: &[u8]) -> bool {
+        match self {
+            SourceFormat::Xlsx => first.starts_with(b"PK\x03\x04"),
+            SourceFormat::Xls => first.starts_with(b"\xD0\xCF\x11\xE0"),
+            SourceFormat::Parquet => first.starts_with(b"PAR1"),
+            _ => !BINARY_MAGIC.iter().any(|m| first.starts_with(m)),
         }
     }
 
@@ -64,6 +102,12 @@ impl SourceFormat {
         match ext.as_deref() {
             Some("csv") | Some("txt") => Ok(SourceFormat::Csv),
             Some("tsv") | Some("tab") => Ok(SourceFormat::Tsv),
+            Some("xlsx") => Ok(SourceFormat::Xlsx),
+            Some("xls") => Ok(SourceFormat::Xls),
+            Some("json") => Ok(SourceFormat::Json),
+            Some("ndjson") | Some("jsonl") => Ok(SourceFormat::Ndjson),
+            Some("geojson") => Ok(SourceFormat::GeoJson),
+            Some("parquet") => Ok(SourceFormat::Parquet),
             _ => Err(ErrorCode::DataFormatNotSupported),
         }
     }
@@ -85,10 +129,6 @@ const BINARY_MAGIC: &[&[u8]] = &[
     b"\x7FELF",
     b"MZ",
 ];
-
-fn looks_binary(first: &[u8]) -> bool {
-    BINARY_MAGIC.iter().any(|m| first.starts_with(m))
-}
 
 /// What a provider sends with a file.
 #[derive(Debug, Clone)]
@@ -147,9 +187,9 @@ pub async fn upload<E: std::fmt::Display>(
         .put_inspected(chunks, MAX_DATA_BYTES, |chunk| {
             if let Some(bytes) = chunk
                 && std::mem::take(&mut first)
-                && looks_binary(bytes)
+                && !format.fits(bytes)
             {
-                return Err("binary".to_owned());
+                return Err("format".to_owned());
             }
             Ok(())
         })
@@ -346,7 +386,8 @@ async fn end(
 enum Read_ {
     Done {
         outcome: Box<Outcome>,
-        encoding: &'static str,
+        /// The text encoding it was read in; none for a workbook or Parquet file.
+        encoding: Option<&'static str>,
     },
     /// The file cannot be read as text in any encoding we may use, or not as CSV.
     Unreadable(String),
@@ -400,6 +441,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         let declared = v.declared_encoding.clone();
         tokio::task::spawn_blocking(move || {
             read_file(
+                format,
                 &source,
                 declared.as_deref(),
                 &items,
@@ -461,7 +503,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         None
     };
     let mut ended = Ended {
-        encoding: Some(encoding.to_owned()),
+        encoding: encoding.map(str::to_owned),
         failures_sha256: failures_ref.map(|f| f.sha256),
         rows: Some(rows),
         score: Some((report.score * 10.0).round() as i64),
@@ -536,6 +578,7 @@ impl<R: Read> Read for Counting<R> {
 
 #[allow(clippy::too_many_arguments)]
 fn read_file(
+    format: SourceFormat,
     source: &Path,
     declared: Option<&str>,
     items: &[DataItem],
@@ -545,7 +588,36 @@ fn read_file(
     progress: Arc<Progress>,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
 ) -> std::result::Result<Read_, IngestError> {
+    use data::ingest::{ingest_csv, ingest_rows};
+    use data::sources;
     let io = |e: std::io::Error| IngestError::Write(e.to_string());
+    let out = std::io::BufWriter::new(std::fs::File::create(parquet).map_err(io)?);
+    let bad = std::io::BufWriter::new(std::fs::File::create(failures).map_err(io)?);
+    let sinks = Sinks {
+        parquet: Some(Box::new(out)),
+        failures: Some(Box::new(bad)),
+    };
+    let done = |read: Result<(Outcome, data::Report), IngestError>, encoding| match read {
+        Ok((outcome, _)) => Ok(Read_::Done {
+            outcome: Box::new(outcome),
+            encoding,
+        }),
+        Err(IngestError::Read(e)) => Ok(Read_::Unreadable(read_code(&e))),
+        Err(e) => Err(e),
+    };
+    if !format.is_text() {
+        // Workbooks and Parquet files are read whole from their place on disk.
+        let size = std::fs::metadata(source).map(|m| m.len()).unwrap_or(0);
+        let rows = match format {
+            SourceFormat::Parquet => sources::parquet(source),
+            _ => sources::spreadsheet(source),
+        };
+        bytes_read.store(size, Ordering::Relaxed);
+        return match rows {
+            Ok(rows) => done(ingest_rows(rows, items, options, sinks, progress), None),
+            Err(e) => Ok(Read_::Unreadable(read_code(&e))),
+        };
+    }
     let file = std::fs::File::open(source).map_err(io)?;
     let counted = Counting {
         inner: std::io::BufReader::with_capacity(1 << 20, file),
@@ -557,19 +629,28 @@ fn read_file(
         Ok(found) => found,
         Err(e) => return Ok(Read_::Unreadable(encoding_code(&e).to_owned())),
     };
-    let out = std::io::BufWriter::new(std::fs::File::create(parquet).map_err(io)?);
-    let bad = std::io::BufWriter::new(std::fs::File::create(failures).map_err(io)?);
-    let sinks = Sinks {
-        parquet: Some(Box::new(out)),
-        failures: Some(Box::new(bad)),
+    let encoding = Some(detected.name());
+    let rows = match format {
+        SourceFormat::Csv | SourceFormat::Tsv => {
+            return done(
+                ingest_csv(reader, items, options, sinks, progress),
+                encoding,
+            );
+        }
+        SourceFormat::Ndjson => sources::ndjson(std::io::BufReader::new(reader)),
+        SourceFormat::GeoJson => {
+            // The features' geometry is the entry's geometry item (or a column `geometry`).
+            let column = items
+                .iter()
+                .find(|i| i.field_type == domain::openlist::vocab::FieldType::Geometry)
+                .map_or_else(|| "geometry".to_owned(), |i| i.name.clone());
+            sources::json(reader, Some(column))
+        }
+        _ => sources::json(reader, None),
     };
-    match data::ingest::ingest_csv(reader, items, options, sinks, progress) {
-        Ok((outcome, _)) => Ok(Read_::Done {
-            outcome: Box::new(outcome),
-            encoding: detected.name(),
-        }),
-        Err(IngestError::Read(e)) => Ok(Read_::Unreadable(read_code(&e))),
-        Err(e) => Err(e),
+    match rows {
+        Ok(rows) => done(ingest_rows(rows, items, options, sinks, progress), encoding),
+        Err(e) => Ok(Read_::Unreadable(read_code(&e))),
     }
 }
 

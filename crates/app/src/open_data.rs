@@ -105,3 +105,38 @@ pub async fn table(app: &App, v: &DataVersion) -> Result<Arc<Table>> {
         .map_err(|e: Arc<String>| store::StoreError::Io(e.to_string()))?;
     Ok(loaded)
 }
+
+/// `v` as an Excel workbook on this machine's disk, written the first time it is asked for.
+/// `Ok(None)` when its rows do not fit in a worksheet.
+pub async fn xlsx_file(app: &App, v: &DataVersion) -> Result<Option<PathBuf>> {
+    let parquet = parquet_file(app, v).await?;
+    let sha = v.parquet_sha256.as_deref().ok_or(ErrorCode::NotFound)?;
+    let path = app.tables.dir.join(format!("{sha}.xlsx"));
+    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Ok(Some(path));
+    }
+    let partial = app
+        .tables
+        .dir
+        .join(format!("{sha}.{}.xlsx.partial", uuid::Uuid::now_v7()));
+    let (from, to) = (parquet.clone(), partial.clone());
+    let written = tokio::task::spawn_blocking(move || data::xlsx::write_xlsx(&from, &to))
+        .await
+        .map_err(|e| store::StoreError::Io(e.to_string()))?;
+    match written {
+        Ok(()) => {
+            tokio::fs::rename(&partial, &path)
+                .await
+                .map_err(|e| store::StoreError::Io(e.to_string()))?;
+            Ok(Some(path))
+        }
+        Err(data::xlsx::XlsxError::TooManyRows(_)) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            Ok(None)
+        }
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            Err(store::StoreError::Io(e.to_string()).into())
+        }
+    }
+}

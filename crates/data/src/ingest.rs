@@ -631,6 +631,23 @@ pub fn ingest_csv(
     ingest.finish()
 }
 
+/// Reads rows from any source (see [`crate::sources`]) through an ingestion.
+pub fn ingest_rows(
+    source: crate::sources::Rows,
+    items: &[DataItem],
+    options: IngestOptions,
+    sinks: Sinks<'_>,
+    progress: Arc<Progress>,
+) -> Result<(Outcome, Report), IngestError> {
+    let header: Vec<&str> = source.header.iter().map(String::as_str).collect();
+    let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
+    for row in source.rows {
+        let (line, record) = row?;
+        ingest.row(line, &record)?;
+    }
+    ingest.finish()
+}
+
 /// The rows a Parquet file says it holds, read from its footer.
 pub fn parquet_rows(path: &std::path::Path) -> Result<i64, String> {
     use parquet::file::reader::FileReader;

@@ -17,7 +17,9 @@ pub mod query;
 pub mod read;
 pub mod records;
 pub mod rules;
+pub mod sources;
 pub mod table;
+pub mod xlsx;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};
 pub use infer::{Suggested, infer_items};

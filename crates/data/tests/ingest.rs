@@ -250,3 +250,154 @@ fn a_declared_date_format_is_the_only_one_read() {
         .collect();
     assert_eq!(wrong, [Some(3)]);
 }
+
+mod sources {
+    use super::*;
+    use kaifang_data::ingest::ingest_rows;
+    use kaifang_data::sources;
+
+    fn items() -> Vec<DataItem> {
+        vec![
+            item("name", "名称", FieldType::Text, ItemRules::default()),
+            item("beds", "床位数", FieldType::Integer, ItemRules::default()),
+            item(
+                "location",
+                "位置",
+                FieldType::Geometry,
+                ItemRules::default(),
+            ),
+        ]
+    }
+
+    fn report_of(rows: sources::Rows) -> Outcome {
+        ingest_rows(
+            rows,
+            &items(),
+            IngestOptions::default(),
+            Sinks::none(),
+            Arc::default(),
+        )
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn a_json_array_ndjson_and_geojson_read_alike() {
+        let array = r#"[{"name":"瑞金医院","beds":2000,"location":"POINT (121.47 31.21)"},
+                        {"name":"社区卫生服务中心","beds":"x","location":null}]"#;
+        let r = report_of(sources::json(array.as_bytes(), None).unwrap());
+        assert_eq!((r.report.rows, r.report.bad_rows), (2, 1));
+        let f = &r.report.findings[0];
+        assert_eq!(
+            (f.code.as_str(), f.line, f.value.as_deref()),
+            ("wrong_type", Some(2), Some("x"))
+        );
+
+        let nd = "{\"name\":\"甲\",\"beds\":1,\"location\":\"POINT (121.4 31.2)\"}\n\n{\"beds\":2,\"name\":\"乙\",\"location\":\"POINT (121.5 31.1)\"}\n";
+        let r = report_of(sources::ndjson(std::io::Cursor::new(nd.as_bytes().to_vec())).unwrap());
+        assert_eq!(
+            (r.report.rows, r.report.bad_rows),
+            (2, 0),
+            "{:?}",
+            r.report.findings
+        );
+
+        let geo = r#"{"type":"FeatureCollection","name":"hospitals","features":[
+            {"type":"Feature","properties":{"name":"华山医院","beds":1300},
+             "geometry":{"type":"Point","coordinates":[121.44,31.21]}}]}"#;
+        let r = report_of(sources::json(geo.as_bytes(), Some("location".into())).unwrap());
+        assert_eq!(
+            (r.report.rows, r.report.bad_rows),
+            (1, 0),
+            "{:?}",
+            r.report.findings
+        );
+        let location = r.profile.iter().find(|c| c.name == "location").unwrap();
+        assert_eq!(location.min.as_deref(), Some("POINT (121.44 31.21)"));
+    }
+
+    #[test]
+    fn json_that_is_not_an_array_of_objects_is_an_error_not_a_crash() {
+        for bad in [
+            "{\"a\":1}",
+            "[1,2]",
+            "[{\"name\":\"x\"}",
+            "",
+            "[{\"name\":\"x\"}] trailing",
+        ] {
+            let got = sources::json(bad.as_bytes(), None).and_then(|rows| {
+                ingest_rows(
+                    rows,
+                    &items(),
+                    IngestOptions::default(),
+                    Sinks::none(),
+                    Arc::default(),
+                )
+                .map_err(|e| kaifang_data::ReadError::Io(std::io::Error::other(e.to_string())))
+            });
+            assert!(got.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_from_its_directory() {
+        use std::io::Write;
+        let mut bytes = Vec::new();
+        {
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+            let zeros = vec![0u8; 1 << 20];
+            for _ in 0..64 {
+                z.write_all(&zeros).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        assert!(
+            bytes.len() < 1 << 20,
+            "64 MB packed into {} bytes",
+            bytes.len()
+        );
+        let err = sources::check_archive(std::io::Cursor::new(bytes)).unwrap_err();
+        assert!(err.to_string().contains("zip bomb"), "{err}");
+    }
+
+    #[test]
+    fn a_version_round_trips_through_a_workbook() {
+        // A version written as XLSX reads back as the same rows.
+        let text = "name,beds,location\n瑞金医院,2000,POINT (121.47 31.21)\n华山医院,,POINT (121.44 31.21)\n";
+        let dir = tempfile::tempdir().unwrap();
+        let parquet = dir.path().join("v.parquet");
+        let file = std::fs::File::create(&parquet).unwrap();
+        ingest_csv(
+            text.as_bytes(),
+            &items(),
+            IngestOptions::default(),
+            Sinks {
+                parquet: Some(Box::new(file)),
+                failures: None,
+            },
+            Arc::default(),
+        )
+        .unwrap();
+        let xlsx = dir.path().join("v.xlsx");
+        kaifang_data::xlsx::write_xlsx(&parquet, &xlsx).unwrap();
+        let rows = sources::spreadsheet(&xlsx).unwrap();
+        assert_eq!(rows.header, ["name", "beds", "location"]);
+        let read: Vec<Vec<String>> = rows
+            .rows
+            .map(|r| r.unwrap().1.iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(
+            read,
+            [
+                vec!["瑞金医院", "2000", "POINT (121.47 31.21)"],
+                vec!["华山医院", "", "POINT (121.44 31.21)"],
+            ]
+        );
+        // And through Parquet as a source.
+        let rows = sources::parquet(&parquet).unwrap();
+        assert_eq!(rows.rows.count(), 2);
+    }
+}

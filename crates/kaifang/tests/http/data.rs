@@ -916,3 +916,129 @@ async fn generate_from_a_file_adds_a_published_entry_with_the_file_as_its_data()
     let data = d.data.expect("published data");
     assert_eq!((data.number, data.rows), (1, 2));
 }
+
+#[tokio::test]
+async fn a_version_downloads_as_a_workbook_that_uploads_again_and_a_zip_bomb_is_refused() {
+    let s = published("unconditional").await;
+    let res = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=xlsx", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let workbook = res.bytes().await.unwrap().to_vec();
+    assert!(workbook.starts_with(b"PK\x03\x04"));
+    // The workbook, uploaded as the next version, reads as the same rows.
+    let v: Value = upload(&s, "企业.xlsx", workbook, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    s.app.run_jobs().await;
+    let v = s
+        .editor
+        .get_json(s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{}",
+            s.dataset,
+            v["id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(v["state"], "published", "{v}");
+    let (_, r) = records(&s, "sort=uscc").await;
+    assert_eq!(r["version"], 2);
+    assert_eq!(r["records"][2]["uscc"], "91350100M000100Y43");
+    assert_eq!(r["records"][2]["capital"], 100.5);
+    assert_eq!(r["records"][0]["licensed_on"], "2023-12-31");
+
+    // A zip bomb named .xlsx: 200 MB of zeros packed small.
+    let bomb = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import io,sys,zipfile\nb=io.BytesIO()\nz=zipfile.ZipFile(b,'w',zipfile.ZIP_DEFLATED)\nz.writestr('xl/worksheets/sheet1.xml', b'\\0'*(200<<20))\nz.close()\nsys.stdout.buffer.write(b.getvalue())",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(bomb.len() < 1 << 20);
+    let v: Value = upload(&s, "bomb.xlsx", bomb, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    s.app.run_jobs().await;
+    let v = s
+        .editor
+        .get_json(s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{}",
+            s.dataset,
+            v["id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(v["state"], "refused");
+    assert!(v["error"].as_str().unwrap().contains("zip bomb"), "{v}");
+    // A text file named .xlsx is not taken.
+    let res = upload(&s, "fake.xlsx", b"a,b\n1,2\n".to_vec(), &[]).await;
+    assert_eq!(error_code(&res), "format_mismatch");
+}
+
+#[tokio::test]
+async fn geojson_features_upload_with_their_points() {
+    let app = spawn_app().await;
+    app.create_org("health").await;
+    let editor = app
+        .user_with(
+            "editor@health.example.cn",
+            None,
+            Some(("health", OrgRole::Editor)),
+        )
+        .await;
+    let meta = json!({
+        "name": "医疗机构", "domain": "health", "open_type": "unconditional",
+        "update_frequency": "monthly",
+        "data_items": [
+            { "name": "name", "label": "机构名称", "field_type": "text" },
+            { "name": "beds", "label": "床位数", "field_type": "integer" },
+            { "name": "location", "label": "位置", "field_type": "geometry",
+              "rules": { "check": "in_area" } },
+        ],
+    });
+    let dataset = app
+        .create_entry_with("health", meta, DatasetStatus::Published)
+        .await;
+    let geo = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"name":"瑞金医院","beds":2000},"geometry":{"type":"Point","coordinates":[121.468,31.211]}},
+        {"type":"Feature","properties":{"name":"华山医院","beds":1300},"geometry":{"type":"Point","coordinates":[121.441,31.216]}}]}"#;
+    let res = editor
+        .client
+        .post(app.at(&format!(
+            "/api/v1/datasets/{dataset}/data?name=hospitals.geojson"
+        )))
+        .header("x-csrf-token", &editor.csrf)
+        .body(geo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    app.run_jobs().await;
+    let r: Value = client()
+        .get(app.at(&format!("/api/v1/datasets/{dataset}/records?sort=-beds")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["total"], 2, "{r}");
+    assert_eq!(r["records"][0]["location"], "POINT (121.468 31.211)");
+    let (_, html) = app.page(&client(), &format!("/datasets/{dataset}")).await;
+    assert_eq!(html.matches("<circle").count(), 2);
+}

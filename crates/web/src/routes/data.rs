@@ -512,7 +512,7 @@ fn write_csv(batch: &data::arrow::array::RecordBatch, header: bool, out: &mut Ve
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DownloadQuery {
-    /// csv (UTF-8 with a BOM, for Excel), json, ndjson or parquet.
+    /// csv (UTF-8 with a BOM, for Excel), xlsx, json, ndjson or parquet.
     pub format: Option<String>,
     /// The version's number; the current version when left out.
     pub version: Option<i64>,
@@ -547,9 +547,33 @@ pub async fn download(
         "json" => ("application/json", "json"),
         "ndjson" => ("application/x-ndjson", "ndjson"),
         "parquet" => ("application/vnd.apache.parquet", "parquet"),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
         _ => return Err(AppError::field("format", "invalid_value")),
     };
-    let body = if format == "parquet" {
+    let body = if format == "xlsx" {
+        let path = app::open_data::xlsx_file(&state.app, &v)
+            .await?
+            .ok_or_else(|| AppError::field("format", "too_many_rows"))?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| store::StoreError::Io(e.to_string()))?;
+        Body::from_stream(futures_util::stream::try_unfold(
+            file,
+            |mut file| async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = vec![0u8; 1 << 16];
+                let n = file.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok::<_, std::io::Error>(None);
+                }
+                buf.truncate(n);
+                Ok(Some((Bytes::from(buf), file)))
+            },
+        ))
+    } else if format == "parquet" {
         let stream = state
             .app
             .blobs
