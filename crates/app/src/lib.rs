@@ -69,6 +69,8 @@ pub struct DataSettings {
     pub quality: data::gate::Thresholds,
     /// Where coordinates must lie.
     pub area: data::rules::Area,
+    /// What one SQL query may take.
+    pub sql: data::sql::Limits,
 }
 
 impl Default for DataSettings {
@@ -79,6 +81,7 @@ impl Default for DataSettings {
             max_table_bytes: 1 << 30,
             quality: data::gate::Thresholds::default(),
             area: data::rules::SHANGHAI,
+            sql: data::sql::Limits::default(),
         }
     }
 }

@@ -140,3 +140,77 @@ pub async fn xlsx_file(app: &App, v: &DataVersion) -> Result<Option<PathBuf>> {
         }
     }
 }
+
+/// Why a query was refused or stopped.
+#[derive(Debug)]
+pub enum SqlFailure {
+    Sql(data::sql::SqlError),
+    App(crate::Error),
+}
+
+impl From<crate::Error> for SqlFailure {
+    fn from(e: crate::Error) -> Self {
+        SqlFailure::App(e)
+    }
+}
+
+impl From<store::StoreError> for SqlFailure {
+    fn from(e: store::StoreError) -> Self {
+        SqlFailure::App(e.into())
+    }
+}
+
+impl From<data::sql::SqlError> for SqlFailure {
+    fn from(e: data::sql::SqlError) -> Self {
+        SqlFailure::Sql(e)
+    }
+}
+
+/// Runs one read-only SELECT over open data. A table is an entry named by its id, its CKAN
+/// resource id (`{id}-csv`) or its exact name; only entries whose data anyone may read are
+/// tables. Returns the answer and the entries read.
+pub async fn sql(
+    app: &App,
+    caller: &Caller,
+    text: &str,
+) -> std::result::Result<(data::sql::Answer, Vec<DatasetRecord>), SqlFailure> {
+    let names = data::sql::tables_of(text)?;
+    let mut tables = Vec::new();
+    let mut read = Vec::new();
+    let mut by_name: Option<Vec<(String, String)>> = None;
+    for name in names {
+        let id = name.strip_suffix("-csv").unwrap_or(&name).to_owned();
+        let found = match app.store.dataset(&id).await {
+            Ok(d) => Some(d),
+            Err(store::StoreError::NotFound) => {
+                if by_name.is_none() {
+                    by_name = Some(app.store.dataset_names(None).await?);
+                }
+                let hit = by_name
+                    .as_ref()
+                    .and_then(|all| all.iter().find(|(_, n)| *n == name))
+                    .map(|(id, _)| id.clone());
+                match hit {
+                    Some(id) => Some(app.store.dataset(&id).await?),
+                    None => None,
+                }
+            }
+            Err(e) => return Err(crate::Error::from(e).into()),
+        };
+        let open = found.filter(|d| {
+            caller
+                .authorize(Action::ReadOpenData, Resource::Dataset(d.facts()))
+                .is_ok()
+        });
+        let Some(d) = open else {
+            return Err(data::sql::SqlError::UnknownTable(name).into());
+        };
+        let v = version(app, caller, &d, None)
+            .await
+            .map_err(|_| data::sql::SqlError::UnknownTable(name.clone()))?;
+        tables.push((name, parquet_file(app, &v).await?));
+        read.push(d);
+    }
+    let answer = data::sql::run(text, &tables, app.config.data.sql).await?;
+    Ok((answer, read))
+}

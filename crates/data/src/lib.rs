@@ -18,6 +18,7 @@ pub mod read;
 pub mod records;
 pub mod rules;
 pub mod sources;
+pub mod sql;
 pub mod table;
 pub mod xlsx;
 

@@ -401,3 +401,86 @@ mod sources {
         assert_eq!(rows.rows.count(), 2);
     }
 }
+
+mod sql {
+    use super::*;
+    use kaifang_data::sql::{Limits, SqlError, run};
+
+    fn parquet_of(text: &str, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("t.parquet");
+        let file = std::fs::File::create(&path).unwrap();
+        ingest_csv(
+            text.as_bytes(),
+            &[
+                item("district", "区", FieldType::Text, ItemRules::default()),
+                item("n", "数", FieldType::Integer, ItemRules::default()),
+            ],
+            IngestOptions::default(),
+            Sinks {
+                parquet: Some(Box::new(file)),
+                failures: None,
+            },
+            Arc::default(),
+        )
+        .unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn a_select_runs_and_each_limit_is_named_when_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = parquet_of("district,n\n黄浦区,1\n黄浦区,2\n徐汇区,5\n", dir.path());
+        let tables = vec![("t".to_owned(), path)];
+        let a = run(
+            "SELECT district, sum(n) AS s FROM t GROUP BY district ORDER BY s",
+            &tables,
+            Limits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.rows, 2);
+        let b = &a.batches[0];
+        assert_eq!(
+            kaifang_data::records::text(b.column(0).as_ref(), 0),
+            "黄浦区"
+        );
+        assert_eq!(kaifang_data::records::text(b.column(1).as_ref(), 1), "5");
+
+        let few = Limits {
+            rows: 2,
+            ..Limits::default()
+        };
+        assert_eq!(
+            run("SELECT * FROM t", &tables, few).await.unwrap_err(),
+            SqlError::RowLimit(2)
+        );
+        // No time at all, for a query that yields while it counts 3^12 joined rows.
+        let none = Limits {
+            time: std::time::Duration::ZERO,
+            ..Limits::default()
+        };
+        let joined = (0..12)
+            .map(|i| format!("t t{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert_eq!(
+            run(&format!("SELECT count(*) FROM {joined}"), &tables, none)
+                .await
+                .unwrap_err(),
+            SqlError::TimeLimit(0)
+        );
+        // Sorting every row of a cross join in a pool of one kilobyte.
+        let tiny = Limits {
+            memory_bytes: 1024,
+            ..Limits::default()
+        };
+        let err = run(
+            "SELECT a.district, b.district FROM t a, t b, t c ORDER BY a.district, b.n, c.n",
+            &tables,
+            tiny,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "sql_memory_limit", "{err}");
+    }
+}

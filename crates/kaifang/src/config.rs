@@ -110,6 +110,7 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
         max_table_bytes: file.max_table_bytes.unwrap_or(d.max_table_bytes),
         quality: data_gate_thresholds(min_score),
         area: d.area,
+        sql: d.sql,
     })
 }
 

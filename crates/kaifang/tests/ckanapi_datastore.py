@@ -39,6 +39,14 @@ try:
 except ckanapi.ValidationError as e:
     out["unknown_field"] = "ValidationError"
 
+sql = 'SELECT district, count(*) AS n FROM "%s" GROUP BY district ORDER BY n DESC, district LIMIT 1' % csv["id"]
+out["sql"] = ckan.action.datastore_search_sql(sql=sql)["records"]
+try:
+    ckan.action.datastore_search_sql(sql='DROP TABLE "%s"' % csv["id"])
+    out["sql_write"] = "answered"
+except ckanapi.ValidationError:
+    out["sql_write"] = "ValidationError"
+
 info = ckan.action.datastore_info(id=csv["id"])
 out["info"] = {"count": info["meta"]["count"], "fields": [f["id"] for f in info["fields"]]}
 

@@ -150,6 +150,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/datasets/{dataset}/data/versions/{version}/cancel", Action::PublishData, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv", Action::ViewOrgInternal, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/records", Action::ReadOpenData, Target::DatasetInPath),
+    ("GET", "/api/v1/sql", Action::ViewPublic, Target::Platform),
+    ("POST", "/api/v1/sql", Action::ViewPublic, Target::Platform),
     ("GET", "/datasets/{dataset}/download", Action::ReadOpenData, Target::DatasetInPath),
     ("POST", "/api/v1/uploads", Action::UploadFiles, Target::OwnAccount),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),
@@ -447,6 +449,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
             "publish": matches!(subject, Subject::Article { published: true }),
         }),
         "/api/v1/uploads" => return Body::Bytes(b"%PDF-1.4 test"),
+        "/api/v1/sql" => json!({ "sql": "SELECT 1 AS one" }),
         "/api/v1/datasets/{dataset}/data" => {
             return Body::Bytes("line_name,stop_name\n1路,人民广场\n".as_bytes());
         }
@@ -831,7 +834,9 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                 } else {
                     Body::None
                 };
-                let url = if matches!(body, Body::Bytes(_)) {
+                let url = if path == "/api/v1/sql" && method == "GET" {
+                    format!("{url}?sql=SELECT+1")
+                } else if matches!(body, Body::Bytes(_)) {
                     let name = if path.ends_with("/data") {
                         "a.csv"
                     } else {

@@ -596,6 +596,9 @@ async fn the_official_ckanapi_client_searches_the_datastore() {
     );
     assert_eq!(r["unknown_field"], "ValidationError");
     assert_eq!(r["info"]["count"], 3);
+    // One row per district; the first by count, then by code point (徐 U+5F90 first).
+    assert_eq!(r["sql"], json!([{ "district": "徐汇区", "n": 1 }]));
+    assert_eq!(r["sql_write"], "ValidationError");
 }
 
 #[tokio::test]
@@ -1041,4 +1044,129 @@ async fn geojson_features_upload_with_their_points() {
     assert_eq!(r["records"][0]["location"], "POINT (121.468 31.211)");
     let (_, html) = app.page(&client(), &format!("/datasets/{dataset}")).await;
     assert_eq!(html.matches("<circle").count(), 2);
+}
+
+async fn sql(s: &Setup, body: Value) -> (StatusCode, Value) {
+    let res = client()
+        .post(s.app.at("/api/v1/sql"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn anyone_queries_open_data_with_one_read_only_select() {
+    let s = published("unconditional").await;
+    let (status, r) = sql(
+        &s,
+        json!({ "sql": "SELECT district, count(*) AS n, sum(capital) AS capital FROM \"上海市持证企业名录\" GROUP BY district ORDER BY district" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        r["columns"],
+        json!([{ "name": "district", "type": "text" }, { "name": "n", "type": "integer" }, { "name": "capital", "type": "decimal" }])
+    );
+    // Districts by code point: 徐 (U+5F90) before 浦 (U+6D66) before 黄 (U+9EC4).
+    assert_eq!(
+        r["rows"],
+        json!([
+            ["徐汇区", 1, null],
+            ["浦东新区", 1, 20.0],
+            ["黄浦区", 1, 100.5]
+        ])
+    );
+    assert_eq!(r["tables"], json!([s.dataset]));
+    // By the entry's id, as CSV.
+    let res = client()
+        .get(s.app.at(&format!(
+            "/api/v1/sql?format=csv&sql=SELECT%20count(*)%20AS%20n%20FROM%20%22{}%22",
+            s.dataset
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), "\u{feff}n\n3\n");
+
+    for (query, code) in [
+        ("DELETE FROM \"上海市持证企业名录\"", "sql_not_select"),
+        ("CREATE TABLE x AS SELECT 1", "sql_not_select"),
+        ("COPY (SELECT 1) TO '/tmp/out.csv'", "sql_not_select"),
+        (
+            "SELECT * FROM generate_series(1, 1000000000000)",
+            "sql_function",
+        ),
+        ("SELECT * FROM no_such_entry", "sql_unknown_table"),
+        ("SELECT nonsense FROM \"上海市持证企业名录\"", "sql_plan"),
+        ("SELEKT 1", "sql_syntax"),
+        ("SELECT 1; SELECT 2", "sql_not_select"),
+    ] {
+        let (status, r) = sql(&s, json!({ "sql": query })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {r}");
+        assert_eq!(r["error"]["fields"][0]["code"], code, "{query}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn conditional_data_is_no_table_and_limits_are_named_when_passed() {
+    let s = published("conditional").await;
+    let (status, r) = sql(
+        &s,
+        json!({ "sql": format!("SELECT * FROM \"{}\"", s.dataset) }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(r["error"]["fields"][0]["code"], "sql_unknown_table");
+
+    let mut config = test_config();
+    config.data.sql = data::sql::Limits {
+        time: std::time::Duration::from_secs(30),
+        memory_bytes: 64 << 20,
+        rows: 2,
+    };
+    let app = spawn_app_with(config).await;
+    app.create_org("market").await;
+    let editor = app
+        .user_with(
+            "editor@market.example.cn",
+            None,
+            Some(("market", OrgRole::Editor)),
+        )
+        .await;
+    let dataset = app
+        .create_entry_with(
+            "market",
+            enterprises("unconditional"),
+            DatasetStatus::Published,
+        )
+        .await;
+    let limited = Setup {
+        app,
+        editor,
+        dataset,
+    };
+    upload(
+        &limited,
+        "a.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    limited.app.run_jobs().await;
+    let (status, r) = sql(
+        &limited,
+        json!({ "sql": "SELECT * FROM \"上海市持证企业名录\"" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(r["error"]["fields"][0]["code"], "sql_row_limit", "{r}");
+    assert!(
+        r["error"]["fields"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 rows")
+    );
 }

@@ -24,6 +24,7 @@ mod pages;
 mod passwords;
 mod portal;
 mod site;
+mod sql;
 mod trail;
 
 use std::collections::HashMap;
@@ -214,6 +215,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/datasets/{dataset}/data/versions/{version}/cancel" => PublishData on DatasetInPath: data::cancel,
         GET "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv" => ViewOrgInternal on DatasetInPath: data::failures,
         GET "/api/v1/datasets/{dataset}/records" => ReadOpenData on DatasetInPath: data::records,
+        GET "/api/v1/sql" => ViewPublic on Platform: sql::get,
+        POST "/api/v1/sql" => ViewPublic on Platform: sql::post,
 
         POST "/api/v1/uploads" => UploadFiles on OwnAccount: api_uploads::create,
         POST "/api/v1/datasets/{dataset}/tickets" => EditOpenList on DatasetInPath: api_tickets::submit,

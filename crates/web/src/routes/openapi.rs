@@ -253,6 +253,16 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             c("The rows of an upload that failed the quality gate, with their line and problems")
                 .file()
         }
+        ("GET", "/api/v1/sql") => {
+            c("One read-only SELECT over open data (tables: entries by id or name)")
+                .query::<super::sql::SqlInput>()
+                .ok::<super::sql::SqlAnswer>()
+        }
+        ("POST", "/api/v1/sql") => {
+            c("One read-only SELECT over open data, with limits on time, memory and rows")
+                .body::<super::sql::SqlInput>()
+                .ok::<super::sql::SqlAnswer>()
+        }
         ("GET", "/api/v1/datasets/{dataset}/records") => {
             c("Query an unconditional entry's records: filters, words, fields, sort, pages")
                 .query::<data::RecordsParamsDoc>()

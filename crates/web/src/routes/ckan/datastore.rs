@@ -309,3 +309,49 @@ pub(super) async fn info(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResult 
         "fields": fields,
     }))
 }
+
+/// `datastore_search_sql`: one read-only SELECT whose tables are resources (`"{entry}-csv"`)
+/// or entries, through the same gate and limits as `/api/v1/sql`.
+pub(super) async fn search_sql(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResult {
+    let sql = p
+        .str("sql")
+        .ok_or_else(|| CkanError::validation("sql", "Missing value"))?;
+    let (answer, read) = app::open_data::sql(&state.app, &ctx.caller, &sql)
+        .await
+        .map_err(|e| match e {
+            app::open_data::SqlFailure::Sql(e) => {
+                let mut c = CkanError::validation("sql", e.code());
+                c.message = json!({ "sql": [e.to_string()], "info": { "code": e.code() } });
+                c
+            }
+            app::open_data::SqlFailure::App(_) => CkanError::internal(),
+        })?;
+    for d in &read {
+        crate::openlist::count_read(state, ctx, d, domain::usage::UsageKind::Records);
+    }
+    let mut fields = Vec::new();
+    let mut records = Vec::new();
+    for b in &answer.batches {
+        let schema = b.schema();
+        if fields.is_empty() {
+            fields = schema
+                .fields()
+                .iter()
+                .map(|f| json!({ "id": f.name(), "type": ckan_type(f.data_type()) }))
+                .collect();
+        }
+        for r in 0..b.num_rows() {
+            let mut o = Map::new();
+            for (c, f) in schema.fields().iter().enumerate() {
+                let mut s = String::new();
+                data::records::write_json(b.column(c).as_ref(), r, &mut s);
+                o.insert(
+                    f.name().clone(),
+                    serde_json::from_str(&s).unwrap_or(Value::Null),
+                );
+            }
+            records.push(Value::Object(o));
+        }
+    }
+    Ok(json!({ "sql": sql, "fields": fields, "records": records, "records_truncated": false }))
+}

@@ -296,6 +296,10 @@ const ACTIONS: &[(&str, &str)] = &[
         "Search the records of a resource's data (open, unconditional data only).\n\n:param resource_id: the resource (its entry's id, or the id of its CSV resource)\n:param filters: {field: value}, {field: [values]} or {field: {\"gte\": a, \"lt\": b}}\n:param q: words anywhere, or {field: words}\n:param fields: the fields to return\n:param sort: one field, with asc or desc\n:param limit: up to 32000 (100 by default)\n:param offset: up to 10000\n:param include_total: true by default\n:param records_format: objects, lists, csv or tsv",
     ),
     (
+        "datastore_search_sql",
+        "Run one read-only SELECT over open data; tables are resources (\"{entry}-csv\") or entries.\n\n:param sql: the query",
+    ),
+    (
         "datastore_info",
         "Return a resource's fields and row count.\n\n:param id: the resource",
     ),
@@ -497,6 +501,7 @@ async fn dispatch(state: &AppState, ctx: &Ctx, name: &str, p: &Params) -> CkanRe
         }
         "datastore_search" => datastore::search(state, ctx, p).await,
         "datastore_info" => datastore::info(state, ctx, p).await,
+        "datastore_search_sql" => datastore::search_sql(state, ctx, p).await,
         "package_show" => {
             let id = p
                 .str("id")

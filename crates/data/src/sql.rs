@@ -1,0 +1,308 @@
+//! Read-only SQL over open data (DataFusion): one SELECT, whose tables are entries named by id
+//! or by name, each its current version's Parquet file. The gate parses the text before any
+//! plan is made — one query, nothing that writes, no table function — and the plan is checked
+//! again to read only the tables named; the query runs with a memory pool, a time limit and a
+//! row cap, and going over any of them is an error that names the limit.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::record_batch::RecordBatch;
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
+use datafusion::sql::sqlparser::ast::{Statement, TableFactor, Visit, Visitor};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Characters a query may have.
+pub const MAX_SQL_CHARS: usize = 10_000;
+/// Tables one query may read.
+pub const MAX_TABLES: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub time: Duration,
+    pub memory_bytes: usize,
+    pub rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            time: Duration::from_secs(10),
+            memory_bytes: 256 << 20,
+            rows: 100_000,
+        }
+    }
+}
+
+/// Why a query was not run, or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SqlError {
+    #[error("the query is longer than {MAX_SQL_CHARS} characters")]
+    TooLong,
+    #[error("the query cannot be read: {0}")]
+    Syntax(String),
+    #[error("one SELECT statement only")]
+    NotOneSelect,
+    #[error("table functions are not allowed: {0}")]
+    Function(String),
+    #[error("a query reads at most {MAX_TABLES} tables")]
+    TooManyTables,
+    #[error("no open table {0}")]
+    UnknownTable(String),
+    #[error("the query cannot be planned: {0}")]
+    Plan(String),
+    #[error("the query ran past its time limit of {0} seconds")]
+    TimeLimit(u64),
+    #[error("the query needed more than its memory limit of {0} MB")]
+    MemoryLimit(usize),
+    #[error("the answer has more than the row limit of {0} rows: add a LIMIT or aggregate")]
+    RowLimit(usize),
+    #[error("the query failed: {0}")]
+    Failed(String),
+}
+
+impl SqlError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SqlError::TooLong => "sql_too_long",
+            SqlError::Syntax(_) => "sql_syntax",
+            SqlError::NotOneSelect => "sql_not_select",
+            SqlError::Function(_) => "sql_function",
+            SqlError::TooManyTables => "sql_too_many_tables",
+            SqlError::UnknownTable(_) => "sql_unknown_table",
+            SqlError::Plan(_) => "sql_plan",
+            SqlError::TimeLimit(_) => "sql_time_limit",
+            SqlError::MemoryLimit(_) => "sql_memory_limit",
+            SqlError::RowLimit(_) => "sql_row_limit",
+            SqlError::Failed(_) => "sql_failed",
+        }
+    }
+}
+
+/// Collects the tables a query reads, and refuses table functions.
+#[derive(Default)]
+struct Relations {
+    tables: Vec<String>,
+    function: Option<String>,
+}
+
+impl Visitor for Relations {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+        match t {
+            TableFactor::Table { name, args, .. } => {
+                if args.is_some() {
+                    self.function = Some(name.to_string());
+                    return ControlFlow::Break(());
+                }
+                // The last part of a qualified name: schemas are not ours to name.
+                let last = name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+                    .unwrap_or_else(|| name.to_string());
+                if !self.tables.contains(&last) {
+                    self.tables.push(last);
+                }
+            }
+            TableFactor::TableFunction { .. } | TableFactor::Function { .. } => {
+                self.function = Some(t.to_string());
+                return ControlFlow::Break(());
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The tables `sql` reads, once it is known to be one SELECT without table functions.
+pub fn tables_of(sql: &str) -> Result<Vec<String>, SqlError> {
+    if sql.chars().count() > MAX_SQL_CHARS {
+        return Err(SqlError::TooLong);
+    }
+    let statements = Parser::parse_sql(&GenericDialect {}, sql)
+        .map_err(|e| SqlError::Syntax(e.to_string().chars().take(300).collect()))?;
+    let [Statement::Query(query)] = statements.as_slice() else {
+        return Err(SqlError::NotOneSelect);
+    };
+    let mut r = Relations::default();
+    let _ = query.visit(&mut r);
+    if let Some(f) = r.function {
+        return Err(SqlError::Function(f.chars().take(100).collect()));
+    }
+    // A common table expression is the query's own, not an entry.
+    let ctes: Vec<String> = query
+        .with
+        .iter()
+        .flat_map(|w| w.cte_tables.iter().map(|c| c.alias.name.value.clone()))
+        .collect();
+    r.tables.retain(|t| !ctes.contains(t));
+    if r.tables.len() > MAX_TABLES {
+        return Err(SqlError::TooManyTables);
+    }
+    Ok(r.tables)
+}
+
+/// `batch` with its columns in the types the platform writes out: whole numbers as 64-bit
+/// integers, other numbers as 64-bit floats, text as plain UTF-8, times in milliseconds;
+/// anything else as its text.
+pub fn normalize(batch: &RecordBatch) -> Result<RecordBatch, SqlError> {
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        let to = match f.data_type() {
+            DataType::Int64
+            | DataType::Float64
+            | DataType::Utf8
+            | DataType::Boolean
+            | DataType::Date32
+            | DataType::Null => f.data_type().clone(),
+            DataType::Timestamp(TimeUnit::Millisecond, None) => f.data_type().clone(),
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => DataType::Int64,
+            DataType::Float16
+            | DataType::Float32
+            | DataType::Decimal128(_, _)
+            | DataType::Decimal256(_, _) => DataType::Float64,
+            DataType::Timestamp(_, _) | DataType::Date64 => {
+                DataType::Timestamp(TimeUnit::Millisecond, None)
+            }
+            _ => DataType::Utf8,
+        };
+        let column = if &to == f.data_type() {
+            c.clone()
+        } else {
+            arrow::compute::cast(c, &to).map_err(|e| SqlError::Failed(e.to_string()))?
+        };
+        fields.push(Field::new(f.name(), to, true));
+        columns.push(column);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| SqlError::Failed(e.to_string()))
+}
+
+/// The answer of a query.
+#[derive(Debug)]
+pub struct Answer {
+    pub batches: Vec<RecordBatch>,
+    pub rows: usize,
+}
+
+/// Runs `sql` with each table of `tables` (as named in the query) read from its Parquet file.
+pub async fn run(
+    sql: &str,
+    tables: &[(String, PathBuf)],
+    limits: Limits,
+) -> Result<Answer, SqlError> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
+        .build_arc()
+        .map_err(|e| SqlError::Failed(e.to_string()))?;
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_information_schema(false);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    for (name, path) in tables {
+        ctx.register_parquet(
+            name,
+            path.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .map_err(|e| SqlError::Failed(e.to_string()))?;
+    }
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let memory_mb = limits.memory_bytes >> 20;
+    let classify = |e: datafusion::error::DataFusionError| {
+        let text = e.to_string();
+        if text.contains("Resources exhausted") {
+            SqlError::MemoryLimit(memory_mb)
+        } else {
+            SqlError::Failed(text.chars().take(300).collect())
+        }
+    };
+    let run = async {
+        let df = ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(|e| match e {
+                e @ datafusion::error::DataFusionError::ResourcesExhausted(_) => classify(e),
+                other => SqlError::Plan(other.to_string().chars().take(300).collect()),
+            })?;
+        // One row past the cap tells an answer over it from one at it.
+        let df = df
+            .limit(0, Some(limits.rows + 1))
+            .map_err(|e| SqlError::Plan(e.to_string()))?;
+        df.collect().await.map_err(classify)
+    };
+    let batches = tokio::time::timeout(limits.time, run)
+        .await
+        .map_err(|_| SqlError::TimeLimit(limits.time.as_secs()))??;
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    if rows > limits.rows {
+        return Err(SqlError::RowLimit(limits.rows));
+    }
+    let batches = batches
+        .iter()
+        .map(normalize)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Answer { batches, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_select_without_table_functions_passes_the_gate() {
+        assert_eq!(
+            tables_of(
+                r#"SELECT d, count(*) FROM "上海市持证企业" t JOIN b ON t.x = b.x GROUP BY d"#
+            )
+            .unwrap(),
+            ["上海市持证企业", "b"]
+        );
+        assert_eq!(
+            tables_of("WITH x AS (SELECT * FROM a) SELECT * FROM x").unwrap(),
+            ["a"]
+        );
+        for (sql, code) in [
+            ("DELETE FROM a", "sql_not_select"),
+            ("DROP TABLE a", "sql_not_select"),
+            ("SELECT 1; SELECT 2", "sql_not_select"),
+            ("COPY a TO '/tmp/x.csv'", "sql_not_select"),
+            (
+                "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+                "sql_syntax",
+            ),
+            (
+                "SELECT * FROM generate_series(1, 100000000000)",
+                "sql_function",
+            ),
+            ("SELECT * FROM read_parquet('/etc/passwd')", "sql_function"),
+            ("SELEC 1", "sql_syntax"),
+        ] {
+            assert_eq!(tables_of(sql).unwrap_err().code(), code, "{sql}");
+        }
+        assert_eq!(
+            tables_of(&"x".repeat(MAX_SQL_CHARS + 1)).unwrap_err(),
+            SqlError::TooLong
+        );
+    }
+}
