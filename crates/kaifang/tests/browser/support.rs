@@ -43,6 +43,8 @@ impl Demo {
             url: url.expect("the demo prints its address"),
             _child: child,
         };
+        // reqwest's TLS (built for `kaifang publish`) needs a crypto provider before a client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // The search index catches up with the demo's entries just after the start.
         for _ in 0..200 {
             let answer = reqwest::get(demo.at("/api/v1/datasets?per_page=1")).await;

@@ -185,6 +185,8 @@ pub async fn post_visitor_form(
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest's TLS (built for `kaifang publish`) needs a crypto provider before a client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
