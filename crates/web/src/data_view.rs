@@ -213,6 +213,7 @@ pub async fn section(
     );
     let downloads = [
         ("CSV", "csv"),
+        ("Excel (XLSX)", "xlsx"),
         ("JSON", "json"),
         ("NDJSON", "ndjson"),
         ("Parquet", "parquet"),

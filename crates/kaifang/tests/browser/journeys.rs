@@ -439,8 +439,11 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         "/pages/accessibility",
         "/developers",
     ];
+    // The provider's data page of the same entry (a transport entry, the editor's).
+    let data_page = format!("/console{dataset}/data");
     let console = [
         "/console",
+        data_page.as_str(),
         "/console/orgs/sh-transport",
         "/console/orgs/sh-transport/datasets/new",
         "/console/orgs/sh-transport/catalogue",
@@ -545,8 +548,10 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("resident-account", "/account"),
         ("resident-password", "/account/password"),
     ];
+    let data_page = format!("/console{dataset}/data");
     let provider = [
         ("console", "/console"),
+        ("provider-data", data_page.as_str()),
         ("provider-console", "/console/orgs/sh-transport"),
         (
             "provider-new-entry",

@@ -769,6 +769,10 @@ async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
     let (status, html) = app.page(&client(), &format!("/datasets/{dataset}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(html.matches("<circle").count(), 2, "{html}");
+    // Every download the data has, Excel's included.
+    for format in ["csv", "xlsx", "json", "ndjson", "parquet"] {
+        assert!(html.contains(&format!("format={format}\"")), "{format}");
+    }
     assert!(html.contains("以点标出 3 行中的 2 行"));
 }
 
