@@ -596,6 +596,38 @@ impl<'a> Ingest<'a> {
     }
 }
 
+/// The longest line a text file may have (a quoted cell may span lines; a line is what lies
+/// between two line feeds): a file of one endless line is refused instead of held in memory.
+pub const MAX_LINE_BYTES: u64 = 16 << 20;
+
+/// Fails a read once more than [`MAX_LINE_BYTES`] have come without a line feed.
+struct LineBound<R> {
+    inner: R,
+    since_newline: u64,
+    offset: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for LineBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.offset += 1;
+            if b == b'\n' {
+                self.since_newline = 0;
+            } else {
+                self.since_newline += 1;
+                if self.since_newline > MAX_LINE_BYTES {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("a line longer than 16 MB, at byte {}", self.offset),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) through an ingestion.
 pub fn ingest_csv(
     input: impl std::io::Read,
@@ -608,7 +640,11 @@ pub fn ingest_csv(
         .delimiter(options.read.delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(LineBound {
+            inner: input,
+            since_newline: 0,
+            offset: 0,
+        });
     let mut record = csv::StringRecord::new();
     if !reader
         .read_record(&mut record)

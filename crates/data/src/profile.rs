@@ -18,6 +18,9 @@ pub const TOP_CAP: usize = 1_000;
 pub const TOP_KEPT: usize = 10;
 /// Bins of a histogram.
 pub const BINS: usize = 20;
+/// Values longer than this (in bytes) are not categories: they are not counted among the
+/// frequent values, and a smallest or largest value is cut to it.
+pub const MAX_VALUE_BYTES: usize = 200;
 /// Values sampled per column for its histogram.
 const SAMPLE: usize = 16_384;
 
@@ -99,7 +102,9 @@ impl ColumnStats {
                 self.distinct_full = true;
             }
         }
-        if let Some(top) = &mut self.top {
+        if let Some(top) = &mut self.top
+            && cell.len() <= MAX_VALUE_BYTES
+        {
             if let Some(n) = top.get_mut(cell) {
                 *n += 1;
             } else if top.len() < TOP_CAP {
@@ -120,10 +125,10 @@ impl ColumnStats {
             }
             None => {
                 if self.text_min.as_deref().is_none_or(|m| cell < m) {
-                    self.text_min = Some(cell.to_owned());
+                    self.text_min = Some(cut(cell));
                 }
                 if self.text_max.as_deref().is_none_or(|m| cell > m) {
-                    self.text_max = Some(cell.to_owned());
+                    self.text_max = Some(cut(cell));
                 }
             }
         }
@@ -184,6 +189,15 @@ impl ColumnStats {
     }
 }
 
+/// `s` cut to at most [`MAX_VALUE_BYTES`], at a character's boundary.
+fn cut(s: &str) -> String {
+    let mut end = s.len().min(MAX_VALUE_BYTES);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
 /// Bins `sample` (of `total` values, between `low` and `high`) into [`BINS`] bins, scaled to
 /// the total when the sample holds fewer than all values.
 fn histogram(low: f64, high: f64, sample: &[f64], total: u64) -> Histogram {
@@ -233,6 +247,18 @@ mod tests {
         assert!(!h.sampled);
         assert_eq!(h.counts.iter().sum::<u64>(), 5);
         assert_eq!((h.counts[0], h.counts[BINS - 1]), (1, 3));
+    }
+
+    #[test]
+    fn long_values_are_neither_categories_nor_kept_whole() {
+        let mut s = ColumnStats::new("note");
+        let long = "长".repeat(1000);
+        s.add(&long, &Value::Text(&long));
+        s.add("短", &Value::Text("短"));
+        let p = s.finish();
+        assert_eq!(p.top, [("短".to_owned(), 1)]);
+        // 长 (U+957F) sorts after 短 (U+77ED); it is 3 bytes, so 66 of them fit in 200.
+        assert_eq!(p.max.as_deref(), Some("长".repeat(66).as_str()));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const MAX_FILTERS: usize = 32;
 /// Values an `in` filter may list.
 pub const MAX_IN: usize = 100;
+/// Words `q` may hold, all its occurrences together.
+pub const MAX_WORDS: usize = 10;
 /// Characters of a filter value or of `q`.
 pub const MAX_VALUE_CHARS: usize = 200;
 
@@ -184,6 +186,13 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<Query, Query
                 }
                 q.words
                     .extend(value.split_whitespace().map(str::to_lowercase));
+                if q.words.len() > MAX_WORDS {
+                    return Err(QueryError::new(
+                        "too_many_words",
+                        key,
+                        Some(MAX_WORDS.to_string()),
+                    ));
+                }
             }
             "fields" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {

@@ -84,7 +84,19 @@ impl SqlError {
     }
 }
 
-/// Collects the tables a query reads, and refuses table functions.
+/// Functions whose answer grows with an argument (a string of a billion characters is one
+/// call away): refused, since no memory pool accounts for a single value.
+const UNBOUNDED: &[&str] = &[
+    "repeat",
+    "lpad",
+    "rpad",
+    "overlay",
+    "concat_ws",
+    "string_agg",
+    "array_agg",
+];
+
+/// Collects the tables a query reads, and refuses table functions and unbounded ones.
 #[derive(Default)]
 struct Relations {
     tables: Vec<String>,
@@ -93,6 +105,23 @@ struct Relations {
 
 impl Visitor for Relations {
     type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &datafusion::sql::sqlparser::ast::Expr) -> ControlFlow<()> {
+        if let datafusion::sql::sqlparser::ast::Expr::Function(f) = e {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let name = name
+                .rsplit('.')
+                .next()
+                .unwrap_or(&name)
+                .trim_matches('"')
+                .to_owned();
+            if UNBOUNDED.contains(&name.as_str()) {
+                self.function = Some(name);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
         match t {
@@ -301,6 +330,8 @@ mod tests {
                 "sql_function",
             ),
             ("SELECT * FROM read_parquet('/etc/passwd')", "sql_function"),
+            ("SELECT repeat('x', 2000000000) FROM a", "sql_function"),
+            ("SELECT \"LPAD\"('x', 2000000000) FROM a", "sql_function"),
             ("SELEC 1", "sql_syntax"),
         ] {
             assert_eq!(tables_of(sql).unwrap_err().code(), code, "{sql}");

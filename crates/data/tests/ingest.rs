@@ -485,3 +485,20 @@ mod sql {
         assert_eq!(err.code(), "sql_memory_limit", "{err}");
     }
 }
+
+#[test]
+fn a_file_of_one_endless_line_is_refused_not_held() {
+    use std::io::Read;
+    let endless = "uscc,name\n91350100M000100Y43,"
+        .as_bytes()
+        .chain(std::io::repeat(b'x').take(kaifang_data::ingest::MAX_LINE_BYTES + 10));
+    let err = ingest_csv(
+        endless,
+        &items(),
+        IngestOptions::default(),
+        Sinks::none(),
+        Arc::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("longer than 16 MB"), "{err}");
+}

@@ -301,6 +301,7 @@ async fn bad_queries_get_a_clear_error_naming_the_parameter() {
         ("cursor=garbage", "invalid_cursor"),
         ("sort=nosuch", "unknown_field"),
         ("format=xml", "invalid_format"),
+        ("q=a+b+c+d+e+f&q=g+h+i+j+k", "too_many_words"),
     ] {
         let (status, body) = records(&s, query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
