@@ -116,16 +116,7 @@ pub async fn generate(
         encoding: None,
     };
     let file = tokio::fs::File::open(path).await?;
-    let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 1 << 20];
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            return Ok::<_, std::io::Error>(None);
-        }
-        buf.truncate(n);
-        Ok(Some((bytes::Bytes::from(buf), file)))
-    });
+    let chunks = store::blobs::file_chunks(file);
     let v = app::data_versions::upload(app, &caller, &d, &upload, chunks)
         .await
         .map_err(|e| anyhow::anyhow!("upload refused: {}", e.code.as_str()))?;

@@ -47,20 +47,10 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<ExitCode> {
     bar.set_message("上传 upload");
     let file = tokio::fs::File::open(&a.file).await?;
     let counted = bar.clone();
-    let chunks = futures_util::stream::try_unfold(file, move |mut file| {
-        let bar = counted.clone();
-        async move {
-            use tokio::io::AsyncReadExt;
-            let mut buf = vec![0u8; 1 << 20];
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                return Ok::<_, std::io::Error>(None);
-            }
-            buf.truncate(n);
-            bar.inc(n as u64);
-            Ok(Some((bytes::Bytes::from(buf), file)))
-        }
-    });
+    let chunks =
+        futures_util::TryStreamExt::inspect_ok(store::blobs::file_chunks(file), move |c| {
+            counted.inc(c.len() as u64)
+        });
     let mut url = reqwest::Url::parse(&format!("{server}/api/v1/datasets/{}/data", a.dataset))
         .context("--server is not an address")?;
     url.query_pairs_mut()

@@ -70,6 +70,23 @@ impl From<BlobError> for StoreError {
     }
 }
 
+/// A local file as a stream of chunks of up to a megabyte, for sending it on (into the file
+/// store, as an answer's body, to a server) without holding it whole.
+pub fn file_chunks(
+    file: tokio::fs::File,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 20];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), file)))
+    })
+}
+
 /// Handles to the file store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Blobs {
@@ -209,20 +226,10 @@ impl Blobs {
         path: &std::path::Path,
         max_bytes: u64,
     ) -> Result<BlobRef, BlobError> {
-        use tokio::io::AsyncReadExt;
         let file = tokio::fs::File::open(path)
             .await
             .map_err(|e| BlobError::Source(e.to_string()))?;
-        let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
-            let mut buf = vec![0u8; 1 << 20];
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                return Ok::<_, std::io::Error>(None);
-            }
-            buf.truncate(n);
-            Ok(Some((Bytes::from(buf), file)))
-        });
-        self.put(chunks, max_bytes).await
+        self.put(file_chunks(file), max_bytes).await
     }
 
     /// Copies the file with content address `sha256` to the local file `path`, returning its

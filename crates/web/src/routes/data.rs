@@ -560,19 +560,7 @@ pub async fn download(
         let file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| store::StoreError::Io(e.to_string()))?;
-        Body::from_stream(futures_util::stream::try_unfold(
-            file,
-            |mut file| async move {
-                use tokio::io::AsyncReadExt;
-                let mut buf = vec![0u8; 1 << 16];
-                let n = file.read(&mut buf).await?;
-                if n == 0 {
-                    return Ok::<_, std::io::Error>(None);
-                }
-                buf.truncate(n);
-                Ok(Some((Bytes::from(buf), file)))
-            },
-        ))
+        Body::from_stream(store::blobs::file_chunks(file))
     } else if format == "parquet" {
         let stream = state
             .app
