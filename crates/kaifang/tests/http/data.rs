@@ -1175,3 +1175,40 @@ async fn conditional_data_is_no_table_and_limits_are_named_when_passed() {
             .contains("2 rows")
     );
 }
+
+#[tokio::test]
+async fn downloads_and_queries_of_data_are_counted_in_the_usage_log() {
+    let s = published("unconditional").await;
+    let visitor = client();
+    for path in [
+        format!("/datasets/{}/download?format=csv", s.dataset),
+        format!("/api/v1/datasets/{}/records?limit=1", s.dataset),
+        format!("/api/v1/datasets/{}/records?district=x", s.dataset),
+    ] {
+        let res = visitor.get(s.app.at(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.bytes().await.unwrap();
+    }
+    // The counts reach the log in the background, in batches.
+    let count = |kind: &'static str| {
+        let pool = s.app.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events WHERE kind = $1",
+            )
+            .bind(kind)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let mut seen = (0, 0);
+    for _ in 0..100 {
+        seen = (count("download").await, count("records").await);
+        if seen == (1, 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, (1, 2), "one download, two queries");
+}
