@@ -383,7 +383,7 @@ async fn end(
 }
 
 /// What reading the file in the blocking pool gave.
-enum Read_ {
+enum FileRead {
     Done {
         outcome: Box<Outcome>,
         /// The text encoding it was read in; none for a workbook or Parquet file.
@@ -469,8 +469,8 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         }
     };
     let (outcome, encoding) = match read {
-        Ok(Read_::Done { outcome, encoding }) => (outcome, encoding),
-        Ok(Read_::Unreadable(why)) => {
+        Ok(FileRead::Done { outcome, encoding }) => (outcome, encoding),
+        Ok(FileRead::Unreadable(why)) => {
             let ended = Ended {
                 error: Some(why),
                 ..Default::default()
@@ -587,7 +587,7 @@ fn read_file(
     failures: &Path,
     progress: Arc<Progress>,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
-) -> std::result::Result<Read_, IngestError> {
+) -> std::result::Result<FileRead, IngestError> {
     use data::ingest::{ingest_csv, ingest_rows};
     use data::sources;
     let io = |e: std::io::Error| IngestError::Write(e.to_string());
@@ -598,11 +598,11 @@ fn read_file(
         failures: Some(Box::new(bad)),
     };
     let done = |read: Result<(Outcome, data::Report), IngestError>, encoding| match read {
-        Ok((outcome, _)) => Ok(Read_::Done {
+        Ok((outcome, _)) => Ok(FileRead::Done {
             outcome: Box::new(outcome),
             encoding,
         }),
-        Err(IngestError::Read(e)) => Ok(Read_::Unreadable(read_code(&e))),
+        Err(IngestError::Read(e)) => Ok(FileRead::Unreadable(read_code(&e))),
         Err(e) => Err(e),
     };
     if !format.is_text() {
@@ -615,7 +615,7 @@ fn read_file(
         bytes_read.store(size, Ordering::Relaxed);
         return match rows {
             Ok(rows) => done(ingest_rows(rows, items, options, sinks, progress), None),
-            Err(e) => Ok(Read_::Unreadable(read_code(&e))),
+            Err(e) => Ok(FileRead::Unreadable(read_code(&e))),
         };
     }
     let file = std::fs::File::open(source).map_err(io)?;
@@ -627,7 +627,7 @@ fn read_file(
         data::decoded(counted, declared).map_err(|e| IngestError::Read(data::ReadError::Io(e)))?;
     let (detected, reader) = match decoded {
         Ok(found) => found,
-        Err(e) => return Ok(Read_::Unreadable(encoding_code(&e).to_owned())),
+        Err(e) => return Ok(FileRead::Unreadable(encoding_code(&e).to_owned())),
     };
     let encoding = Some(detected.name());
     let rows = match format {
@@ -650,7 +650,7 @@ fn read_file(
     };
     match rows {
         Ok(rows) => done(ingest_rows(rows, items, options, sinks, progress), encoding),
-        Err(e) => Ok(Read_::Unreadable(read_code(&e))),
+        Err(e) => Ok(FileRead::Unreadable(read_code(&e))),
     }
 }
 

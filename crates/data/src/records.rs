@@ -224,63 +224,92 @@ fn cursor_row(table: &Table, q: &Query, cursor: &str) -> Result<u64, QueryError>
     Ok(row)
 }
 
-/// Runs `q` over `table`.
-pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
-    let mask = matching(table, q)?;
+/// The places of the rows `mask` keeps (all when none), in `q`'s order.
+fn ordered(table: &Table, q: &Query, mask: Option<&BooleanArray>) -> Result<Vec<u64>, QueryError> {
     let n = table.rows();
-    // The matching rows' places, in the query's order.
-    let mut order: Vec<u64> = match &mask {
+    let order: Vec<u64> = match mask {
         None => (0..n as u64).collect(),
         Some(m) => (0..n)
             .filter(|&i| m.is_valid(i) && m.value(i))
             .map(|i| i as u64)
             .collect(),
     };
-    let total = order.len() as u64;
-    if let Some(sort) = &q.sort {
-        let ids = UInt64Array::from(order.clone());
-        let values = arrow::compute::take(table.batch.column(sort.column), &ids, None)
-            .map_err(kernel_error)?;
-        let options = SortOptions {
-            descending: sort.descending,
-            nulls_first: false,
-        };
-        let indices = arrow::compute::lexsort_to_indices(
-            &[
-                SortColumn {
-                    values,
-                    options: Some(options),
-                },
-                SortColumn {
-                    values: Arc::new(ids) as ArrayRef,
-                    options: Some(SortOptions::default()),
-                },
-            ],
-            None,
-        )
-        .map_err(kernel_error)?;
-        order = indices
-            .values()
-            .iter()
-            .map(|&i| order[i as usize])
-            .collect();
-    }
-    let start = match &q.cursor {
-        Some(c) => {
-            let after = cursor_row(table, q, c)?;
-            order
-                .iter()
-                .position(|&r| r == after)
-                .map(|p| p + 1)
-                .unwrap_or(order.len())
-        }
-        None => q.offset.min(order.len()),
+    let Some(sort) = &q.sort else {
+        return Ok(order);
     };
-    let end = (start + q.limit).min(order.len());
-    let page = &order[start..end];
-    let next_cursor =
-        (end < order.len() && end > start).then(|| cursor_for(table, q, page[page.len() - 1]));
-    let ids = UInt64Array::from(page.to_vec());
+    let ids = UInt64Array::from(order.clone());
+    let values =
+        arrow::compute::take(table.batch.column(sort.column), &ids, None).map_err(kernel_error)?;
+    let options = SortOptions {
+        descending: sort.descending,
+        nulls_first: false,
+    };
+    let indices = arrow::compute::lexsort_to_indices(
+        &[
+            SortColumn {
+                values,
+                options: Some(options),
+            },
+            SortColumn {
+                values: Arc::new(ids) as ArrayRef,
+                options: Some(SortOptions::default()),
+            },
+        ],
+        None,
+    )
+    .map_err(kernel_error)?;
+    Ok(indices
+        .values()
+        .iter()
+        .map(|&i| order[i as usize])
+        .collect())
+}
+
+/// Runs `q` over `table`.
+pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
+    let mask = matching(table, q)?;
+    let n = table.rows();
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| cursor_row(table, q, c))
+        .transpose()?;
+    // (the page's rows, every match counted, whether more follow)
+    let (page, total, more) = if mask.is_none() && q.sort.is_none() {
+        // Every row in the file's order: the page is a range, nothing to collect or sort.
+        let start = match after {
+            Some(r) => (r as usize).saturating_add(1).min(n),
+            None => q.offset.min(n),
+        };
+        let end = (start + q.limit).min(n);
+        (
+            (start as u64..end as u64).collect::<Vec<_>>(),
+            n as u64,
+            end < n,
+        )
+    } else {
+        let order = ordered(table, q, mask.as_ref())?;
+        let start = match after {
+            // Unsorted, the places ascend: the next page starts after the last one given.
+            Some(r) if q.sort.is_none() => order.partition_point(|&p| p <= r),
+            Some(r) => order
+                .iter()
+                .position(|&p| p == r)
+                .map_or(order.len(), |p| p + 1),
+            None => q.offset.min(order.len()),
+        };
+        let end = (start + q.limit).min(order.len());
+        (
+            order[start..end].to_vec(),
+            order.len() as u64,
+            end < order.len(),
+        )
+    };
+    let next_cursor = page
+        .last()
+        .filter(|_| more)
+        .map(|&last| cursor_for(table, q, last));
+    let ids = UInt64Array::from(page.clone());
     let columns: Vec<usize> = if q.fields.is_empty() {
         (0..table.batch.num_columns()).collect()
     } else {
@@ -290,7 +319,7 @@ pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
     let rows = arrow::compute::take_record_batch(&projected, &ids).map_err(kernel_error)?;
     Ok(Page {
         rows,
-        ids: page.to_vec(),
+        ids: page,
         total,
         next_cursor,
     })

@@ -42,6 +42,15 @@ pub struct JobRecord {
     pub updated_at: Timestamp,
 }
 
+impl JobRecord {
+    /// How far the job has come, 0–100, once it has counted its work.
+    pub fn percent(&self) -> Option<i64> {
+        self.total
+            .filter(|t| *t > 0)
+            .map(|t| self.done.clamp(0, t) * 100 / t)
+    }
+}
+
 const COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, lease_until, \
                        phase, done, total, last_error, cancel_requested, created_by, created_at, updated_at";
 

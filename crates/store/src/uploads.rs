@@ -124,7 +124,9 @@ impl Store {
             let named: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM uploads WHERE sha256 = $1) \
                  + (SELECT COUNT(*) FROM ticket_attachments WHERE sha256 = $1) \
-                 + (SELECT COUNT(*) FROM article_attachments WHERE sha256 = $1)",
+                 + (SELECT COUNT(*) FROM article_attachments WHERE sha256 = $1) \
+                 + (SELECT COUNT(*) FROM data_versions \
+                    WHERE source_sha256 = $1 OR parquet_sha256 = $1 OR failures_sha256 = $1)",
             )
             .bind(&sha256)
             .fetch_one(tx.conn())

@@ -84,6 +84,17 @@ async fn upload(
         .unwrap()
 }
 
+/// The upload `v` (as the upload answered) as its provider now sees it.
+async fn version_of(s: &Setup, v: &Value) -> Value {
+    let id = v["id"].as_str().expect("an upload's id");
+    s.editor
+        .get_json(s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{id}",
+            s.dataset
+        )))
+        .await
+}
+
 const HEADER: &str = "统一社会信用代码,企业名称,所属区,注册资本,发证日期\n";
 /// Check characters computed by hand from GB 32100's weights.
 const GOOD_ROWS: &str = "91350100M000100Y43,上海示范数据科技有限公司,黄浦区,100.5,2024-03-01\n\
@@ -104,12 +115,7 @@ async fn a_gbk_file_with_mistakes_is_refused_with_its_report_then_the_fixed_file
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["state"], "ingesting");
     assert_eq!(s.app.run_jobs().await, 1);
-    let url = s.app.at(&format!(
-        "/api/v1/datasets/{}/data/versions/{}",
-        s.dataset,
-        v["id"].as_str().unwrap()
-    ));
-    let refused = s.editor.get_json(url).await;
+    let refused = version_of(&s, &v).await;
     assert_eq!(refused["state"], "refused", "{refused}");
     // GB18030 is GBK's superset, and reads it alike.
     let encoding = refused["encoding"].as_str().unwrap().to_ascii_lowercase();
@@ -480,14 +486,7 @@ async fn uploads_of_the_wrong_kind_or_encoding_change_nothing() {
     .await;
     let v: Value = res.json().await.unwrap();
     s.app.run_jobs().await;
-    let v = s
-        .editor
-        .get_json(s.app.at(&format!(
-            "/api/v1/datasets/{}/data/versions/{}",
-            s.dataset,
-            v["id"].as_str().unwrap()
-        )))
-        .await;
+    let v = version_of(&s, &v).await;
     assert_eq!(v["state"], "refused");
     assert!(
         v["error"].as_str().unwrap().starts_with("unreadable_text:"),
@@ -691,14 +690,7 @@ async fn rows_appended_follow_the_current_version_and_may_not_repeat_its_keys() 
         .await
         .unwrap();
     s.app.run_jobs().await;
-    let refused = s
-        .editor
-        .get_json(s.app.at(&format!(
-            "/api/v1/datasets/{}/data/versions/{}",
-            s.dataset,
-            v["id"].as_str().unwrap()
-        )))
-        .await;
+    let refused = version_of(&s, &v).await;
     assert_eq!(refused["state"], "refused");
     let dup = &refused["report"]["findings"][0];
     assert_eq!(dup["code"], "duplicate_key");
@@ -952,14 +944,7 @@ async fn a_version_downloads_as_a_workbook_that_uploads_again_and_a_zip_bomb_is_
         .await
         .unwrap();
     s.app.run_jobs().await;
-    let v = s
-        .editor
-        .get_json(s.app.at(&format!(
-            "/api/v1/datasets/{}/data/versions/{}",
-            s.dataset,
-            v["id"].as_str().unwrap()
-        )))
-        .await;
+    let v = version_of(&s, &v).await;
     assert_eq!(v["state"], "published", "{v}");
     let (_, r) = records(&s, "sort=uscc").await;
     assert_eq!(r["version"], 2);
@@ -983,14 +968,7 @@ async fn a_version_downloads_as_a_workbook_that_uploads_again_and_a_zip_bomb_is_
         .await
         .unwrap();
     s.app.run_jobs().await;
-    let v = s
-        .editor
-        .get_json(s.app.at(&format!(
-            "/api/v1/datasets/{}/data/versions/{}",
-            s.dataset,
-            v["id"].as_str().unwrap()
-        )))
-        .await;
+    let v = version_of(&s, &v).await;
     assert_eq!(v["state"], "refused");
     assert!(v["error"].as_str().unwrap().contains("zip bomb"), "{v}");
     // A text file named .xlsx is not taken.
@@ -1211,4 +1189,32 @@ async fn downloads_and_queries_of_data_are_counted_in_the_usage_log() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(seen, (1, 2), "one download, two queries");
+}
+
+#[tokio::test]
+async fn purging_unattached_uploads_leaves_a_data_file_of_the_same_content() {
+    let s = published("unconditional").await;
+    let bytes = format!("{HEADER}{GOOD_ROWS}");
+    // The same file, also sent as an upload that is never attached.
+    let res = s
+        .editor
+        .upload_raw(&s.app, "企业.csv", bytes.clone().into_bytes())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    s.app.clock.advance_seconds(25 * 3600);
+    let a = app::App::new(
+        s.app.store.clone(),
+        s.app.blobs.clone(),
+        s.app.clock.clone(),
+        app::Config::default(),
+    );
+    assert_eq!(app::uploads::purge(&a).await.unwrap(), 0);
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(bytes.as_bytes()))
+    };
+    assert!(
+        s.app.blobs.exists(&sha).await.unwrap(),
+        "the version's source stays"
+    );
 }

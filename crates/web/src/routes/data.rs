@@ -102,10 +102,7 @@ async fn view(state: &AppState, ctx: &Ctx, d: &DatasetRecord, v: &DataVersion) -
     let base = format!("/api/v1/datasets/{}/data/versions/{}", d.id, v.id);
     let progress = match (&v.state, &v.job_id) {
         (VersionState::Ingesting, Some(job)) => state.store.job(job).await.ok().map(|j| {
-            let percent = j
-                .total
-                .filter(|t| *t > 0)
-                .map(|t| j.done.clamp(0, t) * 100 / t);
+            let percent = j.percent();
             ProgressView {
                 phase: j.phase,
                 done: j.done,

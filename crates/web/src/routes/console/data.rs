@@ -12,6 +12,7 @@ use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use store::data_versions::{DataVersion, Mode, VersionState};
 use store::datasets::DatasetRecord;
+use store::jobs::JobRecord;
 use store::orgs::OrgRecord;
 
 use crate::ctx::{Ctx, Params};
@@ -166,14 +167,7 @@ async fn report_view(
     let progress = match (v.state, &v.job_id) {
         (VersionState::Ingesting, Some(job)) => {
             let j = state.store.job(job).await.ok();
-            let percent = j
-                .as_ref()
-                .and_then(|j| {
-                    j.total
-                        .filter(|t| *t > 0)
-                        .map(|t| j.done.clamp(0, t) * 100 / t)
-                })
-                .unwrap_or(0);
+            let percent = j.as_ref().and_then(JobRecord::percent).unwrap_or(0);
             let phase = j
                 .map(|j| j.phase)
                 .filter(|p| !p.is_empty())
