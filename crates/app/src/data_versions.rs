@@ -353,6 +353,23 @@ impl Handler for IngestData {
     }
 }
 
+/// Ends, as failed, the versions whose ingestion job ended without ending them (a worker that
+/// died on the last attempt), so that the entry takes uploads again. Returns how many.
+pub async fn end_stranded(app: &App) -> std::result::Result<usize, JobError> {
+    let stranded = app.store.stranded_data_versions().await.map_err(failed)?;
+    let mut n = 0;
+    for v in &stranded {
+        let ended = Ended {
+            error: Some("interrupted".into()),
+            ..Ended::default()
+        };
+        if end(app, v, VersionState::Failed, ended, "data_version.fail").await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 fn failed(e: impl std::fmt::Display) -> JobError {
     JobError::Failed(e.to_string())
 }

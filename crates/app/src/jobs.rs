@@ -234,15 +234,23 @@ impl Handler for Housekeeping {
             let files = crate::uploads::purge(app)
                 .await
                 .map_err(|e| JobError::Failed(e.code.as_str().to_owned()))?;
+            // Data versions whose ingestion died with its last attempt end as failed.
+            let stranded = crate::data_versions::end_stranded(app).await?;
             // The usage log's minutes go after a year and a month; their days stay rolled up.
             let usage = app
                 .store
                 .purge_usage_before(app.clock.now().plus_seconds(-400 * 86_400))
                 .await
                 .map_err(|e| JobError::Failed(e.to_string()))?;
-            let purged = (p.sessions + p.tokens + p.counters + usage) as i64 + files as i64;
+            let purged =
+                (p.sessions + p.tokens + p.counters + usage) as i64 + (files + stranded) as i64;
             if purged > 0 {
-                tracing::info!(?p, files, "housekeeping purged expired rows and files");
+                tracing::info!(
+                    ?p,
+                    files,
+                    stranded,
+                    "housekeeping purged expired rows and files"
+                );
             }
             ctx.progress("done", purged, Some(purged)).await
         })

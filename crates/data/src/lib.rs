@@ -10,6 +10,7 @@ pub mod cells;
 pub mod columns;
 pub mod encoding;
 pub mod gate;
+mod index;
 pub mod infer;
 pub mod ingest;
 pub mod profile;

@@ -5,11 +5,11 @@
 //! the next page starts right after it whatever happened meanwhile, and a cursor from another
 //! version or query is refused.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
-    Scalar as ArrowScalar, StringArray, TimestampMillisecondArray, UInt64Array,
+    Scalar as ArrowScalar, StringArray, TimestampMillisecondArray, UInt32Array, UInt64Array,
 };
 use arrow::compute::kernels::{boolean, cmp, comparison};
 use arrow::compute::{SortColumn, SortOptions};
@@ -18,16 +18,29 @@ use arrow::datatypes::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::query::{Op, Query, QueryError, Scalar};
+use crate::index::ColumnIndex;
+use crate::query::{Filter, Op, Query, QueryError, Scalar};
 
 /// A version's rows, in memory.
 pub struct Table {
     pub batch: RecordBatch,
     /// Distinguishes the version in cursors.
     pub version: String,
+    /// Per column, its equality index once a filter has asked for one (none for a column that
+    /// cannot be sorted).
+    indexes: Vec<OnceLock<Option<ColumnIndex>>>,
 }
 
 impl Table {
+    pub fn new(batch: RecordBatch, version: &str) -> Table {
+        let indexes = (0..batch.num_columns()).map(|_| OnceLock::new()).collect();
+        Table {
+            batch,
+            version: version.to_owned(),
+            indexes,
+        }
+    }
+
     /// Reads the Parquet file at `path` whole.
     pub fn load(path: &std::path::Path, version: &str) -> Result<Table, String> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -42,10 +55,7 @@ impl Table {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
         let batch = arrow::compute::concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
-        Ok(Table {
-            batch,
-            version: version.to_owned(),
-        })
+        Ok(Table::new(batch, version))
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -56,9 +66,17 @@ impl Table {
         self.batch.num_rows()
     }
 
-    /// Bytes the rows take in memory (for the cache's bound).
+    /// Bytes the rows take in memory, with an index on every column (for the cache's bound:
+    /// the indexes are built later, on demand).
     pub fn memory(&self) -> usize {
         self.batch.get_array_memory_size()
+            + ColumnIndex::memory(self.rows()) * self.batch.num_columns()
+    }
+
+    fn index(&self, column: usize) -> Option<&ColumnIndex> {
+        self.indexes[column]
+            .get_or_init(|| ColumnIndex::build(self.batch.column(column)).ok().flatten())
+            .as_ref()
     }
 }
 
@@ -75,15 +93,19 @@ pub struct Page {
 }
 
 fn datum(value: &Scalar) -> ArrowScalar<ArrayRef> {
-    let array: ArrayRef = match value {
+    ArrowScalar::new(one(value))
+}
+
+/// `value` as an array of one element.
+fn one(value: &Scalar) -> ArrayRef {
+    match value {
         Scalar::Text(s) => Arc::new(StringArray::from(vec![s.as_str()])),
         Scalar::Integer(i) => Arc::new(Int64Array::from(vec![*i])),
         Scalar::Decimal(f) => Arc::new(Float64Array::from(vec![*f])),
         Scalar::Boolean(b) => Arc::new(BooleanArray::from(vec![*b])),
         Scalar::Date(d) => Arc::new(Date32Array::from(vec![*d])),
         Scalar::DateTime(t) => Arc::new(TimestampMillisecondArray::from(vec![*t])),
-    };
-    ArrowScalar::new(array)
+    }
 }
 
 /// A `like` pattern matching `word` anywhere, its wildcards taken literally.
@@ -108,8 +130,12 @@ fn kernel_error(e: arrow::error::ArrowError) -> QueryError {
     }
 }
 
-/// The rows of `table` that `q`'s filters and words keep.
-fn matching(table: &Table, q: &Query) -> Result<Option<BooleanArray>, QueryError> {
+/// The rows of `batch` that `filters` and `words` keep; none when there is nothing to check.
+fn matching(
+    batch: &RecordBatch,
+    filters: &[Filter],
+    words: &[String],
+) -> Result<Option<BooleanArray>, QueryError> {
     let mut mask: Option<BooleanArray> = None;
     let mut and = |m: BooleanArray| -> Result<(), QueryError> {
         mask = Some(match mask.take() {
@@ -118,8 +144,8 @@ fn matching(table: &Table, q: &Query) -> Result<Option<BooleanArray>, QueryError
         });
         Ok(())
     };
-    for f in &q.filters {
-        let col = table.batch.column(f.column);
+    for f in filters {
+        let col = batch.column(f.column);
         let m = match f.op {
             Op::IsNull => {
                 let want_null = matches!(f.values.first(), Some(Scalar::Boolean(true)));
@@ -158,7 +184,7 @@ fn matching(table: &Table, q: &Query) -> Result<Option<BooleanArray>, QueryError
         };
         and(m)?;
     }
-    let text: Vec<usize> = table
+    let text: Vec<usize> = batch
         .schema()
         .fields()
         .iter()
@@ -166,19 +192,70 @@ fn matching(table: &Table, q: &Query) -> Result<Option<BooleanArray>, QueryError
         .filter(|(_, f)| f.data_type() == &DataType::Utf8)
         .map(|(i, _)| i)
         .collect();
-    for word in &q.words {
+    for word in words {
         let pattern = ArrowScalar::new(StringArray::from(vec![anywhere(word)]));
         let mut any: Option<BooleanArray> = None;
         for &c in &text {
-            let m = comparison::ilike(table.batch.column(c), &pattern).map_err(kernel_error)?;
+            let m = comparison::ilike(batch.column(c), &pattern).map_err(kernel_error)?;
             any = Some(match any {
                 None => m,
                 Some(prev) => boolean::or_kleene(&prev, &m).map_err(kernel_error)?,
             });
         }
-        and(any.unwrap_or_else(|| BooleanArray::from(vec![false; table.rows()])))?;
+        and(any.unwrap_or_else(|| BooleanArray::from(vec![false; batch.num_rows()])))?;
     }
     Ok(mask)
+}
+
+/// The places of the rows `mask` keeps, ascending.
+fn kept(mask: &BooleanArray) -> impl Iterator<Item = usize> + '_ {
+    (0..mask.len()).filter(|&i| mask.is_valid(i) && mask.value(i))
+}
+
+/// The places, ascending, of the rows `q`'s filters and words keep; none when it keeps every
+/// row. An equality (or `in`) filter narrows through its column's index first, and the other
+/// conditions are checked on those rows only.
+fn selected(table: &Table, q: &Query) -> Result<Option<Vec<u64>>, QueryError> {
+    let narrowing = q
+        .filters
+        .iter()
+        .position(|f| matches!(f.op, Op::Eq | Op::In));
+    let Some((i, index)) =
+        narrowing.and_then(|i| table.index(q.filters[i].column).map(|index| (i, index)))
+    else {
+        let mask = matching(&table.batch, &q.filters, &q.words)?;
+        return Ok(mask.map(|m| kept(&m).map(|p| p as u64).collect()));
+    };
+    let f = &q.filters[i];
+    let column = table.batch.column(f.column).as_ref();
+    let mut hits: Vec<u32> = Vec::new();
+    for v in &f.values {
+        hits.extend_from_slice(index.equal(column, one(v).as_ref()).map_err(kernel_error)?);
+    }
+    if f.values.len() > 1 {
+        hits.sort_unstable();
+        hits.dedup();
+    }
+    let rest: Vec<Filter> = q
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != i)
+        .map(|(_, f)| f.clone())
+        .collect();
+    if rest.is_empty() && q.words.is_empty() {
+        return Ok(Some(hits.into_iter().map(u64::from).collect()));
+    }
+    let places = UInt32Array::from(hits);
+    let rows = arrow::compute::take_record_batch(&table.batch, &places).map_err(kernel_error)?;
+    let Some(mask) = matching(&rows, &rest, &q.words)? else {
+        return Ok(Some(
+            places.values().iter().map(|&p| u64::from(p)).collect(),
+        ));
+    };
+    Ok(Some(
+        kept(&mask).map(|k| u64::from(places.value(k))).collect(),
+    ))
 }
 
 /// What a cursor's check covers: the version, and the query without its paging.
@@ -224,16 +301,8 @@ fn cursor_row(table: &Table, q: &Query, cursor: &str) -> Result<u64, QueryError>
     Ok(row)
 }
 
-/// The places of the rows `mask` keeps (all when none), in `q`'s order.
-fn ordered(table: &Table, q: &Query, mask: Option<&BooleanArray>) -> Result<Vec<u64>, QueryError> {
-    let n = table.rows();
-    let order: Vec<u64> = match mask {
-        None => (0..n as u64).collect(),
-        Some(m) => (0..n)
-            .filter(|&i| m.is_valid(i) && m.value(i))
-            .map(|i| i as u64)
-            .collect(),
-    };
+/// `rows` (places, ascending) in `q`'s order.
+fn ordered(table: &Table, q: &Query, order: Vec<u64>) -> Result<Vec<u64>, QueryError> {
     let Some(sort) = &q.sort else {
         return Ok(order);
     };
@@ -267,7 +336,7 @@ fn ordered(table: &Table, q: &Query, mask: Option<&BooleanArray>) -> Result<Vec<
 
 /// Runs `q` over `table`.
 pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
-    let mask = matching(table, q)?;
+    let selection = selected(table, q)?;
     let n = table.rows();
     let after = q
         .cursor
@@ -275,7 +344,7 @@ pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
         .map(|c| cursor_row(table, q, c))
         .transpose()?;
     // (the page's rows, every match counted, whether more follow)
-    let (page, total, more) = if mask.is_none() && q.sort.is_none() {
+    let (page, total, more) = if selection.is_none() && q.sort.is_none() {
         // Every row in the file's order: the page is a range, nothing to collect or sort.
         let start = match after {
             Some(r) => (r as usize).saturating_add(1).min(n),
@@ -288,7 +357,8 @@ pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
             end < n,
         )
     } else {
-        let order = ordered(table, q, mask.as_ref())?;
+        let rows = selection.unwrap_or_else(|| (0..n as u64).collect());
+        let order = ordered(table, q, rows)?;
         let start = match after {
             // Unsorted, the places ascend: the next page starts after the last one given.
             Some(r) if q.sort.is_none() => order.partition_point(|&p| p <= r),

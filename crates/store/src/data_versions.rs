@@ -355,6 +355,19 @@ impl Store {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Versions still marked as being ingested whose job has ended for good: its worker died
+    /// on the last attempt, so nothing will end them (housekeeping does).
+    pub async fn stranded_data_versions(&self) -> Result<Vec<DataVersion>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM data_versions WHERE state = 'ingesting' AND EXISTS \
+             (SELECT 1 FROM jobs WHERE jobs.id = data_versions.job_id \
+              AND jobs.state IN ('succeeded', 'failed', 'cancelled'))"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// Versions being ingested for an entry: one at a time.
     pub async fn ingesting_of(&self, dataset: DatasetId) -> Result<i64> {
         Ok(sqlx::query_scalar(

@@ -211,17 +211,22 @@ pub async fn section(
         d.id,
         v.number.unwrap_or(0)
     );
-    let downloads = [
+    let coordinates = crate::map::coordinates(&d.meta.data_items, &table.schema());
+    let mut formats = vec![
         ("CSV", "csv"),
         ("Excel (XLSX)", "xlsx"),
         ("JSON", "json"),
         ("NDJSON", "ndjson"),
         ("Parquet", "parquet"),
-    ]
-    .iter()
-    .map(|(label, f)| ((*label).to_owned(), format!("{base}&format={f}")))
-    .collect();
-    let map = crate::map::coordinates(&d.meta.data_items, &table.batch).map(|at| {
+    ];
+    if coordinates.is_some() {
+        formats.push(("GeoJSON", "geojson"));
+    }
+    let downloads = formats
+        .iter()
+        .map(|(label, f)| ((*label).to_owned(), format!("{base}&format={f}")))
+        .collect();
+    let map = coordinates.map(|at| {
         let area = &state.config.data.area;
         // Points outside the area are not drawn (and not counted as shown).
         let points: Vec<(f64, f64)> = crate::map::points(&table.batch, &at)

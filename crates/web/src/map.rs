@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use data::arrow::array::{Array, AsArray, RecordBatch};
-use data::arrow::datatypes::{DataType, Float64Type};
+use data::arrow::datatypes::{Float64Type, Schema};
 use domain::openlist::dataset::DataItem;
 use domain::openlist::rules::ValueCheck;
 use domain::openlist::vocab::FieldType;
@@ -49,9 +49,8 @@ fn is(item: &DataItem, check: ValueCheck, words: &[&str]) -> bool {
             .any(|w| item.name.eq_ignore_ascii_case(w) || item.label == *w)
 }
 
-/// The columns of `batch` (named as `items`) that hold coordinates, if any.
-pub fn coordinates(items: &[DataItem], batch: &RecordBatch) -> Option<Coordinates> {
-    let schema = batch.schema();
+/// The columns of `schema` (named as `items`) that hold coordinates, if any.
+pub fn coordinates(items: &[DataItem], schema: &Schema) -> Option<Coordinates> {
     let index = |name: &str| schema.index_of(name).ok();
     if let Some(i) = items
         .iter()
@@ -78,45 +77,31 @@ pub fn coordinates(items: &[DataItem], batch: &RecordBatch) -> Option<Coordinate
     })
 }
 
+/// The point of row `row` of `batch`, if it has one.
+pub fn point(batch: &RecordBatch, at: &Coordinates, row: usize) -> Option<(f64, f64)> {
+    match at {
+        Coordinates::Points(c) => {
+            let wkt = batch.column(*c).as_string_opt::<i32>()?;
+            wkt.is_valid(row)
+                .then(|| data::cells::point(wkt.value(row)))
+                .flatten()
+        }
+        Coordinates::Pair { lng, lat } => {
+            let x = batch.column(*lng).as_primitive_opt::<Float64Type>()?;
+            let y = batch.column(*lat).as_primitive_opt::<Float64Type>()?;
+            (x.is_valid(row) && y.is_valid(row)).then(|| (x.value(row), y.value(row)))
+        }
+    }
+}
+
 /// The points of `batch`, every `step`-th row.
 pub fn points(batch: &RecordBatch, at: &Coordinates) -> Vec<(f64, f64)> {
     let n = batch.num_rows();
     let step = n.div_ceil(MAX_POINTS).max(1);
-    let mut out = Vec::with_capacity(n / step + 1);
-    match at {
-        Coordinates::Points(c) => {
-            let col = batch.column(*c);
-            if col.data_type() != &DataType::Utf8 {
-                return out;
-            }
-            let wkt = col.as_string::<i32>();
-            for r in (0..n).step_by(step) {
-                if let Some(p) = wkt
-                    .is_valid(r)
-                    .then(|| data::cells::point(wkt.value(r)))
-                    .flatten()
-                {
-                    out.push(p);
-                }
-            }
-        }
-        Coordinates::Pair { lng, lat } => {
-            let (x, y) = (batch.column(*lng), batch.column(*lat));
-            if x.data_type() != &DataType::Float64 || y.data_type() != &DataType::Float64 {
-                return out;
-            }
-            let (x, y) = (
-                x.as_primitive::<Float64Type>(),
-                y.as_primitive::<Float64Type>(),
-            );
-            for r in (0..n).step_by(step) {
-                if x.is_valid(r) && y.is_valid(r) {
-                    out.push((x.value(r), y.value(r)));
-                }
-            }
-        }
-    }
-    out
+    (0..n)
+        .step_by(step)
+        .filter_map(|r| point(batch, at, r))
+        .collect()
 }
 
 /// The map of `points` inside `area`, as SVG; points outside it are left out (the quality

@@ -763,10 +763,183 @@ async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(html.matches("<circle").count(), 2, "{html}");
     // Every download the data has, Excel's included.
-    for format in ["csv", "xlsx", "json", "ndjson", "parquet"] {
+    for format in ["csv", "xlsx", "json", "ndjson", "parquet", "geojson"] {
         assert!(html.contains(&format!("format={format}\"")), "{format}");
     }
     assert!(html.contains("以点标出 3 行中的 2 行"));
+
+    // As GeoJSON: every row a feature, its point in longitude-latitude order, its values as
+    // properties (the row outside the area too: the file is the data as published).
+    let res = client()
+        .get(app.at(&format!("/datasets/{dataset}/download?format=geojson")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/geo+json");
+    let geo: Value = res.json().await.unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    let features = geo["features"].as_array().unwrap();
+    assert_eq!(features.len(), 3);
+    assert_eq!(features[0]["geometry"]["type"], "Point");
+    assert_eq!(
+        features[0]["geometry"]["coordinates"],
+        json!([121.475, 31.228])
+    );
+    assert_eq!(features[2]["geometry"]["coordinates"], json!([116.4, 39.9]));
+    assert_eq!(features[1]["properties"]["stop_name"], "世纪大道站");
+}
+
+#[tokio::test]
+async fn geojson_is_refused_for_data_without_coordinates() {
+    let s = published("unconditional").await;
+    let res = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=geojson", s.dataset)),
+        )
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("GeoJSON is offered only"), "{body}");
+}
+
+/// The bytes of `path` on the app, asking with `headers`: the status, the headers and the body.
+async fn fetch_with(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut req = client().get(app.at(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    (status, headers, res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn stored_files_answer_range_requests_and_a_resumed_download_counts_once() {
+    let s = published("unconditional").await;
+    for format in ["parquet", "xlsx"] {
+        let path = format!("/datasets/{}/download?format={format}", s.dataset);
+        let (status, headers, whole) = fetch_with(&s.app, &path, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["accept-ranges"], "bytes");
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        let n = whole.len();
+        assert!(n > 100, "{format}: {n} bytes");
+
+        let (status, headers, part) = fetch_with(&s.app, &path, &[("range", "bytes=0-9")]).await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT, "{format}");
+        assert_eq!(headers["content-range"], format!("bytes 0-9/{n}").as_str());
+        assert_eq!(part, whole[..10]);
+        // The rest, resumed with the validator the first answer gave.
+        let (status, _, rest) = fetch_with(
+            &s.app,
+            &path,
+            &[("range", "bytes=10-"), ("if-range", etag.as_str())],
+        )
+        .await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(rest, whole[10..]);
+        // The last bytes, by suffix.
+        let (status, _, tail) = fetch_with(&s.app, &path, &[("range", "bytes=-4")]).await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(tail, whole[n - 4..]);
+        // A validator of another version: the whole file.
+        let (status, _, again) = fetch_with(
+            &s.app,
+            &path,
+            &[("range", "bytes=10-"), ("if-range", "\"other\"")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again, whole);
+        // Past the end.
+        let past = format!("bytes={}-", n + 10);
+        let (status, headers, _) = fetch_with(&s.app, &path, &[("range", past.as_str())]).await;
+        assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(headers["content-range"], format!("bytes */{n}").as_str());
+    }
+    // Counted: per format the whole file twice and the first range once; the resumed parts,
+    // suffixes and refused ranges not.
+    assert_eq!(settled_usage(&s, "download", 6).await, 6);
+}
+
+/// The usage log's count of `kind`, once it reaches `want` (the counts arrive in the background,
+/// in batches) and then stays put for longer than a batch takes.
+async fn settled_usage(s: &Setup, kind: &str, want: i64) -> i64 {
+    let count = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events WHERE kind = $1",
+        )
+        .bind(kind)
+        .fetch_one(s.app.store.pool())
+        .await
+        .unwrap()
+    };
+    for _ in 0..100 {
+        if count().await >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    count().await
+}
+
+#[tokio::test]
+async fn a_version_left_ingesting_by_a_dead_worker_is_ended_by_housekeeping() {
+    let s = setup("unconditional").await;
+    let res = upload(
+        &s,
+        "企业.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    let v: Value = res.json().await.unwrap();
+    // The worker died on the job's last attempt: the queue gave up on it, the version stayed.
+    let version = s
+        .app
+        .store
+        .data_version(v["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET state = 'failed', attempts = max_attempts WHERE id = $1")
+        .bind(version.job_id.as_deref().unwrap())
+        .execute(s.app.store.pool())
+        .await
+        .unwrap();
+    let again = upload(&s, "企业.csv", b"x".to_vec(), &[]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let now = s.app.clock_now();
+    let job = store::jobs::NewJob {
+        kind: app::jobs::HOUSEKEEPING.into(),
+        payload: json!({}),
+        max_attempts: 1,
+        run_at: now,
+        created_by: None,
+    };
+    s.app.store.enqueue_system_job(&job, now).await.unwrap();
+    assert_eq!(s.app.run_jobs().await, 1);
+    let ended = version_of(&s, &v).await;
+    assert_eq!(ended["state"], "failed", "{ended}");
+    let res = upload(
+        &s,
+        "企业.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_kaifang");
@@ -1167,28 +1340,8 @@ async fn downloads_and_queries_of_data_are_counted_in_the_usage_log() {
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         res.bytes().await.unwrap();
     }
-    // The counts reach the log in the background, in batches.
-    let count = |kind: &'static str| {
-        let pool = s.app.store.pool().clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events WHERE kind = $1",
-            )
-            .bind(kind)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
-    let mut seen = (0, 0);
-    for _ in 0..100 {
-        seen = (count("download").await, count("records").await);
-        if seen == (1, 2) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(seen, (1, 2), "one download, two queries");
+    assert_eq!(settled_usage(&s, "download", 1).await, 1, "one download");
+    assert_eq!(settled_usage(&s, "records", 2).await, 2, "two queries");
 }
 
 #[tokio::test]

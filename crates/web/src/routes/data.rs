@@ -509,13 +509,23 @@ fn write_csv(batch: &data::arrow::array::RecordBatch, header: bool, out: &mut Ve
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DownloadQuery {
-    /// csv (UTF-8 with a BOM, for Excel), xlsx, json, ndjson or parquet.
+    /// csv (UTF-8 with a BOM, for Excel), xlsx, json, ndjson, parquet, or geojson (for data
+    /// with coordinates).
     pub format: Option<String>,
     /// The version's number; the current version when left out.
     pub version: Option<i64>,
 }
 
-/// `GET /datasets/{dataset}/download`: a whole version as a file, streamed.
+/// How a version is written out row by row.
+enum Shape {
+    Csv,
+    Json,
+    Ndjson,
+    GeoJson(crate::map::Coordinates),
+}
+
+/// `GET /datasets/{dataset}/download`: a whole version as a file, streamed. The stored files
+/// (Parquet, and the Excel workbook once made) also answer range requests.
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -543,6 +553,7 @@ pub async fn download(
         "csv" => ("text/csv; charset=utf-8", "csv"),
         "json" => ("application/json", "json"),
         "ndjson" => ("application/x-ndjson", "ndjson"),
+        "geojson" => ("application/geo+json", "geojson"),
         "parquet" => ("application/vnd.apache.parquet", "parquet"),
         "xlsx" => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -550,29 +561,45 @@ pub async fn download(
         ),
         _ => return Err(AppError::field("format", "invalid_value")),
     };
-    let body = if format == "xlsx" {
-        let path = app::open_data::xlsx_file(&state.app, &v)
-            .await?
-            .ok_or_else(|| AppError::field("format", "too_many_rows"))?;
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| store::StoreError::Io(e.to_string()))?;
-        Body::from_stream(store::blobs::file_chunks(file))
-    } else if format == "parquet" {
-        let stream = state
-            .app
-            .blobs
-            .get(&sha)
-            .await
-            .map_err(store::StoreError::from)?;
-        Body::from_stream(stream)
-    } else {
-        let path = app::open_data::parquet_file(&state.app, &v).await?;
-        Body::from_stream(export(path, format.to_owned()))
+    let parquet = app::open_data::parquet_file(&state.app, &v).await?;
+    let mut response = match format {
+        "xlsx" => {
+            let path = app::open_data::xlsx_file(&state.app, &v)
+                .await?
+                .ok_or_else(|| AppError::field("format", "too_many_rows"))?;
+            ranged(path, &headers, &etag).await
+        }
+        "parquet" => ranged(parquet, &headers, &etag).await,
+        _ => {
+            let shape = match format {
+                "csv" => Shape::Csv,
+                "json" => Shape::Json,
+                "ndjson" => Shape::Ndjson,
+                _ => {
+                    let schema = parquet_schema(parquet.clone()).await?;
+                    let at = crate::map::coordinates(&d.meta.data_items, &schema)
+                        .ok_or_else(|| AppError::field("format", "no_coordinates"))?;
+                    Shape::GeoJson(at)
+                }
+            };
+            Body::from_stream(export(parquet, shape)).into_response()
+        }
     };
-    crate::openlist::count_read(&state, &ctx, &d, UsageKind::Download);
+    // A download counts once: a client resuming or fetching in parts asks for later ranges.
+    let whole_or_first = match response.status() {
+        StatusCode::OK => true,
+        StatusCode::PARTIAL_CONTENT => response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|r| r.starts_with("bytes 0-")),
+        _ => false,
+    };
+    if whole_or_first {
+        crate::openlist::count_read(&state, &ctx, &d, UsageKind::Download);
+    }
     let filename = format!("{}-v{}.{ext}", d.id, v.number.unwrap_or(0));
-    let mut out = HeaderMap::new();
+    let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         out.insert(header::CONTENT_DISPOSITION, v);
@@ -583,17 +610,72 @@ pub async fn download(
     if let Ok(v) = HeaderValue::from_str(&last_modified) {
         out.insert(header::LAST_MODIFIED, v);
     }
-    Ok((out, body).into_response())
+    Ok(response)
 }
 
-/// The Parquet file at `path` written out as `format`, batch by batch, through a short
-/// channel: however long the version, a few batches are in memory at a time.
+/// A stored file, whole or — for a `Range` request whose `If-Range` (if any) names this
+/// version's `etag` — the bytes asked for (206), or 416 for a range past its end.
+async fn ranged(path: std::path::PathBuf, headers: &HeaderMap, etag: &str) -> Response {
+    use tower::ServiceExt;
+    let current = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|h| h.to_str().is_ok_and(|t| t.trim() == etag));
+    let mut request = axum::http::Request::new(Body::empty());
+    if current && let Some(range) = headers.get(header::RANGE) {
+        request.headers_mut().insert(header::RANGE, range.clone());
+    }
+    match tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+    {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// The Arrow schema of the Parquet file at `path`, from its footer.
+async fn parquet_schema(path: std::path::PathBuf) -> AppResult<data::arrow::datatypes::SchemaRef> {
+    tokio::task::spawn_blocking(move || {
+        use data::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .map(|b| b.schema().clone())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| store::StoreError::Io(e.to_string()))?
+    .map_err(|e| AppError::from(store::StoreError::Io(e)))
+}
+
+/// Appends row `row` of `batch` as a GeoJSON feature: a point where the row has one, its
+/// values as properties.
+fn feature_json(
+    batch: &data::arrow::array::RecordBatch,
+    at: &crate::map::Coordinates,
+    row: usize,
+    out: &mut String,
+) {
+    out.push_str("{\"type\":\"Feature\",\"geometry\":");
+    match crate::map::point(batch, at, row) {
+        Some((x, y)) if x.is_finite() && y.is_finite() => {
+            out.push_str(&format!("{{\"type\":\"Point\",\"coordinates\":[{x},{y}]}}"));
+        }
+        _ => out.push_str("null"),
+    }
+    out.push_str(",\"properties\":");
+    record_json(batch, row, out);
+    out.push('}');
+}
+
+/// The Parquet file at `path` written out in `shape`, batch by batch, through a short channel:
+/// however long the version, a few batches are in memory at a time.
 fn export(
     path: std::path::PathBuf,
-    format: String,
+    shape: Shape,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
+        use data::arrow::array::RecordBatchReader;
         use data::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         let send = |r: Result<Bytes, std::io::Error>| tx.blocking_send(r).is_ok();
         let reader = std::fs::File::open(&path)
@@ -610,16 +692,23 @@ fn export(
                 return;
             }
         };
-        let mut first = true;
-        // A BOM so that Excel reads the CSV as UTF-8; a JSON array opened.
-        let opening: &'static [u8] = match format.as_str() {
-            "csv" => "\u{feff}".as_bytes(),
-            "json" => b"[",
-            _ => b"",
+        // A BOM so that Excel reads the CSV as UTF-8, and the header even when there are no
+        // rows; JSON arrays opened.
+        let opening: Vec<u8> = match &shape {
+            Shape::Csv => {
+                let mut out = "\u{feff}".as_bytes().to_vec();
+                let empty = data::arrow::array::RecordBatch::new_empty(reader.schema());
+                write_csv(&empty, true, &mut out);
+                out
+            }
+            Shape::Json => b"[".to_vec(),
+            Shape::GeoJson(_) => b"{\"type\":\"FeatureCollection\",\"features\":[".to_vec(),
+            Shape::Ndjson => Vec::new(),
         };
-        if !opening.is_empty() && !send(Ok(Bytes::from_static(opening))) {
+        if !opening.is_empty() && !send(Ok(Bytes::from(opening))) {
             return;
         }
+        let mut written = 0u64;
         for batch in reader {
             let batch = match batch {
                 Ok(b) => b,
@@ -628,33 +717,41 @@ fn export(
                     return;
                 }
             };
-            let chunk = match format.as_str() {
-                "csv" => {
+            let chunk = match &shape {
+                Shape::Csv => {
                     let mut out = Vec::with_capacity(batch.num_rows() * 96);
-                    write_csv(&batch, first, &mut out);
+                    write_csv(&batch, false, &mut out);
                     out
                 }
-                _ => {
+                shape => {
                     let mut out = String::with_capacity(batch.num_rows() * 128);
                     for row in 0..batch.num_rows() {
-                        if format == "json" && !(first && row == 0) {
+                        if !matches!(shape, Shape::Ndjson) && written > 0 {
                             out.push(',');
                         }
-                        record_json(&batch, row, &mut out);
-                        if format == "ndjson" {
+                        match shape {
+                            Shape::GeoJson(at) => feature_json(&batch, at, row, &mut out),
+                            _ => record_json(&batch, row, &mut out),
+                        }
+                        if matches!(shape, Shape::Ndjson) {
                             out.push('\n');
                         }
+                        written += 1;
                     }
                     out.into_bytes()
                 }
             };
-            first = false;
             if !send(Ok(Bytes::from(chunk))) {
                 return;
             }
         }
-        if format == "json" {
-            send(Ok(Bytes::from_static(b"]")));
+        let closing: &'static [u8] = match shape {
+            Shape::Json => b"]",
+            Shape::GeoJson(_) => b"]}",
+            Shape::Csv | Shape::Ndjson => b"",
+        };
+        if !closing.is_empty() {
+            send(Ok(Bytes::from_static(closing)));
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
