@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod names;
 pub mod openlist;
 pub mod policy;
+pub mod quality;
 pub mod roles;
 pub mod usage;
 

@@ -57,6 +57,9 @@ pub enum Action {
     ReadOpenData,
     /// Reading the platform's metrics (Prometheus).
     ViewMetrics,
+    /// The quality of every provider's data uploads over time (A16.4): the operator's
+    /// monitoring and periodic evaluation, which the regulator may read too.
+    ViewQuality,
 }
 
 impl Action {
@@ -72,6 +75,7 @@ impl Action {
                 | Action::ViewAudit
                 | Action::ViewOrgInternal
                 | Action::ViewMetrics
+                | Action::ViewQuality
         )
     }
 
@@ -108,6 +112,7 @@ impl Action {
         Action::PublishData,
         Action::ReadOpenData,
         Action::ViewMetrics,
+        Action::ViewQuality,
     ];
 }
 
@@ -307,6 +312,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         EditGuide | PublishArticles => user.has(Operator),
         ManageJobs => user.has(Operator) || user.has(Sysadmin),
         ViewMetrics => user.has(Sysadmin),
+        ViewQuality => user.has(Operator) || user.has(Regulator),
     };
     if allowed {
         Ok(())

@@ -355,6 +355,43 @@ impl Store {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Every upload since `since` (at most `limit`, newest first), as the quality evaluation
+    /// counts them (A16.4).
+    pub async fn data_uploads_since(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<domain::quality::Upload>> {
+        use domain::quality::{Upload, UploadEnd};
+        let rows: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT org_id, created_at, state, score FROM data_versions \
+             WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2",
+        )
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(org, at, state, score)| {
+                let end = match state.parse::<VersionState>() {
+                    Ok(VersionState::Published) => UploadEnd::Published,
+                    Ok(VersionState::Refused) => UploadEnd::Refused,
+                    Ok(VersionState::Ingesting) => UploadEnd::Pending,
+                    Ok(VersionState::Failed | VersionState::Cancelled) => UploadEnd::Failed,
+                    Err(()) => return Err(StoreError::Corrupt(format!("version state {state}"))),
+                };
+                Ok(Upload {
+                    org: org
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("org id {org}")))?,
+                    at: Timestamp(at),
+                    end,
+                    score_tenths: score,
+                })
+            })
+            .collect()
+    }
+
     /// Versions still marked as being ingested whose job has ended for good: its worker died
     /// on the last attempt, so nothing will end them (housekeeping does).
     pub async fn stranded_data_versions(&self) -> Result<Vec<DataVersion>> {

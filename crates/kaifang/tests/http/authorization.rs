@@ -171,6 +171,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/api/v1/jobs/{job}", Action::ManageJobs, Target::Platform),
     ("POST", "/api/v1/jobs/{job}/cancel", Action::ManageJobs, Target::Platform),
     ("GET", "/metrics", Action::ViewMetrics, Target::Platform),
+    ("GET", "/console/quality", Action::ViewQuality, Target::Platform),
+    ("GET", "/api/v1/quality", Action::ViewQuality, Target::Platform),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -349,6 +351,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         // monitoring.
         Action::ManageJobs => who.is(Operator) || who.is(Sysadmin),
         Action::ViewMetrics => who.is(Sysadmin),
+        // Quality over time is the operator's evaluation, which the regulator supervises.
+        Action::ViewQuality => who.is(Operator) || who.is(Regulator),
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {

@@ -1371,3 +1371,70 @@ async fn purging_unattached_uploads_leaves_a_data_file_of_the_same_content() {
         "the version's source stays"
     );
 }
+
+#[tokio::test]
+async fn the_operator_sees_each_providers_upload_quality_by_month() {
+    let s = setup("unconditional").await;
+    // Refused: of three rows only the first is clean (33.3); then the fixed file (100.0).
+    let bad = format!(
+        "{HEADER}91350100M000100Y43,甲,黄浦区,1,2024-03-01\n\
+         91350100M000100Y43,乙,黄浦区,1,2024-03-01\n\
+         91310000MA1FL0XY4N,丙,静安区,1,2024-03-01\n"
+    );
+    upload(&s, "企业.csv", bad.into_bytes(), &[]).await;
+    s.app.run_jobs().await;
+    upload(
+        &s,
+        "企业.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await;
+    s.app.run_jobs().await;
+
+    let op = s
+        .app
+        .user_with(
+            "op@example.cn",
+            Some(domain::roles::PlatformRole::Operator),
+            None,
+        )
+        .await;
+    let q: Value = op.get_json(s.app.at("/api/v1/quality?months=2")).await;
+    let providers = q["providers"].as_array().unwrap();
+    assert_eq!(providers.len(), 1, "{q}");
+    let market = &providers[0];
+    assert_eq!(market["org"], "market");
+    let months = market["months"].as_array().unwrap();
+    assert_eq!(months.len(), 3, "this month and the two before");
+    let now = &months[2];
+    assert_eq!(
+        (
+            now["uploads"].clone(),
+            now["published"].clone(),
+            now["refused"].clone()
+        ),
+        (json!(2), json!(1), json!(1))
+    );
+    // (33.3 + 100.0) / 2, to one decimal.
+    assert_eq!(now["mean_score"], 66.7);
+    assert_eq!(now["lowest_score"], 33.3);
+    assert_eq!(months[0]["uploads"], 0);
+
+    let (status, page) = s.app.page(&op.client, "/console/quality").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("66.7") && page.contains("退回 1 次"),
+        "{page}"
+    );
+    let (_, console) = s.app.page(&op.client, "/console").await;
+    assert!(console.contains("/console/quality"));
+    // Beyond two years is refused, naming the parameter.
+    let res = op
+        .client
+        .get(s.app.at("/api/v1/quality?months=25"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

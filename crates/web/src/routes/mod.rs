@@ -23,6 +23,7 @@ mod operator;
 mod pages;
 mod passwords;
 mod portal;
+mod quality;
 mod site;
 mod sql;
 mod trail;
@@ -130,6 +131,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/vocabularies/glossary" => ManageVocabularies on Platform: operator::save_glossary,
         GET "/console/people" => ListUsers on Platform: operator::people,
         GET "/console/jobs" => ManageJobs on Platform: operator::jobs,
+        GET "/console/quality" => ViewQuality on Platform: quality::page,
         POST "/console/jobs/{job}/cancel" => ManageJobs on Platform: operator::cancel_job,
         POST "/console/people/roles" => ManagePlatformRoles on Platform: operator::grant_role,
         GET "/console/articles" => PublishArticles on Platform: news::console_list,
@@ -237,6 +239,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
 
         GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
         GET "/api/v1/jobs" => ManageJobs on Platform: api_jobs::list,
+        GET "/api/v1/quality" => ViewQuality on Platform: quality::api,
         GET "/api/v1/jobs/{job}" => ManageJobs on Platform: api_jobs::show,
         POST "/api/v1/jobs/{job}/cancel" => ManageJobs on Platform: api_jobs::cancel,
         GET "/metrics" => ViewMetrics on Platform: health::metrics,

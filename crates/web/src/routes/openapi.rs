@@ -268,6 +268,11 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .query::<data::RecordsParamsDoc>()
                 .ok::<data::RecordsDoc>()
         }
+        ("GET", "/api/v1/quality") => {
+            c("The quality of every provider's data uploads per month (A16.4)")
+                .query::<super::quality::QualityQuery>()
+                .ok::<super::quality::QualityAnswer>()
+        }
         ("GET", "/api/v1/jobs") => c("The background job queue: its depth, and jobs newest first")
             .query::<api_jobs::JobQuery>()
             .ok::<api_jobs::JobList>(),

@@ -353,6 +353,7 @@ const DESKS: &[(&str, Action, &str)] = &[
     ),
     ("/console/people", Action::ListUsers, "operator.people"),
     ("/console/jobs", Action::ManageJobs, "operator.jobs"),
+    ("/console/quality", Action::ViewQuality, "quality.title"),
     ("/console/audit", Action::ViewAudit, "operator.audit"),
 ];
 
