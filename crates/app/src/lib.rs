@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod data_versions;
 pub mod error;
 pub mod filetype;
+pub mod infer;
 pub mod jobs;
 pub mod mail;
 pub mod open_data;

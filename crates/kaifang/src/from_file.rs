@@ -19,36 +19,10 @@ use store::datasets::DatasetRecord;
 
 /// Infers the data items of the CSV file at `path`: each column's type over every row.
 fn items_of(path: &Path) -> anyhow::Result<Vec<DataItem>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let (_, text) = data::decoded(std::io::BufReader::new(file), None)?
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let delimiter = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-    {
-        b'\t'
-    } else {
-        b','
-    };
-    let suggested = data::infer_items(text, delimiter)?;
-    anyhow::ensure!(!suggested.is_empty(), "{} has no columns", path.display());
-    Ok(suggested
-        .into_iter()
-        .map(|s| DataItem {
-            label: if s.label.is_empty() {
-                s.header.clone()
-            } else {
-                s.label
-            },
-            name: s.name,
-            field_type: s.field_type,
-            unit: String::new(),
-            description: String::new(),
-            catalogue_item: None,
-            rules: Default::default(),
-        })
-        .collect())
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let delimiter = app::infer::delimiter_of(&name).unwrap_or(b',');
+    app::infer::items_from_file(path, delimiter, None)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
 }
 
 /// Adds the entry, publishes the file as its first version and returns the entry's id.

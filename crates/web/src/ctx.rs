@@ -389,9 +389,10 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// at once; one that turns out larger fails when read, and its extractor answers 413.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let data_upload = (path.starts_with("/api/v1/datasets/")
+    let data_upload = ((path.starts_with("/api/v1/datasets/")
         || path.starts_with("/console/datasets/"))
-        && path.ends_with("/data");
+        && path.ends_with("/data"))
+        || (path.starts_with("/console/orgs/") && path.ends_with("/datasets/from-file"));
     let limit = if data_upload {
         app::data_versions::MAX_DATA_BYTES as usize
     } else if is_multipart(req.headers()) || path == "/api/v1/uploads" {

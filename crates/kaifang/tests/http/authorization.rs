@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/console/review-cycles", Action::ReviewTickets, Target::Platform),
     ("GET", "/console/orgs/{org}", Action::ViewOrgInternal, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/datasets/new", Action::EditOpenList, Target::OrgInPath),
+    ("GET", "/console/orgs/{org}/datasets/from-file", Action::EditOpenList, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/datasets/from-file", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/catalogue", Action::ViewOrgInternal, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/catalogue", Action::EditOpenList, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/reviews", Action::ViewOrgInternal, Target::OrgInPath),
@@ -861,8 +863,10 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                             Body::Bytes(b) => req.body(*b),
                             Body::None => req.json(&serde_json::json!({})),
                         }
-                    } else if path == "/console/datasets/{dataset}/data" {
-                        // The data upload form carries its file, after the form's token.
+                    } else if path == "/console/datasets/{dataset}/data"
+                        || path == "/console/orgs/{org}/datasets/from-file"
+                    {
+                        // These forms carry a file, after the form's token.
                         let file = reqwest::multipart::Part::bytes(
                             "line_name,stop_name\n1路,人民广场\n".as_bytes(),
                         )

@@ -1438,3 +1438,117 @@ async fn the_operator_sees_each_providers_upload_quality_by_month() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Posts `bytes` as the file `name` to the console's "new entry from a file" form of `org`.
+async fn from_file(
+    app: &TestApp,
+    who: &Session,
+    org: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    csrf: &str,
+) -> (StatusCode, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.to_owned())
+        .text("encoding", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    let res = who
+        .client
+        .post(app.at(&format!("/console/orgs/{org}/datasets/from-file")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_provider_starts_a_new_entry_from_a_file_and_confirms_its_suggested_items() {
+    // A scratch folder of the test's own, to see that the file is not kept.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.data.scratch_dir = scratch.path().to_owned();
+    let app = spawn_app_with(config).await;
+    app.create_org("market").await;
+    let editor = app
+        .user_with(
+            "editor@market.example.cn",
+            None,
+            Some(("market", OrgRole::Editor)),
+        )
+        .await;
+    let s = Setup {
+        app,
+        editor,
+        dataset: String::new(),
+    };
+    let (status, page) = s.app.page(&s.editor.client, "/console/orgs/market").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/console/orgs/market/datasets/from-file"));
+    let (status, form) = s
+        .app
+        .page(&s.editor.client, "/console/orgs/market/datasets/from-file")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = form_csrf(&form);
+
+    // GBK, a code column with leading zeros, a number deep in the file that is not an integer.
+    let mut text = String::from("行政区划代码,站点名称,客流量,开通日期\n");
+    for i in 0..3000 {
+        text.push_str(&format!("0310{i:02},人民广场{i},{i},2024-03-01\n"));
+    }
+    text.push_str("031099,末站,12.5,2024-03-02\n");
+    let (status, page) =
+        from_file(&s.app, &s.editor, "market", "站点.csv", gbk(&text), &csrf).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("建议了 4 个数据项"), "{page}");
+    // The entry form, its items filled: Chinese headers are labels, fields named by column;
+    // the code stays text (code), the last row makes the count a decimal.
+    for (i, label, field_type) in [
+        (0, "行政区划代码", "code"),
+        (1, "站点名称", "text"),
+        (2, "客流量", "decimal"),
+        (3, "开通日期", "date"),
+    ] {
+        assert!(
+            page.contains(&format!("name=\"data_items[{i}].label\" value=\"{label}\"")),
+            "{label}: {page}"
+        );
+        assert!(
+            page.contains(&format!("<option value=\"{field_type}\" selected>")),
+            "{field_type}"
+        );
+    }
+    assert!(page.contains("action=\"/console/orgs/market/datasets\""));
+
+    // Not a text file, a file without a header row, a forged form: refused, nothing kept.
+    let (status, page) = from_file(
+        &s.app,
+        &s.editor,
+        "market",
+        "站点.xlsx",
+        b"PK".to_vec(),
+        &csrf,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("CSV 或 TSV"), "{page}");
+    let (status, page) = from_file(&s.app, &s.editor, "market", "空.csv", Vec::new(), &csrf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("没有表头行"), "{page}");
+    let (status, _) = from_file(
+        &s.app,
+        &s.editor,
+        "market",
+        "站点.csv",
+        gbk(&text),
+        "forged",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let kept = std::fs::read_dir(scratch.path()).unwrap().count();
+    assert_eq!(kept, 0, "the files read are not kept");
+}

@@ -141,6 +141,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/articles/{id}" => PublishArticles on ArticleInPath: news::update_form,
         GET "/console/orgs/{org}" => ViewOrgInternal on OrgInPath: console::org_page,
         GET "/console/orgs/{org}/datasets/new" => EditOpenList on OrgInPath: console::new_entry,
+        GET "/console/orgs/{org}/datasets/from-file" => EditOpenList on OrgInPath: console::from_file_form,
+        POST "/console/orgs/{org}/datasets/from-file" => EditOpenList on OrgInPath: console::from_file,
         GET "/console/orgs/{org}/catalogue" => ViewOrgInternal on OrgInPath: console::catalogue,
         POST "/console/orgs/{org}/catalogue" => EditOpenList on OrgInPath: console::import_catalogue,
         GET "/console/orgs/{org}/reviews" => ViewOrgInternal on OrgInPath: console::reviews,

@@ -18,7 +18,7 @@ use store::orgs::OrgRecord;
 
 use crate::ctx::{Ctx, FormPost, Params};
 use crate::dataset_form::FormValues;
-use crate::error::{AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::i18n::Lang;
 use crate::labels::Labels;
 use crate::page::PageCtx;
@@ -217,6 +217,11 @@ enum Notice {
     Saved,
     /// A new entry was prepared from this many unopened catalogue items.
     Prepared(usize),
+    /// A new entry's data items were inferred from the file named, this many.
+    Inferred {
+        file: String,
+        items: usize,
+    },
 }
 
 async fn form_page(
@@ -385,6 +390,10 @@ async fn form_page(
             Notice::None => None,
             Notice::Saved => Some(pctx.t("console.saved")),
             Notice::Prepared(n) => Some(pctx.tf("console.prepared", "n", &n.to_string())),
+            Notice::Inferred { file, items } => Some(pctx.tfs(
+                "from_file.inferred",
+                &[("items", items.to_string()), ("file", file.clone())],
+            )),
         },
         publish_check: spec.publish_check,
         problems,
@@ -518,6 +527,136 @@ pub async fn new_entry(
         },
     };
     form_page(&state, &ctx, StatusCode::OK, spec).await
+}
+
+#[derive(Template)]
+#[template(path = "console/from_file.html")]
+struct FromFilePage<'a> {
+    page: PageCtx<'a>,
+    org_slug: String,
+    org_name: String,
+    errors: Vec<String>,
+}
+
+async fn from_file_page(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &OrgRecord,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let labels = crate::labels::Labels::load(state, ctx.lang).await?;
+    let view = FromFilePage {
+        page: PageCtx::new(
+            state,
+            ctx,
+            &format!("/console/orgs/{}/datasets/from-file", org.slug),
+        ),
+        org_name: labels.org(&org.slug),
+        org_slug: org.slug.clone(),
+        errors,
+    };
+    html(status, view)
+}
+
+/// `GET /console/orgs/{org}/datasets/from-file`: a new entry made from a file — the file to
+/// suggest its data items from.
+pub async fn from_file_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+) -> AppResult<Response> {
+    from_file_page(&state, &ctx, &org, StatusCode::OK, Vec::new()).await
+}
+
+/// `POST /console/orgs/{org}/datasets/from-file`: the file's data items, each column's type
+/// inferred over every row, filled into a new entry's form for the provider to check and save.
+/// The file is not kept: its data is uploaded on the entry's data page once the entry is open.
+pub async fn from_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(org): Extension<OrgRecord>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    use axum::extract::FromRequest;
+    let malformed = || AppError::new(ErrorCode::MalformedRequest);
+    let mut form = axum::extract::Multipart::from_request(req, &state)
+        .await
+        .map_err(|_| malformed())?;
+    let mut genuine = false;
+    let mut encoding: Option<String> = None;
+    while let Some(field) = form.next_field().await.map_err(|_| malformed())? {
+        if let Some(name) = field.file_name().map(str::to_owned) {
+            // The form's token comes before its file: nothing is read for a forged form.
+            if !genuine {
+                return Err(ErrorCode::CsrfFailed.into());
+            }
+            if name.is_empty() {
+                return Err(AppError::field("file", "required"));
+            }
+            let inferred = app::infer::items_from_upload(
+                &state.app,
+                &ctx.caller,
+                org.id,
+                &name,
+                encoding.as_deref(),
+                field,
+            )
+            .await;
+            let items = match inferred {
+                Ok(items) => items,
+                Err(e) => {
+                    let messages = AppError::from(e)
+                        .into_field_errors()?
+                        .iter()
+                        .map(|f| state.messages.field(ctx.lang, f.code, f.detail.as_deref()))
+                        .collect();
+                    return from_file_page(
+                        &state,
+                        &ctx,
+                        &org,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        messages,
+                    )
+                    .await;
+                }
+            };
+            let mut values = FormValues::default();
+            values.set_default("spatial.areas", "shanghai");
+            for (i, item) in items.iter().enumerate() {
+                let at = |field: &str| format!("data_items[{i}].{field}");
+                values.set_default(&at("name"), item.name.clone());
+                values.set_default(&at("label"), item.label.clone());
+                values.set_default(&at("field_type"), item.field_type.as_str());
+            }
+            let spec = FormSpec {
+                org: &org,
+                dataset: None,
+                values,
+                errors: Vec::new(),
+                publish_check: false,
+                notice: Notice::Inferred {
+                    file: name,
+                    items: items.len(),
+                },
+            };
+            return form_page(&state, &ctx, StatusCode::OK, spec).await;
+        }
+        let key = field.name().unwrap_or_default().to_owned();
+        let text = field.text().await.map_err(|_| malformed())?;
+        match key.as_str() {
+            "_csrf" => {
+                genuine =
+                    !ctx.csrf_token.is_empty() && app::secrets::same_secret(&text, &ctx.csrf_token);
+            }
+            "encoding" => encoding = Some(text).filter(|e| !e.trim().is_empty()),
+            _ => {}
+        }
+    }
+    if !genuine {
+        return Err(ErrorCode::CsrfFailed.into());
+    }
+    Err(AppError::field("file", "required"))
 }
 
 /// A field name for files and APIs from a catalogue code: its last part, lower case, letters,

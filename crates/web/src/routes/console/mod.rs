@@ -37,7 +37,10 @@ mod reviews;
 
 pub use catalogue::{catalogue, import_catalogue, record_data_update};
 pub use desk::{accept_ticket, queue, resubmit_ticket, return_ticket, show_ticket};
-pub use entries::{create_entry, edit_entry, new_entry, publish_entry, remove_entry, save_entry};
+pub use entries::{
+    create_entry, edit_entry, from_file, from_file_form, new_entry, publish_entry, remove_entry,
+    save_entry,
+};
 pub use members::{members, set_member};
 pub use reviews::{
     accept_cycle, desk as review_desk, return_cycle, review_entry, reviews, submit_cycle,
