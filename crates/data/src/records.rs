@@ -212,10 +212,18 @@ fn kept(mask: &BooleanArray) -> impl Iterator<Item = usize> + '_ {
     (0..mask.len()).filter(|&i| mask.is_valid(i) && mask.value(i))
 }
 
-/// The places, ascending, of the rows `q`'s filters and words keep; none when it keeps every
-/// row. An equality (or `in`) filter narrows through its column's index first, and the other
-/// conditions are checked on those rows only.
-fn selected(table: &Table, q: &Query) -> Result<Option<Vec<u64>>, QueryError> {
+/// The rows a query keeps, ascending in file order.
+enum Selection<'t> {
+    /// Every row.
+    All,
+    /// One run of a column's equality index, as it is.
+    Run(&'t [u32]),
+    Places(Vec<u64>),
+}
+
+/// The rows `q`'s filters and words keep. An equality (or `in`) filter narrows through its
+/// column's index first, and the other conditions are checked on those rows only.
+fn selected<'t>(table: &'t Table, q: &Query) -> Result<Selection<'t>, QueryError> {
     let narrowing = q
         .filters
         .iter()
@@ -224,10 +232,21 @@ fn selected(table: &Table, q: &Query) -> Result<Option<Vec<u64>>, QueryError> {
         narrowing.and_then(|i| table.index(q.filters[i].column).map(|index| (i, index)))
     else {
         let mask = matching(&table.batch, &q.filters, &q.words)?;
-        return Ok(mask.map(|m| kept(&m).map(|p| p as u64).collect()));
+        return Ok(mask.map_or(Selection::All, |m| {
+            Selection::Places(kept(&m).map(|p| p as u64).collect())
+        }));
     };
     let f = &q.filters[i];
     let column = table.batch.column(f.column).as_ref();
+    if let [value] = f.values.as_slice()
+        && q.filters.len() == 1
+        && q.words.is_empty()
+    {
+        let run = index
+            .equal(column, one(value).as_ref())
+            .map_err(kernel_error)?;
+        return Ok(Selection::Run(run));
+    }
     let mut hits: Vec<u32> = Vec::new();
     for v in &f.values {
         hits.extend_from_slice(index.equal(column, one(v).as_ref()).map_err(kernel_error)?);
@@ -244,16 +263,16 @@ fn selected(table: &Table, q: &Query) -> Result<Option<Vec<u64>>, QueryError> {
         .map(|(_, f)| f.clone())
         .collect();
     if rest.is_empty() && q.words.is_empty() {
-        return Ok(Some(hits.into_iter().map(u64::from).collect()));
+        return Ok(Selection::Places(hits.into_iter().map(u64::from).collect()));
     }
     let places = UInt32Array::from(hits);
     let rows = arrow::compute::take_record_batch(&table.batch, &places).map_err(kernel_error)?;
     let Some(mask) = matching(&rows, &rest, &q.words)? else {
-        return Ok(Some(
+        return Ok(Selection::Places(
             places.values().iter().map(|&p| u64::from(p)).collect(),
         ));
     };
-    Ok(Some(
+    Ok(Selection::Places(
         kept(&mask).map(|k| u64::from(places.value(k))).collect(),
     ))
 }
@@ -344,36 +363,56 @@ pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
         .map(|c| cursor_row(table, q, c))
         .transpose()?;
     // (the page's rows, every match counted, whether more follow)
-    let (page, total, more) = if selection.is_none() && q.sort.is_none() {
-        // Every row in the file's order: the page is a range, nothing to collect or sort.
-        let start = match after {
-            Some(r) => (r as usize).saturating_add(1).min(n),
-            None => q.offset.min(n),
-        };
-        let end = (start + q.limit).min(n);
-        (
-            (start as u64..end as u64).collect::<Vec<_>>(),
-            n as u64,
-            end < n,
-        )
-    } else {
-        let rows = selection.unwrap_or_else(|| (0..n as u64).collect());
-        let order = ordered(table, q, rows)?;
-        let start = match after {
-            // Unsorted, the places ascend: the next page starts after the last one given.
-            Some(r) if q.sort.is_none() => order.partition_point(|&p| p <= r),
-            Some(r) => order
-                .iter()
-                .position(|&p| p == r)
-                .map_or(order.len(), |p| p + 1),
-            None => q.offset.min(order.len()),
-        };
-        let end = (start + q.limit).min(order.len());
-        (
-            order[start..end].to_vec(),
-            order.len() as u64,
-            end < order.len(),
-        )
+    let (page, total, more) = match (selection, &q.sort) {
+        (Selection::All, None) => {
+            // Every row in the file's order: the page is a range, nothing to collect or sort.
+            let start = match after {
+                Some(r) => (r as usize).saturating_add(1).min(n),
+                None => q.offset.min(n),
+            };
+            let end = (start + q.limit).min(n);
+            (
+                (start as u64..end as u64).collect::<Vec<_>>(),
+                n as u64,
+                end < n,
+            )
+        }
+        (Selection::Run(run), None) => {
+            // One value's rows, ascending: the page is a slice of the index's run.
+            let start = match after {
+                Some(r) => run.partition_point(|&p| u64::from(p) <= r),
+                None => q.offset.min(run.len()),
+            };
+            let end = (start + q.limit).min(run.len());
+            (
+                run[start..end].iter().map(|&p| u64::from(p)).collect(),
+                run.len() as u64,
+                end < run.len(),
+            )
+        }
+        (selection, _) => {
+            let rows = match selection {
+                Selection::All => (0..n as u64).collect(),
+                Selection::Run(run) => run.iter().map(|&p| u64::from(p)).collect(),
+                Selection::Places(places) => places,
+            };
+            let order = ordered(table, q, rows)?;
+            let start = match after {
+                // Unsorted, the places ascend: the next page starts after the last one given.
+                Some(r) if q.sort.is_none() => order.partition_point(|&p| p <= r),
+                Some(r) => order
+                    .iter()
+                    .position(|&p| p == r)
+                    .map_or(order.len(), |p| p + 1),
+                None => q.offset.min(order.len()),
+            };
+            let end = (start + q.limit).min(order.len());
+            (
+                order[start..end].to_vec(),
+                order.len() as u64,
+                end < order.len(),
+            )
+        }
     };
     let next_cursor = page
         .last()

@@ -446,6 +446,7 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         data_page.as_str(),
         "/console/orgs/sh-transport",
         "/console/orgs/sh-transport/datasets/new",
+        "/console/orgs/sh-transport/datasets/from-file",
         "/console/orgs/sh-transport/catalogue",
         "/console/orgs/sh-transport/reviews",
         "/account",
@@ -557,6 +558,10 @@ async fn screenshots_of_the_main_pages_of_every_party() {
             "provider-new-entry",
             "/console/orgs/sh-transport/datasets/new",
         ),
+        (
+            "provider-new-entry-from-file",
+            "/console/orgs/sh-transport/datasets/from-file",
+        ),
         ("provider-catalogue", "/console/orgs/sh-transport/catalogue"),
         ("provider-reviews", "/console/orgs/sh-transport/reviews"),
     ];
@@ -567,6 +572,7 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-vocabularies", "/console/vocabularies"),
         ("operator-people", "/console/people"),
         ("operator-jobs", "/console/jobs"),
+        ("operator-quality", "/console/quality"),
         ("operator-articles", "/console/articles"),
     ];
     let parties: [(Option<&str>, Pages); 4] = [
