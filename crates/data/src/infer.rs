@@ -4,6 +4,7 @@
 
 use std::io::Read;
 
+use domain::bounded::MAX_DATA_ITEMS;
 use domain::openlist::vocab::FieldType;
 
 use crate::cells;
@@ -109,12 +110,15 @@ fn name_for(header: &str, column: usize) -> String {
 }
 
 /// Reads the CSV text `input` (already UTF-8) to its end and suggests a data item per column.
+/// A line longer than [`crate::ingest::MAX_LINE_BYTES`] is an error, as when ingesting; past
+/// [`MAX_DATA_ITEMS`] columns the rows are not read and the headers come back as text, for the
+/// caller to refuse.
 pub fn infer_items(input: impl Read, delimiter: u8) -> Result<Vec<Suggested>, ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(crate::ingest::LineBound::new(input));
     let mut record = csv::StringRecord::new();
     let io = |e: csv::Error| {
         ReadError::Io(std::io::Error::new(
@@ -130,7 +134,7 @@ pub fn infer_items(input: impl Read, delimiter: u8) -> Result<Vec<Suggested>, Re
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
         .collect();
     let mut seen: Vec<Seen> = headers.iter().map(|_| Seen::new()).collect();
-    while reader.read_record(&mut record).map_err(io)? {
+    while headers.len() <= MAX_DATA_ITEMS && reader.read_record(&mut record).map_err(io)? {
         for (s, cell) in seen.iter_mut().zip(record.iter()) {
             let v = cell.trim();
             if !v.is_empty() {
@@ -166,6 +170,19 @@ mod tests {
             .into_iter()
             .map(|s| (s.name, s.field_type))
             .collect()
+    }
+
+    #[test]
+    fn an_endless_line_or_too_many_columns_is_not_held() {
+        use std::io::Read as _;
+        let endless = std::io::repeat(b'a').take(crate::ingest::MAX_LINE_BYTES + 10);
+        assert!(infer_items(endless, b',').is_err());
+        // 501 columns: the headers come back (for the caller to refuse), the rows unread.
+        let header: Vec<String> = (0..=MAX_DATA_ITEMS).map(|i| format!("c{i}")).collect();
+        let text = format!("{}\n1,2,3\n", header.join(","));
+        let got = infer_items(text.as_bytes(), b',').unwrap();
+        assert_eq!(got.len(), MAX_DATA_ITEMS + 1);
+        assert!(got.iter().all(|s| s.filled == 0));
     }
 
     #[test]

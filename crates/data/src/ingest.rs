@@ -601,10 +601,20 @@ impl<'a> Ingest<'a> {
 pub const MAX_LINE_BYTES: u64 = 16 << 20;
 
 /// Fails a read once more than [`MAX_LINE_BYTES`] have come without a line feed.
-struct LineBound<R> {
+pub(crate) struct LineBound<R> {
     inner: R,
     since_newline: u64,
     offset: u64,
+}
+
+impl<R> LineBound<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineBound {
+            inner,
+            since_newline: 0,
+            offset: 0,
+        }
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for LineBound<R> {
@@ -640,11 +650,7 @@ pub fn ingest_csv(
         .delimiter(options.read.delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineBound {
-            inner: input,
-            since_newline: 0,
-            offset: 0,
-        });
+        .from_reader(LineBound::new(input));
     let mut record = csv::StringRecord::new();
     if !reader
         .read_record(&mut record)

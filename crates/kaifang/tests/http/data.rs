@@ -36,7 +36,12 @@ struct Setup {
 }
 
 async fn setup(open_type: &str) -> Setup {
-    let app = spawn_app().await;
+    setup_with(test_config(), open_type).await
+}
+
+/// [`setup`] on an app configured with `config`.
+async fn setup_with(config: web::WebConfig, open_type: &str) -> Setup {
+    let app = spawn_app_with(config).await;
     app.create_org("market").await;
     let editor = app
         .user_with(
@@ -1283,27 +1288,7 @@ async fn conditional_data_is_no_table_and_limits_are_named_when_passed() {
         memory_bytes: 64 << 20,
         rows: 2,
     };
-    let app = spawn_app_with(config).await;
-    app.create_org("market").await;
-    let editor = app
-        .user_with(
-            "editor@market.example.cn",
-            None,
-            Some(("market", OrgRole::Editor)),
-        )
-        .await;
-    let dataset = app
-        .create_entry_with(
-            "market",
-            enterprises("unconditional"),
-            DatasetStatus::Published,
-        )
-        .await;
-    let limited = Setup {
-        app,
-        editor,
-        dataset,
-    };
+    let limited = setup_with(config, "unconditional").await;
     upload(
         &limited,
         "a.csv",
@@ -1471,20 +1456,7 @@ async fn a_provider_starts_a_new_entry_from_a_file_and_confirms_its_suggested_it
     let scratch = tempfile::tempdir().unwrap();
     let mut config = test_config();
     config.data.scratch_dir = scratch.path().to_owned();
-    let app = spawn_app_with(config).await;
-    app.create_org("market").await;
-    let editor = app
-        .user_with(
-            "editor@market.example.cn",
-            None,
-            Some(("market", OrgRole::Editor)),
-        )
-        .await;
-    let s = Setup {
-        app,
-        editor,
-        dataset: String::new(),
-    };
+    let s = setup_with(config, "unconditional").await;
     let (status, page) = s.app.page(&s.editor.client, "/console/orgs/market").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("/console/orgs/market/datasets/from-file"));
