@@ -866,15 +866,21 @@ async fn stored_files_answer_range_requests_and_a_resumed_download_counts_once()
         .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(again, whole);
+        // Another unit, several ranges, a range ending before it starts: the whole file.
+        for careless in ["items=0-5", "bytes=0-1,5-6", "bytes=5-2", "bytes=abc"] {
+            let (status, _, body) = fetch_with(&s.app, &path, &[("range", careless)]).await;
+            assert_eq!(status, StatusCode::OK, "{careless}");
+            assert_eq!(body, whole, "{careless}");
+        }
         // Past the end.
         let past = format!("bytes={}-", n + 10);
         let (status, headers, _) = fetch_with(&s.app, &path, &[("range", past.as_str())]).await;
         assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
         assert_eq!(headers["content-range"], format!("bytes */{n}").as_str());
     }
-    // Counted: per format the whole file twice and the first range once; the resumed parts,
-    // suffixes and refused ranges not.
-    assert_eq!(settled_usage(&s, "download", 6).await, 6);
+    // Counted: per format the whole file six times (twice asked so, four times for ranges
+    // ignored) and the first range once; the resumed parts, suffixes and refused ranges not.
+    assert_eq!(settled_usage(&s, "download", 14).await, 14);
 }
 
 /// The usage log's count of `kind`, once it reaches `want` (the counts arrive in the background,

@@ -621,7 +621,10 @@ async fn ranged(path: std::path::PathBuf, headers: &HeaderMap, etag: &str) -> Re
         .get(header::IF_RANGE)
         .is_none_or(|h| h.to_str().is_ok_and(|t| t.trim() == etag));
     let mut request = axum::http::Request::new(Body::empty());
-    if current && let Some(range) = headers.get(header::RANGE) {
+    if current
+        && let Some(range) = headers.get(header::RANGE)
+        && range.to_str().is_ok_and(one_byte_range)
+    {
         request.headers_mut().insert(header::RANGE, range.clone());
     }
     match tower_http::services::ServeFile::new(path)
@@ -630,6 +633,35 @@ async fn ranged(path: std::path::PathBuf, headers: &HeaderMap, etag: &str) -> Re
     {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
+    }
+}
+
+/// Whether `value` asks for one range of bytes, well formed (`bytes=a-b`, `bytes=a-`,
+/// `bytes=-n`). Anything else — another unit, several ranges, a range that ends before it
+/// starts — is ignored and the whole file sent, as RFC 9110 lets a server do, rather than
+/// refused: a careless client still gets its file.
+fn one_byte_range(value: &str) -> bool {
+    let Some((first, last)) = value
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|spec| spec.trim().split_once('-'))
+    else {
+        return false;
+    };
+    let number = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    match (first.is_empty(), last.is_empty()) {
+        (false, true) => number(first),
+        (true, false) => number(last),
+        (false, false) => {
+            number(first)
+                && number(last)
+                && match (first.parse::<u64>(), last.parse::<u64>()) {
+                    (Ok(a), Ok(b)) => a <= b,
+                    // Past any file's size either way: ServeFile answers 416.
+                    _ => true,
+                }
+        }
+        (true, true) => false,
     }
 }
 
