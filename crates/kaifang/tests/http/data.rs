@@ -89,6 +89,17 @@ async fn upload(
         .unwrap()
 }
 
+/// Uploads the three good rows (UTF-8) as `企业.csv`, replacing the entry's data.
+async fn upload_good(s: &Setup) -> reqwest::Response {
+    upload(
+        s,
+        "企业.csv",
+        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
+        &[],
+    )
+    .await
+}
+
 /// The upload `v` (as the upload answered) as its provider now sees it.
 async fn version_of(s: &Setup, v: &Value) -> Value {
     let id = v["id"].as_str().expect("an upload's id");
@@ -205,13 +216,7 @@ async fn a_gbk_file_with_mistakes_is_refused_with_its_report_then_the_fixed_file
 
 async fn published(open_type: &str) -> Setup {
     let s = setup(open_type).await;
-    let res = upload(
-        &s,
-        "企业.csv",
-        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
-        &[],
-    )
-    .await;
+    let res = upload_good(&s).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     s.app.run_jobs().await;
     s
@@ -908,13 +913,7 @@ async fn settled_usage(s: &Setup, kind: &str, want: i64) -> i64 {
 #[tokio::test]
 async fn a_version_left_ingesting_by_a_dead_worker_is_ended_by_housekeeping() {
     let s = setup("unconditional").await;
-    let res = upload(
-        &s,
-        "企业.csv",
-        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
-        &[],
-    )
-    .await;
+    let res = upload_good(&s).await;
     let v: Value = res.json().await.unwrap();
     // The worker died on the job's last attempt: the queue gave up on it, the version stayed.
     let version = s
@@ -943,13 +942,7 @@ async fn a_version_left_ingesting_by_a_dead_worker_is_ended_by_housekeeping() {
     assert_eq!(s.app.run_jobs().await, 1);
     let ended = version_of(&s, &v).await;
     assert_eq!(ended["state"], "failed", "{ended}");
-    let res = upload(
-        &s,
-        "企业.csv",
-        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
-        &[],
-    )
-    .await;
+    let res = upload_good(&s).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
 }
 
@@ -1295,13 +1288,7 @@ async fn conditional_data_is_no_table_and_limits_are_named_when_passed() {
         rows: 2,
     };
     let limited = setup_with(config, "unconditional").await;
-    upload(
-        &limited,
-        "a.csv",
-        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
-        &[],
-    )
-    .await;
+    upload_good(&limited).await;
     limited.app.run_jobs().await;
     let (status, r) = sql(
         &limited,
@@ -1374,13 +1361,7 @@ async fn the_operator_sees_each_providers_upload_quality_by_month() {
     );
     upload(&s, "企业.csv", bad.into_bytes(), &[]).await;
     s.app.run_jobs().await;
-    upload(
-        &s,
-        "企业.csv",
-        format!("{HEADER}{GOOD_ROWS}").into_bytes(),
-        &[],
-    )
-    .await;
+    upload_good(&s).await;
     s.app.run_jobs().await;
 
     let op = s

@@ -561,7 +561,6 @@ pub async fn download(
         ),
         _ => return Err(AppError::field("format", "invalid_value")),
     };
-    let parquet = app::open_data::parquet_file(&state.app, &v).await?;
     let mut response = match format {
         "xlsx" => {
             let path = app::open_data::xlsx_file(&state.app, &v)
@@ -569,8 +568,12 @@ pub async fn download(
                 .ok_or_else(|| AppError::field("format", "too_many_rows"))?;
             ranged(path, &headers, &etag).await
         }
-        "parquet" => ranged(parquet, &headers, &etag).await,
+        "parquet" => {
+            let path = app::open_data::parquet_file(&state.app, &v).await?;
+            ranged(path, &headers, &etag).await
+        }
         _ => {
+            let parquet = app::open_data::parquet_file(&state.app, &v).await?;
             let shape = match format {
                 "csv" => Shape::Csv,
                 "json" => Shape::Json,

@@ -111,11 +111,6 @@ struct QualityPage<'a> {
     spans: Vec<(u32, bool)>,
 }
 
-/// A score as the page shows it.
-fn score(s: &Option<f64>) -> String {
-    s.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-}
-
 /// `GET /console/quality`
 pub async fn page(
     State(state): State<AppState>,
@@ -138,7 +133,8 @@ pub async fn page(
 }
 
 impl QualityPage<'_> {
+    /// A score as the page shows it: one decimal, or a dash where the gate gave none.
     fn score(&self, s: &Option<f64>) -> String {
-        score(s)
+        s.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
     }
 }

@@ -502,12 +502,17 @@ pub async fn new_entry(
             .into_iter()
             .filter(|c| !usage.contains_key(&c.id) && wanted.contains(&c.id.to_string()));
         for (i, c) in unopened.enumerate() {
-            let at = |field: &str| format!("data_items[{i}].{field}");
-            values.set_default(&at("name"), machine_name(&c.code));
-            values.set_default(&at("label"), c.name);
-            values.set_default(&at("field_type"), "text");
-            values.set_default(&at("description"), c.description);
-            values.set_default(&at("catalogue_item"), c.id.to_string());
+            prefill_item(
+                &mut values,
+                i,
+                [
+                    ("name", machine_name(&c.code)),
+                    ("label", c.name),
+                    ("field_type", "text".into()),
+                    ("description", c.description),
+                    ("catalogue_item", c.id.to_string()),
+                ],
+            );
             prepared += 1;
         }
         if prepared > 0 {
@@ -624,10 +629,15 @@ pub async fn from_file(
             let mut values = FormValues::default();
             values.set_default("spatial.areas", "shanghai");
             for (i, item) in items.iter().enumerate() {
-                let at = |field: &str| format!("data_items[{i}].{field}");
-                values.set_default(&at("name"), item.name.clone());
-                values.set_default(&at("label"), item.label.clone());
-                values.set_default(&at("field_type"), item.field_type.as_str());
+                prefill_item(
+                    &mut values,
+                    i,
+                    [
+                        ("name", item.name.clone()),
+                        ("label", item.label.clone()),
+                        ("field_type", item.field_type.as_str().into()),
+                    ],
+                );
             }
             let spec = FormSpec {
                 org: &org,
@@ -657,6 +667,14 @@ pub async fn from_file(
         return Err(ErrorCode::CsrfFailed.into());
     }
     Err(AppError::field("file", "required"))
+}
+
+/// Fills data item `i` of a new entry's form with `fields` (name, value), where nothing was
+/// sent for them.
+fn prefill_item<const N: usize>(values: &mut FormValues, i: usize, fields: [(&str, String); N]) {
+    for (field, value) in fields {
+        values.set_default(&format!("data_items[{i}].{field}"), value);
+    }
 }
 
 /// A field name for files and APIs from a catalogue code: its last part, lower case, letters,
