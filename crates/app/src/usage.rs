@@ -1,13 +1,13 @@
-//! Recording and rolling up usage (see `domain::usage`). A request only counts into memory
-//! (never waiting for the database, never failing because of it); a background task writes the
-//! counts in batches, one row per minute and key, so a flood of requests adds rows in
-//! proportion to the entries and the minutes, not to the requests.
+//! Recording and rolling up usage (see `domain::usage`). A request only hands its use over
+//! (never waiting for the database, never failing because of it); a background task tallies
+//! uses in memory and writes them in batches, one row per minute and key, so a flood of the
+//! same request adds rows in proportion to the minutes, not to the requests.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::clock::Timestamp;
-use domain::usage::{UsageKey, UsageKind, day_of};
+use domain::usage::{Tally, UsageKey, Use, day_of};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::App;
@@ -16,11 +16,14 @@ use crate::caller::{Caller, Via};
 /// Uses waiting to be counted; beyond this, uses are dropped (and said so in the log) rather
 /// than slowing requests.
 const QUEUE: usize = 10_000;
-/// How often counted uses are written.
+/// How often tallied uses are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// Keys tallied before they are written whatever the time: callers choose the fields and so
+/// can make every use a key of its own; the memory this takes stays bounded.
+const MAX_KEYS: usize = 20_000;
 
 enum Msg {
-    Use(UsageKey),
+    Use(UsageKey, Tally),
     Flush(oneshot::Sender<()>),
 }
 
@@ -35,14 +38,18 @@ impl UsageLog {
     pub fn start(store: store::Store) -> Self {
         let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
         tokio::spawn(async move {
-            let mut counts: BTreeMap<UsageKey, i64> = BTreeMap::new();
+            let mut counts: BTreeMap<UsageKey, Tally> = BTreeMap::new();
             let mut tick = tokio::time::interval(FLUSH_EVERY);
             loop {
                 let flushed = tokio::select! {
                     msg = rx.recv() => match msg {
-                        Some(Msg::Use(key)) => {
-                            *counts.entry(key).or_default() += 1;
-                            None
+                        Some(Msg::Use(key, tally)) => {
+                            counts.entry(key).or_default().add(tally);
+                            if counts.len() > 2 * MAX_KEYS {
+                                // The database has stayed away: the oldest minute goes.
+                                counts.pop_first();
+                            }
+                            (counts.len() == MAX_KEYS).then_some(None)
                         }
                         Some(Msg::Flush(done)) => Some(Some(done)),
                         // Every handle is gone: write what is left and stop.
@@ -64,8 +71,8 @@ impl UsageLog {
         Self { tx }
     }
 
-    /// Counts one use of entry `dataset_id` by `caller` at `at`. Never waits.
-    pub fn record(&self, caller: &Caller, at: Timestamp, kind: UsageKind, dataset_id: String) {
+    /// Logs one use by `caller` at `at`. Never waits.
+    pub fn record(&self, caller: &Caller, at: Timestamp, one: Use) {
         let via = match caller.via {
             Via::Anonymous => "anonymous",
             Via::Session { .. } => "session",
@@ -74,8 +81,8 @@ impl UsageLog {
             Via::System => "system",
         };
         let actor = caller.actor.user().map(|u| u.id.to_string());
-        let key = UsageKey::new(at, kind, dataset_id, actor, via);
-        if self.tx.try_send(Msg::Use(key)).is_err() {
+        let (key, tally) = UsageKey::of(at, one, actor, via);
+        if self.tx.try_send(Msg::Use(key, tally)).is_err() {
             tracing::warn!("usage log queue full; a use was not counted");
         }
     }
@@ -89,14 +96,13 @@ impl UsageLog {
     }
 }
 
-async fn write(store: &store::Store, counts: &mut BTreeMap<UsageKey, i64>) {
+async fn write(store: &store::Store, counts: &mut BTreeMap<UsageKey, Tally>) {
     if counts.is_empty() {
         return;
     }
     match store.append_usage(counts).await {
         Ok(()) => counts.clear(),
-        // Kept for the next flush; a database that stays away costs memory bounded by the
-        // keys (entries × minutes), not by the requests.
+        // Kept for the next flush (bounded: see `MAX_KEYS`).
         Err(e) => tracing::warn!(error = %e, "usage counts not written; will retry"),
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use domain::clock::{Clock, ManualClock, Timestamp};
-use domain::usage::UsageKind;
+use domain::usage::{FieldList, UsageKind, Use};
 use kaifang_app as app;
 
 #[tokio::test]
@@ -23,16 +23,25 @@ async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
     let visitor = app::Caller::anonymous(Some("192.0.2.7".into()));
     // A flood of page views in one minute is one row, not five thousand.
     for _ in 0..5000 {
-        app.usage
-            .record(&visitor, clock.now(), UsageKind::PageView, "d1".into());
+        app.usage.record(
+            &visitor,
+            clock.now(),
+            Use::of(UsageKind::PageView, "d1".into()),
+        );
     }
-    app.usage
-        .record(&visitor, clock.now(), UsageKind::ApiRead, "d1".into());
+    app.usage.record(
+        &visitor,
+        clock.now(),
+        Use::of(UsageKind::ApiRead, "d1".into()),
+    );
     // A minute later it is the next day in Shanghai.
     clock.advance_seconds(60);
     for _ in 0..3 {
-        app.usage
-            .record(&visitor, clock.now(), UsageKind::PageView, "d2".into());
+        app.usage.record(
+            &visitor,
+            clock.now(),
+            Use::of(UsageKind::PageView, "d2".into()),
+        );
     }
     app.usage.flush().await;
     let (rows, total): (i64, i64) =
@@ -67,13 +76,64 @@ async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
         );
     }
     // Later uses of a day already rolled up are counted at the next roll-up.
-    app.usage
-        .record(&visitor, clock.now(), UsageKind::PageView, "d2".into());
+    app.usage.record(
+        &visitor,
+        clock.now(),
+        Use::of(UsageKind::PageView, "d2".into()),
+    );
     app.usage.flush().await;
     app::usage::roll_up(&app).await.unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
     assert_eq!(
         db.store.usage_of("d2", today).await.unwrap(),
         [("2026-12-03".to_owned(), "page_view".to_owned(), 4)]
+    );
+}
+
+#[tokio::test]
+async fn a_row_tallies_records_and_bytes_and_refused_calls_are_not_reads() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_796_227_170_000)));
+    let db = common::database(clock.now()).await;
+    let app = app::App::new(
+        db.store.clone(),
+        db.blobs.clone(),
+        clock.clone(),
+        app::Config::default(),
+    );
+    let visitor = app::Caller::anonymous(None);
+    let read = |rows, bytes, status| Use {
+        version: Some(3),
+        fields: FieldList::new(["district", "name"]),
+        rows,
+        bytes,
+        status,
+        ..Use::of(UsageKind::Records, "d1".into())
+    };
+    app.usage
+        .record(&visitor, clock.now(), read(100, 9_000, 200));
+    app.usage
+        .record(&visitor, clock.now(), read(40, 3_500, 200));
+    app.usage.record(&visitor, clock.now(), read(0, 0, 422));
+    app.usage.flush().await;
+    let mut rows: Vec<(i64, String, i32, i64, i64, i64)> = sqlx::query_as(
+        "SELECT version_number, field_list, status_code, count, row_count, byte_count \
+         FROM usage_events",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            (3, "district,name".to_owned(), 200, 2, 140, 12_500),
+            (3, "district,name".to_owned(), 422, 1, 0, 0),
+        ]
+    );
+    app::usage::roll_up(&app).await.unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    assert_eq!(
+        db.store.usage_of("d1", day).await.unwrap(),
+        [("2026-12-02".to_owned(), "records".to_owned(), 2)]
     );
 }

@@ -83,6 +83,18 @@ pub struct FileConfig {
     pub quality: Option<QualityFile>,
     /// Memory the rows of data versions held for queries may take, in bytes.
     pub max_table_bytes: Option<u64>,
+    /// A tile server for the maps of data with coordinates.
+    pub map: Option<MapFile>,
+}
+
+/// `[map]` of the config file: a tile server whose terms allow this use, e.g.
+/// `tile_url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"` with its credit in
+/// `tile_attribution`. Without it the maps draw a grid with the district seats.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapFile {
+    pub tile_url: String,
+    pub tile_attribution: String,
 }
 
 /// `[quality]` of the config file.
@@ -300,6 +312,12 @@ pub fn web_config(
             .unwrap_or(d.name_similarity_threshold),
         site,
         smtp: smtp_settings(file)?,
+        map_tiles: file
+            .map
+            .as_ref()
+            .map(|m| web::map::Tiles::parse(&m.tile_url, &m.tile_attribution))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("[map]: {e}"))?,
         // Set from the data dir by the commands that serve or work (`data_settings`).
         data: d.data,
     })
@@ -333,5 +351,29 @@ mod tests {
             toml::from_str("[site]\nparty_gov_mark_url = \"javascript:alert(1)\"\n").unwrap();
         assert!(web_config(&ServeArgs::default(), &file, "127.0.0.1:8080", false).is_err());
         assert!(toml::from_str::<FileConfig>("[site]\nsponser = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn a_tile_server_is_read_and_a_bad_address_stops_the_start() {
+        let web_of = |text: &str| {
+            let file: FileConfig = toml::from_str(text).unwrap();
+            web_config(&ServeArgs::default(), &file, "127.0.0.1:8080", false)
+        };
+        let web = web_of(
+            "[map]\ntile_url = \"https://tiles.example.gov.cn/{z}/{x}/{y}.png\"\n\
+             tile_attribution = \"© 上海市测绘院\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            web.map_tiles.unwrap().origin(),
+            "https://tiles.example.gov.cn"
+        );
+        assert!(web_of("").unwrap().map_tiles.is_none());
+        let err = web_of(
+            "[map]\ntile_url = \"https://tiles.example.gov.cn/{z}/{x}.png\"\n\
+             tile_attribution = \"© 上海市测绘院\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("{y}"), "{err}");
     }
 }

@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use domain::clock::Timestamp;
-use domain::usage::{UsageKey, day_bounds};
+use domain::usage::{Tally, UsageKey, day_bounds};
 use sqlx::{Any, Transaction};
 
 use crate::{Backend, Result, Store};
 
-/// Rows one INSERT carries (six parameters each).
-const ROWS_PER_INSERT: usize = 100;
+/// Rows one INSERT carries.
+const ROWS_PER_INSERT: usize = 60;
+/// Parameters of one row.
+const COLUMNS: usize = 11;
 /// Days of reads that make an entry "most used".
 pub const RECENT_DAYS: i64 = 30;
 
@@ -26,41 +28,41 @@ impl Store {
         })
     }
 
-    /// Appends counted uses, one row per key.
-    pub async fn append_usage(&self, counts: &BTreeMap<UsageKey, i64>) -> Result<()> {
-        if counts.is_empty() {
+    /// Appends tallied uses, one row per key.
+    pub async fn append_usage(&self, tallies: &BTreeMap<UsageKey, Tally>) -> Result<()> {
+        if tallies.is_empty() {
             return Ok(());
         }
-        let rows: Vec<(&UsageKey, &i64)> = counts.iter().collect();
+        let rows: Vec<(&UsageKey, &Tally)> = tallies.iter().collect();
         let mut tx = self.begin_metering().await?;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
+                    let params: Vec<String> = (1..=COLUMNS)
+                        .map(|c| format!("${}", i * COLUMNS + c))
+                        .collect();
+                    format!("({})", params.join(", "))
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO usage_events (minute, kind, dataset_id, actor_id, via, count) VALUES {}",
+                "INSERT INTO usage_events (minute, kind, dataset_id, version_number, actor_id, via, \
+                 field_list, status_code, count, row_count, byte_count) VALUES {}",
                 values.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (key, count) in chunk {
+            for (key, tally) in chunk {
                 q = q
                     .bind(key.minute)
                     .bind(key.kind.as_str())
                     .bind(&key.dataset_id)
+                    .bind(key.version)
                     .bind(key.actor_id.clone())
                     .bind(key.via)
-                    .bind(**count);
+                    .bind(key.fields.as_str())
+                    .bind(i32::from(key.status))
+                    .bind(tally.calls)
+                    .bind(tally.rows)
+                    .bind(tally.bytes);
             }
             q.execute(&mut *tx).await?;
         }
@@ -69,7 +71,7 @@ impl Store {
     }
 
     /// Computes the daily counts of `day` again from the log (so a run is idempotent, and a
-    /// day still going is brought up to date).
+    /// day still going is brought up to date). Refused and failed calls are not reads.
     pub async fn roll_up_usage_day(&self, day: NaiveDate) -> Result<()> {
         let (start, end) = day_bounds(day);
         let label = day.format("%Y-%m-%d").to_string();
@@ -81,7 +83,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO usage_daily (day, dataset_id, kind, count) \
              SELECT CAST($1 AS TEXT), dataset_id, kind, CAST(SUM(count) AS BIGINT) FROM usage_events \
-             WHERE minute >= $2 AND minute < $3 GROUP BY dataset_id, kind",
+             WHERE minute >= $2 AND minute < $3 AND status_code < 400 GROUP BY dataset_id, kind",
         )
         .bind(&label)
         .bind(start.0)

@@ -42,6 +42,8 @@ pub struct Ctx {
     pub csrf_token: String,
     /// A fresh visitor CSRF token that the response must set as a cookie.
     new_csrf_cookie: bool,
+    /// The uses of entries this request makes, for the usage log.
+    pub meter: crate::meter::Meter,
 }
 
 impl Ctx {
@@ -184,6 +186,7 @@ async fn build_ctx(
         secure: client.as_ref().is_some_and(|c| c.https),
         csrf_token,
         new_csrf_cookie,
+        meter: Default::default(),
     };
 
     if let Some(token) = bearer {

@@ -240,7 +240,11 @@ pub async fn section(
                 ("rows", table.rows().to_string()),
             ],
         );
-        (crate::map::svg(&points, area, &caption), caption)
+        let svg = match &state.config.map_tiles {
+            Some(tiles) => crate::map::svg_over_tiles(&points, area, tiles, &caption),
+            None => crate::map::svg(&points, area, &caption),
+        };
+        (svg, caption)
     });
     let updated = v
         .finished_at

@@ -14,7 +14,8 @@ mod guide_form;
 pub mod i18n;
 pub mod indexer;
 mod labels;
-mod map;
+pub mod map;
+pub mod meter;
 pub mod observe;
 pub mod openlist;
 mod page;
@@ -35,8 +36,19 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use state::{AppState, SiteInfo, WebConfig};
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The pages' Content-Security-Policy: nothing from elsewhere but the map tiles, when the
+/// operator named a tile server.
+fn content_security_policy(tiles: Option<&map::Tiles>) -> HeaderValue {
+    let tile_origin = tiles
+        .map(|t| format!(" {}", t.origin()))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tile_origin}; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    // The origin was checked to hold no character a header may not carry (`map::Tiles::parse`).
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
 
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
@@ -52,7 +64,10 @@ pub fn app(state: AppState) -> Router {
         // The bound is ours (above); axum's own default would cut uploads at 2 MB.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), render::render_errors))
-        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy(state.config.map_tiles.as_ref()),
+        ))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header_layer(

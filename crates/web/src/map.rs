@@ -1,6 +1,8 @@
-//! A map of a version's points (A25.6), drawn on the server as SVG so it needs no script and no
-//! tile server: the points over a grid of longitudes and latitudes, with the district seats
-//! named for orientation. The rows themselves stay in the preview table beside it.
+//! A map of a version's points (A25.6), drawn on the server as SVG so it needs no script: by
+//! default the points over a grid of longitudes and latitudes, with the district seats named
+//! for orientation; when the operator names a tile server ([`Tiles`]), the points in Web
+//! Mercator over that server's tiles, still without a script. The rows themselves stay in the
+//! preview table beside it.
 
 use std::fmt::Write;
 
@@ -165,6 +167,143 @@ pub fn svg(points: &[(f64, f64)], area: &data::rules::Area, label: &str) -> Stri
     s
 }
 
+/// A tile server the operator configured (`[map]`): an address template with `{z}`, `{x}` and
+/// `{y}` for 256-pixel Web Mercator tiles, and the credit its terms ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tiles {
+    template: String,
+    origin: String,
+    attribution: String,
+}
+
+/// Zoom levels tile servers commonly serve.
+const MAX_ZOOM: u32 = 18;
+const TILE: f64 = 256.0;
+
+impl Tiles {
+    /// Checks an address template: http(s), a host, each of `{z}`, `{x}`, `{y}`, and nothing
+    /// that could end the attribute it is written into.
+    pub fn parse(template: &str, attribution: &str) -> Result<Self, String> {
+        let template = template.trim();
+        let rest = template
+            .strip_prefix("https://")
+            .or_else(|| template.strip_prefix("http://"))
+            .ok_or("the tile address must start with https:// or http://")?;
+        let host = rest.split('/').next().unwrap_or_default();
+        if host.is_empty() || host.contains(['{', '}', '@']) {
+            return Err("the tile address must name its server before any {z}, {x} or {y}".into());
+        }
+        for part in ["{z}", "{x}", "{y}"] {
+            if !template.contains(part) {
+                return Err(format!("the tile address must contain {part}"));
+            }
+        }
+        if template
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c))
+        {
+            return Err("the tile address may not contain spaces, quotes or angle brackets".into());
+        }
+        if attribution.trim().is_empty() {
+            return Err(
+                "a tile server's terms ask for its credit: set map.tile_attribution".into(),
+            );
+        }
+        let scheme = if template.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        Ok(Self {
+            template: template.to_owned(),
+            origin: format!("{scheme}://{host}"),
+            attribution: attribution.trim().to_owned(),
+        })
+    }
+
+    /// Where the tiles come from, for the pages' Content-Security-Policy.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn url(&self, z: u32, x: i64, y: i64) -> String {
+        self.template
+            .replace("{z}", &z.to_string())
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    }
+}
+
+/// Web Mercator pixel coordinates at zoom 0 (a world 256 pixels wide).
+fn mercator(lng: f64, lat: f64) -> (f64, f64) {
+    let lat = lat.clamp(-85.05112878, 85.05112878).to_radians();
+    let x = (lng + 180.0) / 360.0 * TILE;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * TILE;
+    (x, y)
+}
+
+/// The map of `points` inside `area` over `tiles`: the zoom at which the area is at most
+/// `WIDTH` pixels wide, the tiles that cover it, and the points and the credit on top.
+pub fn svg_over_tiles(
+    points: &[(f64, f64)],
+    area: &data::rules::Area,
+    tiles: &Tiles,
+    label: &str,
+) -> String {
+    let (west, north) = mercator(area.west, area.north);
+    let (east, south) = mercator(area.east, area.south);
+    let span = (east - west).max(f64::MIN_POSITIVE);
+    let zoom = ((WIDTH / span).log2().floor().max(0.0) as u32).min(MAX_ZOOM);
+    let scale = f64::from(1u32 << zoom);
+    let (x0, y0) = (west * scale, north * scale);
+    let (w, h) = ((east - west) * scale, (south - north) * scale);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.1} {y0:.1} {w:.1} {h:.1}" width="100%" role="img" aria-label="{}"><rect x="{x0:.1}" y="{y0:.1}" width="{w:.1}" height="{h:.1}" fill="#f4f7fb"/>"##,
+        escape(label)
+    );
+    let last = (1i64 << zoom) - 1;
+    let tx = ((x0 / TILE).floor() as i64).max(0)..=(((x0 + w) / TILE).floor() as i64).min(last);
+    let ty = ((y0 / TILE).floor() as i64).max(0)..=(((y0 + h) / TILE).floor() as i64).min(last);
+    s.push_str("<g>");
+    for y in ty {
+        for x in tx.clone() {
+            let _ = write!(
+                s,
+                r#"<image href="{}" x="{}" y="{}" width="256" height="256"/>"#,
+                escape(&tiles.url(zoom, x, y)),
+                x * 256,
+                y * 256
+            );
+        }
+    }
+    s.push_str(
+        r##"</g><g fill="#0b57a4" fill-opacity="0.7" stroke="#ffffff" stroke-width="0.6">"##,
+    );
+    for &(lng, lat) in points {
+        if area.contains(lng, lat) {
+            let (px, py) = mercator(lng, lat);
+            let _ = write!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="2.6"/>"#,
+                px * scale,
+                py * scale
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        r##"</g><rect x="{:.1}" y="{:.1}" width="{w:.1}" height="16" fill="#ffffff" fill-opacity="0.8"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#1f2933" text-anchor="end">{}</text></svg>"##,
+        x0,
+        y0 + h - 16.0,
+        x0 + w - 4.0,
+        y0 + h - 4.0,
+        escape(&tiles.attribution)
+    );
+    s
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -183,5 +322,46 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 1);
         assert!(svg.contains("aria-label=\"2 &lt;points&gt;\""));
         assert!(svg.contains(">黄浦</text>"));
+    }
+
+    #[test]
+    fn tile_addresses_that_could_break_out_or_lack_a_part_are_refused() {
+        let ok = Tiles::parse("https://tiles.example.org/{z}/{x}/{y}.png", "© 示例").unwrap();
+        assert_eq!(ok.origin(), "https://tiles.example.org");
+        for bad in [
+            "ftp://tiles.example.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}.png",
+            "https://{z}.example.org/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}/{y}.png\" onload=\"x",
+            "https://tiles.example.org/{z}/{x}/{y}.png><script>",
+            "https://user@tiles.example.org/{z}/{x}/{y}.png",
+        ] {
+            assert!(Tiles::parse(bad, "© 示例").is_err(), "{bad}");
+        }
+        assert!(Tiles::parse("https://tiles.example.org/{z}/{x}/{y}.png", " ").is_err());
+    }
+
+    #[test]
+    fn the_tiles_cover_the_area_and_points_fall_on_the_right_tile() {
+        let tiles = Tiles::parse("https://t.example.org/{z}/{x}/{y}.png", "© T").unwrap();
+        let area = data::rules::SHANGHAI;
+        // Shanghai's 1.35° of longitude are 491 pixels wide at zoom 9 and 983 at zoom 10, so
+        // the map is drawn at zoom 9. The People's Square, 121.4737° E 31.2304° N, lies on tile
+        // 9/428/209 (worked out by hand from the Web Mercator formulas).
+        let svg = svg_over_tiles(&[(121.4737, 31.2304)], &area, &tiles, "1");
+        assert!(svg.contains("https://t.example.org/9/428/209.png"), "{svg}");
+        assert!(!svg.contains("https://t.example.org/10/"));
+        let tx = 428;
+        // The point is drawn inside the tile that holds it.
+        let cx: f64 = svg
+            .split("<circle cx=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!((cx / 256.0).floor() as i64, tx);
+        assert!(svg.contains(">© T</text>"));
+        assert_eq!(svg.matches("<circle").count(), 1);
     }
 }

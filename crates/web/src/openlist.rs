@@ -22,13 +22,11 @@ pub fn can_see(ctx: &Ctx, d: &DatasetRecord) -> bool {
         .is_ok()
 }
 
-/// Counts a read of a public entry in the usage log (never waits, never fails the read).
-pub fn count_read(state: &AppState, ctx: &Ctx, d: &DatasetRecord, kind: domain::usage::UsageKind) {
+/// Notes a read of a public entry for the usage log (see `crate::meter`): logged once the
+/// answer is sent, never waiting, never failing the read.
+pub fn count_read(ctx: &Ctx, d: &DatasetRecord, kind: domain::usage::UsageKind) {
     if d.facts().is_public() {
-        state
-            .app
-            .usage
-            .record(&ctx.caller, state.clock.now(), kind, d.id.to_string());
+        ctx.meter.note(kind, d.id.to_string());
     }
 }
 

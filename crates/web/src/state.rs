@@ -45,6 +45,8 @@ pub struct WebConfig {
     pub smtp: Option<app::mail::SmtpSettings>,
     /// The data plane's working directories, memory and quality bar.
     pub data: app::DataSettings,
+    /// A tile server for the maps of data with coordinates; none: the maps draw a grid.
+    pub map_tiles: Option<crate::map::Tiles>,
 }
 
 /// The identification a Chinese government website carries at the foot of every page
@@ -105,6 +107,7 @@ impl Default for WebConfig {
             site: SiteInfo::default(),
             smtp: None,
             data: app::DataSettings::default(),
+            map_tiles: None,
         }
     }
 }

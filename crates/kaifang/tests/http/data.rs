@@ -733,9 +733,10 @@ async fn rows_appended_follow_the_current_version_and_may_not_repeat_its_keys() 
     assert_eq!(names["values"], 4);
 }
 
-#[tokio::test]
-async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
-    let app = spawn_app().await;
+/// An app (configured so) with a published entry of bus stops: two in Shanghai, one (a
+/// mistake) in Beijing. Returns the app and the entry's id.
+async fn stops(config: web::WebConfig) -> (TestApp, String) {
+    let app = spawn_app_with(config).await;
     app.create_org("transport").await;
     let editor = app
         .user_with(
@@ -769,6 +770,12 @@ async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     // One row of three is wrong only by meaning (no rule declared): the file passes.
     app.run_jobs().await;
+    (app, dataset)
+}
+
+#[tokio::test]
+async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
+    let (app, dataset) = stops(test_config()).await;
     let (status, html) = app.page(&client(), &format!("/datasets/{dataset}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(html.matches("<circle").count(), 2, "{html}");
@@ -798,6 +805,56 @@ async fn data_with_coordinates_is_drawn_as_a_map_on_the_public_page() {
     );
     assert_eq!(features[2]["geometry"]["coordinates"], json!([116.4, 39.9]));
     assert_eq!(features[1]["properties"]["stop_name"], "世纪大道站");
+}
+
+#[tokio::test]
+async fn with_a_tile_server_configured_the_map_is_drawn_over_its_tiles() {
+    let mut config = test_config();
+    config.map_tiles = Some(
+        web::map::Tiles::parse(
+            "https://tiles.example.org/{z}/{x}/{y}.png",
+            "© 示例测绘 (Example Mapping)",
+        )
+        .unwrap(),
+    );
+    let (app, dataset) = stops(config).await;
+    let res = client()
+        .get(app.at(&format!("/datasets/{dataset}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The browser may fetch the tiles, and nothing else from elsewhere.
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' data: https://tiles.example.org;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    let html = res.text().await.unwrap();
+    // Shanghai fits 640 pixels at zoom 9; People's Square is on tile 9/428/209 (worked out by
+    // hand from the Web Mercator formulas).
+    assert!(
+        html.contains("href=\"https://tiles.example.org/9/428/209.png\""),
+        "{html}"
+    );
+    assert_eq!(html.matches("<circle").count(), 2);
+    assert!(html.contains("© 示例测绘 (Example Mapping)"));
+    assert!(html.contains("以点标出 3 行中的 2 行"));
+
+    // Without a tile server the pages fetch no image from elsewhere.
+    let (plain, dataset) = stops(test_config()).await;
+    let res = client()
+        .get(plain.at(&format!("/datasets/{dataset}")))
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+    assert!(!res.text().await.unwrap().contains("<image "));
 }
 
 #[tokio::test]
@@ -888,12 +945,13 @@ async fn stored_files_answer_range_requests_and_a_resumed_download_counts_once()
     assert_eq!(settled_usage(&s, "download", 14).await, 14);
 }
 
-/// The usage log's count of `kind`, once it reaches `want` (the counts arrive in the background,
+/// The usage log's count of `kind` (answered calls), once it reaches `want` (the counts arrive in the background,
 /// in batches) and then stays put for longer than a batch takes.
 async fn settled_usage(s: &Setup, kind: &str, want: i64) -> i64 {
     let count = || async {
         sqlx::query_scalar::<_, i64>(
-            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events WHERE kind = $1",
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM usage_events \
+             WHERE kind = $1 AND status_code < 400",
         )
         .bind(kind)
         .fetch_one(s.app.store.pool())
@@ -1306,20 +1364,89 @@ async fn conditional_data_is_no_table_and_limits_are_named_when_passed() {
 }
 
 #[tokio::test]
-async fn downloads_and_queries_of_data_are_counted_in_the_usage_log() {
+async fn downloads_and_queries_of_data_are_logged_with_what_they_answered() {
     let s = published("unconditional").await;
     let visitor = client();
+    let mut sent = Vec::new();
     for path in [
         format!("/datasets/{}/download?format=csv", s.dataset),
-        format!("/api/v1/datasets/{}/records?limit=1", s.dataset),
+        format!(
+            "/api/v1/datasets/{}/records?limit=1&fields=name,district",
+            s.dataset
+        ),
         format!("/api/v1/datasets/{}/records?district=x", s.dataset),
     ] {
         let res = visitor.get(s.app.at(&path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        res.bytes().await.unwrap();
+        sent.push(res.bytes().await.unwrap().len() as i64);
     }
+    // A refused query is logged with its status, and is not a read.
+    let res = visitor
+        .get(s.app.at(&format!(
+            "/api/v1/datasets/{}/records?nosuchfield__gt=1",
+            s.dataset
+        )))
+        .send()
+        .await
+        .unwrap();
+    let refused = res.status().as_u16() as i32;
+    assert!(res.status().is_client_error(), "{refused}");
+    res.bytes().await.unwrap();
     assert_eq!(settled_usage(&s, "download", 1).await, 1, "one download");
     assert_eq!(settled_usage(&s, "records", 2).await, 2, "two queries");
+    /// kind, version, fields, status, calls, records, bytes.
+    type Logged = (String, Option<i64>, String, i32, i64, i64, i64);
+    let mut logged: Vec<Logged> = sqlx::query_as(
+        "SELECT kind, version_number, field_list, status_code, count, row_count, byte_count \
+         FROM usage_events WHERE dataset_id = $1",
+    )
+    .bind(&s.dataset)
+    .fetch_all(s.app.store.pool())
+    .await
+    .unwrap();
+    logged.sort();
+    assert_eq!(
+        logged,
+        [
+            // The whole file: its three records, as many bytes as the visitor received.
+            (
+                "download".to_owned(),
+                Some(1),
+                String::new(),
+                200,
+                1,
+                3,
+                sent[0]
+            ),
+            (
+                "records".to_owned(),
+                Some(1),
+                String::new(),
+                200,
+                1,
+                0,
+                sent[2]
+            ),
+            (
+                "records".to_owned(),
+                Some(1),
+                String::new(),
+                refused,
+                1,
+                0,
+                0
+            ),
+            (
+                "records".to_owned(),
+                Some(1),
+                "district,name".to_owned(),
+                200,
+                1,
+                1,
+                sent[1]
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

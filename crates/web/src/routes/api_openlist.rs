@@ -339,7 +339,7 @@ pub async fn show_dataset(
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
-    crate::openlist::count_read(&state, &ctx, &d, domain::usage::UsageKind::ApiRead);
+    crate::openlist::count_read(&ctx, &d, domain::usage::UsageKind::ApiRead);
     Ok(with_etag(
         &d,
         Json(crate::openlist::dataset_json_for(&ctx, &state, &d, &org)),

@@ -360,10 +360,13 @@ pub async fn records(
     Extension(d): Extension<DatasetRecord>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
+    crate::openlist::count_read(&ctx, &d, UsageKind::Records);
     let mut pairs = pairs(raw.as_deref());
     let version = take_version(&mut pairs)?;
     let (v, table) = open_table(&state, &ctx, &d, version).await?;
+    ctx.meter.version(v.number);
     let q = data::query::parse(&pairs, &table.schema()).map_err(query_error)?;
+    ctx.meter.query(&table, &q);
     let page = tokio::task::spawn_blocking({
         let (table, q) = (table.clone(), q.clone());
         move || data::records::run(&table, &q)
@@ -371,7 +374,7 @@ pub async fn records(
     .await
     .map_err(|_| AppError::new(ErrorCode::Internal))?
     .map_err(query_error)?;
-    crate::openlist::count_read(&state, &ctx, &d, UsageKind::Records);
+    ctx.meter.rows(page.rows.num_rows() as u64);
     let next = page.next_cursor.as_ref().map(|c| {
         let mut kept: Vec<(String, String)> = pairs
             .iter()
@@ -533,7 +536,9 @@ pub async fn download(
     Params(q): Params<DownloadQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    crate::openlist::count_read(&ctx, &d, UsageKind::Download);
     let v = app::open_data::version(&state.app, &ctx.caller, &d, q.version).await?;
+    ctx.meter.version(v.number);
     let format = q.format.as_deref().unwrap_or("csv");
     let sha = v.parquet_sha256.clone().ok_or(ErrorCode::NotFound)?;
     let etag = format!("\"{sha}-{format}\"");
@@ -547,6 +552,8 @@ pub async fn download(
         .and_then(|h| h.to_str().ok())
         .is_some_and(|h| h.split(',').any(|t| t.trim() == etag))
     {
+        // The caller's copy is current: nothing was downloaded.
+        ctx.meter.forget();
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let (content_type, ext) = match format {
@@ -589,17 +596,16 @@ pub async fn download(
         }
     };
     // A download counts once: a client resuming or fetching in parts asks for later ranges.
-    let whole_or_first = match response.status() {
-        StatusCode::OK => true,
-        StatusCode::PARTIAL_CONTENT => response
+    let later_part = response.status() == StatusCode::PARTIAL_CONTENT
+        && !response
             .headers()
             .get(header::CONTENT_RANGE)
             .and_then(|h| h.to_str().ok())
-            .is_some_and(|r| r.starts_with("bytes 0-")),
-        _ => false,
-    };
-    if whole_or_first {
-        crate::openlist::count_read(&state, &ctx, &d, UsageKind::Download);
+            .is_some_and(|r| r.starts_with("bytes 0-"));
+    if later_part {
+        ctx.meter.forget();
+    } else {
+        ctx.meter.rows(v.rows.unwrap_or(0).max(0) as u64);
     }
     let filename = format!("{}-v{}.{ext}", d.id, v.number.unwrap_or(0));
     let out = response.headers_mut();

@@ -339,6 +339,7 @@ async fn guard(
         Ok(resource) => resource,
         Err(e) => return e.into_response(),
     };
+    let at = state.clock.now();
     let mut response = match ctx.authorize(spec.action, resource) {
         Ok(()) => next.run(req).await,
         Err(e) if domain::policy::may_know(ctx.actor(), resource) => e.into_response(),
@@ -347,5 +348,5 @@ async fn guard(
     response
         .extensions_mut()
         .insert(crate::observe::RouteName(spec.path));
-    response
+    crate::meter::log_when_sent(&ctx.meter, &state.app.usage, &ctx.caller, at, response)
 }

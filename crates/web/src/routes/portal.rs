@@ -429,7 +429,7 @@ pub async fn dataset_page(
     if !can_see(&ctx, &d) {
         return Err(ErrorCode::NotFound.into());
     }
-    crate::openlist::count_read(&state, &ctx, &d, domain::usage::UsageKind::PageView);
+    crate::openlist::count_read(&ctx, &d, domain::usage::UsageKind::PageView);
     let labels = Labels::load(&state, ctx.lang).await?;
     let pctx = PageCtx::new(&state, &ctx, &format!("/datasets/{}", d.id));
     let m = &d.meta;

@@ -77,8 +77,9 @@ async fn answer(state: &AppState, ctx: &Ctx, input: SqlInput) -> AppResult<Respo
         .await
         .map_err(sql_error)?;
     for d in &read {
-        crate::openlist::count_read(state, ctx, d, UsageKind::Records);
+        crate::openlist::count_read(ctx, d, UsageKind::Records);
     }
+    ctx.meter.rows(answer.rows as u64);
     let schema = answer.batches.first().map(|b| b.schema());
     if csv {
         let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));

@@ -36,6 +36,7 @@ async fn open_resource(
     state: &AppState,
     ctx: &Ctx,
     p: &Params,
+    kind: domain::usage::UsageKind,
 ) -> Result<
     (
         store::datasets::DatasetRecord,
@@ -55,12 +56,14 @@ async fn open_resource(
         Ok(_) | Err(store::StoreError::NotFound) => return Err(CkanError::not_found("Resource")),
         Err(e) => return Err(e.into()),
     };
+    crate::openlist::count_read(ctx, &d, kind);
     let v = app::open_data::version(&state.app, &ctx.caller, &d, None)
         .await
         .map_err(|e| match e.code {
             app::ErrorCode::Forbidden | app::ErrorCode::NotSignedIn => forbidden(),
             _ => CkanError::not_found("Resource"),
         })?;
+    ctx.meter.version(v.number);
     let t = app::open_data::table(&state.app, &v)
         .await
         .map_err(|_| CkanError::internal())?;
@@ -171,7 +174,8 @@ fn pairs(p: &Params) -> Result<Vec<(String, String)>, CkanError> {
 }
 
 pub(super) async fn search(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResult {
-    let (d, _, table, resource) = open_resource(state, ctx, p).await?;
+    let (_, _, table, resource) =
+        open_resource(state, ctx, p, domain::usage::UsageKind::Records).await?;
     let pairs = pairs(p)?;
     let limit = p.int("limit", 100, 0, data::query::MAX_LIMIT as i64)?;
     let offset = p.int("offset", 0, 0, data::query::MAX_OFFSET as i64)?;
@@ -184,6 +188,7 @@ pub(super) async fn search(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResul
         CkanError::validation(if field.is_empty() { "q" } else { &field }, e.code)
     };
     let q = data::query::parse(&pairs, &schema).map_err(query_error)?;
+    ctx.meter.query(&table, &q);
     let page = tokio::task::spawn_blocking({
         let (table, q) = (table.clone(), q.clone());
         move || data::records::run(&table, &q)
@@ -191,8 +196,8 @@ pub(super) async fn search(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResul
     .await
     .map_err(|_| CkanError::internal())?
     .map_err(query_error)?;
-    crate::openlist::count_read(state, ctx, &d, domain::usage::UsageKind::Records);
     let rows = if limit == 0 { 0 } else { page.rows.num_rows() };
+    ctx.meter.rows(rows as u64);
     let batch = &page.rows;
     let mut fields = vec![json!({ "id": "_id", "type": "int" })];
     fields.extend(
@@ -281,7 +286,8 @@ pub(super) async fn search(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResul
 }
 
 pub(super) async fn info(state: &AppState, ctx: &Ctx, p: &Params) -> CkanResult {
-    let (d, v, table, resource) = open_resource(state, ctx, p).await?;
+    let (d, v, table, resource) =
+        open_resource(state, ctx, p, domain::usage::UsageKind::ApiRead).await?;
     let schema = table.schema();
     let fields: Vec<Value> = schema
         .fields()
@@ -327,8 +333,9 @@ pub(super) async fn search_sql(state: &AppState, ctx: &Ctx, p: &Params) -> CkanR
             app::open_data::SqlFailure::App(_) => CkanError::internal(),
         })?;
     for d in &read {
-        crate::openlist::count_read(state, ctx, d, domain::usage::UsageKind::Records);
+        crate::openlist::count_read(ctx, d, domain::usage::UsageKind::Records);
     }
+    ctx.meter.rows(answer.rows as u64);
     let mut fields = Vec::new();
     let mut records = Vec::new();
     for b in &answer.batches {

@@ -673,7 +673,7 @@ async fn visible_package(state: &AppState, ctx: &Ctx, id: &str) -> CkanResult {
         }
         Err(e) => return Err(e.into()),
     };
-    crate::openlist::count_read(state, ctx, &d, domain::usage::UsageKind::ApiRead);
+    crate::openlist::count_read(ctx, &d, domain::usage::UsageKind::ApiRead);
     let org = state.store.org(&d.org_id.to_string()).await?;
     Ok(package(
         &crate::openlist::public_dataset_json(state, &d, &org).to_json(),
