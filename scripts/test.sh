@@ -31,7 +31,7 @@ done
 # The official CKAN client, for the test that drives the CKAN-compatible API with it, and
 # Schemathesis, which checks the API against its OpenAPI document.
 venv=build-output/test-venv
-if ! "$venv/bin/python" -c "import ckanapi, schemathesis" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import ckanapi, schemathesis, chinese_calendar" >/dev/null 2>&1; then
   echo "== installing the test's Python tools (ckanapi, Schemathesis) into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet -r scripts/test-requirements.txt

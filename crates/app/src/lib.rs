@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod calendar;
 pub mod caller;
 pub mod catalogue;
 pub mod data_versions;

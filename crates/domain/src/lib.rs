@@ -5,6 +5,7 @@ pub mod account;
 pub mod articles;
 pub mod audit;
 pub mod bounded;
+pub mod calendar;
 pub mod checkpoint;
 pub mod clock;
 pub mod identifiers;

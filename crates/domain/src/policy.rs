@@ -60,6 +60,9 @@ pub enum Action {
     /// The quality of every provider's data uploads over time (A16.4): the operator's
     /// monitoring and periodic evaluation, which the regulator may read too.
     ViewQuality,
+    /// Loading a year's holidays and make-up workdays into the working-day calendar the
+    /// review deadlines are counted on (A19.2), as the State Council's notices come out.
+    ManageCalendar,
 }
 
 impl Action {
@@ -113,6 +116,7 @@ impl Action {
         Action::ReadOpenData,
         Action::ViewMetrics,
         Action::ViewQuality,
+        Action::ManageCalendar,
     ];
 }
 
@@ -309,7 +313,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             Resource::Dataset(d) => user.has(Operator) && user.role_in(d.org).is_none(),
             _ => false,
         },
-        EditGuide | PublishArticles => user.has(Operator),
+        EditGuide | PublishArticles | ManageCalendar => user.has(Operator),
         ManageJobs => user.has(Operator) || user.has(Sysadmin),
         ViewMetrics => user.has(Sysadmin),
         ViewQuality => user.has(Operator) || user.has(Regulator),

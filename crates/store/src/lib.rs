@@ -6,6 +6,7 @@ pub mod articles;
 pub mod attachments;
 pub mod audit;
 pub mod blobs;
+pub mod calendar;
 pub mod catalogue;
 pub mod checkpoints;
 pub mod data_versions;

@@ -452,6 +452,7 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         "/account",
         "/account/password",
     ];
+    let operator = ["/console/quality", "/console/calendar?from=2026-12-21"];
     for (width, height) in [(1280, 1000), (640, 500), (360, 740)] {
         c.set_window_size(width, height).await.unwrap();
         let mut problems = Vec::new();
@@ -477,6 +478,11 @@ async fn the_main_pages_pass_the_wcag_checks_on_desktop_and_phone() {
         if width == 360 {
             c.goto(&demo.at(&dataset)).await.unwrap();
             b.screenshot("phone-dataset").await;
+        }
+        sign_out(&b).await;
+        sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+        for path in operator {
+            check(path).await;
         }
         sign_out(&b).await;
         assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -573,6 +579,7 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-people", "/console/people"),
         ("operator-jobs", "/console/jobs"),
         ("operator-quality", "/console/quality"),
+        ("operator-calendar", "/console/calendar?from=2026-12-21"),
         ("operator-articles", "/console/articles"),
     ];
     let parties: [(Option<&str>, Pages); 4] = [

@@ -175,6 +175,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/metrics", Action::ViewMetrics, Target::Platform),
     ("GET", "/console/quality", Action::ViewQuality, Target::Platform),
     ("GET", "/api/v1/quality", Action::ViewQuality, Target::Platform),
+    ("GET", "/api/v1/calendar", Action::ViewPublic, Target::Platform),
+    ("PUT", "/api/v1/calendar/{year}", Action::ManageCalendar, Target::Platform),
+    ("GET", "/console/calendar", Action::ManageCalendar, Target::Platform),
+    ("POST", "/console/calendar", Action::ManageCalendar, Target::Platform),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -355,6 +359,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::ViewMetrics => who.is(Sysadmin),
         // Quality over time is the operator's evaluation, which the regulator supervises.
         Action::ViewQuality => who.is(Operator) || who.is(Regulator),
+        // The operator loads each year's holidays as the State Council's notice comes out.
+        Action::ManageCalendar => who.is(Operator),
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -456,6 +462,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         }),
         "/api/v1/uploads" => return Body::Bytes(b"%PDF-1.4 test"),
         "/api/v1/sql" => json!({ "sql": "SELECT 1 AS one" }),
+        "/api/v1/calendar/{year}" => json!({ "holidays": ["2026-01-01~2026-01-03"] }),
         "/api/v1/datasets/{dataset}/data" => {
             return Body::Bytes("line_name,stop_name\n1路,人民广场\n".as_bytes());
         }
@@ -491,6 +498,7 @@ fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(Stri
             ("confirm_password", "Another-harbour-ferry-2027"),
         ]),
         "/password/forgot" => f(&[("email", "resident@example.cn")]),
+        "/console/calendar" => f(&[("year", "2026"), ("holidays", "2026-01-01~2026-01-03")]),
         "/password/reset" => f(&[
             ("token", "not-a-link-that-was-sent"),
             ("new_password", "Another-harbour-ferry-2027"),

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod bounds;
+mod calendar;
 mod ckan;
 mod cli;
 mod console;

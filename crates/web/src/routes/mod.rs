@@ -11,6 +11,7 @@ mod api_reviews;
 pub mod api_search;
 mod api_tickets;
 mod api_uploads;
+mod calendar;
 pub(crate) mod ckan;
 pub(crate) mod console;
 pub(crate) mod data;
@@ -124,6 +125,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/console/audit" => ViewAudit on Platform: trail::audit,
         GET "/console/audit/export.csv" => ViewAudit on Platform: trail::export,
         GET "/console/guide" => EditGuide on Platform: guide::page,
+        GET "/console/calendar" => ManageCalendar on Platform: calendar::page,
+        POST "/console/calendar" => ManageCalendar on Platform: calendar::save,
         POST "/console/guide" => EditGuide on Platform: guide::save,
         GET "/console/guide/versions/{version}" => EditGuide on Platform: guide::version,
         GET "/console/vocabularies" => ManageVocabularies on Platform: operator::vocabularies,
@@ -242,6 +245,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/openapi.json" => ViewPublic on Platform: openapi::openapi,
         GET "/api/v1/jobs" => ManageJobs on Platform: api_jobs::list,
         GET "/api/v1/quality" => ViewQuality on Platform: quality::api,
+        GET "/api/v1/calendar" => ViewPublic on Platform: calendar::api,
+        PUT "/api/v1/calendar/{year}" => ManageCalendar on Platform: calendar::api_put,
         GET "/api/v1/jobs/{job}" => ManageJobs on Platform: api_jobs::show,
         POST "/api/v1/jobs/{job}/cancel" => ManageJobs on Platform: api_jobs::cancel,
         GET "/metrics" => ViewMetrics on Platform: health::metrics,

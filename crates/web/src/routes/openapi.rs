@@ -273,6 +273,16 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .query::<super::quality::QualityQuery>()
                 .ok::<super::quality::QualityAnswer>()
         }
+        ("GET", "/api/v1/calendar") => {
+            c("The working-day calendar review deadlines are counted on, and a count from a date (A19.2)")
+                .query::<super::calendar::CalendarQuery>()
+                .ok::<super::calendar::CalendarAnswer>()
+        }
+        ("PUT", "/api/v1/calendar/{year}") => {
+            c("Load or correct a year's holidays and make-up workdays (the operator)")
+                .body::<super::calendar::YearInput>()
+                .ok::<super::calendar::YearView>()
+        }
         ("GET", "/api/v1/jobs") => c("The background job queue: its depth, and jobs newest first")
             .query::<api_jobs::JobQuery>()
             .ok::<api_jobs::JobList>(),

@@ -357,6 +357,11 @@ const DESKS: &[(&str, Action, &str)] = &[
     ("/console/people", Action::ListUsers, "operator.people"),
     ("/console/jobs", Action::ManageJobs, "operator.jobs"),
     ("/console/quality", Action::ViewQuality, "quality.title"),
+    (
+        "/console/calendar",
+        Action::ManageCalendar,
+        "calendar.title",
+    ),
     ("/console/audit", Action::ViewAudit, "operator.audit"),
 ];
 
