@@ -9,9 +9,8 @@ use domain::clock::{Clock, ManualClock, Timestamp};
 use domain::usage::{FieldList, UsageKind, Use};
 use kaifang_app as app;
 
-#[tokio::test]
-async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
-    // 2026-12-02 23:59:30 in Shanghai (15:59:30 UTC).
+/// An app whose clock reads 2026-12-02 23:59:30 in Shanghai (15:59:30 UTC).
+async fn at_the_end_of_a_day() -> (Arc<ManualClock>, common::TestDb, app::App) {
     let clock = Arc::new(ManualClock::new(Timestamp(1_796_227_170_000)));
     let db = common::database(clock.now()).await;
     let app = app::App::new(
@@ -20,6 +19,12 @@ async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
         clock.clone(),
         app::Config::default(),
     );
+    (clock, db, app)
+}
+
+#[tokio::test]
+async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
+    let (clock, db, app) = at_the_end_of_a_day().await;
     let visitor = app::Caller::anonymous(Some("192.0.2.7".into()));
     // A flood of page views in one minute is one row, not five thousand.
     for _ in 0..5000 {
@@ -92,14 +97,7 @@ async fn uses_are_counted_in_rows_per_minute_and_rolled_up_by_day() {
 
 #[tokio::test]
 async fn a_row_tallies_records_and_bytes_and_refused_calls_are_not_reads() {
-    let clock = Arc::new(ManualClock::new(Timestamp(1_796_227_170_000)));
-    let db = common::database(clock.now()).await;
-    let app = app::App::new(
-        db.store.clone(),
-        db.blobs.clone(),
-        clock.clone(),
-        app::Config::default(),
-    );
+    let (clock, db, app) = at_the_end_of_a_day().await;
     let visitor = app::Caller::anonymous(None);
     let read = |rows, bytes, status| Use {
         version: Some(3),

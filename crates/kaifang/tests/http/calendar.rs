@@ -189,6 +189,18 @@ async fn a_wrong_year_is_refused_with_its_reason_and_nothing_is_loaded() {
         assert_eq!(err["fields"][0]["field"], field, "{body}: {err}");
         assert_eq!(err["fields"][0]["code"], code, "{body}: {err}");
     }
+    // A body of another shape, or a year that is not a number, is refused in the API's shape.
+    for (path, body) in [
+        ("/api/v1/calendar/2027", json!([null, null])),
+        (
+            "/api/v1/calendar/二〇二七",
+            json!({ "holidays": ["2027-01-01"] }),
+        ),
+    ] {
+        let res = operator.send_json(Method::PUT, app.at(path), &body).await;
+        assert!(res.status().is_client_error(), "{path}");
+        assert_eq!(res.headers()["content-type"], "application/json", "{path}");
+    }
     // Someone other than the operator may not load a year.
     let resident = app.user_with("someone@example.cn", None, None).await;
     let res = resident

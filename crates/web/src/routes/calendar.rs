@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use app::calendar::Source;
 
-use crate::ctx::{Ctx, FormPost, Params};
+use crate::ctx::{ApiJson, Ctx, FormPost, Params};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::page::{PageCtx, html, message_at};
 use crate::state::AppState;
@@ -130,9 +130,12 @@ pub struct YearInput {
 pub async fn api_put(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(year): Path<i32>,
-    Json(input): Json<YearInput>,
+    Path(year): Path<String>,
+    ApiJson(input): ApiJson<YearInput>,
 ) -> AppResult<Response> {
+    let year: i32 = year
+        .parse()
+        .map_err(|_| AppError::field("year", "invalid_value"))?;
     app::calendar::load_year(
         &state.app,
         &ctx.caller,
