@@ -451,6 +451,11 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         area: app.config.data.area,
         thresholds: app.config.data.quality,
         append_to,
+        // The duplicate check spills into this job's own directory, removed with it.
+        spill: Some(data::ingest::Spill::new(
+            dir.path().to_owned(),
+            parquet.clone(),
+        )),
     };
     let work = {
         let (progress, bytes_read) = (progress.clone(), bytes_read.clone());

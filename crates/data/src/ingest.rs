@@ -1,12 +1,12 @@
 //! Ingestion: a provider's rows, from whatever format they came in, read once against the
 //! entry's data items. Each row is checked (type, the item's rules, duplicate keys or rows),
 //! profiled, and built into typed Arrow columns written as Parquet batch by batch, so a file of
-//! any length takes the same memory (the duplicate check's hashes aside: 32 bytes a row). Rows
-//! with a problem are also written, as read, with their line and what is wrong, to a list the
-//! provider downloads. The outcome is the quality report and the profile; the caller publishes
+//! any length takes the same memory (the duplicate check spills its hashes to the scratch disk
+//! past a bound: see [`crate::uniqueness`]). Rows with a problem are also written, as read,
+//! with their line and what is wrong, to a list the provider downloads (a repeat found only at
+//! the end is listed after the others, its values read back from the Parquet file). The outcome is the quality report and the profile; the caller publishes
 //! the Parquet file only when the report's verdict is [`Verdict::Passed`].
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ use crate::profile::{ColumnProfile, ColumnStats};
 use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
 use crate::rules::{Area, SHANGHAI};
 use crate::table::{ColumnBuilder, parse, schema};
+use crate::uniqueness::{DEFAULT_IN_MEMORY, LateDuplicate, Uniqueness};
 
 /// Rows per Arrow batch (and the unit progress is reported in).
 pub const BATCH_ROWS: usize = 65_536;
@@ -40,6 +41,30 @@ pub struct IngestOptions {
     /// The Parquet file of the version these rows are added to (a time series): its rows come
     /// first in the new version, and the new rows may not repeat their keys.
     pub append_to: Option<std::path::PathBuf>,
+    /// Where the duplicate check may spill; without it every key is kept in memory.
+    pub spill: Option<Spill>,
+}
+
+/// What the duplicate check needs to work in bounded memory.
+#[derive(Debug, Clone)]
+pub struct Spill {
+    /// A directory of this machine for the spilled keys.
+    pub scratch: std::path::PathBuf,
+    /// The Parquet file the ingestion writes (its sink), from which the rows of repeats found
+    /// only at the end are read back for the list of failing rows.
+    pub parquet: std::path::PathBuf,
+    /// Keys kept in memory before spilling.
+    pub in_memory: usize,
+}
+
+impl Spill {
+    pub fn new(scratch: std::path::PathBuf, parquet: std::path::PathBuf) -> Self {
+        Self {
+            scratch,
+            parquet,
+            in_memory: DEFAULT_IN_MEMORY,
+        }
+    }
 }
 
 impl Default for IngestOptions {
@@ -49,6 +74,7 @@ impl Default for IngestOptions {
             area: SHANGHAI,
             thresholds: Thresholds::default(),
             append_to: None,
+            spill: None,
         }
     }
 }
@@ -194,8 +220,10 @@ pub struct Ingest<'a> {
     pending: usize,
     report: Report,
     per_item: Vec<ColumnReport>,
-    /// For the duplicate check: hashes of each row's key (or whole row) and the line first seen.
-    seen: HashMap<u128, u64>,
+    /// The duplicate check: hashes of each row's key (or whole row) and the line first seen.
+    unique: Uniqueness,
+    /// Which of the new rows (by their place among them) were found bad as they were read.
+    bad: Vec<u64>,
     keyed: bool,
     options: IngestOptions,
     progress: Arc<Progress>,
@@ -296,7 +324,11 @@ impl<'a> Ingest<'a> {
             pending: 0,
             report,
             per_item,
-            seen: HashMap::new(),
+            unique: match &options.spill {
+                Some(spill) => Uniqueness::new(spill.in_memory, Some(spill.scratch.clone())),
+                None => Uniqueness::new(usize::MAX, None),
+            },
+            bad: Vec::new(),
             options,
             progress,
             row_problems: Vec::new(),
@@ -336,7 +368,7 @@ impl<'a> Ingest<'a> {
                         .collect()
                 })
                 .collect();
-            for row in &cells {
+            for (r, row) in cells.iter().enumerate() {
                 // The new version's profile covers every row, the carried ones too.
                 for (p, cell) in row.iter().enumerate() {
                     match crate::table::parse(self.items[p].field_type, cell, None) {
@@ -345,8 +377,11 @@ impl<'a> Ingest<'a> {
                     }
                 }
                 let key = self.key_of(|p| row[p].as_str());
-                // Line 0: a row of the earlier version.
-                self.seen.entry(key).or_insert(0);
+                // Line 0: a row of the earlier version (which had no repeats).
+                let place = self.carried + r as u64;
+                self.unique
+                    .see(key, 0, place)
+                    .map_err(|e| IngestError::Write(e.to_string()))?;
             }
             self.carried += batch.num_rows() as u64;
             if let Some(w) = &mut self.writer {
@@ -438,7 +473,7 @@ impl<'a> Ingest<'a> {
                 }
             }
         }
-        if let Some(first) = self.duplicate_of(line, record) {
+        if let Some(first) = self.duplicate_of(line, record)? {
             let kind = FindingKind::Duplicate {
                 first,
                 key: self.keyed,
@@ -448,6 +483,11 @@ impl<'a> Ingest<'a> {
         }
         if bad {
             self.report.bad_rows += 1;
+            let place = (self.report.rows - 1) as usize;
+            if self.bad.len() <= place / 64 {
+                self.bad.resize(place / 64 + 1, 0);
+            }
+            self.bad[place / 64] |= 1 << (place % 64);
             if let Some(w) = &mut self.failures {
                 let mut out = Vec::with_capacity(record.len() + 2);
                 out.push(line.to_string());
@@ -464,18 +504,94 @@ impl<'a> Ingest<'a> {
         Ok(())
     }
 
-    /// The line this row repeats: by its key items when the entry declares a key, else by all
-    /// its values.
-    fn duplicate_of(&mut self, line: u64, record: &csv::StringRecord) -> Option<u64> {
+    /// The line this row repeats, when known now: by its key items when the entry declares a
+    /// key, else by all its values.
+    fn duplicate_of(
+        &mut self,
+        line: u64,
+        record: &csv::StringRecord,
+    ) -> Result<Option<u64>, IngestError> {
         let columns = &self.item_column;
         let key = self.key_of(|p| columns[p].and_then(|c| record.get(c)).unwrap_or("").trim());
-        match self.seen.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(line);
-                None
+        let place = self.carried + self.report.rows - 1;
+        self.unique
+            .see(key, line, place)
+            .map_err(|e| IngestError::Write(e.to_string()))
+    }
+
+    /// Whether the new row at `place` (among the new rows) was found bad as it was read.
+    fn was_bad(&self, place: u64) -> bool {
+        let place = place as usize;
+        self.bad
+            .get(place / 64)
+            .is_some_and(|w| w & (1 << (place % 64)) != 0)
+    }
+
+    /// Reports the repeats found only at the end, and lists their rows, read back from the
+    /// Parquet file just closed, after the other failing rows.
+    fn late_duplicates(&mut self, late: &[LateDuplicate]) -> Result<(), IngestError> {
+        let late: Vec<&LateDuplicate> = late.iter().filter(|d| d.line > 0).collect();
+        if late.is_empty() {
+            return Ok(());
+        }
+        let key = self.keyed;
+        for d in &late {
+            let kind = FindingKind::Duplicate {
+                first: d.first,
+                key,
+            };
+            self.report.add(
+                Finding {
+                    kind,
+                    line: Some(d.line),
+                    column: None,
+                    value: None,
+                },
+                self.options.read.max_examples,
+            );
+            if !self.was_bad(d.row - self.carried) {
+                self.report.bad_rows += 1;
             }
         }
+        let (Some(w), Some(spill)) = (&mut self.failures, &self.options.spill) else {
+            return Ok(());
+        };
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file =
+            std::fs::File::open(&spill.parquet).map_err(|e| IngestError::Write(e.to_string()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+            .with_batch_size(BATCH_ROWS)
+            .build()?;
+        let mut by_row: Vec<&LateDuplicate> = late.clone();
+        by_row.sort_by_key(|d| d.row);
+        let mut next = by_row.iter().peekable();
+        let mut start = 0u64;
+        let code = FindingKind::Duplicate { first: 0, key }.code();
+        for batch in reader {
+            let batch = batch?;
+            let end = start + batch.num_rows() as u64;
+            while let Some(d) = next.next_if(|d| d.row < end) {
+                let r = (d.row - start) as usize;
+                let mut out = vec![d.line.to_string(), code.to_owned()];
+                // The file's columns in its order; a column that matched no item was not kept.
+                for c in 0..self.headers.len() {
+                    let cell = self
+                        .item_column
+                        .iter()
+                        .position(|ic| *ic == Some(c))
+                        .map(|p| crate::records::text(batch.column(p).as_ref(), r))
+                        .unwrap_or_default();
+                    out.push(cell);
+                }
+                w.write_record(&out)
+                    .map_err(|e| IngestError::Write(e.to_string()))?;
+            }
+            start = end;
+            if next.peek().is_none() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The hash of a row's key items (all its items when the entry declares no key), the row's
@@ -523,6 +639,11 @@ impl<'a> Ingest<'a> {
         if let Some(w) = self.writer.take() {
             w.close()?;
         }
+        let unique = std::mem::replace(&mut self.unique, Uniqueness::new(0, None));
+        let late = unique
+            .finish()
+            .map_err(|e| IngestError::Write(e.to_string()))?;
+        self.late_duplicates(&late)?;
         if let Some(mut w) = self.failures.take() {
             w.flush().map_err(|e| IngestError::Write(e.to_string()))?;
         }

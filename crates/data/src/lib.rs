@@ -21,6 +21,7 @@ pub mod rules;
 pub mod sources;
 pub mod sql;
 pub mod table;
+pub mod uniqueness;
 pub mod xlsx;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};

@@ -502,3 +502,90 @@ fn a_file_of_one_endless_line_is_refused_not_held() {
     .unwrap_err();
     assert!(err.to_string().contains("longer than 16 MB"), "{err}");
 }
+
+/// Ingests `text` with the duplicate check spilling after `in_memory` keys, writing the
+/// Parquet file to disk (the rows of late repeats are read back from it).
+fn ingest_spilling(text: &str, items: &[DataItem], in_memory: usize) -> Ingested {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.parquet");
+    let mut failures = Vec::new();
+    let options = IngestOptions {
+        spill: Some(kaifang_data::ingest::Spill {
+            scratch: dir.path().join("scratch"),
+            parquet: path.clone(),
+            in_memory,
+        }),
+        ..Default::default()
+    };
+    let (outcome, _) = ingest_csv(
+        text.as_bytes(),
+        items,
+        options,
+        Sinks {
+            parquet: Some(Box::new(std::fs::File::create(&path).unwrap())),
+            failures: Some(Box::new(&mut failures)),
+        },
+        Arc::default(),
+    )
+    .unwrap();
+    // The spilled keys are gone once read.
+    let left = std::fs::read_dir(dir.path().join("scratch")).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the spill is removed");
+    Ingested {
+        outcome,
+        parquet: std::fs::read(&path).unwrap(),
+        failures: String::from_utf8(failures).unwrap(),
+    }
+}
+
+#[test]
+fn repeats_found_after_the_check_spills_are_reported_and_listed_like_the_others() {
+    let key = ItemRules {
+        key: true,
+        ..Default::default()
+    };
+    let items = vec![
+        item("code", "编码", FieldType::Code, key),
+        item("n", "数量", FieldType::Integer, ItemRules::default()),
+    ];
+    // Lines 2–9; the code of line 2 comes back at line 7, line 4's at line 9; line 9 also has
+    // a number that is not one.
+    let text = "编码,数量\nA01,1\nA02,2\nA03,3\nA04,4\nA05,5\nA01,6\nA07,7\nA03,x\n";
+    for in_memory in [1, 2, 3, 5, 1_000] {
+        let got = ingest_spilling(text, &items, in_memory);
+        let r = &got.outcome.report;
+        let mut dups: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.code == "duplicate_key")
+            .map(|f| (f.line, f.detail.clone()))
+            .collect();
+        dups.sort();
+        assert_eq!(
+            dups,
+            [
+                (Some(7), Some("2".to_owned())),
+                (Some(9), Some("4".to_owned()))
+            ],
+            "in memory: {in_memory}"
+        );
+        // Two bad rows: line 9 is counted once though it is wrong twice.
+        assert_eq!((r.rows, r.bad_rows), (8, 2), "in memory: {in_memory}");
+        assert_eq!(r.verdict, Verdict::Refused);
+        // Both rows listed, with their values; line 9 also with its wrong number.
+        let lines: Vec<&str> = got.failures.lines().skip(1).collect();
+        assert!(
+            lines.contains(&"7,duplicate_key,A01,6"),
+            "{:?}",
+            got.failures
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("9,") && l.contains("A03")),
+            "{:?}",
+            got.failures
+        );
+        assert!(!got.parquet.is_empty());
+    }
+}
