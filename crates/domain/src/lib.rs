@@ -1,6 +1,7 @@
 //! Pure types and rules of Kaifang. Nothing here does IO: the store and the web layer
 //! bring data in and out, this crate decides what is valid and who may do what.
 
+pub mod access;
 pub mod account;
 pub mod articles;
 pub mod audit;
