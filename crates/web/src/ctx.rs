@@ -467,6 +467,45 @@ fn bad_body(status: axum::http::StatusCode) -> AppError {
     }
 }
 
+/// Reads a multipart form whose file is streamed where it goes (a data upload, a file to infer
+/// data items from): its text fields up to its one file, then hands `then` those fields and the
+/// file's name and stream. The form's token must come before the file, as the platform's forms
+/// put it: a file is only read from a form known to be genuine. No file, or an empty file
+/// input, is `file: required`.
+pub async fn with_file_after_token<R>(
+    ctx: &Ctx,
+    form: &mut axum::extract::Multipart,
+    then: impl AsyncFnOnce(
+        std::collections::HashMap<String, String>,
+        String,
+        axum::extract::multipart::Field<'_>,
+    ) -> AppResult<R>,
+) -> AppResult<R> {
+    let mut fields = std::collections::HashMap::new();
+    let mut genuine = false;
+    while let Some(field) = form.next_field().await.map_err(|e| bad_body(e.status()))? {
+        if let Some(name) = field.file_name().map(str::to_owned) {
+            if !genuine {
+                return Err(ErrorCode::CsrfFailed.into());
+            }
+            if name.is_empty() {
+                return Err(AppError::field("file", "required"));
+            }
+            return then(fields, name, field).await;
+        }
+        let key = field.name().unwrap_or_default().to_owned();
+        let text = field.text().await.map_err(|e| bad_body(e.status()))?;
+        if key == "_csrf" {
+            genuine = !ctx.csrf_token.is_empty() && same_secret(&text, &ctx.csrf_token);
+        }
+        fields.insert(key, text);
+    }
+    if !genuine {
+        return Err(ErrorCode::CsrfFailed.into());
+    }
+    Err(AppError::field("file", "required"))
+}
+
 impl FromRequest<AppState> for FormPost {
     type Rejection = AppError;
 

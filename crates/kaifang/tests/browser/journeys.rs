@@ -692,3 +692,104 @@ async fn repeating_rows_are_added_and_removed_on_the_page() {
     c.goto(&demo.at("/developers")).await.unwrap();
     assert!(b.source().await.contains(&demo.at("/api/v1/datasets")));
 }
+
+/// Issue 11's journey: a provider uploads a GBK-encoded CSV on the entry's data page, sees it
+/// read (as GBK) and refused with the line and value to fix, uploads the fixed file and it is
+/// published; the public page then shows the new version.
+#[tokio::test]
+async fn a_provider_uploads_a_gbk_file_reads_its_report_fixes_it_and_publishes() {
+    let demo = Demo::start().await;
+    // The demo's bus stops, as a file in the shape the entry declares: its own CSV download.
+    let found: serde_json::Value = reqwest::get(demo.at("/api/v1/datasets?q=公交站点位置"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dataset = found["results"][0]["id"].as_str().unwrap().to_owned();
+    let csv = reqwest::get(demo.at(&format!("/datasets/{dataset}/download?format=csv")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csv = csv.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = csv.lines().take(31).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    // A decimal column (a coordinate), by the records API's description of the fields.
+    let fields: serde_json::Value =
+        reqwest::get(demo.at(&format!("/api/v1/datasets/{dataset}/records?limit=1")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let decimal = fields["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["type"] == "decimal")
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .expect("a decimal field");
+    let at = header
+        .iter()
+        .position(|h| *h == decimal)
+        .expect("the download's header names the fields");
+    // Line 4 of the file gets a word where a number belongs.
+    let mut broken: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    let mut cells: Vec<&str> = lines[3].split(',').collect();
+    cells[at] = "不是数字";
+    broken[3] = cells.join(",");
+    let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let bad_file = dir.path().join("公交站点-有误.csv");
+    let good_file = dir.path().join("公交站点.csv");
+    std::fs::write(&bad_file, gbk(&(broken.join("\n") + "\n"))).unwrap();
+    std::fs::write(&good_file, gbk(&(lines.join("\n") + "\n"))).unwrap();
+
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    sign_in(&b, &demo, "transport-editor@demo.kaifang.example").await;
+    let page = format!("/console/datasets/{dataset}/data");
+    let upload = async |file: &std::path::Path| {
+        c.goto(&demo.at(&page)).await.unwrap();
+        let input = c.find(Locator::Id("file")).await.unwrap();
+        input.send_keys(file.to_str().unwrap()).await.unwrap();
+        b.click_to(Locator::Css("form[enctype] button[type=submit]"), &page)
+            .await;
+    };
+    // The page follows the reading (it refreshes itself) until the verdict.
+    let verdict = async || {
+        for _ in 0..300 {
+            if let Some(badge) = b.text_now("#report ~ p .badge").await
+                && badge != "读取中"
+            {
+                return badge;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no verdict");
+    };
+
+    upload(&bad_file).await;
+    assert_eq!(verdict().await, "未通过：请修改后重新上传");
+    let report = b.source().await;
+    // Detected, and named as the encoding choice names it.
+    assert!(
+        report.contains("按 GBK 读取") || report.contains("按 GB18030 读取"),
+        "{report}"
+    );
+    // The example names the line and the value to fix.
+    assert!(report.contains("<td>4</td>"), "the line");
+    assert!(report.contains("<code>不是数字</code>"), "the value");
+    b.screenshot("journey-upload-refused").await;
+
+    upload(&good_file).await;
+    assert_eq!(verdict().await, "已发布");
+    b.screenshot("journey-upload-published").await;
+    c.goto(&demo.at(&format!("/datasets/{dataset}")))
+        .await
+        .unwrap();
+    let public = b.source().await;
+    assert!(public.contains("第 2 版，共 30 行"), "the new version");
+}

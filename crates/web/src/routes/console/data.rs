@@ -3,6 +3,8 @@
 //! quality report — what is wrong, where, how often — download the failing rows, and see every
 //! upload and version. The pages call the same use cases as `/api/v1`.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Extension, FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
@@ -189,7 +191,8 @@ async fn report_view(
         name: v.source_name.clone(),
         state_code: state_code(v.state),
         verdict: pctx.t(&format!("data_state.{}", v.state.as_str())),
-        encoding: v.encoding.clone().unwrap_or_default(),
+        // As the encoding choice names them (GB18030, UTF-8), not as stored.
+        encoding: v.encoding.as_deref().unwrap_or_default().to_uppercase(),
         error,
         rows: report.as_ref().map_or(0, |r| r.rows),
         bad_rows: report.as_ref().map_or(0, |r| r.bad_rows),
@@ -254,55 +257,25 @@ pub async fn upload(
     let mut form = Multipart::from_request(req, &state)
         .await
         .map_err(|_| AppError::new(ErrorCode::MalformedRequest))?;
-    let mut genuine = false;
-    let mut mode = Mode::Replace;
-    let mut encoding = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::new(ErrorCode::MalformedRequest))?
-    {
-        let key = field.name().unwrap_or_default().to_owned();
-        if let Some(name) = field.file_name().map(str::to_owned) {
-            if !genuine {
-                return Err(ErrorCode::CsrfFailed.into());
-            }
-            if name.is_empty() {
-                return Err(AppError::field("file", "required"));
-            }
-            let input = app::data_versions::DataUpload {
-                name,
-                mode,
-                encoding,
-            };
-            let v = app::data_versions::upload(&state.app, &ctx.caller, &d, &input, field).await?;
-            return Ok(
-                Redirect::to(&format!("/console/datasets/{}/data?version={}", d.id, v.id))
-                    .into_response(),
-            );
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|_| AppError::new(ErrorCode::MalformedRequest))?;
-        match key.as_str() {
-            "_csrf" => {
-                genuine =
-                    !ctx.csrf_token.is_empty() && app::secrets::same_secret(&text, &ctx.csrf_token);
-            }
-            "mode" => {
-                mode = text
-                    .parse()
-                    .map_err(|_| AppError::field("mode", "invalid_value"))?
-            }
-            "encoding" => encoding = Some(text).filter(|e| !e.trim().is_empty()),
-            _ => {}
-        }
-    }
-    if !genuine {
-        return Err(ErrorCode::CsrfFailed.into());
-    }
-    Err(AppError::field("file", "required"))
+    let upload = async |fields: HashMap<String, String>,
+                        name: String,
+                        file: axum::extract::multipart::Field<'_>| {
+        let mode = match fields.get("mode") {
+            Some(m) => m
+                .parse()
+                .map_err(|_| AppError::field("mode", "invalid_value"))?,
+            None => Mode::Replace,
+        };
+        let encoding = fields.get("encoding").filter(|e| !e.trim().is_empty());
+        let input = app::data_versions::DataUpload {
+            name,
+            mode,
+            encoding: encoding.cloned(),
+        };
+        Ok(app::data_versions::upload(&state.app, &ctx.caller, &d, &input, file).await?)
+    };
+    let v = crate::ctx::with_file_after_token(&ctx, &mut form, upload).await?;
+    Ok(Redirect::to(&format!("/console/datasets/{}/data?version={}", d.id, v.id)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

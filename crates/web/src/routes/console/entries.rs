@@ -584,89 +584,64 @@ pub async fn from_file(
     req: axum::extract::Request,
 ) -> AppResult<Response> {
     use axum::extract::FromRequest;
-    let malformed = || AppError::new(ErrorCode::MalformedRequest);
     let mut form = axum::extract::Multipart::from_request(req, &state)
         .await
-        .map_err(|_| malformed())?;
-    let mut genuine = false;
-    let mut encoding: Option<String> = None;
-    while let Some(field) = form.next_field().await.map_err(|_| malformed())? {
-        if let Some(name) = field.file_name().map(str::to_owned) {
-            // The form's token comes before its file: nothing is read for a forged form.
-            if !genuine {
-                return Err(ErrorCode::CsrfFailed.into());
+        .map_err(|_| AppError::new(ErrorCode::MalformedRequest))?;
+    let suggest = async |fields: std::collections::HashMap<String, String>,
+                         name: String,
+                         file: axum::extract::multipart::Field<'_>| {
+        let encoding = fields
+            .get("encoding")
+            .map(String::as_str)
+            .filter(|e| !e.trim().is_empty());
+        let inferred =
+            app::infer::items_from_upload(&state.app, &ctx.caller, org.id, &name, encoding, file)
+                .await;
+        let items = match inferred {
+            Ok(items) => items,
+            Err(e) => {
+                let messages = AppError::from(e)
+                    .into_field_errors()?
+                    .iter()
+                    .map(|f| state.messages.field(ctx.lang, f.code, f.detail.as_deref()))
+                    .collect();
+                return from_file_page(
+                    &state,
+                    &ctx,
+                    &org,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    messages,
+                )
+                .await;
             }
-            if name.is_empty() {
-                return Err(AppError::field("file", "required"));
-            }
-            let inferred = app::infer::items_from_upload(
-                &state.app,
-                &ctx.caller,
-                org.id,
-                &name,
-                encoding.as_deref(),
-                field,
-            )
-            .await;
-            let items = match inferred {
-                Ok(items) => items,
-                Err(e) => {
-                    let messages = AppError::from(e)
-                        .into_field_errors()?
-                        .iter()
-                        .map(|f| state.messages.field(ctx.lang, f.code, f.detail.as_deref()))
-                        .collect();
-                    return from_file_page(
-                        &state,
-                        &ctx,
-                        &org,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        messages,
-                    )
-                    .await;
-                }
-            };
-            let mut values = FormValues::default();
-            values.set_default("spatial.areas", "shanghai");
-            for (i, item) in items.iter().enumerate() {
-                prefill_item(
-                    &mut values,
-                    i,
-                    [
-                        ("name", item.name.clone()),
-                        ("label", item.label.clone()),
-                        ("field_type", item.field_type.as_str().into()),
-                    ],
-                );
-            }
-            let spec = FormSpec {
-                org: &org,
-                dataset: None,
-                values,
-                errors: Vec::new(),
-                publish_check: false,
-                notice: Notice::Inferred {
-                    file: name,
-                    items: items.len(),
-                },
-            };
-            return form_page(&state, &ctx, StatusCode::OK, spec).await;
+        };
+        let mut values = FormValues::default();
+        values.set_default("spatial.areas", "shanghai");
+        for (i, item) in items.iter().enumerate() {
+            prefill_item(
+                &mut values,
+                i,
+                [
+                    ("name", item.name.clone()),
+                    ("label", item.label.clone()),
+                    ("field_type", item.field_type.as_str().into()),
+                ],
+            );
         }
-        let key = field.name().unwrap_or_default().to_owned();
-        let text = field.text().await.map_err(|_| malformed())?;
-        match key.as_str() {
-            "_csrf" => {
-                genuine =
-                    !ctx.csrf_token.is_empty() && app::secrets::same_secret(&text, &ctx.csrf_token);
-            }
-            "encoding" => encoding = Some(text).filter(|e| !e.trim().is_empty()),
-            _ => {}
-        }
-    }
-    if !genuine {
-        return Err(ErrorCode::CsrfFailed.into());
-    }
-    Err(AppError::field("file", "required"))
+        let spec = FormSpec {
+            org: &org,
+            dataset: None,
+            values,
+            errors: Vec::new(),
+            publish_check: false,
+            notice: Notice::Inferred {
+                file: name,
+                items: items.len(),
+            },
+        };
+        form_page(&state, &ctx, StatusCode::OK, spec).await
+    };
+    crate::ctx::with_file_after_token(&ctx, &mut form, suggest).await
 }
 
 /// Fills data item `i` of a new entry's form with `fields` (name, value), where nothing was
