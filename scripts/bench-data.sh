@@ -14,6 +14,7 @@
 # Prints Markdown for docs/benchmarks.md.
 #
 #   scripts/bench-data.sh        # BENCH_ROWS=1000000 BENCH_BIG_ROWS=10000000 BENCH_DURATION=15s by default
+#   BENCH_ONLY=upload scripts/bench-data.sh   # the upload figures alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,6 +84,26 @@ read -r d_secs d_peak <<<"$(copy "$small" "$out/duck-small.parquet")"
 read -r db_secs db_peak <<<"$(copy "$big" "$out/duck-big.parquet")"
 read -r s_secs s_peak <<<"$(measure run "$venv/bin/sqlite-utils" insert "$out/peer.db" enterprises "$small" --csv)"
 "$venv/bin/sqlite-utils" create-index "$out/peer.db" enterprises district >/dev/null
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$1" "$2"; }
+print_upload() {
+  cat <<MD
+Files: $ROWS rows ($(mb "$small") MB) and $BIG_ROWS rows ($(mb "$big") MB) of \`scripts/bench/enterprises.py\`.
+
+| upload to a published version | $ROWS rows: seconds | peak MB | $BIG_ROWS rows: seconds | peak MB |
+|---|---|---|---|---|
+| Kaifang \`kaifang publish\` → server (streamed upload, quality gate, profile, Parquet, switch; the server's peak) | $k_secs | $k_peak | $kb_secs | $kb_peak |
+| DuckDB \`COPY (SELECT * FROM read_csv(…)) TO 'x.parquet'\` | $d_secs | $d_peak | $db_secs | $db_peak |
+| sqlite-utils \`insert --csv\` (Datasette's path; it detects the types) | $s_secs | $s_peak | — | — |
+
+Kaifang's upload takes $(ratio "$k_secs" "$d_secs")× DuckDB's time at $ROWS rows and $(ratio "$kb_secs" "$db_secs")× at $BIG_ROWS; sqlite-utils takes $(ratio "$s_secs" "$k_secs")× Kaifang's.
+
+MD
+}
+# BENCH_ONLY=upload: the upload figures alone.
+if [ "${BENCH_ONLY:-}" = upload ]; then
+  print_upload
+  exit 0
+fi
 
 # Group-by over the big version: Kaifang's SQL endpoint against DuckDB over the same Parquet.
 curl -sf -o "$out/big.parquet" "http://127.0.0.1:$PORT_K/datasets/$id/download?format=parquet"
@@ -112,18 +133,8 @@ IFS='|' read -r k_rps k_p50 k_p99 <<<"$(wrk_row "$ours")"
 IFS='|' read -r d_rps d_p50 d_p99 <<<"$(wrk_row "$peer")"
 r_peak=$(measure watch "$kpid")
 
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$1" "$2"; }
+print_upload
 cat <<MD
-Files: $ROWS rows ($(mb "$small") MB) and $BIG_ROWS rows ($(mb "$big") MB) of \`scripts/bench/enterprises.py\`.
-
-| upload to a published version | $ROWS rows: seconds | peak MB | $BIG_ROWS rows: seconds | peak MB |
-|---|---|---|---|---|
-| Kaifang \`kaifang publish\` → server (streamed upload, quality gate, profile, Parquet, switch; the server's peak) | $k_secs | $k_peak | $kb_secs | $kb_peak |
-| DuckDB \`COPY (SELECT * FROM read_csv(…)) TO 'x.parquet'\` | $d_secs | $d_peak | $db_secs | $db_peak |
-| sqlite-utils \`insert --csv\` (Datasette's path; it detects the types) | $s_secs | $s_peak | — | — |
-
-Kaifang's upload takes $(ratio "$k_secs" "$d_secs")× DuckDB's time at $ROWS rows and $(ratio "$kb_secs" "$db_secs")× at $BIG_ROWS; sqlite-utils takes $(ratio "$s_secs" "$k_secs")× Kaifang's.
-
 | records, \`district=浦东新区\`, 100 a page, wrk 32 connections, $DURATION | matches | req/s | p50 | p99 |
 |---|---|---|---|---|
 | Kaifang \`/api/v1/datasets/{id}/records\` | $k_count | $k_rps | $k_p50 | $k_p99 |
