@@ -4,8 +4,9 @@
 //! any length takes the same memory (the duplicate check spills its hashes to the scratch disk
 //! past a bound: see [`crate::uniqueness`]). Rows with a problem are also written, as read,
 //! with their line and what is wrong, to a list the provider downloads (a repeat found only at
-//! the end is listed after the others, its values read back from the Parquet file). The outcome is the quality report and the profile; the caller publishes
-//! the Parquet file only when the report's verdict is [`Verdict::Passed`].
+//! the end is listed after the others, its values read back from the Parquet file). The
+//! outcome is the quality report and the profile; the caller publishes the Parquet file only
+//! when the report's verdict is [`Verdict::Passed`].
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
