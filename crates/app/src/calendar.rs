@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use domain::calendar::{ArrangementError, Calendar, YearArrangement};
 use domain::policy::{Action, Resource};
 use serde_json::json;
@@ -63,19 +63,30 @@ fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// The year `holiday-cn` carries, if it carries any day of it.
+/// The year `holiday-cn` carries, if it carries any day of it. A year's notice may name days
+/// of the year before (2023's New Year holiday began on 2022-12-31); the crate gives those to
+/// that year too, so each year keeps its own days.
 fn maintained(year: i32) -> Option<YearArrangement> {
     let days = holiday_cn::get_year_data(year)?;
     let (mut off, mut work) = (BTreeSet::new(), BTreeSet::new());
     for (day, (_, is_off)) in days {
-        let Some(d) = date(&day) else { continue };
+        let Some(d) = date(&day).filter(|d| d.year() == year) else {
+            continue;
+        };
         if is_off {
             off.insert(d);
-        } else {
+        } else if matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
             work.insert(d);
         }
+        // A weekday named a workday (2020-02-03, the day work resumed after the extended
+        // Spring Festival) is one anyway.
     }
-    YearArrangement::new(year, off, work).ok()
+    if off.is_empty() {
+        return None;
+    }
+    YearArrangement::new(year, off, work)
+        .inspect_err(|e| tracing::warn!(year, error = %e, "holiday data of a year left out"))
+        .ok()
 }
 
 fn shipped() -> impl Iterator<Item = YearArrangement> {
@@ -216,4 +227,33 @@ pub async fn load_year(
     tx.audit(ev).await?;
     tx.commit().await?;
     Ok(arrangement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn every_year_of_the_maintained_data_is_known_with_its_days_across_new_year() {
+        let (calendar, sources) = built_in();
+        // holiday-cn carries 2007–2025 (its 2026 is empty); 2007, 2008, 2012, 2019 and 2023
+        // each name days of the year before.
+        for year in 2007..=2025 {
+            assert!(calendar.knows(year), "{year}");
+        }
+        assert!(sources.contains(&(2026, Source::Shipped)));
+        assert!(sources.contains(&(2023, Source::Maintained)));
+        // 2023's New Year holiday: Saturday 2022-12-31 to Monday 2023-01-02 (from the State
+        // Council's notice for 2023).
+        assert!(!calendar.is_workday(d(2023, 1, 2)).0);
+        assert!(calendar.is_workday(d(2023, 1, 3)).0);
+        // 2019's: Sunday 2018-12-30 to Tuesday 2019-01-01, with Saturday 2018-12-29 worked.
+        assert!(calendar.is_workday(d(2018, 12, 29)).0);
+        assert!(!calendar.is_workday(d(2018, 12, 31)).0);
+        assert!(!calendar.is_workday(d(2019, 1, 1)).0);
+    }
 }
