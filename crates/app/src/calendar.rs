@@ -101,8 +101,11 @@ fn shipped() -> impl Iterator<Item = YearArrangement> {
     })
 }
 
+/// A calendar with where each of its years came from.
+pub type BuiltIn = (Calendar, Vec<(i32, Source)>);
+
 /// The calendar without the operator's years, with where each year came from.
-pub fn built_in() -> (Calendar, Vec<(i32, Source)>) {
+pub fn built_in() -> BuiltIn {
     let mut calendar = Calendar::default();
     let mut sources = Vec::new();
     for year in domain::calendar::YEARS {
@@ -158,8 +161,9 @@ pub fn dates(field: &'static str, text: &str) -> Result<Vec<NaiveDate>> {
 
 /// The whole calendar: built in, then the operator's years over it. Returns where each year
 /// came from too.
-pub async fn calendar(app: &App) -> Result<(Calendar, Vec<(i32, Source)>)> {
-    let (mut calendar, mut sources) = built_in();
+pub async fn calendar(app: &App) -> Result<BuiltIn> {
+    // The holiday data does not change while the platform runs: read once per app.
+    let (mut calendar, mut sources) = app.built_in_calendar.get_or_init(built_in).clone();
     for row in app.store.calendar_years().await? {
         let off = dates("holidays", &row.holidays)?;
         let work = dates("workdays", &row.workdays)?;

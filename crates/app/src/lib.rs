@@ -120,6 +120,8 @@ pub struct App {
     pub mailer: Option<mail::Mailer>,
     /// Versions' rows held for queries.
     pub tables: open_data::Tables,
+    /// The working-day calendar's built-in years, read from the holiday data on first use.
+    built_in_calendar: Arc<std::sync::OnceLock<calendar::BuiltIn>>,
 }
 
 impl App {
@@ -140,6 +142,7 @@ impl App {
             segmenter: Arc::new(OnceCell::new()),
             mailer: None,
             tables,
+            built_in_calendar: Arc::default(),
         }
     }
 

@@ -191,20 +191,19 @@ async fn render(
     status: StatusCode,
     from: Option<String>,
     form: (String, String, String),
-    errors: Vec<(String, String)>,
+    mut errors: Vec<(String, String)>,
     saved: Option<String>,
 ) -> AppResult<Response> {
+    let page = PageCtx::new(state, ctx, "/console/calendar");
     let (calendar, sources) = app::calendar::calendar(&state.app).await?;
     let q = CalendarQuery {
         from: from.clone(),
         days: None,
         year: None,
     };
-    let mut errors = errors;
     let deadline = match deadline(&calendar, &q) {
         Ok(d) => d,
         Err(e) => {
-            let page = PageCtx::new(state, ctx, "/console/calendar");
             for f in e.into_field_errors()? {
                 errors.push((f.field.clone(), page.field_message(&f)));
             }
@@ -216,7 +215,6 @@ async fn render(
     shown.reverse();
     shown.truncate(6);
     let (year, holidays, workdays) = form;
-    let page = PageCtx::new(state, ctx, "/console/calendar");
     let due = deadline.map(|d| {
         let text = page.tfs(
             "calendar.due",
