@@ -28,13 +28,13 @@ pub async fn save_year(tx: &mut WriteTx, row: &CalendarYearRow) -> Result<Option
     .bind(row.year)
     .fetch_optional(tx.conn())
     .await?;
-    sqlx::query("DELETE FROM calendar_years WHERE year = $1")
-        .bind(row.year)
-        .execute(tx.conn())
-        .await?;
+    // One statement, so two operators loading the same year at once both succeed, the later
+    // winning, instead of the second failing on the key.
     sqlx::query(
         "INSERT INTO calendar_years (year, holidays, workdays, loaded_by, loaded_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (year) DO UPDATE SET \
+         holidays = excluded.holidays, workdays = excluded.workdays, \
+         loaded_by = excluded.loaded_by, loaded_at = excluded.loaded_at",
     )
     .bind(row.year)
     .bind(&row.holidays)

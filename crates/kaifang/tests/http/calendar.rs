@@ -111,6 +111,20 @@ async fn deadlines_skip_holidays_count_make_up_days_and_are_provisional_into_an_
     let d = due("2026-12-21").await;
     assert_eq!(d["due"], "2027-01-05");
     assert_eq!(d["provisional"], false);
+    // Two loads of the same new year at once both succeed; the year is stored once.
+    let load = async |day: &'static str| {
+        let body = json!({ "holidays": [day] });
+        operator
+            .send_json(Method::PUT, app.at("/api/v1/calendar/2028"), &body)
+            .await
+    };
+    let (a, b) = tokio::join!(load("2028-01-01"), load("2028-01-03"));
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calendar_years WHERE year = 2028")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
     // Loading is a change of state: in the audit trail.
     let audited: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'calendar.load_year' AND target_id = '2027'",
