@@ -223,8 +223,12 @@ pub async fn load_year(
         loaded_by: by,
         loaded_at: now.0,
     };
+    // The calendar as it will be, to count again the deadlines that ran into this year.
+    let (mut after, _) = calendar(app).await?;
+    after.load(arrangement.clone());
     let mut tx = app.store.begin_write().await?;
     let before = store::calendar::save_year(&mut tx, &row).await?;
+    crate::access::recount_provisional(&mut tx, caller, &after, now).await?;
     let mut ev = caller.event(now, "calendar.load_year", "calendar_year", year.to_string());
     ev.before = before.map(|b| json!({ "holidays": b.holidays, "workdays": b.workdays }));
     ev.after = Some(json!({ "holidays": row.holidays, "workdays": row.workdays }));

@@ -4,6 +4,7 @@
 //! routes, the CLI, background jobs and tests all call these; none of them writes to the store
 //! itself.
 
+pub mod access;
 pub mod accounts;
 pub mod articles;
 pub mod calendar;

@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::names::string_enum as names;
 
@@ -183,6 +183,34 @@ impl ApplicationState {
     /// The applicant may still change the form.
     pub fn is_editable(self) -> bool {
         matches!(self, Self::Draft | Self::Returned)
+    }
+}
+
+/// What the reviewer weighed in deciding (A19.2): fairness among those who apply, the value of
+/// the scenario, and the risk of combining the data with other sources. Each is required.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Criteria {
+    #[serde(default)]
+    pub fairness: String,
+    #[serde(default)]
+    pub scenario_value: String,
+    #[serde(default)]
+    pub combination_risk: String,
+}
+
+impl Criteria {
+    /// The criteria left blank, by field name.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("fairness", &self.fairness),
+            ("scenario_value", &self.scenario_value),
+            ("combination_risk", &self.combination_risk),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect()
     }
 }
 

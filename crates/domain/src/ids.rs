@@ -73,3 +73,11 @@ id_type!(
     /// A background job.
     JobId
 );
+id_type!(
+    /// An application for conditional data (A18.2).
+    ApplicationId
+);
+id_type!(
+    /// A provider's share of an accepted application, reviewed by that provider (A19.2).
+    WorkOrderId
+);

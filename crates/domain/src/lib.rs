@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod application;
 pub mod articles;
 pub mod audit;
 pub mod bounded;

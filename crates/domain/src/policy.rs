@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::articles::ArticleStatus;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use crate::openlist::ticket::TicketState;
 use crate::openlist::vocab::{DatasetStatus, OpenType};
 use crate::roles::{Actor, OrgRole, PlatformRole, UserActor};
@@ -63,6 +63,19 @@ pub enum Action {
     /// Loading a year's holidays and make-up workdays into the working-day calendar the
     /// review deadlines are counted on (A19.2), as the State Council's notices come out.
     ManageCalendar,
+    /// Starting an application for conditional data (A18.2): any registered account.
+    Apply,
+    /// Reading an application and its materials: its applicant, the operator, the regulator.
+    ViewApplication,
+    /// Changing, submitting, resubmitting or withdrawing an application: its applicant only.
+    EditApplication,
+    /// The completeness review (A19.1): the operator, never on their own application.
+    CheckCompleteness,
+    /// Reading a work order and the materials of its entries: the providing organization's
+    /// members, the applicant, the operator and the regulator.
+    ViewWorkOrder,
+    /// Deciding a work order (A19.2): the providing organization's admins and reviewers.
+    DecideWorkOrder,
 }
 
 impl Action {
@@ -79,6 +92,8 @@ impl Action {
                 | Action::ViewOrgInternal
                 | Action::ViewMetrics
                 | Action::ViewQuality
+                | Action::ViewApplication
+                | Action::ViewWorkOrder
         )
     }
 
@@ -117,6 +132,12 @@ impl Action {
         Action::ViewMetrics,
         Action::ViewQuality,
         Action::ManageCalendar,
+        Action::Apply,
+        Action::ViewApplication,
+        Action::EditApplication,
+        Action::CheckCompleteness,
+        Action::ViewWorkOrder,
+        Action::DecideWorkOrder,
     ];
 }
 
@@ -133,6 +154,24 @@ pub enum Resource {
     Ticket(TicketFacts),
     /// A policy, rule or news article (and its attachments).
     Article(ArticleStatus),
+    /// An application for conditional data (and its materials).
+    Application(ApplicationFacts),
+    /// A provider's work order (and the materials of its entries).
+    WorkOrder(WorkOrderFacts),
+}
+
+/// What the policy knows of an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ApplicationFacts {
+    pub applicant: UserId,
+}
+
+/// What the policy knows of a work order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WorkOrderFacts {
+    /// The organization that provides its entries and decides it.
+    pub org: OrgId,
+    pub applicant: UserId,
 }
 
 /// What the policy knows of an entry.
@@ -178,7 +217,11 @@ impl Resource {
             Resource::Organization(org) => Some(org),
             Resource::Dataset(d) => Some(d.org),
             Resource::Ticket(t) => Some(t.org),
-            Resource::Platform | Resource::OwnAccount | Resource::Article(_) => None,
+            Resource::WorkOrder(w) => Some(w.org),
+            Resource::Platform
+            | Resource::OwnAccount
+            | Resource::Article(_)
+            | Resource::Application(_) => None,
         }
     }
 }
@@ -202,6 +245,12 @@ pub fn may_know(actor: &Actor, resource: Resource) -> bool {
             status == ArticleStatus::Published
                 || user.is_some_and(|u| u.has(PlatformRole::Operator))
         }
+        Resource::Application(a) => user.is_some_and(|u| {
+            u.id == a.applicant || u.has(PlatformRole::Operator) || u.has(PlatformRole::Regulator)
+        }),
+        Resource::WorkOrder(w) => {
+            user.is_some_and(|u| u.id == w.applicant || sees_internals(u, w.org))
+        }
         Resource::Platform | Resource::Organization(_) | Resource::OwnAccount => true,
     }
 }
@@ -221,9 +270,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
     // What is public to everyone, except objects that are not public themselves.
     if action == ViewPublic {
         let visible = match resource {
-            Resource::Dataset(_) | Resource::Ticket(_) | Resource::Article(_) => {
-                may_know(actor, resource)
-            }
+            Resource::Dataset(_)
+            | Resource::Ticket(_)
+            | Resource::Article(_)
+            | Resource::Application(_)
+            | Resource::WorkOrder(_) => may_know(actor, resource),
             _ => true,
         };
         return match (visible, actor.user()) {
@@ -317,6 +368,42 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         ManageJobs => user.has(Operator) || user.has(Sysadmin),
         ViewMetrics => user.has(Sysadmin),
         ViewQuality => user.has(Operator) || user.has(Regulator),
+        // Any account may apply; an organization's token acts for that organization's
+        // provider work only, so it does not apply for data.
+        Apply => resource == Resource::OwnAccount && user.scope.is_none_or(|s| s.org.is_none()),
+        ViewApplication => match resource {
+            Resource::Application(a) => {
+                user.id == a.applicant || user.has(Operator) || user.has(Regulator)
+            }
+            _ => false,
+        },
+        EditApplication => match resource {
+            Resource::Application(a) => user.id == a.applicant,
+            _ => false,
+        },
+        // Separation of duties: nobody checks their own application.
+        CheckCompleteness => match resource {
+            Resource::Platform => user.has(Operator),
+            Resource::Application(a) => user.has(Operator) && user.id != a.applicant,
+            _ => false,
+        },
+        ViewWorkOrder => match resource {
+            Resource::WorkOrder(w) => user.id == w.applicant || sees_internals(user, w.org),
+            // A provider's own inbox.
+            Resource::Organization(org) => sees_internals(user, org),
+            _ => false,
+        },
+        // Nobody decides on their own application, even as the provider's reviewer.
+        DecideWorkOrder => match resource {
+            Resource::WorkOrder(w) => {
+                user.id != w.applicant
+                    && matches!(
+                        user.role_in(w.org),
+                        Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
+                    )
+            }
+            _ => false,
+        },
     };
     if allowed {
         Ok(())

@@ -2,6 +2,7 @@
 //! driver: queries use `$n` placeholders and portable types only, so both backends run the very
 //! same statements and the same migration history (see docs/decisions/0001-store-any-driver.md).
 
+pub mod access;
 pub mod articles;
 pub mod attachments;
 pub mod audit;

@@ -179,6 +179,22 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("PUT", "/api/v1/calendar/{year}", Action::ManageCalendar, Target::Platform),
     ("GET", "/console/calendar", Action::ManageCalendar, Target::Platform),
     ("POST", "/console/calendar", Action::ManageCalendar, Target::Platform),
+    ("POST", "/api/v1/applications", Action::Apply, Target::OwnAccount),
+    ("GET", "/api/v1/applications", Action::ViewOwnAccount, Target::OwnAccount),
+    ("GET", "/api/v1/completeness-queue", Action::CheckCompleteness, Target::Platform),
+    ("GET", "/api/v1/applications/{application}", Action::ViewApplication, Target::ApplicationInPath),
+    ("PUT", "/api/v1/applications/{application}", Action::EditApplication, Target::ApplicationInPath),
+    ("POST", "/api/v1/applications/{application}/materials", Action::EditApplication, Target::ApplicationInPath),
+    ("GET", "/api/v1/applications/{application}/materials/{material}", Action::ViewApplication, Target::ApplicationInPath),
+    ("DELETE", "/api/v1/applications/{application}/materials/{material}", Action::EditApplication, Target::ApplicationInPath),
+    ("POST", "/api/v1/applications/{application}/submit", Action::EditApplication, Target::ApplicationInPath),
+    ("POST", "/api/v1/applications/{application}/withdraw", Action::EditApplication, Target::ApplicationInPath),
+    ("POST", "/api/v1/applications/{application}/accept", Action::CheckCompleteness, Target::ApplicationInPath),
+    ("POST", "/api/v1/applications/{application}/return", Action::CheckCompleteness, Target::ApplicationInPath),
+    ("GET", "/api/v1/orgs/{org}/work-orders", Action::ViewWorkOrder, Target::OrgInPath),
+    ("GET", "/api/v1/work-orders/{order}", Action::ViewWorkOrder, Target::WorkOrderInPath),
+    ("GET", "/api/v1/work-orders/{order}/materials/{material}", Action::ViewWorkOrder, Target::WorkOrderInPath),
+    ("POST", "/api/v1/work-orders/{order}/decision", Action::DecideWorkOrder, Target::WorkOrderInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -216,10 +232,29 @@ impl Who {
 #[derive(Debug, Clone, Copy)]
 enum Subject {
     None,
-    Org { own: bool },
-    Dataset { own: bool, public: bool },
-    Ticket { own: bool },
-    Article { published: bool },
+    Org {
+        own: bool,
+    },
+    Dataset {
+        own: bool,
+        public: bool,
+    },
+    Ticket {
+        own: bool,
+    },
+    Article {
+        published: bool,
+    },
+    /// An application for conditional data; `mine` when the caller applied.
+    Application {
+        mine: bool,
+    },
+    /// A work order of organization A's entries (`own`) or B's; `mine` when the caller
+    /// applied.
+    WorkOrder {
+        own: bool,
+        mine: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +278,12 @@ enum Fixture {
     Entry(&'static str, DatasetStatus),
     /// A submitted ticket adding a new draft of the organization.
     Ticket(&'static str),
+    /// A submitted application of the account with this e-mail address for the conditional
+    /// entry of the organization.
+    Application {
+        applicant: &'static str,
+        org: &'static str,
+    },
 }
 
 struct Fixtures<'a> {
@@ -250,6 +291,8 @@ struct Fixtures<'a> {
     /// Each organization's catalogue items, for the entries' fields to link to.
     items: HashMap<&'static str, Vec<String>>,
     made: usize,
+    /// Each organization's published conditional entry, to apply for.
+    conditional: HashMap<&'static str, String>,
     /// What each fixture is, by its id.
     kinds: HashMap<String, Fixture>,
 }
@@ -266,6 +309,13 @@ impl Fixtures<'_> {
             Fixture::Ticket(org) => {
                 let draft = Box::pin(self.make(Fixture::Entry(org, DatasetStatus::Draft))).await;
                 self.app.create_ticket(&draft).await
+            }
+            Fixture::Application { applicant, org } => {
+                let user = self.app.store.user_by_email(applicant).await.unwrap();
+                let entry = self.conditional[org].clone();
+                self.app
+                    .submitted_application(&user.id.to_string(), &[&entry])
+                    .await
             }
         };
         self.kinds.insert(id.clone(), fixture);
@@ -292,6 +342,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Subject::Dataset { own, public } => public || member_of(own) || staff_sees_internals,
         Subject::Ticket { own } => member_of(own) || staff_sees_internals,
         Subject::Article { published } => published || who.is(Operator),
+        Subject::Application { mine } => mine || staff_sees_internals,
+        Subject::WorkOrder { own, mine } => mine || member_of(own) || staff_sees_internals,
         Subject::None | Subject::Org { .. } => true,
     };
     let refused = |outcome| if knows { outcome } else { Outcome::Hidden };
@@ -319,9 +371,16 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         return Outcome::SignIn;
     }
     let own = match subject {
-        Subject::Org { own } | Subject::Dataset { own, .. } | Subject::Ticket { own } => own,
-        Subject::None | Subject::Article { .. } => false,
+        Subject::Org { own }
+        | Subject::Dataset { own, .. }
+        | Subject::Ticket { own }
+        | Subject::WorkOrder { own, .. } => own,
+        Subject::None | Subject::Article { .. } | Subject::Application { .. } => false,
     };
+    let mine = matches!(
+        subject,
+        Subject::Application { mine: true } | Subject::WorkOrder { mine: true, .. }
+    );
     let admin_or_editor = matches!(who.in_org_a, Some(OrgRole::ProviderAdmin | OrgRole::Editor));
     let allowed = match action {
         // Anyone with an account acts on their own account, and may upload files to attach.
@@ -361,6 +420,23 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::ViewQuality => who.is(Operator) || who.is(Regulator),
         // The operator loads each year's holidays as the State Council's notice comes out.
         Action::ManageCalendar => who.is(Operator),
+        // Anyone with an account may apply for conditional data (A18.2); an application is
+        // its applicant's to change, and read by the operator and the regulator besides.
+        Action::Apply => true,
+        Action::ViewApplication => mine || who.is(Operator) || who.is(Regulator),
+        Action::EditApplication => mine,
+        // The completeness review is the operator's (A19.1), never of their own application.
+        Action::CheckCompleteness => who.is(Operator) && !mine,
+        // A work order is read by the providing organization, the applicant and the staff;
+        // decided by the provider's admins and reviewers (A19.2), never by the applicant.
+        Action::ViewWorkOrder => mine || member_of(own) || staff_sees_internals,
+        Action::DecideWorkOrder => {
+            own && !mine
+                && matches!(
+                    who.in_org_a,
+                    Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
+                )
+        }
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -466,6 +542,18 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         "/api/v1/datasets/{dataset}/data" => {
             return Body::Bytes("line_name,stop_name\n1路,人民广场\n".as_bytes());
         }
+        "/api/v1/applications" | "/api/v1/applications/{application}" => json!({ "form": {} }),
+        "/api/v1/applications/{application}/materials" => {
+            json!({ "material": "security_pledge", "upload": "not-an-upload" })
+        }
+        "/api/v1/applications/{application}/return" => json!({ "reasons": ["单位介绍信未盖章"] }),
+        "/api/v1/work-orders/{order}/decision" => json!({
+            "outcome": "refuse", "reasons": ["应用场景与数据用途不符"],
+            "criteria": {
+                "fairness": "与同类申请同等对待", "scenario_value": "场景价值有限",
+                "combination_risk": "与其他数据融合风险较低",
+            },
+        }),
         _ => json!({}),
     })
 }
@@ -600,6 +688,16 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             ("org-b", app.catalogue_items("org-b").await),
         ]),
         made: 0,
+        conditional: HashMap::from([
+            (
+                "org-a",
+                crate::access::conditional_entry(&app, "org-a", "上海市测试条件数据集甲").await,
+            ),
+            (
+                "org-b",
+                crate::access::conditional_entry(&app, "org-b", "上海市测试条件数据集乙").await,
+            ),
+        ]),
         kinds: HashMap::new(),
     };
     let draft_a = fixtures
@@ -735,6 +833,43 @@ async fn every_route_answers_every_role_as_the_rules_say() {
         .await
         .unwrap();
     let guide = guide["toml"].as_str().unwrap().to_owned();
+    // Submitted applications of the resident (one of the callers) and of someone else, and
+    // work orders of each organization, accepted by the operator.
+    let resident_application = fixtures
+        .make(Fixture::Application {
+            applicant: "resident@example.cn",
+            org: "org-b",
+        })
+        .await;
+    let others_application = fixtures
+        .make(Fixture::Application {
+            applicant: "dummy@example.cn",
+            org: "org-a",
+        })
+        .await;
+    let order_of = |applicant: &'static str, org: &'static str| {
+        let app = &app;
+        let entry = fixtures.conditional[org].clone();
+        async move {
+            let user = app.store.user_by_email(applicant).await.unwrap();
+            let id = app
+                .submitted_application(&user.id.to_string(), &[&entry])
+                .await;
+            let operator = app
+                .store
+                .user_by_email("operator@example.cn")
+                .await
+                .unwrap();
+            let operator = app.caller(&operator.id.to_string()).await;
+            let a = app.store.application(&id).await.unwrap();
+            let (_, orders) = app::access::accept(&app.use_cases(), &operator, a)
+                .await
+                .unwrap();
+            orders[0].id.to_string()
+        }
+    };
+    let others_order_a = order_of("dummy@example.cn", "org-a").await;
+    let residents_order_b = order_of("resident@example.cn", "org-b").await;
 
     // Sign-outs last, so they do not end the sessions the other routes use.
     let mut routes: Vec<_> = ROUTES.to_vec();
@@ -794,6 +929,34 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         Subject::Article { published: false },
                     ),
                 ],
+                Target::ApplicationInPath => vec![
+                    (
+                        resident_application.as_str(),
+                        Subject::Application {
+                            mine: caller.name == "resident",
+                        },
+                    ),
+                    (
+                        others_application.as_str(),
+                        Subject::Application { mine: false },
+                    ),
+                ],
+                Target::WorkOrderInPath => vec![
+                    (
+                        others_order_a.as_str(),
+                        Subject::WorkOrder {
+                            own: true,
+                            mine: false,
+                        },
+                    ),
+                    (
+                        residents_order_b.as_str(),
+                        Subject::WorkOrder {
+                            own: false,
+                            mine: caller.name == "resident",
+                        },
+                    ),
+                ],
                 Target::Platform | Target::OwnAccount => vec![("", Subject::None)],
             };
             for (segment, subject) in subjects {
@@ -813,6 +976,9 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{org}", segment)
                     .replace("{dataset}", segment)
                     .replace("{ticket}", segment)
+                    .replace("{application}", segment)
+                    .replace("{order}", segment)
+                    .replace("{material}", &domain::ids::TicketId::new().to_string())
                     .replace("{attachment}", &domain::ids::TicketId::new().to_string())
                     .replace("{item}", &domain::ids::CatalogueItemId::new().to_string())
                     .replace("{version}", "1")
@@ -902,6 +1068,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     "/members/{user}",
                     "{job}",
                     "{version}",
+                    "{material}",
                 ]
                 .iter()
                 .any(|p| path.contains(p))
@@ -956,7 +1123,11 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     let per_caller: usize = ROUTES
         .iter()
         .map(|r| match r.3 {
-            Target::OrgInPath | Target::TicketInPath | Target::ArticleInPath => 2,
+            Target::OrgInPath
+            | Target::TicketInPath
+            | Target::ArticleInPath
+            | Target::ApplicationInPath
+            | Target::WorkOrderInPath => 2,
             Target::DatasetInPath => 4,
             Target::Platform | Target::OwnAccount => 1,
         })

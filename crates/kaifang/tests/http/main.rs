@@ -1,6 +1,7 @@
 //! Tests at the HTTP boundary: each starts a whole app on port 0 in a temporary directory.
 //! They run on SQLite; with KAIFANG_TEST_POSTGRES_URL set, on a fresh PostgreSQL database each.
 
+mod access;
 mod audit;
 mod auth;
 mod authorization;

@@ -443,6 +443,67 @@ impl TestApp {
         org.id.to_string()
     }
 
+    /// The use cases over this app's store, files and clock, as the server runs them.
+    pub fn use_cases(&self) -> app::App {
+        app::App::new(
+            self.store.clone(),
+            self.blobs.clone(),
+            self.clock.clone(),
+            self.config.app_config(),
+        )
+    }
+
+    /// The account `user_id` as a caller of the use cases (at the machine, not over HTTP).
+    pub async fn caller(&self, user_id: &str) -> app::Caller {
+        let actor = self.store.actor(user_id.parse().unwrap()).await.unwrap();
+        app::Caller::cli(domain::roles::Actor::User(actor))
+    }
+
+    /// An application of `applicant` for `entries` (conditional entries whose list requires
+    /// 单位介绍信, as `access::conditional_entry` makes them), with every material, submitted;
+    /// its id. Made through the use cases, so no session of the applicant is needed.
+    pub async fn submitted_application(&self, applicant: &str, entries: &[&str]) -> String {
+        let app = self.use_cases();
+        let caller = self.caller(applicant).await;
+        let form: domain::application::ApplicationForm =
+            serde_json::from_value(crate::access::form(entries)).unwrap();
+        let a = app::access::create(&app, &caller, form).await.unwrap();
+        let upload = |name: &'static str| {
+            let (app, caller) = (&app, &caller);
+            async move {
+                let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(
+                    bytes::Bytes::from_static(crate::access::PDF),
+                )]);
+                app::uploads::upload(app, caller, name, chunks)
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        let pledge = upload("安全承诺书.pdf").await;
+        app::access::attach(&app, &caller, &a, None, "security_pledge", &pledge)
+            .await
+            .unwrap();
+        for e in entries {
+            let letter = upload("介绍信.pdf").await;
+            app::access::attach(
+                &app,
+                &caller,
+                &a,
+                Some(e.parse().unwrap()),
+                "单位介绍信",
+                &letter,
+            )
+            .await
+            .unwrap();
+        }
+        app::access::submit(&app, &caller, a)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    }
+
     /// Runs the background jobs that are due, as a worker would, until none is left; returns
     /// how many ran.
     pub async fn run_jobs(&self) -> usize {
@@ -611,6 +672,8 @@ impl TestApp {
             "uploads" => "SELECT COUNT(*) FROM uploads",
             "ticket_attachments" => "SELECT COUNT(*) FROM ticket_attachments",
             "data_versions" => "SELECT COUNT(*) FROM data_versions",
+            "access_applications" => "SELECT COUNT(*) FROM access_applications",
+            "access_materials" => "SELECT COUNT(*) FROM access_materials",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar::<_, i64>(sql)

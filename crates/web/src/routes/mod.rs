@@ -2,6 +2,7 @@
 //! on; the router is built from this table and each route is wrapped in a guard that asks the
 //! authorization policy before the handler runs. `tests/authorization.rs` walks the table.
 
+mod api_access;
 mod api_audit;
 mod api_auth;
 mod api_jobs;
@@ -56,6 +57,10 @@ pub enum Target {
     TicketInPath,
     /// The article in the `{id}` path segment.
     ArticleInPath,
+    /// The application for conditional data in the `{application}` path segment.
+    ApplicationInPath,
+    /// The work order in the `{order}` path segment.
+    WorkOrderInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -237,6 +242,23 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/tickets/{ticket}/cancel" => EditOpenList on TicketInPath: api_tickets::cancel,
         GET "/api/v1/tickets/{ticket}/attachments/{attachment}" => ViewOrgInternal on TicketInPath: api_tickets::attachment,
 
+        POST "/api/v1/applications" => Apply on OwnAccount: api_access::create,
+        GET "/api/v1/applications" => ViewOwnAccount on OwnAccount: api_access::mine,
+        GET "/api/v1/completeness-queue" => CheckCompleteness on Platform: api_access::queue,
+        GET "/api/v1/applications/{application}" => ViewApplication on ApplicationInPath: api_access::show,
+        PUT "/api/v1/applications/{application}" => EditApplication on ApplicationInPath: api_access::update,
+        POST "/api/v1/applications/{application}/materials" => EditApplication on ApplicationInPath: api_access::attach,
+        GET "/api/v1/applications/{application}/materials/{material}" => ViewApplication on ApplicationInPath: api_access::material,
+        DELETE "/api/v1/applications/{application}/materials/{material}" => EditApplication on ApplicationInPath: api_access::detach,
+        POST "/api/v1/applications/{application}/submit" => EditApplication on ApplicationInPath: api_access::submit,
+        POST "/api/v1/applications/{application}/withdraw" => EditApplication on ApplicationInPath: api_access::withdraw,
+        POST "/api/v1/applications/{application}/accept" => CheckCompleteness on ApplicationInPath: api_access::accept,
+        POST "/api/v1/applications/{application}/return" => CheckCompleteness on ApplicationInPath: api_access::give_back,
+        GET "/api/v1/orgs/{org}/work-orders" => ViewWorkOrder on OrgInPath: api_access::inbox,
+        GET "/api/v1/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order,
+        GET "/api/v1/work-orders/{order}/materials/{material}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order_material,
+        POST "/api/v1/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: api_access::decide,
+
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
         GET "/api/v1/articles/{id}" => ViewPublic on ArticleInPath: news::api_show,
         POST "/api/v1/articles" => PublishArticles on Platform: news::api_create,
@@ -313,6 +335,18 @@ async fn resolve(
             let status = article.status;
             req.extensions_mut().insert(article);
             Resource::Article(status)
+        }
+        Target::ApplicationInPath => {
+            let a = state.store.application(&param("application")).await?;
+            let facts = a.facts();
+            req.extensions_mut().insert(a);
+            Resource::Application(facts)
+        }
+        Target::WorkOrderInPath => {
+            let w = state.store.work_order(&param("order")).await?;
+            let facts = w.facts();
+            req.extensions_mut().insert(w);
+            Resource::WorkOrder(facts)
         }
         Target::OrgInPath | Target::Platform | Target::OwnAccount => {
             let org = state.store.org(&param("org")).await?;

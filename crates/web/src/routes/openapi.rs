@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::{RouteSpec, specs};
 use super::{
-    api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search, api_tickets,
-    api_uploads, ckan, data, news,
+    api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search,
+    api_tickets, api_uploads, ckan, data, news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -216,6 +216,72 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
         }
         ("GET", "/api/v1/tickets/{ticket}/attachments/{attachment}") => {
             c("Download a ticket attachment").file()
+        }
+        ("POST", "/api/v1/applications") => {
+            c("Start an application for conditional data (A18.2) as a draft; the applicant is the caller")
+                .body::<api_access::FormInput>()
+                .created::<api_access::ApplicationView>()
+        }
+        ("GET", "/api/v1/applications") => c("The caller's own applications, the latest change first")
+            .query::<api_access::ListQuery>()
+            .ok::<api_access::ApplicationList>(),
+        ("GET", "/api/v1/completeness-queue") => {
+            c("Submitted applications awaiting the completeness review (A19.1), the longest waiting first")
+                .query::<api_access::ListQuery>()
+                .ok::<api_access::ApplicationList>()
+        }
+        ("GET", "/api/v1/applications/{application}") => {
+            c("One application with its materials, review rounds and work orders")
+                .ok::<api_access::ApplicationView>()
+        }
+        ("PUT", "/api/v1/applications/{application}") => {
+            c("Save a draft's (or a returned application's) form")
+                .body::<api_access::FormInput>()
+                .ok::<api_access::ApplicationView>()
+        }
+        ("POST", "/api/v1/applications/{application}/materials") => {
+            c("Attach an upload as a required material (A18.1) or as the security pledge")
+                .body::<api_access::AttachInput>()
+                .created::<api_access::MaterialView>()
+        }
+        ("GET", "/api/v1/applications/{application}/materials/{material}") => {
+            c("Download a material").file()
+        }
+        ("DELETE", "/api/v1/applications/{application}/materials/{material}") => {
+            c("Remove a material from a draft")
+        }
+        ("POST", "/api/v1/applications/{application}/submit") => {
+            c("Submit (or resubmit) an application: complete, or every problem at once")
+                .ok::<api_access::ApplicationView>()
+        }
+        ("POST", "/api/v1/applications/{application}/withdraw") => {
+            c("Withdraw an application not yet accepted").ok::<api_access::ApplicationView>()
+        }
+        ("POST", "/api/v1/applications/{application}/accept") => {
+            c("Completeness review: accept; one work order per provider, due in 10 working days (A19.1, A19.2)")
+                .ok::<api_access::ApplicationView>()
+        }
+        ("POST", "/api/v1/applications/{application}/return") => {
+            c("Completeness review: return with every reason at once (A19.1)")
+                .body::<api_access::ReturnInput>()
+                .ok::<api_access::ApplicationView>()
+        }
+        ("GET", "/api/v1/orgs/{org}/work-orders") => {
+            c("A provider's work orders, the nearest deadline first (A19.2)")
+                .query::<api_access::InboxQuery>()
+                .ok::<api_access::WorkOrderList>()
+        }
+        ("GET", "/api/v1/work-orders/{order}") => {
+            c("One work order: who applied for what, the materials and the deadline")
+                .ok::<api_access::WorkOrderView>()
+        }
+        ("GET", "/api/v1/work-orders/{order}/materials/{material}") => {
+            c("Download a material of a work order's entries").file()
+        }
+        ("POST", "/api/v1/work-orders/{order}/decision") => {
+            c("Decide a work order: approve (possibly narrower) or refuse with every reason, the criteria of A19.2 recorded")
+                .body::<app::access::DecisionInput>()
+                .ok::<api_access::WorkOrderView>()
         }
         ("GET", "/api/v1/articles") => {
             c("Published policies, rules and news, newest first")

@@ -1,0 +1,917 @@
+//! Applying for conditional data (A18) and the completeness review (A19.1) through the API:
+//! a draft, the materials each entry lists and the security pledge, submission with every
+//! problem named at once, a returned round fixed and resubmitted, acceptance into one work
+//! order per provider with its deadline counted on the statutory calendar (A19.2), and what
+//! each party may see. Deadlines are worked out here by hand from the State Council's notices.
+
+use domain::roles::{OrgRole, PlatformRole};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A published conditional entry of `org`, with a scenario it allows and a material its list
+/// requires (A15, A18.1). Returns its id.
+pub async fn conditional_entry(app: &TestApp, org: &str, name: &str) -> String {
+    let items = app.catalogue_items(org).await;
+    let mut meta = crate::openlist::good_meta(name, &items);
+    meta["open_type"] = json!("conditional");
+    meta["conditions"] = json!([
+        { "kind": "scenario", "text": "交通规划研究" },
+        { "kind": "security_capability", "text": "具备数据安全管理制度" },
+    ]);
+    meta["materials"] = json!([{ "name": "单位介绍信", "description": "加盖公章" }]);
+    app.create_entry_with(org, meta, domain::openlist::vocab::DatasetStatus::Published)
+        .await
+}
+
+/// A PDF as a scanner makes one: enough of the format for its kind to be recognised.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// Uploads `bytes` as `name`; the upload's id.
+pub async fn upload(app: &TestApp, s: &Session, name: &str, bytes: &[u8]) -> String {
+    s.attachment(app, name, bytes).await["upload"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Moves the app's clock to 09:00 China Standard Time on `date` (YYYY-MM-DD).
+pub fn set_date(app: &TestApp, date: &str) {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    let at = d.and_hms_opt(1, 0, 0).unwrap().and_utc().timestamp_millis();
+    app.clock.advance_seconds((at - app.clock_now().0) / 1000);
+}
+
+/// A form asking for `entries` over 2027.
+pub fn form(entries: &[&str]) -> Value {
+    json!({
+        "entries": entries.iter().map(|e| json!({
+            "dataset": e, "items": ["line_name"], "scenario": "交通规划研究",
+        })).collect::<Vec<_>>(),
+        "purpose": "研究公交线网与客流的关系，用于交通规划课题。",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "calls_per_day": 1000,
+        "security_measures": "专人专机处理，访问留痕，结果不含个人信息。",
+    })
+}
+
+/// `s` applies for `entries` with every material there and submits; the application.
+pub async fn submitted(app: &TestApp, s: &Session, entries: &[&str]) -> Value {
+    let a = s
+        .post_json(
+            app.at("/api/v1/applications"),
+            json!({ "form": form(entries) }),
+        )
+        .await;
+    assert_eq!(a.status(), StatusCode::CREATED);
+    let a: Value = a.json().await.unwrap();
+    let id = a["id"].as_str().unwrap();
+    let pledge = upload(app, s, "安全承诺书.pdf", PDF).await;
+    attach(app, s, id, None, "security_pledge", &pledge).await;
+    for e in entries {
+        let letter = upload(app, s, "介绍信.pdf", PDF).await;
+        attach(app, s, id, Some(e), "单位介绍信", &letter).await;
+    }
+    let res = s
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/submit")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    res.json().await.unwrap()
+}
+
+async fn attach(
+    app: &TestApp,
+    s: &Session,
+    id: &str,
+    dataset: Option<&str>,
+    material: &str,
+    upload: &str,
+) -> Value {
+    let res = s
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/materials")),
+            json!({ "dataset": dataset, "material": material, "upload": upload }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{material}");
+    res.json().await.unwrap()
+}
+
+fn fields(body: &Value) -> Vec<(String, String)> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").to_owned(),
+                        e["code"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+struct World {
+    app: TestApp,
+    resident: Session,
+    operator: Session,
+    reviewer_a: Session,
+    reviewer_b: Session,
+    entry_a: String,
+    entry_b: String,
+}
+
+/// Two providers with a conditional entry each and the parties, on `date`.
+async fn world(date: &str) -> World {
+    let app = spawn_app().await;
+    set_date(&app, date);
+    app.create_org("sh-a").await;
+    app.create_org("sh-b").await;
+    let entry_a = conditional_entry(&app, "sh-a", "上海市公交客流明细").await;
+    let entry_b = conditional_entry(&app, "sh-b", "上海市出租车运营记录").await;
+    let resident = app.user_with("resident@example.cn", None, None).await;
+    let operator = app
+        .user_with("operator@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let reviewer_a = app
+        .user_with(
+            "reviewer-a@example.cn",
+            None,
+            Some(("sh-a", OrgRole::Reviewer)),
+        )
+        .await;
+    let reviewer_b = app
+        .user_with(
+            "reviewer-b@example.cn",
+            None,
+            Some(("sh-b", OrgRole::Reviewer)),
+        )
+        .await;
+    World {
+        app,
+        resident,
+        operator,
+        reviewer_a,
+        reviewer_b,
+        entry_a,
+        entry_b,
+    }
+}
+
+#[tokio::test]
+async fn an_application_is_returned_fixed_and_accepted_into_one_work_order_per_provider() {
+    let w = world("2026-09-28").await;
+    let app = &w.app;
+    let r = &w.resident;
+
+    // A draft may be empty; submitting it names everything missing at once.
+    let res = r
+        .post_json(app.at("/api/v1/applications"), json!({ "form": {} }))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["state"], "draft");
+    assert_eq!(a["applicant"], r.user_id.as_str());
+    let id = a["id"].as_str().unwrap().to_owned();
+    let url = |p: &str| app.at(&format!("/api/v1/applications/{id}{p}"));
+    let res = r.post_json(url("/submit"), json!({})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let got = fields(&res.json().await.unwrap());
+    for want in [
+        ("entries", "required"),
+        ("security_pledge", "required"),
+        ("purpose", "required"),
+        ("security_measures", "required"),
+        ("period_start", "required"),
+        ("calls_per_day", "required"),
+    ] {
+        assert!(
+            got.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {got:?}"
+        );
+    }
+
+    // The form filled in, one material still missing.
+    let res = r
+        .send_json(
+            Method::PUT,
+            url(""),
+            &json!({ "form": form(&[&w.entry_a, &w.entry_b]), "row_version": 0 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let pledge = upload(app, r, "安全承诺书.pdf", PDF).await;
+    attach(app, r, &id, None, "security_pledge", &pledge).await;
+    let letter = upload(app, r, "介绍信.pdf", PDF).await;
+    let m = attach(app, r, &id, Some(&w.entry_a), "单位介绍信", &letter).await;
+    let res = r.post_json(url("/submit"), json!({})).await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [(
+            "entries[1].materials".to_owned(),
+            "material_missing".to_owned()
+        )]
+    );
+    let letter = upload(app, r, "介绍信.pdf", PDF).await;
+    attach(app, r, &id, Some(&w.entry_b), "单位介绍信", &letter).await;
+    let res = r.post_json(url("/submit"), json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["state"], "submitted");
+    assert_eq!(a["round"], 1);
+
+    // Submitted: no second submission, no edit, no material changed.
+    let res = r.post_json(url("/submit"), json!({})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "invalid_transition");
+    let res = r
+        .send_json(Method::PUT, url(""), &json!({ "form": {} }))
+        .await;
+    assert_eq!(error_code(&res), "invalid_transition");
+    let res = r
+        .delete(url(&format!("/materials/{}", m["id"].as_str().unwrap())))
+        .await;
+    assert_eq!(error_code(&res), "invalid_transition");
+
+    // The operator's queue has it; a return needs reasons, all at once.
+    let q = w
+        .operator
+        .get_json(app.at("/api/v1/completeness-queue"))
+        .await;
+    assert_eq!(q["applications"][0]["id"], id.as_str());
+    let res = w
+        .operator
+        .post_json(url("/return"), json!({ "reasons": ["  "] }))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = w
+        .operator
+        .post_json(
+            url("/return"),
+            json!({ "reasons": ["单位介绍信未加盖公章", "安全承诺书未签字"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["state"], "returned");
+    assert_eq!(a["rounds"][0]["outcome"], "returned");
+    assert_eq!(
+        a["rounds"][0]["reasons"],
+        json!(["单位介绍信未加盖公章", "安全承诺书未签字"])
+    );
+
+    // Fixed and resubmitted: a second round.
+    let letter = upload(app, r, "介绍信-盖章.pdf", PDF).await;
+    let res = r
+        .delete(url(&format!("/materials/{}", m["id"].as_str().unwrap())))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    attach(app, r, &id, Some(&w.entry_a), "单位介绍信", &letter).await;
+    let a: Value = r
+        .post_json(url("/submit"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["state"], "submitted");
+    assert_eq!(a["round"], 2);
+
+    // Accepted on Monday 2026-09-28: 10 working days are 9/29, 9/30, 10/8, 10/9, Saturday
+    // 10/10 (a make-up workday), 10/12–10/16 — National Day (10/1–10/7) off.
+    let res = w.operator.post_json(url("/accept"), json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["state"], "accepted");
+    assert_eq!(a["rounds"][1]["outcome"], "accepted");
+    let orders = a["work_orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 2, "one per provider");
+    for o in orders {
+        assert_eq!(o["due_on"], "2026-10-16");
+        assert_eq!(o["due_provisional"], false);
+        assert_eq!(o["state"], "in_review");
+    }
+    let res = w.operator.post_json(url("/accept"), json!({})).await;
+    assert_eq!(error_code(&res), "invalid_transition");
+
+    // Each provider sees its own order, with who asked for what and its entry's materials.
+    let inbox = w
+        .reviewer_a
+        .get_json(app.at("/api/v1/orgs/sh-a/work-orders"))
+        .await;
+    let list = inbox["work_orders"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let order = &list[0];
+    assert_eq!(order["entries"][0]["dataset"], w.entry_a.as_str());
+    assert_eq!(order["entries"][0]["name"], "上海市公交客流明细");
+    assert_eq!(order["entries"][0]["items"], json!(["line_name"]));
+    assert_eq!(order["applicant"]["id"], r.user_id.as_str());
+    assert_eq!(order["working_days_left"], 10);
+    assert_eq!(order["overdue"], false);
+    let names: Vec<&str> = order["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "the pledge and its own entry's letter: {names:?}"
+    );
+    let res = w
+        .reviewer_a
+        .client
+        .get(app.at(order["materials"][1]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    let order_id = order["id"].as_str().unwrap();
+
+    // Another provider's reviewer knows nothing of it, nor of the application.
+    let res = w
+        .reviewer_b
+        .client
+        .get(app.at(&format!("/api/v1/work-orders/{order_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = w.reviewer_b.client.get(url("")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let inbox = w
+        .reviewer_b
+        .get_json(app.at("/api/v1/orgs/sh-a/work-orders"))
+        .await;
+    assert_eq!(inbox["error"]["code"], "forbidden");
+    // Nor does another resident; a material of org B's entry is not org A's to read.
+    let other = app.user_with("other@example.cn", None, None).await;
+    let res = other.client.get(url("")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let b_letter = a["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["dataset"] == w.entry_b.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = w
+        .reviewer_a
+        .client
+        .get(app.at(&format!(
+            "/api/v1/work-orders/{order_id}/materials/{b_letter}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Two days later the countdown has moved; every step is in the audit trail.
+    set_date(app, "2026-09-30");
+    let order = app
+        .login("reviewer-a@example.cn")
+        .await
+        .get_json(app.at(&format!("/api/v1/work-orders/{order_id}")))
+        .await;
+    assert_eq!(order["working_days_left"], 8);
+    for action in [
+        "application.create",
+        "application.submit",
+        "application.return",
+        "application.resubmit",
+        "application.accept",
+        "work_order.create",
+    ] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        assert!(n >= 1, "{action}");
+    }
+}
+
+/// Accepts an application made on the world's day; its work order's deadline.
+async fn deadline_of(w: &World) -> (String, bool, String) {
+    let a = submitted(&w.app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            w.app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let o = &a["work_orders"][0];
+    (
+        o["due_on"].as_str().unwrap().to_owned(),
+        o["due_provisional"].as_bool().unwrap(),
+        o["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn deadlines_count_working_days_across_holidays_and_into_a_year_not_yet_loaded() {
+    // Tuesday 2026-02-10: 2/11, 2/12, 2/13, Saturday 2/14 (worked), the Spring Festival
+    // 2/15–2/23 off, 2/24–2/27, Saturday 2/28 (worked), Monday 3/2.
+    let (due, provisional, _) = deadline_of(&world("2026-02-10").await).await;
+    assert_eq!((due.as_str(), provisional), ("2026-03-02", false));
+    // Thursday 2026-04-30: Labour Day 5/1–5/5 off, 5/6–5/8, Saturday 5/9 (worked), 5/11–5/15,
+    // 5/18: the tenth.
+    let (due, provisional, _) = deadline_of(&world("2026-04-30").await).await;
+    assert_eq!((due.as_str(), provisional), ("2026-05-18", false));
+
+    // Thursday 2026-12-24, before 2027's notice: counted on weekends alone into 2027 — 12/25,
+    // 12/28–12/31, then 1/1 (a Friday, not yet known as a holiday), 1/4–1/7.
+    let w = world("2026-12-24").await;
+    let (due, provisional, order) = deadline_of(&w).await;
+    assert_eq!((due.as_str(), provisional), ("2027-01-07", true));
+    let o = w
+        .reviewer_a
+        .get_json(w.app.at(&format!("/api/v1/work-orders/{order}")))
+        .await;
+    assert_eq!(o["due_provisional"], true);
+
+    // The operator loads 2027 (New Year's Day off): the deadline is counted again, final.
+    let res = w
+        .operator
+        .send_json(
+            Method::PUT,
+            w.app.at("/api/v1/calendar/2027"),
+            &json!({ "holidays": ["2027-01-01"] }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let o = w
+        .reviewer_a
+        .get_json(w.app.at(&format!("/api/v1/work-orders/{order}")))
+        .await;
+    assert_eq!(o["due_on"], "2027-01-08");
+    assert_eq!(o["due_provisional"], false);
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'work_order.recount_deadline' AND target_id = $1",
+    )
+    .bind(&order)
+    .fetch_one(w.app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn bad_applications_are_refused_with_their_field_and_change_nothing() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let r = &w.resident;
+    let open = app
+        .create_entry_with(
+            "sh-a",
+            crate::openlist::good_meta("上海市公交站点", &app.catalogue_items("sh-a").await),
+            domain::openlist::vocab::DatasetStatus::Published,
+        )
+        .await;
+    let before = app.count("access_applications").await;
+
+    // Only conditional entries on the open list; no entry twice; bounded text and lists.
+    let cases = [
+        (
+            json!({ "entries": [{ "dataset": open }] }),
+            "entries[0].dataset",
+            "not_conditional",
+        ),
+        (
+            json!({ "entries": [{ "dataset": domain::ids::DatasetId::new() }] }),
+            "entries[0].dataset",
+            "not_conditional",
+        ),
+        (
+            json!({ "entries": [{ "dataset": w.entry_a }, { "dataset": w.entry_a }] }),
+            "entries[1].dataset",
+            "duplicate",
+        ),
+        (
+            json!({ "purpose": "很".repeat(2001) }),
+            "purpose",
+            "too_long",
+        ),
+        (
+            json!({ "purpose": "用途\u{202e}" }),
+            "purpose",
+            "control_character",
+        ),
+        (
+            json!({ "period_start": "2027-02-01", "period_end": "2027-01-01" }),
+            "period_end",
+            "before_start",
+        ),
+        (
+            json!({ "calls_per_day": 100_000_000u64 }),
+            "calls_per_day",
+            "too_large",
+        ),
+    ];
+    for (form, field, code) in cases {
+        let res = r
+            .post_json(app.at("/api/v1/applications"), json!({ "form": form }))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let got = fields(&res.json().await.unwrap());
+        assert!(
+            got.contains(&(field.to_owned(), code.to_owned())),
+            "{field} {code}: {got:?}"
+        );
+    }
+    // An unknown field, an applicant named on the form, a negative volume: refused as such.
+    for body in [
+        json!({ "form": { "applicant": "someone-else" } }),
+        json!({ "form": {}, "applicant_id": "x" }),
+        json!({ "form": { "calls_per_day": -1 } }),
+    ] {
+        let res = r.post_json(app.at("/api/v1/applications"), body).await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    assert_eq!(app.count("access_applications").await, before);
+
+    // Materials: only those listed, only one's own uploads, only real documents.
+    let a: Value = r
+        .post_json(
+            app.at("/api/v1/applications"),
+            json!({ "form": form(&[&w.entry_a]) }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = a["id"].as_str().unwrap();
+    let materials = app.at(&format!("/api/v1/applications/{id}/materials"));
+    let mine = upload(app, r, "介绍信.pdf", PDF).await;
+    for (body, field, code) in [
+        (
+            json!({ "dataset": w.entry_a, "material": "营业执照", "upload": mine }),
+            "material",
+            "not_required",
+        ),
+        (
+            json!({ "dataset": w.entry_b, "material": "单位介绍信", "upload": mine }),
+            "dataset",
+            "not_in_application",
+        ),
+        (
+            json!({ "material": "单位介绍信", "upload": mine }),
+            "material",
+            "not_required",
+        ),
+    ] {
+        let res = r.post_json(materials.clone(), body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            fields(&res.json().await.unwrap()),
+            [(field.to_owned(), code.to_owned())]
+        );
+    }
+    let theirs = upload(app, &w.operator, "介绍信.pdf", PDF).await;
+    let res = r
+        .post_json(
+            materials.clone(),
+            json!({ "dataset": w.entry_a, "material": "单位介绍信", "upload": theirs }),
+        )
+        .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("upload".to_owned(), "not_found".to_owned())]
+    );
+    // A program renamed to .pdf is not a document.
+    let res = r
+        .upload_raw(
+            app,
+            "介绍信.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(app.count("access_materials").await, 0);
+
+    // Someone else may not change, submit or withdraw it, nor attach to it.
+    let other = app.user_with("other@example.cn", None, None).await;
+    for (method, path) in [
+        (Method::PUT, ""),
+        (Method::POST, "/submit"),
+        (Method::POST, "/withdraw"),
+        (Method::POST, "/materials"),
+    ] {
+        let res = other
+            .send_json(
+                method,
+                app.at(&format!("/api/v1/applications/{id}{path}")),
+                &json!({ "form": {} }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The operator may not accept a draft, nor decide their own application.
+    let res = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&res), "invalid_transition");
+    let own = submitted(app, &w.operator, &[&w.entry_a]).await;
+    let res = w
+        .operator
+        .post_json(
+            app.at(&format!(
+                "/api/v1/applications/{}/accept",
+                own["id"].as_str().unwrap()
+            )),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn drafts_per_account_are_bounded_and_a_withdrawn_application_stays_withdrawn() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let r = &w.resident;
+    for _ in 0..app::access::MAX_DRAFTS {
+        let res = r
+            .post_json(app.at("/api/v1/applications"), json!({ "form": {} }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = r
+        .post_json(app.at("/api/v1/applications"), json!({ "form": {} }))
+        .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("application".to_owned(), "too_many_drafts".to_owned())]
+    );
+    let list = r.get_json(app.at("/api/v1/applications?limit=5")).await;
+    assert_eq!(list["applications"].as_array().unwrap().len(), 5);
+    assert!(list["next"].is_string());
+
+    let a = submitted(app, &w.operator, &[&w.entry_b]).await;
+    let id = a["id"].as_str().unwrap();
+    let res = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/withdraw")),
+            json!({}),
+        )
+        .await;
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(a["state"], "withdrawn");
+    assert_eq!(a["rounds"][0]["outcome"], "withdrawn");
+    for step in ["/submit", "/withdraw"] {
+        let res = w
+            .operator
+            .post_json(
+                app.at(&format!("/api/v1/applications/{id}{step}")),
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&res), "invalid_transition", "{step}");
+    }
+}
+
+#[tokio::test]
+async fn a_provider_approves_within_what_was_asked_or_refuses_with_every_reason() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let a = submitted(app, &w.resident, &[&w.entry_a, &w.entry_b]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_of = |org: &str| {
+        a["work_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["organization"] == org)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let orgs: Vec<Value> = {
+        let mut v = Vec::new();
+        for slug in ["sh-a", "sh-b"] {
+            v.push(
+                w.operator
+                    .get_json(app.at(&format!("/api/v1/orgs/{slug}")))
+                    .await,
+            );
+        }
+        v
+    };
+    let order_a = order_of(orgs[0]["id"].as_str().unwrap());
+    let order_b = order_of(orgs[1]["id"].as_str().unwrap());
+    let decide = |s: &Session, order: &str, body: Value| {
+        let (s, url) = (
+            s.clone(),
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+        );
+        async move { s.post_json(url, body).await }
+    };
+    let criteria = json!({
+        "fairness": "与同类申请同等对待",
+        "scenario_value": "交通规划研究，公共价值高",
+        "combination_risk": "仅线路名称，融合风险低",
+    });
+
+    // Criteria are required; a grant never gives more than was asked.
+    let res = decide(&w.reviewer_a, &order_a, json!({ "outcome": "approve" })).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let got = fields(&res.json().await.unwrap());
+    for f in [
+        "criteria.fairness",
+        "criteria.scenario_value",
+        "criteria.combination_risk",
+    ] {
+        assert!(got.contains(&(f.to_owned(), "required".to_owned())), "{f}");
+    }
+    for (grant, field, code) in [
+        (
+            json!({ "items": ["line_name", "stop_name"] }),
+            "grants[0].items",
+            "item_not_applied",
+        ),
+        (json!({ "items": [] }), "grants[0].items", "no_items"),
+        (
+            json!({ "calls_per_day": 2000 }),
+            "grants[0].calls_per_day",
+            "quota_higher",
+        ),
+        (
+            json!({ "period_end": "2028-01-01" }),
+            "grants[0].period_end",
+            "period_wider",
+        ),
+        (
+            json!({ "period_start": "2026-12-01" }),
+            "grants[0].period_end",
+            "period_wider",
+        ),
+    ] {
+        let mut g = grant.clone();
+        g["dataset"] = json!(w.entry_a);
+        let res = decide(
+            &w.reviewer_a,
+            &order_a,
+            json!({ "outcome": "approve", "criteria": criteria, "grants": [g] }),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{grant}");
+        assert_eq!(
+            fields(&res.json().await.unwrap()),
+            [(field.to_owned(), code.to_owned())],
+            "{grant}"
+        );
+    }
+    let res = decide(
+        &w.reviewer_a,
+        &order_a,
+        json!({ "outcome": "approve", "criteria": criteria, "grants": [{ "dataset": w.entry_b }] }),
+    )
+    .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [(
+            "grants[0].dataset".to_owned(),
+            "not_in_work_order".to_owned()
+        )]
+    );
+    let res = decide(
+        &w.reviewer_a,
+        &order_a,
+        json!({ "outcome": "maybe", "criteria": criteria }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Neither the applicant nor an editor of the provider decides; nor the other provider.
+    let editor = app
+        .user_with("editor-a@example.cn", None, Some(("sh-a", OrgRole::Editor)))
+        .await;
+    let body = json!({ "outcome": "approve", "criteria": criteria });
+    assert_eq!(
+        decide(&editor, &order_a, body.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        decide(&w.resident, &order_a, body.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        decide(&w.reviewer_b, &order_a, body.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Approved, narrower: fewer calls a day and a shorter period.
+    let res = decide(
+        &w.reviewer_a,
+        &order_a,
+        json!({ "outcome": "approve", "criteria": criteria, "grants": [{
+            "dataset": w.entry_a, "calls_per_day": 500, "period_end": "2027-06-30",
+        }] }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let o: Value = res.json().await.unwrap();
+    assert_eq!(o["state"], "approved");
+    assert_eq!(o["decision"]["grants"][0]["calls_per_day"], 500);
+    assert_eq!(o["decision"]["grants"][0]["items"], json!(["line_name"]));
+    assert_eq!(o["decision"]["grants"][0]["period_start"], "2027-01-01");
+    assert_eq!(o["decision"]["grants"][0]["period_end"], "2027-06-30");
+    let res = decide(&w.reviewer_a, &order_a, body.clone()).await;
+    assert_eq!(error_code(&res), "invalid_transition");
+
+    // Refused: reasons required, all at once.
+    let refuse =
+        |reasons: Value| json!({ "outcome": "refuse", "criteria": criteria, "reasons": reasons });
+    let res = decide(&w.reviewer_b, &order_b, refuse(json!([]))).await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("reasons".to_owned(), "required".to_owned())]
+    );
+    let res = decide(
+        &w.reviewer_b,
+        &order_b,
+        refuse(json!([
+            "运营记录含乘客出行轨迹，不宜用于该场景",
+            "安全措施未说明存储位置"
+        ])),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The applicant sees both decisions with the application, without the criteria.
+    let a = w
+        .resident
+        .get_json(app.at(&format!("/api/v1/applications/{id}")))
+        .await;
+    let published: Vec<&Value> = a["work_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["decision"])
+        .collect();
+    assert!(published.iter().all(|d| d.get("criteria").is_none()));
+    let approved = published
+        .iter()
+        .find(|d| d["outcome"] == "approved")
+        .unwrap();
+    assert_eq!(approved["grants"][0]["calls_per_day"], 500);
+    let refused = published
+        .iter()
+        .find(|d| d["outcome"] == "refused")
+        .unwrap();
+    assert_eq!(refused["reasons"].as_array().unwrap().len(), 2);
+    for action in ["work_order.approve", "work_order.refuse"] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{action}");
+    }
+}
