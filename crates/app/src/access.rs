@@ -777,6 +777,11 @@ pub async fn decide(
         updated_at: now,
         ..w
     };
+    let agreement = if next == WorkOrderState::Approved {
+        Some(crate::agreements::generate(app, &decided, &trimmed, 1, now).await?)
+    } else {
+        None
+    };
     let mut tx = app.store.begin_write().await?;
     records::decide_work_order(&mut tx, &decided, from)
         .await
@@ -794,6 +799,15 @@ pub async fn decide(
     let mut ev = caller.event(now, action, "work_order", decided.id.to_string());
     ev.after = decided.decision.clone();
     tx.audit(ev).await?;
+    if let Some(a) = &agreement {
+        store::agreements::insert(&mut tx, a).await?;
+        let mut ev = caller.event(now, "agreement.create", "agreement", a.id.to_string());
+        ev.after = Some(json!({
+            "work_order": a.work_order_id, "version": a.version, "sha256": a.sha256,
+            "grants": a.grants,
+        }));
+        tx.audit(ev).await?;
+    }
     tx.commit().await?;
     Ok(decided)
 }

@@ -352,7 +352,11 @@ pub async fn create_token(app: &App, caller: &Caller, input: NewToken) -> Result
             ),
         ),
         revoked_at: None,
-        scope: domain::roles::TokenScope { read_only, org },
+        scope: domain::roles::TokenScope {
+            read_only,
+            org,
+            agreement: None,
+        },
     };
     let mut tx: WriteTx = app.store.begin_write().await?;
     if tokens::live_count(&mut tx, user, now).await? >= app.config.max_tokens_per_account {

@@ -44,6 +44,13 @@ domain::string_enum!(
         IngestionRunning => "ingestion_running",
         NoData => "no_data",
         InvalidQuery => "invalid_query",
+        AgreementTextChanged => "agreement_text_changed",
+        AlreadySigned => "already_signed",
+        NotGranted => "not_granted",
+        FieldNotGranted => "field_not_granted",
+        AgreementNotActive => "agreement_not_active",
+        OutsideAgreementPeriod => "outside_agreement_period",
+        QuotaExceeded => "quota_exceeded",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -64,10 +71,16 @@ impl ErrorCode {
             ValidationFailed => 422,
             EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
             | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
-            | EditConflict | IngestionRunning => 409,
+            | EditConflict | IngestionRunning | AgreementTextChanged | AlreadySigned => 409,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => 401,
-            TooManyAttempts | UploadLimit => 429,
-            Forbidden | CsrfFailed | SessionRequired => 403,
+            TooManyAttempts | UploadLimit | QuotaExceeded => 429,
+            Forbidden
+            | CsrfFailed
+            | SessionRequired
+            | NotGranted
+            | FieldNotGranted
+            | AgreementNotActive
+            | OutsideAgreementPeriod => 403,
             Internal => 500,
             Unavailable | MailUnavailable => 503,
         }

@@ -6,11 +6,13 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agreements;
 pub mod articles;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;
 pub mod data_versions;
+pub mod delivery;
 pub mod error;
 pub mod filetype;
 pub mod infer;

@@ -42,6 +42,20 @@ pub async fn version(
     number: Option<i64>,
 ) -> Result<DataVersion> {
     caller.authorize(Action::ReadOpenData, Resource::Dataset(dataset.facts()))?;
+    // Conditional data is read only through `delivery::granted_version`, which holds the
+    // caller to what their agreement grants.
+    if !dataset.facts().serves_open_data() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    lookup(app, dataset, number).await
+}
+
+/// The published version `number` of `dataset`, or its current one.
+pub(crate) async fn lookup(
+    app: &App,
+    dataset: &DatasetRecord,
+    number: Option<i64>,
+) -> Result<DataVersion> {
     let v = match number {
         Some(n) => app
             .store

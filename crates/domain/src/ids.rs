@@ -81,3 +81,7 @@ id_type!(
     /// A provider's share of an accepted application, reviewed by that provider (A19.2).
     WorkOrderId
 );
+id_type!(
+    /// A data use agreement between an applicant and a provider (A20.1).
+    AgreementId
+);

@@ -76,6 +76,15 @@ pub enum Action {
     ViewWorkOrder,
     /// Deciding a work order (A19.2): the providing organization's admins and reviewers.
     DecideWorkOrder,
+    /// Reading a data use agreement (A20.1): its two sides, the operator and the regulator.
+    ViewAgreement,
+    /// Signing an agreement: the applicant, and the provider's admins and reviewers.
+    SignAgreement,
+    /// Taking a new credential under an active agreement: its applicant only.
+    TakeCredential,
+    /// Suspending, resuming or revoking delivery under an agreement (A21.1): the provider's
+    /// admins and reviewers, and the operator.
+    ManageDelivery,
 }
 
 impl Action {
@@ -94,6 +103,7 @@ impl Action {
                 | Action::ViewQuality
                 | Action::ViewApplication
                 | Action::ViewWorkOrder
+                | Action::ViewAgreement
         )
     }
 
@@ -138,6 +148,10 @@ impl Action {
         Action::CheckCompleteness,
         Action::ViewWorkOrder,
         Action::DecideWorkOrder,
+        Action::ViewAgreement,
+        Action::SignAgreement,
+        Action::TakeCredential,
+        Action::ManageDelivery,
     ];
 }
 
@@ -158,6 +172,8 @@ pub enum Resource {
     Application(ApplicationFacts),
     /// A provider's work order (and the materials of its entries).
     WorkOrder(WorkOrderFacts),
+    /// A data use agreement between an applicant and a provider.
+    Agreement(WorkOrderFacts),
 }
 
 /// What the policy knows of an application.
@@ -193,6 +209,14 @@ impl DatasetFacts {
         ) && self.open_type != OpenType::NotOpen
     }
 
+    /// Whether the entry's data is delivered under agreements: conditional and open now.
+    pub fn serves_granted_data(self) -> bool {
+        matches!(
+            self.status,
+            DatasetStatus::Published | DatasetStatus::Static
+        ) && self.open_type == OpenType::Conditional
+    }
+
     /// Whether the entry's data is served to anyone (previews, downloads, records, SQL):
     /// unconditional and open now. Conditional data is delivered under an agreement only.
     pub fn serves_open_data(self) -> bool {
@@ -217,7 +241,7 @@ impl Resource {
             Resource::Organization(org) => Some(org),
             Resource::Dataset(d) => Some(d.org),
             Resource::Ticket(t) => Some(t.org),
-            Resource::WorkOrder(w) => Some(w.org),
+            Resource::WorkOrder(w) | Resource::Agreement(w) => Some(w.org),
             Resource::Platform
             | Resource::OwnAccount
             | Resource::Article(_)
@@ -231,6 +255,15 @@ fn sees_internals(user: &UserActor, org: OrgId) -> bool {
     user.role_in(org).is_some()
         || user.has(PlatformRole::Operator)
         || user.has(PlatformRole::Regulator)
+}
+
+/// An admin or reviewer of the providing organization who is not the applicant.
+fn decides_for_provider(user: &UserActor, w: WorkOrderFacts) -> bool {
+    user.id != w.applicant
+        && matches!(
+            user.role_in(w.org),
+            Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
+        )
 }
 
 /// Whether a refusal of `resource` to `actor` may say so (401/403), or must answer as if the
@@ -248,7 +281,7 @@ pub fn may_know(actor: &Actor, resource: Resource) -> bool {
         Resource::Application(a) => user.is_some_and(|u| {
             u.id == a.applicant || u.has(PlatformRole::Operator) || u.has(PlatformRole::Regulator)
         }),
-        Resource::WorkOrder(w) => {
+        Resource::WorkOrder(w) | Resource::Agreement(w) => {
             user.is_some_and(|u| u.id == w.applicant || sees_internals(u, w.org))
         }
         Resource::Platform | Resource::Organization(_) | Resource::OwnAccount => true,
@@ -283,10 +316,16 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             (false, Some(_)) => Err(Denial::Forbidden),
         };
     }
-    // Open data: an entry anyone may know of, unconditional, and open now (not suspended).
+    // Open data: an entry anyone may know of, unconditional, and open now (not suspended);
+    // conditional data only with a credential issued under an agreement, which the use case
+    // holds to what the agreement grants (A21.1).
     if action == ReadOpenData {
+        let credential = actor
+            .user()
+            .and_then(|u| u.scope)
+            .is_some_and(|s| s.agreement.is_some());
         let open = match resource {
-            Resource::Dataset(d) => d.serves_open_data(),
+            Resource::Dataset(d) => d.serves_open_data() || (credential && d.serves_granted_data()),
             _ => false,
         };
         return match (open, actor.user()) {
@@ -311,7 +350,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             (Some(_), None) => writes && resource != Resource::OwnAccount,
             (None, _) => false,
         };
-        if (scope.read_only && writes) || outside {
+        // A credential delivers data under its agreement and is good for nothing else.
+        if (scope.read_only && writes) || outside || scope.agreement.is_some() {
             return Err(Denial::Forbidden);
         }
     }
@@ -395,12 +435,24 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         },
         // Nobody decides on their own application, even as the provider's reviewer.
         DecideWorkOrder => match resource {
-            Resource::WorkOrder(w) => {
-                user.id != w.applicant
-                    && matches!(
-                        user.role_in(w.org),
-                        Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
-                    )
+            Resource::WorkOrder(w) => decides_for_provider(user, w),
+            _ => false,
+        },
+        ViewAgreement => match resource {
+            Resource::Agreement(a) => user.id == a.applicant || sees_internals(user, a.org),
+            _ => false,
+        },
+        SignAgreement => match resource {
+            Resource::Agreement(a) => user.id == a.applicant || decides_for_provider(user, a),
+            _ => false,
+        },
+        TakeCredential => match resource {
+            Resource::Agreement(a) => user.id == a.applicant,
+            _ => false,
+        },
+        ManageDelivery => match resource {
+            Resource::Agreement(a) => {
+                decides_for_provider(user, a) || (user.has(Operator) && user.id != a.applicant)
             }
             _ => false,
         },
@@ -602,12 +654,14 @@ mod tests {
         let read = scoped(crate::roles::TokenScope {
             read_only: true,
             org: None,
+            agreement: None,
         });
         assert!(authorize(&read, Action::ViewOrgInternal, Resource::Organization(a)).is_ok());
         assert!(authorize(&read, Action::EditOpenList, Resource::Organization(a)).is_err());
         let only_b = scoped(crate::roles::TokenScope {
             read_only: false,
             org: Some(b),
+            agreement: None,
         });
         // Limited to B, whose member the account is not: no editing there, and none in A.
         assert!(authorize(&only_b, Action::EditOpenList, Resource::Organization(b)).is_err());
@@ -615,6 +669,40 @@ mod tests {
         assert!(authorize(&only_b, Action::ViewOrgInternal, Resource::Organization(b)).is_ok());
         assert!(authorize(&only_b, Action::EditGuide, Resource::Platform).is_err());
         assert!(authorize(&only_b, Action::ViewPublic, Resource::Platform).is_ok());
+
+        // A credential under an agreement reads conditional entries on the open list (the
+        // use case then holds it to what the agreement grants) and does nothing else.
+        let credential = scoped(crate::roles::TokenScope {
+            read_only: true,
+            org: None,
+            agreement: Some(crate::ids::AgreementId::new()),
+        });
+        let entry = |open_type| {
+            Resource::Dataset(DatasetFacts {
+                org: b,
+                status: DatasetStatus::Published,
+                open_type,
+            })
+        };
+        assert!(
+            authorize(
+                &credential,
+                Action::ReadOpenData,
+                entry(OpenType::Conditional)
+            )
+            .is_ok()
+        );
+        assert!(authorize(&read, Action::ReadOpenData, entry(OpenType::Conditional)).is_err());
+        assert!(authorize(&credential, Action::ReadOpenData, entry(OpenType::NotOpen)).is_err());
+        assert!(
+            authorize(
+                &credential,
+                Action::ViewOrgInternal,
+                Resource::Organization(a)
+            )
+            .is_err()
+        );
+        assert!(authorize(&credential, Action::ViewOwnAccount, Resource::OwnAccount).is_err());
     }
 
     #[test]

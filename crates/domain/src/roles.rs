@@ -68,6 +68,9 @@ pub struct UserActor {
 pub struct TokenScope {
     pub read_only: bool,
     pub org: Option<OrgId>,
+    /// A credential issued under a data use agreement (A21.1): it reads what the agreement
+    /// grants and does nothing else.
+    pub agreement: Option<crate::ids::AgreementId>,
 }
 
 impl UserActor {

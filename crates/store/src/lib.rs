@@ -3,6 +3,7 @@
 //! same statements and the same migration history (see docs/decisions/0001-store-any-driver.md).
 
 pub mod access;
+pub mod agreements;
 pub mod articles;
 pub mod attachments;
 pub mod audit;

@@ -29,6 +29,7 @@ struct Row {
     revoked_at: Option<i64>,
     read_only: i64,
     scope_org: Option<String>,
+    scope_agreement: Option<String>,
 }
 
 impl TryFrom<Row> for TokenRecord {
@@ -45,6 +46,10 @@ impl TryFrom<Row> for TokenRecord {
             scope: domain::roles::TokenScope {
                 read_only: r.read_only != 0,
                 org: r.scope_org.map(|o| parse(&o, "org id")).transpose()?,
+                agreement: r
+                    .scope_agreement
+                    .map(|a| parse(&a, "agreement id"))
+                    .transpose()?,
             },
         })
     }
@@ -53,7 +58,7 @@ impl TryFrom<Row> for TokenRecord {
 pub async fn insert(tx: &mut WriteTx, token: &TokenRecord, token_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at, \
-         read_only, scope_org) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
+         read_only, scope_org, scope_agreement) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)",
     )
     .bind(token.id.to_string())
     .bind(token.user_id.to_string())
@@ -64,6 +69,7 @@ pub async fn insert(tx: &mut WriteTx, token: &TokenRecord, token_hash: &str) -> 
     .bind(token.expires_at.map(|t| t.0))
     .bind(i64::from(token.scope.read_only))
     .bind(token.scope.org.map(|o| o.to_string()))
+    .bind(token.scope.agreement.map(|a| a.to_string()))
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -85,11 +91,22 @@ pub async fn revoke(tx: &mut WriteTx, id: TokenId, owner: UserId, at: Timestamp)
     Ok(())
 }
 
-/// The owner's tokens that still work at `now` (neither revoked nor expired).
+/// Revokes a credential issued under an agreement (the agreement was revoked or replaced).
+pub async fn revoke_credential(tx: &mut WriteTx, id: TokenId, at: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The owner's personal tokens that still work at `now` (neither revoked nor expired);
+/// credentials issued under agreements are not counted.
 pub async fn live_count(tx: &mut WriteTx, owner: UserId, now: Timestamp) -> Result<i64> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2)",
+         AND scope_agreement IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(owner.to_string())
     .bind(now.0)
@@ -101,7 +118,7 @@ pub async fn live_count(tx: &mut WriteTx, owner: UserId, now: Timestamp) -> Resu
 impl Store {
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org FROM api_tokens \
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org, scope_agreement FROM api_tokens \
              WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
         )
         .bind(user.to_string())
@@ -113,7 +130,7 @@ impl Store {
     /// The token with this hash, whatever its state; the caller decides about expiry.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
         let row: Option<Row> = sqlx::query_as(
-            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org FROM api_tokens \
+            "SELECT id, user_id, name, prefix, created_at, expires_at, revoked_at, read_only, scope_org, scope_agreement FROM api_tokens \
              WHERE token_hash = $1",
         )
         .bind(token_hash)

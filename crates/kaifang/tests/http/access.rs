@@ -915,3 +915,227 @@ async fn a_provider_approves_within_what_was_asked_or_refuses_with_every_reason(
         assert_eq!(n, 1, "{action}");
     }
 }
+
+/// The entry's data as its provider publishes it: three stops of two lines.
+async fn publish_stops(app: &TestApp, org: &str, entry: &str) {
+    let editor = app
+        .user_with(
+            &format!("editor@{org}.example.cn"),
+            None,
+            Some((org, OrgRole::Editor)),
+        )
+        .await;
+    let res = editor
+        .client
+        .post(app.at(&format!("/api/v1/datasets/{entry}/data?name=stops.csv")))
+        .header("x-csrf-token", &editor.csrf)
+        .body("line_name,stop_name\n1路,人民广场\n1路,外滩\n2路,静安寺\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    app.run_jobs().await;
+}
+
+#[tokio::test]
+async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    publish_stops(app, "sh-a", &w.entry_a).await;
+    publish_stops(app, "sh-b", &w.entry_b).await;
+    let a = submitted(app, &w.resident, &[&w.entry_a, &w.entry_b]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sh_a = w.operator.get_json(app.at("/api/v1/orgs/sh-a")).await;
+    let order = a["work_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["organization"] == sh_a["id"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "approve", "grants": [{ "dataset": w.entry_a, "calls_per_day": 5 }],
+                    "criteria": { "fairness": "同等对待", "scenario_value": "规划研究",
+                                  "combination_risk": "仅线路名称" } }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let o: Value = res.json().await.unwrap();
+    let agreement_url = app.at(o["agreements"][0]["url"].as_str().unwrap());
+    let ag = w.resident.get_json(agreement_url.clone()).await;
+    assert_eq!(ag["state"], "awaiting_signatures");
+    let text = ag["text"].as_str().unwrap();
+    for part in [
+        "上海市公交客流明细",
+        "line_name",
+        "每日调用不超过 5 次",
+        "2027-01-01",
+        "2027-12-31",
+    ] {
+        assert!(text.contains(part), "{part} in the agreement");
+    }
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    assert_eq!(ag["sha256"], sha.as_str());
+    let sign = |s: &Session, password: &str, sha: &str| {
+        let (s, url, body) = (
+            s.clone(),
+            format!("{agreement_url}/sign"),
+            json!({ "password": password, "sha256": sha }),
+        );
+        async move { s.post_json(url, body).await }
+    };
+
+    // The provider signs: a wrong password or another text is refused, a second time too.
+    let res = sign(&w.reviewer_a, "not-my-password-1", &sha).await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("password".to_owned(), "wrong_password".to_owned())]
+    );
+    let res = sign(&w.reviewer_a, PASSWORD, &"0".repeat(64)).await;
+    assert_eq!(error_code(&res), "agreement_text_changed");
+    let res = sign(&w.reviewer_a, PASSWORD, &sha).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let signed: Value = res.json().await.unwrap();
+    assert_eq!(signed["agreement"]["state"], "awaiting_signatures");
+    assert!(signed["credential"].is_null());
+    let res = sign(&w.reviewer_a, PASSWORD, &sha).await;
+    assert_eq!(error_code(&res), "already_signed");
+
+    // The applicant signs last: active, with a credential shown this once.
+    let res = sign(&w.resident, PASSWORD, &sha).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let signed: Value = res.json().await.unwrap();
+    assert_eq!(signed["agreement"]["state"], "active");
+    let token = signed["credential"]["token"].as_str().unwrap().to_owned();
+    // Each signature's record in the audit chain commits to the text's SHA-256: its digest
+    // is that of the canonical JSON (sorted keys) naming it, worked out here.
+    let digests: Vec<String> = sqlx::query_scalar(
+        "SELECT after_digest FROM audit_log WHERE action = 'agreement.sign' AND target_id = $1 \
+         ORDER BY seq",
+    )
+    .bind(ag["id"].as_str().unwrap())
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let expected = |party: &str, state: &str| {
+        let canonical =
+            format!(r#"{{"party":"{party}","sha256":"{sha}","state":"{state}","version":1}}"#);
+        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+    };
+    assert_eq!(
+        digests,
+        [
+            expected("provider", "awaiting_signatures"),
+            expected("applicant", "active")
+        ]
+    );
+
+    let records = |entry: &str, query: &str| {
+        let url = app.at(&format!("/api/v1/datasets/{entry}/records?{query}"));
+        let token = token.clone();
+        async move { client().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    // Before the period of use begins: refused.
+    let res = records(&w.entry_a, "").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "outside_agreement_period");
+
+    set_date(app, "2027-01-04");
+    let res = records(&w.entry_a, "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 3);
+    assert_eq!(
+        body["records"][0],
+        json!({ "line_name": "1路" }),
+        "granted items only"
+    );
+    for query in [
+        "fields=stop_name",
+        "stop_name=外滩",
+        "sort=stop_name",
+        "q=外滩",
+    ] {
+        let res = records(&w.entry_a, query).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{query}");
+        assert_eq!(error_code(&res), "field_not_granted", "{query}");
+    }
+    // Today's 5 calls are used up (refused calls count too): 429 until midnight.
+    let res = records(&w.entry_a, "fields=line_name").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    set_date(app, "2027-01-05");
+    assert_eq!(records(&w.entry_a, "").await.status(), StatusCode::OK);
+
+    // Another entry, downloads, SQL, the console: not through this credential.
+    assert_eq!(error_code(&records(&w.entry_b, "").await), "not_granted");
+    let res = client()
+        .get(app.at(&format!("/datasets/{}/download?format=csv", w.entry_a)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = client()
+        .post(app.at("/api/v1/sql"))
+        .bearer_auth(&token)
+        .json(&json!({ "sql": format!("SELECT stop_name FROM \"{}\"", w.entry_a) }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = client()
+        .get(app.at("/api/v1/applications"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The provider suspends delivery at once, resumes it, then revokes it.
+    let reviewer = app.login("reviewer-a@example.cn").await;
+    let control = |step: &str| {
+        let (s, url, body) = (
+            reviewer.clone(),
+            format!("{agreement_url}/delivery"),
+            json!({ "step": step, "reason": "核查使用情况" }),
+        );
+        async move { s.post_json(url, body).await }
+    };
+    assert_eq!(control("suspend").await.status(), StatusCode::OK);
+    assert_eq!(
+        error_code(&records(&w.entry_a, "").await),
+        "agreement_not_active"
+    );
+    assert_eq!(control("resume").await.status(), StatusCode::OK);
+    assert_eq!(records(&w.entry_a, "").await.status(), StatusCode::OK);
+    assert_eq!(control("revoke").await.status(), StatusCode::OK);
+    assert_eq!(error_code(&records(&w.entry_a, "").await), "token_revoked");
+    assert_eq!(error_code(&control("resume").await), "invalid_transition");
+}

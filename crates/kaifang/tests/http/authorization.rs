@@ -195,6 +195,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/api/v1/work-orders/{order}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("GET", "/api/v1/work-orders/{order}/materials/{material}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("POST", "/api/v1/work-orders/{order}/decision", Action::DecideWorkOrder, Target::WorkOrderInPath),
+    ("GET", "/api/v1/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/credential", Action::TakeCredential, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/delivery", Action::ManageDelivery, Target::AgreementInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -252,6 +256,12 @@ enum Subject {
     /// A work order of organization A's entries (`own`) or B's; `mine` when the caller
     /// applied.
     WorkOrder {
+        own: bool,
+        mine: bool,
+    },
+    /// An agreement awaiting signatures, of A's entries (`own`) or B's; `mine` when the
+    /// caller applied.
+    Agreement {
         own: bool,
         mine: bool,
     },
@@ -343,7 +353,9 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Subject::Ticket { own } => member_of(own) || staff_sees_internals,
         Subject::Article { published } => published || who.is(Operator),
         Subject::Application { mine } => mine || staff_sees_internals,
-        Subject::WorkOrder { own, mine } => mine || member_of(own) || staff_sees_internals,
+        Subject::WorkOrder { own, mine } | Subject::Agreement { own, mine } => {
+            mine || member_of(own) || staff_sees_internals
+        }
         Subject::None | Subject::Org { .. } => true,
     };
     let refused = |outcome| if knows { outcome } else { Outcome::Hidden };
@@ -374,13 +386,22 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Subject::Org { own }
         | Subject::Dataset { own, .. }
         | Subject::Ticket { own }
-        | Subject::WorkOrder { own, .. } => own,
+        | Subject::WorkOrder { own, .. }
+        | Subject::Agreement { own, .. } => own,
         Subject::None | Subject::Article { .. } | Subject::Application { .. } => false,
     };
     let mine = matches!(
         subject,
-        Subject::Application { mine: true } | Subject::WorkOrder { mine: true, .. }
+        Subject::Application { mine: true }
+            | Subject::WorkOrder { mine: true, .. }
+            | Subject::Agreement { mine: true, .. }
     );
+    let decides = own
+        && !mine
+        && matches!(
+            who.in_org_a,
+            Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
+        );
     let admin_or_editor = matches!(who.in_org_a, Some(OrgRole::ProviderAdmin | OrgRole::Editor));
     let allowed = match action {
         // Anyone with an account acts on their own account, and may upload files to attach.
@@ -430,13 +451,14 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         // A work order is read by the providing organization, the applicant and the staff;
         // decided by the provider's admins and reviewers (A19.2), never by the applicant.
         Action::ViewWorkOrder => mine || member_of(own) || staff_sees_internals,
-        Action::DecideWorkOrder => {
-            own && !mine
-                && matches!(
-                    who.in_org_a,
-                    Some(OrgRole::ProviderAdmin | OrgRole::Reviewer)
-                )
-        }
+        Action::DecideWorkOrder => decides,
+        // An agreement is read by its two sides and the staff, signed by the applicant and
+        // the provider's admins and reviewers (A20.1); delivery is stopped by the provider or
+        // the operator (A21.1); only the applicant holds its credential.
+        Action::ViewAgreement => mine || member_of(own) || staff_sees_internals,
+        Action::SignAgreement => mine || decides,
+        Action::TakeCredential => mine,
+        Action::ManageDelivery => decides || (who.is(Operator) && !mine),
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -547,6 +569,13 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
             json!({ "material": "security_pledge", "upload": "not-an-upload" })
         }
         "/api/v1/applications/{application}/return" => json!({ "reasons": ["单位介绍信未盖章"] }),
+        // Signing the wrong text: the route answers for itself (409), and nothing is signed.
+        "/api/v1/agreements/{agreement}/sign" => {
+            json!({ "password": PASSWORD, "sha256": "0".repeat(64) })
+        }
+        "/api/v1/agreements/{agreement}/delivery" => {
+            json!({ "step": "suspend", "reason": "核查使用情况" })
+        }
         "/api/v1/work-orders/{order}/decision" => json!({
             "outcome": "refuse", "reasons": ["应用场景与数据用途不符"],
             "criteria": {
@@ -870,6 +899,42 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     };
     let others_order_a = order_of("dummy@example.cn", "org-a").await;
     let residents_order_b = order_of("resident@example.cn", "org-b").await;
+    // Agreements awaiting signatures, from approvals by each provider's reviewer.
+    let reviewer_b = app
+        .user_with(
+            "reviewer-b@example.cn",
+            None,
+            Some(("org-b", OrgRole::Reviewer)),
+        )
+        .await;
+    let agreement_of = |reviewer: String, applicant: &'static str, org: &'static str| {
+        let app = &app;
+        let order = order_of(applicant, org);
+        async move {
+            let order = app.store.work_order(&order.await).await.unwrap();
+            let reviewer = app.caller(&reviewer).await;
+            let decision: app::access::DecisionInput = serde_json::from_value(serde_json::json!({
+                "outcome": "approve",
+                "criteria": { "fairness": "同等对待", "scenario_value": "有价值", "combination_risk": "低" },
+            }))
+            .unwrap();
+            let w = app::access::decide(&app.use_cases(), &reviewer, order, decision)
+                .await
+                .unwrap();
+            app.store.agreements_of(w.id).await.unwrap()[0]
+                .id
+                .to_string()
+        }
+    };
+    let reviewer_a = app
+        .store
+        .user_by_email("reviewer-a@example.cn")
+        .await
+        .unwrap();
+    let others_agreement_a =
+        agreement_of(reviewer_a.id.to_string(), "dummy@example.cn", "org-a").await;
+    let residents_agreement_b =
+        agreement_of(reviewer_b.user_id.clone(), "resident@example.cn", "org-b").await;
 
     // Sign-outs last, so they do not end the sessions the other routes use.
     let mut routes: Vec<_> = ROUTES.to_vec();
@@ -957,6 +1022,22 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         },
                     ),
                 ],
+                Target::AgreementInPath => vec![
+                    (
+                        others_agreement_a.as_str(),
+                        Subject::Agreement {
+                            own: true,
+                            mine: false,
+                        },
+                    ),
+                    (
+                        residents_agreement_b.as_str(),
+                        Subject::Agreement {
+                            own: false,
+                            mine: caller.name == "resident",
+                        },
+                    ),
+                ],
                 Target::Platform | Target::OwnAccount => vec![("", Subject::None)],
             };
             for (segment, subject) in subjects {
@@ -978,6 +1059,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{ticket}", segment)
                     .replace("{application}", segment)
                     .replace("{order}", segment)
+                    .replace("{agreement}", segment)
                     .replace("{material}", &domain::ids::TicketId::new().to_string())
                     .replace("{attachment}", &domain::ids::TicketId::new().to_string())
                     .replace("{item}", &domain::ids::CatalogueItemId::new().to_string())
@@ -1127,7 +1209,8 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             | Target::TicketInPath
             | Target::ArticleInPath
             | Target::ApplicationInPath
-            | Target::WorkOrderInPath => 2,
+            | Target::WorkOrderInPath
+            | Target::AgreementInPath => 2,
             Target::DatasetInPath => 4,
             Target::Platform | Target::OwnAccount => 1,
         })

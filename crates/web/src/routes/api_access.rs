@@ -6,15 +6,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::NaiveDate;
-use domain::access::{ApplicationState, WorkOrderState};
+use domain::access::{AgreementState, ApplicationState, WorkOrderState};
 use domain::application::{ApplicationForm, Request};
-use domain::ids::{ApplicationId, DatasetId, OrgId, UserId, WorkOrderId};
+use domain::ids::{AgreementId, ApplicationId, DatasetId, OrgId, TokenId, UserId, WorkOrderId};
 use domain::roles::AccountKind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::access::{
     ApplicationFilter, ApplicationRecord, MaterialRecord, WorkOrderFilter, WorkOrderRecord,
 };
+use store::agreements::AgreementRecord;
 use store::orgs::OrgRecord;
 use store::paging::Paged;
 
@@ -64,6 +65,8 @@ pub struct WorkOrderSummary {
     pub due_provisional: bool,
     /// The provider's decision, once made (A19.3): what was granted, or every reason.
     pub decision: Option<PublishedDecision>,
+    /// The agreements to sign or signed, the latest version first.
+    pub agreements: Vec<AgreementSummary>,
 }
 
 /// A decision as published to the applicant.
@@ -124,6 +127,10 @@ async fn application_json(state: &AppState, a: &ApplicationRecord) -> AppResult<
     let materials = state.store.materials(a.id).await?;
     let rounds = state.store.rounds(a.id).await?;
     let orders = state.store.work_orders_of(a.id).await?;
+    let mut agreements = Vec::with_capacity(orders.len());
+    for w in &orders {
+        agreements.push(agreement_summaries(state.store.agreements_of(w.id).await?));
+    }
     Ok(ApplicationView {
         id: a.id,
         applicant: a.applicant_id,
@@ -147,7 +154,8 @@ async fn application_json(state: &AppState, a: &ApplicationRecord) -> AppResult<
             .collect(),
         work_orders: orders
             .into_iter()
-            .map(|w| WorkOrderSummary {
+            .zip(agreements)
+            .map(|(w, agreements)| WorkOrderSummary {
                 id: w.id,
                 organization: w.org_id,
                 state: w.state,
@@ -159,6 +167,7 @@ async fn application_json(state: &AppState, a: &ApplicationRecord) -> AppResult<
                     reasons: d.reasons,
                     decided_at: Rfc3339::of(w.decided_at),
                 }),
+                agreements,
             })
             .collect(),
         created_at: a.created_at.into(),
@@ -439,6 +448,28 @@ pub struct WorkOrderView {
     /// The decision with the criteria weighed, once made.
     pub decision: Option<app::access::Decision>,
     pub decided_at: Option<Rfc3339>,
+    /// The agreements an approval led to, the latest version first.
+    pub agreements: Vec<AgreementSummary>,
+}
+
+/// An agreement as a list shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgreementSummary {
+    pub id: AgreementId,
+    pub version: i64,
+    pub state: AgreementState,
+    pub url: String,
+}
+
+fn agreement_summaries(list: Vec<AgreementRecord>) -> Vec<AgreementSummary> {
+    list.into_iter()
+        .map(|a| AgreementSummary {
+            url: format!("/api/v1/agreements/{}", a.id),
+            id: a.id,
+            version: a.version,
+            state: a.state,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -521,6 +552,7 @@ async fn order_json(
         overdue: w.state.is_open() && today > w.due_on,
         decision: decision_of(w),
         decided_at: Rfc3339::of(w.decided_at),
+        agreements: agreement_summaries(state.store.agreements_of(w.id).await?),
     })
 }
 
@@ -598,4 +630,129 @@ pub async fn decide(
     let w = app::access::decide(&state.app, &ctx.caller, w, input).await?;
     let (calendar, _) = app::calendar::calendar(&state.app).await?;
     Ok(Json(order_json(&state, &calendar, &w).await?))
+}
+
+/// A data use agreement (A20.1).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgreementView {
+    pub id: AgreementId,
+    pub work_order: WorkOrderId,
+    pub application: ApplicationId,
+    pub organization: OrgId,
+    pub applicant: UserId,
+    pub version: i64,
+    pub state: AgreementState,
+    /// The text each side signs, frozen.
+    pub text: String,
+    /// SHA-256 of `text` (hex): send it back when signing, to sign exactly what was read.
+    pub sha256: String,
+    pub grants: Vec<app::access::Grant>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub applicant_signed_at: Option<Rfc3339>,
+    pub provider_signed_at: Option<Rfc3339>,
+    /// The credential delivering under it, once issued (never its secret).
+    pub credential: Option<TokenId>,
+    /// The printable page.
+    pub print_url: String,
+}
+
+fn agreement_view(a: &AgreementRecord) -> AgreementView {
+    AgreementView {
+        id: a.id,
+        work_order: a.work_order_id,
+        application: a.application_id,
+        organization: a.org_id,
+        applicant: a.applicant_id,
+        version: a.version,
+        state: a.state,
+        text: a.text.clone(),
+        sha256: a.sha256.clone(),
+        grants: app::agreements::grants_of(a),
+        period_start: a.period_start,
+        period_end: a.period_end,
+        applicant_signed_at: Rfc3339::of(a.applicant_signed_at),
+        provider_signed_at: Rfc3339::of(a.provider_signed_at),
+        credential: a.credential_id,
+        print_url: format!("/agreements/{}", a.id),
+    }
+}
+
+pub async fn agreement(Extension(a): Extension<AgreementRecord>) -> Json<AgreementView> {
+    Json(agreement_view(&a))
+}
+
+/// A signature: the password typed again, and the SHA-256 of the text as read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    password: String,
+    sha256: String,
+}
+
+/// A credential issued under an agreement: its secret is shown this once.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CredentialView {
+    pub id: TokenId,
+    /// Send it as `Authorization: Bearer …` to the records API, downloads and SQL.
+    pub token: String,
+    pub expires_at: Option<Rfc3339>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Signed {
+    pub agreement: AgreementView,
+    /// When the applicant's signature made the agreement active.
+    pub credential: Option<CredentialView>,
+}
+
+fn credential_view(c: app::agreements::Credential) -> CredentialView {
+    CredentialView {
+        id: c.record.id,
+        token: c.secret,
+        expires_at: Rfc3339::of(c.record.expires_at),
+    }
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    ApiJson(input): ApiJson<SignInput>,
+) -> AppResult<Json<Signed>> {
+    let (a, credential) =
+        app::agreements::sign(&state.app, &ctx.caller, a, input.password, &input.sha256).await?;
+    Ok(Json(Signed {
+        agreement: agreement_view(&a),
+        credential: credential.map(credential_view),
+    }))
+}
+
+pub async fn reissue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+) -> AppResult<Response> {
+    let (_, c) = app::agreements::reissue(&state.app, &ctx.caller, a).await?;
+    Ok((StatusCode::CREATED, Json(credential_view(c))).into_response())
+}
+
+/// Stop, restart or end delivery at once, with the reason.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlInput {
+    /// suspend, resume or revoke.
+    step: String,
+    reason: String,
+}
+
+pub async fn control(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    ApiJson(input): ApiJson<ControlInput>,
+) -> AppResult<Json<AgreementView>> {
+    let a =
+        app::agreements::control(&state.app, &ctx.caller, a, &input.step, &input.reason).await?;
+    Ok(Json(agreement_view(&a)))
 }

@@ -92,9 +92,13 @@ fn sees_internal(ctx: &Ctx, d: &DatasetRecord) -> bool {
         .is_ok()
 }
 
+/// Whether the entry's data is open to the caller as open data (profiles, downloads): never
+/// conditional data, which a credential reads only through the records API, held to its grant.
 fn open(ctx: &Ctx, d: &DatasetRecord) -> bool {
-    ctx.authorize(Action::ReadOpenData, Resource::Dataset(d.facts()))
-        .is_ok()
+    d.facts().serves_open_data()
+        && ctx
+            .authorize(Action::ReadOpenData, Resource::Dataset(d.facts()))
+            .is_ok()
 }
 
 async fn view(state: &AppState, ctx: &Ctx, d: &DatasetRecord, v: &DataVersion) -> VersionView {
@@ -302,6 +306,38 @@ async fn open_table(
     Ok((v, t))
 }
 
+/// Holds a records query on conditional data to what the credential's agreement grants: every
+/// field it returns, filters or sorts on must be granted (403 naming the first that is not);
+/// without `fields`, it returns the granted ones; words are searched only where every text
+/// column is granted.
+fn hold_to_grant(
+    admission: &app::delivery::Admission,
+    table: &Table,
+    q: &mut data::query::Query,
+) -> AppResult<()> {
+    let schema = table.schema();
+    let name = |i: usize| schema.field(i).name().as_str();
+    let mut used: Vec<&str> = q.fields.iter().map(|&i| name(i)).collect();
+    used.extend(q.filters.iter().map(|f| name(f.column)));
+    used.extend(q.sort.iter().map(|s| name(s.column)));
+    if !q.words.is_empty() {
+        used.extend(
+            schema
+                .fields()
+                .iter()
+                .filter(|f| f.data_type() == &data::arrow::datatypes::DataType::Utf8)
+                .map(|f| f.name().as_str()),
+        );
+    }
+    admission.check(used)?;
+    if q.fields.is_empty() {
+        q.fields = (0..schema.fields().len())
+            .filter(|&i| admission.items.contains(name(i)))
+            .collect();
+    }
+    Ok(())
+}
+
 /// The records API's parameters, for the API's description. Any other parameter is a filter:
 /// `field=value`, or `field__op=value` with op one of eq, ne, gt, gte, lt, lte, in (values
 /// separated by commas), contains, startswith, isnull (true or false).
@@ -363,9 +399,20 @@ pub async fn records(
     crate::openlist::count_read(&ctx, &d, UsageKind::Records);
     let mut pairs = pairs(raw.as_deref());
     let version = take_version(&mut pairs)?;
-    let (v, table) = open_table(&state, &ctx, &d, version).await?;
+    let (v, table, admission) = if d.facts().serves_granted_data() {
+        let (v, admission) =
+            app::delivery::granted_version(&state.app, &ctx.caller, &d, version).await?;
+        let t = app::open_data::table(&state.app, &v).await?;
+        (v, t, Some(admission))
+    } else {
+        let (v, t) = open_table(&state, &ctx, &d, version).await?;
+        (v, t, None)
+    };
     ctx.meter.version(v.number);
-    let q = data::query::parse(&pairs, &table.schema()).map_err(query_error)?;
+    let mut q = data::query::parse(&pairs, &table.schema()).map_err(query_error)?;
+    if let Some(a) = &admission {
+        hold_to_grant(a, &table, &mut q)?;
+    }
     ctx.meter.query(&table, &q);
     let page = tokio::task::spawn_blocking({
         let (table, q) = (table.clone(), q.clone());

@@ -61,6 +61,8 @@ pub enum Target {
     ApplicationInPath,
     /// The work order in the `{order}` path segment.
     WorkOrderInPath,
+    /// The data use agreement in the `{agreement}` path segment.
+    AgreementInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +260,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order,
         GET "/api/v1/work-orders/{order}/materials/{material}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order_material,
         POST "/api/v1/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: api_access::decide,
+        GET "/api/v1/agreements/{agreement}" => ViewAgreement on AgreementInPath: api_access::agreement,
+        POST "/api/v1/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: api_access::sign,
+        POST "/api/v1/agreements/{agreement}/credential" => TakeCredential on AgreementInPath: api_access::reissue,
+        POST "/api/v1/agreements/{agreement}/delivery" => ManageDelivery on AgreementInPath: api_access::control,
 
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
         GET "/api/v1/articles/{id}" => ViewPublic on ArticleInPath: news::api_show,
@@ -347,6 +353,12 @@ async fn resolve(
             let facts = w.facts();
             req.extensions_mut().insert(w);
             Resource::WorkOrder(facts)
+        }
+        Target::AgreementInPath => {
+            let a = state.store.agreement(&param("agreement")).await?;
+            let facts = a.facts();
+            req.extensions_mut().insert(a);
+            Resource::Agreement(facts)
         }
         Target::OrgInPath | Target::Platform | Target::OwnAccount => {
             let org = state.store.org(&param("org")).await?;

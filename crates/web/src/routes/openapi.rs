@@ -278,6 +278,24 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
         ("GET", "/api/v1/work-orders/{order}/materials/{material}") => {
             c("Download a material of a work order's entries").file()
         }
+        ("GET", "/api/v1/agreements/{agreement}") => {
+            c("A data use agreement (A20.1): its frozen text, SHA-256, grants and signatures")
+                .ok::<api_access::AgreementView>()
+        }
+        ("POST", "/api/v1/agreements/{agreement}/sign") => {
+            c("Sign an agreement with the password typed again and the SHA-256 of the text read")
+                .body::<api_access::SignInput>()
+                .ok::<api_access::Signed>()
+        }
+        ("POST", "/api/v1/agreements/{agreement}/credential") => {
+            c("The applicant takes a new credential for an active agreement (the old one stops working)")
+                .created::<api_access::CredentialView>()
+        }
+        ("POST", "/api/v1/agreements/{agreement}/delivery") => {
+            c("Suspend, resume or revoke delivery under an agreement at once (A21.1)")
+                .body::<api_access::ControlInput>()
+                .ok::<api_access::AgreementView>()
+        }
         ("POST", "/api/v1/work-orders/{order}/decision") => {
             c("Decide a work order: approve (possibly narrower) or refuse with every reason, the criteria of A19.2 recorded")
                 .body::<app::access::DecisionInput>()

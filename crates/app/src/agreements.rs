@@ -1,0 +1,483 @@
+//! Data use agreements (A20.1) and delivery under them (A21.1). An approval generates the
+//! agreement from the provider's template (or the platform's): the parties, the entries and
+//! items granted with their calls a day, the scenario, the period, the security measures. Each
+//! side signs on the platform after typing its password again; what it signs is the text's
+//! SHA-256 as it read it, which goes into the audit chain, so a changed text cannot be signed.
+//! The second signature makes the agreement active; the applicant then holds a credential —
+//! an API token that reads what the agreement grants and does nothing else — which the
+//! provider or the operator can suspend or revoke at once.
+
+use domain::access::{AgreementState, Party, Signatures, StepError};
+use domain::clock::Timestamp;
+use domain::ids::{AgreementId, TokenId};
+use domain::policy::{Action, Resource};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use store::access::WorkOrderRecord;
+use store::agreements::{self as records, AgreementRecord};
+use store::tokens::{self, TokenRecord};
+
+use crate::access::{Decision, Grant};
+use crate::caller::{Caller, Via};
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::secrets::{hash_secret, new_api_token};
+use crate::{App, passwords};
+
+/// The platform's agreement template, used by providers without their own.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../templates/agreement.md");
+
+/// The placeholders a template may use, each written `{{name}}`.
+pub const PLACEHOLDERS: &[&str] = &[
+    "agreement_id",
+    "version",
+    "provider",
+    "applicant",
+    "applicant_identity",
+    "grants",
+    "scenarios",
+    "purpose",
+    "period_start",
+    "period_end",
+    "security_measures",
+    "date",
+];
+
+/// `template` with each `{{name}}` of `values` replaced, in one pass: a value that itself
+/// contains `{{…}}` is written as it is, never expanded again. Unknown names stay as written.
+pub fn render(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 512);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = after[..end].trim();
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// SHA-256 of `text`, hex: what each side signs.
+pub fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The grants kept with an agreement.
+pub fn grants_of(a: &AgreementRecord) -> Vec<Grant> {
+    serde_json::from_value(a.grants.clone()).unwrap_or_default()
+}
+
+/// The agreement a decision to approve `w` leads to, version `version`, not yet signed.
+pub async fn generate(
+    app: &App,
+    w: &WorkOrderRecord,
+    decision: &Decision,
+    version: i64,
+    now: Timestamp,
+) -> Result<AgreementRecord> {
+    let user = app.store.user(w.applicant_id).await?;
+    let org = app.store.org(&w.org_id.to_string()).await?;
+    let template = app
+        .store
+        .agreement_template(w.org_id)
+        .await?
+        .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
+    let mut lines = Vec::new();
+    let mut scenarios = Vec::new();
+    for g in &decision.grants {
+        let name = app
+            .store
+            .dataset(&g.dataset.to_string())
+            .await
+            .map(|d| d.meta.name)
+            .unwrap_or_default();
+        let items: Vec<&str> = g.items.iter().map(String::as_str).collect();
+        lines.push(format!(
+            "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}",
+            g.dataset,
+            items.join("、"),
+            g.calls_per_day,
+            g.period_start,
+            g.period_end
+        ));
+        if let Some(e) = w.requested.entries.iter().find(|e| e.dataset == g.dataset)
+            && !scenarios.contains(&e.scenario)
+        {
+            scenarios.push(e.scenario.clone());
+        }
+    }
+    let start = decision
+        .grants
+        .iter()
+        .map(|g| g.period_start)
+        .min()
+        .unwrap_or(w.requested.period.0);
+    let end = decision
+        .grants
+        .iter()
+        .map(|g| g.period_end)
+        .max()
+        .unwrap_or(w.requested.period.1);
+    let id = AgreementId::new();
+    let identity = match (&user.legal_name, &user.uscc) {
+        (Some(name), Some(code)) => format!("{name}，统一社会信用代码 {code}"),
+        _ => format!("自然人，账号 {}", user.email),
+    };
+    let text = render(
+        &template,
+        &[
+            ("agreement_id", id.to_string()),
+            ("version", version.to_string()),
+            ("provider", org.name_zh.clone()),
+            (
+                "applicant",
+                user.legal_name.clone().unwrap_or(user.display_name),
+            ),
+            ("applicant_identity", identity),
+            ("grants", lines.join("\n")),
+            ("scenarios", scenarios.join("；")),
+            ("purpose", w.requested.purpose.clone()),
+            ("period_start", start.to_string()),
+            ("period_end", end.to_string()),
+            ("security_measures", w.requested.security_measures.clone()),
+            ("date", now.to_cst().date_naive().to_string()),
+        ],
+    );
+    Ok(AgreementRecord {
+        id,
+        work_order_id: w.id,
+        application_id: w.application_id,
+        org_id: w.org_id,
+        applicant_id: w.applicant_id,
+        version,
+        state: AgreementState::AwaitingSignatures,
+        sha256: digest(&text),
+        text,
+        grants: serde_json::to_value(&decision.grants).expect("grants serialize"),
+        period_start: start,
+        period_end: end,
+        applicant_signed_at: None,
+        provider_signed_at: None,
+        provider_signed_by: None,
+        credential_id: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn step_error(e: StepError) -> Error {
+    match e {
+        StepError::NotYours { .. } => ErrorCode::Forbidden.into(),
+        StepError::TextChanged => ErrorCode::AgreementTextChanged.into(),
+        StepError::AlreadySigned(_) => ErrorCode::AlreadySigned.into(),
+        StepError::WrongState { .. } => ErrorCode::InvalidTransition.into(),
+    }
+}
+
+fn changed(e: store::StoreError) -> Error {
+    match e {
+        store::StoreError::Conflict("agreement_changed") => ErrorCode::InvalidTransition.into(),
+        other => other.into(),
+    }
+}
+
+/// A credential issued to the applicant: its record and its secret, shown this once.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub record: TokenRecord,
+    pub secret: String,
+}
+
+/// The end of `a`'s last day of use (24:00 China Standard Time).
+fn period_end(a: &AgreementRecord) -> Timestamp {
+    let next = a.period_end.succ_opt().unwrap_or(a.period_end);
+    let midnight = next
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(domain::clock::china_standard_time())
+        .single()
+        .expect("a fixed offset has one local time");
+    Timestamp(midnight.timestamp_millis())
+}
+
+/// A new credential for `a` (the old one, if any, revoked in the same transaction).
+async fn issue(tx: &mut store::WriteTx, a: &AgreementRecord, now: Timestamp) -> Result<Credential> {
+    if let Some(old) = a.credential_id {
+        tokens::revoke_credential(tx, old, now).await?;
+    }
+    let secret = new_api_token();
+    let record = TokenRecord {
+        id: TokenId::new(),
+        user_id: a.applicant_id,
+        name: format!("数据交付凭证 {}", a.id),
+        prefix: secret.chars().take(10).collect(),
+        created_at: now,
+        expires_at: Some(period_end(a)),
+        revoked_at: None,
+        scope: domain::roles::TokenScope {
+            read_only: true,
+            org: None,
+            agreement: Some(a.id),
+        },
+    };
+    tokens::insert(tx, &record, &hash_secret(&secret)).await?;
+    Ok(Credential { record, secret })
+}
+
+/// One side signs `a` (A20.1): the caller types their password again and names the SHA-256
+/// of the text they read. The second signature makes the agreement active; when the applicant
+/// signs last, their credential comes back with it (its secret shown this once).
+pub async fn sign(
+    app: &App,
+    caller: &Caller,
+    a: AgreementRecord,
+    password: String,
+    read_sha256: &str,
+) -> Result<(AgreementRecord, Option<Credential>)> {
+    caller.authorize(Action::SignAgreement, Resource::Agreement(a.facts()))?;
+    // A person signs, at a browser: a token cannot sign (nor mint a credential by signing).
+    if !matches!(caller.via, Via::Session { .. }) {
+        return Err(ErrorCode::SessionRequired.into());
+    }
+    let user = caller.user()?.id;
+    let now = app.clock.now();
+    let cfg = &app.config;
+    let key = format!("agreement-sign:{user}");
+    let window = app.store.hit(&key, now, cfg.login_window_secs).await?;
+    if window.hits > cfg.login_max_failures {
+        return Err(crate::accounts::too_many(
+            now,
+            window.ends(cfg.login_window_secs),
+        ));
+    }
+    let stored = app.store.password_hash(user).await?;
+    if !passwords::verify(password, Some(stored)).await {
+        return Err(Error::invalid(vec![FieldError::new(
+            "password",
+            "wrong_password",
+        )]));
+    }
+    app.store.give_back(&key).await?;
+    let party = if user == a.applicant_id {
+        Party::Applicant
+    } else {
+        Party::Provider
+    };
+    let signed = Signatures {
+        applicant: a.applicant_signed_at.is_some(),
+        provider: a.provider_signed_at.is_some(),
+    };
+    let from = a.state;
+    let (next, _) = from
+        .sign(party, signed, read_sha256.trim(), &a.sha256)
+        .map_err(step_error)?;
+    let mut after = AgreementRecord {
+        state: next,
+        updated_at: now,
+        ..a
+    };
+    match party {
+        Party::Applicant => after.applicant_signed_at = Some(now),
+        _ => {
+            after.provider_signed_at = Some(now);
+            after.provider_signed_by = Some(user.to_string());
+        }
+    }
+    let mut tx = app.store.begin_write().await?;
+    let credential = if next.delivers() {
+        let c = issue(&mut tx, &after, now).await?;
+        after.credential_id = Some(c.record.id);
+        Some(c)
+    } else {
+        None
+    };
+    records::update(&mut tx, &after, from, (signed.applicant, signed.provider))
+        .await
+        .map_err(changed)?;
+    let mut ev = caller.event(now, "agreement.sign", "agreement", after.id.to_string());
+    ev.after = Some(json!({
+        "party": party, "sha256": after.sha256, "version": after.version, "state": after.state,
+    }));
+    tx.audit(ev).await?;
+    if let Some(c) = &credential {
+        let mut ev = caller.event(
+            now,
+            "credential.issue",
+            "api_token",
+            c.record.id.to_string(),
+        );
+        ev.after = Some(json!({ "agreement": after.id, "expires_at": c.record.expires_at }));
+        tx.audit(ev).await?;
+    }
+    tx.commit().await?;
+    // Only the applicant ever sees the credential's secret.
+    Ok((after, credential.filter(|_| party == Party::Applicant)))
+}
+
+/// The applicant takes a new credential for an active agreement (the old one stops working):
+/// when the provider signed last, or a secret was lost.
+pub async fn reissue(
+    app: &App,
+    caller: &Caller,
+    a: AgreementRecord,
+) -> Result<(AgreementRecord, Credential)> {
+    caller.authorize(Action::TakeCredential, Resource::Agreement(a.facts()))?;
+    if !matches!(caller.via, Via::Session { .. }) {
+        return Err(ErrorCode::SessionRequired.into());
+    }
+    if a.state != AgreementState::Active {
+        return Err(ErrorCode::InvalidTransition.into());
+    }
+    let now = app.clock.now();
+    let signed = (
+        a.applicant_signed_at.is_some(),
+        a.provider_signed_at.is_some(),
+    );
+    let mut tx = app.store.begin_write().await?;
+    let c = issue(&mut tx, &a, now).await?;
+    let after = AgreementRecord {
+        credential_id: Some(c.record.id),
+        updated_at: now,
+        ..a
+    };
+    records::update(&mut tx, &after, AgreementState::Active, signed)
+        .await
+        .map_err(changed)?;
+    let mut ev = caller.event(
+        now,
+        "credential.issue",
+        "api_token",
+        c.record.id.to_string(),
+    );
+    ev.after = Some(json!({ "agreement": after.id, "expires_at": c.record.expires_at }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok((after, c))
+}
+
+/// The provider or the operator stops, restarts or ends delivery at once (A21.1).
+pub async fn control(
+    app: &App,
+    caller: &Caller,
+    a: AgreementRecord,
+    step: &str,
+    reason: &str,
+) -> Result<AgreementRecord> {
+    caller.authorize(Action::ManageDelivery, Resource::Agreement(a.facts()))?;
+    let reason = reason.trim();
+    let mut errors: Vec<FieldError> = FieldError::text("reason", reason, domain::bounded::TEXT)
+        .into_iter()
+        .collect();
+    if reason.is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    let user = caller.user()?;
+    let party = if user.role_in(a.org_id).is_some() {
+        Party::Provider
+    } else {
+        Party::Operator
+    };
+    let from = a.state;
+    let next = match step {
+        "suspend" => from.suspend(party),
+        "resume" => from.resume(party),
+        "revoke" => from.revoke(party),
+        _ => return Err(Error::field("step", "invalid_step")),
+    }
+    .map_err(step_error)?;
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    let now = app.clock.now();
+    let signed = (
+        a.applicant_signed_at.is_some(),
+        a.provider_signed_at.is_some(),
+    );
+    let after = AgreementRecord {
+        state: next,
+        updated_at: now,
+        ..a
+    };
+    let mut tx = app.store.begin_write().await?;
+    if next == AgreementState::Revoked
+        && let Some(c) = after.credential_id
+    {
+        tokens::revoke_credential(&mut tx, c, now).await?;
+    }
+    records::update(&mut tx, &after, from, signed)
+        .await
+        .map_err(changed)?;
+    let mut ev = caller.event(
+        now,
+        match next {
+            AgreementState::Suspended => "agreement.suspend",
+            AgreementState::Revoked => "agreement.revoke",
+            _ => "agreement.resume",
+        },
+        "agreement",
+        after.id.to_string(),
+    );
+    ev.before = Some(json!({ "state": from }));
+    ev.after = Some(json!({ "state": next, "reason": reason }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once_and_values_are_never_expanded_again() {
+        let out = render(
+            "甲方：{{provider}}；乙方：{{ applicant }}；{{unknown}}；{{",
+            &[
+                ("provider", "市交通委".into()),
+                ("applicant", "{{provider}}研究所".into()),
+            ],
+        );
+        assert_eq!(
+            out,
+            "甲方：市交通委；乙方：{{provider}}研究所；{{unknown}}；{{"
+        );
+    }
+
+    #[test]
+    fn the_default_template_uses_only_known_placeholders_and_each_of_them() {
+        let mut found = Vec::new();
+        let mut rest = DEFAULT_TEMPLATE;
+        while let Some(i) = rest.find("{{") {
+            let end = rest[i..].find("}}").unwrap();
+            found.push(rest[i + 2..i + end].trim().to_owned());
+            rest = &rest[i + end + 2..];
+        }
+        for f in &found {
+            assert!(PLACEHOLDERS.contains(&f.as_str()), "{f}");
+        }
+        for p in PLACEHOLDERS {
+            assert!(found.iter().any(|f| f == p), "{p} unused");
+        }
+    }
+
+    #[test]
+    fn the_digest_is_sha256_of_the_text() {
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

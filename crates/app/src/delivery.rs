@@ -1,0 +1,133 @@
+//! Delivery of conditional data under an agreement (A21.1): a credential reads an entry only
+//! while its agreement is active, within the period granted, up to the calls a day granted,
+//! and only the data items granted. Checked on every call, before any data is read.
+
+use std::collections::BTreeSet;
+
+use domain::access::AgreementState;
+use domain::ids::AgreementId;
+use domain::openlist::vocab::OpenType;
+use domain::policy::{Action, Resource};
+use store::data_versions::DataVersion;
+use store::datasets::DatasetRecord;
+
+use crate::App;
+use crate::caller::Caller;
+use crate::error::{Error, ErrorCode, FieldError, Result};
+
+/// What a credential may read of one entry, as checked at the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub agreement: AgreementId,
+    /// The data items granted (column level).
+    pub items: BTreeSet<String>,
+}
+
+impl Admission {
+    /// Refuses the first of `fields` not granted, naming it.
+    pub fn check<'a>(&self, fields: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        match fields.into_iter().find(|f| !self.items.contains(*f)) {
+            None => Ok(()),
+            Some(f) => {
+                let mut e = Error::new(ErrorCode::FieldNotGranted);
+                e.fields.push(FieldError {
+                    field: "fields".into(),
+                    code: "field_not_granted",
+                    detail: Some(f.to_owned()),
+                });
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Seconds from `now` to the next midnight in China Standard Time, when a day's calls start
+/// again.
+fn until_midnight(now: domain::clock::Timestamp) -> i64 {
+    let local = now.to_cst();
+    let next = local.date_naive().succ_opt().unwrap_or(local.date_naive());
+    let midnight = next
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(domain::clock::china_standard_time())
+        .single()
+        .expect("a fixed offset has one local time");
+    ((midnight.timestamp_millis() - now.0) / 1000).max(1)
+}
+
+/// Whether `caller`'s credential may read `dataset` now, and what of it: counted as one call
+/// against the day's quota when it may.
+pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Result<Admission> {
+    caller.authorize(Action::ReadOpenData, Resource::Dataset(dataset.facts()))?;
+    if dataset.meta.open_type != OpenType::Conditional {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let id = caller
+        .user()?
+        .scope
+        .and_then(|s| s.agreement)
+        .ok_or(ErrorCode::Forbidden)?;
+    let a = app.store.agreement(&id.to_string()).await?;
+    if a.state != AgreementState::Active {
+        return Err(ErrorCode::AgreementNotActive.into());
+    }
+    let grant = crate::agreements::grants_of(&a)
+        .into_iter()
+        .find(|g| g.dataset == dataset.id)
+        .ok_or(ErrorCode::NotGranted)?;
+    let now = app.clock.now();
+    let today = now.to_cst().date_naive();
+    if today < grant.period_start || today > grant.period_end {
+        return Err(ErrorCode::OutsideAgreementPeriod.into());
+    }
+    let key = format!("agreement-calls:{id}:{}:{today}", dataset.id);
+    let calls = app.store.hit(&key, now, 86_400).await?;
+    if calls.hits as u64 > grant.calls_per_day {
+        let mut e = Error::new(ErrorCode::QuotaExceeded);
+        e.retry_after = Some(until_midnight(now));
+        return Err(e);
+    }
+    Ok(Admission {
+        agreement: id,
+        items: grant.items,
+    })
+}
+
+/// The version of a conditional entry a credential reads, with what it may read of it.
+pub async fn granted_version(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    number: Option<i64>,
+) -> Result<(DataVersion, Admission)> {
+    let admission = admit(app, caller, dataset).await?;
+    let v = crate::open_data::lookup(app, dataset, number).await?;
+    Ok((v, admission))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_days_calls_start_again_at_midnight_in_shanghai() {
+        // 2026-12-05 23:59:00 +08:00 is 15:59:00 UTC.
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T23:59:00+08:00").unwrap();
+        assert_eq!(
+            until_midnight(domain::clock::Timestamp(at.timestamp_millis())),
+            60
+        );
+    }
+
+    #[test]
+    fn a_field_outside_the_grant_is_named() {
+        let a = Admission {
+            agreement: AgreementId::new(),
+            items: ["line_name".to_owned()].into(),
+        };
+        assert!(a.check(["line_name"]).is_ok());
+        let e = a.check(["line_name", "passenger_id"]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::FieldNotGranted);
+        assert_eq!(e.fields[0].detail.as_deref(), Some("passenger_id"));
+    }
+}
