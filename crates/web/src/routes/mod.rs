@@ -12,6 +12,7 @@ mod api_reviews;
 pub mod api_search;
 mod api_tickets;
 mod api_uploads;
+mod applications;
 mod calendar;
 pub(crate) mod ckan;
 pub(crate) mod console;
@@ -126,6 +127,22 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/password/reset" => LogIn on Platform: passwords::reset_form,
         POST "/password/reset" => LogIn on Platform: passwords::reset_submit,
 
+        GET "/applications" => ViewOwnAccount on OwnAccount: applications::mine_page,
+        GET "/applications/new" => Apply on OwnAccount: applications::new_page,
+        POST "/applications" => Apply on OwnAccount: applications::create_form,
+        GET "/applications/{application}" => ViewApplication on ApplicationInPath: applications::show_page,
+        POST "/applications/{application}" => EditApplication on ApplicationInPath: applications::save_form,
+        POST "/applications/{application}/materials" => EditApplication on ApplicationInPath: applications::attach_form,
+        POST "/applications/{application}/submit" => EditApplication on ApplicationInPath: applications::submit_form,
+        POST "/applications/{application}/withdraw" => EditApplication on ApplicationInPath: applications::withdraw_form,
+        POST "/applications/{application}/accept" => CheckCompleteness on ApplicationInPath: applications::accept_form,
+        POST "/applications/{application}/return" => CheckCompleteness on ApplicationInPath: applications::return_form,
+        GET "/console/applications" => CheckCompleteness on Platform: applications::queue_page,
+        GET "/console/orgs/{org}/work-orders" => ViewWorkOrder on OrgInPath: applications::inbox_page,
+        GET "/console/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: applications::order_page,
+        POST "/console/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: applications::decide_form,
+        GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,
+        POST "/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: applications::sign_form,
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
         GET "/console/review-cycles" => ReviewTickets on Platform: console::review_desk,

@@ -387,6 +387,8 @@ struct DatasetPage<'a> {
     open_type_code: String,
     open_type: String,
     access_note: String,
+    /// Where to apply, for a conditional entry on the open list (A18.2).
+    apply_href: Option<String>,
     facts: Vec<FactView>,
     conditions: Vec<(String, String)>,
     materials: Vec<(String, String)>,
@@ -554,6 +556,8 @@ pub async fn dataset_page(
         open_type_code: m.open_type.as_str().to_owned(),
         open_type: labels.named("open_type", m.open_type.as_str()),
         access_note: pctx.t(&format!("dataset.access_{}", m.open_type.as_str())),
+        apply_href: super::applications::applies(&d)
+            .then(|| format!("/applications/new?dataset={}", d.id)),
         facts,
         conditions: m
             .conditions

@@ -339,6 +339,11 @@ struct ConsoleIndex<'a> {
 const DESKS: &[(&str, Action, &str)] = &[
     ("/console/tickets", Action::ReviewTickets, "console.queue"),
     (
+        "/console/applications",
+        Action::CheckCompleteness,
+        "application.queue",
+    ),
+    (
         "/console/review-cycles",
         Action::ReviewTickets,
         "cycle.desk",
