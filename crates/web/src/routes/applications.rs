@@ -883,20 +883,20 @@ pub async fn inbox_page(
     let mut entries: BTreeMap<DatasetId, String> = BTreeMap::new();
     let mut rows = Vec::with_capacity(list.items.len());
     for w in &list.items {
-        if !people.contains_key(&w.applicant_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = people.entry(w.applicant_id) {
             let u = state.store.user(w.applicant_id).await?;
-            people.insert(w.applicant_id, u.legal_name.unwrap_or(u.display_name));
+            slot.insert(u.legal_name.unwrap_or(u.display_name));
         }
         let mut names = Vec::new();
         for e in &w.requested.entries {
-            if !entries.contains_key(&e.dataset) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = entries.entry(e.dataset) {
                 let name = state
                     .store
                     .dataset(&e.dataset.to_string())
                     .await
                     .map(|d| d.meta.name)
                     .unwrap_or_default();
-                entries.insert(e.dataset, name);
+                slot.insert(name);
             }
             names.push(entries[&e.dataset].clone());
         }
