@@ -97,13 +97,26 @@ pub async fn generate(
     let mut lines = Vec::new();
     let mut scenarios = Vec::new();
     for g in &decision.grants {
-        let name = app
-            .store
-            .dataset(&g.dataset.to_string())
-            .await
-            .map(|d| d.meta.name)
-            .unwrap_or_default();
-        let items: Vec<&str> = g.items.iter().map(String::as_str).collect();
+        let d = app.store.dataset(&g.dataset.to_string()).await.ok();
+        let name = d.as_ref().map(|d| d.meta.name.clone()).unwrap_or_default();
+        // Each item by its Chinese label, with the field name the data carries.
+        let items: Vec<String> = g
+            .items
+            .iter()
+            .map(|item| {
+                let label = d.as_ref().and_then(|d| {
+                    d.meta
+                        .data_items
+                        .iter()
+                        .find(|i| &i.name == item)
+                        .map(|i| i.label.clone())
+                });
+                match label {
+                    Some(label) => format!("{label}（{item}）"),
+                    None => item.clone(),
+                }
+            })
+            .collect();
         lines.push(format!(
             "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}",
             g.dataset,
@@ -247,8 +260,9 @@ pub async fn sign(
     read_sha256: &str,
 ) -> Result<(AgreementRecord, Option<Credential>)> {
     caller.authorize(Action::SignAgreement, Resource::Agreement(a.facts()))?;
-    // A person signs, at a browser: a token cannot sign (nor mint a credential by signing).
-    if !matches!(caller.via, Via::Session { .. }) {
+    // A person signs, at a browser or at the machine: a token cannot sign (nor mint a
+    // credential by signing).
+    if !matches!(caller.via, Via::Session { .. } | Via::Cli) {
         return Err(ErrorCode::SessionRequired.into());
     }
     let user = caller.user()?.id;

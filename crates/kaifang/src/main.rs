@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_access;
 mod demo_data;
 mod demo_openlist;
 mod from_file;
@@ -272,6 +273,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let files = demo_data::seed(&seeding).await?;
             if files > 0 {
                 tracing::info!(files, "demo data uploaded; the job runner reads it now");
+            }
+            if let Some(credential) = demo_access::seed(&seeding).await? {
+                println!("A demo credential under a signed data use agreement (company@):");
+                println!("  {credential}");
             }
             serve_until_shutdown(
                 db,

@@ -407,7 +407,8 @@ pub async fn new_page(
             .iter()
             .map(|d| EntryRequest {
                 dataset: d.id,
-                items: d.meta.data_items.iter().map(|i| i.name.clone()).collect(),
+                // Nothing ticked: the applicant picks the least they need.
+                items: BTreeSet::new(),
                 scenario: String::new(),
             })
             .collect(),

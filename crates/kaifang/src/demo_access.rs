@@ -1,0 +1,223 @@
+//! The demo's applications for conditional data, one in each state, made through the same use
+//! cases as the pages (A18–A21): a draft, one awaiting the completeness review, one returned
+//! with its reasons, one accepted and waiting for the transport commission's decision, one
+//! refused, one approved with its agreement to sign, and one whose agreement both sides signed,
+//! whose credential the demo prints so that it can be tried at once.
+
+use std::collections::BTreeSet;
+
+use app::{App, Caller};
+use domain::application::{ApplicationForm, EntryRequest, SECURITY_PLEDGE};
+use domain::openlist::vocab::{ConditionKind, DatasetStatus, OpenType};
+use domain::roles::Actor;
+use store::datasets::DatasetRecord;
+
+use crate::demo::DEMO_PASSWORD;
+
+/// A one-page PDF standing in for a scanned document.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+async fn caller(app: &App, email: &str) -> anyhow::Result<Caller> {
+    let user = app.store.user_by_email(email).await?;
+    Ok(Caller::cli(Actor::User(app.store.actor(user.id).await?)))
+}
+
+/// The transport commission's conditional entries on the open list.
+async fn entries(app: &App) -> anyhow::Result<Vec<DatasetRecord>> {
+    let org = app.store.org("sh-transport").await?;
+    let page = store::paging::Page::first(500);
+    Ok(app
+        .store
+        .datasets_of(org.id, Some(DatasetStatus::Published), &page)
+        .await?
+        .items
+        .into_iter()
+        .filter(|d| d.meta.open_type == OpenType::Conditional && !d.meta.data_items.is_empty())
+        .collect())
+}
+
+fn form_for(d: &DatasetRecord, purpose: &str, today: chrono::NaiveDate) -> ApplicationForm {
+    let items: BTreeSet<String> = d
+        .meta
+        .data_items
+        .iter()
+        .take(3)
+        .map(|i| i.name.clone())
+        .collect();
+    let scenario = d
+        .meta
+        .conditions
+        .iter()
+        .find(|c| c.kind == ConditionKind::Scenario)
+        .map(|c| c.text.trim().to_owned())
+        .unwrap_or_else(|| "城市运行研究".to_owned());
+    ApplicationForm {
+        entries: vec![EntryRequest {
+            dataset: d.id,
+            items,
+            scenario,
+        }],
+        purpose: purpose.to_owned(),
+        period_start: Some(today),
+        period_end: today.checked_add_days(chrono::Days::new(364)),
+        calls_per_day: Some(2_000),
+        security_measures: "数据存放于单位内网专用服务器，专人管理、访问留痕；成果仅含统计结果。"
+            .to_owned(),
+    }
+}
+
+async fn attach_all(
+    app: &App,
+    who: &Caller,
+    a: &store::access::ApplicationRecord,
+    d: &DatasetRecord,
+) -> anyhow::Result<()> {
+    let upload = |name: String| async move {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(PDF))]);
+        app::uploads::upload(app, who, &name, chunks).await
+    };
+    let pledge = upload("安全承诺书.pdf".to_owned()).await?;
+    app::access::attach(app, who, a, None, SECURITY_PLEDGE, &pledge.id).await?;
+    for m in &d.meta.materials {
+        let u = upload(format!("{}.pdf", m.name)).await?;
+        app::access::attach(app, who, a, Some(d.id), &m.name, &u.id).await?;
+    }
+    Ok(())
+}
+
+/// An application of `who` for `d`, with every material, submitted.
+async fn submitted(
+    app: &App,
+    who: &Caller,
+    d: &DatasetRecord,
+    purpose: &str,
+) -> anyhow::Result<store::access::ApplicationRecord> {
+    let today = app.clock.now().to_cst().date_naive();
+    let a = app::access::create(app, who, form_for(d, purpose, today)).await?;
+    attach_all(app, who, &a, d).await?;
+    Ok(app::access::submit(app, who, a).await?)
+}
+
+fn criteria() -> domain::access::Criteria {
+    domain::access::Criteria {
+        fairness: "与同类申请同等对待，按受理顺序审核。".into(),
+        scenario_value: "用于公共出行服务研究，公共价值较高。".into(),
+        combination_risk: "所申请数据项不含个人信息，与其他数据融合的风险低。".into(),
+    }
+}
+
+/// Seeds the applications once (none exist yet); returns the credential of the signed
+/// agreement, to print.
+pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
+    let any = app
+        .store
+        .applications(
+            &store::access::ApplicationFilter::default(),
+            &store::paging::Page::first(1),
+        )
+        .await?;
+    if !any.items.is_empty() {
+        return Ok(None);
+    }
+    let entries = entries(app).await?;
+    let (Some(first), Some(second)) = (entries.first(), entries.get(1).or(entries.first())) else {
+        return Ok(None);
+    };
+    let resident = caller(app, "resident@demo.kaifang.example").await?;
+    let company = caller(app, "company@demo.kaifang.example").await?;
+    let operator = caller(app, "operator@demo.kaifang.example").await?;
+    let reviewer = caller(app, "transport-reviewer@demo.kaifang.example").await?;
+    let today = app.clock.now().to_cst().date_naive();
+
+    // A draft, not yet complete.
+    let mut draft = form_for(second, "", today);
+    draft.security_measures.clear();
+    app::access::create(app, &resident, draft).await?;
+    // Awaiting the completeness review.
+    submitted(
+        app,
+        &resident,
+        second,
+        "研究早晚高峰公交运行规律，用于出行服务改进课题。",
+    )
+    .await?;
+    // Returned with every reason at once.
+    let a = submitted(app, &company, first, "开发实时公交到站提醒应用。").await?;
+    app::access::give_back(
+        app,
+        &operator,
+        a,
+        vec![
+            "主体资格证明不清晰，请上传加盖公章的营业执照扫描件。".into(),
+            "应用场景说明未写明服务对象和使用的数据项。".into(),
+        ],
+    )
+    .await?;
+    // Accepted: a work order counting down in the transport commission's inbox.
+    let a = submitted(
+        app,
+        &resident,
+        first,
+        "分析公交线网覆盖与居民出行需求的匹配程度。",
+    )
+    .await?;
+    app::access::accept(app, &operator, a).await?;
+    // Refused by the provider, with its reasons.
+    let a = submitted(app, &company, second, "向第三方广告平台提供客流画像。").await?;
+    let (_, orders) = app::access::accept(app, &operator, a).await?;
+    for w in orders {
+        let decision = app::access::DecisionInput {
+            outcome: "refuse".into(),
+            criteria: criteria(),
+            grants: Vec::new(),
+            reasons: vec![
+                "拟用途为向第三方提供数据画像，超出本数据集允许的应用场景。".into(),
+                "安全措施未说明数据不向第三方提供的管控方式。".into(),
+            ],
+        };
+        app::access::decide(app, &reviewer, w, decision).await?;
+    }
+    // Approved, its agreement awaiting the applicant's signature.
+    let a = submitted(
+        app,
+        &resident,
+        second,
+        "城市运行研究：公交准点率与道路拥堵的关系。",
+    )
+    .await?;
+    let (_, orders) = app::access::accept(app, &operator, a).await?;
+    for w in orders {
+        app::access::decide(app, &reviewer, w, approve()).await?;
+    }
+    // Approved and signed by both: active, with a working credential.
+    let a = submitted(
+        app,
+        &company,
+        first,
+        "开发实时公交到站提醒应用，服务本市公交乘客。",
+    )
+    .await?;
+    let (_, orders) = app::access::accept(app, &operator, a).await?;
+    let mut secret = None;
+    for w in orders {
+        let w = app::access::decide(app, &reviewer, w, approve()).await?;
+        let agreement = app.store.agreements_of(w.id).await?.remove(0);
+        let sha = agreement.sha256.clone();
+        let (agreement, _) =
+            app::agreements::sign(app, &reviewer, agreement, DEMO_PASSWORD.into(), &sha).await?;
+        let (_, credential) =
+            app::agreements::sign(app, &company, agreement, DEMO_PASSWORD.into(), &sha).await?;
+        secret = credential.map(|c| c.secret);
+    }
+    Ok(secret.map(|s| format!("{s}  ->  /api/v1/datasets/{}/records", first.id)))
+}
+
+fn approve() -> app::access::DecisionInput {
+    app::access::DecisionInput {
+        outcome: "approve".into(),
+        criteria: criteria(),
+        grants: Vec::new(),
+        reasons: Vec::new(),
+    }
+}
