@@ -554,6 +554,7 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("resident-workbench", "/console"),
         ("resident-account", "/account"),
         ("resident-password", "/account/password"),
+        ("resident-applications", "/applications"),
     ];
     let data_page = format!("/console{dataset}/data");
     let provider = [
@@ -570,6 +571,10 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ),
         ("provider-catalogue", "/console/orgs/sh-transport/catalogue"),
         ("provider-reviews", "/console/orgs/sh-transport/reviews"),
+        (
+            "provider-work-orders",
+            "/console/orgs/sh-transport/work-orders",
+        ),
     ];
     let operator = [
         ("operator-queue", "/console/tickets"),
@@ -581,6 +586,7 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-quality", "/console/quality"),
         ("operator-calendar", "/console/calendar?from=2026-12-21"),
         ("operator-articles", "/console/articles"),
+        ("operator-applications", "/console/applications"),
     ];
     let parties: [(Option<&str>, Pages); 4] = [
         (None, &public),
@@ -792,4 +798,208 @@ async fn a_provider_uploads_a_gbk_file_reads_its_report_fixes_it_and_publishes()
         .unwrap();
     let public = b.source().await;
     assert!(public.contains("第 2 版，共 30 行"), "the new version");
+}
+
+/// Issue 12's journey, every party in turn: a resident applies from a conditional dataset's
+/// page (items, scenario, period, materials), the operator accepts it as complete, the
+/// provider's reviewer finds the work order in the inbox by deadline and approves it, both
+/// sides sign the agreement with their passwords, and the credential shown once reads the
+/// granted data through the records API.
+#[tokio::test]
+async fn an_application_goes_from_apply_to_a_working_credential_through_every_party() {
+    let demo = Demo::start().await;
+    let found: serde_json::Value = reqwest::get(demo.at("/api/v1/datasets?q=公交车辆实时位置"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dataset = found["results"][0]["id"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("材料.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    )
+    .unwrap();
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    let mut problems = Vec::new();
+
+    // The resident applies.
+    sign_in(&b, &demo, "resident@demo.kaifang.example").await;
+    c.goto(&demo.at(&format!("/datasets/{dataset}")))
+        .await
+        .unwrap();
+    b.click_to(Locator::LinkText("申请使用"), "/applications/new")
+        .await;
+    let boxes = c
+        .find_all(Locator::Css("input[type=checkbox]"))
+        .await
+        .unwrap();
+    for cb in boxes.iter().take(2) {
+        cb.click().await.unwrap();
+    }
+    c.execute(
+        "const s = document.querySelector('select[name^=scenario]'); s.selectedIndex = 1;\
+         document.getElementById('period_start').value = arguments[0];\
+         document.getElementById('period_end').value = arguments[1];",
+        vec![
+            serde_json::json!(
+                chrono::Local::now()
+                    .date_naive()
+                    .succ_opt()
+                    .unwrap()
+                    .to_string()
+            ),
+            serde_json::json!(
+                (chrono::Local::now().date_naive() + chrono::Days::new(180)).to_string()
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    b.fill("purpose", "研究公交运行规律，用于出行服务改进。")
+        .await;
+    b.fill("calls_per_day", "500").await;
+    b.fill("security_measures", "专人专机处理，访问留痕。")
+        .await;
+    c.find(Locator::Css(
+        "form[action='/applications'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.find_soon(Locator::Id("materials")).await;
+    let application = c.current_url().await.unwrap().path().to_owned();
+    // Each required material and the pledge, one upload at a time.
+    for _ in 0..10 {
+        let left = c
+            .find_all(Locator::Css("#material option"))
+            .await
+            .unwrap()
+            .len();
+        if left == 0 {
+            break;
+        }
+        c.find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(pdf.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Css("form[action$='/materials'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the material is listed", async || {
+            c.find_all(Locator::Css("#material option"))
+                .await
+                .map(|o| o.len() < left)
+                .unwrap_or(false)
+        })
+        .await;
+    }
+    b.screenshot("access-applicant-materials").await;
+    problems.extend(b.accessibility_violations().await);
+    c.find(Locator::Css("form[action$='/submit'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the application is submitted", async || {
+        b.text_now(".meta .badge").await.as_deref() == Some("待完整性审核")
+    })
+    .await;
+    sign_out(&b).await;
+
+    // The operator accepts it as complete.
+    sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+    c.goto(&demo.at("/console/applications")).await.unwrap();
+    b.screenshot("access-operator-queue").await;
+    problems.extend(b.accessibility_violations().await);
+    b.click_to(
+        Locator::Css(&format!("a[href='{application}']")),
+        &application,
+    )
+    .await;
+    c.find(Locator::Css("form[action$='/accept'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let order = b.find_soon(Locator::Css("a.order-link")).await;
+    let order = order.attr("href").await.unwrap().unwrap();
+    sign_out(&b).await;
+
+    // The provider's reviewer finds it in the inbox and approves it.
+    sign_in(&b, &demo, "transport-reviewer@demo.kaifang.example").await;
+    c.goto(&demo.at("/console/orgs/sh-transport/work-orders"))
+        .await
+        .unwrap();
+    b.screenshot("access-provider-inbox").await;
+    problems.extend(b.accessibility_violations().await);
+    assert!(b.source().await.contains("剩余 10 个工作日"));
+    b.click_to(Locator::Css(&format!("a[href='{order}']")), &order)
+        .await;
+    b.fill("fairness", "与同类申请同等对待。").await;
+    b.fill("scenario_value", "出行服务研究，公共价值高。").await;
+    b.fill("combination_risk", "不含个人信息，融合风险低。")
+        .await;
+    problems.extend(b.accessibility_violations().await);
+    c.find(Locator::Css("button[value=approve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let agreement = b
+        .find_soon(Locator::Css("a[href^='/agreements/']"))
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let sign = async |email: &str| {
+        sign_in(&b, &demo, email).await;
+        c.goto(&demo.at(&agreement)).await.unwrap();
+        b.fill("password", DEMO_PASSWORD).await;
+        b.click_to(
+            Locator::Css("form[action$='/sign'] button"),
+            &format!("{agreement}/sign"),
+        )
+        .await;
+    };
+    sign_out(&b).await;
+    sign("transport-reviewer@demo.kaifang.example").await;
+    sign_out(&b).await;
+
+    // The resident signs last and is shown the credential once.
+    sign("resident@demo.kaifang.example").await;
+    b.screenshot("access-agreement-credential").await;
+    problems.extend(b.accessibility_violations().await);
+    let secret = b.text("code.secret").await;
+    assert!(secret.starts_with("kf_"), "{secret}");
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(demo.at(&format!("/api/v1/datasets/{dataset}/records?limit=3")))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let record = answer["records"][0].as_object().expect("a record");
+    assert_eq!(record.len(), 2, "the two items ticked: {record:?}");
+    c.goto(&demo.at(&application)).await.unwrap();
+    b.screenshot("access-applicant-timeline").await;
+    assert!(b.source().await.contains("生效中"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    b.close().await;
 }

@@ -52,6 +52,8 @@ struct MaterialRow {
 
 /// A work order as the application page shows it.
 struct OrderRow {
+    /// The work order's page, for those who may open it.
+    href: Option<String>,
     provider: String,
     state: String,
     due: String,
@@ -242,7 +244,12 @@ async fn render_application(
                 )
             })
             .collect();
+        let href = ctx
+            .authorize(Action::ViewWorkOrder, Resource::WorkOrder(w.facts()))
+            .is_ok()
+            .then(|| format!("/console/work-orders/{}", w.id));
         orders.push(OrderRow {
+            href,
             provider: org.name_zh,
             state: page.t(&format!("work_order.state.{}", w.state.as_str())),
             due: w.due_on.to_string(),
