@@ -14,6 +14,7 @@ use domain::application::{ApplicationForm, EntryTerms, Problem, Request, SECURIT
 use domain::calendar::{Calendar, REVIEW_WORKING_DAYS};
 use domain::clock::Timestamp;
 use domain::ids::{ApplicationId, DatasetId, OrgId, WorkOrderId};
+use domain::notice::{Notice, NoticeKind};
 use domain::openlist::vocab::{ConditionKind, OpenType};
 use domain::policy::{Action, Resource};
 use serde_json::json;
@@ -24,6 +25,7 @@ use store::access::{
 use crate::App;
 use crate::caller::Caller;
 use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::notify::{self, Outbox};
 
 /// Applications one account may hold in draft at once.
 pub const MAX_DRAFTS: i64 = 20;
@@ -337,7 +339,27 @@ pub async fn submit(app: &App, caller: &Caller, a: ApplicationRecord) -> Result<
     let mut ev = caller.event(now, action, "application", saved.id.to_string());
     ev.after = Some(json!({ "round": saved.round, "request": request, "materials": materials }));
     tx.audit(ev).await?;
+    let link = format!("/applications/{}", saved.id);
+    let entries =
+        notify::entry_names(app, request.entries.iter().map(|e| e.dataset).collect()).await;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        [saved.applicant_id],
+        &Notice::new(NoticeKind::ApplicationSubmitted, &link)
+            .with("entries", &entries)
+            .with("round", saved.round.to_string())
+            .with("materials", materials.len().to_string()),
+    );
+    let checkers = notify::operators(app).await?;
+    outbox.to(
+        checkers.into_iter().filter(|u| *u != saved.applicant_id),
+        &Notice::new(NoticeKind::ApplicationToCheck, &link)
+            .with("applicant", notify::person(app, saved.applicant_id).await?)
+            .with("entries", &entries),
+    );
+    outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok(saved)
 }
 
@@ -440,7 +462,18 @@ pub async fn give_back(
     );
     ev.after = Some(json!({ "round": saved.round, "reasons": reasons }));
     tx.audit(ev).await?;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        [saved.applicant_id],
+        &Notice::new(
+            NoticeKind::ApplicationReturned,
+            format!("/applications/{}", saved.id),
+        )
+        .with("reasons", reasons.as_slice().join("；")),
+    );
+    outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok(saved)
 }
 
@@ -526,21 +559,50 @@ pub async fn accept(
         "work_orders": orders.iter().map(|w| w.id).collect::<Vec<_>>(),
     }));
     tx.audit(ev).await?;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        [saved.applicant_id],
+        &Notice::new(
+            NoticeKind::ApplicationAccepted,
+            format!("/applications/{}", saved.id),
+        )
+        .with("due", due.due.to_string()),
+    );
+    let applicant = notify::person(app, saved.applicant_id).await?;
+    for w in &orders {
+        let entries =
+            notify::entry_names(app, w.requested.entries.iter().map(|e| e.dataset).collect()).await;
+        outbox.to(
+            notify::deciders(app, w.org_id).await?,
+            &Notice::new(
+                NoticeKind::WorkOrderAssigned,
+                format!("/console/work-orders/{}", w.id),
+            )
+            .with("applicant", &applicant)
+            .with("entries", entries)
+            .with("due", w.due_on.to_string()),
+        );
+    }
+    outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok((saved, orders))
 }
 
 /// Counts again, inside `tx`, the deadlines of open work orders that were counted on weekends
 /// alone, on `calendar` (which now knows more years); audits each one that moves or becomes
-/// final. Returns how many were counted again.
+/// final and tells its provider. Returns how many were counted again, and the notices to mail
+/// once `tx` commits.
 pub async fn recount_provisional(
+    app: &App,
     tx: &mut store::WriteTx,
     caller: &Caller,
     calendar: &Calendar,
     now: Timestamp,
-) -> Result<usize> {
+) -> Result<(usize, Outbox)> {
     let open = records::provisional_work_orders(tx).await?;
     let mut counted = 0;
+    let mut outbox = Outbox::default();
     for w in open {
         let due = deadline(calendar, today(w.created_at));
         if due.due == w.due_on && due.provisional == w.due_provisional {
@@ -556,9 +618,18 @@ pub async fn recount_provisional(
         ev.before = Some(json!({ "due_on": w.due_on, "due_provisional": w.due_provisional }));
         ev.after = Some(json!({ "due_on": due.due, "due_provisional": due.provisional }));
         tx.audit(ev).await?;
+        outbox.to(
+            notify::deciders(app, w.org_id).await?,
+            &Notice::new(
+                NoticeKind::DeadlineRecounted,
+                format!("/console/work-orders/{}", w.id),
+            )
+            .with("due", due.due.to_string()),
+        );
         counted += 1;
     }
-    Ok(counted)
+    outbox.write(tx, now).await?;
+    Ok((counted, outbox))
 }
 
 /// What a provider grants of one entry of a work order; anything left out is as applied for.
@@ -799,6 +870,21 @@ pub async fn decide(
     let mut ev = caller.event(now, action, "work_order", decided.id.to_string());
     ev.after = decided.decision.clone();
     tx.audit(ev).await?;
+    let org = app.store.org(&decided.org_id.to_string()).await?;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        [decided.applicant_id],
+        &Notice::new(
+            if next == WorkOrderState::Approved {
+                NoticeKind::WorkOrderApproved
+            } else {
+                NoticeKind::WorkOrderRefused
+            },
+            format!("/applications/{}", decided.application_id),
+        )
+        .with("provider", &org.name_zh)
+        .with("reasons", trimmed.reasons.join("；")),
+    );
     if let Some(a) = &agreement {
         store::agreements::insert(&mut tx, a).await?;
         let mut ev = caller.event(now, "agreement.create", "agreement", a.id.to_string());
@@ -807,7 +893,16 @@ pub async fn decide(
             "grants": a.grants,
         }));
         tx.audit(ev).await?;
+        let mut sides = notify::deciders(app, a.org_id).await?;
+        sides.push(a.applicant_id);
+        outbox.to(
+            sides,
+            &Notice::new(NoticeKind::AgreementToSign, format!("/agreements/{}", a.id))
+                .with("provider", &org.name_zh),
+        );
     }
+    outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok(decided)
 }

@@ -10,6 +10,7 @@
 use domain::access::{AgreementState, Party, Signatures, StepError};
 use domain::clock::Timestamp;
 use domain::ids::{AgreementId, TokenId};
+use domain::notice::{Notice, NoticeKind};
 use domain::policy::{Action, Resource};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -20,6 +21,7 @@ use store::tokens::{self, TokenRecord};
 use crate::access::{Decision, Grant};
 use crate::caller::{Caller, Via};
 use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::notify::{self, Outbox};
 use crate::secrets::{hash_secret, new_api_token};
 use crate::{App, passwords};
 
@@ -325,6 +327,7 @@ pub async fn sign(
         "party": party, "sha256": after.sha256, "version": after.version, "state": after.state,
     }));
     tx.audit(ev).await?;
+    let mut outbox = Outbox::default();
     if let Some(c) = &credential {
         let mut ev = caller.event(
             now,
@@ -334,8 +337,20 @@ pub async fn sign(
         );
         ev.after = Some(json!({ "agreement": after.id, "expires_at": c.record.expires_at }));
         tx.audit(ev).await?;
+        let mut sides = notify::deciders(app, after.org_id).await?;
+        sides.push(after.applicant_id);
+        outbox.to(
+            sides,
+            &Notice::new(
+                NoticeKind::AgreementActive,
+                format!("/agreements/{}", after.id),
+            )
+            .with("period_end", after.period_end.to_string()),
+        );
+        outbox.write(&mut tx, now).await?;
     }
     tx.commit().await?;
+    outbox.send(app);
     // Only the applicant ever sees the credential's secret.
     Ok((after, credential.filter(|_| party == Party::Applicant)))
 }
@@ -446,7 +461,24 @@ pub async fn control(
     ev.before = Some(json!({ "state": from }));
     ev.after = Some(json!({ "state": next, "reason": reason }));
     tx.audit(ev).await?;
+    let mut sides = notify::deciders(app, after.org_id).await?;
+    sides.push(after.applicant_id);
+    let mut outbox = Outbox::default();
+    outbox.to(
+        sides,
+        &Notice::new(
+            match next {
+                AgreementState::Suspended => NoticeKind::DeliverySuspended,
+                AgreementState::Revoked => NoticeKind::DeliveryRevoked,
+                _ => NoticeKind::DeliveryResumed,
+            },
+            format!("/agreements/{}", after.id),
+        )
+        .with("reason", reason),
+    );
+    outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok(after)
 }
 

@@ -228,12 +228,13 @@ pub async fn load_year(
     after.load(arrangement.clone());
     let mut tx = app.store.begin_write().await?;
     let before = store::calendar::save_year(&mut tx, &row).await?;
-    crate::access::recount_provisional(&mut tx, caller, &after, now).await?;
+    let (_, outbox) = crate::access::recount_provisional(app, &mut tx, caller, &after, now).await?;
     let mut ev = caller.event(now, "calendar.load_year", "calendar_year", year.to_string());
     ev.before = before.map(|b| json!({ "holidays": b.holidays, "workdays": b.workdays }));
     ev.after = Some(json!({ "holidays": row.holidays, "workdays": row.workdays }));
     tx.audit(ev).await?;
     tx.commit().await?;
+    outbox.send(app);
     Ok(arrangement)
 }
 

@@ -18,6 +18,7 @@ pub mod filetype;
 pub mod infer;
 pub mod jobs;
 pub mod mail;
+pub mod notify;
 pub mod open_data;
 pub mod openlist;
 pub mod orgs;
@@ -121,6 +122,8 @@ pub struct App {
     segmenter: Arc<OnceCell<Arc<Segmenter>>>,
     /// Sends e-mail, when the deployment names an SMTP server.
     pub mailer: Option<mail::Mailer>,
+    /// The words of the notices mailed to the parties (the web layer's message catalogue).
+    pub notice_texts: Option<notify::Texts>,
     /// Versions' rows held for queries.
     pub tables: open_data::Tables,
     /// The working-day calendar's built-in years, read from the holiday data on first use.
@@ -144,6 +147,7 @@ impl App {
             config: Arc::new(config),
             segmenter: Arc::new(OnceCell::new()),
             mailer: None,
+            notice_texts: None,
             tables,
             built_in_calendar: Arc::default(),
         }
@@ -152,6 +156,14 @@ impl App {
     /// The app, sending mail through `mailer`.
     pub fn with_mailer(self, mailer: Option<mail::Mailer>) -> Self {
         Self { mailer, ..self }
+    }
+
+    /// The app, wording the notices it mails with `texts`.
+    pub fn with_notice_texts(self, texts: notify::Texts) -> Self {
+        Self {
+            notice_texts: Some(texts),
+            ..self
+        }
     }
 
     pub async fn segmenter(&self) -> Arc<Segmenter> {

@@ -14,6 +14,7 @@ pub mod identifiers;
 pub mod ids;
 pub mod jobs;
 pub mod names;
+pub mod notice;
 pub mod openlist;
 pub mod policy;
 pub mod quality;

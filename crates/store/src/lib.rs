@@ -18,6 +18,7 @@ mod filters;
 pub mod guides;
 pub mod housekeeping;
 pub mod jobs;
+pub mod notifications;
 pub mod orgs;
 pub mod paging;
 pub mod password_resets;

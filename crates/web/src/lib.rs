@@ -16,6 +16,7 @@ pub mod indexer;
 mod labels;
 pub mod map;
 pub mod meter;
+mod notices;
 pub mod observe;
 pub mod openlist;
 mod page;

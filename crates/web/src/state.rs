@@ -141,6 +141,11 @@ impl AppState {
         config: WebConfig,
         search: Arc<SearchIndex>,
     ) -> Self {
+        let messages = Arc::new(Messages::embedded());
+        let texts: app::notify::Texts = {
+            let (messages, public_url) = (messages.clone(), config.public_url.clone());
+            Arc::new(move |n| crate::notices::mail(&messages, &public_url, n))
+        };
         Self {
             app: app::App::new(store.clone(), blobs, clock.clone(), config.app_config())
                 .with_mailer(config.smtp.as_ref().and_then(|s| {
@@ -148,10 +153,11 @@ impl AppState {
                     app::mail::Mailer::new(s)
                         .map_err(|e| tracing::error!(error = %e, "mail cannot be sent"))
                         .ok()
-                })),
+                }))
+                .with_notice_texts(texts),
             store,
             clock,
-            messages: Arc::new(Messages::embedded()),
+            messages,
             config: Arc::new(config),
             search,
             index_lock: Arc::new(Mutex::new(())),

@@ -135,7 +135,11 @@ struct World {
 
 /// Two providers with a conditional entry each and the parties, on `date`.
 async fn world(date: &str) -> World {
-    let app = spawn_app().await;
+    world_with(date, test_config()).await
+}
+
+async fn world_with(date: &str, config: web::WebConfig) -> World {
+    let app = spawn_app_with(config).await;
     set_date(&app, date);
     app.create_org("sh-a").await;
     app.create_org("sh-b").await;
@@ -1138,4 +1142,120 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
     assert_eq!(control("revoke").await.status(), StatusCode::OK);
     assert_eq!(error_code(&records(&w.entry_a, "").await), "token_revoked");
     assert_eq!(error_code(&control("resume").await), "invalid_transition");
+}
+
+#[tokio::test]
+async fn each_party_is_told_of_each_step_in_the_inbox_and_by_mail() {
+    let mut mailbox = crate::mailbox::Mailbox::start().await;
+    let mut config = test_config();
+    config.smtp = Some(app::mail::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: Some(mailbox.port),
+        security: app::mail::SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "开放平台 <noreply@kaifang.example>".into(),
+    });
+    let w = world_with("2026-11-02", config).await;
+    let app = &w.app;
+    let mut next_two = async || {
+        let (a, b) = (mailbox.next().await, mailbox.next().await);
+        let to = |m: &crate::mailbox::Mail, who: &str| m.to.iter().any(|t| t == who);
+        if to(&a, "resident@example.cn") {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    };
+
+    // Submitted: the applicant gets a confirmation of what they sent, the operator a task.
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let (mine, operators) = next_two().await;
+    assert!(
+        mine.text.contains("上海市公交客流明细") && mine.text.contains("第 1 次提交"),
+        "{}",
+        mine.text
+    );
+    assert!(
+        mine.text.contains(&format!("/applications/{id}")),
+        "the link: {}",
+        mine.text
+    );
+    assert_eq!(operators.to, ["operator@example.cn"]);
+    assert!(operators.text.contains("上海市公交客流明细"));
+
+    // Accepted on Monday 2026-11-02: the applicant hears the deadline, the provider's reviewer
+    // who asked for what and by when (the 10th working day: Monday 2026-11-16).
+    w.operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await;
+    let (mine, provider) = next_two().await;
+    assert!(mine.text.contains("2026-11-16"), "{}", mine.text);
+    assert_eq!(provider.to, ["reviewer-a@example.cn"]);
+    assert!(provider.text.contains("上海市公交客流明细") && provider.text.contains("2026-11-16"));
+
+    // Refused: every reason reaches the applicant.
+    let order = w
+        .reviewer_a
+        .get_json(app.at("/api/v1/orgs/sh-a/work-orders"))
+        .await["work_orders"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "refuse", "reasons": ["用途超出允许场景"],
+                    "criteria": { "fairness": "同等", "scenario_value": "有限", "combination_risk": "低" } }),
+        )
+        .await;
+    let refused = mailbox.next().await;
+    assert_eq!(refused.to, ["resident@example.cn"]);
+    assert!(
+        refused.text.contains("用途超出允许场景"),
+        "{}",
+        refused.text
+    );
+
+    // The same notices wait in the inbox, newest first, until it is opened.
+    let inbox = w
+        .resident
+        .get_json(app.at("/api/v1/me/notifications"))
+        .await;
+    assert_eq!(inbox["unread"], 3);
+    let kinds: Vec<&str> = inbox["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "work_order_refused",
+            "application_accepted",
+            "application_submitted"
+        ]
+    );
+    let page = w
+        .resident
+        .client
+        .get(app.at("/inbox"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("用途超出允许场景"));
+    let inbox = w
+        .resident
+        .get_json(app.at("/api/v1/me/notifications"))
+        .await;
+    assert_eq!(inbox["unread"], 0);
+    // Nobody else reads them.
+    let other = app.user_with("other@example.cn", None, None).await;
+    let theirs = other.get_json(app.at("/api/v1/me/notifications")).await;
+    assert_eq!(theirs["notifications"], json!([]));
 }

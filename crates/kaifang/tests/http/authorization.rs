@@ -108,6 +108,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/auth/logout", Action::LogOut, Target::OwnAccount),
     ("GET", "/api/v1/me", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
+    ("GET", "/api/v1/me/notifications", Action::ViewOwnAccount, Target::OwnAccount),
+    ("GET", "/inbox", Action::ViewOwnAccount, Target::OwnAccount),
     ("POST", "/api/v1/me/tokens", Action::ManageOwnTokens, Target::OwnAccount),
     ("DELETE", "/api/v1/me/tokens/{id}", Action::ManageOwnTokens, Target::OwnAccount),
     ("GET", "/api/v1/orgs", Action::ViewPublic, Target::Platform),

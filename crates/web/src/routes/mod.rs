@@ -20,6 +20,7 @@ pub(crate) mod data;
 mod directory;
 mod guide;
 mod health;
+mod inbox;
 mod news;
 mod openapi;
 mod operator;
@@ -143,6 +144,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: applications::decide_form,
         GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,
         POST "/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: applications::sign_form,
+        GET "/inbox" => ViewOwnAccount on OwnAccount: inbox::page,
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
         GET "/console/review-cycles" => ReviewTickets on Platform: console::review_desk,
@@ -198,6 +200,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/auth/logout" => LogOut on OwnAccount: api_auth::logout,
         GET "/api/v1/me" => ViewOwnAccount on OwnAccount: api_auth::me,
         GET "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::list_tokens,
+        GET "/api/v1/me/notifications" => ViewOwnAccount on OwnAccount: inbox::api,
         POST "/api/v1/me/tokens" => ManageOwnTokens on OwnAccount: api_auth::create_token,
         DELETE "/api/v1/me/tokens/{id}" => ManageOwnTokens on OwnAccount: api_auth::revoke_token,
         POST "/api/v1/me/password" => ChangeOwnPassword on OwnAccount: api_auth::change_password,

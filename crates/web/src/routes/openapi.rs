@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{RouteSpec, specs};
 use super::{
     api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search,
-    api_tickets, api_uploads, ckan, data, news,
+    api_tickets, api_uploads, ckan, data, inbox, news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -52,6 +52,10 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .created::<api_auth::NewTokenView>()
         }
         ("DELETE", "/api/v1/me/tokens/{id}") => c("Revoke a personal API token"),
+        ("GET", "/api/v1/me/notifications") => {
+            c("The caller's latest notices (applications, work orders, agreements), newest first")
+                .ok::<inbox::NotificationList>()
+        }
         ("POST", "/api/v1/me/password") => {
             c("Change the password: the current one typed again; every other session ends")
                 .body::<app::password_changes::PasswordChange>()
