@@ -687,6 +687,15 @@ pub struct Decision {
     pub reasons: Vec<String>,
 }
 
+impl Decision {
+    /// The decision kept with `w`, once it is decided.
+    pub fn of(w: &WorkOrderRecord) -> Option<Decision> {
+        w.decision
+            .as_ref()
+            .and_then(|d| serde_json::from_value(d.clone()).ok())
+    }
+}
+
 fn grant_error(i: usize, e: domain::access::GrantError) -> FieldError {
     use domain::access::GrantError::*;
     let field = match e {

@@ -527,3 +527,71 @@ mod tests {
         );
     }
 }
+
+/// One day of calls under an agreement, as its two sides see it (A29.1, A30.1).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct DayUse {
+    /// The day in China Standard Time.
+    pub day: chrono::NaiveDate,
+    /// Calls answered.
+    pub calls: i64,
+    /// Calls refused (outside the grant, the period or the day's quota).
+    pub refused: i64,
+    /// Records answered.
+    pub records: i64,
+    /// The data items the answered calls returned.
+    pub items: Vec<String>,
+}
+
+/// The days a usage report covers.
+pub const USAGE_DAYS: i64 = 30;
+/// The most rows of the usage log a report reads.
+const USAGE_ROWS: i64 = 200_000;
+
+/// The calls made under `a` over the last [`USAGE_DAYS`] days, per day, newest first.
+pub async fn usage(app: &App, a: &AgreementRecord) -> Result<Vec<DayUse>> {
+    let since = app.clock.now().plus_seconds(-USAGE_DAYS * 86_400);
+    let rows = app
+        .store
+        .agreement_usage(&a.id.to_string(), since, USAGE_ROWS)
+        .await?;
+    let mut days: std::collections::BTreeMap<
+        chrono::NaiveDate,
+        (DayUse, std::collections::BTreeSet<String>),
+    > = std::collections::BTreeMap::new();
+    for r in rows {
+        let day = r.minute.to_cst().date_naive();
+        let (d, items) = days.entry(day).or_insert_with(|| {
+            (
+                DayUse {
+                    day,
+                    calls: 0,
+                    refused: 0,
+                    records: 0,
+                    items: Vec::new(),
+                },
+                Default::default(),
+            )
+        });
+        if r.status < 400 {
+            d.calls += r.calls;
+            d.records += r.rows;
+            items.extend(
+                r.fields
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned),
+            );
+        } else {
+            d.refused += r.calls;
+        }
+    }
+    Ok(days
+        .into_values()
+        .rev()
+        .map(|(mut d, items)| {
+            d.items = items.into_iter().collect();
+            d
+        })
+        .collect())
+}

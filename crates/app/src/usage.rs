@@ -81,7 +81,13 @@ impl UsageLog {
             Via::System => "system",
         };
         let actor = caller.actor.user().map(|u| u.id.to_string());
-        let (key, tally) = UsageKey::of(at, one, actor, via);
+        let (mut key, tally) = UsageKey::of(at, one, actor, via);
+        key.agreement_id = caller
+            .actor
+            .user()
+            .and_then(|u| u.scope)
+            .and_then(|s| s.agreement)
+            .map(|a| a.to_string());
         if self.tx.try_send(Msg::Use(key, tally)).is_err() {
             tracing::warn!("usage log queue full; a use was not counted");
         }

@@ -182,6 +182,16 @@ impl Calendar {
             .filter(|d| self.is_workday(*d).0)
             .count() as i64
     }
+
+    /// A countdown to the end of `due` seen on `today`: the working days left after today (0 on
+    /// the last day), or, once overdue, minus the working days since.
+    pub fn working_days_left(&self, today: NaiveDate, due: NaiveDate) -> i64 {
+        if today <= due {
+            self.working_days_between(today, due)
+        } else {
+            -self.working_days_between(due, today)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -284,6 +294,19 @@ mod tests {
             assert_eq!(c.working_days_between(start, due), 10, "{start}");
             assert!(c.is_workday(due).0, "{start}: the due day is worked");
         }
+    }
+
+    #[test]
+    fn the_countdown_runs_to_zero_on_the_last_day_and_below_once_overdue() {
+        let c = calendar();
+        // Due Friday 2026-10-16 (from the notice: 10/10 worked, 10/1–10/7 off).
+        let due = d(2026, 10, 16);
+        assert_eq!(c.working_days_left(d(2026, 9, 30), due), 8);
+        assert_eq!(c.working_days_left(d(2026, 10, 3), due), 8);
+        assert_eq!(c.working_days_left(due, due), 0);
+        // Saturday and Sunday after it are not working days; Monday is the first overdue.
+        assert_eq!(c.working_days_left(d(2026, 10, 18), due), 0);
+        assert_eq!(c.working_days_left(d(2026, 10, 19), due), -1);
     }
 
     #[test]

@@ -106,6 +106,8 @@ pub struct UsageKey {
     pub via: &'static str,
     pub fields: FieldList,
     pub status: u16,
+    /// The data use agreement the call was made under, with its credential (A29.1).
+    pub agreement_id: Option<String>,
 }
 
 impl UsageKey {
@@ -125,6 +127,7 @@ impl UsageKey {
             via,
             fields: u.fields,
             status: u.status,
+            agreement_id: None,
         };
         (key, tally)
     }

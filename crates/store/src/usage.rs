@@ -14,7 +14,7 @@ use crate::{Backend, Result, Store};
 /// Rows one INSERT carries.
 const ROWS_PER_INSERT: usize = 60;
 /// Parameters of one row.
-const COLUMNS: usize = 11;
+const COLUMNS: usize = 12;
 /// Days of reads that make an entry "most used".
 pub const RECENT_DAYS: i64 = 30;
 
@@ -46,7 +46,7 @@ impl Store {
                 .collect();
             let sql = format!(
                 "INSERT INTO usage_events (minute, kind, dataset_id, version_number, actor_id, via, \
-                 field_list, status_code, count, row_count, byte_count) VALUES {}",
+                 field_list, status_code, count, row_count, byte_count, agreement_id) VALUES {}",
                 values.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -62,7 +62,8 @@ impl Store {
                     .bind(i32::from(key.status))
                     .bind(tally.calls)
                     .bind(tally.rows)
-                    .bind(tally.bytes);
+                    .bind(tally.bytes)
+                    .bind(key.agreement_id.clone());
             }
             q.execute(&mut *tx).await?;
         }
@@ -170,5 +171,49 @@ impl Store {
         .bind(since.format("%Y-%m-%d").to_string())
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+/// One row of an agreement's use: a minute's calls of one kind of answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementUse {
+    pub minute: Timestamp,
+    pub dataset_id: String,
+    pub fields: String,
+    pub status: i64,
+    pub calls: i64,
+    pub rows: i64,
+}
+
+impl Store {
+    /// The calls made under `agreement` since `since`, oldest first, at most `limit` rows.
+    pub async fn agreement_usage(
+        &self,
+        agreement: &str,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<AgreementUse>> {
+        let rows: Vec<(i64, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT minute, dataset_id, field_list, CAST(status_code AS BIGINT), count, row_count \
+             FROM usage_events WHERE agreement_id = $1 AND minute >= $2 ORDER BY minute LIMIT $3",
+        )
+        .bind(agreement)
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(minute, dataset_id, fields, status, calls, rows)| AgreementUse {
+                    minute: Timestamp(minute),
+                    dataset_id,
+                    fields,
+                    status,
+                    calls,
+                    rows,
+                },
+            )
+            .collect())
     }
 }

@@ -1097,6 +1097,47 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
     set_date(app, "2027-01-05");
     assert_eq!(records(&w.entry_a, "").await.status(), StatusCode::OK);
 
+    // Both sides see the calls per day under the agreement (A29.1): on 2027-01-04 one answered
+    // with the granted item, five refused; the call before the period began, refused.
+    let reviewer = app.login("reviewer-a@example.cn").await;
+    let mut days = Value::Null;
+    for _ in 0..100 {
+        days = reviewer.get_json(format!("{agreement_url}/usage")).await["days"].clone();
+        let total: i64 = days
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .map(|d| d["calls"].as_i64().unwrap() + d["refused"].as_i64().unwrap())
+                    .sum()
+            })
+            .unwrap_or(0);
+        if total >= 8 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let day = |date: &str| {
+        days.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["day"] == date)
+            .cloned()
+            .unwrap_or_else(|| panic!("{date} in {days}"))
+    };
+    let jan4 = day("2027-01-04");
+    assert_eq!(
+        (jan4["calls"].as_i64(), jan4["refused"].as_i64()),
+        (Some(1), Some(5)),
+        "{jan4}"
+    );
+    assert_eq!(jan4["records"], 3);
+    assert_eq!(jan4["items"], json!(["line_name"]));
+    assert_eq!(day("2026-12-30")["refused"], 1);
+    assert_eq!(day("2027-01-05")["calls"], 1);
+    let resident = app.login("resident@example.cn").await;
+    let mine = resident.get_json(format!("{agreement_url}/usage")).await;
+    assert_eq!(mine["days"], days, "the applicant sees the same");
+
     // Another entry, downloads, SQL, the console: not through this credential.
     assert_eq!(error_code(&records(&w.entry_b, "").await), "not_granted");
     let res = client()
@@ -1123,7 +1164,6 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // The provider suspends delivery at once, resumes it, then revokes it.
-    let reviewer = app.login("reviewer-a@example.cn").await;
     let control = |step: &str| {
         let (s, url, body) = (
             reviewer.clone(),

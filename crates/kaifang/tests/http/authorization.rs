@@ -201,6 +201,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/credential", Action::TakeCredential, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/delivery", Action::ManageDelivery, Target::AgreementInPath),
+    ("GET", "/api/v1/agreements/{agreement}/usage", Action::ViewAgreement, Target::AgreementInPath),
     ("GET", "/applications", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/applications/new", Action::Apply, Target::OwnAccount),
     ("POST", "/applications", Action::Apply, Target::OwnAccount),

@@ -79,12 +79,6 @@ pub struct PublishedDecision {
     pub decided_at: Option<Rfc3339>,
 }
 
-fn decision_of(w: &WorkOrderRecord) -> Option<app::access::Decision> {
-    w.decision
-        .as_ref()
-        .and_then(|d| serde_json::from_value(d.clone()).ok())
-}
-
 /// An application for conditional data (A18.2).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ApplicationView {
@@ -161,7 +155,7 @@ async fn application_json(state: &AppState, a: &ApplicationRecord) -> AppResult<
                 state: w.state,
                 due_on: w.due_on,
                 due_provisional: w.due_provisional,
-                decision: decision_of(&w).map(|d| PublishedDecision {
+                decision: app::access::Decision::of(&w).map(|d| PublishedDecision {
                     outcome: d.outcome,
                     grants: d.grants,
                     reasons: d.reasons,
@@ -518,11 +512,7 @@ async fn order_json(
         });
     }
     let today = state.app.clock.now().to_cst().date_naive();
-    let left = if today <= w.due_on {
-        calendar.working_days_between(today, w.due_on)
-    } else {
-        -calendar.working_days_between(w.due_on, today)
-    };
+    let left = calendar.working_days_left(today, w.due_on);
     Ok(WorkOrderView {
         id: w.id,
         application: w.application_id,
@@ -550,7 +540,7 @@ async fn order_json(
         due_provisional: w.due_provisional,
         working_days_left: left,
         overdue: w.state.is_open() && today > w.due_on,
-        decision: decision_of(w),
+        decision: app::access::Decision::of(w),
         decided_at: Rfc3339::of(w.decided_at),
         agreements: agreement_summaries(state.store.agreements_of(w.id).await?),
     })
@@ -755,4 +745,23 @@ pub async fn control(
     let a =
         app::agreements::control(&state.app, &ctx.caller, a, &input.step, &input.reason).await?;
     Ok(Json(agreement_view(&a)))
+}
+
+/// The calls made under an agreement, per day (A29.1, A30.1).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgreementUsage {
+    pub agreement: AgreementId,
+    /// The last 30 days with calls, newest first.
+    pub days: Vec<app::agreements::DayUse>,
+}
+
+/// `GET /api/v1/agreements/{agreement}/usage`.
+pub async fn usage(
+    State(state): State<AppState>,
+    Extension(a): Extension<AgreementRecord>,
+) -> AppResult<Json<AgreementUsage>> {
+    Ok(Json(AgreementUsage {
+        agreement: a.id,
+        days: app::agreements::usage(&state.app, &a).await?,
+    }))
 }

@@ -139,6 +139,33 @@ async fn entry_part(
     Ok(Some((part, d)))
 }
 
+/// The agreements of work order `order`, as links named by version and state.
+async fn agreement_links(
+    state: &AppState,
+    page: &PageCtx<'_>,
+    order: domain::ids::WorkOrderId,
+) -> AppResult<Vec<(String, String)>> {
+    Ok(state
+        .store
+        .agreements_of(order)
+        .await?
+        .into_iter()
+        .map(|ag| {
+            let label = page.tfs(
+                "agreement.link",
+                &[
+                    ("version", ag.version.to_string()),
+                    (
+                        "state",
+                        page.t(&format!("agreement.state.{}", ag.state.as_str())),
+                    ),
+                ],
+            );
+            (format!("/agreements/{}", ag.id), label)
+        })
+        .collect())
+}
+
 fn state_label(page: &PageCtx, s: ApplicationState) -> String {
     page.t(&format!("application.state.{}", s.as_str()))
 }
@@ -219,31 +246,8 @@ async fn render_application(
     let mut orders = Vec::new();
     for w in state.store.work_orders_of(a.id).await? {
         let org = state.store.org(&w.org_id.to_string()).await?;
-        let decision: Option<app::access::Decision> = w
-            .decision
-            .as_ref()
-            .and_then(|d| serde_json::from_value(d.clone()).ok());
-        let agreements = state
-            .store
-            .agreements_of(w.id)
-            .await?
-            .into_iter()
-            .map(|ag| {
-                (
-                    format!("/agreements/{}", ag.id),
-                    page.tfs(
-                        "agreement.link",
-                        &[
-                            ("version", ag.version.to_string()),
-                            (
-                                "state",
-                                page.t(&format!("agreement.state.{}", ag.state.as_str())),
-                            ),
-                        ],
-                    ),
-                )
-            })
-            .collect();
+        let decision = app::access::Decision::of(&w);
+        let agreements = agreement_links(state, &page, w.id).await?;
         let href = ctx
             .authorize(Action::ViewWorkOrder, Resource::WorkOrder(w.facts()))
             .is_ok()
@@ -849,18 +853,6 @@ struct InboxPage<'a> {
     rows: Vec<InboxRow>,
 }
 
-fn working_days_left(
-    calendar: &domain::calendar::Calendar,
-    today: NaiveDate,
-    due: NaiveDate,
-) -> i64 {
-    if today <= due {
-        calendar.working_days_between(today, due)
-    } else {
-        -calendar.working_days_between(due, today)
-    }
-}
-
 /// `GET /console/orgs/{org}/work-orders`: open work orders, the nearest deadline first, with
 /// the working days left.
 pub async fn inbox_page(
@@ -914,7 +906,7 @@ pub async fn inbox_page(
             entries: names.join("、"),
             state: page.t(&format!("work_order.state.{}", w.state.as_str())),
             due: w.due_on.to_string(),
-            left: working_days_left(&calendar, today, w.due_on),
+            left: calendar.working_days_left(today, w.due_on),
             provisional: w.due_provisional,
             overdue: today > w.due_on,
         });
@@ -997,27 +989,7 @@ async fn render_order(
         .collect();
     let (calendar, _) = app::calendar::calendar(&state.app).await?;
     let today = state.app.clock.now().to_cst().date_naive();
-    let agreements = state
-        .store
-        .agreements_of(w.id)
-        .await?
-        .into_iter()
-        .map(|ag| {
-            (
-                format!("/agreements/{}", ag.id),
-                page.tfs(
-                    "agreement.link",
-                    &[
-                        ("version", ag.version.to_string()),
-                        (
-                            "state",
-                            page.t(&format!("agreement.state.{}", ag.state.as_str())),
-                        ),
-                    ],
-                ),
-            )
-        })
-        .collect();
+    let agreements = agreement_links(state, &page, w.id).await?;
     let decides = ctx
         .authorize(Action::DecideWorkOrder, Resource::WorkOrder(w.facts()))
         .is_ok();
@@ -1041,12 +1013,9 @@ async fn render_order(
             security_measures: w.requested.security_measures.clone(),
             materials,
             due: w.due_on.to_string(),
-            left: working_days_left(&calendar, today, w.due_on),
+            left: calendar.working_days_left(today, w.due_on),
             provisional: w.due_provisional,
-            decision: w
-                .decision
-                .as_ref()
-                .and_then(|d| serde_json::from_value(d.clone()).ok()),
+            decision: app::access::Decision::of(w),
             agreements,
             errors,
             page,
@@ -1123,6 +1092,8 @@ struct AgreementPage<'a> {
     applicant_signed: Option<String>,
     provider_signed: Option<String>,
     can_sign: bool,
+    /// Calls per day under it (A29.1), newest first.
+    usage: Vec<app::agreements::DayUse>,
     /// A credential's secret, shown this once after the signature that issued it.
     credential: Option<(String, String)>,
     errors: Vec<(String, String)>,
@@ -1158,6 +1129,7 @@ async fn render_agreement(
             applicant_signed: a.applicant_signed_at.map(date_text),
             provider_signed: a.provider_signed_at.map(date_text),
             can_sign,
+            usage: app::agreements::usage(&state.app, a).await?,
             credential,
             errors,
             page,

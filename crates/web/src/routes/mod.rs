@@ -284,6 +284,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: api_access::sign,
         POST "/api/v1/agreements/{agreement}/credential" => TakeCredential on AgreementInPath: api_access::reissue,
         POST "/api/v1/agreements/{agreement}/delivery" => ManageDelivery on AgreementInPath: api_access::control,
+        GET "/api/v1/agreements/{agreement}/usage" => ViewAgreement on AgreementInPath: api_access::usage,
 
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
         GET "/api/v1/articles/{id}" => ViewPublic on ArticleInPath: news::api_show,

@@ -295,6 +295,10 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             c("The applicant takes a new credential for an active agreement (the old one stops working)")
                 .created::<api_access::CredentialView>()
         }
+        ("GET", "/api/v1/agreements/{agreement}/usage") => {
+            c("The calls made under an agreement per day, with the data items used (A29.1)")
+                .ok::<api_access::AgreementUsage>()
+        }
         ("POST", "/api/v1/agreements/{agreement}/delivery") => {
             c("Suspend, resume or revoke delivery under an agreement at once (A21.1)")
                 .body::<api_access::ControlInput>()
