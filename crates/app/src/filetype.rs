@@ -45,6 +45,9 @@ enum State {
     Head(Vec<u8>),
     /// An allowed signature was found: the rest is not looked at.
     Signed(&'static str),
+    /// An office document, which is a zip archive: kept whole (it is bounded by the upload's
+    /// size limit) to read its directory at the end.
+    Archive(&'static str, Vec<u8>),
     /// Text so far; `pending` holds the start of a character cut by a chunk's end.
     Text { pending: Vec<u8>, at_start: bool },
 }
@@ -74,6 +77,10 @@ impl Sniffer {
                 Ok(())
             }
             State::Signed(_) => Ok(()),
+            State::Archive(_, bytes) => {
+                bytes.extend_from_slice(chunk);
+                Ok(())
+            }
             State::Text { .. } => self.text(chunk, false),
         }
     }
@@ -86,6 +93,9 @@ impl Sniffer {
         }
         match self.state {
             State::Signed(kind) => Ok(kind),
+            State::Archive(kind, ref bytes) => {
+                archive_is_sound(bytes).then_some(kind).ok_or(NotAllowed)
+            }
             State::Text { ref pending, .. } if pending.is_empty() => Ok(if self.csv {
                 "text/csv; charset=utf-8"
             } else {
@@ -98,8 +108,16 @@ impl Sniffer {
 
     fn decide(&mut self, head: &[u8], last: bool) -> Result<(), NotAllowed> {
         if let Some(kind) = infer::get(head) {
-            let allowed = ALLOWED.iter().copied().find(|t| *t == kind.mime_type());
-            self.state = State::Signed(allowed.ok_or(NotAllowed)?);
+            let allowed = ALLOWED
+                .iter()
+                .copied()
+                .find(|t| *t == kind.mime_type())
+                .ok_or(NotAllowed)?;
+            self.state = if head.starts_with(b"PK\x03\x04") {
+                State::Archive(allowed, head.to_vec())
+            } else {
+                State::Signed(allowed)
+            };
             return Ok(());
         }
         self.state = State::Text {
@@ -148,9 +166,100 @@ impl Sniffer {
     }
 }
 
+/// The most entries an office document may hold.
+const MAX_ENTRIES: usize = 5_000;
+/// The most its entries may expand to, in all.
+const MAX_EXPANDED: u64 = 100 * 1024 * 1024;
+/// How many times larger than the file its entries may be in all: office documents compress
+/// text some ten times; a zip bomb a thousand and more.
+const MAX_RATIO: u64 = 100;
+
+/// Whether an office document's zip directory looks like a document and not a bomb: readable,
+/// not too many entries, not expanding to more than [`MAX_EXPANDED`] or [`MAX_RATIO`] times
+/// its size, and holding no archive inside. Nothing is decompressed: the sizes are those the
+/// directory declares, which is what a reader's program trusts when it opens the file.
+fn archive_is_sound(bytes: &[u8]) -> bool {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return false;
+    };
+    if zip.len() > MAX_ENTRIES {
+        return false;
+    }
+    let mut expanded: u64 = 0;
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            return false;
+        };
+        let Ok(name) = entry.name().map(|n| n.to_ascii_lowercase()) else {
+            return false;
+        };
+        let nested = [
+            ".zip", ".rar", ".7z", ".gz", ".bz2", ".xz", ".tar", ".jar", ".cab",
+        ]
+        .iter()
+        .any(|ext| name.ends_with(ext));
+        expanded = expanded.saturating_add(entry.size());
+        if nested || expanded > MAX_EXPANDED {
+            return false;
+        }
+    }
+    expanded <= (bytes.len() as u64).saturating_mul(MAX_RATIO)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{HEAD, NotAllowed, Sniffer, sniff};
+
+    /// A word-processing document laid out as Word writes one (its parts in a zip, the
+    /// document's own after the package's), with `extra` added as a part of its own.
+    fn docx(extra: Option<(&str, Vec<u8>)>) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let parts: [(&str, &[u8]); 4] = [
+            ("[Content_Types].xml", b"<?xml version=\"1.0\"?><Types/>"),
+            ("_rels/.rels", b"<?xml version=\"1.0\"?><Relationships/>"),
+            (
+                "word/_rels/document.xml.rels",
+                b"<?xml version=\"1.0\"?><Relationships/>",
+            ),
+            (
+                "word/document.xml",
+                "<?xml version=\"1.0\"?><w:document><w:body><w:p>单位介绍信</w:p></w:body></w:document>"
+                    .as_bytes(),
+            ),
+        ];
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, content) in parts {
+            zip.start_file(name, stored).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        if let Some((name, content)) = extra {
+            zip.start_file(name, deflated).unwrap();
+            zip.write_all(&content).unwrap();
+        }
+        zip.finish().unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn an_office_document_passes_and_a_zip_bomb_dressed_as_one_does_not() {
+        let kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        assert_eq!(sniff("介绍信.docx", &docx(None)), Some(kind));
+        // 20 MB of zeros squeezed into a few kilobytes: a thousand times its size.
+        let bomb = docx(Some(("word/media/image1.bin", vec![0; 20 * 1024 * 1024])));
+        assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
+        assert_eq!(sniff("介绍信.docx", &bomb), None);
+        // An archive inside the document.
+        let nested = docx(Some(("word/embeddings/more.zip", b"PK\x05\x06".to_vec())));
+        assert_eq!(sniff("介绍信.docx", &nested), None);
+        // A document cut short: its directory cannot be read.
+        let full = docx(None);
+        assert_eq!(sniff("介绍信.docx", &full[..full.len() - 30]), None);
+    }
 
     #[test]
     fn kinds_come_from_the_content() {
