@@ -44,6 +44,96 @@ pub const PLACEHOLDERS: &[&str] = &[
     "date",
 ];
 
+/// The placeholders every template must use: the agreement must state the exact items and
+/// quotas, the scenarios, the period and the security measures (A20.1).
+pub const REQUIRED_PLACEHOLDERS: &[&str] = &[
+    "grants",
+    "scenarios",
+    "period_start",
+    "period_end",
+    "security_measures",
+];
+
+/// The longest template, in characters.
+pub const MAX_TEMPLATE_CHARS: usize = 20_000;
+
+/// The placeholders `template` names, in order.
+fn placeholders_in(template: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        found.push(after[..end].trim().to_owned());
+        rest = &after[end + 2..];
+    }
+    found
+}
+
+/// The template an organization's agreements are generated from: its own, or the platform's.
+pub async fn template(app: &App, org: domain::ids::OrgId) -> Result<(String, bool)> {
+    Ok(match app.store.agreement_template(org).await? {
+        Some(text) => (text, false),
+        None => (DEFAULT_TEMPLATE.to_owned(), true),
+    })
+}
+
+/// Saves `org`'s agreement template (its admins or the operator): bounded, naming only known
+/// placeholders and every required one. Audited; agreements already generated keep their text.
+pub async fn save_template(
+    app: &App,
+    caller: &Caller,
+    org: domain::ids::OrgId,
+    text: &str,
+) -> Result<()> {
+    caller.authorize(Action::EditAgreementTemplate, Resource::Organization(org))?;
+    let mut errors: Vec<FieldError> = FieldError::text(
+        "text",
+        text,
+        domain::bounded::Limit::lines(MAX_TEMPLATE_CHARS),
+    )
+    .into_iter()
+    .collect();
+    let named = placeholders_in(text);
+    if let Some(unknown) = named.iter().find(|n| !PLACEHOLDERS.contains(&n.as_str())) {
+        errors.push(FieldError {
+            field: "text".into(),
+            code: "unknown_placeholder",
+            detail: Some(unknown.clone()),
+        });
+    }
+    for required in REQUIRED_PLACEHOLDERS {
+        if !named.iter().any(|n| n == required) {
+            errors.push(FieldError {
+                field: "text".into(),
+                code: "missing_placeholder",
+                detail: Some((*required).to_owned()),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    let now = app.clock.now();
+    let by = caller.user()?.id.to_string();
+    let before = app.store.agreement_template(org).await?;
+    let mut tx = app.store.begin_write().await?;
+    records::save_template(&mut tx, org, text, &by, now).await?;
+    let mut ev = caller.event(
+        now,
+        "agreement_template.save",
+        "organization",
+        org.to_string(),
+    );
+    ev.before = before.map(|t| json!({ "sha256": digest(&t) }));
+    ev.after = Some(json!({ "sha256": digest(text) }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `template` with each `{{name}}` of `values` replaced, in one pass: a value that itself
 /// contains `{{…}}` is written as it is, never expanded again. Unknown names stay as written.
 pub fn render(template: &str, values: &[(&str, String)]) -> String {
@@ -91,11 +181,7 @@ pub async fn generate(
 ) -> Result<AgreementRecord> {
     let user = app.store.user(w.applicant_id).await?;
     let org = app.store.org(&w.org_id.to_string()).await?;
-    let template = app
-        .store
-        .agreement_template(w.org_id)
-        .await?
-        .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
+    let (template, _) = template(app, w.org_id).await?;
     let mut lines = Vec::new();
     let mut scenarios = Vec::new();
     for g in &decision.grants {
@@ -503,19 +589,22 @@ mod tests {
 
     #[test]
     fn the_default_template_uses_only_known_placeholders_and_each_of_them() {
-        let mut found = Vec::new();
-        let mut rest = DEFAULT_TEMPLATE;
-        while let Some(i) = rest.find("{{") {
-            let end = rest[i..].find("}}").unwrap();
-            found.push(rest[i + 2..i + end].trim().to_owned());
-            rest = &rest[i + end + 2..];
-        }
+        let found = placeholders_in(DEFAULT_TEMPLATE);
+        assert!(found.contains(&"grants".to_owned()));
         for f in &found {
             assert!(PLACEHOLDERS.contains(&f.as_str()), "{f}");
         }
         for p in PLACEHOLDERS {
             assert!(found.iter().any(|f| f == p), "{p} unused");
         }
+    }
+
+    #[test]
+    fn placeholders_are_read_in_order_trimmed_and_an_unclosed_one_is_not_one() {
+        assert_eq!(
+            placeholders_in("甲 {{ provider }}，乙 {{applicant}}；{{ 未完"),
+            ["provider", "applicant"]
+        );
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub enum Action {
     /// Suspending, resuming or revoking delivery under an agreement (A21.1): the provider's
     /// admins and reviewers, and the operator.
     ManageDelivery,
+    /// Writing an organization's data use agreement template (A20.1): its admins and the
+    /// operator.
+    EditAgreementTemplate,
 }
 
 impl Action {
@@ -152,6 +155,7 @@ impl Action {
         Action::SignAgreement,
         Action::TakeCredential,
         Action::ManageDelivery,
+        Action::EditAgreementTemplate,
     ];
 }
 
@@ -444,6 +448,12 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         },
         SignAgreement => match resource {
             Resource::Agreement(a) => user.id == a.applicant || decides_for_provider(user, a),
+            _ => false,
+        },
+        EditAgreementTemplate => match resource {
+            Resource::Organization(org) => {
+                user.role_in(org) == Some(OrgRole::ProviderAdmin) || user.has(Operator)
+            }
             _ => false,
         },
         TakeCredential => match resource {

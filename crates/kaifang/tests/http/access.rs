@@ -1299,3 +1299,91 @@ async fn each_party_is_told_of_each_step_in_the_inbox_and_by_mail() {
     let theirs = other.get_json(app.at("/api/v1/me/notifications")).await;
     assert_eq!(theirs["notifications"], json!([]));
 }
+
+#[tokio::test]
+async fn a_providers_own_template_shapes_its_next_agreements_and_a_bad_one_is_refused() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let admin = app
+        .user_with(
+            "admin-a@example.cn",
+            None,
+            Some(("sh-a", OrgRole::ProviderAdmin)),
+        )
+        .await;
+    let url = app.at("/api/v1/orgs/sh-a/agreement-template");
+    let shipped = w.reviewer_a.get_json(url.clone()).await;
+    assert_eq!(shipped["default"], true);
+    assert!(shipped["text"].as_str().unwrap().contains("{{grants}}"));
+
+    // Every required placeholder must be there, and no unknown one.
+    for (text, code, detail) in [
+        ("协议：{{grants}}", "missing_placeholder", "scenarios"),
+        (
+            "{{grants}}{{scenarios}}{{period_start}}{{period_end}}{{security_measures}}{{salary}}",
+            "unknown_placeholder",
+            "salary",
+        ),
+    ] {
+        let res = admin
+            .send_json(Method::PUT, url.clone(), &json!({ "text": text }))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = res.json().await.unwrap();
+        let found = body["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == code && f["detail"] == detail);
+        assert!(found, "{code} {detail}: {body}");
+    }
+    // A reviewer or another organization's admin may not write it; the operator may.
+    let own = "## 交通委数据利用协议\n\n第一条 数据：{{grants}}\n\n第二条 场景：{{scenarios}}\n\n\
+               第三条 期限：{{period_start}} 至 {{period_end}}\n\n第四条 安全：{{security_measures}}\n\n\
+               第五条 每季度报送利用情况。";
+    let res = w
+        .reviewer_a
+        .send_json(Method::PUT, url.clone(), &json!({ "text": own }))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = admin
+        .send_json(Method::PUT, url.clone(), &json!({ "text": own }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(w.reviewer_a.get_json(url.clone()).await["default"], false);
+
+    // The next approval's agreement is written from it.
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = a["work_orders"][0]["id"].as_str().unwrap();
+    let o: Value = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "approve",
+                    "criteria": { "fairness": "同等", "scenario_value": "高", "combination_risk": "低" } }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ag = w
+        .resident
+        .get_json(app.at(o["agreements"][0]["url"].as_str().unwrap()))
+        .await;
+    let text = ag["text"].as_str().unwrap();
+    assert!(text.starts_with("## 交通委数据利用协议"), "{text}");
+    assert!(text.contains("第五条 每季度报送利用情况。"));
+    assert!(text.contains("线路名称（line_name）"));
+    assert!(text.contains("第三条 期限：2027-01-01 至 2027-12-31"));
+}

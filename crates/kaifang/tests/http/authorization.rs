@@ -214,6 +214,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/applications/{application}/return", Action::CheckCompleteness, Target::ApplicationInPath),
     ("GET", "/console/applications", Action::CheckCompleteness, Target::Platform),
     ("GET", "/console/orgs/{org}/work-orders", Action::ViewWorkOrder, Target::OrgInPath),
+    ("GET", "/console/orgs/{org}/agreement-template", Action::ViewOrgInternal, Target::OrgInPath),
+    ("POST", "/console/orgs/{org}/agreement-template", Action::EditAgreementTemplate, Target::OrgInPath),
+    ("GET", "/api/v1/orgs/{org}/agreement-template", Action::ViewOrgInternal, Target::OrgInPath),
+    ("PUT", "/api/v1/orgs/{org}/agreement-template", Action::EditAgreementTemplate, Target::OrgInPath),
     ("GET", "/console/work-orders/{order}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("POST", "/console/work-orders/{order}/decision", Action::DecideWorkOrder, Target::WorkOrderInPath),
     ("GET", "/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
@@ -478,6 +482,10 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::SignAgreement => mine || decides,
         Action::TakeCredential => mine,
         Action::ManageDelivery => decides || (who.is(Operator) && !mine),
+        // A provider's agreement template is its admins' and the operator's to write.
+        Action::EditAgreementTemplate => {
+            (own && who.in_org_a == Some(OrgRole::ProviderAdmin)) || who.is(Operator)
+        }
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -595,6 +603,9 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         "/api/v1/agreements/{agreement}/delivery" => {
             json!({ "step": "suspend", "reason": "核查使用情况" })
         }
+        "/api/v1/orgs/{org}/agreement-template" => {
+            json!({ "text": template_text() })
+        }
         "/api/v1/work-orders/{order}/decision" => json!({
             "outcome": "refuse", "reasons": ["应用场景与数据用途不符"],
             "criteria": {
@@ -604,6 +615,12 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         }),
         _ => json!({}),
     })
+}
+
+/// An agreement template with every required placeholder.
+fn template_text() -> String {
+    "数据：{{grants}}\n场景：{{scenarios}}\n期限：{{period_start}}至{{period_end}}\n安全：{{security_measures}}"
+        .to_owned()
 }
 
 /// The fields a page's form sends (besides `_csrf`), valid for the form.
@@ -699,6 +716,10 @@ fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(Stri
         }
         "/console/datasets/{dataset}/publish" => f(&[("ticket_reason", "按年度开放计划发布")]),
         "/applications/{application}/return" => f(&[("reasons", "单位介绍信未盖章")]),
+        "/console/orgs/{org}/agreement-template" => {
+            let text = template_text();
+            f(&[("text", &text)])
+        }
         "/console/work-orders/{order}/decision" => f(&[
             ("outcome", "refuse"),
             ("reasons", "应用场景与数据用途不符"),

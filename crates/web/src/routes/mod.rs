@@ -2,6 +2,7 @@
 //! on; the router is built from this table and each route is wrapped in a guard that asks the
 //! authorization policy before the handler runs. `tests/authorization.rs` walks the table.
 
+mod agreement_template;
 mod api_access;
 mod api_audit;
 mod api_auth;
@@ -140,6 +141,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/applications/{application}/return" => CheckCompleteness on ApplicationInPath: applications::return_form,
         GET "/console/applications" => CheckCompleteness on Platform: applications::queue_page,
         GET "/console/orgs/{org}/work-orders" => ViewWorkOrder on OrgInPath: applications::inbox_page,
+        GET "/console/orgs/{org}/agreement-template" => ViewOrgInternal on OrgInPath: agreement_template::page,
+        POST "/console/orgs/{org}/agreement-template" => EditAgreementTemplate on OrgInPath: agreement_template::save_form,
+        GET "/api/v1/orgs/{org}/agreement-template" => ViewOrgInternal on OrgInPath: agreement_template::show,
+        PUT "/api/v1/orgs/{org}/agreement-template" => EditAgreementTemplate on OrgInPath: agreement_template::save,
         GET "/console/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: applications::order_page,
         POST "/console/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: applications::decide_form,
         GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::{RouteSpec, specs};
 use super::{
-    api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs, api_reviews, api_search,
-    api_tickets, api_uploads, ckan, data, inbox, news,
+    agreement_template, api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs,
+    api_reviews, api_search, api_tickets, api_uploads, ckan, data, inbox, news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -269,6 +269,15 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             c("Completeness review: return with every reason at once (A19.1)")
                 .body::<api_access::ReturnInput>()
                 .ok::<api_access::ApplicationView>()
+        }
+        ("GET", "/api/v1/orgs/{org}/agreement-template") => {
+            c("A provider's data use agreement template (its own, or the platform's default)")
+                .ok::<agreement_template::TemplateView>()
+        }
+        ("PUT", "/api/v1/orgs/{org}/agreement-template") => {
+            c("Save a provider's agreement template: known placeholders only, the required ones all used (A20.1)")
+                .body::<agreement_template::TemplateInput>()
+                .ok::<agreement_template::TemplateView>()
         }
         ("GET", "/api/v1/orgs/{org}/work-orders") => {
             c("A provider's work orders, the nearest deadline first (A19.2)")
