@@ -22,6 +22,7 @@ pub mod notify;
 pub mod open_data;
 pub mod openlist;
 pub mod orgs;
+pub mod oversight;
 pub mod password_changes;
 pub mod passwords;
 pub mod review_cycles;

@@ -88,6 +88,9 @@ pub enum Action {
     /// Writing an organization's data use agreement template (A20.1): its admins and the
     /// operator.
     EditAgreementTemplate,
+    /// Supervising how providers handle applications (A19.2): processing times, the on-time
+    /// rate, overdue work orders — the operator and the regulator.
+    OverseeApplications,
 }
 
 impl Action {
@@ -107,6 +110,7 @@ impl Action {
                 | Action::ViewApplication
                 | Action::ViewWorkOrder
                 | Action::ViewAgreement
+                | Action::OverseeApplications
         )
     }
 
@@ -156,6 +160,7 @@ impl Action {
         Action::TakeCredential,
         Action::ManageDelivery,
         Action::EditAgreementTemplate,
+        Action::OverseeApplications,
     ];
 }
 
@@ -411,7 +416,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         EditGuide | PublishArticles | ManageCalendar => user.has(Operator),
         ManageJobs => user.has(Operator) || user.has(Sysadmin),
         ViewMetrics => user.has(Sysadmin),
-        ViewQuality => user.has(Operator) || user.has(Regulator),
+        ViewQuality | OverseeApplications => user.has(Operator) || user.has(Regulator),
         // Any account may apply; an organization's token acts for that organization's
         // provider work only, so it does not apply for data.
         Apply => resource == Resource::OwnAccount && user.scope.is_none_or(|s| s.org.is_none()),

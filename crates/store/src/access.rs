@@ -440,7 +440,47 @@ type MaterialRow = (
     i64,
 );
 
+/// How one work order went, for supervision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderOutcome {
+    pub id: WorkOrderId,
+    pub org_id: OrgId,
+    pub state: WorkOrderState,
+    pub created_at: Timestamp,
+    pub due_on: NaiveDate,
+    pub decided_at: Option<Timestamp>,
+}
+
 impl Store {
+    /// The work orders made since `since` (at most `limit`, oldest first), as supervision
+    /// counts them.
+    pub async fn work_order_outcomes(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OrderOutcome>> {
+        let rows: Vec<(String, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, org_id, state, created_at, due_day, decided_at FROM access_work_orders \
+             WHERE created_at >= $1 ORDER BY created_at LIMIT $2",
+        )
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, org, state, created, due, decided)| {
+                Ok(OrderOutcome {
+                    id: parse(&id, "work order id")?,
+                    org_id: parse(&org, "org id")?,
+                    state: parse(&state, "work order state")?,
+                    created_at: Timestamp(created),
+                    due_on: day_of(due)?,
+                    decided_at: decided.map(Timestamp),
+                })
+            })
+            .collect()
+    }
+
     pub async fn application(&self, id: &str) -> Result<ApplicationRecord> {
         let row: ApplicationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {APPLICATION_COLUMNS} FROM access_applications WHERE id = $1"

@@ -1387,3 +1387,73 @@ async fn a_providers_own_template_shapes_its_next_agreements_and_a_bad_one_is_re
     assert!(text.contains("线路名称（line_name）"));
     assert!(text.contains("第三条 期限：2027-01-01 至 2027-12-31"));
 }
+
+#[tokio::test]
+async fn overdue_work_orders_reach_the_operators_and_the_regulators_desk() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let accept = async |entries: &[&str]| {
+        let a = submitted(app, &w.resident, entries).await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        let a: Value = w
+            .operator
+            .post_json(
+                app.at(&format!("/api/v1/applications/{id}/accept")),
+                json!({}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        a["work_orders"][0]["id"].as_str().unwrap().to_owned()
+    };
+    // Two orders of provider A, accepted on Monday 2026-11-02 (due Monday 2026-11-16); one
+    // decided the same day, one left open.
+    let decided = accept(&[&w.entry_a]).await;
+    let open = accept(&[&w.entry_a]).await;
+    w.reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{decided}/decision")),
+            json!({ "outcome": "approve",
+                    "criteria": { "fairness": "同等", "scenario_value": "高", "combination_risk": "低" } }),
+        )
+        .await;
+
+    // Friday 2026-11-20: the open one is four working days late (11/17–11/20).
+    set_date(app, "2026-11-20");
+    let regulator = app
+        .user_with("regulator@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    let s = regulator.get_json(app.at("/api/v1/oversight")).await;
+    assert_eq!(s["overdue"][0]["id"], open.as_str(), "{s}");
+    assert_eq!(s["overdue"][0]["due_on"], "2026-11-16");
+    assert_eq!(s["overdue"][0]["working_days_late"], 4);
+    let a = &s["providers"][0];
+    assert_eq!(
+        (&a["decided"], &a["on_time"], &a["open"], &a["overdue"]),
+        (&json!(1), &json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(a["median_working_days"], 0);
+    let page = regulator
+        .client
+        .get(app.at("/console/oversight"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(&format!("/console/work-orders/{open}"))
+    );
+    // Nobody else supervises.
+    let reviewer = app.login("reviewer-a@example.cn").await;
+    let res = reviewer
+        .client
+        .get(app.at("/api/v1/oversight"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

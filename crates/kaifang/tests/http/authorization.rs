@@ -213,6 +213,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/applications/{application}/accept", Action::CheckCompleteness, Target::ApplicationInPath),
     ("POST", "/applications/{application}/return", Action::CheckCompleteness, Target::ApplicationInPath),
     ("GET", "/console/applications", Action::CheckCompleteness, Target::Platform),
+    ("GET", "/console/oversight", Action::OverseeApplications, Target::Platform),
+    ("GET", "/api/v1/oversight", Action::OverseeApplications, Target::Platform),
     ("GET", "/console/orgs/{org}/work-orders", Action::ViewWorkOrder, Target::OrgInPath),
     ("GET", "/console/orgs/{org}/agreement-template", Action::ViewOrgInternal, Target::OrgInPath),
     ("POST", "/console/orgs/{org}/agreement-template", Action::EditAgreementTemplate, Target::OrgInPath),
@@ -482,6 +484,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::SignAgreement => mine || decides,
         Action::TakeCredential => mine,
         Action::ManageDelivery => decides || (who.is(Operator) && !mine),
+        // Supervising how providers handle applications: the operator and the regulator.
+        Action::OverseeApplications => who.is(Operator) || who.is(Regulator),
         // A provider's agreement template is its admins' and the operator's to write.
         Action::EditAgreementTemplate => {
             (own && who.in_org_a == Some(OrgRole::ProviderAdmin)) || who.is(Operator)

@@ -25,6 +25,7 @@ mod inbox;
 mod news;
 mod openapi;
 mod operator;
+mod oversight;
 mod pages;
 mod passwords;
 mod portal;
@@ -140,6 +141,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/applications/{application}/accept" => CheckCompleteness on ApplicationInPath: applications::accept_form,
         POST "/applications/{application}/return" => CheckCompleteness on ApplicationInPath: applications::return_form,
         GET "/console/applications" => CheckCompleteness on Platform: applications::queue_page,
+        GET "/console/oversight" => OverseeApplications on Platform: oversight::page,
+        GET "/api/v1/oversight" => OverseeApplications on Platform: oversight::api,
         GET "/console/orgs/{org}/work-orders" => ViewWorkOrder on OrgInPath: applications::inbox_page,
         GET "/console/orgs/{org}/agreement-template" => ViewOrgInternal on OrgInPath: agreement_template::page,
         POST "/console/orgs/{org}/agreement-template" => EditAgreementTemplate on OrgInPath: agreement_template::save_form,

@@ -270,6 +270,10 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .body::<api_access::ReturnInput>()
                 .ok::<api_access::ApplicationView>()
         }
+        ("GET", "/api/v1/oversight") => {
+            c("How providers handle applications: decisions on time, working days to decide, overdue work orders (operator, regulator)")
+                .ok::<app::oversight::Summary>()
+        }
         ("GET", "/api/v1/orgs/{org}/agreement-template") => {
             c("A provider's data use agreement template (its own, or the platform's default)")
                 .ok::<agreement_template::TemplateView>()

@@ -344,6 +344,11 @@ const DESKS: &[(&str, Action, &str)] = &[
         "application.queue",
     ),
     (
+        "/console/oversight",
+        Action::OverseeApplications,
+        "oversight.title",
+    ),
+    (
         "/console/review-cycles",
         Action::ReviewTickets,
         "cycle.desk",
