@@ -632,6 +632,59 @@ pub async fn recount_provisional(
     Ok((counted, outbox))
 }
 
+/// Working days before its deadline a work order's deciders are reminded.
+pub const REMIND_WORKING_DAYS: i64 = 2;
+/// The most reminders one run sends.
+const REMIND_BATCH: i64 = 1_000;
+
+/// Reminds each open work order's deciders, once, when at most [`REMIND_WORKING_DAYS`]
+/// working days are left (or it is already late); run by housekeeping. Audited as the
+/// platform's act. Returns how many work orders were reminded.
+pub async fn remind(app: &App) -> Result<usize> {
+    let now = app.clock.now();
+    let today = today(now);
+    let (calendar, _) = crate::calendar::calendar(app).await?;
+    // Any order due within the next calendar fortnight may be near in working days.
+    let horizon = records::day_number(today) + 14;
+    let mut tx = app.store.begin_write().await?;
+    let due = records::unreminded_due(&mut tx, horizon, REMIND_BATCH).await?;
+    let mut outbox = Outbox::default();
+    let mut reminded = 0;
+    for w in due {
+        let left = calendar.working_days_left(today, w.due_on);
+        if left > REMIND_WORKING_DAYS {
+            continue;
+        }
+        records::set_reminded(&mut tx, w.id, now).await?;
+        let mut ev = store::AuditEvent::system(
+            now,
+            "system",
+            "work_order.remind",
+            "work_order",
+            w.id.to_string(),
+        );
+        ev.after = Some(json!({ "due_on": w.due_on, "working_days_left": left }));
+        tx.audit(ev).await?;
+        outbox.to(
+            notify::deciders(app, w.org_id).await?,
+            &Notice::new(
+                NoticeKind::DeadlineNear,
+                format!("/console/work-orders/{}", w.id),
+            )
+            .with("due", w.due_on.to_string())
+            .with("left", left.max(0).to_string()),
+        );
+        reminded += 1;
+    }
+    if reminded == 0 {
+        return Ok(0);
+    }
+    outbox.write(&mut tx, now).await?;
+    tx.commit().await?;
+    outbox.send(app);
+    Ok(reminded)
+}
+
 /// What a provider grants of one entry of a work order; anything left out is as applied for.
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

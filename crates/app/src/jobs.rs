@@ -242,8 +242,12 @@ impl Handler for Housekeeping {
                 .purge_usage_before(app.clock.now().plus_seconds(-400 * 86_400))
                 .await
                 .map_err(|e| JobError::Failed(e.to_string()))?;
-            let purged =
-                (p.sessions + p.tokens + p.counters + usage) as i64 + (files + stranded) as i64;
+            // Deciders of work orders whose deadline is near are reminded, once.
+            let reminded = crate::access::remind(app)
+                .await
+                .map_err(|e| JobError::Failed(e.code.as_str().to_owned()))?;
+            let purged = (p.sessions + p.tokens + p.counters + usage) as i64
+                + (files + stranded + reminded) as i64;
             if purged > 0 {
                 tracing::info!(
                     ?p,

@@ -34,6 +34,8 @@ string_enum!(
         DeliveryRevoked => "delivery_revoked",
         /// To the provider's deciders: a provisional deadline counted again.
         DeadlineRecounted => "deadline_recounted",
+        /// To the provider's deciders: a deadline is near.
+        DeadlineNear => "deadline_near",
     }
 );
 

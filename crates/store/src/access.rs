@@ -400,6 +400,35 @@ pub async fn set_due(
     Ok(())
 }
 
+/// Open work orders due on or before `by_day` (days since 1970-01-01) whose deciders were not
+/// yet reminded, at most `limit`.
+pub async fn unreminded_due(
+    tx: &mut WriteTx,
+    by_day: i64,
+    limit: i64,
+) -> Result<Vec<WorkOrderRecord>> {
+    let rows: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM access_work_orders \
+         WHERE reminded_at IS NULL AND state IN ('in_review', 'expert_review') AND due_day <= $1 \
+         ORDER BY due_day, id LIMIT $2"
+    )))
+    .bind(by_day)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Records that `id`'s deciders were reminded.
+pub async fn set_reminded(tx: &mut WriteTx, id: WorkOrderId, at: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE access_work_orders SET reminded_at = $1 WHERE id = $2")
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Open work orders whose deadline was counted provisionally, read inside a transaction.
 pub async fn provisional_work_orders(tx: &mut WriteTx) -> Result<Vec<WorkOrderRecord>> {
     let rows: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -1457,3 +1457,40 @@ async fn overdue_work_orders_reach_the_operators_and_the_regulators_desk() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn deciders_are_reminded_once_when_two_working_days_are_left() {
+    let w = world("2026-11-02").await;
+    let app = &w.app;
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    w.operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await;
+    let remind = async || app::access::remind(&app.use_cases()).await.unwrap();
+    // Due Monday 2026-11-16: on the day of acceptance ten working days are left.
+    assert_eq!(remind().await, 0);
+    // Wednesday 11-11: three left (11/12, 11/13, 11/16); Thursday 11-12: two.
+    set_date(app, "2026-11-11");
+    assert_eq!(remind().await, 0);
+    set_date(app, "2026-11-12");
+    assert_eq!(remind().await, 1);
+    assert_eq!(remind().await, 0, "once");
+    let reviewer = app.login("reviewer-a@example.cn").await;
+    let inbox = reviewer.get_json(app.at("/api/v1/me/notifications")).await;
+    let near = inbox["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "deadline_near")
+        .cloned()
+        .expect("a reminder");
+    assert!(
+        near["text"].as_str().unwrap().contains("2026-11-16"),
+        "{near}"
+    );
+    assert!(near["text"].as_str().unwrap().contains('2'), "{near}");
+}
