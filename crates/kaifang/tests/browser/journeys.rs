@@ -840,21 +840,18 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     for cb in boxes.iter().take(2) {
         cb.click().await.unwrap();
     }
+    // The period starts today in Shanghai, as the platform counts days (the credential is
+    // used at once, so it must not start tomorrow).
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::clock::china_standard_time())
+        .date_naive();
     c.execute(
         "const s = document.querySelector('select[name^=scenario]'); s.selectedIndex = 1;\
          document.getElementById('period_start').value = arguments[0];\
          document.getElementById('period_end').value = arguments[1];",
         vec![
-            serde_json::json!(
-                chrono::Local::now()
-                    .date_naive()
-                    .succ_opt()
-                    .unwrap()
-                    .to_string()
-            ),
-            serde_json::json!(
-                (chrono::Local::now().date_naive() + chrono::Days::new(180)).to_string()
-            ),
+            serde_json::json!(today.to_string()),
+            serde_json::json!((today + chrono::Days::new(180)).to_string()),
         ],
     )
     .await
