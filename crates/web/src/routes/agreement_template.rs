@@ -158,11 +158,7 @@ pub async fn save_form(
         .into_response()),
         Err(e) => {
             let page = PageCtx::new(&state, &ctx, "/console");
-            let errors = AppError(e)
-                .into_field_errors()?
-                .iter()
-                .map(|f| (f.field.clone(), page.field_message(f)))
-                .collect();
+            let errors = super::applications::messages(&page, AppError(e))?;
             render(
                 &state,
                 &ctx,

@@ -321,6 +321,26 @@ async fn render_application(
     )
 }
 
+/// The application page again, refused with `errors` (422), showing `form` as typed when given.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    a: &ApplicationRecord,
+    form: Option<&ApplicationForm>,
+    errors: Vec<(String, String)>,
+) -> AppResult<Response> {
+    render_application(
+        state,
+        ctx,
+        a,
+        form,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+        None,
+    )
+    .await
+}
+
 /// Reads the form the page posts: for each entry its ticked items and its scenario.
 fn form_of(v: &FormValues) -> Result<ApplicationForm, Vec<(String, String)>> {
     let mut errors = Vec::new();
@@ -378,7 +398,7 @@ fn form_of(v: &FormValues) -> Result<ApplicationForm, Vec<(String, String)>> {
 }
 
 /// Field errors of `e` with messages, or `e` itself when it is not about fields.
-fn messages(page: &PageCtx, e: AppError) -> AppResult<Vec<(String, String)>> {
+pub(super) fn messages(page: &PageCtx, e: AppError) -> AppResult<Vec<(String, String)>> {
     Ok(e.into_field_errors()?
         .iter()
         .map(|f| (f.field.clone(), page.field_message(f)))
@@ -564,16 +584,7 @@ async fn after(
         Err(e) => {
             let page = PageCtx::new(state, ctx, "/applications");
             let errors = messages(&page, AppError(e))?;
-            render_application(
-                state,
-                ctx,
-                a,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-            )
-            .await
+            refused(state, ctx, a, None, errors).await
         }
     }
 }
@@ -596,31 +607,13 @@ pub async fn save_form(
                 }
                 Err(e) => {
                     let errors = messages(&page, AppError(e))?;
-                    render_application(
-                        &state,
-                        &ctx,
-                        &a,
-                        Some(&f),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        errors,
-                        None,
-                    )
-                    .await
+                    refused(&state, &ctx, &a, Some(&f), errors).await
                 }
             }
         }
         Err(codes) => {
             let errors = coded(&page, codes);
-            render_application(
-                &state,
-                &ctx,
-                &a,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-            )
-            .await
+            refused(&state, &ctx, &a, None, errors).await
         }
     }
 }
@@ -651,9 +644,7 @@ pub async fn attach_form(
         None => Err(app::Error::field("file", "required")),
     };
     let result = match upload {
-        Ok(u) => app::access::attach(&state.app, &ctx.caller, &a, dataset, material, &u.id)
-            .await
-            .map(|_| a.clone()),
+        Ok(u) => app::access::attach(&state.app, &ctx.caller, &a, dataset, material, &u.id).await,
         Err(e) => Err(e),
     };
     match result {
@@ -665,16 +656,7 @@ pub async fn attach_form(
                 ErrorCode::ValidationFailed => messages(&page, AppError(e))?,
                 code => vec![("file".to_owned(), page.t(&code.message_key()))],
             };
-            render_application(
-                &state,
-                &ctx,
-                &a,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-            )
-            .await
+            refused(&state, &ctx, &a, None, errors).await
         }
     }
 }
