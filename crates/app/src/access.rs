@@ -698,6 +698,9 @@ pub struct GrantInput {
     pub period_end: Option<NaiveDate>,
     #[serde(default)]
     pub calls_per_day: Option<u64>,
+    /// Conditions every row delivered meets (A21.1): all rows when left out.
+    #[serde(default)]
+    pub rows: Vec<domain::access::RowFilter>,
 }
 
 /// A provider's decision on a work order (A19.2, A19.3).
@@ -726,6 +729,9 @@ pub struct Grant {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub calls_per_day: u64,
+    /// Conditions every row delivered meets; none for every row.
+    #[serde(default)]
+    pub rows: Vec<domain::access::RowFilter>,
 }
 
 /// A decision as kept with the work order and published to the applicant (A19.3).
@@ -766,11 +772,38 @@ fn grant_error(i: usize, e: domain::access::GrantError) -> FieldError {
     }
 }
 
+/// What is wrong with grant `i`'s row filters, given the data items of its entry.
+fn row_filter_errors(i: usize, g: &GrantInput, items: &[String]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if g.rows.len() > domain::access::MAX_ROW_FILTERS {
+        errors.push(FieldError::new(format!("grants[{i}].rows"), "too_many"));
+        return errors;
+    }
+    for (j, f) in g.rows.iter().enumerate() {
+        if let Some(code) = f.problem() {
+            errors.push(FieldError::new(format!("grants[{i}].rows[{j}].values"), code));
+        }
+        if !items.iter().any(|name| *name == f.field) {
+            let mut e = FieldError::new(format!("grants[{i}].rows[{j}].field"), "unknown_field");
+            e.detail = Some(f.field.chars().take(100).collect());
+            errors.push(e);
+        }
+    }
+    errors
+}
+
 /// The grants of an approval: each entry of the order gets what was applied for unless the
-/// input narrows it; a grant may never widen it, nor name an entry outside the order.
-fn grants(request: &Request, input: &[GrantInput]) -> Result<Vec<Grant>> {
+/// input narrows it; a grant may never widen it, nor name an entry outside the order. A row
+/// filter names one of the entry's data items (`items_of`), granted or not.
+fn grants(
+    request: &Request,
+    input: &[GrantInput],
+    items_of: &std::collections::HashMap<DatasetId, Vec<String>>,
+) -> Result<Vec<Grant>> {
     let mut errors = Vec::new();
     for (i, g) in input.iter().enumerate() {
+        let items = items_of.get(&g.dataset).map(Vec::as_slice).unwrap_or(&[]);
+        errors.extend(row_filter_errors(i, g, items));
         if !request.entries.iter().any(|e| e.dataset == g.dataset) {
             errors.push(FieldError::new(
                 format!("grants[{i}].dataset"),
@@ -805,6 +838,7 @@ fn grants(request: &Request, input: &[GrantInput]) -> Result<Vec<Grant>> {
                 period_start: s.period.0,
                 period_end: s.period.1,
                 calls_per_day: s.calls_per_day,
+                rows: given.map(|i| input[i].rows.clone()).unwrap_or_default(),
             }),
             Err(err) => errors.push(grant_error(given.unwrap_or(0), err)),
         }
@@ -845,7 +879,14 @@ pub async fn decide(
     let from = w.state;
     let (next, decision) = match input.outcome.as_str() {
         "approve" => {
-            let granted = grants(&w.requested, &input.grants);
+            let mut items_of = std::collections::HashMap::new();
+            for g in input.grants.iter().filter(|g| !g.rows.is_empty()) {
+                if let Ok(d) = app.store.dataset(&g.dataset.to_string()).await {
+                    let names = d.meta.data_items.iter().map(|i| i.name.clone()).collect();
+                    items_of.insert(g.dataset, names);
+                }
+            }
+            let granted = grants(&w.requested, &input.grants, &items_of);
             let next = from.approve(Party::Provider).map_err(step_error)?;
             let granted = match granted {
                 Ok(g) if errors.is_empty() => g,

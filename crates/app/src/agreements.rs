@@ -171,6 +171,29 @@ pub fn grants_of(a: &AgreementRecord) -> Vec<Grant> {
     serde_json::from_value(a.grants.clone()).unwrap_or_default()
 }
 
+/// The rows a grant delivers, as the agreement states them: `；仅限 district 等于 黄浦区` for
+/// each filter, nothing when every row is granted.
+fn rows_clause(rows: &[domain::access::RowFilter]) -> String {
+    use domain::access::RowOp;
+    let conditions: Vec<String> = rows
+        .iter()
+        .map(|f| {
+            let op = match f.op {
+                RowOp::Eq => "等于",
+                RowOp::In => "属于",
+                RowOp::Gte => "不小于",
+                RowOp::Lte => "不大于",
+            };
+            format!("{} {op} {}", f.field, f.values.join("、"))
+        })
+        .collect();
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("；仅限 {} 的记录", conditions.join("，且 "))
+    }
+}
+
 /// The agreement a decision to approve `w` leads to, version `version`, not yet signed.
 pub async fn generate(
     app: &App,
@@ -206,12 +229,13 @@ pub async fn generate(
             })
             .collect();
         lines.push(format!(
-            "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}",
+            "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}{}",
             g.dataset,
             items.join("、"),
             g.calls_per_day,
             g.period_start,
-            g.period_end
+            g.period_end,
+            rows_clause(&g.rows)
         ));
         if let Some(e) = w.requested.entries.iter().find(|e| e.dataset == g.dataset)
             && !scenarios.contains(&e.scenario)

@@ -21,6 +21,8 @@ pub struct Admission {
     pub agreement: AgreementId,
     /// The data items granted (column level).
     pub items: BTreeSet<String>,
+    /// Conditions every row delivered meets.
+    pub rows: Vec<domain::access::RowFilter>,
 }
 
 impl Admission {
@@ -38,6 +40,40 @@ impl Admission {
                 Err(e)
             }
         }
+    }
+}
+
+impl Admission {
+    /// The grant's row filters over a version of `schema`, as the records API reads filters.
+    /// A filter the data can no longer apply — its column gone, its value no longer of the
+    /// column's type — refuses the call: delivering every row would give more than was granted.
+    pub fn row_filters(
+        &self,
+        schema: &data::arrow::datatypes::Schema,
+    ) -> Result<Vec<data::query::Filter>> {
+        use data::query::Op;
+        use domain::access::RowOp;
+        self.rows
+            .iter()
+            .map(|f| {
+                let op = match f.op {
+                    RowOp::Eq => Op::Eq,
+                    RowOp::In => Op::In,
+                    RowOp::Gte => Op::Gte,
+                    RowOp::Lte => Op::Lte,
+                };
+                let values: Vec<&str> = f.values.iter().map(String::as_str).collect();
+                data::query::condition(schema, &f.field, op, &values, &f.field).map_err(|_| {
+                    let mut e = Error::new(ErrorCode::RowFilterUnavailable);
+                    e.fields.push(FieldError {
+                        field: "rows".into(),
+                        code: "row_filter_unavailable",
+                        detail: Some(f.field.clone()),
+                    });
+                    e
+                })
+            })
+            .collect()
     }
 }
 
@@ -90,6 +126,7 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
     Ok(Admission {
         agreement: id,
         items: grant.items,
+        rows: grant.rows,
     })
 }
 
@@ -124,6 +161,7 @@ mod tests {
         let a = Admission {
             agreement: AgreementId::new(),
             items: ["line_name".to_owned()].into(),
+            rows: Vec::new(),
         };
         assert!(a.check(["line_name"]).is_ok());
         let e = a.check(["line_name", "passenger_id"]).unwrap_err();

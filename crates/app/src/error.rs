@@ -48,6 +48,7 @@ domain::string_enum!(
         AlreadySigned => "already_signed",
         NotGranted => "not_granted",
         FieldNotGranted => "field_not_granted",
+        RowFilterUnavailable => "row_filter_unavailable",
         AgreementNotActive => "agreement_not_active",
         OutsideAgreementPeriod => "outside_agreement_period",
         QuotaExceeded => "quota_exceeded",
@@ -79,6 +80,7 @@ impl ErrorCode {
             | SessionRequired
             | NotGranted
             | FieldNotGranted
+            | RowFilterUnavailable
             | AgreementNotActive
             | OutsideAgreementPeriod => 403,
             Internal => 500,

@@ -180,15 +180,62 @@ impl From<data::sql::SqlError> for SqlFailure {
     }
 }
 
+/// Conditional data as a query under an agreement reads it: a view with the granted columns
+/// only and the rows the grant's filters keep, the call counted against the day's quota. A
+/// query that names a column outside the grant is refused naming it, before it is planned.
+async fn granted_source(
+    app: &App,
+    caller: &Caller,
+    d: &DatasetRecord,
+    name: String,
+    text: &str,
+) -> std::result::Result<data::sql::Source, SqlFailure> {
+    let (v, admission) = crate::delivery::granted_version(app, caller, d, None).await?;
+    let t = table(app, &v).await?;
+    let schema = t.schema();
+    let hidden: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !admission.items.contains(n))
+        .collect();
+    let used = data::sql::identifiers(text)?;
+    if let Some(h) = hidden
+        .iter()
+        .find(|h| used.iter().any(|u| u.eq_ignore_ascii_case(h)))
+    {
+        // The refusal names the item just as the records API does.
+        admission.check([h.as_str()])?;
+    }
+    let view = data::sql::View {
+        columns: schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| admission.items.contains(n))
+            .collect(),
+        filters: admission.row_filters(&schema)?,
+    };
+    Ok(data::sql::Source {
+        name,
+        path: parquet_file(app, &v).await?,
+        view: Some(view),
+    })
+}
+
 /// Runs one read-only SELECT over open data. A table is an entry named by its id, its CKAN
-/// resource id (`{id}-csv`) or its exact name; only entries whose data anyone may read are
-/// tables. Returns the answer and the entries read.
+/// resource id (`{id}-csv`) or its exact name; only entries whose data the caller may read are
+/// tables — open data, and conditional data under the caller's agreement. Returns the answer
+/// and the entries read.
 pub async fn sql(
     app: &App,
     caller: &Caller,
     text: &str,
 ) -> std::result::Result<(data::sql::Answer, Vec<DatasetRecord>), SqlFailure> {
     let names = data::sql::tables_of(text)?;
+    let credential = caller
+        .user()
+        .is_ok_and(|u| u.scope.is_some_and(|s| s.agreement.is_some()));
     let mut tables = Vec::new();
     let mut read = Vec::new();
     let mut by_name: Option<Vec<(String, String)>> = None;
@@ -219,10 +266,15 @@ pub async fn sql(
         let Some(d) = open else {
             return Err(data::sql::SqlError::UnknownTable(name).into());
         };
+        if credential && d.facts().serves_granted_data() {
+            tables.push(granted_source(app, caller, &d, name, text).await?);
+            read.push(d);
+            continue;
+        }
         let v = version(app, caller, &d, None)
             .await
             .map_err(|_| data::sql::SqlError::UnknownTable(name.clone()))?;
-        tables.push((name, parquet_file(app, &v).await?));
+        tables.push(data::sql::Source::file(name, parquet_file(app, &v).await?));
         read.push(d);
     }
     let answer = data::sql::run(text, &tables, app.config.data.sql).await?;

@@ -161,6 +161,55 @@ pub fn scalar(t: &DataType, value: &str) -> Option<Scalar> {
     })
 }
 
+/// One filter on `name` of `schema`, its `values` read as the column's type; `key` names the
+/// parameter in errors.
+pub fn condition(
+    schema: &Schema,
+    name: &str,
+    op: Op,
+    values: &[&str],
+    key: &str,
+) -> Result<Filter, QueryError> {
+    let c = column(schema, name, key)?;
+    let t = schema.field(c).data_type();
+    let text = matches!(t, DataType::Utf8);
+    let invalid = |v: &str| QueryError::new("invalid_value", key, Some(v.to_owned()));
+    let values = match op {
+        Op::IsNull => {
+            let [v] = values else {
+                return Err(QueryError::new("invalid_value", key, None));
+            };
+            vec![Scalar::Boolean(
+                crate::cells::boolean(v).ok_or_else(|| invalid(v))?,
+            )]
+        }
+        Op::In => {
+            if values.len() > MAX_IN {
+                return Err(QueryError::new("too_many_values", key, None));
+            }
+            values
+                .iter()
+                .map(|p| scalar(t, p).ok_or_else(|| invalid(p)))
+                .collect::<Result<_, _>>()?
+        }
+        Op::Contains | Op::StartsWith if !text => {
+            return Err(QueryError::new("operator_needs_text", key, None));
+        }
+        _ => {
+            let [v] = values else {
+                return Err(QueryError::new("invalid_value", key, None));
+            };
+            vec![scalar(t, v).ok_or_else(|| invalid(v))?]
+        }
+    };
+    Ok(Filter {
+        column: c,
+        field: name.to_owned(),
+        op,
+        values,
+    })
+}
+
 /// Parses a records query from the query string's pairs against the version's `schema`.
 pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<Query, QueryError> {
     let mut q = Query {
@@ -259,40 +308,11 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<Query, Query
                 if q.filters.len() == MAX_FILTERS {
                     return Err(QueryError::new("too_many_filters", key, None));
                 }
-                let c = column(schema, name, key)?;
-                let t = schema.field(c).data_type();
-                let text = matches!(t, DataType::Utf8);
-                let values = match op {
-                    Op::IsNull => vec![Scalar::Boolean(crate::cells::boolean(value).ok_or_else(
-                        || QueryError::new("invalid_value", key, Some(value.clone())),
-                    )?)],
-                    Op::In => {
-                        let parts: Vec<&str> = value.split(',').collect();
-                        if parts.len() > MAX_IN {
-                            return Err(QueryError::new("too_many_values", key, None));
-                        }
-                        parts
-                            .iter()
-                            .map(|p| {
-                                scalar(t, p).ok_or_else(|| {
-                                    QueryError::new("invalid_value", key, Some((*p).to_owned()))
-                                })
-                            })
-                            .collect::<Result<_, _>>()?
-                    }
-                    Op::Contains | Op::StartsWith if !text => {
-                        return Err(QueryError::new("operator_needs_text", key, None));
-                    }
-                    _ => vec![scalar(t, value).ok_or_else(|| {
-                        QueryError::new("invalid_value", key, Some(value.clone()))
-                    })?],
+                let parts: Vec<&str> = match op {
+                    Op::In => value.split(',').collect(),
+                    _ => vec![value.as_str()],
                 };
-                q.filters.push(Filter {
-                    column: c,
-                    field: name.to_owned(),
-                    op,
-                    values,
-                });
+                q.filters.push(condition(schema, name, op, &parts, key)?);
             }
         }
     }

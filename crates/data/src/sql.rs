@@ -12,7 +12,10 @@ use std::time::Duration;
 use arrow::record_batch::RecordBatch;
 use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{
+    Expr, ParquetReadOptions, SQLOptions, SessionConfig, SessionContext, cast, ident, lit,
+};
+use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::{Statement, TableFactor, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -37,6 +40,96 @@ impl Default for Limits {
             rows: 100_000,
         }
     }
+}
+
+/// A table a query may read: an entry's Parquet file, whole, or — for data delivered under an
+/// agreement — a view of it that has only the columns granted and the rows the grant's filters
+/// keep, so that no query can reach past them.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub path: PathBuf,
+    pub view: Option<View>,
+}
+
+impl Source {
+    /// The whole file.
+    pub fn file(name: impl Into<String>, path: PathBuf) -> Self {
+        Source {
+            name: name.into(),
+            path,
+            view: None,
+        }
+    }
+}
+
+/// The part of a file a query sees.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub columns: Vec<String>,
+    /// Conditions every row meets, as the records API parses them.
+    pub filters: Vec<crate::query::Filter>,
+}
+
+/// `f` as an expression over a table of `schema`, its values cast to the column's type.
+fn condition(schema: &arrow::datatypes::Schema, f: &crate::query::Filter) -> Result<Expr, SqlError> {
+    use crate::query::{Op, Scalar};
+    let field = schema
+        .field_with_name(&f.field)
+        .map_err(|e| SqlError::Failed(e.to_string()))?;
+    let value = |v: &Scalar| {
+        let s = match v {
+            Scalar::Text(t) => ScalarValue::Utf8(Some(t.clone())),
+            Scalar::Integer(i) => ScalarValue::Int64(Some(*i)),
+            Scalar::Decimal(d) => ScalarValue::Float64(Some(*d)),
+            Scalar::Boolean(b) => ScalarValue::Boolean(Some(*b)),
+            Scalar::Date(d) => ScalarValue::Date32(Some(*d)),
+            Scalar::DateTime(t) => ScalarValue::TimestampMillisecond(Some(*t), None),
+        };
+        cast(lit(s), field.data_type().clone())
+    };
+    let column = ident(f.field.as_str());
+    let first = f
+        .values
+        .first()
+        .map(value)
+        .ok_or_else(|| SqlError::Failed("a filter without a value".into()))?;
+    Ok(match f.op {
+        Op::Eq => column.eq(first),
+        Op::Ne => column.not_eq(first),
+        Op::Gt => column.gt(first),
+        Op::Gte => column.gt_eq(first),
+        Op::Lt => column.lt(first),
+        Op::Lte => column.lt_eq(first),
+        Op::In => column.in_list(f.values.iter().map(value).collect(), false),
+        Op::IsNull => match f.values.first() {
+            Some(Scalar::Boolean(false)) => column.is_not_null(),
+            _ => column.is_null(),
+        },
+        Op::Contains | Op::StartsWith => {
+            return Err(SqlError::Failed(
+                "a view filters by comparison only".into(),
+            ));
+        }
+    })
+}
+
+/// Every name a query uses for a column, table or alias, in any part of it: what a view's
+/// hidden columns are checked against before the query is planned.
+pub fn identifiers(sql: &str) -> Result<Vec<String>, SqlError> {
+    let statements = Parser::parse_sql(&GenericDialect {}, sql)
+        .map_err(|e| SqlError::Syntax(e.to_string().chars().take(300).collect()))?;
+    let mut names = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&statements, |e| {
+        use datafusion::sql::sqlparser::ast::Expr as E;
+        match e {
+            E::Identifier(i) => names.push(i.value.clone()),
+            E::CompoundIdentifier(parts) => names.extend(parts.iter().map(|i| i.value.clone())),
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(names)
 }
 
 /// Why a query was not run, or stopped.
@@ -246,11 +339,7 @@ pub struct Answer {
 }
 
 /// Runs `sql` with each table of `tables` (as named in the query) read from its Parquet file.
-pub async fn run(
-    sql: &str,
-    tables: &[(String, PathBuf)],
-    limits: Limits,
-) -> Result<Answer, SqlError> {
+pub async fn run(sql: &str, tables: &[Source], limits: Limits) -> Result<Answer, SqlError> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
         .build_arc()
@@ -259,14 +348,29 @@ pub async fn run(
         .with_target_partitions(2)
         .with_information_schema(false);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    for (name, path) in tables {
-        ctx.register_parquet(
-            name,
-            path.to_string_lossy().as_ref(),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .map_err(|e| SqlError::Failed(e.to_string()))?;
+    let failed = |e: datafusion::error::DataFusionError| SqlError::Failed(e.to_string());
+    for t in tables {
+        let path = t.path.to_string_lossy();
+        match &t.view {
+            None => ctx
+                .register_parquet(&t.name, path.as_ref(), ParquetReadOptions::default())
+                .await
+                .map_err(failed)?,
+            Some(view) => {
+                let mut df = ctx
+                    .read_parquet(path.as_ref(), ParquetReadOptions::default())
+                    .await
+                    .map_err(failed)?;
+                let schema = df.schema().as_arrow().clone();
+                for f in &view.filters {
+                    df = df.filter(condition(&schema, f)?).map_err(failed)?;
+                }
+                let columns: Vec<_> = view.columns.iter().map(|c| ident(c.as_str())).collect();
+                df = df.select(columns).map_err(failed)?;
+                ctx.register_table(t.name.as_str(), df.into_view())
+                    .map_err(failed)?;
+            }
+        }
     }
     let options = SQLOptions::new()
         .with_allow_ddl(false)

@@ -404,7 +404,7 @@ mod sources {
 
 mod sql {
     use super::*;
-    use kaifang_data::sql::{Limits, SqlError, run};
+    use kaifang_data::sql::{Limits, Source, SqlError, run};
 
     fn parquet_of(text: &str, dir: &std::path::Path) -> std::path::PathBuf {
         let path = dir.join("t.parquet");
@@ -427,10 +427,67 @@ mod sql {
     }
 
     #[tokio::test]
+    async fn a_view_shows_only_its_columns_and_the_rows_its_filters_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = parquet_of("district,n\n黄浦区,1\n黄浦区,2\n徐汇区,5\n", dir.path());
+        let schema = kaifang_data::arrow::datatypes::Schema::new(vec![
+            kaifang_data::arrow::datatypes::Field::new(
+                "district",
+                kaifang_data::arrow::datatypes::DataType::Utf8,
+                true,
+            ),
+            kaifang_data::arrow::datatypes::Field::new(
+                "n",
+                kaifang_data::arrow::datatypes::DataType::Int64,
+                true,
+            ),
+        ]);
+        let only = |field: &str, op, values: &[&str]| {
+            kaifang_data::query::condition(&schema, field, op, values, field).unwrap()
+        };
+        let view = |filters| {
+            vec![Source {
+                name: "t".into(),
+                path: path.clone(),
+                view: Some(kaifang_data::sql::View {
+                    columns: vec!["n".into()],
+                    filters,
+                }),
+            }]
+        };
+        use kaifang_data::query::Op;
+        let tables = view(vec![only("district", Op::Eq, &["黄浦区"])]);
+        let a = run("SELECT sum(n) AS s, count(*) AS c FROM t", &tables, Limits::default())
+            .await
+            .unwrap();
+        let b = &a.batches[0];
+        assert_eq!(kaifang_data::records::text(b.column(0).as_ref(), 0), "3");
+        assert_eq!(kaifang_data::records::text(b.column(1).as_ref(), 0), "2");
+        // The column outside the view is not there to read, by any name.
+        for sql in ["SELECT district FROM t", "SELECT t.district FROM t"] {
+            assert!(matches!(
+                run(sql, &tables, Limits::default()).await.unwrap_err(),
+                SqlError::Plan(_)
+            ));
+        }
+        let tables = view(vec![only("n", Op::Gte, &["2"]), only("n", Op::Lte, &["5"])]);
+        let a = run("SELECT n FROM t ORDER BY n", &tables, Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(a.rows, 2);
+        let tables = view(vec![only("district", Op::In, &["徐汇区", "静安区"])]);
+        let a = run("SELECT n FROM t", &tables, Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(kaifang_data::records::text(a.batches[0].column(0).as_ref(), 0), "5");
+        assert_eq!(a.rows, 1);
+    }
+
+    #[tokio::test]
     async fn a_select_runs_and_each_limit_is_named_when_passed() {
         let dir = tempfile::tempdir().unwrap();
         let path = parquet_of("district,n\n黄浦区,1\n黄浦区,2\n徐汇区,5\n", dir.path());
-        let tables = vec![("t".to_owned(), path)];
+        let tables = vec![Source::file("t", path)];
         let a = run(
             "SELECT district, sum(n) AS s FROM t GROUP BY district ORDER BY s",
             &tables,

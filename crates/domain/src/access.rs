@@ -223,6 +223,61 @@ pub struct Scope {
     pub calls_per_day: u64,
 }
 
+/// How a row filter compares a data item with its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RowOp {
+    /// Equal to the one value.
+    Eq,
+    /// Equal to one of the values.
+    In,
+    /// At least the one value.
+    Gte,
+    /// At most the one value.
+    Lte,
+}
+
+/// Values one `in` row filter may list.
+pub const MAX_ROW_VALUES: usize = 50;
+/// Row filters one grant may carry.
+pub const MAX_ROW_FILTERS: usize = 10;
+
+/// A condition every row delivered under a grant meets (A21.1): a provider may open only part
+/// of an entry — one district's rows, a range of dates. The values are text here; the data's
+/// own types give them meaning when a call is answered, and a filter the data can no longer
+/// apply refuses the call rather than deliver more than was granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowFilter {
+    /// The data item's field name.
+    pub field: String,
+    pub op: RowOp,
+    /// One value; one or more for `in`.
+    pub values: Vec<String>,
+}
+
+impl RowFilter {
+    /// What is wrong with the filter's shape, as an error code: a filter names a field and
+    /// gives one value (one to fifty for `in`), each a short line.
+    pub fn problem(&self) -> Option<&'static str> {
+        let n = self.values.len();
+        let count_ok = match self.op {
+            RowOp::In => (1..=MAX_ROW_VALUES).contains(&n),
+            _ => n == 1,
+        };
+        if !count_ok {
+            return Some("row_filter_values");
+        }
+        let bad = |v: &str| {
+            v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control)
+        };
+        if self.values.iter().any(|v| bad(v)) {
+            return Some("row_filter_value");
+        }
+        None
+    }
+}
+
 /// Why a grant was refused: it gives what was not asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrantError {

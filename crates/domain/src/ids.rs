@@ -85,3 +85,7 @@ id_type!(
     /// A data use agreement between an applicant and a provider (A20.1).
     AgreementId
 );
+id_type!(
+    /// A work order sent to one expert for an opinion by a date (A19.2).
+    AssignmentId
+);

@@ -91,6 +91,12 @@ pub enum Action {
     /// Supervising how providers handle applications (A19.2): processing times, the on-time
     /// rate, overdue work orders — the operator and the regulator.
     OverseeApplications,
+    /// Reading an expert review assignment and the request it is about: the expert it is
+    /// given to, and those who see the provider's internal work; on the platform, an
+    /// expert's own list.
+    ViewAssignment,
+    /// Filing an opinion on an assignment: its expert only.
+    GiveOpinion,
 }
 
 impl Action {
@@ -111,6 +117,7 @@ impl Action {
                 | Action::ViewWorkOrder
                 | Action::ViewAgreement
                 | Action::OverseeApplications
+                | Action::ViewAssignment
         )
     }
 
@@ -161,6 +168,8 @@ impl Action {
         Action::ManageDelivery,
         Action::EditAgreementTemplate,
         Action::OverseeApplications,
+        Action::ViewAssignment,
+        Action::GiveOpinion,
     ];
 }
 
@@ -183,6 +192,16 @@ pub enum Resource {
     WorkOrder(WorkOrderFacts),
     /// A data use agreement between an applicant and a provider.
     Agreement(WorkOrderFacts),
+    /// A work order given to one expert for an opinion.
+    Assignment(AssignmentFacts),
+}
+
+/// What the policy knows of an expert review assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AssignmentFacts {
+    pub expert: UserId,
+    /// The work order's.
+    pub order: WorkOrderFacts,
 }
 
 /// What the policy knows of an application.
@@ -251,6 +270,7 @@ impl Resource {
             Resource::Dataset(d) => Some(d.org),
             Resource::Ticket(t) => Some(t.org),
             Resource::WorkOrder(w) | Resource::Agreement(w) => Some(w.org),
+            Resource::Assignment(a) => Some(a.order.org),
             Resource::Platform
             | Resource::OwnAccount
             | Resource::Article(_)
@@ -293,6 +313,9 @@ pub fn may_know(actor: &Actor, resource: Resource) -> bool {
         Resource::WorkOrder(w) | Resource::Agreement(w) => {
             user.is_some_and(|u| u.id == w.applicant || sees_internals(u, w.org))
         }
+        Resource::Assignment(a) => {
+            user.is_some_and(|u| u.id == a.expert || sees_internals(u, a.order.org))
+        }
         Resource::Platform | Resource::Organization(_) | Resource::OwnAccount => true,
     }
 }
@@ -316,7 +339,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             | Resource::Ticket(_)
             | Resource::Article(_)
             | Resource::Application(_)
-            | Resource::WorkOrder(_) => may_know(actor, resource),
+            | Resource::WorkOrder(_)
+            | Resource::Assignment(_) => may_know(actor, resource),
             _ => true,
         };
         return match (visible, actor.user()) {
@@ -468,6 +492,18 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
         ManageDelivery => match resource {
             Resource::Agreement(a) => {
                 decides_for_provider(user, a) || (user.has(Operator) && user.id != a.applicant)
+            }
+            _ => false,
+        },
+        ViewAssignment => match resource {
+            Resource::Platform => user.has(Expert),
+            Resource::Assignment(a) => user.id == a.expert || sees_internals(user, a.order.org),
+            _ => false,
+        },
+        // An expert who has lost the role, or who applied, gives no opinion.
+        GiveOpinion => match resource {
+            Resource::Assignment(a) => {
+                user.id == a.expert && user.has(Expert) && user.id != a.order.applicant
             }
             _ => false,
         },

@@ -15,6 +15,8 @@ string_enum!(
         Regulator => "regulator",
         SecurityAuditor => "security_auditor",
         Sysadmin => "sysadmin",
+        /// Gives opinions on work orders sent to expert review (A19.2).
+        Expert => "expert",
     }
 );
 

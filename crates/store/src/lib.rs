@@ -14,6 +14,7 @@ pub mod checkpoints;
 pub mod data_versions;
 pub mod datasets;
 mod error;
+pub mod experts;
 mod filters;
 pub mod guides;
 pub mod housekeeping;

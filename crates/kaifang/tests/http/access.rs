@@ -1138,7 +1138,7 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
     let mine = resident.get_json(format!("{agreement_url}/usage")).await;
     assert_eq!(mine["days"], days, "the applicant sees the same");
 
-    // Another entry, downloads, SQL, the console: not through this credential.
+    // Downloads and SQL read the granted items only; another entry and the console, nothing.
     assert_eq!(error_code(&records(&w.entry_b, "").await), "not_granted");
     let res = client()
         .get(app.at(&format!("/datasets/{}/download?format=csv", w.entry_a)))
@@ -1146,7 +1146,23 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.text().await.unwrap(),
+        "\u{feff}line_name\n1路\n1路\n2路\n"
+    );
+    let res = client()
+        .get(app.at(&format!("/datasets/{}/download?format=parquet", w.entry_a)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status(), error_code(&res)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".to_owned()),
+        "a stored file holds every item"
+    );
+    assert!(res.text().await.unwrap().contains("CSV、JSON 或 NDJSON"));
     let res = client()
         .post(app.at("/api/v1/sql"))
         .bearer_auth(&token)
@@ -1154,7 +1170,8 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "field_not_granted");
     let res = client()
         .get(app.at("/api/v1/applications"))
         .bearer_auth(&token)
@@ -1493,4 +1510,181 @@ async fn deciders_are_reminded_once_when_two_working_days_are_left() {
         "{near}"
     );
     assert!(near["text"].as_str().unwrap().contains('2'), "{near}");
+}
+
+/// `w.resident` applies for entry A, its provider approves with `grants`, both sign: the
+/// credential and the agreement's text. The clock is then inside the period of use.
+async fn credential_for(w: &World, grants: Value) -> (String, String) {
+    let app = &w.app;
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    let res = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "approve", "grants": grants,
+                    "criteria": { "fairness": "同等对待", "scenario_value": "规划研究",
+                                  "combination_risk": "仅部分站点" } }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let o: Value = res.json().await.unwrap();
+    let url = app.at(o["agreements"][0]["url"].as_str().unwrap());
+    let agreement = w.resident.get_json(url.clone()).await;
+    let sha = agreement["sha256"].as_str().unwrap().to_owned();
+    let mut token = String::new();
+    for s in [&w.reviewer_a, &w.resident] {
+        let res = s
+            .post_json(
+                format!("{url}/sign"),
+                json!({ "password": PASSWORD, "sha256": sha }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let signed: Value = res.json().await.unwrap();
+        token = signed["credential"]["token"].as_str().unwrap_or("").to_owned();
+    }
+    set_date(app, "2027-01-04");
+    (token, agreement["text"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_or_sql() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    publish_stops(app, "sh-a", &w.entry_a).await;
+
+    // A filter must name a data item of the entry and give its values sensibly.
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    let res = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "approve",
+                    "criteria": { "fairness": "同等", "scenario_value": "研究",
+                                  "combination_risk": "低" },
+                    "grants": [{ "dataset": w.entry_a, "rows": [
+                        { "field": "passenger_id", "op": "eq", "values": ["1"] },
+                        { "field": "line_name", "op": "eq", "values": ["1路", "2路"] },
+                        { "field": "line_name", "op": "in", "values": [] },
+                        { "field": "stop_name", "op": "in", "values": ["外滩\u{0}"] },
+                    ] }] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [
+            ("grants[0].rows[0].field", "unknown_field"),
+            ("grants[0].rows[1].values", "row_filter_values"),
+            ("grants[0].rows[2].values", "row_filter_values"),
+            ("grants[0].rows[3].values", "row_filter_value"),
+        ]
+        .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    let still = w
+        .reviewer_a
+        .get_json(app.at(&format!("/api/v1/work-orders/{order}")))
+        .await;
+    assert_eq!(still["state"], "in_review", "nothing changed");
+
+    // Granted: line names, of the stops 人民广场 and 静安寺 only — the filter may name an item
+    // that is not itself granted.
+    let (token, text) = credential_for(
+        &w,
+        json!([{ "dataset": w.entry_a, "rows": [
+            { "field": "stop_name", "op": "in", "values": ["人民广场", "静安寺"] }
+        ] }]),
+    )
+    .await;
+    assert!(
+        text.contains("仅限 stop_name 属于 人民广场、静安寺 的记录"),
+        "the agreement states the rows: {text}"
+    );
+    let get = |path: String| {
+        let (url, token) = (app.at(&path), token.clone());
+        async move { client().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let res = get(format!("/api/v1/datasets/{}/records", w.entry_a)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 2);
+    assert_eq!(
+        body["records"],
+        json!([{ "line_name": "1路" }, { "line_name": "2路" }])
+    );
+    // The caller's own filters narrow further, never wider.
+    let res = get(format!(
+        "/api/v1/datasets/{}/records?line_name=1路&format=ndjson",
+        w.entry_a
+    ))
+    .await;
+    assert_eq!(res.text().await.unwrap(), "{\"line_name\":\"1路\"}\n");
+    // The filtered column cannot be probed.
+    let res = get(format!("/api/v1/datasets/{}/records?stop_name=外滩", w.entry_a)).await;
+    assert_eq!(error_code(&res), "field_not_granted");
+
+    let res = get(format!("/datasets/{}/download?format=json", w.entry_a)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rows: Value = res.json().await.unwrap();
+    assert_eq!(rows, json!([{ "line_name": "1路" }, { "line_name": "2路" }]));
+
+    let sql = |text: String| {
+        let (url, token) = (app.at("/api/v1/sql"), token.clone());
+        async move {
+            client()
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "sql": text }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = sql(format!(
+        "SELECT line_name, count(*) AS n FROM \"{}\" GROUP BY line_name ORDER BY line_name",
+        w.entry_a
+    ))
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["rows"], json!([["1路", 1], ["2路", 1]]));
+    for hidden in [
+        format!("SELECT count(*) FROM \"{}\" WHERE stop_name = '外滩'", w.entry_a),
+        format!("SELECT t.stop_name FROM \"{}\" t", w.entry_a),
+    ] {
+        let res = sql(hidden.clone()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{hidden}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "field_not_granted", "{hidden}");
+        assert_eq!(body["error"]["fields"][0]["detail"], "stop_name", "{hidden}");
+    }
+    // `SELECT *` sees the view, not the file.
+    let res = sql(format!("SELECT * FROM \"{}\"", w.entry_a)).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["columns"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["row_count"], 2);
 }

@@ -490,6 +490,7 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::EditAgreementTemplate => {
             (own && who.in_org_a == Some(OrgRole::ProviderAdmin)) || who.is(Operator)
         }
+        Action::ViewAssignment | Action::GiveOpinion => false,
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {

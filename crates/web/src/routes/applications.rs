@@ -926,6 +926,8 @@ struct OrderPage<'a> {
     decision: Option<app::access::Decision>,
     agreements: Vec<(String, String)>,
     errors: Vec<(String, String)>,
+    /// Per entry id, every data item (name, label), to limit the rows delivered by.
+    row_fields: BTreeMap<String, Vec<(String, String)>>,
 }
 
 async fn render_order(
@@ -939,10 +941,19 @@ async fn render_order(
     let org = state.store.org(&w.org_id.to_string()).await?;
     let user = state.store.user(w.applicant_id).await?;
     let mut entries = Vec::new();
+    let mut row_fields = BTreeMap::new();
     let mut names = BTreeMap::new();
     for e in &w.requested.entries {
         if let Some((mut part, d)) = entry_part(state, e).await? {
-            // Only what was applied for is offered to grant.
+            // Rows may be limited by any data item; only what was applied for is offered to
+            // grant.
+            row_fields.insert(
+                part.id.clone(),
+                part.items
+                    .iter()
+                    .map(|(name, label, _)| (name.clone(), label.clone()))
+                    .collect(),
+            );
             part.items.retain(|(_, _, ticked)| *ticked);
             names.insert(d.id, d.meta.name.clone());
             entries.push(part);
@@ -989,6 +1000,7 @@ async fn render_order(
             open: w.state.is_open(),
             decides: decides && w.state.is_open(),
             entries,
+            row_fields,
             purpose: w.requested.purpose.clone(),
             period: format!("{} — {}", w.requested.period.0, w.requested.period.1),
             calls_per_day: w.requested.calls_per_day,
@@ -1012,6 +1024,36 @@ pub async fn order_page(
     Extension(w): Extension<WorkOrderRecord>,
 ) -> AppResult<Response> {
     render_order(&state, &ctx, &w, StatusCode::OK, Vec::new()).await
+}
+
+/// The row filter the decision form gives for entry `id`, if any: a data item, a comparison,
+/// and a value — several for "one of", separated by commas or 、.
+fn row_filter(v: &crate::dataset_form::FormValues, id: &str) -> Option<domain::access::RowFilter> {
+    use domain::access::RowOp;
+    let field = v.get(&format!("rows_field.{id}")).trim();
+    if field.is_empty() {
+        return None;
+    }
+    let op = match v.get(&format!("rows_op.{id}")) {
+        "in" => RowOp::In,
+        "gte" => RowOp::Gte,
+        "lte" => RowOp::Lte,
+        _ => RowOp::Eq,
+    };
+    let text = v.get(&format!("rows_values.{id}"));
+    let values = match op {
+        RowOp::In => text
+            .split([',', '，', '、'])
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        _ => vec![text.trim().to_owned()],
+    };
+    Some(domain::access::RowFilter {
+        field: field.to_owned(),
+        op,
+        values,
+    })
 }
 
 /// `POST /console/work-orders/{order}/decision`.
@@ -1038,6 +1080,7 @@ pub async fn decide_form(
                         .collect(),
                 ),
                 calls_per_day: calls,
+                rows: row_filter(v, &id).into_iter().collect(),
                 ..Default::default()
             }
         })

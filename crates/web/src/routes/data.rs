@@ -414,6 +414,10 @@ pub async fn records(
         hold_to_grant(a, &table, &mut q)?;
     }
     ctx.meter.query(&table, &q);
+    if let Some(a) = &admission {
+        // After metering: the provider's conditions are not items the caller used.
+        q.filters.extend(a.row_filters(&table.schema())?);
+    }
     let page = tokio::task::spawn_blocking({
         let (table, q) = (table.clone(), q.clone());
         move || data::records::run(&table, &q)
@@ -584,6 +588,9 @@ pub async fn download(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     crate::openlist::count_read(&ctx, &d, UsageKind::Download);
+    if d.facts().serves_granted_data() {
+        return granted_download(&state, &ctx, &d, &q).await;
+    }
     let v = app::open_data::version(&state.app, &ctx.caller, &d, q.version).await?;
     ctx.meter.version(v.number);
     let format = q.format.as_deref().unwrap_or("csv");
@@ -665,6 +672,75 @@ pub async fn download(
     }
     if let Ok(v) = HeaderValue::from_str(&last_modified) {
         out.insert(header::LAST_MODIFIED, v);
+    }
+    Ok(response)
+}
+
+/// A download of conditional data under an agreement: the granted columns of the rows the
+/// grant's filters keep, written out as CSV, JSON or NDJSON — never the stored files, which
+/// hold every column and row.
+async fn granted_download(
+    state: &AppState,
+    ctx: &Ctx,
+    d: &DatasetRecord,
+    q: &DownloadQuery,
+) -> AppResult<Response> {
+    let format = q.format.as_deref().unwrap_or("csv");
+    let content_type = match format {
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "ndjson" => "application/x-ndjson",
+        "xlsx" | "parquet" | "geojson" => {
+            return Err(AppError::field("format", "not_under_agreement"));
+        }
+        _ => return Err(AppError::field("format", "invalid_value")),
+    };
+    let (v, admission) =
+        app::delivery::granted_version(&state.app, &ctx.caller, d, q.version).await?;
+    ctx.meter.version(v.number);
+    let table = app::open_data::table(&state.app, &v).await?;
+    let mut query = data::query::parse(&[], &table.schema()).map_err(query_error)?;
+    hold_to_grant(&admission, &table, &mut query)?;
+    ctx.meter.query(&table, &query);
+    query.filters.extend(admission.row_filters(&table.schema())?);
+    query.limit = table.rows().max(1);
+    let page = tokio::task::spawn_blocking(move || data::records::run(&table, &query))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?
+        .map_err(query_error)?;
+    ctx.meter.rows(page.rows.num_rows() as u64);
+    let mut out = Vec::new();
+    match format {
+        "csv" => {
+            out.extend_from_slice("\u{feff}".as_bytes());
+            write_csv(&page.rows, true, &mut out);
+        }
+        "json" => {
+            let mut text = String::from("[");
+            for row in 0..page.rows.num_rows() {
+                if row > 0 {
+                    text.push(',');
+                }
+                record_json(&page.rows, row, &mut text);
+            }
+            text.push(']');
+            out = text.into_bytes();
+        }
+        _ => {
+            let mut text = String::new();
+            for row in 0..page.rows.num_rows() {
+                record_json(&page.rows, row, &mut text);
+                text.push('\n');
+            }
+            out = text.into_bytes();
+        }
+    }
+    let mut response = out.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let filename = format!("{}-v{}.{format}", d.id, v.number.unwrap_or(0));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
 }
