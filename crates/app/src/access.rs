@@ -44,7 +44,7 @@ fn problems(list: Vec<Problem>) -> Error {
     )
 }
 
-fn step_error(e: StepError) -> Error {
+pub(crate) fn step_error(e: StepError) -> Error {
     match e {
         StepError::NotYours { .. } => ErrorCode::Forbidden.into(),
         _ => ErrorCode::InvalidTransition.into(),
@@ -61,7 +61,7 @@ fn changed(e: store::StoreError) -> Error {
 }
 
 /// Today in China Standard Time, the day deadlines and periods are counted from.
-fn today(now: Timestamp) -> NaiveDate {
+pub(crate) fn today(now: Timestamp) -> NaiveDate {
     now.to_cst().date_naive()
 }
 
@@ -781,7 +781,10 @@ fn row_filter_errors(i: usize, g: &GrantInput, items: &[String]) -> Vec<FieldErr
     }
     for (j, f) in g.rows.iter().enumerate() {
         if let Some(code) = f.problem() {
-            errors.push(FieldError::new(format!("grants[{i}].rows[{j}].values"), code));
+            errors.push(FieldError::new(
+                format!("grants[{i}].rows[{j}].values"),
+                code,
+            ));
         }
         if !items.iter().any(|name| *name == f.field) {
             let mut e = FieldError::new(format!("grants[{i}].rows[{j}].field"), "unknown_field");

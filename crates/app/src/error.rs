@@ -52,6 +52,7 @@ domain::string_enum!(
         AgreementNotActive => "agreement_not_active",
         OutsideAgreementPeriod => "outside_agreement_period",
         QuotaExceeded => "quota_exceeded",
+        OpinionFiled => "opinion_filed",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -72,7 +73,8 @@ impl ErrorCode {
             ValidationFailed => 422,
             EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
             | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
-            | EditConflict | IngestionRunning | AgreementTextChanged | AlreadySigned => 409,
+            | EditConflict | IngestionRunning | AgreementTextChanged | AlreadySigned
+            | OpinionFiled => 409,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => 401,
             TooManyAttempts | UploadLimit | QuotaExceeded => 429,
             Forbidden

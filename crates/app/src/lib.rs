@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod data_versions;
 pub mod delivery;
 pub mod error;
+pub mod experts;
 pub mod filetype;
 pub mod infer;
 pub mod jobs;

@@ -72,7 +72,10 @@ pub struct View {
 }
 
 /// `f` as an expression over a table of `schema`, its values cast to the column's type.
-fn condition(schema: &arrow::datatypes::Schema, f: &crate::query::Filter) -> Result<Expr, SqlError> {
+fn condition(
+    schema: &arrow::datatypes::Schema,
+    f: &crate::query::Filter,
+) -> Result<Expr, SqlError> {
     use crate::query::{Op, Scalar};
     let field = schema
         .field_with_name(&f.field)
@@ -107,9 +110,7 @@ fn condition(schema: &arrow::datatypes::Schema, f: &crate::query::Filter) -> Res
             _ => column.is_null(),
         },
         Op::Contains | Op::StartsWith => {
-            return Err(SqlError::Failed(
-                "a view filters by comparison only".into(),
-            ));
+            return Err(SqlError::Failed("a view filters by comparison only".into()));
         }
     })
 }

@@ -457,9 +457,13 @@ mod sql {
         };
         use kaifang_data::query::Op;
         let tables = view(vec![only("district", Op::Eq, &["黄浦区"])]);
-        let a = run("SELECT sum(n) AS s, count(*) AS c FROM t", &tables, Limits::default())
-            .await
-            .unwrap();
+        let a = run(
+            "SELECT sum(n) AS s, count(*) AS c FROM t",
+            &tables,
+            Limits::default(),
+        )
+        .await
+        .unwrap();
         let b = &a.batches[0];
         assert_eq!(kaifang_data::records::text(b.column(0).as_ref(), 0), "3");
         assert_eq!(kaifang_data::records::text(b.column(1).as_ref(), 0), "2");
@@ -479,7 +483,10 @@ mod sql {
         let a = run("SELECT n FROM t", &tables, Limits::default())
             .await
             .unwrap();
-        assert_eq!(kaifang_data::records::text(a.batches[0].column(0).as_ref(), 0), "5");
+        assert_eq!(
+            kaifang_data::records::text(a.batches[0].column(0).as_ref(), 0),
+            "5"
+        );
         assert_eq!(a.rows, 1);
     }
 

@@ -344,9 +344,10 @@ impl WorkOrderState {
 
     /// The experts' opinions are in (or the provider takes the order back).
     pub fn back_from_experts(self, by: Party) -> Result<Self, StepError> {
+        // The last expert's opinion brings it back, or the provider takes it back.
         only(
             by,
-            &[Party::Provider],
+            &[Party::Provider, Party::Expert],
             "take a work order back from experts",
         )?;
         match self {

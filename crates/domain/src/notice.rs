@@ -36,6 +36,12 @@ string_enum!(
         DeadlineRecounted => "deadline_recounted",
         /// To the provider's deciders: a deadline is near.
         DeadlineNear => "deadline_near",
+        /// To an expert: a work order to give an opinion on, by a date.
+        ExpertAssigned => "expert_assigned",
+        /// To the applicant: the provider asked experts before deciding.
+        SentToExperts => "sent_to_experts",
+        /// To the provider's deciders: an expert's opinion is in.
+        OpinionFiled => "opinion_filed",
     }
 );
 

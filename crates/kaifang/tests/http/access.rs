@@ -1159,7 +1159,10 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
         .unwrap();
     assert_eq!(
         (res.status(), error_code(&res)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".to_owned()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed".to_owned()
+        ),
         "a stored file holds every item"
     );
     assert!(res.text().await.unwrap().contains("CSV、JSON 或 NDJSON"));
@@ -1538,7 +1541,12 @@ async fn credential_for(w: &World, grants: Value) -> (String, String) {
                                   "combination_risk": "仅部分站点" } }),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     let o: Value = res.json().await.unwrap();
     let url = app.at(o["agreements"][0]["url"].as_str().unwrap());
     let agreement = w.resident.get_json(url.clone()).await;
@@ -1553,7 +1561,10 @@ async fn credential_for(w: &World, grants: Value) -> (String, String) {
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         let signed: Value = res.json().await.unwrap();
-        token = signed["credential"]["token"].as_str().unwrap_or("").to_owned();
+        token = signed["credential"]["token"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
     }
     set_date(app, "2027-01-04");
     (token, agreement["text"].as_str().unwrap().to_owned())
@@ -1644,13 +1655,20 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
     .await;
     assert_eq!(res.text().await.unwrap(), "{\"line_name\":\"1路\"}\n");
     // The filtered column cannot be probed.
-    let res = get(format!("/api/v1/datasets/{}/records?stop_name=外滩", w.entry_a)).await;
+    let res = get(format!(
+        "/api/v1/datasets/{}/records?stop_name=外滩",
+        w.entry_a
+    ))
+    .await;
     assert_eq!(error_code(&res), "field_not_granted");
 
     let res = get(format!("/datasets/{}/download?format=json", w.entry_a)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let rows: Value = res.json().await.unwrap();
-    assert_eq!(rows, json!([{ "line_name": "1路" }, { "line_name": "2路" }]));
+    assert_eq!(
+        rows,
+        json!([{ "line_name": "1路" }, { "line_name": "2路" }])
+    );
 
     let sql = |text: String| {
         let (url, token) = (app.at("/api/v1/sql"), token.clone());
@@ -1673,18 +1691,285 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["rows"], json!([["1路", 1], ["2路", 1]]));
     for hidden in [
-        format!("SELECT count(*) FROM \"{}\" WHERE stop_name = '外滩'", w.entry_a),
+        format!(
+            "SELECT count(*) FROM \"{}\" WHERE stop_name = '外滩'",
+            w.entry_a
+        ),
         format!("SELECT t.stop_name FROM \"{}\" t", w.entry_a),
     ] {
         let res = sql(hidden.clone()).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{hidden}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "field_not_granted", "{hidden}");
-        assert_eq!(body["error"]["fields"][0]["detail"], "stop_name", "{hidden}");
+        assert_eq!(
+            body["error"]["fields"][0]["detail"], "stop_name",
+            "{hidden}"
+        );
     }
     // `SELECT *` sees the view, not the file.
     let res = sql(format!("SELECT * FROM \"{}\"", w.entry_a)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["columns"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["row_count"], 2);
+}
+
+#[tokio::test]
+async fn a_work_order_sent_to_experts_returns_to_its_provider_with_their_opinions() {
+    let w = world("2026-10-12").await;
+    let app = &w.app;
+    let expert = |email: &'static str| app.user_with(email, Some(PlatformRole::Expert), None);
+    let e1 = expert("expert-1@example.cn").await;
+    let e2 = expert("expert-2@example.cn").await;
+    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
+    let id = a["id"].as_str().unwrap();
+    let a: Value = w
+        .operator
+        .post_json(
+            app.at(&format!("/api/v1/applications/{id}/accept")),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    // 10 working days after Monday 2026-10-12: Monday 2026-10-26.
+    assert_eq!(a["work_orders"][0]["due_on"], "2026-10-26");
+    let refer_url = app.at(&format!("/api/v1/work-orders/{order}/experts"));
+    let refer = |s: &Session, body: Value| {
+        let (s, url) = (s.clone(), refer_url.clone());
+        async move { s.post_json(url, body).await }
+    };
+
+    // Every problem at once, and nothing changes.
+    let res = refer(
+        &w.reviewer_a,
+        json!({ "experts": [e1.user_id, e1.user_id, w.reviewer_b.user_id, w.resident.user_id],
+                "due_on": "2026-10-27", "question": " " }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [
+            ("question", "required"),
+            ("due_on", "after_deadline"),
+            ("experts[1]", "duplicate"),
+            ("experts[2]", "not_an_expert"),
+            ("experts[3]", "not_an_expert"),
+        ]
+        .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    let res = refer(
+        &w.reviewer_a,
+        json!({ "experts": [], "due_on": "2026-10-09", "question": "融合风险如何" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("due_on", "date_past"), ("experts", "required")]
+            .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    // Only the provider's deciders send it: the applicant is refused, another provider does
+    // not know it exists.
+    let body = json!({ "experts": [e1.user_id, e2.user_id], "due_on": "2026-10-20",
+                       "question": "一次性申请全年客流数据，请评估多源融合风险。" });
+    assert_eq!(
+        refer(&w.resident, body.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        refer(&w.reviewer_b, body.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let still = w
+        .reviewer_a
+        .get_json(app.at(&format!("/api/v1/work-orders/{order}")))
+        .await;
+    assert_eq!(still["state"], "in_review");
+
+    let res = refer(&w.reviewer_a, body.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let sent: Value = res.json().await.unwrap();
+    assert_eq!(sent["state"], "expert_review");
+    assert_eq!(sent["assignments"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        error_code(&refer(&w.reviewer_a, body).await),
+        "invalid_transition",
+        "sent once"
+    );
+
+    // Each expert sees their own assignment and the request it is about; nobody else's.
+    let mine = e1.get_json(app.at("/api/v1/me/assignments")).await;
+    let list = mine["assignments"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let first = list[0]["id"].as_str().unwrap().to_owned();
+    let second = e2.get_json(app.at("/api/v1/me/assignments")).await["assignments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let detail = e1
+        .get_json(app.at(&format!("/api/v1/assignments/{first}")))
+        .await;
+    assert_eq!(detail["due_on"], "2026-10-20");
+    assert_eq!(
+        detail["request"]["entries"][0]["name"],
+        "上海市公交客流明细"
+    );
+    assert_eq!(detail["request"]["purpose"], form(&[])["purpose"]);
+    for (s, status) in [
+        (&e2, StatusCode::NOT_FOUND),
+        (&w.resident, StatusCode::NOT_FOUND),
+        (&w.reviewer_b, StatusCode::NOT_FOUND),
+    ] {
+        let res = s
+            .client
+            .get(app.at(&format!("/api/v1/assignments/{first}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status);
+    }
+    let file = |s: &Session, assignment: &str, body: Value| {
+        let (s, url) = (
+            s.clone(),
+            app.at(&format!("/api/v1/assignments/{assignment}/opinion")),
+        );
+        async move { s.post_json(url, body).await }
+    };
+    let res = file(
+        &e1,
+        &first,
+        json!({ "recommendation": "maybe", "opinion": "" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [("recommendation", "invalid_value"), ("opinion", "required")]
+            .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    // The provider reads the assignments but files no opinion; one expert not another's.
+    let good =
+        json!({ "recommendation": "narrow", "opinion": "建议仅开放线路名称，期限缩短至半年。" });
+    assert_eq!(
+        w.reviewer_a
+            .client
+            .get(app.at(&format!("/api/v1/assignments/{first}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        file(&w.reviewer_a, &first, good.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        file(&e2, &first, good.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let res = file(&e1, &first, good.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let filed: Value = res.json().await.unwrap();
+    assert_eq!(filed["opinion"]["recommendation"], "narrow");
+    assert_eq!(
+        filed["work_order_state"], "expert_review",
+        "one awaited still"
+    );
+    assert_eq!(error_code(&file(&e1, &first, good).await), "opinion_filed");
+    let res = file(
+        &e2,
+        &second,
+        json!({ "recommendation": "approve", "opinion": "场景明确，风险可控。" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let back: Value = res.json().await.unwrap();
+    assert_eq!(
+        back["work_order_state"], "in_review",
+        "the last opinion returns it"
+    );
+
+    // The provider reads the opinions on the work order's page and decides.
+    let page = w
+        .reviewer_a
+        .client
+        .get(app.at(&format!("/console/work-orders/{order}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("建议仅开放线路名称，期限缩短至半年。"),
+        "{page}"
+    );
+    assert!(page.contains("场景明确，风险可控。"));
+    // The applicant is told the order went to experts, but does not read their opinions.
+    let kinds: Vec<String> = w
+        .resident
+        .get_json(app.at("/api/v1/me/notifications"))
+        .await["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.contains(&"sent_to_experts".to_owned()), "{kinds:?}");
+    let theirs = w
+        .resident
+        .client
+        .get(app.at(&format!("/applications/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!theirs.contains("期限缩短至半年"));
+    let told = e1.get_json(app.at("/api/v1/me/notifications")).await;
+    assert_eq!(told["notifications"][0]["kind"], "expert_assigned");
+    let reviewer_told = w
+        .reviewer_a
+        .get_json(app.at("/api/v1/me/notifications"))
+        .await;
+    let opinions = reviewer_told["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "opinion_filed")
+        .count();
+    assert_eq!(opinions, 2);
+    let trail: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE target_id IN ($1, $2, $3) ORDER BY seq",
+    )
+    .bind(&order)
+    .bind(&first)
+    .bind(&second)
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        trail,
+        [
+            "work_order.create",
+            "work_order.refer",
+            "assignment.opinion",
+            "assignment.opinion",
+            "work_order.back_from_experts"
+        ]
+    );
+    let res = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/work-orders/{order}/decision")),
+            json!({ "outcome": "approve", "grants": [{ "dataset": w.entry_a, "calls_per_day": 100 }],
+                    "criteria": { "fairness": "同等对待", "scenario_value": "规划研究",
+                                  "combination_risk": "专家评审认为可控" } }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

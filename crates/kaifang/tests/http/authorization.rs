@@ -197,6 +197,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/api/v1/work-orders/{order}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("GET", "/api/v1/work-orders/{order}/materials/{material}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("POST", "/api/v1/work-orders/{order}/decision", Action::DecideWorkOrder, Target::WorkOrderInPath),
+    ("POST", "/api/v1/work-orders/{order}/experts", Action::DecideWorkOrder, Target::WorkOrderInPath),
+    ("GET", "/api/v1/me/assignments", Action::ViewAssignment, Target::Platform),
+    ("GET", "/api/v1/assignments/{assignment}", Action::ViewAssignment, Target::AssignmentInPath),
+    ("POST", "/api/v1/assignments/{assignment}/opinion", Action::GiveOpinion, Target::AssignmentInPath),
     ("GET", "/api/v1/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/credential", Action::TakeCredential, Target::AgreementInPath),
@@ -222,6 +226,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("PUT", "/api/v1/orgs/{org}/agreement-template", Action::EditAgreementTemplate, Target::OrgInPath),
     ("GET", "/console/work-orders/{order}", Action::ViewWorkOrder, Target::WorkOrderInPath),
     ("POST", "/console/work-orders/{order}/decision", Action::DecideWorkOrder, Target::WorkOrderInPath),
+    ("POST", "/console/work-orders/{order}/experts", Action::DecideWorkOrder, Target::WorkOrderInPath),
+    ("GET", "/console/expert", Action::ViewAssignment, Target::Platform),
+    ("GET", "/console/expert/assignments/{assignment}", Action::ViewAssignment, Target::AssignmentInPath),
+    ("POST", "/console/expert/assignments/{assignment}/opinion", Action::GiveOpinion, Target::AssignmentInPath),
     ("GET", "/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
@@ -289,6 +297,12 @@ enum Subject {
     Agreement {
         own: bool,
         mine: bool,
+    },
+    /// An expert review assignment on a work order of A's entries (`own`) or B's;
+    /// `assigned` when the caller is its expert.
+    Assignment {
+        own: bool,
+        assigned: bool,
     },
 }
 
@@ -381,6 +395,7 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Subject::WorkOrder { own, mine } | Subject::Agreement { own, mine } => {
             mine || member_of(own) || staff_sees_internals
         }
+        Subject::Assignment { own, assigned } => assigned || member_of(own) || staff_sees_internals,
         Subject::None | Subject::Org { .. } => true,
     };
     let refused = |outcome| if knows { outcome } else { Outcome::Hidden };
@@ -412,7 +427,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         | Subject::Dataset { own, .. }
         | Subject::Ticket { own }
         | Subject::WorkOrder { own, .. }
-        | Subject::Agreement { own, .. } => own,
+        | Subject::Agreement { own, .. }
+        | Subject::Assignment { own, .. } => own,
         Subject::None | Subject::Article { .. } | Subject::Application { .. } => false,
     };
     let mine = matches!(
@@ -490,7 +506,17 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::EditAgreementTemplate => {
             (own && who.in_org_a == Some(OrgRole::ProviderAdmin)) || who.is(Operator)
         }
-        Action::ViewAssignment | Action::GiveOpinion => false,
+        // Expert review (A19.2): an expert reads the assignments given to them and files
+        // their opinions; the provider and the staff read them too.
+        Action::ViewAssignment => match subject {
+            Subject::Assignment { own, assigned } => {
+                assigned || member_of(own) || staff_sees_internals
+            }
+            _ => who.is(Expert),
+        },
+        Action::GiveOpinion => {
+            matches!(subject, Subject::Assignment { assigned: true, .. }) && who.is(Expert)
+        }
         Action::ViewPublic | Action::ReadOpenData | Action::Register | Action::LogIn => true,
     };
     if allowed {
@@ -498,6 +524,16 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
     } else {
         refused(Outcome::Forbidden)
     }
+}
+
+/// What the walk's request bodies need of what it set up.
+struct Walk {
+    /// The classification guide as it stands.
+    guide: String,
+    /// The expert among the callers, to send work orders to.
+    expert: String,
+    /// The app's today, in China Standard Time.
+    today: String,
 }
 
 /// A request an allowed caller's call must succeed with: a valid body for every `/api/` route
@@ -525,7 +561,7 @@ fn sound_meta(name: &str) -> serde_json::Value {
     })
 }
 
-fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -> Body {
+fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> Body {
     use serde_json::json;
     if method == "GET" || method == "DELETE" {
         return Body::None;
@@ -562,7 +598,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         "/api/v1/datasets/{dataset}/format-exceptions" => {
             json!({ "format": "xls", "reason": "历史系统只能导出此格式" })
         }
-        "/api/v1/classification-guide" => json!({ "toml": guide }),
+        "/api/v1/classification-guide" => json!({ "toml": x.guide }),
         "/api/v1/classification-guide/evaluate" => json!({ "grading": {
             "security_level": "general", "personal_information": "none", "trade_secret": "none",
             "legal_restriction": "none", "processing_demand": "ordinary", "access_pattern": "one_off",
@@ -611,6 +647,12 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, guide: &str) -
         "/api/v1/orgs/{org}/agreement-template" => {
             json!({ "text": template_text() })
         }
+        "/api/v1/work-orders/{order}/experts" => json!({
+            "experts": [x.expert], "due_on": x.today, "question": "请评估多源融合风险",
+        }),
+        "/api/v1/assignments/{assignment}/opinion" => json!({
+            "recommendation": "approve", "opinion": "场景明确，风险可控",
+        }),
         "/api/v1/work-orders/{order}/decision" => json!({
             "outcome": "refuse", "reasons": ["应用场景与数据用途不符"],
             "criteria": {
@@ -629,7 +671,7 @@ fn template_text() -> String {
 }
 
 /// The fields a page's form sends (besides `_csrf`), valid for the form.
-fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(String, String)> {
+fn form_fields(path: &str, subject: Subject, n: usize, x: &Walk) -> Vec<(String, String)> {
     let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs
             .iter()
@@ -684,7 +726,7 @@ fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(Stri
             ("media_type", "text/plain"),
             ("openness", "3"),
         ]),
-        "/console/guide" => f(&[("toml", guide)]),
+        "/console/guide" => f(&[("toml", &x.guide)]),
         "/console/tickets/{ticket}/return" => f(&[
             ("reasons", "incomplete_information"),
             ("text", "请补充数据项说明。"),
@@ -725,6 +767,15 @@ fn form_fields(path: &str, subject: Subject, n: usize, guide: &str) -> Vec<(Stri
             let text = template_text();
             f(&[("text", &text)])
         }
+        "/console/work-orders/{order}/experts" => f(&[
+            ("experts", &x.expert),
+            ("due_on", &x.today),
+            ("question", "请评估多源融合风险"),
+        ]),
+        "/console/expert/assignments/{assignment}/opinion" => f(&[
+            ("recommendation", "approve"),
+            ("opinion", "场景明确，风险可控"),
+        ]),
         "/console/work-orders/{order}/decision" => f(&[
             ("outcome", "refuse"),
             ("reasons", "应用场景与数据用途不符"),
@@ -827,7 +878,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     let published_article = article(ArticleStatus::Published).await;
     let draft_article = article(ArticleStatus::Draft).await;
 
-    let roles: [(&str, &str, Option<PlatformRole>, Option<OrgRole>); 9] = [
+    let roles: [(&str, &str, Option<PlatformRole>, Option<OrgRole>); 10] = [
         ("resident", "resident@example.cn", None, None),
         (
             "provider_admin",
@@ -871,6 +922,12 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             "sysadmin",
             "sysadmin@example.cn",
             Some(PlatformRole::Sysadmin),
+            None,
+        ),
+        (
+            "expert",
+            "expert@example.cn",
+            Some(PlatformRole::Expert),
             None,
         ),
     ];
@@ -991,6 +1048,44 @@ async fn every_route_answers_every_role_as_the_rules_say() {
     let residents_agreement_b =
         agreement_of(reviewer_b.user_id.clone(), "resident@example.cn", "org-b").await;
 
+    // Assignments of a work order of each organization: A's to the expert among the callers,
+    // B's to another expert.
+    let expert_b = app
+        .user_with("expert-b@example.cn", Some(PlatformRole::Expert), None)
+        .await;
+    let expert = app.store.user_by_email("expert@example.cn").await.unwrap();
+    let today = app.clock_now().to_cst().date_naive();
+    let assignment_of = |reviewer: String, expert: String, org: &'static str| {
+        let app = &app;
+        let order = order_of("dummy@example.cn", org);
+        async move {
+            let order = app.store.work_order(&order.await).await.unwrap();
+            let reviewer = app.caller(&reviewer).await;
+            let input = app::experts::ReferralInput {
+                experts: vec![expert.parse().unwrap()],
+                due_on: today,
+                question: "请评估多源融合风险".into(),
+            };
+            let (_, list) = app::experts::refer(&app.use_cases(), &reviewer, order, input)
+                .await
+                .unwrap();
+            list[0].id.to_string()
+        }
+    };
+    let assignment_a =
+        assignment_of(reviewer_a.id.to_string(), expert.id.to_string(), "org-a").await;
+    let assignment_b = assignment_of(
+        reviewer_b.user_id.clone(),
+        expert_b.user_id.clone(),
+        "org-b",
+    )
+    .await;
+    let walk = Walk {
+        guide,
+        expert: expert.id.to_string(),
+        today: today.to_string(),
+    };
+
     // Sign-outs last, so they do not end the sessions the other routes use.
     let mut routes: Vec<_> = ROUTES.to_vec();
     routes.sort_by_key(|r| r.2 == Action::LogOut);
@@ -1093,6 +1188,22 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         },
                     ),
                 ],
+                Target::AssignmentInPath => vec![
+                    (
+                        assignment_a.as_str(),
+                        Subject::Assignment {
+                            own: true,
+                            assigned: caller.name == "expert",
+                        },
+                    ),
+                    (
+                        assignment_b.as_str(),
+                        Subject::Assignment {
+                            own: false,
+                            assigned: false,
+                        },
+                    ),
+                ],
                 Target::Platform | Target::OwnAccount => vec![("", Subject::None)],
             };
             for (segment, subject) in subjects {
@@ -1115,6 +1226,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                     .replace("{application}", segment)
                     .replace("{order}", segment)
                     .replace("{agreement}", segment)
+                    .replace("{assignment}", segment)
                     .replace("{material}", &domain::ids::TicketId::new().to_string())
                     .replace("{attachment}", &domain::ids::TicketId::new().to_string())
                     .replace("{item}", &domain::ids::CatalogueItemId::new().to_string())
@@ -1147,7 +1259,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                 let api = path.starts_with("/api/v1/");
                 let form = !path.starts_with("/api/");
                 let body = if api {
-                    api_body(method, path, subject, checked, &guide)
+                    api_body(method, path, subject, checked, &walk)
                 } else {
                     Body::None
                 };
@@ -1189,7 +1301,7 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         )
                     } else {
                         let mut fields = vec![("_csrf".to_owned(), s.csrf.clone())];
-                        fields.extend(form_fields(path, subject, checked, &guide));
+                        fields.extend(form_fields(path, subject, checked, &walk));
                         req.form(&fields)
                     };
                 }
@@ -1265,7 +1377,8 @@ async fn every_route_answers_every_role_as_the_rules_say() {
             | Target::ArticleInPath
             | Target::ApplicationInPath
             | Target::WorkOrderInPath
-            | Target::AgreementInPath => 2,
+            | Target::AgreementInPath
+            | Target::AssignmentInPath => 2,
             Target::DatasetInPath => 4,
             Target::Platform | Target::OwnAccount => 1,
         })

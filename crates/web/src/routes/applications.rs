@@ -928,9 +928,10 @@ struct OrderPage<'a> {
     errors: Vec<(String, String)>,
     /// Per entry id, every data item (name, label), to limit the rows delivered by.
     row_fields: BTreeMap<String, Vec<(String, String)>>,
+    experts: super::experts::ExpertPart,
 }
 
-async fn render_order(
+pub(super) async fn render_order(
     state: &AppState,
     ctx: &Ctx,
     w: &WorkOrderRecord,
@@ -1001,6 +1002,7 @@ async fn render_order(
             decides: decides && w.state.is_open(),
             entries,
             row_fields,
+            experts: super::experts::expert_part(state, ctx, w).await?,
             purpose: w.requested.purpose.clone(),
             period: format!("{} — {}", w.requested.period.0, w.requested.period.1),
             calls_per_day: w.requested.calls_per_day,

@@ -702,7 +702,9 @@ async fn granted_download(
     let mut query = data::query::parse(&[], &table.schema()).map_err(query_error)?;
     hold_to_grant(&admission, &table, &mut query)?;
     ctx.meter.query(&table, &query);
-    query.filters.extend(admission.row_filters(&table.schema())?);
+    query
+        .filters
+        .extend(admission.row_filters(&table.schema())?);
     query.limit = table.rows().max(1);
     let page = tokio::task::spawn_blocking(move || data::records::run(&table, &query))
         .await

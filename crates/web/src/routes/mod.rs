@@ -19,6 +19,7 @@ pub(crate) mod ckan;
 pub(crate) mod console;
 pub(crate) mod data;
 mod directory;
+mod experts;
 mod guide;
 mod health;
 mod inbox;
@@ -67,6 +68,8 @@ pub enum Target {
     WorkOrderInPath,
     /// The data use agreement in the `{agreement}` path segment.
     AgreementInPath,
+    /// The expert review assignment in the `{assignment}` path segment.
+    AssignmentInPath,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +153,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         PUT "/api/v1/orgs/{org}/agreement-template" => EditAgreementTemplate on OrgInPath: agreement_template::save,
         GET "/console/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: applications::order_page,
         POST "/console/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: applications::decide_form,
+        POST "/console/work-orders/{order}/experts" => DecideWorkOrder on WorkOrderInPath: experts::refer_form,
+        GET "/console/expert" => ViewAssignment on Platform: experts::list_page,
+        GET "/console/expert/assignments/{assignment}" => ViewAssignment on AssignmentInPath: experts::assignment_page,
+        POST "/console/expert/assignments/{assignment}/opinion" => GiveOpinion on AssignmentInPath: experts::opinion_form,
         GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,
         POST "/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: applications::sign_form,
         GET "/inbox" => ViewOwnAccount on OwnAccount: inbox::page,
@@ -288,6 +295,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/work-orders/{order}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order,
         GET "/api/v1/work-orders/{order}/materials/{material}" => ViewWorkOrder on WorkOrderInPath: api_access::work_order_material,
         POST "/api/v1/work-orders/{order}/decision" => DecideWorkOrder on WorkOrderInPath: api_access::decide,
+        POST "/api/v1/work-orders/{order}/experts" => DecideWorkOrder on WorkOrderInPath: experts::refer,
+        GET "/api/v1/me/assignments" => ViewAssignment on Platform: experts::list,
+        GET "/api/v1/assignments/{assignment}" => ViewAssignment on AssignmentInPath: experts::show,
+        POST "/api/v1/assignments/{assignment}/opinion" => GiveOpinion on AssignmentInPath: experts::opinion,
         GET "/api/v1/agreements/{agreement}" => ViewAgreement on AgreementInPath: api_access::agreement,
         POST "/api/v1/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: api_access::sign,
         POST "/api/v1/agreements/{agreement}/credential" => TakeCredential on AgreementInPath: api_access::reissue,
@@ -388,6 +399,14 @@ async fn resolve(
             let facts = a.facts();
             req.extensions_mut().insert(a);
             Resource::Agreement(facts)
+        }
+        Target::AssignmentInPath => {
+            let a = state.store.assignment(&param("assignment")).await?;
+            let w = state.store.work_order(&a.work_order_id.to_string()).await?;
+            let facts = a.facts(&w);
+            req.extensions_mut().insert(a);
+            req.extensions_mut().insert(w);
+            Resource::Assignment(facts)
         }
         Target::OrgInPath | Target::Platform | Target::OwnAccount => {
             let org = state.store.org(&param("org")).await?;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{RouteSpec, specs};
 use super::{
     agreement_template, api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs,
-    api_reviews, api_search, api_tickets, api_uploads, ckan, data, inbox, news,
+    api_reviews, api_search, api_tickets, api_uploads, ckan, data, experts, inbox, news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -321,6 +321,24 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             c("Decide a work order: approve (possibly narrower) or refuse with every reason, the criteria of A19.2 recorded")
                 .body::<app::access::DecisionInput>()
                 .ok::<api_access::WorkOrderView>()
+        }
+        ("POST", "/api/v1/work-orders/{order}/experts") => {
+            c("Send a work order to expert review: one to five expert accounts, each to file an opinion by a date before the deadline (A19.2)")
+                .body::<app::experts::ReferralInput>()
+                .ok::<experts::ReferralView>()
+        }
+        ("GET", "/api/v1/me/assignments") => {
+            c("An expert's assignments, those awaiting an opinion first")
+                .ok::<experts::AssignmentList>()
+        }
+        ("GET", "/api/v1/assignments/{assignment}") => {
+            c("One expert review assignment, with the request it is about")
+                .ok::<experts::AssignmentDetail>()
+        }
+        ("POST", "/api/v1/assignments/{assignment}/opinion") => {
+            c("File an expert's opinion; the last one awaited returns the work order to its provider")
+                .body::<app::experts::OpinionInput>()
+                .ok::<experts::AssignmentDetail>()
         }
         ("GET", "/api/v1/articles") => {
             c("Published policies, rules and news, newest first")

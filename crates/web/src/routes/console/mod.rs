@@ -348,6 +348,7 @@ const DESKS: &[(&str, Action, &str)] = &[
         Action::OverseeApplications,
         "oversight.title",
     ),
+    ("/console/expert", Action::ViewAssignment, "expert.title"),
     (
         "/console/review-cycles",
         Action::ReviewTickets,
