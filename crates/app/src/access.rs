@@ -786,7 +786,7 @@ fn row_filter_errors(i: usize, g: &GrantInput, items: &[String]) -> Vec<FieldErr
                 code,
             ));
         }
-        if !items.iter().any(|name| *name == f.field) {
+        if !items.contains(&f.field) {
             let mut e = FieldError::new(format!("grants[{i}].rows[{j}].field"), "unknown_field");
             e.detail = Some(f.field.chars().take(100).collect());
             errors.push(e);
