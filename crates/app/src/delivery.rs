@@ -12,6 +12,7 @@ use store::data_versions::DataVersion;
 use store::datasets::DatasetRecord;
 
 use crate::App;
+use crate::anomaly::{Anomaly, SCRAPING_MIN_CALLS};
 use crate::caller::Caller;
 use crate::error::{Error, ErrorCode, FieldError, Result};
 
@@ -23,6 +24,8 @@ pub struct Admission {
     pub items: BTreeSet<String>,
     /// Conditions every row delivered meets.
     pub rows: Vec<domain::access::RowFilter>,
+    /// Calls made today under the agreement to this entry, this one included.
+    pub calls_today: u64,
 }
 
 impl Admission {
@@ -114,6 +117,7 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
     let now = app.clock.now();
     let today = now.to_cst().date_naive();
     if today < grant.period_start || today > grant.period_end {
+        crate::anomaly::raise(app, id, dataset.id, Anomaly::OutsidePeriod, now).await;
         return Err(ErrorCode::OutsideAgreementPeriod.into());
     }
     let key = format!("agreement-calls:{id}:{}:{today}", dataset.id);
@@ -123,11 +127,56 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
         e.retry_after = Some(until_midnight(now));
         return Err(e);
     }
+    // Against the volume granted, which is at most the one the applicant declared.
+    let limit = crate::anomaly::burst_limit(grant.calls_per_day);
+    let key = format!("agreement-minute:{id}:{}", dataset.id);
+    let minute = app.store.hit(&key, now, 60).await?;
+    if minute.hits as u64 > limit {
+        let burst = Anomaly::Burst {
+            calls: minute.hits as u64,
+            limit,
+        };
+        crate::anomaly::raise(app, id, dataset.id, burst, now).await;
+    }
     Ok(Admission {
         agreement: id,
         items: grant.items,
         rows: grant.rows,
+        calls_today: calls.hits as u64,
     })
+}
+
+/// Counts the `rows` one call delivered of `dataset` under `admission`, where `whole` rows are
+/// all the call could reach: rows adding up to the whole over several calls in a day is a
+/// table paged through, and raised as such.
+pub async fn delivered(
+    app: &App,
+    admission: &Admission,
+    dataset: domain::ids::DatasetId,
+    rows: u64,
+    whole: u64,
+) {
+    if rows == 0 || whole == 0 {
+        return;
+    }
+    let now = app.clock.now();
+    let day = now.to_cst().date_naive();
+    let key = format!("agreement-rows:{}:{dataset}:{day}", admission.agreement);
+    let counted = app
+        .store
+        .hit_by(&key, now, 86_400, rows.min(i64::MAX as u64) as i64)
+        .await;
+    match counted {
+        Ok(w) if w.hits as u64 >= whole && admission.calls_today >= SCRAPING_MIN_CALLS => {
+            let seen = Anomaly::Scraping {
+                rows: w.hits as u64,
+                table_rows: whole,
+            };
+            crate::anomaly::raise(app, admission.agreement, dataset, seen, now).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "rows delivered under an agreement not counted"),
+    }
 }
 
 /// The version of a conditional entry a credential reads, with what it may read of it.
@@ -162,6 +211,7 @@ mod tests {
             agreement: AgreementId::new(),
             items: ["line_name".to_owned()].into(),
             rows: Vec::new(),
+            calls_today: 1,
         };
         assert!(a.check(["line_name"]).is_ok());
         let e = a.check(["line_name", "passenger_id"]).unwrap_err();

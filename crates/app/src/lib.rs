@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod agreements;
+pub mod anomaly;
 pub mod articles;
 pub mod calendar;
 pub mod caller;

@@ -42,6 +42,12 @@ string_enum!(
         SentToExperts => "sent_to_experts",
         /// To the provider's deciders: an expert's opinion is in.
         OpinionFiled => "opinion_filed",
+        /// To the provider's deciders and the operators: unusual use under an agreement —
+        /// calls far above the declared volume, a whole table paged through, calls outside
+        /// the period of use.
+        UsageBurst => "usage_burst",
+        UsageScraping => "usage_scraping",
+        UsageOutsidePeriod => "usage_outside_period",
     }
 );
 

@@ -28,12 +28,24 @@ impl Window {
 impl Store {
     /// Counts one attempt under `key` at `now`; a window older than `window_secs` starts anew.
     pub async fn hit(&self, key: &str, now: Timestamp, window_secs: i64) -> Result<Window> {
+        self.hit_by(key, now, window_secs, 1).await
+    }
+
+    /// Counts `n` under `key` at `now` (rows delivered, say); a window older than
+    /// `window_secs` starts anew.
+    pub async fn hit_by(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_secs: i64,
+        n: i64,
+    ) -> Result<Window> {
         let expired_before = now.plus_seconds(-window_secs);
         let (hits, started): (i64, i64) = sqlx::query_as(
-            "INSERT INTO throttle_counters (key, window_start, hits) VALUES ($1, $2, 1) \
+            "INSERT INTO throttle_counters (key, window_start, hits) VALUES ($1, $2, $4) \
              ON CONFLICT (key) DO UPDATE SET \
-               hits = CASE WHEN throttle_counters.window_start <= $3 THEN 1 \
-                           ELSE throttle_counters.hits + 1 END, \
+               hits = CASE WHEN throttle_counters.window_start <= $3 THEN $4 \
+                           ELSE throttle_counters.hits + $4 END, \
                window_start = CASE WHEN throttle_counters.window_start <= $3 THEN $2 \
                                    ELSE throttle_counters.window_start END \
              RETURNING hits, window_start",
@@ -41,6 +53,7 @@ impl Store {
         .bind(key)
         .bind(now.0)
         .bind(expired_before.0)
+        .bind(n)
         .fetch_one(self.writer())
         .await?;
         Ok(Window {

@@ -1516,7 +1516,7 @@ async fn deciders_are_reminded_once_when_two_working_days_are_left() {
 }
 
 /// `w.resident` applies for entry A, its provider approves with `grants`, both sign: the
-/// credential and the agreement's text. The clock is then inside the period of use.
+/// credential and the agreement's text. The period of use starts on 2027-01-01.
 async fn credential_for(w: &World, grants: Value) -> (String, String) {
     let app = &w.app;
     let a = submitted(app, &w.resident, &[&w.entry_a]).await;
@@ -1566,7 +1566,6 @@ async fn credential_for(w: &World, grants: Value) -> (String, String) {
             .unwrap_or("")
             .to_owned();
     }
-    set_date(app, "2027-01-04");
     (token, agreement["text"].as_str().unwrap().to_owned())
 }
 
@@ -1631,6 +1630,7 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
         ] }]),
     )
     .await;
+    set_date(app, "2027-01-04");
     assert!(
         text.contains("仅限 stop_name 属于 人民广场、静安寺 的记录"),
         "the agreement states the rows: {text}"
@@ -1972,4 +1972,95 @@ async fn a_work_order_sent_to_experts_returns_to_its_provider_with_their_opinion
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unusual_use_is_raised_to_the_provider_and_the_operators_once_a_day_each() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    publish_stops(app, "sh-a", &w.entry_a).await;
+    let (token, _) = credential_for(&w, json!([{ "dataset": w.entry_a }])).await;
+    let before_the_period = client()
+        .get(app.at(&format!("/api/v1/datasets/{}/records", w.entry_a)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&before_the_period), "outside_agreement_period");
+    set_date(app, "2027-01-04");
+    let get = |query: String| {
+        let (url, token) = (
+            app.at(&format!("/api/v1/datasets/{}/records?{query}", w.entry_a)),
+            token.clone(),
+        );
+        async move { client().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let alerts = |email: &'static str| async move {
+        let s = app.login(email).await;
+        let mut kinds: Vec<String> =
+            s.get_json(app.at("/api/v1/me/notifications")).await["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["kind"].as_str().unwrap().to_owned())
+                .filter(|k| k.starts_with("usage_"))
+                .collect();
+        kinds.sort();
+        kinds
+    };
+    // A call before the period of use was refused, and raised.
+    assert_eq!(
+        alerts("reviewer-a@example.cn").await,
+        ["usage_outside_period"]
+    );
+    // One page of everything is what a grant is for: no alert.
+    assert_eq!(get("limit=100".into()).await.status(), StatusCode::OK);
+    assert_eq!(
+        alerts("reviewer-a@example.cn").await,
+        ["usage_outside_period"]
+    );
+
+    // The table paged through a row at a time: scraping, once.
+    let mut next = Some("limit=1".to_owned());
+    let mut pages = 0;
+    while let Some(q) = next {
+        let body: Value = get(q).await.json().await.unwrap();
+        pages += 1;
+        next = body["next_cursor"]
+            .as_str()
+            .map(|c| format!("limit=1&cursor={c}"));
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        alerts("reviewer-a@example.cn").await,
+        ["usage_outside_period", "usage_scraping"]
+    );
+
+    // 1,000 calls a day declared: twenty times that rate is 14 calls a minute. The app's
+    // clock stands still, so every call here falls in one minute.
+    for _ in 0..12 {
+        assert_eq!(get("limit=1".into()).await.status(), StatusCode::OK);
+    }
+    // Raised once a day: more of the same is not raised again.
+    for _ in 0..3 {
+        get("limit=1".into()).await;
+    }
+    let expected = ["usage_burst", "usage_outside_period", "usage_scraping"];
+    assert_eq!(alerts("reviewer-a@example.cn").await, expected);
+    assert_eq!(alerts("operator@example.cn").await, expected);
+    assert!(
+        alerts("resident@example.cn").await.is_empty(),
+        "the applicant is not alerted about themselves"
+    );
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT actor_role FROM audit_log WHERE action = 'agreement.anomaly' ORDER BY seq",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        recorded,
+        ["system", "system", "system"],
+        "in the audit trail"
+    );
 }
