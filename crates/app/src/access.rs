@@ -583,6 +583,16 @@ pub async fn accept(
             .with("due", w.due_on.to_string()),
         );
     }
+    if due.provisional {
+        // Loud but never blocking (A19.2): the operator loads the year, and the deadlines
+        // are counted again.
+        outbox.to(
+            notify::operators(app).await?,
+            &Notice::new(NoticeKind::DeadlineProvisional, "/console/calendar")
+                .with("due", due.due.to_string())
+                .with("year", due.due.format("%Y").to_string()),
+        );
+    }
     outbox.write(&mut tx, now).await?;
     tx.commit().await?;
     outbox.send(app);

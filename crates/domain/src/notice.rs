@@ -36,6 +36,8 @@ string_enum!(
         DeadlineRecounted => "deadline_recounted",
         /// To the provider's deciders: a deadline is near.
         DeadlineNear => "deadline_near",
+        /// To the operators: a deadline was counted into a year whose holidays are not loaded.
+        DeadlineProvisional => "deadline_provisional",
         /// To an expert: a work order to give an opinion on, by a date.
         ExpertAssigned => "expert_assigned",
         /// To the applicant: the provider asked experts before deciding.

@@ -458,6 +458,20 @@ async fn deadlines_count_working_days_across_holidays_and_into_a_year_not_yet_lo
         .get_json(w.app.at(&format!("/api/v1/work-orders/{order}")))
         .await;
     assert_eq!(o["due_provisional"], true);
+    // The operator is told to load the year.
+    let told = w
+        .operator
+        .get_json(w.app.at("/api/v1/me/notifications"))
+        .await;
+    let alert = told["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "deadline_provisional")
+        .cloned()
+        .unwrap_or_else(|| panic!("{told}"));
+    assert_eq!(alert["link"], "/console/calendar");
+    assert!(alert["text"].as_str().unwrap_or("").contains("2027"), "{alert}");
 
     // The operator loads 2027 (New Year's Day off): the deadline is counted again, final.
     let res = w
