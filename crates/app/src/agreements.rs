@@ -708,3 +708,102 @@ pub async fn usage(app: &App, a: &AgreementRecord) -> Result<Vec<DayUse>> {
         })
         .collect())
 }
+
+/// A filing of conditional data handed over outside the platform (A21.1).
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineInput {
+    /// Why the data could not be delivered on the platform.
+    pub reason: String,
+    /// Who received it: a person and their organization.
+    pub recipient: String,
+    /// SHA-256 of the file handed over, 64 hexadecimal digits.
+    pub sha256: String,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+/// Files an offline delivery under `a`, which must be active: offline delivery exists only
+/// with a filing, which the regulator sees (A21.1). The regulators are told.
+pub async fn file_offline(
+    app: &App,
+    caller: &Caller,
+    a: &AgreementRecord,
+    input: OfflineInput,
+) -> Result<records::OfflineRecord> {
+    caller.authorize(Action::ManageDelivery, Resource::Agreement(a.facts()))?;
+    let reason = input.reason.trim();
+    let recipient = input.recipient.trim();
+    let sha256 = input.sha256.trim().to_ascii_lowercase();
+    let file_name = input
+        .file_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let mut errors = Vec::new();
+    for (field, text, limit) in [
+        ("reason", reason, domain::bounded::TEXT),
+        ("recipient", recipient, domain::bounded::NAME),
+    ] {
+        if text.is_empty() {
+            errors.push(FieldError::new(field, "required"));
+        }
+        errors.extend(FieldError::text(field, text, limit));
+    }
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        errors.push(FieldError::new("sha256", "invalid_sha256"));
+    }
+    if let Some(n) = file_name {
+        errors.extend(FieldError::text("file_name", n, domain::bounded::NAME));
+    }
+    if input.size.is_some_and(|s| s < 0) {
+        errors.push(FieldError::new("size", "invalid_value"));
+    }
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    // Delivery of any kind is under an agreement in force.
+    if a.state != AgreementState::Active {
+        return Err(ErrorCode::InvalidTransition.into());
+    }
+    let now = app.clock.now();
+    let filing = records::OfflineRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        agreement_id: a.id,
+        org_id: a.org_id,
+        filed_by: caller.user()?.id,
+        reason: reason.to_owned(),
+        recipient: recipient.to_owned(),
+        sha256,
+        file_name: file_name.map(str::to_owned),
+        size: input.size,
+        filed_at: now,
+    };
+    let mut tx = app.store.begin_write().await?;
+    records::insert_offline(&mut tx, &filing).await?;
+    let mut ev = caller.event(
+        now,
+        "agreement.offline_delivery",
+        "agreement",
+        a.id.to_string(),
+    );
+    ev.after = Some(json!({
+        "filing": filing.id, "reason": filing.reason, "recipient": filing.recipient,
+        "sha256": filing.sha256, "file_name": filing.file_name, "size": filing.size,
+    }));
+    tx.audit(ev).await?;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        notify::regulators(app).await?,
+        &Notice::new(NoticeKind::OfflineDelivery, "/console/oversight").with(
+            "provider",
+            app.store.org(&a.org_id.to_string()).await?.name_zh,
+        ),
+    );
+    outbox.write(&mut tx, now).await?;
+    tx.commit().await?;
+    outbox.send(app);
+    Ok(filing)
+}

@@ -82,6 +82,18 @@ pub async fn operators(app: &App) -> Result<Vec<UserId>> {
         .collect())
 }
 
+/// The platform's regulators.
+pub async fn regulators(app: &App) -> Result<Vec<UserId>> {
+    Ok(app
+        .store
+        .platform_roles()
+        .await?
+        .into_iter()
+        .filter(|(_, r)| *r == PlatformRole::Regulator)
+        .map(|(u, _)| u)
+        .collect())
+}
+
 /// The names of `entries`, joined as a list is written in Chinese.
 pub async fn entry_names(app: &App, entries: Vec<domain::ids::DatasetId>) -> String {
     let mut names = Vec::new();

@@ -49,7 +49,28 @@ pub struct Summary {
     pub providers: Vec<ProviderFigures>,
     /// Every overdue work order, the longest late first.
     pub overdue: Vec<Overdue>,
+    /// Conditional data handed over outside the platform, the latest first (A21.1).
+    pub offline: Vec<OfflineFiling>,
 }
+
+/// An offline delivery as the regulator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct OfflineFiling {
+    pub id: String,
+    pub agreement: domain::ids::AgreementId,
+    pub organization: OrgId,
+    pub provider: String,
+    pub reason: String,
+    pub recipient: String,
+    pub sha256: String,
+    pub file_name: Option<String>,
+    pub size: Option<i64>,
+    /// When it was filed (RFC 3339, China Standard Time).
+    pub filed_at: String,
+}
+
+/// The most offline filings the desk lists.
+const MAX_OFFLINE: i64 = 500;
 
 /// The figures over the last [`MONTHS`] months, as of now.
 pub async fn summary(app: &App, caller: &Caller) -> Result<Summary> {
@@ -113,5 +134,28 @@ pub async fn summary(app: &App, caller: &Caller) -> Result<Summary> {
         .collect();
     providers.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.name.cmp(&b.name)));
     overdue.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.id.cmp(&b.id)));
-    Ok(Summary { providers, overdue })
+    let mut offline = Vec::new();
+    for o in app.store.offline_deliveries(since, MAX_OFFLINE).await? {
+        let provider = match names.get(&o.org_id) {
+            Some(n) => n.clone(),
+            None => app.store.org(&o.org_id.to_string()).await?.name_zh,
+        };
+        offline.push(OfflineFiling {
+            id: o.id,
+            agreement: o.agreement_id,
+            organization: o.org_id,
+            provider,
+            reason: o.reason,
+            recipient: o.recipient,
+            sha256: o.sha256,
+            file_name: o.file_name,
+            size: o.size,
+            filed_at: o.filed_at.to_cst().to_rfc3339(),
+        });
+    }
+    Ok(Summary {
+        providers,
+        overdue,
+        offline,
+    })
 }

@@ -50,6 +50,8 @@ string_enum!(
         UsageBurst => "usage_burst",
         UsageScraping => "usage_scraping",
         UsageOutsidePeriod => "usage_outside_period",
+        /// To the regulators: a provider filed conditional data handed over off the platform.
+        OfflineDelivery => "offline_delivery",
     }
 );
 

@@ -213,3 +213,105 @@ impl Store {
         )
     }
 }
+
+/// A filing of conditional data handed over outside the platform (A21.1).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OfflineRecord {
+    pub id: String,
+    pub agreement_id: AgreementId,
+    pub org_id: OrgId,
+    pub filed_by: UserId,
+    pub reason: String,
+    pub recipient: String,
+    /// SHA-256 of the file handed over, hex.
+    pub sha256: String,
+    pub file_name: Option<String>,
+    pub size: Option<i64>,
+    pub filed_at: Timestamp,
+}
+
+const OFFLINE_COLUMNS: &str =
+    "id, agreement_id, org_id, filed_by, reason, recipient, sha256, file_name, size, filed_at";
+
+type OfflineRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+fn offline(r: OfflineRow) -> Result<OfflineRecord> {
+    let (id, agreement, org, by, reason, recipient, sha256, file_name, size, at) = r;
+    Ok(OfflineRecord {
+        id,
+        agreement_id: parse(&agreement, "agreement id")?,
+        org_id: parse(&org, "organization id")?,
+        filed_by: parse(&by, "user id")?,
+        reason,
+        recipient,
+        sha256,
+        file_name,
+        size,
+        filed_at: Timestamp(at),
+    })
+}
+
+pub async fn insert_offline(tx: &mut WriteTx, o: &OfflineRecord) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO offline_deliveries ({OFFLINE_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )))
+    .bind(&o.id)
+    .bind(o.agreement_id.to_string())
+    .bind(o.org_id.to_string())
+    .bind(o.filed_by.to_string())
+    .bind(&o.reason)
+    .bind(&o.recipient)
+    .bind(&o.sha256)
+    .bind(&o.file_name)
+    .bind(o.size)
+    .bind(o.filed_at.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The offline deliveries filed under `agreement`, the latest first.
+    pub async fn offline_deliveries_of(
+        &self,
+        agreement: AgreementId,
+    ) -> Result<Vec<OfflineRecord>> {
+        let rows: Vec<OfflineRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {OFFLINE_COLUMNS} FROM offline_deliveries WHERE agreement_id = $1 \
+             ORDER BY filed_at DESC, id DESC LIMIT 500"
+        )))
+        .bind(agreement.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(offline).collect()
+    }
+
+    /// The latest offline deliveries filed since `since`, at most `limit`.
+    pub async fn offline_deliveries(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OfflineRecord>> {
+        let rows: Vec<OfflineRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {OFFLINE_COLUMNS} FROM offline_deliveries WHERE filed_at >= $1 \
+             ORDER BY filed_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(offline).collect()
+    }
+}

@@ -471,7 +471,10 @@ async fn deadlines_count_working_days_across_holidays_and_into_a_year_not_yet_lo
         .cloned()
         .unwrap_or_else(|| panic!("{told}"));
     assert_eq!(alert["link"], "/console/calendar");
-    assert!(alert["text"].as_str().unwrap_or("").contains("2027"), "{alert}");
+    assert!(
+        alert["text"].as_str().unwrap_or("").contains("2027"),
+        "{alert}"
+    );
 
     // The operator loads 2027 (New Year's Day off): the deadline is counted again, final.
     let res = w
@@ -1530,8 +1533,8 @@ async fn deciders_are_reminded_once_when_two_working_days_are_left() {
 }
 
 /// `w.resident` applies for entry A, its provider approves with `grants`, both sign: the
-/// credential and the agreement's text. The period of use starts on 2027-01-01.
-async fn credential_for(w: &World, grants: Value) -> (String, String) {
+/// credential and the agreement. The period of use starts on 2027-01-01.
+async fn credential_for(w: &World, grants: Value) -> (String, Value) {
     let app = &w.app;
     let a = submitted(app, &w.resident, &[&w.entry_a]).await;
     let id = a["id"].as_str().unwrap();
@@ -1580,7 +1583,7 @@ async fn credential_for(w: &World, grants: Value) -> (String, String) {
             .unwrap_or("")
             .to_owned();
     }
-    (token, agreement["text"].as_str().unwrap().to_owned())
+    (token, agreement)
 }
 
 #[tokio::test]
@@ -1637,7 +1640,7 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
 
     // Granted: line names, of the stops 人民广场 and 静安寺 only — the filter may name an item
     // that is not itself granted.
-    let (token, text) = credential_for(
+    let (token, agreement) = credential_for(
         &w,
         json!([{ "dataset": w.entry_a, "rows": [
             { "field": "stop_name", "op": "in", "values": ["人民广场", "静安寺"] }
@@ -1645,6 +1648,7 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
     )
     .await;
     set_date(app, "2027-01-04");
+    let text = agreement["text"].as_str().unwrap();
     assert!(
         text.contains("仅限 stop_name 属于 人民广场、静安寺 的记录"),
         "the agreement states the rows: {text}"
@@ -2076,5 +2080,115 @@ async fn unusual_use_is_raised_to_the_provider_and_the_operators_once_a_day_each
         recorded,
         ["system", "system", "system"],
         "in the audit trail"
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_off_the_platform_is_filed_with_its_digest_and_the_regulator_sees_it() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    let (_, agreement) = credential_for(&w, json!([{ "dataset": w.entry_a }])).await;
+    let id = agreement["id"].as_str().unwrap().to_owned();
+    let regulator = app
+        .user_with("regulator@example.cn", Some(PlatformRole::Regulator), None)
+        .await;
+    let url = app.at(&format!("/api/v1/agreements/{id}/offline-deliveries"));
+    let good = json!({ "reason": "接收方内网无法访问平台", "recipient": "张三（某研究院）",
+                       "sha256": "AB".repeat(32) });
+    // The applicant does not file deliveries to themselves.
+    assert_eq!(
+        w.resident
+            .post_json(url.clone(), good.clone())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = w
+        .reviewer_a
+        .post_json(
+            url.clone(),
+            json!({ "reason": "", "recipient": "张三\u{7}", "sha256": "not-a-digest" }),
+        )
+        .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [
+            ("reason", "required"),
+            ("recipient", "control_character"),
+            ("sha256", "invalid_sha256"),
+        ]
+        .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    let res = w.reviewer_a.post_json(url.clone(), good).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let filed: Value = res.json().await.unwrap();
+    assert_eq!(filed["sha256"], "ab".repeat(32));
+
+    // From the agreement's page, the file handed over gives its own digest.
+    let bytes = b"line_name\n1\xe8\xb7\xaf\n".to_vec();
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", w.reviewer_a.csrf.clone())
+        .text("reason", "数据量大，以加密硬盘交付")
+        .text("recipient", "李四（某大学）")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("stops.csv"),
+        );
+    let res = w
+        .reviewer_a
+        .client
+        .post(app.at(&format!("/agreements/{id}/offline-deliveries")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "back to the agreement");
+
+    let desk = regulator.get_json(app.at("/api/v1/oversight")).await;
+    let filings = desk["offline"].as_array().unwrap();
+    assert_eq!(filings.len(), 2, "{desk}");
+    assert_eq!(filings[0]["sha256"], digest.as_str());
+    assert_eq!(filings[0]["file_name"], "stops.csv");
+    assert_eq!(filings[0]["recipient"], "李四（某大学）");
+    let page = regulator
+        .client
+        .get(app.at("/console/oversight"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&digest), "the regulator's desk lists it");
+    let told = regulator.get_json(app.at("/api/v1/me/notifications")).await;
+    assert_eq!(told["notifications"][0]["kind"], "offline_delivery");
+    // Both sides see the filings on the agreement.
+    let theirs = w
+        .resident
+        .client
+        .get(app.at(&format!("/agreements/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("李四（某大学）"));
+
+    // Once delivery is revoked, nothing more is filed under it.
+    let res = w
+        .reviewer_a
+        .post_json(
+            app.at(&format!("/api/v1/agreements/{id}/delivery")),
+            json!({ "step": "revoke", "reason": "协议终止" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again = json!({ "reason": "补交", "recipient": "王五", "sha256": "c".repeat(64) });
+    assert_eq!(
+        error_code(&w.reviewer_a.post_json(url, again).await),
+        "invalid_transition"
     );
 }

@@ -205,6 +205,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/credential", Action::TakeCredential, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/delivery", Action::ManageDelivery, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
     ("GET", "/api/v1/agreements/{agreement}/usage", Action::ViewAgreement, Target::AgreementInPath),
     ("GET", "/applications", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/applications/new", Action::Apply, Target::OwnAccount),
@@ -232,6 +233,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/console/expert/assignments/{assignment}/opinion", Action::GiveOpinion, Target::AssignmentInPath),
     ("GET", "/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
+    ("POST", "/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -641,6 +643,10 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> B
         "/api/v1/agreements/{agreement}/sign" => {
             json!({ "password": PASSWORD, "sha256": "0".repeat(64) })
         }
+        "/api/v1/agreements/{agreement}/offline-deliveries" => json!({
+            "reason": "接收方内网无法访问平台", "recipient": "张三（某研究院）",
+            "sha256": "a".repeat(64),
+        }),
         "/api/v1/agreements/{agreement}/delivery" => {
             json!({ "step": "suspend", "reason": "核查使用情况" })
         }
@@ -785,6 +791,11 @@ fn form_fields(path: &str, subject: Subject, n: usize, x: &Walk) -> Vec<(String,
         ]),
         // Signing the wrong text: the page answers for itself (409), and nothing is signed.
         "/agreements/{agreement}/sign" => f(&[("password", PASSWORD), ("sha256", "0")]),
+        "/agreements/{agreement}/offline-deliveries" => f(&[
+            ("reason", "接收方内网无法访问平台"),
+            ("recipient", "张三（某研究院）"),
+            ("sha256", &"a".repeat(64)),
+        ]),
         "/console/datasets/{dataset}/remove" => f(&[("remove_reason", "数据已停止采集")]),
         "/console/people/roles" => f(&[("email", "dummy@example.cn"), ("role", "regulator")]),
         "/console/orgs/{org}/review-cycles/{year}/submit" => f(&[("note", "已逐项复核")]),

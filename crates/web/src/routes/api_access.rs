@@ -747,6 +747,42 @@ pub async fn control(
     Ok(Json(agreement_view(&a)))
 }
 
+/// An offline delivery as filed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OfflineView {
+    pub id: String,
+    pub agreement: AgreementId,
+    pub reason: String,
+    pub recipient: String,
+    pub sha256: String,
+    pub file_name: Option<String>,
+    pub size: Option<i64>,
+    pub filed_at: Rfc3339,
+}
+
+/// `POST /api/v1/agreements/{agreement}/offline-deliveries`.
+pub async fn file_offline(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    ApiJson(input): ApiJson<app::agreements::OfflineInput>,
+) -> AppResult<(StatusCode, Json<OfflineView>)> {
+    let o = app::agreements::file_offline(&state.app, &ctx.caller, &a, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(OfflineView {
+            id: o.id,
+            agreement: o.agreement_id,
+            reason: o.reason,
+            recipient: o.recipient,
+            sha256: o.sha256,
+            file_name: o.file_name,
+            size: o.size,
+            filed_at: o.filed_at.into(),
+        }),
+    ))
+}
+
 /// The calls made under an agreement, per day (A29.1, A30.1).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AgreementUsage {

@@ -1124,6 +1124,10 @@ struct AgreementPage<'a> {
     /// A credential's secret, shown this once after the signature that issued it.
     credential: Option<(String, String)>,
     errors: Vec<(String, String)>,
+    /// Deliveries filed as made outside the platform (A21.1), the latest first.
+    offline: Vec<store::agreements::OfflineRecord>,
+    /// Whether the caller may file one now.
+    files_offline: bool,
 }
 
 async fn render_agreement(
@@ -1159,6 +1163,11 @@ async fn render_agreement(
             usage: app::agreements::usage(&state.app, a).await?,
             credential,
             errors,
+            offline: state.store.offline_deliveries_of(a.id).await?,
+            files_offline: a.state == AgreementState::Active
+                && ctx
+                    .authorize(Action::ManageDelivery, Resource::Agreement(a.facts()))
+                    .is_ok(),
             page,
         },
     )
@@ -1229,6 +1238,50 @@ pub async fn sign_form(
             )
             .await
         }
+    }
+}
+
+/// `POST /agreements/{agreement}/offline-deliveries`: the file handed over gives its digest,
+/// name and size; without a file, the digest typed in.
+pub async fn offline_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let v = &form.values;
+    let file = form.files.into_iter().find(|f| f.field == "file");
+    let upload = match file.map(|f| f.upload) {
+        Some(Ok(u)) => Some(u),
+        Some(Err(e)) => return Err(AppError(e)),
+        None => None,
+    };
+    let input = app::agreements::OfflineInput {
+        reason: v.get("reason").to_owned(),
+        recipient: v.get("recipient").to_owned(),
+        sha256: upload
+            .as_ref()
+            .map(|u| u.sha256.clone())
+            .unwrap_or_else(|| v.get("sha256").to_owned()),
+        file_name: upload.as_ref().map(|u| u.name.clone()),
+        size: upload.as_ref().map(|u| u.size),
+    };
+    match app::agreements::file_offline(&state.app, &ctx.caller, &a, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/agreements/{}#offline", a.id)).into_response()),
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let page = PageCtx::new(&state, &ctx, "/agreements");
+            let errors = messages(&page, AppError(e))?;
+            render_agreement(
+                &state,
+                &ctx,
+                &a,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                errors,
+            )
+            .await
+        }
+        Err(e) => Err(AppError(e)),
     }
 }
 

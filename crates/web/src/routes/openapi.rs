@@ -322,6 +322,11 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .body::<app::access::DecisionInput>()
                 .ok::<api_access::WorkOrderView>()
         }
+        ("POST", "/api/v1/agreements/{agreement}/offline-deliveries") => {
+            c("File a delivery made outside the platform under an active agreement: reason, recipient and the file's SHA-256, seen by the regulator (A21.1)")
+                .body::<app::agreements::OfflineInput>()
+                .created::<api_access::OfflineView>()
+        }
         ("POST", "/api/v1/work-orders/{order}/experts") => {
             c("Send a work order to expert review: one to five expert accounts, each to file an opinion by a date before the deadline (A19.2)")
                 .body::<app::experts::ReferralInput>()

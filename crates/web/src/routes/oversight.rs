@@ -37,6 +37,11 @@ impl OversightPage<'_> {
             format!("{:.0}%", f.on_time as f64 * 100.0 / f.decided as f64)
         }
     }
+
+    /// A filing's time as the desk shows it: the date and minute in Shanghai.
+    fn when(&self, rfc3339: &str) -> String {
+        rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+    }
 }
 
 /// `GET /console/oversight`.
