@@ -863,6 +863,23 @@ fn grants(
     }
 }
 
+/// The grants `input` gives of `request`, or every problem with them: the data items of the
+/// entries that row filters name are read first.
+pub(crate) async fn granted(
+    app: &App,
+    request: &Request,
+    input: &[GrantInput],
+) -> Result<Result<Vec<Grant>>> {
+    let mut items_of = std::collections::HashMap::new();
+    for g in input.iter().filter(|g| !g.rows.is_empty()) {
+        if let Ok(d) = app.store.dataset(&g.dataset.to_string()).await {
+            let names = d.meta.data_items.iter().map(|i| i.name.clone()).collect();
+            items_of.insert(g.dataset, names);
+        }
+    }
+    Ok(grants(request, input, &items_of))
+}
+
 /// The provider decides a work order (A19.2): approves — possibly narrowing items, period or
 /// calls — or refuses with every reason at once; the criteria are recorded either way, and the
 /// decision is published to the applicant with the application (A19.3).
@@ -892,14 +909,7 @@ pub async fn decide(
     let from = w.state;
     let (next, decision) = match input.outcome.as_str() {
         "approve" => {
-            let mut items_of = std::collections::HashMap::new();
-            for g in input.grants.iter().filter(|g| !g.rows.is_empty()) {
-                if let Ok(d) = app.store.dataset(&g.dataset.to_string()).await {
-                    let names = d.meta.data_items.iter().map(|i| i.name.clone()).collect();
-                    items_of.insert(g.dataset, names);
-                }
-            }
-            let granted = grants(&w.requested, &input.grants, &items_of);
+            let granted = granted(app, &w.requested, &input.grants).await?;
             let next = from.approve(Party::Provider).map_err(step_error)?;
             let granted = match granted {
                 Ok(g) if errors.is_empty() => g,

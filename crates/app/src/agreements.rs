@@ -423,6 +423,7 @@ pub async fn sign(
     }
     let mut tx = app.store.begin_write().await?;
     let credential = if next.delivers() {
+        supersede_earlier(app, &mut tx, &after, now).await?;
         let c = issue(&mut tx, &after, now).await?;
         after.credential_id = Some(c.record.id);
         Some(c)
@@ -463,6 +464,142 @@ pub async fn sign(
     outbox.send(app);
     // Only the applicant ever sees the credential's secret.
     Ok((after, credential.filter(|_| party == Party::Applicant)))
+}
+
+/// A new version coming into force replaces the versions of its work order still in force:
+/// each is superseded and its credential revoked, in the same transaction (A20.1).
+async fn supersede_earlier(
+    app: &App,
+    tx: &mut store::WriteTx,
+    new: &AgreementRecord,
+    now: Timestamp,
+) -> Result<()> {
+    for old in app.store.agreements_of(new.work_order_id).await? {
+        if old.id == new.id
+            || !matches!(
+                old.state,
+                AgreementState::Active | AgreementState::Suspended
+            )
+        {
+            continue;
+        }
+        let from = old.state;
+        let next = from.supersede(Party::System).map_err(step_error)?;
+        if let Some(c) = old.credential_id {
+            tokens::revoke_credential(tx, c, now).await?;
+        }
+        let signed = (
+            old.applicant_signed_at.is_some(),
+            old.provider_signed_at.is_some(),
+        );
+        let after = AgreementRecord {
+            state: next,
+            updated_at: now,
+            ..old
+        };
+        records::update(tx, &after, from, signed)
+            .await
+            .map_err(changed)?;
+        let mut ev = store::AuditEvent::system(
+            now,
+            "system",
+            "agreement.supersede",
+            "agreement",
+            after.id.to_string(),
+        );
+        ev.after = Some(json!({ "by_version": new.version, "by": new.id }));
+        tx.audit(ev).await?;
+    }
+    Ok(())
+}
+
+/// What a provider changes of an agreement in force: the grants, narrower or as applied for,
+/// never wider than the application (A19.2), and why.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionInput {
+    /// Per entry; entries left out get what was applied for.
+    #[serde(default)]
+    pub grants: Vec<crate::access::GrantInput>,
+    pub reason: String,
+}
+
+/// The provider changes `a`'s terms: a new version, generated from the template, that both
+/// sides sign again (A20.1). The version in force keeps delivering until the new one is
+/// signed by both, which supersedes it.
+pub async fn revise(
+    app: &App,
+    caller: &Caller,
+    a: &AgreementRecord,
+    input: RevisionInput,
+) -> Result<AgreementRecord> {
+    caller.authorize(Action::ReviseAgreement, Resource::Agreement(a.facts()))?;
+    let reason = input.reason.trim();
+    let mut errors: Vec<FieldError> = FieldError::text("reason", reason, domain::bounded::TEXT)
+        .into_iter()
+        .collect();
+    if reason.is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    let w = app.store.work_order(&a.work_order_id.to_string()).await?;
+    let granted = match crate::access::granted(app, &w.requested, &input.grants).await? {
+        Ok(g) => g,
+        Err(e) => {
+            errors.extend(e.fields);
+            Vec::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    if !matches!(a.state, AgreementState::Active | AgreementState::Suspended) {
+        return Err(ErrorCode::InvalidTransition.into());
+    }
+    let versions = app.store.agreements_of(a.work_order_id).await?;
+    if versions
+        .iter()
+        .any(|v| v.state == AgreementState::AwaitingSignatures)
+    {
+        // One change at a time: the pending version is signed or revised first.
+        return Err(ErrorCode::InvalidTransition.into());
+    }
+    let version = versions
+        .iter()
+        .map(|v| v.version)
+        .max()
+        .unwrap_or(a.version)
+        + 1;
+    let decided = Decision::of(&w).ok_or(ErrorCode::InvalidTransition)?;
+    let decision = Decision {
+        grants: granted,
+        ..decided
+    };
+    let now = app.clock.now();
+    let new = generate(app, &w, &decision, version, now).await?;
+    let mut tx = app.store.begin_write().await?;
+    records::insert(&mut tx, &new).await?;
+    let mut ev = caller.event(now, "agreement.revise", "agreement", new.id.to_string());
+    ev.before = Some(json!({ "agreement": a.id, "version": a.version, "grants": a.grants }));
+    ev.after = Some(json!({
+        "version": new.version, "sha256": new.sha256, "grants": new.grants, "reason": reason,
+    }));
+    tx.audit(ev).await?;
+    let mut sides = notify::deciders(app, new.org_id).await?;
+    sides.push(new.applicant_id);
+    let provider = app.store.org(&new.org_id.to_string()).await?.name_zh;
+    let mut outbox = Outbox::default();
+    outbox.to(
+        sides,
+        &Notice::new(
+            NoticeKind::AgreementToSign,
+            format!("/agreements/{}", new.id),
+        )
+        .with("provider", provider),
+    );
+    outbox.write(&mut tx, now).await?;
+    tx.commit().await?;
+    outbox.send(app);
+    Ok(new)
 }
 
 /// The applicant takes a new credential for an active agreement (the old one stops working):

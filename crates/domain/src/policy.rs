@@ -97,6 +97,9 @@ pub enum Action {
     ViewAssignment,
     /// Filing an opinion on an assignment: its expert only.
     GiveOpinion,
+    /// Changing an agreement's terms, which makes a new version both sides sign again
+    /// (A20.1): the provider's admins and reviewers.
+    ReviseAgreement,
 }
 
 impl Action {
@@ -170,6 +173,7 @@ impl Action {
         Action::OverseeApplications,
         Action::ViewAssignment,
         Action::GiveOpinion,
+        Action::ReviseAgreement,
     ];
 }
 
@@ -493,6 +497,10 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             Resource::Agreement(a) => {
                 decides_for_provider(user, a) || (user.has(Operator) && user.id != a.applicant)
             }
+            _ => false,
+        },
+        ReviseAgreement => match resource {
+            Resource::Agreement(a) => decides_for_provider(user, a),
             _ => false,
         },
         ViewAssignment => match resource {

@@ -2192,3 +2192,102 @@ async fn a_delivery_off_the_platform_is_filed_with_its_digest_and_the_regulator_
         "invalid_transition"
     );
 }
+
+#[tokio::test]
+async fn a_change_is_a_new_version_signed_again_that_replaces_the_old_one_and_its_credential() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    publish_stops(app, "sh-a", &w.entry_a).await;
+    let (old_token, v1) =
+        credential_for(&w, json!([{ "dataset": w.entry_a, "calls_per_day": 100 }])).await;
+    set_date(app, "2027-01-04");
+    let reviewer = app.login("reviewer-a@example.cn").await;
+    let resident = app.login("resident@example.cn").await;
+    let v1_id = v1["id"].as_str().unwrap().to_owned();
+    let revise_url = app.at(&format!("/api/v1/agreements/{v1_id}/revise"));
+    let records = |token: String| {
+        let url = app.at(&format!("/api/v1/datasets/{}/records", w.entry_a));
+        async move { client().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    assert_eq!(records(old_token.clone()).await.status(), StatusCode::OK);
+
+    // Never wider than the application; always with a reason; only the provider.
+    let res = reviewer
+        .post_json(
+            revise_url.clone(),
+            json!({ "reason": "", "grants": [{ "dataset": w.entry_a, "calls_per_day": 5000 }] }),
+        )
+        .await;
+    assert_eq!(
+        fields(&res.json().await.unwrap()),
+        [
+            ("reason", "required"),
+            ("grants[0].calls_per_day", "quota_higher")
+        ]
+        .map(|(f, c)| (f.to_owned(), c.to_owned()))
+    );
+    let change = json!({ "reason": "申请人调整调用频率",
+                         "grants": [{ "dataset": w.entry_a, "calls_per_day": 50 }] });
+    assert_eq!(
+        resident
+            .post_json(revise_url.clone(), change.clone())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = reviewer.post_json(revise_url.clone(), change.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v2: Value = res.json().await.unwrap();
+    assert_eq!(
+        (v2["version"].as_i64(), v2["state"].as_str()),
+        (Some(2), Some("awaiting_signatures"))
+    );
+    assert!(
+        v2["text"]
+            .as_str()
+            .unwrap()
+            .contains("每日调用不超过 50 次")
+    );
+    assert_eq!(
+        error_code(&reviewer.post_json(revise_url, change).await),
+        "invalid_transition",
+        "one change at a time"
+    );
+    // Until the new version is signed, the old one delivers.
+    assert_eq!(records(old_token.clone()).await.status(), StatusCode::OK);
+
+    let v2_url = app.at(&format!(
+        "/api/v1/agreements/{}",
+        v2["id"].as_str().unwrap()
+    ));
+    let sha = v2["sha256"].as_str().unwrap();
+    let mut new_token = String::new();
+    for s in [&reviewer, &resident] {
+        let res = s
+            .post_json(
+                format!("{v2_url}/sign"),
+                json!({ "password": PASSWORD, "sha256": sha }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let signed: Value = res.json().await.unwrap();
+        new_token = signed["credential"]["token"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+    }
+    let old = resident
+        .get_json(app.at(&format!("/api/v1/agreements/{v1_id}")))
+        .await;
+    assert_eq!(old["state"], "superseded");
+    assert_eq!(error_code(&records(old_token).await), "token_revoked");
+    assert_eq!(records(new_token).await.status(), StatusCode::OK);
+    let trail: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action IN ('agreement.revise', 'agreement.supersede') \
+         ORDER BY seq",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(trail, ["agreement.revise", "agreement.supersede"]);
+}

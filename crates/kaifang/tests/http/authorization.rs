@@ -206,6 +206,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/agreements/{agreement}/credential", Action::TakeCredential, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/delivery", Action::ManageDelivery, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/revise", Action::ReviseAgreement, Target::AgreementInPath),
     ("GET", "/api/v1/agreements/{agreement}/usage", Action::ViewAgreement, Target::AgreementInPath),
     ("GET", "/applications", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/applications/new", Action::Apply, Target::OwnAccount),
@@ -234,6 +235,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
+    ("POST", "/agreements/{agreement}/revise", Action::ReviseAgreement, Target::AgreementInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -500,6 +502,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         // the operator (A21.1); only the applicant holds its credential.
         Action::ViewAgreement => mine || member_of(own) || staff_sees_internals,
         Action::SignAgreement => mine || decides,
+        // A change of terms is the provider's, signed again by both sides.
+        Action::ReviseAgreement => decides,
         Action::TakeCredential => mine,
         Action::ManageDelivery => decides || (who.is(Operator) && !mine),
         // Supervising how providers handle applications: the operator and the regulator.
@@ -643,6 +647,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> B
         "/api/v1/agreements/{agreement}/sign" => {
             json!({ "password": PASSWORD, "sha256": "0".repeat(64) })
         }
+        "/api/v1/agreements/{agreement}/revise" => json!({ "reason": "调整调用量" }),
         "/api/v1/agreements/{agreement}/offline-deliveries" => json!({
             "reason": "接收方内网无法访问平台", "recipient": "张三（某研究院）",
             "sha256": "a".repeat(64),
@@ -791,6 +796,7 @@ fn form_fields(path: &str, subject: Subject, n: usize, x: &Walk) -> Vec<(String,
         ]),
         // Signing the wrong text: the page answers for itself (409), and nothing is signed.
         "/agreements/{agreement}/sign" => f(&[("password", PASSWORD), ("sha256", "0")]),
+        "/agreements/{agreement}/revise" => f(&[("reason", "调整调用量")]),
         "/agreements/{agreement}/offline-deliveries" => f(&[
             ("reason", "接收方内网无法访问平台"),
             ("recipient", "张三（某研究院）"),

@@ -747,6 +747,17 @@ pub async fn control(
     Ok(Json(agreement_view(&a)))
 }
 
+/// `POST /api/v1/agreements/{agreement}/revise`: the new version, to sign.
+pub async fn revise(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    ApiJson(input): ApiJson<app::agreements::RevisionInput>,
+) -> AppResult<(StatusCode, Json<AgreementView>)> {
+    let new = app::agreements::revise(&state.app, &ctx.caller, &a, input).await?;
+    Ok((StatusCode::CREATED, Json(agreement_view(&new))))
+}
+
 /// An offline delivery as filed.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OfflineView {

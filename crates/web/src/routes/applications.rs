@@ -1128,6 +1128,9 @@ struct AgreementPage<'a> {
     offline: Vec<store::agreements::OfflineRecord>,
     /// Whether the caller may file one now.
     files_offline: bool,
+    /// For a provider who may change it: per granted entry (id, name, calls a day, period
+    /// end).
+    revisable: Vec<(String, String, u64, String)>,
 }
 
 async fn render_agreement(
@@ -1168,6 +1171,7 @@ async fn render_agreement(
                 && ctx
                     .authorize(Action::ManageDelivery, Resource::Agreement(a.facts()))
                     .is_ok(),
+            revisable: revisable(state, ctx, a).await,
             page,
         },
     )
@@ -1238,6 +1242,93 @@ pub async fn sign_form(
             )
             .await
         }
+    }
+}
+
+/// The grants a provider may change on the page, when they may.
+async fn revisable(
+    state: &AppState,
+    ctx: &Ctx,
+    a: &AgreementRecord,
+) -> Vec<(String, String, u64, String)> {
+    let may = matches!(a.state, AgreementState::Active | AgreementState::Suspended)
+        && ctx
+            .authorize(Action::ReviseAgreement, Resource::Agreement(a.facts()))
+            .is_ok();
+    if !may {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for g in app::agreements::grants_of(a) {
+        let name = state
+            .store
+            .dataset(&g.dataset.to_string())
+            .await
+            .map(|d| d.meta.name)
+            .unwrap_or_default();
+        out.push((
+            g.dataset.to_string(),
+            name,
+            g.calls_per_day,
+            g.period_end.to_string(),
+        ));
+    }
+    out
+}
+
+/// `POST /agreements/{agreement}/revise`: calls a day and the period's end per entry, and why;
+/// the items and rows granted stay as they are.
+pub async fn revise_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+    form: FormPost,
+) -> AppResult<Response> {
+    let v = &form.values;
+    let grants = app::agreements::grants_of(&a)
+        .into_iter()
+        .map(|g| {
+            let id = g.dataset.to_string();
+            app::access::GrantInput {
+                dataset: g.dataset,
+                items: Some(g.items),
+                period_start: Some(g.period_start),
+                period_end: NaiveDate::parse_from_str(
+                    v.get(&format!("period_end.{id}")).trim(),
+                    "%Y-%m-%d",
+                )
+                .ok()
+                .or(Some(g.period_end)),
+                calls_per_day: v
+                    .get(&format!("calls.{id}"))
+                    .trim()
+                    .parse()
+                    .ok()
+                    .or(Some(g.calls_per_day)),
+                rows: g.rows,
+            }
+        })
+        .collect();
+    let input = app::agreements::RevisionInput {
+        grants,
+        reason: v.get("reason").to_owned(),
+    };
+    match app::agreements::revise(&state.app, &ctx.caller, &a, input).await {
+        Ok(new) => Ok(Redirect::to(&format!("/agreements/{}", new.id)).into_response()),
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let page = PageCtx::new(&state, &ctx, "/agreements");
+            let errors = messages(&page, AppError(e))?;
+            render_agreement(
+                &state,
+                &ctx,
+                &a,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                errors,
+            )
+            .await
+        }
+        Err(e) => Err(AppError(e)),
     }
 }
 

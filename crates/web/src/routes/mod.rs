@@ -160,6 +160,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,
         POST "/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: applications::sign_form,
         POST "/agreements/{agreement}/offline-deliveries" => ManageDelivery on AgreementInPath: applications::offline_form,
+        POST "/agreements/{agreement}/revise" => ReviseAgreement on AgreementInPath: applications::revise_form,
         GET "/inbox" => ViewOwnAccount on OwnAccount: inbox::page,
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
@@ -305,6 +306,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/agreements/{agreement}/credential" => TakeCredential on AgreementInPath: api_access::reissue,
         POST "/api/v1/agreements/{agreement}/delivery" => ManageDelivery on AgreementInPath: api_access::control,
         POST "/api/v1/agreements/{agreement}/offline-deliveries" => ManageDelivery on AgreementInPath: api_access::file_offline,
+        POST "/api/v1/agreements/{agreement}/revise" => ReviseAgreement on AgreementInPath: api_access::revise,
         GET "/api/v1/agreements/{agreement}/usage" => ViewAgreement on AgreementInPath: api_access::usage,
 
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,

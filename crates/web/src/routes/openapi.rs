@@ -327,6 +327,11 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
                 .body::<app::agreements::OfflineInput>()
                 .created::<api_access::OfflineView>()
         }
+        ("POST", "/api/v1/agreements/{agreement}/revise") => {
+            c("Change an agreement in force: a new version, generated from the template, that both sides sign again; signed, it supersedes the old one and its credential (A20.1)")
+                .body::<app::agreements::RevisionInput>()
+                .created::<api_access::AgreementView>()
+        }
         ("POST", "/api/v1/work-orders/{order}/experts") => {
             c("Send a work order to expert review: one to five expert accounts, each to file an opinion by a date before the deadline (A19.2)")
                 .body::<app::experts::ReferralInput>()
