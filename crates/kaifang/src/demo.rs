@@ -151,6 +151,18 @@ const ACCOUNTS: &[AccountSpec] = &[
         None,
     ),
     (
+        "expert@demo.kaifang.example",
+        "评审专家（演示）",
+        Some(PlatformRole::Expert),
+        None,
+    ),
+    (
+        "expert2@demo.kaifang.example",
+        "数据安全专家（演示）",
+        Some(PlatformRole::Expert),
+        None,
+    ),
+    (
         "transport-admin@demo.kaifang.example",
         "交通委管理员（演示）",
         None,

@@ -190,6 +190,33 @@ pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
     for w in orders {
         app::access::decide(app, &reviewer, w, approve()).await?;
     }
+    // Sent to two experts: one opinion filed, one awaited.
+    let a = submitted(
+        app,
+        &company,
+        second,
+        "一次性申请全年全量客流明细，用于城市交通大模型训练。",
+    )
+    .await?;
+    let (_, orders) = app::access::accept(app, &operator, a).await?;
+    let expert = caller(app, "expert@demo.kaifang.example").await?;
+    let expert2 = caller(app, "expert2@demo.kaifang.example").await?;
+    for w in orders {
+        let input = app::experts::ReferralInput {
+            experts: vec![expert.user()?.id, expert2.user()?.id],
+            due_on: w.due_on,
+            question: "一次性大规模申请，请评估多源数据融合风险与场景价值。".into(),
+        };
+        let (w, list) = app::experts::refer(app, &reviewer, w, input).await?;
+        // The data security expert has answered; the demo's expert account has yet to.
+        if let Some(theirs) = list.into_iter().nth(1) {
+            let opinion = app::experts::OpinionInput {
+                recommendation: "narrow".into(),
+                opinion: "建议仅开放线路与站点层面的汇总数据项，期限缩短至六个月。".into(),
+            };
+            app::experts::give_opinion(app, &expert2, theirs, &w, opinion).await?;
+        }
+    }
     // Approved and signed by both: active, with a working credential.
     let a = submitted(
         app,
@@ -209,6 +236,16 @@ pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
         let (_, credential) =
             app::agreements::sign(app, &company, agreement, DEMO_PASSWORD.into(), &sha).await?;
         secret = credential.map(|c| c.secret);
+        // A delivery off the platform, filed for the regulator to see.
+        let agreement = app.store.agreements_of(w.id).await?.remove(0);
+        let filing = app::agreements::OfflineInput {
+            reason: "接收方生产网络与互联网隔离，以加密移动硬盘交付。".into(),
+            recipient: "王工（某出行科技公司数据安全部）".into(),
+            sha256: "9f2b5c0d6e1a4b7c8d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c".into(),
+            file_name: Some("公交到站数据-2026Q4.zip".into()),
+            size: Some(48_213_504),
+        };
+        app::agreements::file_offline(app, &reviewer, &agreement, filing).await?;
     }
     Ok(secret.map(|s| format!("{s}  ->  /api/v1/datasets/{}/records", first.id)))
 }
