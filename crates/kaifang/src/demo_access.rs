@@ -4,6 +4,7 @@
 //! refused, one approved with its agreement to sign, and one whose agreement both sides signed,
 //! whose credential the demo prints so that it can be tried at once.
 
+use anyhow::Context;
 use std::collections::BTreeSet;
 
 use app::{App, Caller};
@@ -94,7 +95,16 @@ async fn submitted(
     purpose: &str,
 ) -> anyhow::Result<store::access::ApplicationRecord> {
     let today = app.clock.now().to_cst().date_naive();
-    let a = app::access::create(app, who, form_for(d, purpose, today)).await?;
+    submitted_form(app, who, d, form_for(d, purpose, today)).await
+}
+
+async fn submitted_form(
+    app: &App,
+    who: &Caller,
+    d: &DatasetRecord,
+    form: ApplicationForm,
+) -> anyhow::Result<store::access::ApplicationRecord> {
+    let a = app::access::create(app, who, form).await?;
     attach_all(app, who, &a, d).await?;
     Ok(app::access::submit(app, who, a).await?)
 }
@@ -217,14 +227,15 @@ pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
             app::experts::give_opinion(app, &expert2, theirs, &w, opinion).await?;
         }
     }
-    // Approved and signed by both: active, with a working credential.
-    let a = submitted(
-        app,
-        &company,
+    // Approved and signed by both: active, with a working credential. An arrival-time app
+    // serving many riders declares a high volume of calls.
+    let mut form = form_for(
         first,
         "开发实时公交到站提醒应用，服务本市公交乘客。",
-    )
-    .await?;
+        today,
+    );
+    form.calls_per_day = Some(1_000_000);
+    let a = submitted_form(app, &company, first, form).await?;
     let (_, orders) = app::access::accept(app, &operator, a).await?;
     let mut secret = None;
     for w in orders {
@@ -257,4 +268,76 @@ fn approve() -> app::access::DecisionInput {
         grants: Vec::new(),
         reasons: Vec::new(),
     }
+}
+
+/// Adds `n` open work orders to the transport commission's inbox, each from an application of
+/// the demo's company accepted on the platform's behalf, due over the next weeks: the inbox
+/// at a scale the benchmark measures. Written straight to the store, in batches.
+pub async fn open_work_orders(app: &App, n: usize) -> anyhow::Result<usize> {
+    let entries = entries(app).await?;
+    let d = entries
+        .first()
+        .context("no conditional entry with data items: run `kaifang demo` first")?;
+    let company = app
+        .store
+        .user_by_email("company@demo.kaifang.example")
+        .await?;
+    let now = app.clock.now();
+    let today = now.to_cst().date_naive();
+    let form = form_for(d, "基准测试：待审核的数据申请。", today);
+    let request = domain::application::Request {
+        entries: form.entries.clone(),
+        purpose: form.purpose.clone(),
+        period: (
+            form.period_start.unwrap_or(today),
+            form.period_end.unwrap_or(today),
+        ),
+        calls_per_day: form.calls_per_day.unwrap_or(1),
+        security_measures: form.security_measures.clone(),
+    };
+    let mut made = 0;
+    while made < n {
+        let mut tx = app.store.begin_write().await?;
+        for i in made..(made + 1_000).min(n) {
+            let a = store::access::ApplicationRecord {
+                id: domain::ids::ApplicationId::new(),
+                applicant_id: company.id,
+                state: domain::access::ApplicationState::Accepted,
+                form: form.clone(),
+                round: 1,
+                created_at: now,
+                updated_at: now,
+                row_version: 1,
+            };
+            store::access::insert_application(&mut tx, &a).await?;
+            let w = store::access::WorkOrderRecord {
+                id: domain::ids::WorkOrderId::new(),
+                application_id: a.id,
+                org_id: d.org_id,
+                applicant_id: company.id,
+                state: domain::access::WorkOrderState::InReview,
+                requested: request.clone(),
+                created_at: now,
+                due_on: today + chrono::Days::new((i % 28) as u64),
+                due_provisional: false,
+                decision: None,
+                decided_by: None,
+                decided_at: None,
+                updated_at: now,
+            };
+            store::access::insert_work_order(&mut tx, &w).await?;
+        }
+        let done = (made + 1_000).min(n);
+        tx.audit(store::AuditEvent::system(
+            now,
+            "system",
+            "bench.work_orders",
+            "organization",
+            d.org_id.to_string(),
+        ))
+        .await?;
+        tx.commit().await?;
+        made = done;
+    }
+    Ok(made)
 }

@@ -79,7 +79,7 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         /// How many synthetic entries to add.
-        #[arg(long, required_unless_present = "from_file")]
+        #[arg(long, required_unless_present_any = ["from_file", "work_orders"])]
         entries: Option<usize>,
         /// A CSV (or TSV) file to make an entry from.
         #[arg(long, requires = "org", conflicts_with = "entries")]
@@ -90,6 +90,10 @@ enum Command {
         /// The entry's name; the file's name by default.
         #[arg(long)]
         name: Option<String>,
+        /// Instead: add this many open work orders to the demo's transport commission (a
+        /// benchmark of the provider's inbox).
+        #[arg(long, conflicts_with_all = ["entries", "from_file"])]
+        work_orders: Option<usize>,
     },
     /// Upload a data file to an entry on a Kaifang server, wait until it is read, and exit 0
     /// printing the new version's number, or non-zero with the quality report's summary.
@@ -337,6 +341,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if generated {
                 println!("password (shown once): {password}");
             }
+            db.close().await;
+        }
+        Command::Generate {
+            store,
+            work_orders: Some(n),
+            ..
+        } => {
+            let (db, file, data_dir) = open_store(&store, PathBuf::from("kaifang-data")).await?;
+            let web = config::web_config(&ServeArgs::default(), &file, "127.0.0.1:0", false)?;
+            let blobs = open_files(&store, &file, &data_dir, &db).await?;
+            let app = app::App::new(db.clone(), blobs, Arc::new(SystemClock), web.app_config());
+            let n = demo_access::open_work_orders(&app, n).await?;
+            println!("added {n} open work orders");
             db.close().await;
         }
         Command::Generate {
