@@ -229,11 +229,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
     }
     // Approved and signed by both: active, with a working credential. An arrival-time app
     // serving many riders declares a high volume of calls.
-    let mut form = form_for(
-        first,
-        "开发实时公交到站提醒应用，服务本市公交乘客。",
-        today,
-    );
+    let mut form = form_for(first, "开发实时公交到站提醒应用，服务本市公交乘客。", today);
     form.calls_per_day = Some(1_000_000);
     let a = submitted_form(app, &company, first, form).await?;
     let (_, orders) = app::access::accept(app, &operator, a).await?;

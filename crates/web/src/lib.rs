@@ -21,6 +21,7 @@ pub mod observe;
 pub mod openlist;
 mod page;
 pub mod paging;
+pub mod pdf;
 pub mod redirect;
 pub mod render;
 pub mod routes;

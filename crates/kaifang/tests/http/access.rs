@@ -1027,6 +1027,35 @@ async fn both_sides_sign_and_the_credential_reads_only_what_was_granted() {
         async move { s.post_json(url, body).await }
     };
 
+    // The agreement downloads as a PDF: its text in the standard Chinese font, addressed
+    // in UTF-16 (the agreement's name, as hexadecimal code units), with the text's SHA-256.
+    let pdf = w
+        .resident
+        .client
+        .get(format!(
+            "{}/pdf",
+            app.at(&format!("/agreements/{}", ag["id"].as_str().unwrap()))
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.4"));
+    let utf16 = |s: &str| {
+        s.encode_utf16()
+            .map(|u| format!("{u:04X}"))
+            .collect::<String>()
+    };
+    let body = String::from_utf8_lossy(&pdf);
+    assert!(body.contains("/Encoding /UniGB-UTF16-H"));
+    assert!(
+        body.contains(&utf16("上海市公交客流明细")),
+        "the entry's name"
+    );
+    assert!(body.contains(&utf16(&sha)), "the SHA-256 signed");
+    assert!(body.trim_end().ends_with("%%EOF"));
+
     // The provider signs: a wrong password or another text is refused, a second time too.
     let res = sign(&w.reviewer_a, "not-my-password-1", &sha).await;
     assert_eq!(

@@ -233,6 +233,7 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/console/expert/assignments/{assignment}", Action::ViewAssignment, Target::AssignmentInPath),
     ("POST", "/console/expert/assignments/{assignment}/opinion", Action::GiveOpinion, Target::AssignmentInPath),
     ("GET", "/agreements/{agreement}", Action::ViewAgreement, Target::AgreementInPath),
+    ("GET", "/agreements/{agreement}/pdf", Action::ViewAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/revise", Action::ReviseAgreement, Target::AgreementInPath),

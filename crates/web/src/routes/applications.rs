@@ -1187,6 +1187,49 @@ pub async fn agreement_page(
     render_agreement(&state, &ctx, &a, StatusCode::OK, None, Vec::new()).await
 }
 
+/// `GET /agreements/{agreement}/pdf`: the agreement's text as a PDF, with its state, its
+/// signatures and the SHA-256 each side signed.
+pub async fn agreement_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Extension(a): Extension<AgreementRecord>,
+) -> AppResult<Response> {
+    let page = PageCtx::new(&state, &ctx, &format!("/agreements/{}", a.id));
+    let signed = |t: Option<domain::clock::Timestamp>| {
+        t.map(date_text)
+            .unwrap_or_else(|| page.t("agreement.not_signed"))
+    };
+    let text = format!(
+        "{}\n\n# {}\n\n{}：{}\n{}：{}\n{}：{}\nSHA-256：{}\n",
+        a.text,
+        page.t("agreement.signatures"),
+        page.t("agreement.state"),
+        page.t(&format!("agreement.state.{}", a.state.as_str())),
+        page.t("agreement.applicant_signed"),
+        signed(a.applicant_signed_at),
+        page.t("agreement.provider_signed"),
+        signed(a.provider_signed_at),
+        a.sha256,
+    );
+    let title = format!("{} v{}", page.t("agreement.title"), a.version);
+    let body = crate::pdf::document(&title, &text);
+    let disposition = format!(
+        "attachment; filename=\"agreement-{}-v{}.pdf\"",
+        a.id, a.version
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// `POST /agreements/{agreement}/sign`: the password typed again; the page shows the
 /// credential once when this signature issued it.
 pub async fn sign_form(

@@ -159,6 +159,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/console/expert/assignments/{assignment}/opinion" => GiveOpinion on AssignmentInPath: experts::opinion_form,
         GET "/agreements/{agreement}" => ViewAgreement on AgreementInPath: applications::agreement_page,
         POST "/agreements/{agreement}/sign" => SignAgreement on AgreementInPath: applications::sign_form,
+        GET "/agreements/{agreement}/pdf" => ViewAgreement on AgreementInPath: applications::agreement_pdf,
         POST "/agreements/{agreement}/offline-deliveries" => ManageDelivery on AgreementInPath: applications::offline_form,
         POST "/agreements/{agreement}/revise" => ReviseAgreement on AgreementInPath: applications::revise_form,
         GET "/inbox" => ViewOwnAccount on OwnAccount: inbox::page,
