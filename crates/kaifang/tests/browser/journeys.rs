@@ -945,6 +945,59 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     assert!(b.source().await.contains("剩余 10 个工作日"));
     b.click_to(Locator::Css(&format!("a[href='{order}']")), &order)
         .await;
+    // A large request: the reviewer first asks an expert, by today.
+    c.find(Locator::Css("input[name=experts]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.execute(
+        "document.getElementById('expert-due').value = arguments[0];",
+        vec![serde_json::json!(today.to_string())],
+    )
+    .await
+    .unwrap();
+    b.fill("expert-question", "请评估多源数据融合风险。").await;
+    // The form comes back to the work order, now listing the expert review.
+    b.click(Locator::Css("form[action$='/experts'] button")).await;
+    b.find_soon(Locator::Id("expert-review")).await;
+    assert!(b.source().await.contains("待提交"), "the opinion awaited");
+    sign_out(&b).await;
+
+    // The expert (the first listed: the data security expert) files an opinion.
+    sign_in(&b, &demo, "expert2@demo.kaifang.example").await;
+    c.goto(&demo.at("/console/expert")).await.unwrap();
+    b.screenshot("access-expert-desk").await;
+    problems.extend(b.accessibility_violations().await);
+    let assignment = c
+        .find(Locator::Css("table a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&demo.at(&assignment)).await.unwrap();
+    assert!(b.source().await.contains("请评估多源数据融合风险。"));
+    c.find(Locator::Css("input[name=recommendation][value=approve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.fill("opinion-text", "场景明确，数据项最少够用，同意开放。")
+        .await;
+    problems.extend(b.accessibility_violations().await);
+    b.click(Locator::Css("form[action$='/opinion'] button")).await;
+    b.find_soon(Locator::Id("filed-opinion")).await;
+    b.screenshot("access-expert-opinion").await;
+    sign_out(&b).await;
+
+    // Back with the reviewer, who reads the opinion and approves.
+    sign_in(&b, &demo, "transport-reviewer@demo.kaifang.example").await;
+    c.goto(&demo.at(&order)).await.unwrap();
+    assert!(b.source().await.contains("场景明确，数据项最少够用，同意开放。"));
     b.fill("fairness", "与同类申请同等对待。").await;
     b.fill("scenario_value", "出行服务研究，公共价值高。").await;
     b.fill("combination_risk", "不含个人信息，融合风险低。")
