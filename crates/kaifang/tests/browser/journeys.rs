@@ -587,12 +587,15 @@ async fn screenshots_of_the_main_pages_of_every_party() {
         ("operator-calendar", "/console/calendar?from=2026-12-21"),
         ("operator-articles", "/console/articles"),
         ("operator-applications", "/console/applications"),
+        ("operator-oversight", "/console/oversight"),
     ];
-    let parties: [(Option<&str>, Pages); 4] = [
+    let expert = [("expert-desk", "/console/expert")];
+    let parties: [(Option<&str>, Pages); 5] = [
         (None, &public),
         (Some("resident@demo.kaifang.example"), &resident),
         (Some("transport-editor@demo.kaifang.example"), &provider),
         (Some("operator@demo.kaifang.example"), &operator),
+        (Some("expert@demo.kaifang.example"), &expert),
     ];
     for (width, height) in [(1280, 900), (390, 844)] {
         c.set_window_size(width, height).await.unwrap();
