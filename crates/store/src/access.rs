@@ -282,7 +282,7 @@ pub fn day_number(d: NaiveDate) -> i64 {
     (d - epoch()).num_days()
 }
 
-fn day_of(n: i64) -> Result<NaiveDate> {
+pub(crate) fn day_of(n: i64) -> Result<NaiveDate> {
     epoch()
         .checked_add_signed(chrono::TimeDelta::days(n))
         .ok_or_else(|| StoreError::Corrupt(format!("day {n}")))

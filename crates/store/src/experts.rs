@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use domain::clock::Timestamp;
 use domain::ids::{AssignmentId, UserId, WorkOrderId};
 
-use crate::access::{WorkOrderRecord, day_number};
+use crate::access::{WorkOrderRecord, day_number, day_of};
 use crate::{Result, Store, StoreError, WriteTx, parse};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -57,15 +57,12 @@ type Row = (
 
 fn record(r: Row) -> Result<AssignmentRecord> {
     let (id, order, expert, question, due, by, at, recommendation, opinion, filed) = r;
-    let due_on = NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|d| d.checked_add_signed(chrono::Duration::days(due)))
-        .ok_or_else(|| StoreError::Corrupt(format!("assignment due day {due}")))?;
     Ok(AssignmentRecord {
         id: parse(&id, "assignment id")?,
         work_order_id: parse(&order, "work order id")?,
         expert_id: parse(&expert, "expert id")?,
         question,
-        due_on,
+        due_on: day_of(due)?,
         assigned_by: parse(&by, "assigner id")?,
         assigned_at: Timestamp(at),
         opinion: match (recommendation, opinion, filed) {

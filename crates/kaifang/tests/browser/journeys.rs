@@ -963,7 +963,8 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     .unwrap();
     b.fill("expert-question", "请评估多源数据融合风险。").await;
     // The form comes back to the work order, now listing the expert review.
-    b.click(Locator::Css("form[action$='/experts'] button")).await;
+    b.click(Locator::Css("form[action$='/experts'] button"))
+        .await;
     b.find_soon(Locator::Id("expert-review")).await;
     assert!(b.source().await.contains("待提交"), "the opinion awaited");
     sign_out(&b).await;
@@ -992,7 +993,8 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     b.fill("opinion-text", "场景明确，数据项最少够用，同意开放。")
         .await;
     problems.extend(b.accessibility_violations().await);
-    b.click(Locator::Css("form[action$='/opinion'] button")).await;
+    b.click(Locator::Css("form[action$='/opinion'] button"))
+        .await;
     b.find_soon(Locator::Id("filed-opinion")).await;
     b.screenshot("access-expert-opinion").await;
     sign_out(&b).await;
@@ -1000,7 +1002,11 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     // Back with the reviewer, who reads the opinion and approves.
     sign_in(&b, &demo, "transport-reviewer@demo.kaifang.example").await;
     c.goto(&demo.at(&order)).await.unwrap();
-    assert!(b.source().await.contains("场景明确，数据项最少够用，同意开放。"));
+    assert!(
+        b.source()
+            .await
+            .contains("场景明确，数据项最少够用，同意开放。")
+    );
     b.fill("fairness", "与同类申请同等对待。").await;
     b.fill("scenario_value", "出行服务研究，公共价值高。").await;
     b.fill("combination_risk", "不含个人信息，融合风险低。")

@@ -931,7 +931,7 @@ struct OrderPage<'a> {
     experts: super::experts::ExpertPart,
 }
 
-pub(super) async fn render_order(
+async fn render_order(
     state: &AppState,
     ctx: &Ctx,
     w: &WorkOrderRecord,
@@ -1058,6 +1058,19 @@ fn row_filter(v: &crate::dataset_form::FormValues, id: &str) -> Option<domain::a
     })
 }
 
+/// The work order's page again with the problems of a refused form next to it; any other
+/// refusal as it is.
+pub(super) async fn order_refusal(
+    state: &AppState,
+    ctx: &Ctx,
+    w: &WorkOrderRecord,
+    e: AppError,
+) -> AppResult<Response> {
+    let page = PageCtx::new(state, ctx, "/console");
+    let errors = messages(&page, e)?;
+    render_order(state, ctx, w, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+}
+
 /// `POST /console/work-orders/{order}/decision`.
 pub async fn decide_form(
     State(state): State<AppState>,
@@ -1099,11 +1112,7 @@ pub async fn decide_form(
     };
     match app::access::decide(&state.app, &ctx.caller, w.clone(), input).await {
         Ok(w) => Ok(Redirect::to(&format!("/console/work-orders/{}", w.id)).into_response()),
-        Err(e) => {
-            let page = PageCtx::new(&state, &ctx, "/console");
-            let errors = messages(&page, AppError(e))?;
-            render_order(&state, &ctx, &w, StatusCode::UNPROCESSABLE_ENTITY, errors).await
-        }
+        Err(e) => order_refusal(&state, &ctx, &w, AppError(e)).await,
     }
 }
 
@@ -1319,6 +1328,30 @@ async fn revisable(
     out
 }
 
+/// The agreement's page again with the problems of a refused form next to it; any other
+/// refusal as it is.
+async fn agreement_refusal(
+    state: &AppState,
+    ctx: &Ctx,
+    a: &AgreementRecord,
+    e: app::Error,
+) -> AppResult<Response> {
+    if e.code != ErrorCode::ValidationFailed {
+        return Err(AppError(e));
+    }
+    let page = PageCtx::new(state, ctx, "/agreements");
+    let errors = messages(&page, AppError(e))?;
+    render_agreement(
+        state,
+        ctx,
+        a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        errors,
+    )
+    .await
+}
+
 /// `POST /agreements/{agreement}/revise`: calls a day and the period's end per entry, and why;
 /// the items and rows granted stay as they are.
 pub async fn revise_form(
@@ -1358,20 +1391,7 @@ pub async fn revise_form(
     };
     match app::agreements::revise(&state.app, &ctx.caller, &a, input).await {
         Ok(new) => Ok(Redirect::to(&format!("/agreements/{}", new.id)).into_response()),
-        Err(e) if e.code == ErrorCode::ValidationFailed => {
-            let page = PageCtx::new(&state, &ctx, "/agreements");
-            let errors = messages(&page, AppError(e))?;
-            render_agreement(
-                &state,
-                &ctx,
-                &a,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                errors,
-            )
-            .await
-        }
-        Err(e) => Err(AppError(e)),
+        Err(e) => agreement_refusal(&state, &ctx, &a, e).await,
     }
 }
 
@@ -1402,20 +1422,7 @@ pub async fn offline_form(
     };
     match app::agreements::file_offline(&state.app, &ctx.caller, &a, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{}#offline", a.id)).into_response()),
-        Err(e) if e.code == ErrorCode::ValidationFailed => {
-            let page = PageCtx::new(&state, &ctx, "/agreements");
-            let errors = messages(&page, AppError(e))?;
-            render_agreement(
-                &state,
-                &ctx,
-                &a,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                errors,
-            )
-            .await
-        }
-        Err(e) => Err(AppError(e)),
+        Err(e) => agreement_refusal(&state, &ctx, &a, e).await,
     }
 }
 

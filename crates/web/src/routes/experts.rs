@@ -282,18 +282,7 @@ pub async fn refer_form(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/console/work-orders/{}", w.id)).into_response()),
-        Err(e) => {
-            let page = PageCtx::new(&state, &ctx, "/console");
-            let errors = super::applications::messages(&page, e)?;
-            super::applications::render_order(
-                &state,
-                &ctx,
-                &w,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-            )
-            .await
-        }
+        Err(e) => super::applications::order_refusal(&state, &ctx, &w, e).await,
     }
 }
 
