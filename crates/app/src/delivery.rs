@@ -121,8 +121,8 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
         return Err(ErrorCode::OutsideAgreementPeriod.into());
     }
     let key = format!("agreement-calls:{id}:{}:{today}", dataset.id);
-    let calls = app.store.hit(&key, now, 86_400).await?;
-    if calls.hits as u64 > grant.calls_per_day {
+    let calls = app.counters.add(&app.store, &key, 1, now, 86_400).await?;
+    if calls as u64 > grant.calls_per_day {
         let mut e = Error::new(ErrorCode::QuotaExceeded);
         e.retry_after = Some(until_midnight(now));
         return Err(e);
@@ -130,10 +130,10 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
     // Against the volume granted, which is at most the one the applicant declared.
     let limit = crate::anomaly::burst_limit(grant.calls_per_day);
     let key = format!("agreement-minute:{id}:{}", dataset.id);
-    let minute = app.store.hit(&key, now, 60).await?;
-    if minute.hits as u64 > limit {
+    let minute = app.counters.add(&app.store, &key, 1, now, 60).await?;
+    if minute as u64 > limit {
         let burst = Anomaly::Burst {
-            calls: minute.hits as u64,
+            calls: minute as u64,
             limit,
         };
         crate::anomaly::raise(app, id, dataset.id, burst, now).await;
@@ -142,7 +142,7 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
         agreement: id,
         items: grant.items,
         rows: grant.rows,
-        calls_today: calls.hits as u64,
+        calls_today: calls as u64,
     })
 }
 
@@ -162,14 +162,12 @@ pub async fn delivered(
     let now = app.clock.now();
     let day = now.to_cst().date_naive();
     let key = format!("agreement-rows:{}:{dataset}:{day}", admission.agreement);
-    let counted = app
-        .store
-        .hit_by(&key, now, 86_400, rows.min(i64::MAX as u64) as i64)
-        .await;
+    let n = rows.min(i64::MAX as u64) as i64;
+    let counted = app.counters.add(&app.store, &key, n, now, 86_400).await;
     match counted {
-        Ok(w) if w.hits as u64 >= whole && admission.calls_today >= SCRAPING_MIN_CALLS => {
+        Ok(total) if total as u64 >= whole && admission.calls_today >= SCRAPING_MIN_CALLS => {
             let seen = Anomaly::Scraping {
-                rows: w.hits as u64,
+                rows: total as u64,
                 table_rows: whole,
             };
             crate::anomaly::raise(app, admission.agreement, dataset, seen, now).await;

@@ -12,6 +12,7 @@ pub mod articles;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;
+pub mod counters;
 pub mod data_versions;
 pub mod delivery;
 pub mod error;
@@ -131,6 +132,8 @@ pub struct App {
     pub tables: open_data::Tables,
     /// The working-day calendar's built-in years, read from the holiday data on first use.
     built_in_calendar: Arc<std::sync::OnceLock<calendar::BuiltIn>>,
+    /// Calls under agreements, counted here and shared once a second.
+    pub counters: counters::Counters,
 }
 
 impl App {
@@ -153,6 +156,7 @@ impl App {
             notice_texts: None,
             tables,
             built_in_calendar: Arc::default(),
+            counters: counters::Counters::default(),
         }
     }
 

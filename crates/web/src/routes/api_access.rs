@@ -482,12 +482,52 @@ fn order_materials(w: &WorkOrderRecord, all: Vec<MaterialRecord>) -> Vec<Materia
         .collect()
 }
 
+/// Applicants and entry names read once for a whole list of work orders.
+#[derive(Default)]
+struct Lookups {
+    users: std::collections::HashMap<UserId, store::users::UserRecord>,
+    names: std::collections::HashMap<DatasetId, String>,
+}
+
+impl Lookups {
+    async fn user(&mut self, state: &AppState, id: UserId) -> AppResult<store::users::UserRecord> {
+        if let Some(u) = self.users.get(&id) {
+            return Ok(u.clone());
+        }
+        let u = state.store.user(id).await?;
+        self.users.insert(id, u.clone());
+        Ok(u)
+    }
+
+    async fn name(&mut self, state: &AppState, id: DatasetId) -> AppResult<String> {
+        if let Some(n) = self.names.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = match state.store.dataset(&id.to_string()).await {
+            Ok(d) => d.meta.name,
+            Err(store::StoreError::NotFound) => String::new(),
+            Err(err) => return Err(err.into()),
+        };
+        self.names.insert(id, name.clone());
+        Ok(name)
+    }
+}
+
 async fn order_json(
     state: &AppState,
     calendar: &domain::calendar::Calendar,
     w: &WorkOrderRecord,
 ) -> AppResult<WorkOrderView> {
-    let user = state.store.user(w.applicant_id).await?;
+    order_json_with(state, calendar, w, &mut Lookups::default()).await
+}
+
+async fn order_json_with(
+    state: &AppState,
+    calendar: &domain::calendar::Calendar,
+    w: &WorkOrderRecord,
+    lookups: &mut Lookups,
+) -> AppResult<WorkOrderView> {
+    let user = lookups.user(state, w.applicant_id).await?;
     let base = format!("/api/v1/work-orders/{}", w.id);
     let materials = order_materials(w, state.store.materials(w.application_id).await?);
     let Request {
@@ -499,11 +539,7 @@ async fn order_json(
     } = &w.requested;
     let mut requested = Vec::with_capacity(entries.len());
     for e in entries {
-        let name = match state.store.dataset(&e.dataset.to_string()).await {
-            Ok(d) => d.meta.name,
-            Err(store::StoreError::NotFound) => String::new(),
-            Err(err) => return Err(err.into()),
-        };
+        let name = lookups.name(state, e.dataset).await?;
         requested.push(RequestedEntry {
             dataset: e.dataset,
             name,
@@ -581,8 +617,9 @@ pub async fn inbox(
     let list = state.store.work_orders(&filter, &page).await?;
     let (calendar, _) = app::calendar::calendar(&state.app).await?;
     let mut work_orders = Vec::with_capacity(list.items.len());
+    let mut lookups = Lookups::default();
     for w in &list.items {
-        work_orders.push(order_json(&state, &calendar, w).await?);
+        work_orders.push(order_json_with(&state, &calendar, w, &mut lookups).await?);
     }
     Ok(Json(WorkOrderList {
         work_orders,
