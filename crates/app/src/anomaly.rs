@@ -90,8 +90,10 @@ async fn try_raise(
     now: Timestamp,
 ) -> crate::Result<()> {
     let day = now.to_cst().date_naive();
+    // Seen again and again once seen (every call of a scraper after the whole table): counted
+    // in the process, so that only the first costs a write.
     let key = format!("anomaly:{agreement}:{dataset}:{}:{day}", anomaly.kind());
-    if app.store.hit(&key, now, 86_400).await?.hits > 1 {
+    if app.counters.add(&app.store, &key, 1, now, 86_400).await? > 1 {
         return Ok(());
     }
     let a = app.store.agreement(&agreement.to_string()).await?;
