@@ -422,8 +422,9 @@ pub async fn sign(
         }
     }
     let mut tx = app.store.begin_write().await?;
+    let mut changed_too = Vec::new();
     let credential = if next.delivers() {
-        supersede_earlier(app, &mut tx, &after, now).await?;
+        changed_too = supersede_earlier(app, &mut tx, &after, now).await?;
         let c = issue(&mut tx, &after, now).await?;
         after.credential_id = Some(c.record.id);
         Some(c)
@@ -461,6 +462,10 @@ pub async fn sign(
         outbox.write(&mut tx, now).await?;
     }
     tx.commit().await?;
+    app.agreements.forget(after.id);
+    for id in changed_too {
+        app.agreements.forget(id);
+    }
     outbox.send(app);
     // Only the applicant ever sees the credential's secret.
     Ok((after, credential.filter(|_| party == Party::Applicant)))
@@ -473,7 +478,8 @@ async fn supersede_earlier(
     tx: &mut store::WriteTx,
     new: &AgreementRecord,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Vec<AgreementId>> {
+    let mut superseded = Vec::new();
     for old in app.store.agreements_of(new.work_order_id).await? {
         if old.id == new.id
             || !matches!(
@@ -509,8 +515,9 @@ async fn supersede_earlier(
         );
         ev.after = Some(json!({ "by_version": new.version, "by": new.id }));
         tx.audit(ev).await?;
+        superseded.push(after.id);
     }
-    Ok(())
+    Ok(superseded)
 }
 
 /// What a provider changes of an agreement in force: the grants, narrower or as applied for,
@@ -640,6 +647,7 @@ pub async fn reissue(
     ev.after = Some(json!({ "agreement": after.id, "expires_at": c.record.expires_at }));
     tx.audit(ev).await?;
     tx.commit().await?;
+    app.agreements.forget(after.id);
     Ok((after, c))
 }
 
@@ -725,6 +733,8 @@ pub async fn control(
     );
     outbox.write(&mut tx, now).await?;
     tx.commit().await?;
+    // Delivery stops (or starts again) at once on this server.
+    app.agreements.forget(after.id);
     outbox.send(app);
     Ok(after)
 }

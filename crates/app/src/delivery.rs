@@ -106,15 +106,17 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
         .scope
         .and_then(|s| s.agreement)
         .ok_or(ErrorCode::Forbidden)?;
-    let a = app.store.agreement(&id.to_string()).await?;
-    if a.state != AgreementState::Active {
+    let now = app.clock.now();
+    let held = app.agreements.get(app, id, now).await?;
+    if held.record.state != AgreementState::Active {
         return Err(ErrorCode::AgreementNotActive.into());
     }
-    let grant = crate::agreements::grants_of(&a)
-        .into_iter()
+    let grant = held
+        .grants
+        .iter()
         .find(|g| g.dataset == dataset.id)
+        .cloned()
         .ok_or(ErrorCode::NotGranted)?;
-    let now = app.clock.now();
     let today = now.to_cst().date_naive();
     if today < grant.period_start || today > grant.period_end {
         crate::anomaly::raise(app, id, dataset.id, Anomaly::OutsidePeriod, now).await;

@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod error;
 pub mod experts;
 pub mod filetype;
+pub mod held;
 pub mod infer;
 pub mod jobs;
 pub mod mail;
@@ -134,6 +135,8 @@ pub struct App {
     built_in_calendar: Arc<std::sync::OnceLock<calendar::BuiltIn>>,
     /// Calls under agreements, counted here and shared once a second.
     pub counters: counters::Counters,
+    /// Agreements in force, held for the calls made under them.
+    pub agreements: held::Agreements,
 }
 
 impl App {
@@ -157,6 +160,7 @@ impl App {
             tables,
             built_in_calendar: Arc::default(),
             counters: counters::Counters::default(),
+            agreements: held::Agreements::default(),
         }
     }
 
