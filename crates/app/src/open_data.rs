@@ -180,6 +180,20 @@ impl From<data::sql::SqlError> for SqlFailure {
     }
 }
 
+/// The Arrow schema of the Parquet file at `path`, from its footer.
+pub async fn parquet_schema(path: PathBuf) -> Result<data::arrow::datatypes::SchemaRef> {
+    tokio::task::spawn_blocking(move || {
+        use data::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .map(|b| b.schema().clone())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| store::StoreError::Io(e.to_string()))?
+    .map_err(|e| store::StoreError::Io(e).into())
+}
+
 /// Conditional data as a query under an agreement reads it: a view with the granted columns
 /// only and the rows the grant's filters keep, the call counted against the day's quota. A
 /// query that names a column outside the grant is refused naming it, before it is planned.
@@ -191,8 +205,10 @@ async fn granted_source(
     text: &str,
 ) -> std::result::Result<data::sql::Source, SqlFailure> {
     let (v, admission) = crate::delivery::granted_version(app, caller, d, None).await?;
-    let t = table(app, &v).await?;
-    let schema = t.schema();
+    // The file's own columns, from its footer: the query reads the file, not the rows held
+    // for the records API.
+    let path = parquet_file(app, &v).await?;
+    let schema = parquet_schema(path.clone()).await?;
     let hidden: Vec<String> = schema
         .fields()
         .iter()
@@ -218,7 +234,7 @@ async fn granted_source(
     };
     Ok(data::sql::Source {
         name,
-        path: parquet_file(app, &v).await?,
+        path,
         view: Some(view),
     })
 }

@@ -651,7 +651,7 @@ pub async fn download(
                 "json" => Shape::Json,
                 "ndjson" => Shape::Ndjson,
                 _ => {
-                    let schema = parquet_schema(parquet.clone()).await?;
+                    let schema = app::open_data::parquet_schema(parquet.clone()).await?;
                     let at = crate::map::coordinates(&d.meta.data_items, &schema)
                         .ok_or_else(|| AppError::field("format", "no_coordinates"))?;
                     Shape::GeoJson(at)
@@ -808,20 +808,6 @@ fn one_byte_range(value: &str) -> bool {
         }
         (true, true) => false,
     }
-}
-
-/// The Arrow schema of the Parquet file at `path`, from its footer.
-async fn parquet_schema(path: std::path::PathBuf) -> AppResult<data::arrow::datatypes::SchemaRef> {
-    tokio::task::spawn_blocking(move || {
-        use data::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-        let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
-        ParquetRecordBatchReaderBuilder::try_new(file)
-            .map(|b| b.schema().clone())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| store::StoreError::Io(e.to_string()))?
-    .map_err(|e| AppError::from(store::StoreError::Io(e)))
 }
 
 /// Appends row `row` of `batch` as a GeoJSON feature: a point where the row has one, its

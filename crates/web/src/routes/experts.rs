@@ -90,16 +90,18 @@ pub struct ReferralView {
     pub assignments: Vec<AssignmentView>,
 }
 
-pub(super) async fn assignment_view(
-    state: &AppState,
-    a: &AssignmentRecord,
-) -> AppResult<AssignmentView> {
+async fn assignment_view(state: &AppState, a: &AssignmentRecord) -> AppResult<AssignmentView> {
     let expert = state.store.user(a.expert_id).await?;
-    Ok(AssignmentView {
+    Ok(named_view(a, expert.display_name))
+}
+
+/// `a` as shown, its expert called `expert_name`.
+fn named_view(a: &AssignmentRecord, expert_name: String) -> AssignmentView {
+    AssignmentView {
         id: a.id,
         work_order: a.work_order_id,
         expert: a.expert_id,
-        expert_name: expert.display_name,
+        expert_name,
         question: a.question.clone(),
         due_on: a.due_on,
         assigned_at: a.assigned_at.into(),
@@ -108,7 +110,19 @@ pub(super) async fn assignment_view(
             opinion: o.text.clone(),
             filed_at: o.filed_at.into(),
         }),
-    })
+    }
+}
+
+/// The caller's own assignments, those awaiting an opinion first.
+async fn own_assignments(state: &AppState, ctx: &Ctx) -> AppResult<Vec<AssignmentView>> {
+    let me = state.store.user(ctx.caller.user()?.id).await?;
+    Ok(state
+        .store
+        .assignments_for(me.id)
+        .await?
+        .iter()
+        .map(|a| named_view(a, me.display_name.clone()))
+        .collect())
 }
 
 async fn request_view(state: &AppState, w: &WorkOrderRecord) -> AppResult<RequestView> {
@@ -161,12 +175,9 @@ pub async fn refer(
 
 /// `GET /api/v1/me/assignments`: the caller's assignments, those awaiting an opinion first.
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<AssignmentList>> {
-    let me = ctx.caller.user()?.id;
-    let mut assignments = Vec::new();
-    for a in state.store.assignments_for(me).await? {
-        assignments.push(assignment_view(&state, &a).await?);
-    }
-    Ok(Json(AssignmentList { assignments }))
+    Ok(Json(AssignmentList {
+        assignments: own_assignments(&state, &ctx).await?,
+    }))
 }
 
 async fn detail(
@@ -295,11 +306,7 @@ struct ListPage<'a> {
 
 /// `GET /console/expert`: the expert's assignments.
 pub async fn list_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let me = ctx.caller.user()?.id;
-    let mut rows = Vec::new();
-    for a in state.store.assignments_for(me).await? {
-        rows.push(assignment_view(&state, &a).await?);
-    }
+    let rows = own_assignments(&state, &ctx).await?;
     html(
         StatusCode::OK,
         ListPage {
