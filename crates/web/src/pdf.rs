@@ -1,8 +1,8 @@
 //! A text document as a PDF, for the agreement's download (A20.1): A4 pages of wrapped lines
 //! in the standard Chinese font every PDF reader supplies (Adobe's STSong-Light, addressed in
 //! UTF-16 through the predefined `UniGB-UTF16-H` CMap), so nothing is embedded and the file
-//! stays a few kilobytes. Headings (`# `) are set larger; other Markdown marks are kept as
-//! the text shows them. See docs/decisions/0023-agreement-pdf.md.
+//! stays a few kilobytes. Headings (`# `) are set larger and `**` emphasis marks dropped;
+//! other Markdown marks are kept as the text shows them. See docs/decisions/0023-agreement-pdf.md.
 
 use std::fmt::Write as _;
 
@@ -50,7 +50,12 @@ fn lines(markdown: &str) -> Vec<Line> {
             rest if rest.len() < raw.len() && rest.starts_with(' ') => (rest.trim(), HEADING_SIZE),
             _ => (raw, BODY_SIZE),
         };
-        let text: String = text.chars().filter(|c| !c.is_control()).collect();
+        // Strong emphasis marks are the page's bold, not text to print.
+        let text: String = text
+            .replace("**", "")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
         for part in wrap(&text, usable / size) {
             out.push(Line { text: part, size });
         }
