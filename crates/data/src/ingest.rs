@@ -22,12 +22,16 @@ use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::columns::{HeaderProblem, match_columns};
+use crate::privacy::{Deid, PiReport, PrivacyOptions, Rewritten, Scanner};
 use crate::gate::{Broken, ItemGate, Thresholds, Verdict, score};
 use crate::profile::{ColumnProfile, ColumnStats};
 use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
 use crate::rules::{Area, SHANGHAI};
 use crate::table::{ColumnBuilder, parse, schema};
 use crate::uniqueness::{DEFAULT_IN_MEMORY, LateDuplicate, Uniqueness};
+
+/// The code of unhandled personal information in a column, among the quality findings.
+pub const PERSONAL_INFORMATION: &str = "personal_information";
 
 /// Rows per Arrow batch (and the unit progress is reported in).
 pub const BATCH_ROWS: usize = 65_536;
@@ -44,6 +48,9 @@ pub struct IngestOptions {
     pub append_to: Option<std::path::PathBuf>,
     /// Where the duplicate check may spill; without it every key is kept in memory.
     pub spill: Option<Spill>,
+    /// The de-identification rules to apply and what the scan for personal information
+    /// decides.
+    pub privacy: PrivacyOptions,
 }
 
 /// What the duplicate check needs to work in bounded memory.
@@ -76,6 +83,7 @@ impl Default for IngestOptions {
             thresholds: Thresholds::default(),
             append_to: None,
             spill: None,
+            privacy: PrivacyOptions::default(),
         }
     }
 }
@@ -129,6 +137,9 @@ pub struct QualityReport {
     pub counts: Vec<Count>,
     /// Examples, a bounded number per kind and column, in the order found.
     pub findings: Vec<FindingView>,
+    /// The scan for personal information (absent from reports made before it existed).
+    #[serde(default)]
+    pub personal: PiReport,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +176,7 @@ impl From<&Finding> for FindingView {
             FindingKind::RaggedRow { expected, found } => Some(format!("{expected}/{found}")),
             FindingKind::Duplicate { first: 0, .. } => Some("previous_version".to_owned()),
             FindingKind::Duplicate { first, .. } => Some(first.to_string()),
+            FindingKind::Personal(kind) => Some(kind.as_str().to_owned()),
             _ => None,
         };
         FindingView {
@@ -208,6 +220,11 @@ impl Sinks<'_> {
 /// An ingestion under way: fed a header, then rows.
 pub struct Ingest<'a> {
     items: Vec<DataItem>,
+    /// The types of the open version's columns: an item's own, or what its de-identification
+    /// rule writes.
+    open_types: Vec<domain::openlist::vocab::FieldType>,
+    scanner: Scanner,
+    deid: Deid,
     gates: Vec<ItemGate>,
     /// For each data item, the file's column that holds it.
     item_column: Vec<Option<usize>>,
@@ -285,7 +302,8 @@ impl<'a> Ingest<'a> {
                 wrong_type: 0,
             })
             .collect();
-        let schema = schema(items);
+        let open_items = domain::privacy::open_items(items, &options.privacy.plan);
+        let schema = schema(&open_items);
         let writer = match sinks.parquet {
             Some(out) => {
                 let props = WriterProperties::builder()
@@ -310,10 +328,13 @@ impl<'a> Ingest<'a> {
         Ok(Self {
             gates: items.iter().map(ItemGate::new).collect(),
             keyed: items.iter().any(|d| d.rules.key),
-            builders: items
+            builders: open_items
                 .iter()
                 .map(|d| ColumnBuilder::new(d.field_type, BATCH_ROWS))
                 .collect(),
+            open_types: open_items.iter().map(|d| d.field_type).collect(),
+            scanner: Scanner::new(items),
+            deid: Deid::new(items, &options.privacy.plan, &options.privacy.secret),
             stats: items.iter().map(|d| ColumnStats::new(&d.name)).collect(),
             items: items.to_vec(),
             item_column,
@@ -336,6 +357,14 @@ impl<'a> Ingest<'a> {
             carried: 0,
         })
         .and_then(Ingest::carry_over)
+    }
+
+    /// The file's header of each data item; empty for an item the file lacks.
+    fn item_headers(&self) -> Vec<String> {
+        self.item_column
+            .iter()
+            .map(|c| c.map(|i| self.headers[i].clone()).unwrap_or_default())
+            .collect()
     }
 
     /// Writes the rows of the version appended to, first, and remembers their keys.
@@ -372,7 +401,7 @@ impl<'a> Ingest<'a> {
             for (r, row) in cells.iter().enumerate() {
                 // The new version's profile covers every row, the carried ones too.
                 for (p, cell) in row.iter().enumerate() {
-                    match crate::table::parse(self.items[p].field_type, cell, None) {
+                    match crate::table::parse(self.open_types[p], cell, None) {
                         Some(v) if !cell.is_empty() => self.stats[p].add(cell, &v),
                         _ => self.stats[p].null(),
                     }
@@ -438,6 +467,9 @@ impl<'a> Ingest<'a> {
                 continue;
             };
             let cell = record.get(col).unwrap_or("").trim();
+            if !cell.is_empty() {
+                self.scanner.cell(p, line, cell);
+            }
             if cell.contains('\0') {
                 self.finding(FindingKind::NulByte, line, Some(col), None);
                 self.builders[p].push(None);
@@ -469,8 +501,28 @@ impl<'a> Ingest<'a> {
                         self.finding(FindingKind::Broken(broken), line, Some(col), Some(cell));
                         bad = true;
                     }
-                    self.stats[p].add(cell, &value);
-                    self.builders[p].push(Some(value));
+                    match self.deid.rewrite(p, cell, &value) {
+                        Rewritten::Same => {
+                            self.stats[p].add(cell, &value);
+                            self.builders[p].push(Some(value));
+                        }
+                        Rewritten::Null => {
+                            self.stats[p].null();
+                            self.builders[p].push(None);
+                        }
+                        Rewritten::Text(open) => {
+                            match parse(self.open_types[p], &open, None) {
+                                Some(v) => {
+                                    self.stats[p].add(&open, &v);
+                                    self.builders[p].push(Some(v));
+                                }
+                                None => {
+                                    self.stats[p].null();
+                                    self.builders[p].push(None);
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -659,7 +711,23 @@ impl<'a> Ingest<'a> {
                 self.options.read.max_examples,
             );
         }
+        let scanner = std::mem::replace(&mut self.scanner, Scanner::new(&[]));
+        let mut personal = scanner.finish(&self.items, &self.item_headers(), &self.options.privacy);
+        personal.blocks = self.options.privacy.block;
         let mut report = self.report;
+        for f in personal.findings.iter().filter(|f| f.handled.is_none()) {
+            let column = cut(&f.header);
+            *report
+                .counts
+                .entry((PERSONAL_INFORMATION, column.clone()))
+                .or_insert(0) += f.count;
+            report.findings.push(Finding {
+                kind: FindingKind::Personal(f.kind),
+                line: f.examples.first().map(|e| e.line),
+                column: Some(column),
+                value: None,
+            });
+        }
         report.columns = self
             .per_item
             .into_iter()
@@ -673,7 +741,7 @@ impl<'a> Ingest<'a> {
             .sum();
         let thresholds = self.options.thresholds;
         let score = score(report.rows, report.bad_rows);
-        let verdict = if blocking == 0 && score >= thresholds.min_score {
+        let verdict = if blocking == 0 && score >= thresholds.min_score && !personal.refuses() {
             Verdict::Passed
         } else {
             Verdict::Refused
@@ -705,6 +773,7 @@ impl<'a> Ingest<'a> {
                 })
                 .collect(),
             findings: report.findings.iter().map(FindingView::from).collect(),
+            personal,
         };
         let profile = self.stats.into_iter().map(ColumnStats::finish).collect();
         Ok((

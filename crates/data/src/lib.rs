@@ -13,6 +13,7 @@ pub mod gate;
 mod index;
 pub mod infer;
 pub mod ingest;
+pub mod privacy;
 pub mod profile;
 pub mod query;
 pub mod read;

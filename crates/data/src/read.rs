@@ -39,6 +39,9 @@ pub enum FindingKind {
         first: u64,
         key: bool,
     },
+    /// Personal information in a column that no de-identification rule or exception deals
+    /// with.
+    Personal(domain::privacy::PiKind),
 }
 
 impl FindingKind {
@@ -57,6 +60,7 @@ impl FindingKind {
             FindingKind::Broken(b) => b.code(),
             FindingKind::Duplicate { key: true, .. } => "duplicate_key",
             FindingKind::Duplicate { key: false, .. } => "duplicate_row",
+            FindingKind::Personal(_) => crate::ingest::PERSONAL_INFORMATION,
         }
     }
 

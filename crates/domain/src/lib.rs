@@ -17,6 +17,7 @@ pub mod names;
 pub mod notice;
 pub mod openlist;
 pub mod policy;
+pub mod privacy;
 pub mod quality;
 pub mod roles;
 pub mod usage;

@@ -1,0 +1,10 @@
+//! The privacy guard of the data plane: the scan for personal information
+//! ([`scan`], over [`detect`]) and the de-identification rules applied while ingesting
+//! ([`deid`]).
+
+pub mod deid;
+pub mod detect;
+pub mod scan;
+
+pub use deid::{Deid, Rewritten};
+pub use scan::{Handling, PiFinding, PiReport, PrivacyOptions, Scanner};
