@@ -133,19 +133,19 @@ fn numbers(cell: &str, ascii: bool, digits: usize, out: &mut Vec<Hit>) {
         let run = &bytes[start..end];
         let serial = said_before(cell, start, SERIAL_WORDS);
         match run.len() {
-            18 if resident_id(run) => push(
+            // Among words an identifier is one; an order number says so before it.
+            18 if resident_id(run) && !serial => push(
                 out,
                 Hit {
                     kind: PiKind::ResidentId,
-                    strong: true,
+                    strong: !ascii || said_before(cell, start, ID_WORDS),
                 },
             ),
             11 if mobile(run) && !serial => push(
                 out,
                 Hit {
                     kind: PiKind::Mobile,
-                    strong: said_before(cell, start, PHONE_WORDS)
-                        || !cell.is_ascii() && start > 0,
+                    strong: said_before(cell, start, PHONE_WORDS) || !ascii && start > 0,
                 },
             ),
             15..=19 if bank_card(run) && !serial => push(
@@ -156,15 +156,6 @@ fn numbers(cell: &str, ascii: bool, digits: usize, out: &mut Vec<Hit>) {
                 },
             ),
             _ => {}
-        }
-        if run.len() == 18 && said_before(cell, start, ID_WORDS) && resident_id(run) {
-            push(
-                out,
-                Hit {
-                    kind: PiKind::ResidentId,
-                    strong: true,
-                },
-            );
         }
     }
     if let Some(hit) = landline_in(cell) {
@@ -185,13 +176,9 @@ fn whole_number(number: &[u8], plus: bool, out: &mut Vec<Hit>) {
         strong: false,
     };
     match n.len() {
-        18 if resident_id(n) => push(
-            out,
-            Hit {
-                kind: PiKind::ResidentId,
-                strong: true,
-            },
-        ),
+        // About one random 18-digit number in a thousand passes the checks: a value on its
+        // own is evidence only as part of a column of them.
+        18 if resident_id(n) => push(out, weak(PiKind::ResidentId)),
         11 if mobile(n) => push(out, weak(PiKind::Mobile)),
         _ => {}
     }
@@ -458,7 +445,7 @@ mod tests {
 
     #[test]
     fn numbers_are_told_apart_by_their_checks() {
-        assert_eq!(kinds("11010519491231002X"), vec![(PiKind::ResidentId, true)]);
+        assert_eq!(kinds("11010519491231002X"), vec![(PiKind::ResidentId, false)]);
         assert_eq!(kinds("110105194912310021"), vec![]);
         assert_eq!(kinds("13812345678"), vec![(PiKind::Mobile, false)]);
         assert_eq!(kinds("+86 138-1234-5678"), vec![(PiKind::Mobile, false)]);
