@@ -182,8 +182,11 @@ pub async fn upload<E: std::fmt::Display>(
         return Err(ErrorCode::IngestionRunning.into());
     }
     let mut first = true;
+    // The raw file may hold what the entry's de-identification rules take out: it is kept
+    // where no open path reads.
     let stored = app
         .blobs
+        .restricted()
         .put_inspected(chunks, MAX_DATA_BYTES, |chunk| {
             if let Some(bytes) = chunk
                 && std::mem::take(&mut first)
@@ -419,8 +422,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     let parquet = dir.path().join("data.parquet");
     let failures = dir.path().join("failures.csv");
     ctx.progress("downloading", 0, Some(v.source_size)).await?;
-    app.blobs
-        .get_to_file(&v.source_sha256, &source)
+    raw_file(app, &v.source_sha256, &source)
         .await
         .map_err(failed)?;
 
@@ -441,9 +443,18 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         },
         Mode::Replace => None,
     };
+    let dataset = app
+        .store
+        .dataset(&v.dataset_id.to_string())
+        .await
+        .map_err(failed)?;
+    let privacy = crate::privacy::options(app, &dataset)
+        .await
+        .map_err(|e| failed(e.code.as_str()))?;
     let progress = Arc::new(Progress::default());
     let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let options = IngestOptions {
+        privacy,
         read: data::ReadOptions {
             delimiter: format.delimiter(),
             ..Default::default()
@@ -517,6 +528,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     let failures_ref = if report.bad_rows > 0 {
         Some(
             app.blobs
+                .restricted()
                 .put_file(&failures, MAX_DATA_BYTES * 2)
                 .await
                 .map_err(failed)?,
@@ -582,6 +594,33 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     tx.commit().await.map_err(failed)?;
     ctx.progress("published", rows, Some(rows)).await?;
     Ok(())
+}
+
+/// Fetches a raw upload (or a list of failing rows, which repeats it) from the restricted area
+/// into `to`; files stored before that area existed are in the open one.
+pub async fn raw_file(
+    app: &App,
+    sha256: &str,
+    to: &Path,
+) -> std::result::Result<u64, store::blobs::BlobError> {
+    match app.blobs.restricted().get_to_file(sha256, to).await {
+        Err(store::blobs::BlobError::NotFound) => app.blobs.get_to_file(sha256, to).await,
+        other => other,
+    }
+}
+
+/// A raw upload (or a list of failing rows) as a stream, from wherever it is kept.
+pub async fn raw_stream(
+    app: &App,
+    sha256: &str,
+) -> Result<
+    futures_util::stream::BoxStream<'static, std::result::Result<Bytes, store::blobs::BlobError>>,
+> {
+    let found = match app.blobs.restricted().get(sha256).await {
+        Err(store::blobs::BlobError::NotFound) => app.blobs.get(sha256).await,
+        other => other,
+    };
+    Ok(found.map_err(store::StoreError::from)?)
 }
 
 /// Counts the bytes read through it, for the progress bar.

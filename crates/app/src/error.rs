@@ -53,6 +53,7 @@ domain::string_enum!(
         OutsideAgreementPeriod => "outside_agreement_period",
         QuotaExceeded => "quota_exceeded",
         OpinionFiled => "opinion_filed",
+        ExceptionExists => "exception_exists",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -74,7 +75,7 @@ impl ErrorCode {
             EmailTaken | UsccTaken | SlugTaken | TokenLimit | LastAdmin | CatalogueItemInUse
             | NeedsTicket | TicketOpen | StaleTicket | WrongStatus | InvalidTransition
             | EditConflict | IngestionRunning | AgreementTextChanged | AlreadySigned
-            | OpinionFiled => 409,
+            | OpinionFiled | ExceptionExists => 409,
             InvalidCredentials | NotSignedIn | TokenInvalid | TokenExpired | TokenRevoked => 401,
             TooManyAttempts | UploadLimit | QuotaExceeded => 429,
             Forbidden
@@ -209,6 +210,7 @@ impl From<StoreError> for Error {
             StoreError::Conflict("open_ticket") => ErrorCode::TicketOpen.into(),
             StoreError::Conflict("row_version") => ErrorCode::EditConflict.into(),
             StoreError::Conflict("ticket_state") => ErrorCode::InvalidTransition.into(),
+            StoreError::Conflict("exception_exists") => ErrorCode::ExceptionExists.into(),
             other => {
                 // The detail goes to the log, never to the caller.
                 tracing::error!(error = %other, "store error");

@@ -29,6 +29,7 @@ pub mod orgs;
 pub mod oversight;
 pub mod password_changes;
 pub mod passwords;
+pub mod privacy;
 pub mod review_cycles;
 pub mod secrets;
 pub mod tickets;

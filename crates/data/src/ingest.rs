@@ -22,8 +22,8 @@ use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::columns::{HeaderProblem, match_columns};
-use crate::privacy::{Deid, PiReport, PrivacyOptions, Rewritten, Scanner};
 use crate::gate::{Broken, ItemGate, Thresholds, Verdict, score};
+use crate::privacy::{Deid, PiReport, PrivacyOptions, Rewritten, Scanner};
 use crate::profile::{ColumnProfile, ColumnStats};
 use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
 use crate::rules::{Area, SHANGHAI};
@@ -510,18 +510,16 @@ impl<'a> Ingest<'a> {
                             self.stats[p].null();
                             self.builders[p].push(None);
                         }
-                        Rewritten::Text(open) => {
-                            match parse(self.open_types[p], &open, None) {
-                                Some(v) => {
-                                    self.stats[p].add(&open, &v);
-                                    self.builders[p].push(Some(v));
-                                }
-                                None => {
-                                    self.stats[p].null();
-                                    self.builders[p].push(None);
-                                }
+                        Rewritten::Text(open) => match parse(self.open_types[p], &open, None) {
+                            Some(v) => {
+                                self.stats[p].add(&open, &v);
+                                self.builders[p].push(Some(v));
                             }
-                        }
+                            None => {
+                                self.stats[p].null();
+                                self.builders[p].push(None);
+                            }
+                        },
                     }
                 }
             }
@@ -714,6 +712,13 @@ impl<'a> Ingest<'a> {
         let scanner = std::mem::replace(&mut self.scanner, Scanner::new(&[]));
         let mut personal = scanner.finish(&self.items, &self.item_headers(), &self.options.privacy);
         personal.blocks = self.options.privacy.block;
+        // Columns whose personal information nothing deals with: their values are kept out of
+        // the report and the profile, which the provider's staff and the platform's read.
+        let unhandled = personal.findings.iter().filter(|f| f.handled.is_none());
+        let withheld_items: std::collections::HashSet<String> =
+            unhandled.clone().map(|f| f.item.clone()).collect();
+        let withheld_headers: std::collections::HashSet<String> =
+            unhandled.map(|f| cut(&f.header)).collect();
         let mut report = self.report;
         for f in personal.findings.iter().filter(|f| f.handled.is_none()) {
             let column = cut(&f.header);
@@ -772,10 +777,34 @@ impl<'a> Ingest<'a> {
                     count: *n,
                 })
                 .collect(),
-            findings: report.findings.iter().map(FindingView::from).collect(),
+            findings: report
+                .findings
+                .iter()
+                .map(|f| {
+                    let mut view = FindingView::from(f);
+                    // Values of a column with personal information nothing deals with are
+                    // shown masked, like the scan's examples.
+                    if f.column
+                        .as_ref()
+                        .is_some_and(|c| withheld_headers.contains(c))
+                    {
+                        view.value = view.value.as_deref().map(crate::privacy::scan::masked);
+                    }
+                    view
+                })
+                .collect(),
             personal,
         };
-        let profile = self.stats.into_iter().map(ColumnStats::finish).collect();
+        let mut profile: Vec<ColumnProfile> =
+            self.stats.into_iter().map(ColumnStats::finish).collect();
+        for p in profile
+            .iter_mut()
+            .filter(|p| withheld_items.contains(&p.name))
+        {
+            p.min = None;
+            p.max = None;
+            p.top.clear();
+        }
         Ok((
             Outcome {
                 report: quality,

@@ -100,7 +100,9 @@ fn credit_code(rng: &mut StdRng) -> String {
 }
 
 const SURNAMES: &[char] = &['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
-const GIVEN: &[char] = &['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳'];
+const GIVEN: &[char] = &[
+    '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳',
+];
 
 fn name(rng: &mut StdRng) -> String {
     let mut s = String::from(SURNAMES[rng.random_range(0..SURNAMES.len())]);
@@ -132,52 +134,103 @@ struct Column {
 fn corpus(rows: usize, neutral_names: bool, seed: u64) -> Vec<Column> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut columns = Vec::new();
-    let mut add = |name: &str, label: &str, t, kind, make: &mut dyn FnMut(&mut StdRng) -> String| {
-        let (n, l) = if neutral_names {
-            let k = format!("c{}", columns.len());
-            (k.clone(), k)
-        } else {
-            (name.to_owned(), label.to_owned())
+    let mut add =
+        |name: &str, label: &str, t, kind, make: &mut dyn FnMut(&mut StdRng) -> String| {
+            let (n, l) = if neutral_names {
+                let k = format!("c{}", columns.len());
+                (k.clone(), k)
+            } else {
+                (name.to_owned(), label.to_owned())
+            };
+            let values = (0..rows).map(|_| make(&mut rng)).collect();
+            columns.push(Column {
+                item: item(&n, &l, t),
+                label: kind,
+                values,
+            });
         };
-        let values = (0..rows).map(|_| make(&mut rng)).collect();
-        columns.push(Column {
-            item: item(&n, &l, t),
-            label: kind,
-            values,
-        });
-    };
     use FieldType::*;
-    add("id_number", "身份证号", Code, Some(PiKind::ResidentId), &mut resident_id);
+    add(
+        "id_number",
+        "身份证号",
+        Code,
+        Some(PiKind::ResidentId),
+        &mut resident_id,
+    );
     add("phone", "手机号码", Code, Some(PiKind::Mobile), &mut mobile);
-    add("card", "银行卡号", Code, Some(PiKind::BankCard), &mut bank_card);
-    add("email", "电子邮箱", Text, Some(PiKind::Email), &mut |r| {
-        format!("user{}@mail{}.com", digits(r, 5), r.random_range(0..9))
-    });
+    add(
+        "card",
+        "银行卡号",
+        Code,
+        Some(PiKind::BankCard),
+        &mut bank_card,
+    );
+    add(
+        "email",
+        "电子邮箱",
+        Text,
+        Some(PiKind::Email),
+        &mut |r| format!("user{}@mail{}.com", digits(r, 5), r.random_range(0..9)),
+    );
     add("person", "姓名", Text, Some(PiKind::PersonName), &mut name);
-    add("plate", "车牌号", Code, Some(PiKind::LicencePlate), &mut |r| {
-        format!("沪{}{}", ['A', 'B', 'C', 'D'][r.random_range(0..4)], digits(r, 5))
-    });
-    add("passport", "护照号", Code, Some(PiKind::Passport), &mut |r| {
-        format!("E{}", digits(r, 8))
-    });
+    add(
+        "plate",
+        "车牌号",
+        Code,
+        Some(PiKind::LicencePlate),
+        &mut |r| {
+            format!(
+                "沪{}{}",
+                ['A', 'B', 'C', 'D'][r.random_range(0..4)],
+                digits(r, 5)
+            )
+        },
+    );
+    add(
+        "passport",
+        "护照号",
+        Code,
+        Some(PiKind::Passport),
+        &mut |r| format!("E{}", digits(r, 8)),
+    );
     add("uscc", "统一社会信用代码", Code, None, &mut credit_code);
     add("order_no", "订单号", Code, None, &mut |r| {
-        format!("2024{:02}{:02}{}", r.random_range(1..13), r.random_range(1..29), digits(r, 10))
+        format!(
+            "2024{:02}{:02}{}",
+            r.random_range(1..13),
+            r.random_range(1..29),
+            digits(r, 10)
+        )
     });
-    add("order_ref", "订单编号", Code, None, &mut |r| format!("DD{}", digits(r, 14)));
+    add("order_ref", "订单编号", Code, None, &mut |r| {
+        format!("DD{}", digits(r, 14))
+    });
     add("serial", "流水号", Code, None, &mut |r| digits(r, 16));
     add("created", "创建时间", Code, None, &mut |r| {
-        format!("2024{:02}{:02}{:02}{:02}{:02}", r.random_range(1..13), r.random_range(1..29), r.random_range(0..24), r.random_range(0..60), r.random_range(0..60))
+        format!(
+            "2024{:02}{:02}{:02}{:02}{:02}",
+            r.random_range(1..13),
+            r.random_range(1..29),
+            r.random_range(0..24),
+            r.random_range(0..60),
+            r.random_range(0..60)
+        )
     });
-    add("ts", "时间戳", Code, None, &mut |r| format!("17{}", digits(r, 11)));
+    add("ts", "时间戳", Code, None, &mut |r| {
+        format!("17{}", digits(r, 11))
+    });
     add("amount", "金额", Decimal, None, &mut |r| {
         format!("{}.{}", r.random_range(1..9_999_999), digits(r, 2))
     });
     add("district", "所属区", Text, None, &mut |r| {
-        ["黄浦区", "徐汇区", "长宁区", "杨浦区", "闵行区", "浦东新区"][r.random_range(0..6)].to_owned()
+        ["黄浦区", "徐汇区", "长宁区", "杨浦区", "闵行区", "浦东新区"][r.random_range(0..6)]
+            .to_owned()
     });
     add("company", "企业名称", Text, None, &mut |r| {
-        format!("上海{}科技有限公司", ["明远", "华信", "金桥", "张江"][r.random_range(0..4)])
+        format!(
+            "上海{}科技有限公司",
+            ["明远", "华信", "金桥", "张江"][r.random_range(0..4)]
+        )
     });
     columns
 }
@@ -271,7 +324,12 @@ fn columns_are_judged_against_their_labels_named_or_not() {
 fn a_single_number_among_words_is_found_and_the_column_flagged() {
     let mut rng = StdRng::seed_from_u64(3);
     let mut values: Vec<String> = (0..500).map(|i| format!("第{i}次巡查，情况正常")).collect();
-    values[200] = format!("投诉人电话{}，请回访", mobile(&mut rng).replace([' ', '-', '+'], "").trim_start_matches("86"));
+    values[200] = format!(
+        "投诉人电话{}，请回访",
+        mobile(&mut rng)
+            .replace([' ', '-', '+'], "")
+            .trim_start_matches("86")
+    );
     let columns = vec![Column {
         item: item("note", "备注", FieldType::Text),
         label: Some(PiKind::Mobile),
@@ -290,7 +348,9 @@ fn an_address_or_a_landline_is_personal_only_in_rows_about_people() {
     let addresses: Vec<String> = (0..300)
         .map(|i| format!("上海市徐汇区漕溪北路{}号", i + 1))
         .collect();
-    let phones: Vec<String> = (0..300).map(|_| format!("021-6{}", digits(&mut rng, 7))).collect();
+    let phones: Vec<String> = (0..300)
+        .map(|_| format!("021-6{}", digits(&mut rng, 7)))
+        .collect();
     let hospitals = vec![
         Column {
             item: item("address", "地址", FieldType::Text),
@@ -440,10 +500,7 @@ fn unconditional_data_with_personal_information_is_refused_until_rules_deal_with
         csv_of(&columns).as_bytes(),
         &items,
         IngestOptions {
-            privacy: PrivacyOptions {
-                plan,
-                ..blocking
-            },
+            privacy: PrivacyOptions { plan, ..blocking },
             ..Default::default()
         },
         Sinks {
@@ -470,5 +527,10 @@ fn unconditional_data_with_personal_information_is_refused_until_rules_deal_with
     assert_eq!(open[3][0], "徐汇区");
     // The profile is of the opened values: no original among its frequent values.
     let phone_profile = serde_json::to_string(&outcome.profile[1]).unwrap();
-    assert!(!columns[1].values.iter().any(|v| phone_profile.contains(v.as_str())));
+    assert!(
+        !columns[1]
+            .values
+            .iter()
+            .any(|v| phone_profile.contains(v.as_str()))
+    );
 }

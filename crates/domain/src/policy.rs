@@ -100,6 +100,9 @@ pub enum Action {
     /// Changing an agreement's terms, which makes a new version both sides sign again
     /// (A20.1): the provider's admins and reviewers.
     ReviseAgreement,
+    /// Letting a kind of personal information the scan found be opened in one data item of
+    /// an entry, with a reason (A14.1): an operator who is not of the providing organization.
+    GrantPrivacyException,
 }
 
 impl Action {
@@ -174,6 +177,7 @@ impl Action {
         Action::ViewAssignment,
         Action::GiveOpinion,
         Action::ReviseAgreement,
+        Action::GrantPrivacyException,
     ];
 }
 
@@ -435,8 +439,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             Resource::Organization(org) => user.has(Operator) && user.role_in(org).is_none(),
             _ => false,
         },
-        // Exceptions are granted to one entry by the operator (A9.3).
-        ManageVocabularies => match resource {
+        // Exceptions are granted to one entry by the operator (A9.3), never for their own
+        // organization's data; so are exceptions to the privacy guard (A14.1).
+        ManageVocabularies | GrantPrivacyException => match resource {
             Resource::Platform => user.has(Operator),
             Resource::Dataset(d) => user.has(Operator) && user.role_in(d.org).is_none(),
             _ => false,

@@ -303,10 +303,15 @@ mod tests {
         ];
         let mut plan = PrivacyPlan::default();
         plan.rules.insert("id_number".into(), DeidRule::Pseudonym);
-        plan.rules.insert("born".into(), DeidRule::Round { step: 1.0 });
-        plan.rules.insert("nope".into(), DeidRule::Suppress);
         plan.rules
-            .insert("age".into(), DeidRule::Noise { amplitude: f64::NAN });
+            .insert("born".into(), DeidRule::Round { step: 1.0 });
+        plan.rules.insert("nope".into(), DeidRule::Suppress);
+        plan.rules.insert(
+            "age".into(),
+            DeidRule::Noise {
+                amplitude: f64::NAN,
+            },
+        );
         plan.quasi_identifiers = vec!["age".into(), "age".into(), "ghost".into()];
         plan.sensitive = Some("age".into());
         let mut found: Vec<(String, &str)> = plan_problems(&plan, &items);

@@ -87,15 +87,35 @@ pub fn file_chunks(
     })
 }
 
-/// Handles to the file store. Cheap to clone.
+/// Handles to the file store, in one of its areas. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    area: Area,
 }
 
-fn content_path(sha256: &str) -> Path {
+/// The parts of the file store. Providers' raw uploads, which may hold personal information
+/// the de-identification rules take out, are kept in the restricted area: a handle to the open
+/// area, which every download, preview and sample reads through, cannot reach them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Open,
+    Restricted,
+}
+
+impl Area {
+    fn prefix(self) -> &'static str {
+        match self {
+            Area::Open => "sha256",
+            Area::Restricted => "restricted/sha256",
+        }
+    }
+}
+
+fn content_path(area: Area, sha256: &str) -> Path {
     Path::from(format!(
-        "sha256/{}/{sha256}",
+        "{}/{}/{sha256}",
+        area.prefix(),
         &sha256[..2.min(sha256.len())]
     ))
 }
@@ -136,7 +156,22 @@ impl Blobs {
                     .build()?,
             ),
         };
-        Ok(Self { store })
+        Ok(Self {
+            store,
+            area: Area::Open,
+        })
+    }
+
+    /// The same store's restricted area, for providers' raw uploads and what repeats them.
+    pub fn restricted(&self) -> Blobs {
+        Blobs {
+            store: self.store.clone(),
+            area: Area::Restricted,
+        }
+    }
+
+    pub fn area(&self) -> Area {
+        self.area
     }
 
     /// Streams `chunks` into the store, hashing and counting them as they come; refuses (and
@@ -192,7 +227,7 @@ impl Blobs {
         }
         writer.finish().await?;
         let sha256 = hex::encode(hasher.finalize());
-        let target = content_path(&sha256);
+        let target = content_path(self.area, &sha256);
         // The same content may already be there: content addressing makes a copy over it
         // harmless.
         let copied = self.store.copy(&staging, &target).await;
@@ -216,7 +251,7 @@ impl Blobs {
         if !valid_sha256(sha256) {
             return Err(BlobError::NotFound);
         }
-        let found = self.store.get(&content_path(sha256)).await?;
+        let found = self.store.get(&content_path(self.area, sha256)).await?;
         Ok(found.into_stream().map_err(BlobError::from).boxed())
     }
 
@@ -263,7 +298,7 @@ impl Blobs {
         if !valid_sha256(sha256) {
             return Ok(());
         }
-        match self.store.delete(&content_path(sha256)).await {
+        match self.store.delete(&content_path(self.area, sha256)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -274,7 +309,7 @@ impl Blobs {
         if !valid_sha256(sha256) {
             return Ok(false);
         }
-        match self.store.head(&content_path(sha256)).await {
+        match self.store.head(&content_path(self.area, sha256)).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),

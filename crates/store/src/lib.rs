@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod paging;
 pub mod password_resets;
+pub mod privacy;
 pub mod review_cycles;
 pub mod sessions;
 pub mod throttle;

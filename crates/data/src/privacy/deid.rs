@@ -249,7 +249,11 @@ mod tests {
             text("30-39")
         );
         assert_eq!(
-            one(DeidRule::Grid { metres: 1000 }, Geometry, "POINT(121.4737 31.2304)"),
+            one(
+                DeidRule::Grid { metres: 1000 },
+                Geometry,
+                "POINT(121.4737 31.2304)"
+            ),
             text("POINT(121.474129 31.229788)")
         );
         let clamp = DeidRule::Clamp {
@@ -299,9 +303,11 @@ mod tests {
     #[test]
     fn noise_stays_within_its_amplitude() {
         for _ in 0..200 {
-            let Rewritten::Text(v) =
-                one(DeidRule::Noise { amplitude: 5.0 }, FieldType::Integer, "100")
-            else {
+            let Rewritten::Text(v) = one(
+                DeidRule::Noise { amplitude: 5.0 },
+                FieldType::Integer,
+                "100",
+            ) else {
                 panic!("a number")
             };
             let v: i64 = v.parse().unwrap();

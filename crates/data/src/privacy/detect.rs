@@ -36,7 +36,9 @@ pub fn detect(cell: &str, out: &mut Vec<Hit>) {
         }
         return;
     }
-    if digits >= 1 && let Some(hit) = address(cell) {
+    if digits >= 1
+        && let Some(hit) = address(cell)
+    {
         push(out, hit);
     }
     if let Some(hit) = licence_plate(cell) {
@@ -207,8 +209,7 @@ pub fn resident_id(n: &[u8]) -> bool {
         return false;
     }
     let num = |r: std::ops::Range<usize>| -> u32 {
-        n[r].iter()
-            .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
+        n[r].iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
     };
     let (y, m, d) = (num(6..10), num(10..12), num(12..14));
     (1900..=2100).contains(&y) && chrono::NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
@@ -374,8 +375,7 @@ const COMPOUND_SURNAMES: &[&str] = &[
     "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里",
 ];
 /// Last characters that make a word a place, an organisation or a thing, not a name.
-const NOT_NAME_ENDINGS: &str =
-    "区县市省镇乡村路街巷弄号楼室园馆院所站局委厅处科司店厂场校队社港湾桥岛湖海城州厦寺庙塔线色型类级期款费税率额量数段队组部门业";
+const NOT_NAME_ENDINGS: &str = "区县市省镇乡村路街巷弄号楼室园馆院所站局委厅处科司店厂场校队社港湾桥岛湖海城州厦寺庙塔线色型类级期款费税率额量数段队组部门业";
 
 fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
@@ -426,9 +426,8 @@ fn address(cell: &str) -> Option<Hit> {
 
 /// Digits after the decimal point of a number written in `s`.
 pub fn decimals(s: &str) -> usize {
-    s.split_once('.').map_or(0, |(_, f)| {
-        f.bytes().take_while(u8::is_ascii_digit).count()
-    })
+    s.split_once('.')
+        .map_or(0, |(_, f)| f.bytes().take_while(u8::is_ascii_digit).count())
 }
 
 #[cfg(test)]
@@ -445,7 +444,10 @@ mod tests {
 
     #[test]
     fn numbers_are_told_apart_by_their_checks() {
-        assert_eq!(kinds("11010519491231002X"), vec![(PiKind::ResidentId, false)]);
+        assert_eq!(
+            kinds("11010519491231002X"),
+            vec![(PiKind::ResidentId, false)]
+        );
         assert_eq!(kinds("110105194912310021"), vec![]);
         assert_eq!(kinds("13812345678"), vec![(PiKind::Mobile, false)]);
         assert_eq!(kinds("+86 138-1234-5678"), vec![(PiKind::Mobile, false)]);

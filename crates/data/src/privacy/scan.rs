@@ -234,12 +234,7 @@ impl Scanner {
                 if kind == PiKind::HomeLocation {
                     let share = column.precise as f64 / column.values as f64;
                     if column.coordinate && share >= 0.5 {
-                        findings.push(finding(
-                            p,
-                            kind,
-                            column.precise,
-                            &column.precise_examples,
-                        ));
+                        findings.push(finding(p, kind, column.precise, &column.precise_examples));
                     }
                     continue;
                 }
@@ -249,12 +244,7 @@ impl Scanner {
                 }
             }
         }
-        findings.sort_by_key(|f| {
-            (
-                items.iter().position(|d| d.name == f.item),
-                index(f.kind),
-            )
-        });
+        findings.sort_by_key(|f| (items.iter().position(|d| d.name == f.item), index(f.kind)));
         for f in &mut findings {
             f.handled = handling(f, options);
         }
@@ -330,7 +320,14 @@ const HOME_LABELS: &[&str] = &[
 
 fn kind_labels(kind: PiKind) -> &'static [&'static str] {
     match kind {
-        PiKind::ResidentId => &["身份证", "证件号", "id_card", "idcard", "id_no", "id_number"],
+        PiKind::ResidentId => &[
+            "身份证",
+            "证件号",
+            "id_card",
+            "idcard",
+            "id_no",
+            "id_number",
+        ],
         PiKind::Mobile | PiKind::Landline => {
             &["电话", "手机", "联系方式", "phone", "mobile", "tel"]
         }
@@ -340,9 +337,29 @@ fn kind_labels(kind: PiKind) -> &'static [&'static str] {
         PiKind::TravelPermit => &["通行证", "台胞证", "permit"],
         PiKind::LicencePlate => &["车牌", "号牌", "plate"],
         PiKind::PersonName => &[
-            "姓名", "名字", "联系人", "法定代表人", "法人代表", "负责人", "申请人", "户主", "患者",
-            "病人", "学生", "员工", "职工", "业主", "驾驶员", "司机", "当事人", "person",
-            "full_name", "contact", "owner", "patient", "applicant",
+            "姓名",
+            "名字",
+            "联系人",
+            "法定代表人",
+            "法人代表",
+            "负责人",
+            "申请人",
+            "户主",
+            "患者",
+            "病人",
+            "学生",
+            "员工",
+            "职工",
+            "业主",
+            "驾驶员",
+            "司机",
+            "当事人",
+            "person",
+            "full_name",
+            "contact",
+            "owner",
+            "patient",
+            "applicant",
         ],
         PiKind::Address => &["地址", "住址", "address", "addr"],
         PiKind::HomeLocation => &["经度", "纬度", "坐标", "位置", "location"],

@@ -154,6 +154,10 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/datasets/{dataset}/data/versions/{version}/cancel", Action::PublishData, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv", Action::ViewOrgInternal, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/records", Action::ReadOpenData, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/privacy", Action::ViewOrgInternal, Target::DatasetInPath),
+    ("PUT", "/api/v1/datasets/{dataset}/privacy", Action::PublishData, Target::DatasetInPath),
+    ("POST", "/api/v1/datasets/{dataset}/privacy/exceptions", Action::GrantPrivacyException, Target::DatasetInPath),
+    ("DELETE", "/api/v1/datasets/{dataset}/privacy/exceptions/{id}", Action::GrantPrivacyException, Target::DatasetInPath),
     ("GET", "/api/v1/sql", Action::ViewPublic, Target::Platform),
     ("POST", "/api/v1/sql", Action::ViewPublic, Target::Platform),
     ("GET", "/datasets/{dataset}/download", Action::ReadOpenData, Target::DatasetInPath),
@@ -473,12 +477,15 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::EditOpenList | Action::PublishData => own && admin_or_editor,
         Action::EditGuide | Action::PublishArticles => who.is(Operator),
         // Nobody decides on their own organization's ticket, exception or annual review.
-        Action::ReviewTickets | Action::ManageVocabularies => match subject {
-            Subject::Ticket { own } | Subject::Dataset { own, .. } | Subject::Org { own } => {
-                who.is(Operator) && !member_of(own)
+        // Nor lets personal information into its own organization's open data (A14.1).
+        Action::ReviewTickets | Action::ManageVocabularies | Action::GrantPrivacyException => {
+            match subject {
+                Subject::Ticket { own } | Subject::Dataset { own, .. } | Subject::Org { own } => {
+                    who.is(Operator) && !member_of(own)
+                }
+                _ => who.is(Operator),
             }
-            _ => who.is(Operator),
-        },
+        }
         // The job queue is the platform's staff's; metrics are for the system administrator's
         // monitoring.
         Action::ManageJobs => who.is(Operator) || who.is(Sysadmin),
@@ -605,6 +612,13 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> B
         "/api/v1/datasets/{dataset}/format-exceptions" => {
             json!({ "format": "xls", "reason": "历史系统只能导出此格式" })
         }
+        "/api/v1/datasets/{dataset}/privacy" => json!({
+            "rules": { "line_name": { "rule": "mask", "keep_start": 1, "keep_end": 0 } },
+            "row_version": 0,
+        }),
+        "/api/v1/datasets/{dataset}/privacy/exceptions" => json!({
+            "item": "line_name", "kind": "person_name", "reason": "线路以人名命名，属公开信息",
+        }),
         "/api/v1/classification-guide" => json!({ "toml": x.guide }),
         "/api/v1/classification-guide/evaluate" => json!({ "grading": {
             "security_level": "general", "personal_information": "none", "trade_secret": "none",

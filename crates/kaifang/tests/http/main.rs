@@ -24,6 +24,7 @@ mod pages;
 mod paging;
 mod passwords;
 mod portal;
+mod privacy;
 mod public_view;
 mod review;
 mod search;

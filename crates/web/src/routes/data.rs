@@ -249,12 +249,7 @@ pub async fn failures(
 ) -> AppResult<Response> {
     let v = named(&state, &ctx, &d, &name).await?;
     let sha = v.failures_sha256.as_deref().ok_or(ErrorCode::NotFound)?;
-    let stream = state
-        .app
-        .blobs
-        .get(sha)
-        .await
-        .map_err(store::StoreError::from)?;
+    let stream = app::data_versions::raw_stream(&state.app, sha).await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,

@@ -9,6 +9,7 @@ mod api_auth;
 mod api_jobs;
 mod api_openlist;
 mod api_orgs;
+mod api_privacy;
 mod api_reviews;
 pub mod api_search;
 mod api_tickets;
@@ -267,6 +268,10 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/datasets/{dataset}/data/versions/{version}/cancel" => PublishData on DatasetInPath: data::cancel,
         GET "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv" => ViewOrgInternal on DatasetInPath: data::failures,
         GET "/api/v1/datasets/{dataset}/records" => ReadOpenData on DatasetInPath: data::records,
+        GET "/api/v1/datasets/{dataset}/privacy" => ViewOrgInternal on DatasetInPath: api_privacy::show,
+        PUT "/api/v1/datasets/{dataset}/privacy" => PublishData on DatasetInPath: api_privacy::save,
+        POST "/api/v1/datasets/{dataset}/privacy/exceptions" => GrantPrivacyException on DatasetInPath: api_privacy::grant,
+        DELETE "/api/v1/datasets/{dataset}/privacy/exceptions/{id}" => GrantPrivacyException on DatasetInPath: api_privacy::withdraw,
         GET "/api/v1/sql" => ViewPublic on Platform: sql::get,
         POST "/api/v1/sql" => ViewPublic on Platform: sql::post,
 

@@ -14,7 +14,8 @@ use serde_json::{Map, Value, json};
 use super::{RouteSpec, specs};
 use super::{
     agreement_template, api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs,
-    api_reviews, api_search, api_tickets, api_uploads, ckan, data, experts, inbox, news,
+    api_privacy, api_reviews, api_search, api_tickets, api_uploads, ckan, data, experts, inbox,
+    news,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -433,6 +434,26 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
         }
         ("PUT", "/api/v1/vocabularies/domains/{code}") => {
             c("Add or rename a domain").body::<DomainInput>()
+        }
+        ("GET", "/api/v1/datasets/{dataset}/privacy") => c(
+            "The entry's de-identification plan, the scan of its newest upload for personal \
+             information, and the operator's exceptions (provider, operator, regulator)",
+        )
+        .ok::<api_privacy::PrivacyDoc>(),
+        ("PUT", "/api/v1/datasets/{dataset}/privacy") => c(
+            "Set the de-identification rule of each data item, the quasi-identifiers and the \
+             sensitive item; applied to the next upload",
+        )
+        .body::<api_privacy::PlanInput>()
+        .ok::<api_privacy::PrivacyDoc>(),
+        ("POST", "/api/v1/datasets/{dataset}/privacy/exceptions") => c(
+            "Allow a kind of personal information to be opened in one data item, with a reason \
+             (an operator outside the providing organization)",
+        )
+        .body::<api_privacy::ExceptionInput>()
+        .created::<api_privacy::ExceptionView>(),
+        ("DELETE", "/api/v1/datasets/{dataset}/privacy/exceptions/{id}") => {
+            c("Withdraw an exception: the next upload is held to the rules again")
         }
         ("POST", "/api/v1/datasets/{dataset}/format-exceptions") => {
             c("Allow a proprietary format for one entry, with a reason (A9.3)")

@@ -1,0 +1,207 @@
+//! The privacy guard's use cases (A10.3, A12.1, A14.1): the provider's de-identification plan
+//! for an entry, the operator's exceptions, and what an ingestion applies. Unconditional data
+//! is published only when every kind of personal information the scan finds in it is dealt
+//! with — by a rule of the plan or by an exception an operator granted with a reason.
+
+use base64::Engine;
+use data::privacy::{PiReport, PrivacyOptions};
+use domain::openlist::vocab::OpenType;
+use domain::policy::{Action, Resource};
+use domain::privacy::{DeidRule, PiKind, PrivacyPlan, plan_problems};
+use serde_json::json;
+use store::datasets::DatasetRecord;
+use store::privacy::ExceptionRecord;
+
+use crate::{App, Caller, Error, ErrorCode, FieldError, Result};
+
+/// An entry's privacy as its provider and the operator see it.
+#[derive(Debug, Clone)]
+pub struct PrivacyView {
+    pub plan: PrivacyPlan,
+    /// 0 while the entry has no plan; an edit names the version it was made from.
+    pub row_version: i64,
+    pub exceptions: Vec<ExceptionRecord>,
+    /// The scan of the newest upload that was read, with that upload's id.
+    pub scan: Option<(String, PiReport)>,
+}
+
+/// The plan kept for an entry (an empty one when it has none), with its row version.
+pub async fn plan_of(app: &App, dataset: &DatasetRecord) -> Result<(PrivacyPlan, i64)> {
+    Ok(match app.store.privacy_plan(dataset.id).await? {
+        Some(r) => (
+            serde_json::from_str(&r.plan)
+                .map_err(|e| store::StoreError::Corrupt(format!("privacy plan: {e}")))?,
+            r.row_version,
+        ),
+        None => (PrivacyPlan::default(), 0),
+    })
+}
+
+pub async fn view(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Result<PrivacyView> {
+    caller.authorize(Action::ViewOrgInternal, Resource::Dataset(dataset.facts()))?;
+    let (plan, row_version) = plan_of(app, dataset).await?;
+    let exceptions = app.store.privacy_exceptions(dataset.id).await?;
+    let scan = app
+        .store
+        .data_versions_of(dataset.id, 20)
+        .await?
+        .into_iter()
+        .find_map(|v| {
+            let report: data::ingest::QualityReport =
+                serde_json::from_str(v.report.as_deref()?).ok()?;
+            Some((v.id, report.personal))
+        });
+    Ok(PrivacyView {
+        plan,
+        row_version,
+        exceptions,
+        scan,
+    })
+}
+
+/// Saves the provider's plan, made from version `base` of the one kept. The first rule that
+/// makes pseudonyms gives the entry its secret, in the same transaction.
+pub async fn save(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    plan: &PrivacyPlan,
+    base: i64,
+) -> Result<i64> {
+    caller.authorize(Action::PublishData, Resource::Dataset(dataset.facts()))?;
+    let user = caller.user()?.id.to_string();
+    let problems = plan_problems(plan, &dataset.meta.data_items);
+    if !problems.is_empty() {
+        return Err(Error::invalid(
+            problems
+                .into_iter()
+                .map(|(field, code)| FieldError::new(field, code))
+                .collect(),
+        ));
+    }
+    let (before, _) = plan_of(app, dataset).await?;
+    let now = app.clock.now();
+    let text = serde_json::to_string(plan).expect("a plan serializes");
+    let mut tx = app.store.begin_write().await?;
+    let version = store::privacy::save_plan(&mut tx, dataset.id, &text, base, &user, now).await?;
+    if plan.rules.values().any(|r| *r == DeidRule::Pseudonym) {
+        store::privacy::keep_secret(&mut tx, dataset.id, &crate::secrets::random_secret(), now)
+            .await?;
+    }
+    let mut ev = caller.event(now, "privacy_plan.save", "dataset", dataset.id.to_string());
+    ev.before = Some(serde_json::to_value(&before).expect("a plan serializes"));
+    ev.after = Some(serde_json::to_value(plan).expect("a plan serializes"));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// The operator lets `kind` be opened in `item` of the entry, for `reason`.
+pub async fn grant_exception(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    item: &str,
+    kind: Option<PiKind>,
+    reason: &str,
+) -> Result<ExceptionRecord> {
+    caller.authorize(
+        Action::GrantPrivacyException,
+        Resource::Dataset(dataset.facts()),
+    )?;
+    let user = caller.user()?.id.to_string();
+    let reason = reason.trim();
+    let mut errors: Vec<FieldError> = FieldError::text("reason", reason, domain::bounded::TEXT)
+        .into_iter()
+        .collect();
+    if reason.is_empty() {
+        errors.push(FieldError::new("reason", "required"));
+    }
+    if !dataset.meta.data_items.iter().any(|d| d.name == item) {
+        errors.push(FieldError::new("item", "unknown_item"));
+    }
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "invalid_choice"));
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return Err(Error::invalid(errors));
+    };
+    let now = app.clock.now();
+    let record = ExceptionRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        dataset_id: dataset.id.to_string(),
+        item: item.to_owned(),
+        kind: kind.as_str().to_owned(),
+        reason: reason.to_owned(),
+        granted_by: user,
+        granted_at: now.0,
+    };
+    let mut tx = app.store.begin_write().await?;
+    store::privacy::insert_exception(&mut tx, &record).await?;
+    let mut ev = caller.event(
+        now,
+        "privacy_exception.grant",
+        "dataset",
+        dataset.id.to_string(),
+    );
+    ev.after = Some(json!({
+        "exception": record.id, "item": item, "kind": kind.as_str(), "reason": reason,
+    }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// The operator takes an exception back: the next upload is held to the rules again.
+pub async fn withdraw_exception(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    id: &str,
+) -> Result<()> {
+    caller.authorize(
+        Action::GrantPrivacyException,
+        Resource::Dataset(dataset.facts()),
+    )?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if !store::privacy::delete_exception(&mut tx, dataset.id, id).await? {
+        return Err(ErrorCode::NotFound.into());
+    }
+    let mut ev = caller.event(
+        now,
+        "privacy_exception.withdraw",
+        "dataset",
+        dataset.id.to_string(),
+    );
+    ev.before = Some(json!({ "exception": id }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an ingestion of `dataset`'s data applies: its plan, its pseudonym secret, the
+/// exceptions, and whether unhandled personal information refuses the version — for data
+/// to be opened without conditions.
+pub async fn options(app: &App, dataset: &DatasetRecord) -> Result<PrivacyOptions> {
+    let (plan, _) = plan_of(app, dataset).await?;
+    let secret = match app.store.pseudonym_secret(dataset.id).await? {
+        Some(s) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.as_bytes())
+            .unwrap_or_else(|_| s.into_bytes()),
+        None => Vec::new(),
+    };
+    let exceptions = app
+        .store
+        .privacy_exceptions(dataset.id)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((e.item, e.kind.parse().ok()?)))
+        .collect();
+    Ok(PrivacyOptions {
+        plan,
+        secret,
+        exceptions,
+        block: dataset.meta.open_type == OpenType::Unconditional,
+    })
+}
