@@ -454,7 +454,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     let progress = Arc::new(Progress::default());
     let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let options = IngestOptions {
-        privacy,
+        privacy: privacy.clone(),
         read: data::ReadOptions {
             delimiter: format.delimiter(),
             ..Default::default()
@@ -522,6 +522,24 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
         }
         Err(e) => return Err(failed(e)),
     };
+    let mut outcome = outcome;
+    if let Some(risk) = crate::privacy::assess(app, &privacy, &parquet)
+        .await
+        .map_err(failed)?
+    {
+        // Unconditional data may not single anyone out (A14.1).
+        if privacy.block && !risk.passes() {
+            outcome.report.verdict = Verdict::Refused;
+            outcome.report.findings.push(data::ingest::FindingView {
+                code: data::ingest::K_ANONYMITY.to_owned(),
+                line: None,
+                column: None,
+                value: None,
+                detail: Some(format!("{}/{}", risk.k, risk.threshold)),
+            });
+        }
+        outcome.report.risk = Some(risk);
+    }
     let report = &outcome.report;
     let rows = (report.rows + outcome.carried) as i64;
     ctx.progress("storing", rows, Some(rows)).await?;

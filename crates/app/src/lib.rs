@@ -83,6 +83,8 @@ pub struct DataSettings {
     pub area: data::rules::Area,
     /// What one SQL query may take.
     pub sql: data::sql::Limits,
+    /// The privacy guard's bars (`[privacy]`).
+    pub privacy: privacy::Settings,
 }
 
 impl Default for DataSettings {
@@ -94,6 +96,7 @@ impl Default for DataSettings {
             quality: data::gate::Thresholds::default(),
             area: data::rules::SHANGHAI,
             sql: data::sql::Limits::default(),
+            privacy: privacy::Settings::default(),
         }
     }
 }

@@ -14,6 +14,48 @@ use store::privacy::ExceptionRecord;
 
 use crate::{App, Caller, Error, ErrorCode, FieldError, Result};
 
+/// The privacy guard's bars.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The smallest group of rows sharing their quasi-identifiers that unconditional data may
+    /// have (k-anonymity).
+    pub min_k: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { min_k: 5 }
+    }
+}
+
+/// What assessing the risk of one version may take.
+const RISK_LIMITS: data::sql::Limits = data::sql::Limits {
+    time: std::time::Duration::from_secs(300),
+    memory_bytes: 512 << 20,
+    rows: 1_000,
+};
+
+/// The re-identification risk of the version written to `parquet`, when the plan marks
+/// quasi-identifiers.
+pub async fn assess(
+    app: &App,
+    options: &PrivacyOptions,
+    parquet: &std::path::Path,
+) -> std::result::Result<Option<data::privacy::risk::RiskReport>, data::sql::SqlError> {
+    if options.plan.quasi_identifiers.is_empty() {
+        return Ok(None);
+    }
+    data::privacy::risk::assess(
+        parquet,
+        &options.plan.quasi_identifiers,
+        options.plan.sensitive.as_deref(),
+        app.config.data.privacy.min_k,
+        RISK_LIMITS,
+    )
+    .await
+    .map(Some)
+}
+
 /// An entry's privacy as its provider and the operator see it.
 #[derive(Debug, Clone)]
 pub struct PrivacyView {

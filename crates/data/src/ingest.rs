@@ -33,6 +33,9 @@ use crate::uniqueness::{DEFAULT_IN_MEMORY, LateDuplicate, Uniqueness};
 /// The code of unhandled personal information in a column, among the quality findings.
 pub const PERSONAL_INFORMATION: &str = "personal_information";
 
+/// The code of a release whose smallest group of quasi-identifiers is below the bar.
+pub const K_ANONYMITY: &str = "k_anonymity";
+
 /// Rows per Arrow batch (and the unit progress is reported in).
 pub const BATCH_ROWS: usize = 65_536;
 /// Rows per Parquet row group: small enough for filters to skip groups by their statistics.
@@ -140,6 +143,10 @@ pub struct QualityReport {
     /// The scan for personal information (absent from reports made before it existed).
     #[serde(default)]
     pub personal: PiReport,
+    /// The re-identification risk, when the entry marks quasi-identifiers (assessed over the
+    /// written file, after the rows are read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::privacy::risk::RiskReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -794,6 +801,7 @@ impl<'a> Ingest<'a> {
                 })
                 .collect(),
             personal,
+            risk: None,
         };
         let mut profile: Vec<ColumnProfile> =
             self.stats.into_iter().map(ColumnStats::finish).collect();

@@ -534,3 +534,86 @@ fn unconditional_data_with_personal_information_is_refused_until_rules_deal_with
             .any(|v| phone_profile.contains(v.as_str()))
     );
 }
+
+#[tokio::test]
+async fn k_anonymity_is_the_smallest_group_and_coarsening_is_suggested() {
+    use std::collections::{HashMap, HashSet};
+    let mut rng = StdRng::seed_from_u64(23);
+    let districts = ["黄浦区", "徐汇区", "长宁区"];
+    let diagnoses = ["感冒", "高血压", "糖尿病", "骨折"];
+    let rows: Vec<(i64, &str, &str)> = (0..600)
+        .map(|_| {
+            (
+                rng.random_range(20..80),
+                districts[rng.random_range(0..3)],
+                diagnoses[rng.random_range(0..4)],
+            )
+        })
+        .collect();
+    let mut text = String::from("age,district,diagnosis\n");
+    for (a, d, g) in &rows {
+        text.push_str(&format!("{a},{d},{g}\n"));
+    }
+    let items = vec![
+        item("age", "年龄", FieldType::Integer),
+        item("district", "所属区", FieldType::Text),
+        item("diagnosis", "诊断", FieldType::Text),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.parquet");
+    ingest_csv(
+        text.as_bytes(),
+        &items,
+        IngestOptions::default(),
+        Sinks {
+            parquet: Some(Box::new(std::fs::File::create(&path).unwrap())),
+            failures: None,
+        },
+        Arc::default(),
+    )
+    .unwrap();
+
+    // The groups, counted here.
+    let mut groups: HashMap<(i64, &str), (u64, HashSet<&str>)> = HashMap::new();
+    for (a, d, g) in &rows {
+        let e = groups.entry((*a, *d)).or_default();
+        e.0 += 1;
+        e.1.insert(g);
+    }
+    let k = groups.values().map(|g| g.0).min().unwrap();
+    let l = groups.values().map(|g| g.1.len() as u64).min().unwrap();
+    let below: u64 = groups.values().filter(|g| g.0 < 5).map(|g| g.0).sum();
+    let mut banded: HashMap<(i64, &str), u64> = HashMap::new();
+    for (a, d, _) in &rows {
+        *banded.entry((a / 10, *d)).or_default() += 1;
+    }
+    let banded_k = *banded.values().min().unwrap();
+
+    let quasi = vec!["age".to_owned(), "district".to_owned()];
+    let limits = kaifang_data::sql::Limits::default();
+    let report = kaifang_data::privacy::risk::assess(&path, &quasi, Some("diagnosis"), 5, limits)
+        .await
+        .unwrap();
+    assert_eq!(report.k, k);
+    assert_eq!(report.l, Some(l));
+    assert_eq!(report.groups, groups.len() as u64);
+    assert_eq!(report.rows_below, below);
+    assert!(!report.passes());
+    assert_eq!(report.smallest[0].size, k);
+    let first = &report.smallest[0].values;
+    let age: i64 = first[0].as_deref().unwrap().parse().unwrap();
+    assert_eq!(groups[&(age, first[1].as_deref().unwrap())].0, k);
+    let band = report
+        .suggestions
+        .iter()
+        .find(|s| s.item == "age")
+        .expect("bands of age suggested");
+    assert_eq!(band.rule, DeidRule::Band { width: 10 });
+    assert_eq!(band.k, banded_k);
+
+    // Without quasi-identifiers there is nothing to assess.
+    let none = kaifang_data::privacy::risk::assess(&path, &[], None, 5, limits)
+        .await
+        .unwrap();
+    assert!(none.passes());
+}

@@ -85,6 +85,17 @@ pub struct FileConfig {
     pub max_table_bytes: Option<u64>,
     /// A tile server for the maps of data with coordinates.
     pub map: Option<MapFile>,
+    /// The privacy guard's bars.
+    pub privacy: Option<PrivacyFile>,
+}
+
+/// `[privacy]` of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyFile {
+    /// The smallest group of rows sharing their quasi-identifiers that unconditional data may
+    /// have (k-anonymity); 5 when not set.
+    pub k: Option<u64>,
 }
 
 /// `[map]` of the config file: a tile server whose terms allow this use, e.g.
@@ -116,6 +127,14 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
     if !(0.0..=100.0).contains(&min_score) {
         anyhow::bail!("quality.min_score must be between 0 and 100");
     }
+    let min_k = file
+        .privacy
+        .as_ref()
+        .and_then(|p| p.k)
+        .unwrap_or(d.privacy.min_k);
+    if !(1..=1000).contains(&min_k) {
+        anyhow::bail!("privacy.k must be between 1 and 1000");
+    }
     Ok(app::DataSettings {
         scratch_dir: data_dir.join("scratch"),
         cache_dir: data_dir.join("cache"),
@@ -123,6 +142,7 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
         quality: data_gate_thresholds(min_score),
         area: d.area,
         sql: d.sql,
+        privacy: app::privacy::Settings { min_k },
     })
 }
 

@@ -439,3 +439,52 @@ async fn conditional_data_is_scanned_but_not_stopped_and_raw_uploads_stay_restri
     assert!(t.app.blobs.restricted().exists(&sha).await.unwrap());
     assert!(!t.app.blobs.exists(&sha).await.unwrap());
 }
+
+#[tokio::test]
+async fn rows_that_single_someone_out_are_not_opened_and_the_report_says_what_helps() {
+    let s = setup().await;
+    let folks = people(40);
+    let rules = json!({
+        "id_number": { "rule": "suppress" },
+        "full_name": { "rule": "suppress" },
+        "phone": { "rule": "suppress" },
+        "born": { "rule": "date_to", "unit": "year" },
+    });
+    let res = s
+        .plan(
+            &s.editor,
+            json!({ "rules": rules, "quasi_identifiers": ["born", "district"], "row_version": 0 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Each birth year is someone's alone: groups of one.
+    let refused = s.upload(csv(&folks)).await;
+    assert_eq!(refused["state"], "refused", "{refused}");
+    let risk = &refused["report"]["risk"];
+    assert_eq!(risk["k"], 1, "{risk}");
+    assert_eq!(risk["threshold"], 5);
+    assert_eq!(risk["groups"], 40);
+    assert_eq!(risk["rows_below"], 40);
+    assert_eq!(risk["smallest"][0]["size"], 1);
+    assert_eq!(risk["suggestions"][0]["item"], "born");
+    assert_eq!(risk["suggestions"][0]["k"], 40);
+    let k_finding = refused["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "k_anonymity")
+        .expect("the refusal names k");
+    assert_eq!(k_finding["detail"], "1/5");
+
+    // Taking the birth year out leaves one group of forty.
+    let mut rules = rules;
+    rules["born"] = json!({ "rule": "suppress" });
+    s.plan(
+        &s.editor,
+        json!({ "rules": rules, "quasi_identifiers": ["born", "district"], "row_version": 1 }),
+    )
+    .await;
+    let published = s.upload(csv(&folks)).await;
+    assert_eq!(published["state"], "published", "{published}");
+    assert_eq!(published["report"]["risk"]["k"], 40);
+}
