@@ -5,6 +5,7 @@
 pub mod deid;
 pub mod detect;
 pub mod risk;
+pub mod sample;
 pub mod scan;
 
 pub use deid::{Deid, Rewritten};
