@@ -610,6 +610,10 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     }));
     tx.audit(ev).await.map_err(failed)?;
     tx.commit().await.map_err(failed)?;
+    // The version is published whatever becomes of its sample.
+    if let Err(e) = crate::samples::redraw(app, &dataset, &v.id).await {
+        tracing::warn!(error = %e.code.as_str(), version = %v.id, "cannot queue the sample's redraw");
+    }
     ctx.progress("published", rows, Some(rows)).await?;
     Ok(())
 }

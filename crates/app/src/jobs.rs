@@ -306,6 +306,7 @@ pub fn runner(app: App, worker: impl Into<String>) -> Runner {
             crate::data_versions::INGEST,
             crate::data_versions::IngestData,
         )
+        .handle(crate::samples::BUILD_SAMPLE, crate::samples::BuildSample)
 }
 
 /// Schedules the periodic jobs every `every` for as long as the task lives.

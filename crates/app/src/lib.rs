@@ -31,6 +31,7 @@ pub mod password_changes;
 pub mod passwords;
 pub mod privacy;
 pub mod review_cycles;
+pub mod samples;
 pub mod secrets;
 pub mod tickets;
 pub mod uploads;

@@ -80,6 +80,12 @@ pub(crate) async fn lookup(
 /// The local path of `v`'s Parquet file, fetched from the file store the first time.
 pub async fn parquet_file(app: &App, v: &DataVersion) -> Result<PathBuf> {
     let sha = v.parquet_sha256.as_deref().ok_or(ErrorCode::NotFound)?;
+    cached_parquet(app, sha).await
+}
+
+/// The local path of the Parquet file `sha` of the open area of the file store, fetched the
+/// first time.
+pub async fn cached_parquet(app: &App, sha: &str) -> Result<PathBuf> {
     let dir = &app.tables.dir;
     let path = dir.join(format!("{sha}.parquet"));
     if tokio::fs::try_exists(&path).await.unwrap_or(false) {

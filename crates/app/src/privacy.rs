@@ -20,11 +20,16 @@ pub struct Settings {
     /// The smallest group of rows sharing their quasi-identifiers that unconditional data may
     /// have (k-anonymity).
     pub min_k: u64,
+    /// What a sample may differ from the whole by (A22.1).
+    pub fidelity: data::privacy::sample::Fidelity,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { min_k: 5 }
+        Settings {
+            min_k: 5,
+            fidelity: Default::default(),
+        }
     }
 }
 

@@ -103,6 +103,9 @@ pub enum Action {
     /// Letting a kind of personal information the scan found be opened in one data item of
     /// an entry, with a reason (A14.1): an operator who is not of the providing organization.
     GrantPrivacyException,
+    /// Defining a conditional entry's sample data, drawn and published for anyone (A22.1):
+    /// the operator.
+    BuildSample,
 }
 
 impl Action {
@@ -178,6 +181,7 @@ impl Action {
         Action::GiveOpinion,
         Action::ReviseAgreement,
         Action::GrantPrivacyException,
+        Action::BuildSample,
     ];
 }
 
@@ -446,7 +450,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             Resource::Dataset(d) => user.has(Operator) && user.role_in(d.org).is_none(),
             _ => false,
         },
-        EditGuide | PublishArticles | ManageCalendar => user.has(Operator),
+        EditGuide | PublishArticles | ManageCalendar | BuildSample => user.has(Operator),
         ManageJobs => user.has(Operator) || user.has(Sysadmin),
         ViewMetrics => user.has(Sysadmin),
         ViewQuality | OverseeApplications => user.has(Operator) || user.has(Regulator),

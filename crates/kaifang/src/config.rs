@@ -142,7 +142,7 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
         quality: data_gate_thresholds(min_score),
         area: d.area,
         sql: d.sql,
-        privacy: app::privacy::Settings { min_k },
+        privacy: app::privacy::Settings { min_k, ..d.privacy },
     })
 }
 

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod password_resets;
 pub mod privacy;
 pub mod review_cycles;
+pub mod samples;
 pub mod sessions;
 pub mod throttle;
 pub mod tickets;

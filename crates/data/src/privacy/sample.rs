@@ -37,6 +37,8 @@ pub const MAX_SAMPLE_ROWS: u64 = 1_000_000;
 pub const MAX_STRATA: usize = 100_000;
 /// Categories counted per column; past them a column is compared by its other measures.
 pub const MAX_CATEGORIES: usize = 10_000;
+/// The two-sample Kolmogorov–Smirnov coefficient c(α) for α = 0.001.
+const KS_C_001: f64 = 1.949;
 /// Points of the empirical distributions at which the Kolmogorov–Smirnov statistic is read.
 pub const KS_POINTS: usize = 1_024;
 
@@ -490,7 +492,11 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
             }
         }
         ks_stat = ks(&mut full.numbers.clone(), &mut sample.numbers.clone());
-        if ks_stat.is_some_and(|k| k > t.max_ks) {
+        // A random sample of n rows differs from the whole by sampling error alone: a
+        // statistic within what chance gives one time in a thousand is not held against it.
+        let (n, m) = (sample.values as f64, full.values as f64);
+        let chance = KS_C_001 * ((n + m) / (n * m)).sqrt();
+        if ks_stat.is_some_and(|k| k > t.max_ks && k > chance) {
             failed.push("ks".to_owned());
         }
     } else if !full.overflow && full.values > 0 && sample.values > 0 {
@@ -507,8 +513,12 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
         }
         let v = d / 2.0;
         tvd = Some(v);
+        // Sampling error: the distance a random sample of n rows over k categories is
+        // expected to keep, about sqrt(k / n) / 2, taken three times over.
+        let k = full.categories.len() as f64;
+        let chance = 1.5 * (k / sample.values as f64).sqrt();
         // Categories that are nearly all distinct say nothing about a distribution.
-        if v > t.max_tvd && full.categories.len() < full.values as usize / 2 {
+        if v > t.max_tvd && v > chance && full.categories.len() < full.values as usize / 2 {
             failed.push("tvd".to_owned());
         }
     }

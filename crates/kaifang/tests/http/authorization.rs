@@ -155,12 +155,15 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv", Action::ViewOrgInternal, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/records", Action::ReadOpenData, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/privacy", Action::ViewOrgInternal, Target::DatasetInPath),
+    ("GET", "/api/v1/datasets/{dataset}/sample", Action::ViewPublic, Target::DatasetInPath),
+    ("POST", "/api/v1/datasets/{dataset}/sample", Action::BuildSample, Target::DatasetInPath),
     ("PUT", "/api/v1/datasets/{dataset}/privacy", Action::PublishData, Target::DatasetInPath),
     ("POST", "/api/v1/datasets/{dataset}/privacy/exceptions", Action::GrantPrivacyException, Target::DatasetInPath),
     ("DELETE", "/api/v1/datasets/{dataset}/privacy/exceptions/{id}", Action::GrantPrivacyException, Target::DatasetInPath),
     ("GET", "/api/v1/sql", Action::ViewPublic, Target::Platform),
     ("POST", "/api/v1/sql", Action::ViewPublic, Target::Platform),
     ("GET", "/datasets/{dataset}/download", Action::ReadOpenData, Target::DatasetInPath),
+    ("GET", "/datasets/{dataset}/sample", Action::ViewPublic, Target::DatasetInPath),
     ("POST", "/api/v1/uploads", Action::UploadFiles, Target::OwnAccount),
     ("POST", "/api/v1/datasets/{dataset}/tickets", Action::EditOpenList, Target::DatasetInPath),
     ("GET", "/api/v1/datasets/{dataset}/tickets", Action::ViewOrgInternal, Target::DatasetInPath),
@@ -475,7 +478,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::ViewAudit => who.is(SecurityAuditor) || who.is(Regulator),
         Action::ViewOrgInternal => member_of(own) || staff_sees_internals,
         Action::EditOpenList | Action::PublishData => own && admin_or_editor,
-        Action::EditGuide | Action::PublishArticles => who.is(Operator),
+        // Sample data is the operator's to define (A22.1).
+        Action::EditGuide | Action::PublishArticles | Action::BuildSample => who.is(Operator),
         // Nobody decides on their own organization's ticket, exception or annual review.
         // Nor lets personal information into its own organization's open data (A14.1).
         Action::ReviewTickets | Action::ManageVocabularies | Action::GrantPrivacyException => {
@@ -616,6 +620,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> B
             "rules": { "line_name": { "rule": "mask", "keep_start": 1, "keep_end": 0 } },
             "row_version": 0,
         }),
+        "/api/v1/datasets/{dataset}/sample" => json!({ "percent": 10, "strata": ["line_name"] }),
         "/api/v1/datasets/{dataset}/privacy/exceptions" => json!({
             "item": "line_name", "kind": "person_name", "reason": "线路以人名命名，属公开信息",
         }),

@@ -577,7 +577,7 @@ pub struct DownloadQuery {
 }
 
 /// How a version is written out row by row.
-enum Shape {
+pub(crate) enum Shape {
     Csv,
     Json,
     Ndjson,
@@ -755,7 +755,7 @@ async fn granted_download(
 
 /// A stored file, whole or — for a `Range` request whose `If-Range` (if any) names this
 /// version's `etag` — the bytes asked for (206), or 416 for a range past its end.
-async fn ranged(path: std::path::PathBuf, headers: &HeaderMap, etag: &str) -> Response {
+pub(crate) async fn ranged(path: std::path::PathBuf, headers: &HeaderMap, etag: &str) -> Response {
     use tower::ServiceExt;
     let current = headers
         .get(header::IF_RANGE)
@@ -827,7 +827,7 @@ fn feature_json(
 
 /// The Parquet file at `path` written out in `shape`, batch by batch, through a short channel:
 /// however long the version, a few batches are in memory at a time.
-fn export(
+pub(crate) fn export(
     path: std::path::PathBuf,
     shape: Shape,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {

@@ -32,6 +32,7 @@ mod pages;
 mod passwords;
 mod portal;
 mod quality;
+mod samples;
 mod site;
 mod sql;
 mod trail;
@@ -110,6 +111,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/datasets" => ViewPublic on Platform: portal::search_page,
         GET "/datasets/{dataset}" => ViewPublic on DatasetInPath: portal::dataset_page,
         GET "/datasets/{dataset}/download" => ReadOpenData on DatasetInPath: data::download,
+        GET "/datasets/{dataset}/sample" => ViewPublic on DatasetInPath: samples::download,
         GET "/orgs" => ViewPublic on Platform: directory::providers,
         GET "/orgs/{org}" => ViewPublic on OrgInPath: portal::provider_page,
         GET "/domains" => ViewPublic on Platform: directory::domains,
@@ -269,6 +271,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/api/v1/datasets/{dataset}/data/versions/{version}/failures.csv" => ViewOrgInternal on DatasetInPath: data::failures,
         GET "/api/v1/datasets/{dataset}/records" => ReadOpenData on DatasetInPath: data::records,
         GET "/api/v1/datasets/{dataset}/privacy" => ViewOrgInternal on DatasetInPath: api_privacy::show,
+        GET "/api/v1/datasets/{dataset}/sample" => ViewPublic on DatasetInPath: samples::show,
+        POST "/api/v1/datasets/{dataset}/sample" => BuildSample on DatasetInPath: samples::define,
         PUT "/api/v1/datasets/{dataset}/privacy" => PublishData on DatasetInPath: api_privacy::save,
         POST "/api/v1/datasets/{dataset}/privacy/exceptions" => GrantPrivacyException on DatasetInPath: api_privacy::grant,
         DELETE "/api/v1/datasets/{dataset}/privacy/exceptions/{id}" => GrantPrivacyException on DatasetInPath: api_privacy::withdraw,

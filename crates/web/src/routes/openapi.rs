@@ -15,7 +15,7 @@ use super::{RouteSpec, specs};
 use super::{
     agreement_template, api_access, api_audit, api_auth, api_jobs, api_openlist, api_orgs,
     api_privacy, api_reviews, api_search, api_tickets, api_uploads, ckan, data, experts, inbox,
-    news,
+    news, samples,
 };
 use crate::articles::{ArticleList, ArticleView};
 use crate::contract::{Answer, Body, Contract};
@@ -435,6 +435,16 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
         ("PUT", "/api/v1/vocabularies/domains/{code}") => {
             c("Add or rename a domain").body::<DomainInput>()
         }
+        ("GET", "/api/v1/datasets/{dataset}/sample") => c(
+            "The entry's sample data (A22.1): the one anyone downloads, with its fidelity report",
+        )
+        .ok::<samples::SampleDoc>(),
+        ("POST", "/api/v1/datasets/{dataset}/sample") => c(
+            "Define a conditional entry's sample (size, strata, seed) and draw it from the \
+             current version; redrawn on each new version (the operator)",
+        )
+        .body::<samples::SampleInput>()
+        .accepted::<samples::SampleView>(),
         ("GET", "/api/v1/datasets/{dataset}/privacy") => c(
             "The entry's de-identification plan, the scan of its newest upload for personal \
              information, and the operator's exceptions (provider, operator, regulator)",
