@@ -576,6 +576,17 @@ async fn the_operator_publishes_a_faithful_sample_of_conditional_data_that_anyon
     for p in &folks {
         assert!(!text.contains(&p.id) && !text.contains(&p.phone) && !text.contains(&p.name));
     }
+    // The public page offers it with its fidelity, as a resource of the entry.
+    let page = client()
+        .get(t.app.at(&format!("/datasets/{}", t.dataset)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"sample-section\""), "{page}");
+    assert!(page.contains(&format!("/datasets/{}/sample?format=csv", t.dataset)));
     // The data itself stays behind its agreement.
     let records = client()
         .get(t.at("/records"))

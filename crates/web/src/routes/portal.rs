@@ -398,6 +398,114 @@ struct DatasetPage<'a> {
     versions: Vec<VersionView>,
     /// The entry's data, when it is open and published.
     data: Option<crate::data_view::DataSection>,
+    /// A conditional entry's sample data, which anyone downloads (A22.1).
+    sample: Option<SampleSection>,
+}
+
+/// The sample data of a conditional entry, as the public page shows it.
+struct SampleSection {
+    rows: i64,
+    drawn: String,
+    strata: String,
+    seed: i64,
+    downloads: Vec<(&'static str, String)>,
+    columns: Vec<FidelityRow>,
+}
+
+/// One column of a sample against the whole.
+struct FidelityRow {
+    label: String,
+    nulls: String,
+    /// The distribution measure (KS for numbers, TVD for categories) and its threshold.
+    measure: String,
+    /// The measure drawn against its threshold: the threshold at 60 of 120.
+    bar: u32,
+    verdict: String,
+    ok: bool,
+}
+
+async fn sample_section(
+    state: &AppState,
+    pctx: &PageCtx<'_>,
+    d: &DatasetRecord,
+) -> AppResult<Option<SampleSection>> {
+    if d.meta.open_type != domain::openlist::vocab::OpenType::Conditional {
+        return Ok(None);
+    }
+    let Some(s) = app::samples::current(&state.app, d).await? else {
+        return Ok(None);
+    };
+    let Some(report) = app::samples::report_of(&s) else {
+        return Ok(None);
+    };
+    let label = |name: &str| {
+        d.meta
+            .data_items
+            .iter()
+            .find(|i| i.name == name)
+            .map_or_else(|| name.to_owned(), |i| i.label.clone())
+    };
+    let percent = |x: f64| format!("{:.1}%", x * 100.0);
+    let t = report.thresholds;
+    let columns = report
+        .columns
+        .iter()
+        .map(|c| {
+            let (measure, value, limit) = match (c.ks, c.tvd) {
+                (Some(k), _) => (format!("KS {k:.3} / {:.2}", t.max_ks), k, t.max_ks),
+                (None, Some(v)) => (format!("TVD {v:.3} / {:.2}", t.max_tvd), v, t.max_tvd),
+                (None, None) => (String::new(), 0.0, 1.0),
+            };
+            FidelityRow {
+                label: label(&c.column),
+                nulls: format!(
+                    "{} / {}",
+                    percent(c.null_share_full),
+                    percent(c.null_share_sample)
+                ),
+                bar: ((value / limit) * 60.0).clamp(0.0, 120.0) as u32,
+                measure,
+                verdict: pctx.t(if c.failed.is_empty() {
+                    "sample.within"
+                } else {
+                    "sample.beyond"
+                }),
+                ok: c.failed.is_empty(),
+            }
+        })
+        .collect();
+    Ok(Some(SampleSection {
+        rows: s.rows.unwrap_or(0),
+        drawn: domain::clock::Timestamp(s.finished_at.unwrap_or(s.created_at))
+            .to_cst()
+            .format("%Y-%m-%d")
+            .to_string(),
+        strata: if report.strata.is_empty() {
+            pctx.t("sample.simple")
+        } else {
+            report
+                .strata
+                .iter()
+                .map(|s| label(s))
+                .collect::<Vec<_>>()
+                .join(&pctx.t("list.separator"))
+        },
+        seed: s.seed,
+        downloads: ["csv", "json", "parquet"]
+            .into_iter()
+            .map(|f| {
+                (
+                    match f {
+                        "csv" => "CSV",
+                        "json" => "JSON",
+                        _ => "Parquet",
+                    },
+                    format!("/datasets/{}/sample?format={f}", d.id),
+                )
+            })
+            .collect(),
+        columns,
+    }))
 }
 
 /// The names of the top-level fields that differ between two versions, as people read them.
@@ -535,8 +643,10 @@ pub async fn dataset_page(
     let (name, name_lang) = labels.either(&m.name, &m.name_en);
     let (summary, summary_lang) = labels.either(&m.summary, &m.summary_en);
     let data = crate::data_view::section(&state, &ctx, &pctx, &d, &preview).await;
+    let sample = sample_section(&state, &pctx, &d).await?;
     let view = DatasetPage {
         data,
+        sample,
         name_zh: (name_lang == "en").then(|| m.name.clone()),
         name,
         name_lang,
