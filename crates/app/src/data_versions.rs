@@ -659,6 +659,61 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The header and first `n` rows of the raw upload at `source`, read as its ingestion reads
+/// it (the encoding declared or detected).
+pub fn first_rows(
+    format: SourceFormat,
+    source: &Path,
+    declared: Option<&str>,
+    items: &[DataItem],
+    n: usize,
+) -> std::result::Result<(Vec<String>, Vec<csv::StringRecord>), String> {
+    use data::sources;
+    let rows = if format.is_text() {
+        let file = std::fs::File::open(source).map_err(|e| e.to_string())?;
+        let (_, reader) = data::decoded(std::io::BufReader::new(file), declared)
+            .map_err(|e| e.to_string())?
+            .map_err(|e| encoding_code(&e).to_owned())?;
+        match format {
+            SourceFormat::Csv | SourceFormat::Tsv => {
+                let mut csv = csv::ReaderBuilder::new()
+                    .delimiter(format.delimiter())
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(reader);
+                let mut records = csv.records();
+                let header = match records.next() {
+                    Some(Ok(h)) => h.iter().map(str::to_owned).collect(),
+                    _ => return Err("empty_file".into()),
+                };
+                let rows = records.take(n).filter_map(|r| r.ok()).collect();
+                return Ok((header, rows));
+            }
+            SourceFormat::Ndjson => sources::ndjson(std::io::BufReader::new(reader)),
+            SourceFormat::GeoJson => {
+                let column = items
+                    .iter()
+                    .find(|i| i.field_type == domain::openlist::vocab::FieldType::Geometry)
+                    .map_or_else(|| "geometry".to_owned(), |i| i.name.clone());
+                sources::json(reader, Some(column))
+            }
+            _ => sources::json(reader, None),
+        }
+    } else if format == SourceFormat::Parquet {
+        sources::parquet(source)
+    } else {
+        sources::spreadsheet(source)
+    }
+    .map_err(|e| read_code(&e))?;
+    let header = rows.header.clone();
+    let records = rows
+        .rows
+        .take(n)
+        .filter_map(|r| r.ok().map(|(_, record)| record))
+        .collect();
+    Ok((header, records))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn read_file(
     format: SourceFormat,

@@ -227,17 +227,88 @@ pub async fn withdraw_exception(
     Ok(())
 }
 
+/// The key of the entry's pseudonyms, once it has one.
+async fn secret_of(app: &App, dataset: &DatasetRecord) -> Result<Option<Vec<u8>>> {
+    Ok(app.store.pseudonym_secret(dataset.id).await?.map(|s| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.as_bytes())
+            .unwrap_or_else(|_| s.into_bytes())
+    }))
+}
+
+/// Rows the rule editor previews.
+pub const PREVIEW_ROWS: usize = 20;
+
+/// The newest upload's first rows as `plan` would open them, for the rule editor.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The upload previewed.
+    pub source_name: String,
+    pub rows: Vec<Vec<data::privacy::deid::Previewed>>,
+}
+
+/// Previews `plan` on the first [`PREVIEW_ROWS`] rows of the entry's newest upload; `None`
+/// when it has none.
+pub async fn preview(
+    app: &App,
+    caller: &Caller,
+    dataset: &DatasetRecord,
+    plan: &PrivacyPlan,
+) -> Result<Option<Preview>> {
+    caller.authorize(Action::PublishData, Resource::Dataset(dataset.facts()))?;
+    let Some(v) = app
+        .store
+        .data_versions_of(dataset.id, 1)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let format = crate::data_versions::SourceFormat::from_name(&v.source_name)?;
+    std::fs::create_dir_all(&app.config.data.scratch_dir)
+        .map_err(|e| store::StoreError::Io(e.to_string()))?;
+    let dir = tempfile::tempdir_in(&app.config.data.scratch_dir)
+        .map_err(|e| store::StoreError::Io(e.to_string()))?;
+    let source = dir.path().join("source");
+    crate::data_versions::raw_file(app, &v.source_sha256, &source)
+        .await
+        .map_err(store::StoreError::from)?;
+    let items = dataset.meta.data_items.clone();
+    // Pseudonyms under the entry's own secret, or, before it has one, a passing one.
+    let secret = match secret_of(app, dataset).await? {
+        Some(s) => s,
+        None => crate::secrets::random_secret().into_bytes(),
+    };
+    let (declared, plan) = (v.declared_encoding.clone(), plan.clone());
+    let rows = tokio::task::spawn_blocking(move || {
+        let (header, records) = crate::data_versions::first_rows(
+            format,
+            &source,
+            declared.as_deref(),
+            &items,
+            PREVIEW_ROWS,
+        )
+        .ok()?;
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        Some(data::privacy::deid::preview(
+            &header, &records, &items, &plan, &secret,
+        ))
+    })
+    .await
+    .map_err(|_| ErrorCode::Internal)?;
+    Ok(rows.map(|rows| Preview {
+        source_name: v.source_name,
+        rows,
+    }))
+}
+
 /// What an ingestion of `dataset`'s data applies: its plan, its pseudonym secret, the
 /// exceptions, and whether unhandled personal information refuses the version — for data
 /// to be opened without conditions.
 pub async fn options(app: &App, dataset: &DatasetRecord) -> Result<PrivacyOptions> {
     let (plan, _) = plan_of(app, dataset).await?;
-    let secret = match app.store.pseudonym_secret(dataset.id).await? {
-        Some(s) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s.as_bytes())
-            .unwrap_or_else(|_| s.into_bytes()),
-        None => Vec::new(),
-    };
+    let secret = secret_of(app, dataset).await?.unwrap_or_default();
     let exceptions = app
         .store
         .privacy_exceptions(dataset.id)

@@ -131,6 +131,57 @@ impl Deid {
     }
 }
 
+/// One value of the preview: as read, and as it would be opened (`None`: nothing opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previewed {
+    pub original: String,
+    pub opened: Option<String>,
+}
+
+/// The first rows of a file as `plan` would open them: per data item (in the declaration's
+/// order), each row's value as read and as rewritten. An item the file lacks shows empty.
+pub fn preview(
+    header: &[&str],
+    rows: &[csv::StringRecord],
+    items: &[DataItem],
+    plan: &PrivacyPlan,
+    secret: &[u8],
+) -> Vec<Vec<Previewed>> {
+    let (columns, _) = crate::columns::match_columns(header, items);
+    let mut at = vec![None; items.len()];
+    for (i, c) in columns.iter().enumerate() {
+        if let Some(p) = c.item {
+            at[p] = Some(i);
+        }
+    }
+    let mut deid = Deid::new(items, plan, secret);
+    rows.iter()
+        .map(|record| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(p, item)| {
+                    let cell = at[p].and_then(|c| record.get(c)).unwrap_or("").trim();
+                    let opened = match crate::table::parse(item.field_type, cell, None) {
+                        _ if cell.is_empty() => Some(String::new()),
+                        // A value the quality gate refuses is shown as read.
+                        None => Some(cell.to_owned()),
+                        Some(v) => match deid.rewrite(p, cell, &v) {
+                            Rewritten::Same => Some(cell.to_owned()),
+                            Rewritten::Null => None,
+                            Rewritten::Text(t) => Some(t),
+                        },
+                    };
+                    Previewed {
+                        original: cell.to_owned(),
+                        opened,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// A number rewritten by `f`, kept an integer when it was one.
 fn number(value: &Value<'_>, f: impl Fn(f64) -> f64) -> Rewritten {
     match value {

@@ -628,3 +628,64 @@ async fn the_operator_publishes_a_faithful_sample_of_conditional_data_that_anyon
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_provider_sets_rules_on_the_privacy_page_after_previewing_them() {
+    let s = setup().await;
+    let folks = people(30);
+    assert_eq!(s.upload(csv(&folks)).await["state"], "refused");
+    let path = format!("/console/datasets/{}/privacy", s.dataset);
+    let (status, html) = s.app.page(&s.editor.client, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    // The findings sit next to their items, masked.
+    assert!(
+        html.contains("居民身份证号码") && html.contains("未处理"),
+        "{html}"
+    );
+    assert!(!folks.iter().any(|p| html.contains(&p.id)));
+
+    let rules: &[(&str, &str)] = &[
+        ("row_version", "0"),
+        ("rule.id_number", "mask"),
+        ("a.id_number", "6"),
+        ("b.id_number", "4"),
+        ("rule.full_name", "suppress"),
+        ("rule.phone", "pseudonym"),
+    ];
+    // The preview shows the first rows as uploaded and as they would be opened.
+    let mut preview = rules.to_vec();
+    preview.push(("action", "preview"));
+    let res = s.editor.post_form(s.app.at(&path), &preview).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let first = &folks[0].id;
+    let masked = format!("{}********{}", &first[..6], &first[14..]);
+    assert!(html.contains(&format!("<del>{first}</del>")), "{html}");
+    assert!(html.contains(&format!("<ins>{masked}</ins>")), "{html}");
+    // Nothing was saved by previewing.
+    let privacy = s.editor.get_json(s.at("/privacy")).await;
+    assert_eq!(privacy["row_version"], 0);
+
+    // A setting that is not a number is named at its item, and nothing is saved.
+    let res = s
+        .editor
+        .post_form(
+            s.app.at(&path),
+            &[
+                ("row_version", "0"),
+                ("rule.id_number", "mask"),
+                ("a.id_number", "six"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut save = rules.to_vec();
+    save.push(("action", "save"));
+    let res = s.editor.post_form(s.app.at(&path), &save).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let privacy = s.editor.get_json(s.at("/privacy")).await;
+    assert_eq!(privacy["rules"]["id_number"]["keep_end"], 4);
+    assert_eq!(s.upload(csv(&folks)).await["state"], "published");
+}

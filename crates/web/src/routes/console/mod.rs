@@ -33,6 +33,7 @@ pub mod data;
 mod desk;
 mod entries;
 mod members;
+pub mod privacy;
 mod reviews;
 
 pub use catalogue::{catalogue, import_catalogue, record_data_update};
