@@ -243,7 +243,7 @@ fn bank_card(n: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A landline's digits: 0, an area code, a local number of 7 or 8 digits (10–12 in all).
@@ -405,10 +405,8 @@ const ROAD_MARKS: &[char] = &['路', '街', '道', '巷', '弄', '村', '里', '
 /// room (室) or a building (幢, 栋).
 fn address(cell: &str) -> Option<Hit> {
     let road = cell.find(ROAD_MARKS)?;
-    let rest = &cell[road..];
-    let mut chars = rest.chars().peekable();
     let mut digits = 0;
-    while let Some(c) = chars.next() {
+    for c in cell[road..].chars() {
         if c.is_ascii_digit() {
             digits += 1;
             continue;

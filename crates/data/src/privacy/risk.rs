@@ -219,7 +219,7 @@ pub async fn assess(
                 });
             }
         }
-        report.suggestions.sort_by(|a, b| b.k.cmp(&a.k));
+        report.suggestions.sort_by_key(|s| std::cmp::Reverse(s.k));
     }
     Ok(report)
 }

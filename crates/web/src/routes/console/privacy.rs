@@ -274,16 +274,39 @@ fn risk_view(pctx: &PageCtx<'_>, d: &DatasetRecord, r: &RiskReport) -> RiskView 
     }
 }
 
+/// What the page shows besides the entry's own state: the plan as typed in the form (with
+/// the version it was made from), a preview, and what is wrong with the form.
+struct Shown<'p> {
+    form: Option<(&'p PrivacyPlan, i64)>,
+    preview: Option<app::privacy::Preview>,
+    errors: Vec<(String, &'static str)>,
+    status: StatusCode,
+}
+
+impl Shown<'_> {
+    fn page() -> Self {
+        Shown {
+            form: None,
+            preview: None,
+            errors: Vec::new(),
+            status: StatusCode::OK,
+        }
+    }
+}
+
 async fn render(
     state: &AppState,
     ctx: &Ctx,
     d: &DatasetRecord,
     org: &OrgRecord,
-    form: Option<(&PrivacyPlan, i64)>,
-    preview: Option<app::privacy::Preview>,
-    errors: Vec<(String, &'static str)>,
-    status: StatusCode,
+    shown: Shown<'_>,
 ) -> AppResult<Response> {
+    let Shown {
+        form,
+        preview,
+        errors,
+        status,
+    } = shown;
     let pctx = PageCtx::new(state, ctx, &format!("/console/datasets/{}/privacy", d.id));
     let view = app::privacy::view(&state.app, &ctx.caller, d).await?;
     let (plan, row_version) = match form {
@@ -457,17 +480,7 @@ pub async fn page(
     Extension(d): Extension<DatasetRecord>,
     Extension(org): Extension<OrgRecord>,
 ) -> AppResult<Response> {
-    render(
-        &state,
-        &ctx,
-        &d,
-        &org,
-        None,
-        None,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+    render(&state, &ctx, &d, &org, Shown::page()).await
 }
 
 fn back(d: &DatasetRecord) -> Response {
@@ -489,48 +502,35 @@ pub async fn save(
         Err(errors) => {
             let base = v.get("row_version").parse().unwrap_or(0);
             let fallback = PrivacyPlan::default();
-            return render(
-                &state,
-                &ctx,
-                &d,
-                &org,
-                Some((&fallback, base)),
-                None,
+            let shown = Shown {
+                form: Some((&fallback, base)),
                 errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                ..Shown::page()
+            };
+            return render(&state, &ctx, &d, &org, shown).await;
         }
     };
     if v.get("action") == "preview" {
         let preview = app::privacy::preview(&state.app, &ctx.caller, &d, &plan).await?;
-        return render(
-            &state,
-            &ctx,
-            &d,
-            &org,
-            Some((&plan, base)),
+        let shown = Shown {
+            form: Some((&plan, base)),
             preview,
-            Vec::new(),
-            StatusCode::OK,
-        )
-        .await;
+            ..Shown::page()
+        };
+        return render(&state, &ctx, &d, &org, shown).await;
     }
     match app::privacy::save(&state.app, &ctx.caller, &d, &plan, base).await {
         Ok(_) => Ok(back(&d)),
         Err(e) if e.code == ErrorCode::ValidationFailed => {
             let errors = e.fields.iter().map(|f| (f.field.clone(), f.code)).collect();
-            render(
-                &state,
-                &ctx,
-                &d,
-                &org,
-                Some((&plan, base)),
-                None,
+            let shown = Shown {
+                form: Some((&plan, base)),
                 errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                ..Shown::page()
+            };
+            render(&state, &ctx, &d, &org, shown).await
         }
         Err(e) => Err(e.into()),
     }
