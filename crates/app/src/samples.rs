@@ -155,6 +155,31 @@ pub async fn define(
     Ok(record)
 }
 
+/// Keeps `spec` as the entry's sample definition on the platform's behalf (the demo's seeding),
+/// recorded as `by`'s: the sample is drawn when the entry's next version is published.
+pub async fn keep_definition(
+    app: &App,
+    dataset: &DatasetRecord,
+    spec: &SampleSpec,
+    by: &str,
+) -> Result<()> {
+    let now = app.clock.now();
+    let text = serde_json::to_string(spec).expect("a sample spec serializes");
+    let mut tx = app.store.begin_write().await?;
+    store::samples::save_spec(&mut tx, dataset.id, &text, by, now).await?;
+    let mut ev = store::AuditEvent::system(
+        now,
+        "system",
+        "sample.define",
+        "dataset",
+        dataset.id.to_string(),
+    );
+    ev.after = Some(json!({ "spec": spec, "by": by }));
+    tx.audit(ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// After a new version of `dataset` is published: its sample, if it has a definition, is
 /// drawn again from it.
 pub async fn redraw(app: &App, dataset: &DatasetRecord, version: &str) -> Result<()> {

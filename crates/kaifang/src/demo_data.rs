@@ -11,6 +11,8 @@ use store::data_versions::Mode;
 
 /// Rows of each entry's file.
 const ROWS: usize = 480;
+/// The demo's operator, who defines the conditional entries' samples.
+const DEMO_OPERATOR: &str = "operator@demo.kaifang.example";
 
 const DISTRICTS: &[&str] = &[
     "黄浦区",
@@ -189,6 +191,20 @@ pub async fn seed(app: &app::App) -> anyhow::Result<usize> {
             }
             if !app.store.data_versions_of(d.id, 1).await?.is_empty() {
                 continue;
+            }
+            // Conditional data gets the sample anyone may download (A22.1), drawn once its
+            // data is published.
+            if d.meta.open_type == OpenType::Conditional
+                && let Ok(operator) = app.store.user_by_email(DEMO_OPERATOR).await
+            {
+                let spec = app::samples::SampleSpec {
+                    size: data::privacy::sample::SampleSize::Percent(10.0),
+                    strata: Vec::new(),
+                    seed: Some(2026),
+                };
+                app::samples::keep_definition(app, &d, &spec, &operator.id.to_string())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo sample: {}", e.code.as_str()))?;
             }
             let bytes = csv_for(&d.meta.name, &d.meta.data_items);
             let caller = app::Caller::platform_for(d.org_id);
