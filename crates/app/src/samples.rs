@@ -143,6 +143,12 @@ pub async fn define(
         .await?
         .filter(|v| v.state == VersionState::Published)
         .ok_or(ErrorCode::NoData)?;
+    if unsafe_to_show(&current) {
+        return Err(Error::invalid(vec![FieldError::new(
+            "data",
+            "personal_information",
+        )]));
+    }
     let now = app.clock.now();
     let text = serde_json::to_string(&spec).expect("a sample spec serializes");
     let mut tx = app.store.begin_write().await?;
@@ -295,6 +301,16 @@ async fn end(
     Ok(())
 }
 
+/// Why `version`'s rows may not be shown to anyone as a sample: personal information the scan
+/// found that no rule or exception deals with.
+fn unsafe_to_show(version: &store::data_versions::DataVersion) -> bool {
+    version
+        .report
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<data::ingest::QualityReport>(r).ok())
+        .is_some_and(|r| r.personal.unhandled > 0)
+}
+
 async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobError> {
     let spec: SampleSpec = serde_json::from_str(&sample.spec).map_err(failed)?;
     let version = app
@@ -302,6 +318,19 @@ async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobEr
         .data_version(&sample.version_id)
         .await
         .map_err(failed)?;
+    // A sample is open data: what the version holds under agreements only stays there.
+    if unsafe_to_show(&version) {
+        return end(
+            app,
+            sample,
+            "refused",
+            SampleEnd {
+                error: Some("personal_information".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
     let full = crate::open_data::parquet_file(app, &version)
         .await
         .map_err(|e| failed(e.code.as_str()))?;
@@ -310,10 +339,10 @@ async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobEr
     let out = dir.path().join("sample.parquet");
     let thresholds = app.config.data.privacy.fidelity;
     let seed = sample.seed as u64;
-    let report = {
+    let drawn = {
         let out = out.clone();
         tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::create(&out).map_err(failed)?;
+            let file = std::fs::File::create(&out).map_err(|e| e.to_string())?;
             data::privacy::sample::build(
                 &full,
                 spec.size,
@@ -322,12 +351,54 @@ async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobEr
                 thresholds,
                 std::io::BufWriter::new(file),
             )
-            .map_err(failed)
+            .map_err(|e| match e {
+                // Not a passing failure: drawing again would not help.
+                data::privacy::sample::SampleError::TooManyStrata => "too_many_strata".to_owned(),
+                data::privacy::sample::SampleError::UnknownColumn(_) => "unknown_item".to_owned(),
+                other => other.to_string(),
+            })
         })
         .await
-        .map_err(failed)??
+        .map_err(failed)?
     };
+    let report = match drawn {
+        Ok(r) => r,
+        Err(code) if code == "too_many_strata" || code == "unknown_item" => {
+            let ended = SampleEnd {
+                error: Some(code),
+                ..Default::default()
+            };
+            return end(app, sample, "failed", ended).await;
+        }
+        Err(other) => return Err(failed(other)),
+    };
+    // Rows shown to anyone may not single a person out either.
+    let dataset = app
+        .store
+        .dataset(&sample.dataset_id)
+        .await
+        .map_err(failed)?;
+    let privacy = crate::privacy::options(app, &dataset)
+        .await
+        .map_err(|e| failed(e.code.as_str()))?;
+    let risk = crate::privacy::assess(app, &privacy, &out)
+        .await
+        .map_err(failed)?;
     let text = serde_json::to_string(&report).map_err(failed)?;
+    if risk.as_ref().is_some_and(|r| !r.passes()) {
+        return end(
+            app,
+            sample,
+            "refused",
+            SampleEnd {
+                rows: Some(report.rows_sample as i64),
+                report: Some(text),
+                error: Some("k_anonymity".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
     if !report.faithful {
         return end(
             app,

@@ -433,6 +433,17 @@ async fn conditional_data_is_scanned_but_not_stopped_and_raw_uploads_stay_restri
     assert_eq!(v["state"], "published", "{v}");
     assert_eq!(v["report"]["personal"]["unhandled"], 3);
     assert_eq!(v["report"]["personal"]["blocks"], false);
+    // Its rows cannot be shown to anyone as a sample while they hold it.
+    let operator = t
+        .app
+        .user_with("operator@example.cn", Some(PlatformRole::Operator), None)
+        .await;
+    let res = operator
+        .post_json(t.at("/sample"), json!({ "percent": 50 }))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["fields"][0]["code"], "personal_information");
     // The raw file is in the restricted area of the file store, not the open one.
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
