@@ -37,7 +37,11 @@ pub async fn save_plan(
     by: &str,
     at: Timestamp,
 ) -> Result<i64> {
-    let next = base + 1;
+    // No row version is negative or the largest integer: such a base names no version.
+    let next = base
+        .checked_add(1)
+        .filter(|_| base >= 0)
+        .ok_or(StoreError::Conflict("row_version"))?;
     let changed = if base == 0 {
         sqlx::query(
             "INSERT INTO privacy_plans (dataset_id, plan, row_version, updated_by, updated_at) \
