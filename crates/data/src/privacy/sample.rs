@@ -83,8 +83,12 @@ pub struct ColumnFidelity {
     pub range_sample: Option<(f64, f64)>,
     pub range_cover: Option<f64>,
     pub ks: Option<f64>,
-    /// For columns of at most [`MAX_CATEGORIES`] values.
+    /// For columns of at most [`MAX_CATEGORIES`] values that are not nearly all distinct.
     pub tvd: Option<f64>,
+    /// What the distribution measure (KS or TVD) may reach: the threshold, or the sampling
+    /// error of the sample's size when that is larger.
+    #[serde(default)]
+    pub allowed: Option<f64>,
     /// The measures past their threshold, by name.
     pub failed: Vec<String>,
 }
@@ -478,7 +482,7 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
     {
         failed.push("distinct_share".to_owned());
     }
-    let (mut range_cover, mut ks_stat, mut tvd) = (None, None, None);
+    let (mut range_cover, mut ks_stat, mut tvd, mut allowed) = (None, None, None, None);
     if full.numeric {
         if let (Some((lo, hi)), Some((slo, shi))) = (full.range, sample.range) {
             let cover = if hi > lo {
@@ -496,10 +500,17 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
         // statistic within what chance gives one time in a thousand is not held against it.
         let (n, m) = (sample.values as f64, full.values as f64);
         let chance = KS_C_001 * ((n + m) / (n * m)).sqrt();
+        if ks_stat.is_some() {
+            allowed = Some(t.max_ks.max(chance));
+        }
         if ks_stat.is_some_and(|k| k > t.max_ks && k > chance) {
             failed.push("ks".to_owned());
         }
-    } else if !full.overflow && full.values > 0 && sample.values > 0 {
+    } else if !full.overflow
+        && full.values > 0
+        && sample.values > 0
+        && full.categories.len() < full.values as usize / 2
+    {
         let mut d = 0.0;
         for (v, n) in &full.categories {
             let p = *n as f64 / full.values as f64;
@@ -517,8 +528,8 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
         // expected to keep, about sqrt(k / n) / 2, taken three times over.
         let k = full.categories.len() as f64;
         let chance = 1.5 * (k / sample.values as f64).sqrt();
-        // Categories that are nearly all distinct say nothing about a distribution.
-        if v > t.max_tvd && v > chance && full.categories.len() < full.values as usize / 2 {
+        allowed = Some(t.max_tvd.max(chance));
+        if v > t.max_tvd && v > chance {
             failed.push("tvd".to_owned());
         }
     }
@@ -533,6 +544,7 @@ fn compare(name: &str, full: &Profile, sample: &Profile, t: &Fidelity) -> Column
         range_cover,
         ks: ks_stat,
         tvd,
+        allowed,
         failed,
     }
 }

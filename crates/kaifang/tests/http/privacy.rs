@@ -316,7 +316,9 @@ async fn bad_plans_are_refused_naming_the_item_and_change_nothing() {
 
     // A version that cannot be is a stale one, never an error of the server.
     for base in [i64::MAX, -1] {
-        let res = s.plan(&s.editor, json!({ "rules": {}, "row_version": base })).await;
+        let res = s
+            .plan(&s.editor, json!({ "rules": {}, "row_version": base }))
+            .await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{base}");
     }
     // Two editors from the same version: the second is told, and the first stays.

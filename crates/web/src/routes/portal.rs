@@ -451,9 +451,16 @@ async fn sample_section(
         .columns
         .iter()
         .map(|c| {
+            // Measured against what it may reach at this sample's size.
             let (measure, value, limit) = match (c.ks, c.tvd) {
-                (Some(k), _) => (format!("KS {k:.3} / {:.2}", t.max_ks), k, t.max_ks),
-                (None, Some(v)) => (format!("TVD {v:.3} / {:.2}", t.max_tvd), v, t.max_tvd),
+                (Some(k), _) => {
+                    let limit = c.allowed.unwrap_or(t.max_ks);
+                    (format!("KS {k:.3} / {limit:.2}"), k, limit)
+                }
+                (None, Some(v)) => {
+                    let limit = c.allowed.unwrap_or(t.max_tvd);
+                    (format!("TVD {v:.3} / {limit:.2}"), v, limit)
+                }
                 (None, None) => (String::new(), 0.0, 1.0),
             };
             FidelityRow {
