@@ -717,8 +717,7 @@ impl<'a> Ingest<'a> {
             );
         }
         let scanner = std::mem::replace(&mut self.scanner, Scanner::new(&[]));
-        let mut personal = scanner.finish(&self.items, &self.item_headers(), &self.options.privacy);
-        personal.blocks = self.options.privacy.block;
+        let personal = scanner.finish(&self.items, &self.item_headers(), &self.options.privacy);
         // Columns whose personal information nothing deals with: their values are kept out of
         // the report and the profile, which the provider's staff and the platform's read.
         let unhandled = personal.findings.iter().filter(|f| f.handled.is_none());

@@ -52,15 +52,6 @@ impl Deid {
         }
     }
 
-    /// Whether any item has a rule.
-    pub fn any(&self) -> bool {
-        self.rules.iter().any(Option::is_some)
-    }
-
-    pub fn has_rule(&self, p: usize) -> bool {
-        self.rules.get(p).is_some_and(Option::is_some)
-    }
-
     /// The opened form of item `p`'s value `value`, read from `cell`.
     pub fn rewrite(&mut self, p: usize, cell: &str, value: &Value<'_>) -> Rewritten {
         let Some(rule) = self.rules.get(p).and_then(Option::as_ref) else {

@@ -65,7 +65,7 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// How to coarsen a column of `t` in SQL, and the rule that does it; `None` to leave it.
+/// How to coarsen a column of `t` in SQL, and the rule that does it (text is left out).
 fn coarser(column: &str, t: &DataType) -> (String, DeidRule) {
     let c = quoted(column);
     match t {
