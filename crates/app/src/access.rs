@@ -711,6 +711,13 @@ pub struct GrantInput {
     /// Conditions every row delivered meets (A21.1): all rows when left out.
     #[serde(default)]
     pub rows: Vec<domain::access::RowFilter>,
+    /// `rows` (the default) or `sandbox`: aggregates only, computed on the platform (A21.2).
+    #[serde(default)]
+    pub delivery: Option<domain::access::Delivery>,
+    /// For a sandbox: a differential-privacy budget ε that its queries spend, each answer
+    /// drawn with noise; exact aggregates when left out.
+    #[serde(default)]
+    pub privacy_budget: Option<f64>,
 }
 
 /// A provider's decision on a work order (A19.2, A19.3).
@@ -742,6 +749,12 @@ pub struct Grant {
     /// Conditions every row delivered meets; none for every row.
     #[serde(default)]
     pub rows: Vec<domain::access::RowFilter>,
+    /// Rows through the API, or aggregates in the sandbox.
+    #[serde(default)]
+    pub delivery: domain::access::Delivery,
+    /// A sandbox's differential-privacy budget; none for exact aggregates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_budget: Option<domain::access::Budget>,
 }
 
 /// A decision as kept with the work order and published to the applicant (A19.3).
@@ -826,6 +839,14 @@ fn grants(
         if input[..i].iter().any(|h| h.dataset == g.dataset) {
             errors.push(FieldError::new(format!("grants[{i}].dataset"), "duplicate"));
         }
+        if let Some(b) = g.privacy_budget {
+            let field = format!("grants[{i}].privacy_budget");
+            if domain::access::Budget::new(b).is_none() {
+                errors.push(FieldError::new(field, "out_of_range"));
+            } else if g.delivery != Some(domain::access::Delivery::Sandbox) {
+                errors.push(FieldError::new(field, "sandbox_only"));
+            }
+        }
     }
     let mut out = Vec::new();
     for e in &request.entries {
@@ -852,6 +873,10 @@ fn grants(
                 period_end: s.period.1,
                 calls_per_day: s.calls_per_day,
                 rows: given.map(|i| input[i].rows.clone()).unwrap_or_default(),
+                delivery: given.and_then(|i| input[i].delivery).unwrap_or_default(),
+                privacy_budget: given
+                    .and_then(|i| input[i].privacy_budget)
+                    .and_then(domain::access::Budget::new),
             }),
             Err(err) => errors.push(grant_error(given.unwrap_or(0), err)),
         }

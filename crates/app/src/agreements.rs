@@ -194,6 +194,21 @@ fn rows_clause(rows: &[domain::access::RowFilter]) -> String {
     }
 }
 
+/// How a grant is delivered, as the agreement states it: nothing for rows through the API.
+fn delivery_clause(g: &Grant, threshold: u64) -> String {
+    use domain::access::Delivery;
+    match (g.delivery, g.privacy_budget) {
+        (Delivery::Rows, _) => String::new(),
+        (Delivery::Sandbox, None) => format!(
+            "；以数据沙箱方式交付：数据不出平台，仅返回聚合统计结果，记录数少于 {threshold} 条的分组不予返回"
+        ),
+        (Delivery::Sandbox, Some(b)) => format!(
+            "；以数据沙箱方式交付：数据不出平台，仅返回加入差分隐私噪声的聚合统计结果，记录数少于 {threshold} 条的分组不予返回，隐私预算 ε 共 {}",
+            b.epsilon()
+        ),
+    }
+}
+
 /// The agreement a decision to approve `w` leads to, version `version`, not yet signed.
 pub async fn generate(
     app: &App,
@@ -229,13 +244,14 @@ pub async fn generate(
             })
             .collect();
         lines.push(format!(
-            "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}{}",
+            "- {name}（{}）：数据项 {}；每日调用不超过 {} 次；{} 至 {}{}{}",
             g.dataset,
             items.join("、"),
             g.calls_per_day,
             g.period_start,
             g.period_end,
-            rows_clause(&g.rows)
+            rows_clause(&g.rows),
+            delivery_clause(g, app.config.data.privacy.sandbox_threshold)
         ));
         if let Some(e) = w.requested.entries.iter().find(|e| e.dataset == g.dataset)
             && !scenarios.contains(&e.scenario)

@@ -117,12 +117,33 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
         .find(|g| g.dataset == dataset.id)
         .cloned()
         .ok_or(ErrorCode::NotGranted)?;
+    // Aggregates only: the rows of a sandbox grant never leave the platform (A21.2).
+    if grant.delivery == domain::access::Delivery::Sandbox {
+        return Err(ErrorCode::SandboxOnly.into());
+    }
+    let calls = count_call(app, id, &grant, now).await?;
+    Ok(Admission {
+        agreement: id,
+        items: grant.items,
+        rows: grant.rows,
+        calls_today: calls,
+    })
+}
+
+/// Holds one call under `grant` of agreement `id` to the period and the calls a day granted,
+/// and counts it: the calls made today, this one included.
+pub(crate) async fn count_call(
+    app: &App,
+    id: AgreementId,
+    grant: &crate::access::Grant,
+    now: domain::clock::Timestamp,
+) -> Result<u64> {
     let today = now.to_cst().date_naive();
     if today < grant.period_start || today > grant.period_end {
-        crate::anomaly::raise(app, id, dataset.id, Anomaly::OutsidePeriod, now).await;
+        crate::anomaly::raise(app, id, grant.dataset, Anomaly::OutsidePeriod, now).await;
         return Err(ErrorCode::OutsideAgreementPeriod.into());
     }
-    let key = format!("agreement-calls:{id}:{}:{today}", dataset.id);
+    let key = format!("agreement-calls:{id}:{}:{today}", grant.dataset);
     let calls = app.counters.add(&app.store, &key, 1, now, 86_400).await?;
     if calls as u64 > grant.calls_per_day {
         let mut e = Error::new(ErrorCode::QuotaExceeded);
@@ -131,21 +152,16 @@ pub async fn admit(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Resul
     }
     // Against the volume granted, which is at most the one the applicant declared.
     let limit = crate::anomaly::burst_limit(grant.calls_per_day);
-    let key = format!("agreement-minute:{id}:{}", dataset.id);
+    let key = format!("agreement-minute:{id}:{}", grant.dataset);
     let minute = app.counters.add(&app.store, &key, 1, now, 60).await?;
     if minute as u64 > limit {
         let burst = Anomaly::Burst {
             calls: minute as u64,
             limit,
         };
-        crate::anomaly::raise(app, id, dataset.id, burst, now).await;
+        crate::anomaly::raise(app, id, grant.dataset, burst, now).await;
     }
-    Ok(Admission {
-        agreement: id,
-        items: grant.items,
-        rows: grant.rows,
-        calls_today: calls as u64,
-    })
+    Ok(calls as u64)
 }
 
 /// Counts the `rows` one call delivered of `dataset` under `admission`, where `whole` rows are

@@ -54,6 +54,8 @@ domain::string_enum!(
         QuotaExceeded => "quota_exceeded",
         OpinionFiled => "opinion_filed",
         ExceptionExists => "exception_exists",
+        SandboxOnly => "sandbox_only",
+        PrivacyBudgetSpent => "privacy_budget_spent",
         Internal => "internal",
         Unavailable => "unavailable",
     }
@@ -85,7 +87,9 @@ impl ErrorCode {
             | FieldNotGranted
             | RowFilterUnavailable
             | AgreementNotActive
-            | OutsideAgreementPeriod => 403,
+            | OutsideAgreementPeriod
+            | SandboxOnly
+            | PrivacyBudgetSpent => 403,
             Internal => 500,
             Unavailable | MailUnavailable => 503,
         }

@@ -32,6 +32,7 @@ pub mod passwords;
 pub mod privacy;
 pub mod review_cycles;
 pub mod samples;
+pub mod sandbox;
 pub mod secrets;
 pub mod tickets;
 pub mod uploads;

@@ -201,8 +201,7 @@ pub async fn parquet_schema(path: PathBuf) -> Result<data::arrow::datatypes::Sch
 }
 
 /// Conditional data as a query under an agreement reads it: a view with the granted columns
-/// only and the rows the grant's filters keep, the call counted against the day's quota. A
-/// query that names a column outside the grant is refused naming it, before it is planned.
+/// only and the rows the grant's filters keep, the call counted against the day's quota.
 async fn granted_source(
     app: &App,
     caller: &Caller,
@@ -211,9 +210,22 @@ async fn granted_source(
     text: &str,
 ) -> std::result::Result<data::sql::Source, SqlFailure> {
     let (v, admission) = crate::delivery::granted_version(app, caller, d, None).await?;
+    granted_view(app, &v, &admission, name, text).await
+}
+
+/// Version `v` as a query granted `admission` reads it, named `name`: a view with the granted
+/// columns only and the rows the grant's filters keep. A query (`text`) that names a column
+/// outside the grant is refused naming it, before it is planned.
+pub(crate) async fn granted_view(
+    app: &App,
+    v: &DataVersion,
+    admission: &crate::delivery::Admission,
+    name: String,
+    text: &str,
+) -> std::result::Result<data::sql::Source, SqlFailure> {
     // The file's own columns, from its footer: the query reads the file, not the rows held
     // for the records API.
-    let path = parquet_file(app, &v).await?;
+    let path = parquet_file(app, v).await?;
     let schema = parquet_schema(path.clone()).await?;
     let hidden: Vec<String> = schema
         .fields()

@@ -22,6 +22,10 @@ pub struct Settings {
     pub min_k: u64,
     /// What a sample may differ from the whole by (A22.1).
     pub fidelity: data::privacy::sample::Fidelity,
+    /// The fewest records a group answered in a sandbox holds (A21.2).
+    pub sandbox_threshold: u64,
+    /// The privacy budget one noisy sandbox query spends unless it asks for another.
+    pub sandbox_epsilon: f64,
 }
 
 impl Default for Settings {
@@ -29,6 +33,8 @@ impl Default for Settings {
         Settings {
             min_k: 5,
             fidelity: Default::default(),
+            sandbox_threshold: 10,
+            sandbox_epsilon: 0.1,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod query;
 pub mod read;
 pub mod records;
 pub mod rules;
+pub mod sandbox;
 pub mod sources;
 pub mod sql;
 pub mod table;

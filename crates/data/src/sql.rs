@@ -339,8 +339,9 @@ pub struct Answer {
     pub rows: usize,
 }
 
-/// Runs `sql` with each table of `tables` (as named in the query) read from its Parquet file.
-pub async fn run(sql: &str, tables: &[Source], limits: Limits) -> Result<Answer, SqlError> {
+/// A session whose tables are `tables` (as named in the query), each read from its Parquet
+/// file or its view of one, with `limits`' memory pool.
+pub(crate) async fn context(tables: &[Source], limits: Limits) -> Result<SessionContext, SqlError> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
         .build_arc()
@@ -373,6 +374,16 @@ pub async fn run(sql: &str, tables: &[Source], limits: Limits) -> Result<Answer,
             }
         }
     }
+    Ok(ctx)
+}
+
+/// Plans and runs `sql` in `ctx`, read-only, keeping at most one row past `limits.rows` (so an
+/// answer over the cap is told from one at it). Time is the caller's to limit.
+pub(crate) async fn collect(
+    ctx: &SessionContext,
+    sql: &str,
+    limits: Limits,
+) -> Result<Vec<RecordBatch>, SqlError> {
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -386,28 +397,42 @@ pub async fn run(sql: &str, tables: &[Source], limits: Limits) -> Result<Answer,
             SqlError::Failed(text.chars().take(300).collect())
         }
     };
-    let run = async {
-        let df = ctx
-            .sql_with_options(sql, options)
-            .await
-            .map_err(|e| match e {
-                e @ datafusion::error::DataFusionError::ResourcesExhausted(_) => classify(e),
-                other => SqlError::Plan(other.to_string().chars().take(300).collect()),
-            })?;
-        // One row past the cap tells an answer over it from one at it.
-        let df = df
-            .limit(0, Some(limits.rows + 1))
-            .map_err(|e| SqlError::Plan(e.to_string()))?;
-        df.collect().await.map_err(classify)
-    };
+    let df = ctx
+        .sql_with_options(sql, options)
+        .await
+        .map_err(|e| match e {
+            e @ datafusion::error::DataFusionError::ResourcesExhausted(_) => classify(e),
+            other => SqlError::Plan(other.to_string().chars().take(300).collect()),
+        })?;
+    let df = df
+        .limit(0, Some(limits.rows + 1))
+        .map_err(|e| SqlError::Plan(e.to_string()))?;
+    df.collect().await.map_err(classify)
+}
+
+/// Runs `work` within `limits.time`: past it, or finished between two looks at the clock, it
+/// is the time limit's error all the same.
+pub(crate) async fn timed<T, E: From<SqlError>>(
+    limits: Limits,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let started = std::time::Instant::now();
-    let batches = tokio::time::timeout(limits.time, run)
+    let out = tokio::time::timeout(limits.time, work)
         .await
         .map_err(|_| SqlError::TimeLimit(limits.time.as_secs()))??;
-    // A query that finished between two looks at the clock is past its limit all the same.
     if started.elapsed() > limits.time {
-        return Err(SqlError::TimeLimit(limits.time.as_secs()));
+        return Err(SqlError::TimeLimit(limits.time.as_secs()).into());
     }
+    Ok(out)
+}
+
+/// Runs `sql` with each table of `tables` (as named in the query) read from its Parquet file.
+pub async fn run(sql: &str, tables: &[Source], limits: Limits) -> Result<Answer, SqlError> {
+    let batches = timed(limits, async {
+        let ctx = context(tables, limits).await?;
+        collect(&ctx, sql, limits).await
+    })
+    .await?;
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     if rows > limits.rows {
         return Err(SqlError::RowLimit(limits.rows));

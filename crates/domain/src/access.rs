@@ -278,6 +278,82 @@ impl RowFilter {
     }
 }
 
+/// How the data of a grant is delivered (A21.1, A21.2): rows through the API under a
+/// credential, or aggregates only, computed on the platform in the sandbox.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    #[default]
+    Rows,
+    Sandbox,
+}
+
+/// A differential-privacy budget ε (A25.6), held in thousandths so that grants compare
+/// exactly; written and read as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Budget(u32);
+
+impl Budget {
+    /// The largest budget one grant may carry; past it the noise protects nobody.
+    pub const MAX: f64 = 100.0;
+    /// The smallest.
+    pub const MIN: f64 = 0.001;
+
+    /// `epsilon` as a budget, when it is a number from [`Budget::MIN`] to [`Budget::MAX`].
+    pub fn new(epsilon: f64) -> Option<Budget> {
+        (epsilon.is_finite() && (Self::MIN..=Self::MAX).contains(&epsilon))
+            .then(|| Budget((epsilon * 1000.0).round() as u32))
+    }
+
+    pub fn from_thousandths(milli: u32) -> Budget {
+        Budget(milli)
+    }
+
+    pub fn thousandths(self) -> u32 {
+        self.0
+    }
+
+    pub fn epsilon(self) -> f64 {
+        f64::from(self.0) / 1000.0
+    }
+}
+
+impl Serialize for Budget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.epsilon())
+    }
+}
+
+impl<'de> Deserialize<'de> for Budget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let epsilon = f64::deserialize(d)?;
+        Budget::new(epsilon).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a privacy budget is from {} to {}",
+                Budget::MIN,
+                Budget::MAX
+            ))
+        })
+    }
+}
+
+impl schemars::JsonSchema for Budget {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Budget".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "minimum": Budget::MIN,
+            "maximum": Budget::MAX,
+            "description": "A differential-privacy budget, epsilon"
+        })
+    }
+}
+
 /// Why a grant was refused: it gives what was not asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrantError {

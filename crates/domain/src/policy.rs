@@ -106,6 +106,10 @@ pub enum Action {
     /// Defining a conditional entry's sample data, drawn and published for anyone (A22.1):
     /// the operator.
     BuildSample,
+    /// Asking aggregates of conditional data in an agreement's sandbox (A21.2): its applicant,
+    /// signed in or with the agreement's credential. A read, like a credential's other calls:
+    /// what it spends is the grant's quota and budget.
+    QuerySandbox,
 }
 
 impl Action {
@@ -127,6 +131,7 @@ impl Action {
                 | Action::ViewAgreement
                 | Action::OverseeApplications
                 | Action::ViewAssignment
+                | Action::QuerySandbox
         )
     }
 
@@ -182,6 +187,7 @@ impl Action {
         Action::ReviseAgreement,
         Action::GrantPrivacyException,
         Action::BuildSample,
+        Action::QuerySandbox,
     ];
 }
 
@@ -395,8 +401,10 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             (Some(_), None) => writes && resource != Resource::OwnAccount,
             (None, _) => false,
         };
-        // A credential delivers data under its agreement and is good for nothing else.
-        if (scope.read_only && writes) || outside || scope.agreement.is_some() {
+        // A credential delivers data under its agreement and is good for nothing else (the
+        // use case holds a sandbox query to the credential's own agreement).
+        let credential_use = scope.agreement.is_some() && action != QuerySandbox;
+        if (scope.read_only && writes) || outside || credential_use {
             return Err(Denial::Forbidden);
         }
     }
@@ -498,7 +506,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
             }
             _ => false,
         },
-        TakeCredential => match resource {
+        TakeCredential | QuerySandbox => match resource {
             Resource::Agreement(a) => user.id == a.applicant,
             _ => false,
         },

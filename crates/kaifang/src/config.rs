@@ -96,6 +96,8 @@ pub struct PrivacyFile {
     /// The smallest group of rows sharing their quasi-identifiers that unconditional data may
     /// have (k-anonymity); 5 when not set.
     pub k: Option<u64>,
+    /// The fewest records a group answered in a sandbox holds (A21.2); 10 when not set.
+    pub sandbox_threshold: Option<u64>,
 }
 
 /// `[map]` of the config file: a tile server whose terms allow this use, e.g.
@@ -135,6 +137,14 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
     if !(1..=1000).contains(&min_k) {
         anyhow::bail!("privacy.k must be between 1 and 1000");
     }
+    let sandbox_threshold = file
+        .privacy
+        .as_ref()
+        .and_then(|p| p.sandbox_threshold)
+        .unwrap_or(d.privacy.sandbox_threshold);
+    if !(2..=1000).contains(&sandbox_threshold) {
+        anyhow::bail!("privacy.sandbox_threshold must be between 2 and 1000");
+    }
     Ok(app::DataSettings {
         scratch_dir: data_dir.join("scratch"),
         cache_dir: data_dir.join("cache"),
@@ -142,7 +152,11 @@ pub fn data_settings(file: &FileConfig, data_dir: &Path) -> anyhow::Result<app::
         quality: data_gate_thresholds(min_score),
         area: d.area,
         sql: d.sql,
-        privacy: app::privacy::Settings { min_k, ..d.privacy },
+        privacy: app::privacy::Settings {
+            min_k,
+            sandbox_threshold,
+            ..d.privacy
+        },
     })
 }
 

@@ -26,6 +26,7 @@ pub mod password_resets;
 pub mod privacy;
 pub mod review_cycles;
 pub mod samples;
+pub mod sandbox;
 pub mod sessions;
 pub mod throttle;
 pub mod tickets;

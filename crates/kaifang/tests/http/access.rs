@@ -107,7 +107,7 @@ async fn attach(
     res.json().await.unwrap()
 }
 
-fn fields(body: &Value) -> Vec<(String, String)> {
+pub fn fields(body: &Value) -> Vec<(String, String)> {
     body["error"]["fields"]
         .as_array()
         .map(|f| {
@@ -123,18 +123,18 @@ fn fields(body: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-struct World {
-    app: TestApp,
-    resident: Session,
-    operator: Session,
-    reviewer_a: Session,
-    reviewer_b: Session,
-    entry_a: String,
-    entry_b: String,
+pub struct World {
+    pub app: TestApp,
+    pub resident: Session,
+    pub operator: Session,
+    pub reviewer_a: Session,
+    pub reviewer_b: Session,
+    pub entry_a: String,
+    pub entry_b: String,
 }
 
 /// Two providers with a conditional entry each and the parties, on `date`.
-async fn world(date: &str) -> World {
+pub async fn world(date: &str) -> World {
     world_with(date, test_config()).await
 }
 
@@ -1563,7 +1563,7 @@ async fn deciders_are_reminded_once_when_two_working_days_are_left() {
 
 /// `w.resident` applies for entry A, its provider approves with `grants`, both sign: the
 /// credential and the agreement. The period of use starts on 2027-01-01.
-async fn credential_for(w: &World, grants: Value) -> (String, Value) {
+pub async fn credential_for(w: &World, grants: Value) -> (String, Value) {
     let app = &w.app;
     let a = submitted(app, &w.resident, &[&w.entry_a]).await;
     let id = a["id"].as_str().unwrap();

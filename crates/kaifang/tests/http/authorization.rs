@@ -220,6 +220,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/api/v1/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
     ("POST", "/api/v1/agreements/{agreement}/revise", Action::ReviseAgreement, Target::AgreementInPath),
     ("GET", "/api/v1/agreements/{agreement}/usage", Action::ViewAgreement, Target::AgreementInPath),
+    ("GET", "/api/v1/agreements/{agreement}/sandbox", Action::ViewAgreement, Target::AgreementInPath),
+    ("POST", "/api/v1/agreements/{agreement}/sandbox", Action::QuerySandbox, Target::AgreementInPath),
     ("GET", "/applications", Action::ViewOwnAccount, Target::OwnAccount),
     ("GET", "/applications/new", Action::Apply, Target::OwnAccount),
     ("POST", "/applications", Action::Apply, Target::OwnAccount),
@@ -249,6 +251,8 @@ const ROUTES: &[(&str, &str, Action, Target)] = &[
     ("POST", "/agreements/{agreement}/sign", Action::SignAgreement, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/offline-deliveries", Action::ManageDelivery, Target::AgreementInPath),
     ("POST", "/agreements/{agreement}/revise", Action::ReviseAgreement, Target::AgreementInPath),
+    ("GET", "/agreements/{agreement}/sandbox", Action::ViewAgreement, Target::AgreementInPath),
+    ("POST", "/agreements/{agreement}/sandbox", Action::QuerySandbox, Target::AgreementInPath),
     ("GET", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("POST", "/api/3/action/{action}", Action::ViewPublic, Target::Platform),
     ("GET", "/api/action/{action}", Action::ViewPublic, Target::Platform),
@@ -521,7 +525,8 @@ fn expected(who: Who, action: Action, subject: Subject) -> Outcome {
         Action::SignAgreement => mine || decides,
         // A change of terms is the provider's, signed again by both sides.
         Action::ReviseAgreement => decides,
-        Action::TakeCredential => mine,
+        // The sandbox is asked by the applicant alone (A21.2).
+        Action::TakeCredential | Action::QuerySandbox => mine,
         Action::ManageDelivery => decides || (who.is(Operator) && !mine),
         // Supervising how providers handle applications: the operator and the regulator.
         Action::OverseeApplications => who.is(Operator) || who.is(Regulator),
@@ -673,6 +678,7 @@ fn api_body(method: &str, path: &str, subject: Subject, n: usize, x: &Walk) -> B
             json!({ "password": PASSWORD, "sha256": "0".repeat(64) })
         }
         "/api/v1/agreements/{agreement}/revise" => json!({ "reason": "调整调用量" }),
+        "/api/v1/agreements/{agreement}/sandbox" => json!({ "sql": "SELECT count(*) FROM t" }),
         "/api/v1/agreements/{agreement}/offline-deliveries" => json!({
             "reason": "接收方内网无法访问平台", "recipient": "张三（某研究院）",
             "sha256": "a".repeat(64),
@@ -822,6 +828,7 @@ fn form_fields(path: &str, subject: Subject, n: usize, x: &Walk) -> Vec<(String,
         // Signing the wrong text: the page answers for itself (409), and nothing is signed.
         "/agreements/{agreement}/sign" => f(&[("password", PASSWORD), ("sha256", "0")]),
         "/agreements/{agreement}/revise" => f(&[("reason", "调整调用量")]),
+        "/agreements/{agreement}/sandbox" => f(&[("sql", "SELECT count(*) FROM t")]),
         "/agreements/{agreement}/offline-deliveries" => f(&[
             ("reason", "接收方内网无法访问平台"),
             ("recipient", "张三（某研究院）"),
@@ -1399,6 +1406,13 @@ async fn every_route_answers_every_role_as_the_rules_say() {
                         Outcome::Allowed
                     }
                     _ if status.as_u16() == 400 && code == "reset_link_invalid" => Outcome::Allowed,
+                    // A sandbox asked under an agreement not in force, or one that grants
+                    // nothing there, answers so for itself.
+                    _ if status.as_u16() == 403
+                        && matches!(code.as_str(), "agreement_not_active" | "not_granted") =>
+                    {
+                        Outcome::Allowed
+                    }
                     // An entry with no data published yet answers so for itself.
                     _ if status.as_u16() == 404 && code == "no_data" => Outcome::Allowed,
                     _ => Outcome::Broken,

@@ -27,6 +27,7 @@ mod portal;
 mod privacy;
 mod public_view;
 mod review;
+mod sandbox;
 mod search;
 mod security;
 mod site;

@@ -1096,6 +1096,15 @@ pub async fn decide_form(
                 ),
                 calls_per_day: calls,
                 rows: row_filter(v, &id).into_iter().collect(),
+                delivery: match v.get(&format!("delivery.{id}")) {
+                    "sandbox" => Some(domain::access::Delivery::Sandbox),
+                    _ => None,
+                },
+                // Not a number: out of range, which the message explains.
+                privacy_budget: match v.get(&format!("budget.{id}")).trim() {
+                    "" => None,
+                    b => Some(b.parse().unwrap_or(f64::NAN)),
+                },
                 ..Default::default()
             }
         })
@@ -1140,6 +1149,8 @@ struct AgreementPage<'a> {
     /// For a provider who may change it: per granted entry (id, name, calls a day, period
     /// end).
     revisable: Vec<(String, String, u64, String)>,
+    /// Whether it grants an entry in the sandbox (A21.2).
+    sandbox: bool,
 }
 
 async fn render_agreement(
@@ -1181,6 +1192,9 @@ async fn render_agreement(
                     .authorize(Action::ManageDelivery, Resource::Agreement(a.facts()))
                     .is_ok(),
             revisable: revisable(state, ctx, a).await,
+            sandbox: app::agreements::grants_of(a)
+                .iter()
+                .any(|g| g.delivery == domain::access::Delivery::Sandbox),
             page,
         },
     )
@@ -1382,6 +1396,8 @@ pub async fn revise_form(
                     .ok()
                     .or(Some(g.calls_per_day)),
                 rows: g.rows,
+                delivery: Some(g.delivery),
+                privacy_budget: g.privacy_budget.map(domain::access::Budget::epsilon),
             }
         })
         .collect();

@@ -33,6 +33,7 @@ mod passwords;
 mod portal;
 mod quality;
 mod samples;
+mod sandbox;
 mod site;
 mod sql;
 mod trail;
@@ -165,6 +166,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         GET "/agreements/{agreement}/pdf" => ViewAgreement on AgreementInPath: applications::agreement_pdf,
         POST "/agreements/{agreement}/offline-deliveries" => ManageDelivery on AgreementInPath: applications::offline_form,
         POST "/agreements/{agreement}/revise" => ReviseAgreement on AgreementInPath: applications::revise_form,
+        GET "/agreements/{agreement}/sandbox" => ViewAgreement on AgreementInPath: sandbox::page,
+        POST "/agreements/{agreement}/sandbox" => QuerySandbox on AgreementInPath: sandbox::form,
         GET "/inbox" => ViewOwnAccount on OwnAccount: inbox::page,
         GET "/console" => ViewOwnAccount on OwnAccount: console::index,
         GET "/console/tickets" => ReviewTickets on Platform: console::queue,
@@ -323,6 +326,8 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         POST "/api/v1/agreements/{agreement}/offline-deliveries" => ManageDelivery on AgreementInPath: api_access::file_offline,
         POST "/api/v1/agreements/{agreement}/revise" => ReviseAgreement on AgreementInPath: api_access::revise,
         GET "/api/v1/agreements/{agreement}/usage" => ViewAgreement on AgreementInPath: api_access::usage,
+        GET "/api/v1/agreements/{agreement}/sandbox" => ViewAgreement on AgreementInPath: sandbox::get,
+        POST "/api/v1/agreements/{agreement}/sandbox" => QuerySandbox on AgreementInPath: sandbox::post,
 
         GET "/api/v1/articles" => ViewPublic on Platform: news::api_list,
         GET "/api/v1/articles/{id}" => ViewPublic on ArticleInPath: news::api_show,

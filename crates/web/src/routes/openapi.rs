@@ -309,6 +309,15 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
             c("The applicant takes a new credential for an active agreement (the old one stops working)")
                 .created::<api_access::CredentialView>()
         }
+        ("GET", "/api/v1/agreements/{agreement}/sandbox") => {
+            c("An agreement's sandbox: the entries granted there, their budgets and the newest queries (A21.2)")
+                .ok::<super::sandbox::SandboxDoc>()
+        }
+        ("POST", "/api/v1/agreements/{agreement}/sandbox") => {
+            c("Ask aggregates of conditional data in the sandbox: groups below the threshold suppressed, queries that single people out refused (A21.2, A25.6)")
+                .body::<app::sandbox::QueryInput>()
+                .ok::<super::sandbox::SandboxResult>()
+        }
         ("GET", "/api/v1/agreements/{agreement}/usage") => {
             c("The calls made under an agreement per day, with the data items used (A29.1)")
                 .ok::<api_access::AgreementUsage>()
