@@ -161,8 +161,8 @@ enum Measure {
 #[derive(Debug, Clone)]
 enum Output {
     Group,
-    /// A bare aggregate of a data item (`None`: `count(*)`).
-    Bare(Measure, Option<Expr>),
+    /// A bare aggregate of a data item, as the query writes it (`None`: `count(*)`).
+    Bare(Measure, Option<String>),
     /// Anything else built of aggregates (`sum(a) / count(*)`): answered exactly only.
     Composite,
 }
@@ -475,7 +475,9 @@ fn shape(sql: &str, mode: Mode) -> Result<Shape, SandboxError> {
         } else {
             match expr {
                 Expr::Function(f) => match allowed_measure(&function_name(f)) {
-                    Some(m) if !has_distinct(f) => Output::Bare(m, bare_argument(f)?),
+                    Some(m) if !has_distinct(f) => {
+                        Output::Bare(m, bare_argument(f)?.map(|c| c.to_string()))
+                    }
                     _ => Output::Composite,
                 },
                 _ => Output::Composite,
