@@ -94,6 +94,16 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// What exactly was refused, when the code alone does not say: the condition, the
+    /// aggregate or the clause.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Refusal::Aggregate(d) | Refusal::Isolating(d) => Some(d),
+            Refusal::Clause(c) => Some(c),
+            _ => None,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::RowLevel => "sandbox_row_level",
@@ -623,6 +633,46 @@ async fn check_isolating(
     Ok(())
 }
 
+/// The smallest and largest value of the item of each sum and average, by output.
+type Ranges = std::collections::HashMap<usize, (f64, f64)>;
+
+/// [`Ranges`] of `shape`'s sums and averages over the whole view (an item with no value
+/// ranges over 0 alone).
+async fn ranges(
+    ctx: &datafusion::prelude::SessionContext,
+    shape: &Shape,
+    limits: Limits,
+) -> Result<Ranges, SandboxError> {
+    let mut columns = Vec::new();
+    let mut outputs = Vec::new();
+    for (i, (_, o)) in shape.outputs.iter().enumerate() {
+        if let Output::Bare(Measure::Sum | Measure::Avg, Some(c)) = o {
+            columns.push(format!(
+                "min(CAST({c} AS DOUBLE)) AS {HIDDEN}_lo{i}, max(CAST({c} AS DOUBLE)) AS {HIDDEN}_hi{i}"
+            ));
+            outputs.push(i);
+        }
+    }
+    let mut out = Ranges::new();
+    if columns.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!("SELECT {} FROM {}", columns.join(", "), shape.relation);
+    let Some(batch) = concat(&crate::sql::collect(ctx, &sql, limits).await?)? else {
+        return Ok(out);
+    };
+    for i in outputs {
+        let lo = floats(&batch, &format!("{HIDDEN}_lo{i}"))?;
+        let hi = floats(&batch, &format!("{HIDDEN}_hi{i}"))?;
+        let (lo, hi) = (
+            lo.first().copied().unwrap_or(0.0),
+            hi.first().copied().unwrap_or(0.0),
+        );
+        out.insert(i, (lo.min(hi), hi.max(lo)));
+    }
+    Ok(out)
+}
+
 /// A draw from the Laplace distribution of `scale` around 0.
 fn laplace(scale: f64, rng: &mut impl rand::Rng) -> f64 {
     if scale <= 0.0 {
@@ -683,34 +733,29 @@ pub async fn run(
             .and_then(|mut p| p.parse_select_item())
             .map_err(|e| SqlError::Failed(e.to_string()))?;
         select.projection.push(count);
-        // Noise needs each sum's and average's sensitivity: the largest magnitude of its item.
-        let mut bounds = Vec::new();
-        if let Mode::Noisy { .. } = mode {
-            for (i, (_, o)) in shape.outputs.iter().enumerate() {
-                if let Output::Bare(Measure::Sum | Measure::Avg, Some(c)) = o {
-                    bounds.push(format!("max(abs(CAST({c} AS DOUBLE))) AS {HIDDEN}_b{i}"));
-                }
-                if let Output::Bare(Measure::Avg, Some(c)) = o {
-                    for item in [
-                        format!("sum(CAST({c} AS DOUBLE)) AS {HIDDEN}_s{i}"),
-                        format!("count({c}) AS {HIDDEN}_c{i}"),
-                    ] {
-                        let parsed = Parser::new(&GenericDialect {})
-                            .try_with_sql(&item)
-                            .and_then(|mut p| p.parse_select_item())
-                            .map_err(|e| SqlError::Failed(e.to_string()))?;
-                        select.projection.push(parsed);
-                    }
+        // Noise needs each sum's and average's sensitivity, from the range of its item.
+        let bounds = match mode {
+            Mode::Noisy { .. } => ranges(&ctx, &shape, limits).await?,
+            Mode::Exact => Ranges::new(),
+        };
+        for (i, (_, o)) in shape.outputs.iter().enumerate() {
+            // An average is measured as a sum of distances from its item's midpoint, whose
+            // sensitivity is half the range, and a count.
+            if let (Output::Bare(Measure::Avg, Some(c)), Some(&(lo, hi))) = (o, bounds.get(&i)) {
+                let mid = (lo + hi) / 2.0;
+                for item in [
+                    format!("sum(CAST({c} AS DOUBLE) - {mid}) AS {HIDDEN}_s{i}"),
+                    format!("count({c}) AS {HIDDEN}_c{i}"),
+                ] {
+                    let parsed = Parser::new(&GenericDialect {})
+                        .try_with_sql(&item)
+                        .and_then(|mut p| p.parse_select_item())
+                        .map_err(|e| SqlError::Failed(e.to_string()))?;
+                    select.projection.push(parsed);
                 }
             }
         }
         let answer = crate::sql::collect(&ctx, &query.to_string(), limits).await?;
-        let bounds = if bounds.is_empty() {
-            None
-        } else {
-            let sql = format!("SELECT {} FROM {}", bounds.join(", "), shape.relation);
-            concat(&crate::sql::collect(&ctx, &sql, limits).await?)?
-        };
         Ok::<_, SandboxError>((answer, bounds))
     };
     let (batches, bounds) = crate::sql::timed(limits, work).await?;
@@ -727,7 +772,7 @@ pub async fn run(
         });
     };
     let batch = crate::sql::normalize(&batch)?;
-    finish(&shape, &batch, bounds.as_ref(), rules, mode)
+    finish(&shape, &batch, &bounds, rules, mode)
 }
 
 /// One cell of `batch` as JSON.
@@ -746,7 +791,7 @@ fn cents(x: f64) -> serde_json::Value {
 fn finish(
     shape: &Shape,
     batch: &RecordBatch,
-    bounds: Option<&RecordBatch>,
+    ranges: &Ranges,
     rules: Rules,
     mode: Mode,
 ) -> Result<SandboxAnswer, SandboxError> {
@@ -786,17 +831,7 @@ fn finish(
         })
         .sum::<usize>();
     let unit = measurements as f64 / epsilon;
-    let bound = |i: usize| -> Result<f64, SqlError> {
-        let b = match bounds {
-            Some(b) => floats(b, &format!("{HIDDEN}_b{i}"))?
-                .first()
-                .copied()
-                .unwrap_or(0.0),
-            None => 0.0,
-        };
-        // All NULL or all zero: a sum is still measured, as if of ones.
-        Ok(if b > 0.0 { b } else { 1.0 })
-    };
+    let range = |i: usize| ranges.get(&i).copied().unwrap_or((0.0, 0.0));
     let mut rng = rand::rng();
     let noisy_sizes: Vec<f64> = sizes.iter().map(|n| n + laplace(unit, &mut rng)).collect();
     let keep = answered(&noisy_sizes, rules.threshold);
@@ -818,7 +853,9 @@ fn finish(
                     .collect()
             }
             Output::Bare(Measure::Sum, _) => {
-                let scale = unit * bound(i)?;
+                // One record moves a sum by at most its item's largest magnitude.
+                let (lo, hi) = range(i);
+                let scale = unit * lo.abs().max(hi.abs());
                 scales.push((name.clone(), scale));
                 columns[i].1 = DataType::Float64;
                 floats(batch, schema.field(i).name())?
@@ -827,7 +864,9 @@ fn finish(
                     .collect()
             }
             Output::Bare(Measure::Avg, _) => {
-                let scale = unit * bound(i)?;
+                // Distances from the midpoint move by at most half the range.
+                let (lo, hi) = range(i);
+                let (mid, scale) = ((lo + hi) / 2.0, unit * (hi - lo) / 2.0);
                 scales.push((name.clone(), scale));
                 columns[i].1 = DataType::Float64;
                 let sums = floats(batch, &format!("{HIDDEN}_s{i}"))?;
@@ -837,7 +876,7 @@ fn finish(
                     .map(|(s, c)| {
                         let s = s + laplace(scale, &mut rng);
                         let c = (c + laplace(unit, &mut rng)).max(1.0);
-                        cents(s / c)
+                        cents(mid + s / c)
                     })
                     .collect()
             }

@@ -302,7 +302,8 @@ async fn the_noisy_mode_draws_every_measurement_and_reports_its_scale() {
         vec![
             ("count(*)".to_owned(), 5.0),
             ("sum(income)".to_owned(), 5.0 * largest),
-            ("avg(age)".to_owned(), 5.0 * 61.0),
+            // Half the range of ages, 20 to 61.
+            ("avg(age)".to_owned(), 5.0 * (61.0 - 20.0) / 2.0),
         ]
     );
     // A is answered (its noisy size is below 5 with a chance of e^-3 or so); its count is

@@ -2,7 +2,8 @@
 //! cases as the pages (A18–A21): a draft, one awaiting the completeness review, one returned
 //! with its reasons, one accepted and waiting for the transport commission's decision, one
 //! refused, one approved with its agreement to sign, and one whose agreement both sides signed,
-//! whose credential the demo prints so that it can be tried at once.
+//! whose credential the demo prints so that it can be tried at once; and two sandbox
+//! agreements of the resident's, one exact and one with a privacy budget (A21.2).
 
 use anyhow::Context;
 use std::collections::BTreeSet;
@@ -253,6 +254,37 @@ pub async fn seed(app: &App) -> anyhow::Result<Option<String>> {
             size: Some(48_213_504),
         };
         app::agreements::file_offline(app, &reviewer, &agreement, filing).await?;
+    }
+    // Two sandboxes (A21.2) for the resident's research: every data item of an entry, in
+    // aggregates only — one exact, one with a privacy budget.
+    for (d, budget, purpose) in [
+        (first, None, "研究客流的时空分布规律，仅需分组统计结果。"),
+        (
+            second,
+            Some(1.0),
+            "评估线路客流的区域差异，以差分隐私方式获取统计结果。",
+        ),
+    ] {
+        let mut form = form_for(d, purpose, today);
+        form.entries[0].items = d.meta.data_items.iter().map(|i| i.name.clone()).collect();
+        let a = submitted_form(app, &resident, d, form).await?;
+        let (_, orders) = app::access::accept(app, &operator, a).await?;
+        for w in orders {
+            let mut decision = approve();
+            decision.grants = vec![app::access::GrantInput {
+                dataset: d.id,
+                delivery: Some(domain::access::Delivery::Sandbox),
+                privacy_budget: budget,
+                ..Default::default()
+            }];
+            let w = app::access::decide(app, &reviewer, w, decision).await?;
+            let agreement = app.store.agreements_of(w.id).await?.remove(0);
+            let sha = agreement.sha256.clone();
+            let (agreement, _) =
+                app::agreements::sign(app, &reviewer, agreement, DEMO_PASSWORD.into(), &sha)
+                    .await?;
+            app::agreements::sign(app, &resident, agreement, DEMO_PASSWORD.into(), &sha).await?;
+        }
     }
     Ok(secret.map(|s| format!("{s}  ->  /api/v1/datasets/{}/records", first.id)))
 }

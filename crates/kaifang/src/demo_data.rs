@@ -141,7 +141,8 @@ fn value(item: &DataItem, i: usize, rng: &mut Rng) -> String {
         FieldType::Text if has(item, &["district", "所属区", "区县"]) => {
             DISTRICTS[i % DISTRICTS.len()].to_owned()
         }
-        FieldType::Text if has(item, &["line", "线路"]) => format!("{}路", i % 300 + 1),
+        // Few enough lines that grouping by one (a sandbox, a chart) gives groups of twenty.
+        FieldType::Text if has(item, &["line", "线路"]) => format!("{}路", i % 24 + 1),
         FieldType::Text if has(item, &["address", "地址"]) => format!(
             "{}{}{}号",
             rng.pick(DISTRICTS),

@@ -257,7 +257,11 @@ async fn render(
     outcome: Option<Result<Answered, String>>,
 ) -> AppResult<Response> {
     let v = app::sandbox::view(&state.app, &ctx.caller, a.id).await?;
-    let doc = sandbox_doc(&v);
+    let mut doc = sandbox_doc(&v);
+    // The page shows times as people read them, to the second.
+    for (q, record) in doc.queries.iter_mut().zip(&v.queries) {
+        q.at = crate::page::when(domain::clock::Timestamp(record.at));
+    }
     let page = PageCtx::new(state, ctx, &format!("/agreements/{}/sandbox", a.id));
     let asks = a.state == domain::access::AgreementState::Active
         && ctx
@@ -341,10 +345,17 @@ pub async fn form(
             (StatusCode::OK, Ok(answered))
         }
         Err(SandboxFailure::Query(e)) => {
+            // The catalogue's message, with what exactly it refers to; a message the
+            // catalogue lacks (the SQL engine's own) as the engine gives it.
             let key = format!("field.{}", e.code());
-            let message = match page.t(&key) {
-                m if m == key => e.to_string(),
-                m => format!("{m}（{e}）"),
+            let detail = match &e {
+                data::sandbox::SandboxError::Refused(r) => r.detail().map(str::to_owned),
+                data::sandbox::SandboxError::Sql(s) => Some(s.to_string()),
+            };
+            let message = match (page.t(&key), detail) {
+                (m, Some(d)) if m == key => d,
+                (m, Some(d)) => format!("{m}（{d}）"),
+                (m, None) => m,
             };
             (StatusCode::UNPROCESSABLE_ENTITY, Err(message))
         }
