@@ -1062,3 +1062,170 @@ async fn an_application_goes_from_apply_to_a_working_credential_through_every_pa
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     b.close().await;
 }
+
+/// The hrefs of the page's links whose address contains `part`.
+async fn links(b: &Browser, part: &str) -> Vec<String> {
+    let found = b
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut out: Vec<String> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str())
+        .filter(|h| h.contains(part))
+        .map(str::to_owned)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The privacy guard as each party meets it (A21.2, A22.1, A14.1): the demo's resident finds
+/// the exact sandbox among their agreements, asks a grouped count and sees the groups answered
+/// and those suppressed marked, then a query for records refused; the operator opens the
+/// conditional entry's privacy page; a visitor finds its sample section and downloads the
+/// sample. Every page passes the WCAG checks at desktop and phone widths.
+#[tokio::test]
+async fn the_sandbox_the_privacy_page_and_the_sample_work_for_each_party() {
+    let demo = Demo::start().await;
+    let found: serde_json::Value = reqwest::get(demo.at("/api/v1/datasets?q=公交车辆实时位置"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dataset = found["results"][0]["id"].as_str().unwrap().to_owned();
+    let b = Browser::open("zh-CN").await;
+    let c = &b.client;
+    let mut problems = Vec::new();
+    sign_in(&b, &demo, "resident@demo.kaifang.example").await;
+
+    // The resident's sandboxes, from their applications' agreements.
+    c.goto(&demo.at("/applications")).await.unwrap();
+    let mut sandboxes = Vec::new();
+    for application in links(&b, "/applications/0").await {
+        c.goto(&demo.at(&application)).await.unwrap();
+        for agreement in links(&b, "/agreements/").await {
+            if agreement.ends_with("/pdf") {
+                continue;
+            }
+            c.goto(&demo.at(&agreement)).await.unwrap();
+            sandboxes.extend(links(&b, "/sandbox").await);
+        }
+    }
+    sandboxes.sort();
+    sandboxes.dedup();
+    assert_eq!(
+        sandboxes.len(),
+        2,
+        "the demo's two sandboxes: {sandboxes:?}"
+    );
+    let mut exact = None;
+    for s in &sandboxes {
+        c.goto(&demo.at(s)).await.unwrap();
+        if c.find(Locator::Id("epsilon")).await.is_err() {
+            exact = Some(s.clone());
+        }
+    }
+    let exact = exact.expect("an exact sandbox");
+
+    // Rows up to 2024-01-10 14:00 are the first 230 of the demo's file: lines 1–14 hold ten of
+    // them each, lines 15–24 nine.
+    c.goto(&demo.at(&exact)).await.unwrap();
+    c.find(Locator::Id("sql"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    b.fill(
+        "sql",
+        "SELECT line_name, count(*) AS 次数 FROM \"上海市公交车辆实时位置\" \
+         WHERE report_time < '2024-01-10 14:00:00' GROUP BY line_name ORDER BY line_name",
+    )
+    .await;
+    b.click(Locator::Css("form.form button[type=submit]")).await;
+    b.find_soon(Locator::Css("table.answer")).await;
+    let answered = c
+        .find_all(Locator::Css("table.answer tbody tr:not(.suppressed)"))
+        .await
+        .unwrap();
+    assert_eq!(answered.len(), 14);
+    assert!(
+        b.text("table.answer tr.suppressed")
+            .await
+            .contains("已抑制 10 组")
+    );
+    assert!(b.text("table.answer tbody").await.contains("10"));
+    b.screenshot("sandbox-answer").await;
+    for v in b.accessibility_violations().await {
+        problems.push(format!("sandbox answer: {v}"));
+    }
+    c.find(Locator::Id("sql"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    b.fill(
+        "sql",
+        "SELECT vehicle_no, lng, lat FROM \"上海市公交车辆实时位置\"",
+    )
+    .await;
+    b.click(Locator::Css("form.form button[type=submit]")).await;
+    b.find_soon(Locator::Css(".problems")).await;
+    assert!(b.text(".problems").await.contains("沙箱只返回聚合结果"));
+    assert!(b.text("table").await.contains("已拒绝"), "the log shows it");
+    for (width, height) in [(1280, 1000), (360, 740)] {
+        c.set_window_size(width, height).await.unwrap();
+        c.goto(&demo.at(&exact)).await.unwrap();
+        for v in b.accessibility_violations().await {
+            problems.push(format!("{width}px sandbox: {v}"));
+        }
+        if let Some(o) = b.horizontal_overflow().await {
+            problems.push(format!("{width}px sandbox: {o}"));
+        }
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
+    sign_out(&b).await;
+
+    // The operator's privacy page of the same entry, with its sample builder.
+    sign_in(&b, &demo, "operator@demo.kaifang.example").await;
+    let privacy = format!("/console/datasets/{dataset}/privacy");
+    c.goto(&demo.at(&privacy)).await.unwrap();
+    assert!(
+        b.source().await.contains("id=\"sample\""),
+        "the sample builder"
+    );
+    b.screenshot("privacy-operator").await;
+    for v in b.accessibility_violations().await {
+        problems.push(format!("privacy page: {v}"));
+    }
+    sign_out(&b).await;
+
+    // A visitor: the sample section of the public page, and the sample itself.
+    let page = format!("/datasets/{dataset}");
+    eventually("the sample is published", || async {
+        c.goto(&demo.at(&page)).await.unwrap();
+        b.source()
+            .await
+            .contains(&format!("/datasets/{dataset}/sample?format=csv"))
+    })
+    .await;
+    for v in b.accessibility_violations().await {
+        problems.push(format!("public page with its sample: {v}"));
+    }
+    let sample = reqwest::get(demo.at(&format!("/datasets/{dataset}/sample?format=csv")))
+        .await
+        .unwrap();
+    assert_eq!(sample.status(), reqwest::StatusCode::OK);
+    let text = sample.text().await.unwrap();
+    assert!(text.lines().count() > 10, "{text}");
+    b.close().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
