@@ -594,6 +594,24 @@ async fn the_operator_publishes_a_faithful_sample_of_conditional_data_that_anyon
     for p in &folks {
         assert!(!text.contains(&p.id) && !text.contains(&p.phone) && !text.contains(&p.name));
     }
+    // The download is in the usage log (A25.5): a download of the entry, of version 1, its
+    // 40 records.
+    let mut logged: Option<(Option<i64>, i64)> = None;
+    for _ in 0..100 {
+        logged = sqlx::query_as(
+            "SELECT version_number, row_count FROM usage_events \
+             WHERE dataset_id = $1 AND kind = 'download' AND status_code = 200",
+        )
+        .bind(&t.dataset)
+        .fetch_optional(t.app.store.pool())
+        .await
+        .unwrap();
+        if logged.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(logged, Some((Some(1), 40)));
     // The public page offers it with its fidelity, as a resource of the entry.
     let page = client()
         .get(t.app.at(&format!("/datasets/{}", t.dataset)))

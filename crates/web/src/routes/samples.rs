@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use data::privacy::sample::SampleSize;
+use domain::usage::UsageKind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::datasets::DatasetRecord;
@@ -119,13 +120,20 @@ pub async fn show(
 /// Parquet, for anyone, without applying.
 pub async fn download(
     State(state): State<AppState>,
+    ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Params(q): Params<DownloadQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    // A download of the entry (A25.5), of the version the sample was drawn from.
+    crate::openlist::count_read(&ctx, &d, UsageKind::Download);
     let s = app::samples::current(&state.app, &d)
         .await?
         .ok_or(ErrorCode::NoData)?;
+    if let Ok(v) = state.store.data_version(&s.version_id).await {
+        ctx.meter.version(v.number);
+    }
+    ctx.meter.rows(s.rows.unwrap_or(0).max(0) as u64);
     let sha = s.parquet_sha256.clone().ok_or(ErrorCode::NotFound)?;
     let path = app::open_data::cached_parquet(&state.app, &sha).await?;
     let format = q.format.as_deref().unwrap_or("csv");
