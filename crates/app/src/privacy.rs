@@ -76,6 +76,10 @@ pub struct PrivacyView {
     pub exceptions: Vec<ExceptionRecord>,
     /// The scan of the newest upload that was read, with that upload's id.
     pub scan: Option<(String, PiReport)>,
+    /// The name of the file that upload was.
+    pub scanned_file: Option<String>,
+    /// The re-identification risk of the newest upload, when the plan marks quasi-identifiers.
+    pub risk: Option<data::privacy::risk::RiskReport>,
 }
 
 /// The plan kept for an entry (an empty one when it has none), with its row version.
@@ -94,21 +98,38 @@ pub async fn view(app: &App, caller: &Caller, dataset: &DatasetRecord) -> Result
     caller.authorize(Action::ViewOrgInternal, Resource::Dataset(dataset.facts()))?;
     let (plan, row_version) = plan_of(app, dataset).await?;
     let exceptions = app.store.privacy_exceptions(dataset.id).await?;
-    let scan = app
+    // The newest uploads' reports, read once: the scan of the newest that has one, and the
+    // re-identification risk of the newest of all.
+    let reports: Vec<(String, String, Option<data::ingest::QualityReport>)> = app
         .store
         .data_versions_of(dataset.id, 20)
         .await?
         .into_iter()
-        .find_map(|v| {
-            let report: data::ingest::QualityReport =
-                serde_json::from_str(v.report.as_deref()?).ok()?;
-            Some((v.id, report.personal))
-        });
+        .map(|v| {
+            let report = v
+                .report
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok());
+            (v.id, v.source_name, report)
+        })
+        .collect();
+    let risk = reports
+        .first()
+        .and_then(|(_, _, r)| r.as_ref())
+        .and_then(|r| r.risk.clone());
+    let mut scanned_file = None;
+    let scan = reports.into_iter().find_map(|(id, file, r)| {
+        let personal = r?.personal;
+        scanned_file = Some(file);
+        Some((id, personal))
+    });
     Ok(PrivacyView {
         plan,
         row_version,
         exceptions,
         scan,
+        scanned_file,
+        risk,
     })
 }
 

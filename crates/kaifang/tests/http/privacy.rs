@@ -623,6 +623,29 @@ async fn the_operator_publishes_a_faithful_sample_of_conditional_data_that_anyon
         .unwrap();
     assert!(page.contains("id=\"sample-section\""), "{page}");
     assert!(page.contains(&format!("/datasets/{}/sample?format=csv", t.dataset)));
+    // And to CKAN clients, a resource of the package that downloads for real.
+    let package = anonymous_json(
+        t.app
+            .at(&format!("/api/3/action/package_show?id={}", t.dataset)),
+    )
+    .await;
+    let resources = package["result"]["resources"].as_array().unwrap();
+    let sample = resources
+        .iter()
+        .find(|r| r["id"] == format!("{}-sample", t.dataset))
+        .unwrap_or_else(|| panic!("{package}"));
+    assert_eq!(sample["format"], "CSV");
+    let url = sample["url"].as_str().unwrap();
+    let path = &url[url.find("/datasets/").unwrap()..];
+    let res = client().get(t.app.at(path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap().lines().count(), 41);
+    let shown = anonymous_json(t.app.at(&format!(
+        "/api/3/action/resource_show?id={}-sample",
+        t.dataset
+    )))
+    .await;
+    assert_eq!(shown["result"]["id"], sample["id"]);
     // The data itself stays behind its agreement.
     let records = client()
         .get(t.at("/records"))

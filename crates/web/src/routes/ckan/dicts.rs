@@ -140,6 +140,31 @@ fn data_resources(d: &Value, base: &str) -> Vec<Value> {
     .collect()
 }
 
+/// A conditional entry's published sample as a resource of its package: CSV, for anyone.
+pub(super) fn sample_resource(
+    d: &store::datasets::DatasetRecord,
+    s: &store::samples::SampleRecord,
+    position: usize,
+    base: &str,
+) -> Value {
+    let id = d.id.to_string();
+    let base = base.trim_end_matches('/');
+    let at = s
+        .finished_at
+        .map(|t| ckan_time(&json!(domain::clock::Timestamp(t).to_rfc3339())))
+        .unwrap_or(Value::Null);
+    json!({
+        "id": format!("{id}-sample"), "package_id": id, "position": position,
+        "name": format!("{}（样本数据）", d.meta.name),
+        "description": format!("样本数据：{} 条，无需申请即可下载", s.rows.unwrap_or(0)),
+        "format": "CSV", "mimetype": "text/csv",
+        "url": format!("{base}/datasets/{id}/sample?format=csv"),
+        "url_type": null, "state": "active", "resource_type": "sample",
+        "size": Value::Null, "last_modified": at, "created": at,
+        "datastore_active": false,
+    })
+}
+
 pub(super) fn organization(o: &store::orgs::OrgRecord, package_count: Option<u64>) -> Value {
     json!({
         "id": o.id, "name": o.slug, "title": o.name_zh, "display_name": o.name_zh,

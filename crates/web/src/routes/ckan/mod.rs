@@ -675,10 +675,25 @@ async fn visible_package(state: &AppState, ctx: &Ctx, id: &str) -> CkanResult {
     };
     crate::openlist::count_read(ctx, &d, domain::usage::UsageKind::ApiRead);
     let org = state.store.org(&d.org_id.to_string()).await?;
-    Ok(package(
+    let mut package = package(
         &crate::openlist::public_dataset_json(state, &d, &org).to_json(),
         &state.config.public_url,
-    ))
+    );
+    // A conditional entry's published sample is a resource anyone downloads (A22.1).
+    if let Some(sample) = app::samples::current(&state.app, &d)
+        .await
+        .map_err(crate::error::AppError)?
+        && let Some(resources) = package["resources"].as_array_mut()
+    {
+        resources.push(dicts::sample_resource(
+            &d,
+            &sample,
+            resources.len(),
+            &state.config.public_url,
+        ));
+        package["num_resources"] = json!(resources.len());
+    }
+    Ok(package)
 }
 
 async fn package_search(state: &AppState, p: &Params) -> Result<Answer, CkanError> {

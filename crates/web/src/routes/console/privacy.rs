@@ -378,13 +378,7 @@ async fn render(
             }
         })
         .collect();
-    let newest = state.store.data_versions_of(d.id, 1).await?;
-    let risk = newest
-        .first()
-        .and_then(|v| v.report.as_deref())
-        .and_then(|r| serde_json::from_str::<data::ingest::QualityReport>(r).ok())
-        .and_then(|r| r.risk)
-        .map(|r| risk_view(&pctx, d, &r));
+    let risk = view.risk.as_ref().map(|r| risk_view(&pctx, d, r));
     let label = |n: &str| {
         d.meta
             .data_items
@@ -421,12 +415,10 @@ async fn render(
         can_grant: may(Action::GrantPrivacyException),
         can_sample: may(Action::BuildSample) && d.meta.open_type == OpenType::Conditional,
         row_version,
-        scanned: view.scan.as_ref().map(|(v, _)| {
-            newest
-                .first()
-                .filter(|n| &n.id == v)
-                .map_or_else(String::new, |n| n.source_name.clone())
-        }),
+        scanned: view
+            .scan
+            .as_ref()
+            .map(|_| view.scanned_file.clone().unwrap_or_default()),
         unhandled: scan.map_or(0, |r| r.unhandled),
         blocks: scan.is_some_and(|r| r.blocks),
         items,
