@@ -91,6 +91,8 @@ pub enum Refusal {
     NoiseShape,
     #[error("names starting with {HIDDEN} are the sandbox's own")]
     Reserved,
+    #[error("the answer would have more than {0} groups: group by fewer or coarser items")]
+    TooManyGroups(usize),
 }
 
 impl Refusal {
@@ -118,6 +120,7 @@ impl Refusal {
             Refusal::Isolating(_) => "sandbox_isolating",
             Refusal::NoiseShape => "sandbox_noise_shape",
             Refusal::Reserved => "sandbox_reserved_name",
+            Refusal::TooManyGroups(_) => "sandbox_too_many_groups",
         }
     }
 }
@@ -758,10 +761,13 @@ pub async fn run(
         let answer = crate::sql::collect(&ctx, &query.to_string(), limits).await?;
         Ok::<_, SandboxError>((answer, bounds))
     };
-    let (batches, bounds) = crate::sql::timed(limits, work).await?;
+    let (batches, bounds) = crate::sql::timed(limits, work).await.map_err(|e| match e {
+        SandboxError::Sql(SqlError::RowLimit(n)) => Refusal::TooManyGroups(n).into(),
+        other => other,
+    })?;
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if rows > limits.rows {
-        return Err(SqlError::RowLimit(limits.rows).into());
+        return Err(Refusal::TooManyGroups(limits.rows).into());
     }
     let Some(batch) = concat(&batches)? else {
         return Ok(SandboxAnswer {
