@@ -22,6 +22,12 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 /// Characters a query may have.
 pub const MAX_SQL_CHARS: usize = 10_000;
+/// How deep a query's expressions may nest: parentheses, CASE inside CASE, and operators over
+/// operators (`1 + 1 + … + 1` is as deep as it is long). Parsing and planning recurse once per
+/// level, and a query of ten thousand characters could otherwise exhaust a thread's stack.
+pub const MAX_DEPTH: usize = 48;
+/// Parentheses one inside another, and CASE inside CASE, checked before anything is parsed.
+const MAX_NESTING: usize = 16;
 /// Tables one query may read.
 pub const MAX_TABLES: usize = 8;
 
@@ -144,6 +150,10 @@ pub enum SqlError {
     Brackets,
     #[error("one SELECT statement only")]
     NotOneSelect,
+    #[error(
+        "the query nests too deeply (at most {MAX_NESTING} parentheses or CASEs one inside another, and {MAX_DEPTH} operators over operators): use IN (…) for long lists"
+    )]
+    TooDeep,
     #[error("table functions are not allowed: {0}")]
     Function(String),
     #[error("a query reads at most {MAX_TABLES} tables")]
@@ -169,6 +179,7 @@ impl SqlError {
             SqlError::Syntax(_) => "sql_syntax",
             SqlError::Brackets => "sql_brackets",
             SqlError::NotOneSelect => "sql_not_select",
+            SqlError::TooDeep => "sql_too_deep",
             SqlError::Function(_) => "sql_function",
             SqlError::TooManyTables => "sql_too_many_tables",
             SqlError::UnknownTable(_) => "sql_unknown_table",
@@ -257,6 +268,62 @@ fn has_brackets(sql: &str) -> bool {
     sql.contains(['[', ']'])
 }
 
+/// Whether the tokens of `sql` nest deeper than the parser should be asked to follow:
+/// parentheses or CASEs one inside another, or a run of prefix operators (`NOT NOT …`,
+/// `- - …`), each of which the parser meets by recursing. Tokenizing does not recurse.
+fn nests_too_deep(sql: &str) -> Result<bool, SqlError> {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| SqlError::Syntax(e.to_string().chars().take(300).collect()))?;
+    let (mut parens, mut cases, mut prefix) = (0usize, 0usize, 0usize);
+    for t in tokens {
+        match &t {
+            Token::Whitespace(_) => continue,
+            Token::LParen => parens += 1,
+            Token::RParen => parens = parens.saturating_sub(1),
+            Token::Word(w) if w.keyword == Keyword::CASE => cases += 1,
+            Token::Word(w) if w.keyword == Keyword::END => cases = cases.saturating_sub(1),
+            _ => {}
+        }
+        let is_prefix = matches!(&t, Token::Minus | Token::Plus | Token::Tilde)
+            || matches!(&t, Token::Word(w) if w.keyword == Keyword::NOT);
+        prefix = if is_prefix { prefix + 1 } else { 0 };
+        if parens > MAX_NESTING || cases > MAX_NESTING / 2 || prefix > MAX_NESTING / 2 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether an expression of `statement` lies more than [`MAX_DEPTH`] expressions deep. The
+/// visit stops at that depth, so it recurses no deeper itself.
+fn deeper_than_allowed(statement: &Statement) -> bool {
+    struct Depth {
+        now: usize,
+    }
+    impl Visitor for Depth {
+        type Break = ();
+        fn pre_visit_expr(&mut self, _: &datafusion::sql::sqlparser::ast::Expr) -> ControlFlow<()> {
+            self.now += 1;
+            if self.now > MAX_DEPTH {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        fn post_visit_expr(
+            &mut self,
+            _: &datafusion::sql::sqlparser::ast::Expr,
+        ) -> ControlFlow<()> {
+            self.now -= 1;
+            ControlFlow::Continue(())
+        }
+    }
+    statement.visit(&mut Depth { now: 0 }).is_break()
+}
+
 /// The tables `sql` reads, once it is known to be one SELECT without table functions.
 pub fn tables_of(sql: &str) -> Result<Vec<String>, SqlError> {
     if sql.chars().count() > MAX_SQL_CHARS {
@@ -265,11 +332,17 @@ pub fn tables_of(sql: &str) -> Result<Vec<String>, SqlError> {
     if has_brackets(sql) {
         return Err(SqlError::Brackets);
     }
+    if nests_too_deep(sql)? {
+        return Err(SqlError::TooDeep);
+    }
     let statements = Parser::parse_sql(&GenericDialect {}, sql)
         .map_err(|e| SqlError::Syntax(e.to_string().chars().take(300).collect()))?;
-    let [Statement::Query(query)] = statements.as_slice() else {
+    let [statement @ Statement::Query(query)] = statements.as_slice() else {
         return Err(SqlError::NotOneSelect);
     };
+    if deeper_than_allowed(statement) {
+        return Err(SqlError::TooDeep);
+    }
     let mut r = Relations::default();
     let _ = query.visit(&mut r);
     if let Some(f) = r.function {
@@ -499,5 +572,72 @@ mod tests {
             tables_of(&"x".repeat(MAX_SQL_CHARS + 1)).unwrap_err(),
             SqlError::TooLong
         );
+    }
+
+    /// Each shape that makes the parser or the planner recurse once per level, at its bound
+    /// and past it; run on a thread with a small stack so that a bound too loose would show.
+    #[test]
+    fn nesting_past_the_bounds_is_refused_before_it_is_followed() {
+        let depth = |n: usize| -> Vec<(String, bool)> {
+            vec![
+                (
+                    format!(
+                        "SELECT count(*) FROM t WHERE {}a = 1{}",
+                        "(".repeat(n),
+                        ")".repeat(n)
+                    ),
+                    n <= MAX_NESTING,
+                ),
+                (
+                    format!("SELECT {} FROM t", vec!["1"; n].join("+")),
+                    n <= MAX_DEPTH,
+                ),
+                (
+                    format!("SELECT count(*) FROM t WHERE {}a = 1", "NOT ".repeat(n)),
+                    n <= MAX_NESTING / 2,
+                ),
+                (format!("SELECT {}1", "- ".repeat(n)), n <= MAX_NESTING / 2),
+                (
+                    format!(
+                        "SELECT {}1{} FROM t",
+                        "CASE WHEN a = 1 THEN ".repeat(n),
+                        " END".repeat(n)
+                    ),
+                    n <= MAX_NESTING / 2,
+                ),
+            ]
+        };
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let mut wrong = Vec::new();
+                // 400 levels of CASE fit in the length a query may have; a chain of 4,900
+                // additions is as long as a query may be, and is parsed (and dropped) whole.
+                for n in [
+                    4,
+                    MAX_NESTING / 2,
+                    MAX_NESTING,
+                    MAX_DEPTH,
+                    MAX_DEPTH + 1,
+                    400,
+                    4_900,
+                ] {
+                    for (sql, passes) in depth(n) {
+                        if sql.chars().count() > MAX_SQL_CHARS {
+                            continue;
+                        }
+                        let got = tables_of(&sql);
+                        let deep = got == Err(SqlError::TooDeep);
+                        if deep == passes {
+                            wrong.push(format!("{n}: {got:?} {}", &sql[..sql.len().min(60)]));
+                        }
+                    }
+                }
+                wrong
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(outcome.is_empty(), "{outcome:#?}");
     }
 }

@@ -171,7 +171,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Parsing and planning a query recurse once per level of its expressions; the SQL gate
+    // bounds the levels (data::sql::MAX_DEPTH), and each worker gets room for them even in a
+    // debug build, whose frames are many times larger. The stack is reserved, not committed.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 << 20)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
