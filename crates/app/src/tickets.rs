@@ -7,7 +7,7 @@ use domain::openlist::diff::{Change, meta_changes};
 use domain::openlist::ticket::{
     Reasons, ReturnReason, TicketKind, TicketState, classify_change, needs_document,
 };
-use domain::openlist::vocab::DatasetStatus;
+use domain::openlist::vocab::{DatasetStatus, OpenType};
 use domain::policy::{Action, Resource};
 use serde::Deserialize;
 use store::attachments::{self, NewAttachment, Owner};
@@ -168,12 +168,36 @@ async fn check_proposal(
     if kind != TicketKind::Add && needs_document(kind, d.meta.open_type, to) && attachments == 0 {
         errors.push(FieldError::new("attachments", "document_required"));
     }
+    // Conditional data is scanned but not stopped for personal information; opened to anyone,
+    // its published version would serve what no rule dealt with (A14.1).
+    if to == OpenType::Unconditional
+        && d.meta.open_type != OpenType::Unconditional
+        && holds_unhandled_personal_information(app, d).await?
+    {
+        errors.push(FieldError::new(
+            "proposed.open_type",
+            "personal_information_in_data",
+        ));
+    }
     errors.dedup();
     if errors.is_empty() {
         Ok(kind)
     } else {
         Err(Error::invalid(errors))
     }
+}
+
+/// Whether the published data of `d` holds personal information its scan found and no rule
+/// or exception dealt with.
+async fn holds_unhandled_personal_information(app: &App, d: &DatasetRecord) -> Result<bool> {
+    let Some(v) = app.store.current_data_version(d.id).await? else {
+        return Ok(false);
+    };
+    let report: Option<data::ingest::QualityReport> = v
+        .report
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
+    Ok(report.is_some_and(|r| r.personal.unhandled > 0))
 }
 
 pub async fn submit(

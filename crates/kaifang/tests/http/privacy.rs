@@ -451,6 +451,33 @@ async fn conditional_data_is_scanned_but_not_stopped_and_raw_uploads_stay_restri
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["fields"][0]["code"], "personal_information");
+    // Nor can the entry be opened to anyone while its data holds it.
+    let entry = t
+        .editor
+        .get_json(t.app.at(&format!("/api/v1/datasets/{}", t.dataset)))
+        .await;
+    let mut open = entry["metadata"].clone();
+    open["open_type"] = json!("unconditional");
+    open["conditions"] = json!([]);
+    let res = t
+        .editor
+        .post_json(
+            t.at("/tickets"),
+            json!({ "kind": "modify", "reason": "改为无条件开放", "proposed": open }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    let fields: Vec<(&str, &str)> = err["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert!(
+        fields.contains(&("proposed.open_type", "personal_information_in_data")),
+        "{fields:?}"
+    );
     // The raw file is in the restricted area of the file store, not the open one.
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
