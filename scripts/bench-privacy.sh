@@ -14,6 +14,7 @@
 #   as Kaifang stored it; DuckDB's own 1 % sample of the same file beside it.
 #
 #   scripts/bench-privacy.sh      # BENCH_ROWS=1000000 BENCH_BIG_ROWS=10000000 BENCH_RUNS=3
+#   KAIFANG_BIN=… KAIFANG_BASE_BIN=… PRIVACY_BENCH_BIN=… scripts/bench-privacy.sh   # built already
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,8 +41,13 @@ if [ -z "$base" ]; then
   base="$out/kaifang-base"
   cp "$target/release/kaifang" "$base"
 fi
-cargo build --release -p kaifang-data --example privacy_bench >&2
-example="$target/release/examples/privacy_bench"
+# PRIVACY_BENCH_BIN names an already built example; otherwise it is built here, with the
+# binary in the same build so that the dependencies are built with the same features.
+example="${PRIVACY_BENCH_BIN:-}"
+if [ -z "$example" ]; then
+  cargo build --release -p kaifang -p kaifang-data --example privacy_bench >&2
+  example="$target/release/examples/privacy_bench"
+fi
 
 venv="${BENCH_DIR:-build-output/bench}/venv"
 if ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
@@ -61,7 +67,7 @@ big="$data_dir/enterprises-$BIG_ROWS.csv"
 head -1001 "$small" >"$out/sample.csv"
 
 pid=""
-trap 'kill $pid 2>/dev/null || true' EXIT
+trap 'stop' EXIT
 # A platform of the demo's accounts with one entry made from the file's first 1,000 rows, run
 # by binary $1: prints the entry's id.
 platform() {
@@ -69,25 +75,30 @@ platform() {
   "$1" generate --data-dir "$out/platform" --entries 0 >/dev/null
   "$1" generate --data-dir "$out/platform" --from-file "$out/sample.csv" --org sh-transport --name "持证企业（基准）"
 }
+stop() {
+  [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  pid=""
+}
 start() {
-  [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+  stop
   "$1" serve --data-dir "$out/platform" --listen "127.0.0.1:$PORT" >>"$out/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.2; done
   echo "the server did not start" >&2; exit 1
 }
-# The median seconds of $RUNS publications of file $3 to entry $2 by binary $1, each on a
-# freshly started server.
+# Publishes file $3 to entry $2 with binary $1, $RUNS times, each on a freshly started server;
+# sets `median` to the median seconds. (Not in a subshell: it starts and stops the server.)
+median=""
 publish() {
-  local times=()
+  local times=() token secs
   for _ in $(seq 1 "$RUNS"); do
     start "$1"
-    local token
     token=$(measure token "http://127.0.0.1:$PORT" transport-editor@demo.kaifang.example kaifang-demo-2026)
     read -r secs _ <<<"$(measure run "$1" publish --server "http://127.0.0.1:$PORT" --token "$token" --dataset "$2" "$3")"
     times+=("$secs")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  stop
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 }
 rules='{"rules": {
   "credit_code": {"rule": "pseudonym"},
@@ -98,28 +109,33 @@ rules='{"rules": {
   "licence_date": {"rule": "date_to", "unit": "month"}
 }, "quasi_identifiers": [], "sensitive": null, "row_version": 0}'
 
+stop
 id=$(platform "$base")
-t_base=$(publish "$base" "$id" "$small")
+publish "$base" "$id" "$small"
+t_base=$median
 id=$(platform "$bin")
-t_scan=$(publish "$bin" "$id" "$small")
+publish "$bin" "$id" "$small"
+t_scan=$median
 start "$bin"
 token=$(measure token "http://127.0.0.1:$PORT" transport-editor@demo.kaifang.example kaifang-demo-2026)
 curl -sf -X PUT -H "authorization: Bearer $token" -H "content-type: application/json" \
   -d "$rules" "http://127.0.0.1:$PORT/api/v1/datasets/$id/privacy" >/dev/null
-t_rules=$(publish "$bin" "$id" "$small")
+publish "$bin" "$id" "$small"
+t_rules=$median
 # The rules were applied: the opened file holds no credit code as it was uploaded.
 start "$bin"
 first_code=$(sed -n 2p "$small" | cut -d, -f1)
 if curl -sf "http://127.0.0.1:$PORT/datasets/$id/download?format=csv" | grep -q "$first_code"; then
   echo "the rules were not applied" >&2; exit 1
 fi
+stop
 
 # The 10 M-row version as Kaifang stores it, for the in-process runs.
 id=$(platform "$bin")
-publish "$bin" "$id" "$big" >/dev/null
+RUNS=1 publish "$bin" "$id" "$big"
 start "$bin"
 curl -sf -o "$out/big.parquet" "http://127.0.0.1:$PORT/datasets/$id/download?format=parquet"
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+stop
 declare -A r
 while read -r name secs rest; do r[$name]=$secs; r[${name}_detail]=$rest; done < <("$example" "$out/big.parquet" 5)
 d_sample=$(measure run "$py" -c "import duckdb,sys; duckdb.sql(f\"COPY (SELECT * FROM read_parquet('{sys.argv[1]}') USING SAMPLE 1 PERCENT (bernoulli, 2026)) TO '{sys.argv[2]}' (FORMAT parquet)\")" "$out/big.parquet" "$out/duck-sample.parquet" | cut -d' ' -f1)
