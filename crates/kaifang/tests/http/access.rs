@@ -1563,7 +1563,8 @@ async fn deciders_are_reminded_once_when_two_working_days_are_left() {
 
 /// `w.resident` applies for entry A, its provider approves with `grants`, both sign: the
 /// credential and the agreement. The period of use starts on 2027-01-01.
-pub async fn credential_for(w: &World, grants: Value) -> (String, Value) {
+/// The resident applies for entry A, the operator accepts: the work order's id.
+pub async fn accepted_order(w: &World) -> String {
     let app = &w.app;
     let a = submitted(app, &w.resident, &[&w.entry_a]).await;
     let id = a["id"].as_str().unwrap();
@@ -1577,7 +1578,12 @@ pub async fn credential_for(w: &World, grants: Value) -> (String, Value) {
         .json()
         .await
         .unwrap();
-    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    a["work_orders"][0]["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn credential_for(w: &World, grants: Value) -> (String, Value) {
+    let app = &w.app;
+    let order = accepted_order(w).await;
     let res = w
         .reviewer_a
         .post_json(
@@ -1622,19 +1628,7 @@ async fn rows_outside_a_grants_filter_are_never_delivered_by_records_downloads_o
     publish_stops(app, "sh-a", &w.entry_a).await;
 
     // A filter must name a data item of the entry and give its values sensibly.
-    let a = submitted(app, &w.resident, &[&w.entry_a]).await;
-    let id = a["id"].as_str().unwrap();
-    let a: Value = w
-        .operator
-        .post_json(
-            app.at(&format!("/api/v1/applications/{id}/accept")),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    let order = accepted_order(&w).await;
     let res = w
         .reviewer_a
         .post_json(

@@ -248,19 +248,7 @@ async fn a_privacy_budget_is_spent_query_by_query_and_then_refuses() {
     let name = publish(&w).await;
 
     // A budget goes with the sandbox, within its bounds.
-    let a = crate::access::submitted(app, &w.resident, &[&w.entry_a]).await;
-    let aid = a["id"].as_str().unwrap();
-    let a: Value = w
-        .operator
-        .post_json(
-            app.at(&format!("/api/v1/applications/{aid}/accept")),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let order = a["work_orders"][0]["id"].as_str().unwrap().to_owned();
+    let order = crate::access::accepted_order(&w).await;
     for (grant, code) in [
         (
             json!({ "dataset": w.entry_a, "privacy_budget": 1.0 }),
