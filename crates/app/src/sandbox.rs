@@ -278,7 +278,22 @@ async fn ask(
         threshold: settings.sandbox_threshold,
         limits,
     };
-    let answer = data::sandbox::run(&input.sql, &source, rules, mode)
+    // Exact answers are compared with the earlier answers over the same version; noisy ones
+    // are bounded by the budget instead.
+    let history = match mode {
+        Mode::Exact => {
+            app.store
+                .sandbox_answered(
+                    held.record.id,
+                    entry.dataset.id,
+                    v.number.unwrap_or_default(),
+                    HISTORY,
+                )
+                .await?
+        }
+        Mode::Noisy { .. } => Vec::new(),
+    };
+    let answer = data::sandbox::run_after(&input.sql, &source, rules, mode, &history)
         .await
         .map_err(SandboxFailure::Query)?;
     Ok((v.number.unwrap_or_default(), answer, spend))

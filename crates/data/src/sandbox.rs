@@ -93,6 +93,10 @@ pub enum Refusal {
     Reserved,
     #[error("the answer would have more than {0} groups: group by fewer or coarser items")]
     TooManyGroups(usize),
+    #[error(
+        "with an earlier query ({0}), the answer would differ by fewer records than the threshold: the two would single people out"
+    )]
+    Differencing(String),
 }
 
 impl Refusal {
@@ -100,7 +104,7 @@ impl Refusal {
     /// aggregate or the clause.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Refusal::Aggregate(d) | Refusal::Isolating(d) => Some(d),
+            Refusal::Aggregate(d) | Refusal::Isolating(d) | Refusal::Differencing(d) => Some(d),
             Refusal::Clause(c) => Some(c),
             _ => None,
         }
@@ -121,6 +125,7 @@ impl Refusal {
             Refusal::NoiseShape => "sandbox_noise_shape",
             Refusal::Reserved => "sandbox_reserved_name",
             Refusal::TooManyGroups(_) => "sandbox_too_many_groups",
+            Refusal::Differencing(_) => "sandbox_differencing",
         }
     }
 }
@@ -634,6 +639,81 @@ async fn check_isolating(
     Ok(())
 }
 
+/// The earlier queries of `history` grouped as `shape` is, at most this many, are compared.
+const MAX_HISTORY: usize = 8;
+
+/// Refuses `shape` when, in a group both it and an earlier query of `history` with the same
+/// grouping answer, their records differ by more than none and fewer than the threshold. One
+/// pass over the rows compares them all.
+async fn check_history(
+    ctx: &datafusion::prelude::SessionContext,
+    shape: &Shape,
+    rules: Rules,
+    history: &[String],
+) -> Result<(), SandboxError> {
+    let groups: Vec<String> = shape.groups.iter().map(ToString::to_string).collect();
+    let condition = |s: &Shape| {
+        s.condition
+            .as_ref()
+            .map_or_else(|| "true".to_owned(), |c| truth(&c.to_string()))
+    };
+    let now = condition(shape);
+    let earlier: Vec<(&String, String)> = history
+        .iter()
+        .filter_map(|sql| {
+            let past = self::shape(sql, Mode::Exact).ok()?;
+            let same = past
+                .groups
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                == groups;
+            let c = condition(&past);
+            (same && c != now).then_some((sql, c))
+        })
+        .take(MAX_HISTORY)
+        .collect();
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let mut columns: Vec<String> = shape
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("{g} AS {HIDDEN}_g{i}"))
+        .collect();
+    columns.push(format!(
+        "sum(CASE WHEN {now} THEN 1 ELSE 0 END) AS {HIDDEN}_n"
+    ));
+    for (j, (_, then)) in earlier.iter().enumerate() {
+        columns.push(format!(
+            "sum(CASE WHEN {then} THEN 1 ELSE 0 END) AS {HIDDEN}_p{j}"
+        ));
+        columns.push(format!(
+            "sum(CASE WHEN {now} <> {then} THEN 1 ELSE 0 END) AS {HIDDEN}_d{j}"
+        ));
+    }
+    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), shape.relation);
+    if !groups.is_empty() {
+        sql.push_str(&format!(" GROUP BY {}", groups.join(", ")));
+    }
+    let batches = crate::sql::collect(ctx, &sql, rules.limits).await?;
+    let t = rules.threshold as f64;
+    for batch in &batches {
+        let n = floats(batch, &format!("{HIDDEN}_n"))?;
+        for (j, (past, _)) in earlier.iter().enumerate() {
+            let p = floats(batch, &format!("{HIDDEN}_p{j}"))?;
+            let d = floats(batch, &format!("{HIDDEN}_d{j}"))?;
+            let differs =
+                (0..batch.num_rows()).any(|r| d[r] > 0.0 && d[r] < t && n[r] >= t && p[r] >= t);
+            if differs {
+                return Err(Refusal::Differencing(past.chars().take(200).collect()).into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The smallest and largest value of the item of each sum and average, by output.
 type Ranges = std::collections::HashMap<usize, (f64, f64)>;
 
@@ -720,11 +800,25 @@ pub async fn run(
     rules: Rules,
     mode: Mode,
 ) -> Result<SandboxAnswer, SandboxError> {
+    run_after(sql, table, rules, mode, &[]).await
+}
+
+/// [`run`], after the queries of `history` were answered over the same data: a query whose
+/// groups differ from those of an earlier one with the same grouping by more than none and
+/// fewer than the threshold's records is refused (the repeated differencing attack).
+pub async fn run_after(
+    sql: &str,
+    table: &Source,
+    rules: Rules,
+    mode: Mode,
+    history: &[String],
+) -> Result<SandboxAnswer, SandboxError> {
     let shape = shape(sql, mode)?;
     let limits = rules.limits;
     let work = async {
         let ctx = crate::sql::context(std::slice::from_ref(table), limits).await?;
         check_isolating(&ctx, &shape, rules).await?;
+        check_history(&ctx, &shape, rules, history).await?;
         let mut query = shape.query.clone();
         let SetExpr::Select(select) = query.body.as_mut() else {
             unreachable!("a shape is a SELECT");

@@ -484,3 +484,39 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn a_query_differing_from_an_earlier_one_by_a_few_people_is_refused() {
+    let dir = setup();
+    let table = Source::file("t", dir.path().join("t.parquet"));
+    // A is 20 people aged 20 to 39: `age >= 30` and `age >= 31` differ by the one aged 30.
+    let first = "SELECT district, count(*), sum(income) FROM t WHERE age >= 30 GROUP BY district";
+    let second = "SELECT district, count(*), sum(income) FROM t WHERE age >= 31 GROUP BY district";
+    let history = vec![first.to_owned()];
+    let e = kaifang_data::sandbox::run_after(second, &table, rules(5), Mode::Exact, &history)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "sandbox_differencing", "{e}");
+    assert!(e.to_string().contains("age >= 30"), "{e}");
+    // Without the earlier answer it stands alone; grouped differently, it is not compared.
+    assert!(run(second, &table, rules(5), Mode::Exact).await.is_ok());
+    let other = "SELECT count(*), sum(income) FROM t WHERE age >= 31";
+    assert!(
+        kaifang_data::sandbox::run_after(other, &table, rules(5), Mode::Exact, &history)
+            .await
+            .is_ok()
+    );
+    // Asked again as it was, it is the same answer: nothing new.
+    assert!(
+        kaifang_data::sandbox::run_after(first, &table, rules(5), Mode::Exact, &history)
+            .await
+            .is_ok()
+    );
+    // Differing by whole groups' worth of records is answered.
+    let wide = "SELECT district, count(*), sum(income) FROM t WHERE age >= 40 GROUP BY district";
+    assert!(
+        kaifang_data::sandbox::run_after(wide, &table, rules(5), Mode::Exact, &history)
+            .await
+            .is_ok()
+    );
+}

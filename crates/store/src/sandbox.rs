@@ -98,6 +98,28 @@ impl Store {
         Ok(row.map_or(0, |(s,)| s))
     }
 
+    /// The SQL of the newest `limit` queries answered under an agreement over version
+    /// `version` of an entry, newest first.
+    pub async fn sandbox_answered(
+        &self,
+        agreement: AgreementId,
+        dataset: DatasetId,
+        version: i64,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT sql FROM sandbox_queries WHERE agreement_id = $1 AND dataset_id = $2 \
+             AND version = $3 AND outcome = 'answered' ORDER BY at DESC, id DESC LIMIT $4",
+        )
+        .bind(agreement.to_string())
+        .bind(dataset.to_string())
+        .bind(version)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
+    }
+
     /// The newest `limit` queries asked under an agreement, newest first.
     pub async fn sandbox_queries(
         &self,
