@@ -385,7 +385,10 @@ async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobEr
         .await
         .map_err(failed)?;
     let text = serde_json::to_string(&report).map_err(failed)?;
-    if risk.as_ref().is_some_and(|r| !r.passes()) {
+    // Rows that single someone out, or rows that do not reflect the data: kept with the report,
+    // not published; only the first says why in its error.
+    let singles_out = risk.as_ref().is_some_and(|r| !r.passes());
+    if singles_out || !report.faithful {
         return end(
             app,
             sample,
@@ -393,20 +396,7 @@ async fn draw(app: &App, sample: &SampleRecord) -> std::result::Result<(), JobEr
             SampleEnd {
                 rows: Some(report.rows_sample as i64),
                 report: Some(text),
-                error: Some("k_anonymity".into()),
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    if !report.faithful {
-        return end(
-            app,
-            sample,
-            "refused",
-            SampleEnd {
-                rows: Some(report.rows_sample as i64),
-                report: Some(text),
+                error: singles_out.then(|| "k_anonymity".into()),
                 ..Default::default()
             },
         )

@@ -212,24 +212,27 @@ pub async fn query(
             [] => Err(data::sandbox::Refusal::NoEntry.into()),
             [name] => entry_named(&entries, name)
                 .cloned()
+                .map(|e| (e, name.clone()))
                 .ok_or_else(|| data::sql::SqlError::UnknownTable(name.clone()).into()),
             _ => Err(data::sandbox::Refusal::Join.into()),
         },
     };
     match resolved {
-        Ok(entry) => {
-            let outcome = ask(app, &held, &entry, input).await;
+        Ok((entry, name)) => {
+            let outcome = ask(app, &held, &entry, name, input).await;
             record(app, caller, &held, Some(&entry), input, outcome).await
         }
         Err(e) => record(app, caller, &held, None, input, Err(e.into())).await,
     }
 }
 
-/// The answer to `input` over `entry`, after the call is counted and the budget is checked.
+/// The answer to `input` over `entry` (which the query names `name`), after the call is
+/// counted and the budget is checked.
 async fn ask(
     app: &App,
     held: &Held,
     entry: &SandboxEntry,
+    name: String,
     input: &QueryInput,
 ) -> std::result::Result<(i64, SandboxAnswer, i64), SandboxFailure> {
     let settings = app.config.data.privacy;
@@ -266,9 +269,6 @@ async fn ask(
         rows: entry.grant.rows.clone(),
         calls_today: 0,
     };
-    let name = data::sql::tables_of(&input.sql)
-        .map_err(SandboxError::from)?
-        .remove(0);
     let source = crate::open_data::granted_view(app, &v, &admission, name, &input.sql).await?;
     let limits = data::sql::Limits {
         rows: MAX_GROUPS,

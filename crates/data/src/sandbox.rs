@@ -581,6 +581,36 @@ fn concat(batches: &[RecordBatch]) -> Result<Option<RecordBatch>, SqlError> {
         .map_err(|e| SqlError::Failed(e.to_string()))
 }
 
+/// `sum(CASE WHEN {condition} THEN 1 ELSE 0 END)`: the records a condition keeps.
+fn count_of(condition: &str) -> String {
+    format!("sum(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+}
+
+/// One pass over every record of `shape`'s table, grouped as `shape` groups: the records
+/// `size` keeps under `{HIDDEN}_n`, then `counts` (each an aggregate with its alias).
+async fn grouped_counts(
+    ctx: &datafusion::prelude::SessionContext,
+    shape: &Shape,
+    size: &str,
+    counts: Vec<String>,
+    limits: Limits,
+) -> Result<Vec<RecordBatch>, SandboxError> {
+    let mut columns: Vec<String> = shape
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("{g} AS {HIDDEN}_g{i}"))
+        .collect();
+    columns.push(format!("{} AS {HIDDEN}_n", count_of(size)));
+    columns.extend(counts);
+    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), shape.relation);
+    if !shape.groups.is_empty() {
+        let groups: Vec<String> = shape.groups.iter().map(ToString::to_string).collect();
+        sql.push_str(&format!(" GROUP BY {}", groups.join(", ")));
+    }
+    Ok(crate::sql::collect(ctx, &sql, limits).await?)
+}
+
 /// Refuses the query when one of its conditions, taken away, changes the records of a group it
 /// answers by more than none and fewer than the threshold.
 async fn check_isolating(
@@ -594,30 +624,18 @@ async fn check_isolating(
     let mut leaves = Vec::new();
     conditions(condition, &mut leaves);
     let whole = truth(&condition.to_string());
-    let mut columns: Vec<String> = shape
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| format!("{g} AS {HIDDEN}_g{i}"))
-        .collect();
-    columns.push(format!(
-        "sum(CASE WHEN {whole} THEN 1 ELSE 0 END) AS {HIDDEN}_n"
-    ));
+    let mut counts = Vec::new();
     for j in 0..leaves.len() {
         for (v, by) in [("t", true), ("f", false)] {
             let by = Expr::Value(ast::Value::Boolean(by).into());
             let other = truth(&substitute(condition, j, &mut 0, &by).to_string());
-            columns.push(format!(
-                "sum(CASE WHEN {whole} <> {other} THEN 1 ELSE 0 END) AS {HIDDEN}_d{j}{v}"
+            counts.push(format!(
+                "{} AS {HIDDEN}_d{j}{v}",
+                count_of(&format!("{whole} <> {other}"))
             ));
         }
     }
-    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), shape.relation);
-    if !shape.groups.is_empty() {
-        let groups: Vec<String> = shape.groups.iter().map(ToString::to_string).collect();
-        sql.push_str(&format!(" GROUP BY {}", groups.join(", ")));
-    }
-    let batches = crate::sql::collect(ctx, &sql, rules.limits).await?;
+    let batches = grouped_counts(ctx, shape, &whole, counts, rules.limits).await?;
     let t = rules.threshold as f64;
     for batch in &batches {
         let n = floats(batch, &format!("{HIDDEN}_n"))?;
@@ -676,28 +694,15 @@ async fn check_history(
     if earlier.is_empty() {
         return Ok(());
     }
-    let mut columns: Vec<String> = shape
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| format!("{g} AS {HIDDEN}_g{i}"))
-        .collect();
-    columns.push(format!(
-        "sum(CASE WHEN {now} THEN 1 ELSE 0 END) AS {HIDDEN}_n"
-    ));
+    let mut counts = Vec::new();
     for (j, (_, then)) in earlier.iter().enumerate() {
-        columns.push(format!(
-            "sum(CASE WHEN {then} THEN 1 ELSE 0 END) AS {HIDDEN}_p{j}"
-        ));
-        columns.push(format!(
-            "sum(CASE WHEN {now} <> {then} THEN 1 ELSE 0 END) AS {HIDDEN}_d{j}"
+        counts.push(format!("{} AS {HIDDEN}_p{j}", count_of(then)));
+        counts.push(format!(
+            "{} AS {HIDDEN}_d{j}",
+            count_of(&format!("{now} <> {then}"))
         ));
     }
-    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), shape.relation);
-    if !groups.is_empty() {
-        sql.push_str(&format!(" GROUP BY {}", groups.join(", ")));
-    }
-    let batches = crate::sql::collect(ctx, &sql, rules.limits).await?;
+    let batches = grouped_counts(ctx, shape, &now, counts, rules.limits).await?;
     let t = rules.threshold as f64;
     for batch in &batches {
         let n = floats(batch, &format!("{HIDDEN}_n"))?;
