@@ -222,7 +222,22 @@ pub async fn query(
             let outcome = ask(app, &held, &entry, name, input).await;
             record(app, caller, &held, Some(&entry), input, outcome).await
         }
-        Err(e) => record(app, caller, &held, None, input, Err(e.into())).await,
+        Err(e) => {
+            // A query naming no granted entry is logged too; it counts against the most calls
+            // a day any of the agreement's sandboxes grants, so the log stays bounded.
+            let now = app.clock.now();
+            let most = entries
+                .iter()
+                .map(|e| e.grant.calls_per_day)
+                .max()
+                .unwrap_or(0);
+            let key = format!("sandbox-unresolved:{id}:{}", now.to_cst().date_naive());
+            let calls = app.counters.add(&app.store, &key, 1, now, 86_400).await?;
+            if calls as u64 > most {
+                return Err(Error::new(ErrorCode::QuotaExceeded).into());
+            }
+            record(app, caller, &held, None, input, Err(e.into())).await
+        }
     }
 }
 

@@ -340,3 +340,32 @@ async fn a_privacy_budget_is_spent_query_by_query_and_then_refuses() {
         .collect();
     assert_eq!(spent, [0.0, 0.1, 0.1, 0.0]);
 }
+
+#[tokio::test]
+async fn queries_naming_no_granted_entry_count_against_the_calls_a_day() {
+    let w = world("2026-12-30").await;
+    let app = &w.app;
+    publish(&w).await;
+    let (_, agreement) = credential_for(
+        &w,
+        json!([{ "dataset": w.entry_a, "delivery": "sandbox", "calls_per_day": 2 }]),
+    )
+    .await;
+    let id = agreement["id"].as_str().unwrap().to_owned();
+    set_date(app, "2027-01-04");
+    let resident = app.login("resident@example.cn").await;
+    let sandbox = app.at(&format!("/api/v1/agreements/{id}/sandbox"));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = resident
+            .post_json(
+                sandbox.clone(),
+                json!({ "sql": "SELECT count(*) FROM nowhere" }),
+            )
+            .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [400, 400, 429, 429]);
+    let log = resident.get_json(sandbox).await;
+    assert_eq!(log["queries"].as_array().unwrap().len(), 2, "{log}");
+}
