@@ -262,6 +262,8 @@ pub async fn upload<E: std::fmt::Display>(
     }));
     tx.audit(ev).await?;
     tx.commit().await?;
+    // This process's workers start on it now rather than at their next look at the queue.
+    app.jobs_due.notify_one();
     Ok(version)
 }
 
@@ -467,6 +469,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
             dir.path().to_owned(),
             parquet.clone(),
         )),
+        ..Default::default()
     };
     let work = {
         let (progress, bytes_read) = (progress.clone(), bytes_read.clone());

@@ -195,7 +195,8 @@ impl Runner {
         }
     }
 
-    /// Runs jobs for as long as the task lives, resting `idle` when nothing is due.
+    /// Runs jobs for as long as the task lives, resting `idle` when nothing is due, or until
+    /// this process queues a job ([`crate::App::jobs_due`]).
     pub fn spawn(self: Arc<Self>, idle: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
@@ -204,7 +205,10 @@ impl Runner {
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "job queue unreachable; will retry"),
                 }
-                tokio::time::sleep(idle).await;
+                tokio::select! {
+                    () = tokio::time::sleep(idle) => {}
+                    () = self.app.jobs_due.notified() => {}
+                }
             }
         })
     }

@@ -143,6 +143,9 @@ pub struct App {
     pub counters: counters::Counters,
     /// Agreements in force, held for the calls made under them.
     pub agreements: held::Agreements,
+    /// Rung when this process queues a job its workers should start on at once (other
+    /// processes' jobs are found when the workers next look at the queue).
+    pub jobs_due: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -167,6 +170,7 @@ impl App {
             built_in_calendar: Arc::default(),
             counters: counters::Counters::default(),
             agreements: held::Agreements::default(),
+            jobs_due: Arc::default(),
         }
     }
 

@@ -41,9 +41,21 @@ pub fn boolean(s: &str) -> Option<bool> {
 
 /// 2024-03-01, 2024/03/01, 20240301 or 2024年3月1日.
 pub fn date(s: &str) -> Option<NaiveDate> {
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    let b = s.as_bytes();
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
         return NaiveDate::from_ymd_opt(n(0..4)? as i32, n(4..6)?, n(6..8)?);
+    }
+    // The usual spelling, 2024-03-01 or 2024/03/01, read without a format's machinery.
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() == 10
+        && (b[4] == b'-' || b[4] == b'/')
+        && b[7] == b[4]
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+    {
+        return NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?);
     }
     ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
         .iter()
@@ -140,6 +152,17 @@ mod tests {
             for v in *bad {
                 assert!(!conforms(*t, v), "{t:?} should refuse {v:?}");
             }
+        }
+    }
+    proptest::proptest! {
+        /// The shortcut for 2024-03-01 and 2024/03/01 reads each as chrono's format does.
+        #[test]
+        fn the_usual_spelling_of_a_date_reads_as_its_format_does(
+            y in 0u32..10_000, m in 0u32..100, d in 0u32..100, slash: bool,
+        ) {
+            let (sep, format) = if slash { ('/', "%Y/%m/%d") } else { ('-', "%Y-%m-%d") };
+            let text = format!("{y:04}{sep}{m:02}{sep}{d:02}");
+            proptest::prop_assert_eq!(date(&text), NaiveDate::parse_from_str(&text, format).ok());
         }
     }
 }

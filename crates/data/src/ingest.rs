@@ -8,7 +8,6 @@
 //! outcome is the quality report and the profile; the caller publishes the Parquet file only
 //! when the report's verdict is [`Verdict::Passed`].
 
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use domain::openlist::dataset::DataItem;
+use domain::openlist::vocab::FieldType;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::columns::{HeaderProblem, match_columns};
 use crate::gate::{Broken, ItemGate, Thresholds, Verdict, score};
+use crate::privacy::deid::DeidLane;
+use crate::privacy::scan::ScanLane;
 use crate::privacy::{Deid, PiReport, PrivacyOptions, Rewritten, Scanner};
 use crate::profile::{ColumnProfile, ColumnStats};
 use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
@@ -54,6 +56,9 @@ pub struct IngestOptions {
     /// The de-identification rules to apply and what the scan for personal information
     /// decides.
     pub privacy: PrivacyOptions,
+    /// Threads that read the data items' cells side by side (the rows themselves are read,
+    /// and their findings reported, in the file's order whatever the number).
+    pub threads: usize,
 }
 
 /// What the duplicate check needs to work in bounded memory.
@@ -87,6 +92,7 @@ impl Default for IngestOptions {
             append_to: None,
             spill: None,
             privacy: PrivacyOptions::default(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -413,7 +419,11 @@ impl<'a> Ingest<'a> {
                         _ => self.stats[p].null(),
                     }
                 }
-                let key = self.key_of(|p| row[p].as_str());
+                let key = row_key(
+                    (0..row.len())
+                        .filter(|&p| self.hashed(p))
+                        .map(|p| cell_hash(&row[p])),
+                );
                 // Line 0: a row of the earlier version (which had no repeats).
                 let place = self.carried + r as u64;
                 self.unique
@@ -454,127 +464,108 @@ impl<'a> Ingest<'a> {
         );
     }
 
-    /// Reads one data row, found at `line` of the file.
-    pub fn row(&mut self, line: u64, record: &csv::StringRecord) -> Result<(), IngestError> {
-        self.report.rows += 1;
-        self.row_problems.clear();
-        let mut bad = false;
-        if record.len() != self.width {
-            let kind = FindingKind::RaggedRow {
-                expected: self.width,
-                found: record.len(),
-            };
-            self.finding(kind, line, None, None);
-            bad = true;
-        }
-        let area = self.options.area;
-        for p in 0..self.items.len() {
-            let Some(col) = self.item_column[p] else {
-                self.builders[p].push(None);
-                continue;
-            };
-            let cell = record.get(col).unwrap_or("").trim();
-            if !cell.is_empty() {
-                self.scanner.cell(p, line, cell);
-            }
-            if cell.contains('\0') {
-                self.finding(FindingKind::NulByte, line, Some(col), None);
-                self.builders[p].push(None);
-                self.stats[p].null();
+    /// Reads a chunk of data rows, `records[i]` found at line `lines[i]` of the file. Each data
+    /// item's cells are read in a lane of their own, the lanes side by side; then, row by row in
+    /// the file's order, what the lanes found is reported as one pass over the rows would, the
+    /// row checked for a repeat and, when anything is wrong, listed.
+    fn chunk(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Result<(), IngestError> {
+        let outs = self.run_lanes(lines, records);
+        let hashed: Vec<usize> = (0..self.items.len()).filter(|&p| self.hashed(p)).collect();
+        let mut found: Vec<_> = outs.iter().map(|o| o.findings.iter().peekable()).collect();
+        for (r, record) in records.iter().enumerate() {
+            let line = lines[r];
+            self.report.rows += 1;
+            self.row_problems.clear();
+            let mut bad = false;
+            if record.len() != self.width {
+                let kind = FindingKind::RaggedRow {
+                    expected: self.width,
+                    found: record.len(),
+                };
+                self.finding(kind, line, None, None);
                 bad = true;
-                continue;
             }
-            if cell.is_empty() {
-                self.per_item[p].nulls += 1;
-                self.stats[p].null();
-                self.builders[p].push(None);
-                if self.gates[p].required {
-                    self.finding(FindingKind::Broken(Broken::Required), line, Some(col), None);
+            for (p, cells) in found.iter_mut().enumerate() {
+                while let Some(f) = cells.next_if(|f| f.row == r) {
+                    self.finding(
+                        f.kind.clone(),
+                        line,
+                        self.item_column[p],
+                        f.value.as_deref(),
+                    );
                     bad = true;
                 }
-                continue;
             }
-            let t = self.items[p].field_type;
-            match parse(t, cell, self.gates[p].format.as_deref()) {
-                None => {
-                    self.per_item[p].wrong_type += 1;
-                    self.finding(FindingKind::WrongType(t), line, Some(col), Some(cell));
-                    self.builders[p].push(None);
-                    self.stats[p].null();
-                    bad = true;
+            let key = row_key(hashed.iter().map(|&p| outs[p].hashes[r]));
+            let place = self.carried + self.report.rows - 1;
+            let repeats = self
+                .unique
+                .see(key, line, place)
+                .map_err(|e| IngestError::Write(e.to_string()))?;
+            if let Some(first) = repeats {
+                let kind = FindingKind::Duplicate {
+                    first,
+                    key: self.keyed,
+                };
+                self.finding(kind, line, None, None);
+                bad = true;
+            }
+            if bad {
+                self.report.bad_rows += 1;
+                let place = (self.report.rows - 1) as usize;
+                if self.bad.len() <= place / 64 {
+                    self.bad.resize(place / 64 + 1, 0);
                 }
-                Some(value) => {
-                    if let Some(broken) = self.gates[p].test(cell, &value, &area) {
-                        self.finding(FindingKind::Broken(broken), line, Some(col), Some(cell));
-                        bad = true;
-                    }
-                    match self.deid.rewrite(p, cell, &value) {
-                        Rewritten::Same => {
-                            self.stats[p].add(cell, &value);
-                            self.builders[p].push(Some(value));
-                        }
-                        Rewritten::Null => {
-                            self.stats[p].null();
-                            self.builders[p].push(None);
-                        }
-                        Rewritten::Text(open) => match parse(self.open_types[p], &open, None) {
-                            Some(v) => {
-                                self.stats[p].add(&open, &v);
-                                self.builders[p].push(Some(v));
-                            }
-                            None => {
-                                self.stats[p].null();
-                                self.builders[p].push(None);
-                            }
-                        },
-                    }
+                self.bad[place / 64] |= 1 << (place % 64);
+                if let Some(w) = &mut self.failures {
+                    let mut out = Vec::with_capacity(record.len() + 2);
+                    out.push(line.to_string());
+                    out.push(self.row_problems.join("; "));
+                    out.extend(record.iter().map(str::to_owned));
+                    w.write_record(&out)
+                        .map_err(|e| IngestError::Write(e.to_string()))?;
                 }
             }
         }
-        if let Some(first) = self.duplicate_of(line, record)? {
-            let kind = FindingKind::Duplicate {
-                first,
-                key: self.keyed,
-            };
-            self.finding(kind, line, None, None);
-            bad = true;
-        }
-        if bad {
-            self.report.bad_rows += 1;
-            let place = (self.report.rows - 1) as usize;
-            if self.bad.len() <= place / 64 {
-                self.bad.resize(place / 64 + 1, 0);
-            }
-            self.bad[place / 64] |= 1 << (place % 64);
-            if let Some(w) = &mut self.failures {
-                let mut out = Vec::with_capacity(record.len() + 2);
-                out.push(line.to_string());
-                out.push(self.row_problems.join("; "));
-                out.extend(record.iter().map(str::to_owned));
-                w.write_record(&out)
-                    .map_err(|e| IngestError::Write(e.to_string()))?;
-            }
-        }
-        self.pending += 1;
-        if self.pending == BATCH_ROWS {
+        self.pending += records.len();
+        if self.pending >= BATCH_ROWS {
             self.flush()?;
         }
         Ok(())
     }
 
-    /// The line this row repeats, when known now: by its key items when the entry declares a
-    /// key, else by all its values.
-    fn duplicate_of(
-        &mut self,
-        line: u64,
-        record: &csv::StringRecord,
-    ) -> Result<Option<u64>, IngestError> {
-        let columns = &self.item_column;
-        let key = self.key_of(|p| columns[p].and_then(|c| record.get(c)).unwrap_or("").trim());
-        let place = self.carried + self.report.rows - 1;
-        self.unique
-            .see(key, line, place)
-            .map_err(|e| IngestError::Write(e.to_string()))
+    /// Whether item `p` is part of a row's key: a key item, or any item when none is.
+    fn hashed(&self, p: usize) -> bool {
+        !self.keyed || self.gates[p].key
+    }
+
+    /// Each data item's lane over the chunk, side by side on up to the options' threads.
+    fn run_lanes(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Vec<LaneOut> {
+        let area = self.options.area;
+        let hashed: Vec<bool> = (0..self.items.len()).map(|p| self.hashed(p)).collect();
+        let lanes: Vec<Lane<'_>> = self
+            .builders
+            .iter_mut()
+            .zip(self.stats.iter_mut())
+            .zip(self.per_item.iter_mut())
+            .zip(self.scanner.lanes())
+            .zip(self.deid.lanes())
+            .enumerate()
+            .map(|(p, ((((builder, stats), counts), scan), deid))| Lane {
+                column: self.item_column[p],
+                field_type: self.items[p].field_type,
+                open_type: self.open_types[p],
+                gate: &self.gates[p],
+                area,
+                builder,
+                stats,
+                counts,
+                scan,
+                deid,
+                hashed: hashed[p],
+            })
+            .collect();
+        side_by_side(lanes, self.options.threads, |lane| lane.run(lines, records))
     }
 
     /// Whether the new row at `place` (among the new rows) was found bad as it was read.
@@ -650,23 +641,6 @@ impl<'a> Ingest<'a> {
             }
         }
         Ok(())
-    }
-
-    /// The hash of a row's key items (all its items when the entry declares no key), the row's
-    /// value of item `p` given by `cell`.
-    fn key_of<'c>(&self, cell: impl Fn(usize) -> &'c str) -> u128 {
-        let mut a = std::hash::DefaultHasher::new();
-        let mut b = std::hash::DefaultHasher::new();
-        b.write_u8(0x5a);
-        for (p, gate) in self.gates.iter().enumerate() {
-            if self.keyed && !gate.key {
-                continue;
-            }
-            let c = cell(p);
-            c.hash(&mut a);
-            c.hash(&mut b);
-        }
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
     }
 
     fn flush(&mut self) -> Result<(), IngestError> {
@@ -823,6 +797,175 @@ impl<'a> Ingest<'a> {
     }
 }
 
+/// The hash of one cell's text, a part of its row's key.
+fn cell_hash(cell: &str) -> u128 {
+    twox_hash::XxHash3_128::oneshot(cell.as_bytes())
+}
+
+/// A row's key for the duplicate check: the hashes of its key items' cells (all its items when
+/// the entry declares no key), in the items' order, hashed together.
+fn row_key(cells: impl Iterator<Item = u128>) -> u128 {
+    let mut h = twox_hash::XxHash3_128::new();
+    for c in cells {
+        h.write(&c.to_le_bytes());
+    }
+    h.finish_128()
+}
+
+/// A problem a lane found in its item's cell.
+struct CellFinding {
+    /// The row's place in the chunk.
+    row: usize,
+    kind: FindingKind,
+    value: Option<String>,
+}
+
+/// What one item's lane made of a chunk: its problems in row order, and each row's hash of
+/// the item's cell when the item is part of the key.
+#[derive(Default)]
+struct LaneOut {
+    findings: Vec<CellFinding>,
+    hashes: Vec<u128>,
+}
+
+/// One data item's work on a chunk of rows: all that a cell needs and no other cell does —
+/// its type, the item's rules, the scan for personal information, de-identification, the
+/// profile and the column being built.
+struct Lane<'w> {
+    /// The file's column that holds the item, if any.
+    column: Option<usize>,
+    field_type: FieldType,
+    open_type: FieldType,
+    gate: &'w ItemGate,
+    area: Area,
+    builder: &'w mut ColumnBuilder,
+    stats: &'w mut ColumnStats,
+    counts: &'w mut ColumnReport,
+    scan: ScanLane<'w>,
+    deid: DeidLane<'w>,
+    hashed: bool,
+}
+
+impl Lane<'_> {
+    fn run(mut self, lines: &[u64], records: &[csv::StringRecord]) -> LaneOut {
+        let mut out = LaneOut::default();
+        if self.hashed {
+            out.hashes.reserve(records.len());
+        }
+        for (r, record) in records.iter().enumerate() {
+            let Some(column) = self.column else {
+                self.builder.push(None);
+                if self.hashed {
+                    out.hashes.push(cell_hash(""));
+                }
+                continue;
+            };
+            let cell = record.get(column).unwrap_or("").trim();
+            if self.hashed {
+                out.hashes.push(cell_hash(cell));
+            }
+            if let Some((kind, value)) = self.cell(lines[r], cell) {
+                out.findings.push(CellFinding {
+                    row: r,
+                    kind,
+                    value: value.map(cut),
+                });
+            }
+        }
+        out
+    }
+
+    /// Reads one cell, found at `line`: its problem, if it has one, and the value to show.
+    fn cell<'c>(&mut self, line: u64, cell: &'c str) -> Option<(FindingKind, Option<&'c str>)> {
+        if !cell.is_empty() {
+            self.scan.cell(line, cell);
+        }
+        if cell.contains('\0') {
+            self.builder.push(None);
+            self.stats.null();
+            return Some((FindingKind::NulByte, None));
+        }
+        if cell.is_empty() {
+            self.counts.nulls += 1;
+            self.stats.null();
+            self.builder.push(None);
+            return self
+                .gate
+                .required
+                .then_some((FindingKind::Broken(Broken::Required), None));
+        }
+        let Some(value) = parse(self.field_type, cell, self.gate.format.as_deref()) else {
+            self.counts.wrong_type += 1;
+            self.builder.push(None);
+            self.stats.null();
+            return Some((FindingKind::WrongType(self.field_type), Some(cell)));
+        };
+        let broken = self.gate.test(cell, &value, &self.area);
+        match self.deid.rewrite(cell, &value) {
+            Rewritten::Same => {
+                self.stats.add(cell, &value);
+                self.builder.push(Some(value));
+            }
+            Rewritten::Null => {
+                self.stats.null();
+                self.builder.push(None);
+            }
+            Rewritten::Text(open) => match parse(self.open_type, &open, None) {
+                Some(v) => {
+                    self.stats.add(&open, &v);
+                    self.builder.push(Some(v));
+                }
+                None => {
+                    self.stats.null();
+                    self.builder.push(None);
+                }
+            },
+        }
+        broken.map(|b| (FindingKind::Broken(b), Some(cell)))
+    }
+}
+
+/// Runs `work` on each of `tasks` over up to `threads` threads, each taking the next task when
+/// done with one; the results in the tasks' order.
+fn side_by_side<T: Send, R: Send>(
+    tasks: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let n = tasks.len();
+    let threads = threads.min(n);
+    if threads <= 1 {
+        return tasks.into_iter().map(work).collect();
+    }
+    let queue = std::sync::Mutex::new(tasks.into_iter().enumerate());
+    let results = std::sync::Mutex::new((0..n).map(|_| None).collect::<Vec<Option<R>>>());
+    let worker = || {
+        loop {
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            let Some((i, task)) = next else { break };
+            let done = work(task);
+            results
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(done);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(worker);
+        }
+        worker();
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// The longest line a text file may have (a quoted cell may span lines; a line is what lies
 /// between two line feeds): a file of one endless line is refused instead of held in memory.
 pub const MAX_LINE_BYTES: u64 = 16 << 20;
@@ -847,27 +990,62 @@ impl<R> LineBound<R> {
 impl<R: std::io::Read> std::io::Read for LineBound<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            self.offset += 1;
-            if b == b'\n' {
-                self.since_newline = 0;
-            } else {
-                self.since_newline += 1;
-                if self.since_newline > MAX_LINE_BYTES {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("a line longer than 16 MB, at byte {}", self.offset),
-                    ));
-                }
+        let mut start = 0;
+        // Each run of bytes up to a line feed (or the end of what was read).
+        for end in memchr::memchr_iter(b'\n', &buf[..n]).chain(std::iter::once(n)) {
+            let run = (end - start) as u64;
+            if self.since_newline + run > MAX_LINE_BYTES {
+                let at = self.offset + start as u64 + (MAX_LINE_BYTES - self.since_newline) + 1;
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line longer than 16 MB, at byte {at}"),
+                ));
             }
+            self.since_newline = if end < n { 0 } else { self.since_newline + run };
+            start = end + 1;
         }
+        self.offset += n as u64;
         Ok(n)
     }
 }
 
+/// Rows read and waiting for an ingestion: `records[..len]`, each at its line of the file.
+/// Chunks go back to their reader once ingested, so their records' buffers are reused.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<u64>,
+    records: Vec<csv::StringRecord>,
+    len: usize,
+}
+
+impl Chunk {
+    /// The next place to read a record into.
+    fn slot(&mut self) -> &mut csv::StringRecord {
+        if self.records.len() == self.len {
+            self.records.push(csv::StringRecord::new());
+            self.lines.push(0);
+        }
+        &mut self.records[self.len]
+    }
+
+    fn push_line(&mut self, line: u64) {
+        self.lines[self.len] = line;
+        self.len += 1;
+    }
+
+    fn full(&self) -> bool {
+        self.len == BATCH_ROWS
+    }
+
+    fn ingest(&self, ingest: &mut Ingest<'_>) -> Result<(), IngestError> {
+        ingest.chunk(&self.lines[..self.len], &self.records[..self.len])
+    }
+}
+
 /// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) through an ingestion.
+/// The text is parsed on a thread of its own, a chunk ahead of the ingestion.
 pub fn ingest_csv(
-    input: impl std::io::Read,
+    input: impl std::io::Read + Send,
     items: &[DataItem],
     options: IngestOptions,
     sinks: Sinks<'_>,
@@ -888,15 +1066,44 @@ pub fn ingest_csv(
     let header: Vec<String> = record.iter().map(str::to_owned).collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
-    let mut rows = 0u64;
-    while reader
-        .read_record(&mut record)
-        .map_err(crate::read::csv_error)?
-    {
-        rows += 1;
-        let line = record.position().map_or(rows + 1, |p| p.line());
-        ingest.row(line, &record)?;
-    }
+    std::thread::scope(|s| {
+        // One chunk waits while another is ingested and a third is read: memory stays bounded.
+        let (full, parsed) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(1);
+        let (recycle, spare) = std::sync::mpsc::channel::<Chunk>();
+        s.spawn(move || {
+            let mut rows = 0u64;
+            loop {
+                let mut chunk = spare.try_recv().unwrap_or_default();
+                chunk.len = 0;
+                while !chunk.full() {
+                    match reader.read_record(chunk.slot()) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            let _ = full.send(Err(e));
+                            return;
+                        }
+                    }
+                    rows += 1;
+                    let line = chunk.records[chunk.len]
+                        .position()
+                        .map_or(rows + 1, |p| p.line());
+                    chunk.push_line(line);
+                }
+                let last = !chunk.full();
+                // A closed channel: the ingestion stopped (an error, or cancelled).
+                if full.send(Ok(chunk)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        for chunk in parsed {
+            let chunk = chunk.map_err(crate::read::csv_error)?;
+            chunk.ingest(&mut ingest)?;
+            let _ = recycle.send(chunk);
+        }
+        Ok::<(), IngestError>(())
+    })?;
     ingest.finish()
 }
 
@@ -910,10 +1117,17 @@ pub fn ingest_rows(
 ) -> Result<(Outcome, Report), IngestError> {
     let header: Vec<&str> = source.header.iter().map(String::as_str).collect();
     let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
+    let mut chunk = Chunk::default();
     for row in source.rows {
         let (line, record) = row?;
-        ingest.row(line, &record)?;
+        *chunk.slot() = record;
+        chunk.push_line(line);
+        if chunk.full() {
+            chunk.ingest(&mut ingest)?;
+            chunk.len = 0;
+        }
     }
+    chunk.ingest(&mut ingest)?;
     ingest.finish()
 }
 

@@ -56,19 +56,22 @@ pub struct ColumnStats {
     name: String,
     values: u64,
     nulls: u64,
-    distinct: HashSet<u64>,
+    distinct: HashSet<u64, Fast>,
     distinct_full: bool,
     min: Option<(f64, String)>,
     max: Option<(f64, String)>,
     text_min: Option<String>,
     text_max: Option<String>,
-    top: Option<HashMap<String, u64>>,
+    top: Option<HashMap<String, u64, Fast>>,
     sample: Vec<f64>,
     /// A deterministic generator for the reservoir sample (a version profiles the same way
     /// every time it is ingested).
     rng: u64,
-    hasher: std::hash::RandomState,
+    hasher: Fast,
 }
+
+/// The profile's hashing: fast, and fixed, so a version is profiled the same way every time.
+type Fast = foldhash::fast::FixedState;
 
 impl ColumnStats {
     pub fn new(name: &str) -> Self {
@@ -76,16 +79,16 @@ impl ColumnStats {
             name: name.to_owned(),
             values: 0,
             nulls: 0,
-            distinct: HashSet::new(),
+            distinct: HashSet::default(),
             distinct_full: false,
             min: None,
             max: None,
             text_min: None,
             text_max: None,
-            top: Some(HashMap::new()),
+            top: Some(HashMap::default()),
             sample: Vec::new(),
             rng: 0x9E37_79B9_7F4A_7C15,
-            hasher: std::hash::RandomState::new(),
+            hasher: Fast::default(),
         }
     }
 

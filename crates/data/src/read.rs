@@ -184,7 +184,7 @@ pub(crate) fn csv_error(e: csv::Error) -> ReadError {
 /// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) against `items`, for
 /// the report alone.
 pub fn read_csv(
-    input: impl Read,
+    input: impl Read + Send,
     items: &[DataItem],
     options: &ReadOptions,
 ) -> Result<Report, ReadError> {

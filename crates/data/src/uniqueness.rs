@@ -32,8 +32,32 @@ pub struct LateDuplicate {
     pub row: u64,
 }
 
+/// The keys are hashes already: the table hashes each by its low 64 bits, rather than hashing
+/// it again.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only keys of 128 bits are hashed here (`write_u128`); anything else still spreads.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+type Table = HashMap<u128, u64, std::hash::BuildHasherDefault<Prehashed>>;
+
 enum Keys {
-    InMemory(HashMap<u128, u64>),
+    InMemory(Table),
     Spilled {
         dir: tempfile::TempDir,
         parts: Vec<BufWriter<File>>,
@@ -55,7 +79,7 @@ impl Uniqueness {
     /// `scratch` (without one it never spills).
     pub fn new(limit: usize, scratch: Option<PathBuf>) -> Self {
         Self {
-            keys: Keys::InMemory(HashMap::new()),
+            keys: Keys::InMemory(Table::default()),
             limit,
             scratch,
         }
@@ -123,7 +147,8 @@ impl Uniqueness {
         let mut late = Vec::new();
         for p in 0..PARTITIONS {
             let mut reader = BufReader::new(File::open(part_path(dir.path(), p))?);
-            let mut first: HashMap<u128, (u64, u64)> = HashMap::new();
+            let mut first: HashMap<u128, (u64, u64), std::hash::BuildHasherDefault<Prehashed>> =
+                HashMap::default();
             let mut repeats: Vec<(u128, u64, u64)> = Vec::new();
             let mut record = [0u8; RECORD];
             loop {

@@ -228,11 +228,12 @@ impl Blobs {
         writer.finish().await?;
         let sha256 = hex::encode(hasher.finalize());
         let target = content_path(self.area, &sha256);
-        // The same content may already be there: content addressing makes a copy over it
-        // harmless.
-        let copied = self.store.copy(&staging, &target).await;
-        let _ = self.store.delete(&staging).await;
-        copied?;
+        // The same content may already be there: content addressing makes a move over it
+        // harmless. On a disk the move is a rename; an object store copies and deletes.
+        if let Err(e) = self.store.rename(&staging, &target).await {
+            let _ = self.store.delete(&staging).await;
+            return Err(e.into());
+        }
         Ok(BlobRef { sha256, size })
     }
 

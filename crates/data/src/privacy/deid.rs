@@ -31,7 +31,15 @@ pub enum Rewritten {
 pub struct Deid {
     rules: Vec<Option<DeidRule>>,
     key: Hmac<Sha256>,
-    noise: rand::rngs::StdRng,
+    /// One generator per item, so the items can be rewritten side by side.
+    noise: Vec<rand::rngs::StdRng>,
+}
+
+/// One data item's rule, with what it needs to rewrite that item's values on its own.
+pub struct DeidLane<'d> {
+    rule: Option<&'d DeidRule>,
+    key: &'d Hmac<Sha256>,
+    noise: &'d mut rand::rngs::StdRng,
 }
 
 impl Deid {
@@ -48,13 +56,45 @@ impl Deid {
                 })
                 .collect(),
             key: Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length"),
-            noise: rand::rngs::StdRng::from_os_rng(),
+            noise: items
+                .iter()
+                .map(|_| rand::rngs::StdRng::from_os_rng())
+                .collect(),
         }
     }
 
     /// The opened form of item `p`'s value `value`, read from `cell`.
     pub fn rewrite(&mut self, p: usize, cell: &str, value: &Value<'_>) -> Rewritten {
-        let Some(rule) = self.rules.get(p).and_then(Option::as_ref) else {
+        let (Some(rule), Some(noise)) = (self.rules.get(p), self.noise.get_mut(p)) else {
+            return Rewritten::Same;
+        };
+        DeidLane {
+            rule: rule.as_ref(),
+            key: &self.key,
+            noise,
+        }
+        .rewrite(cell, value)
+    }
+
+    /// Each item's rule on its own, in the items' order.
+    pub fn lanes(&mut self) -> Vec<DeidLane<'_>> {
+        let key = &self.key;
+        self.rules
+            .iter()
+            .zip(self.noise.iter_mut())
+            .map(|(rule, noise)| DeidLane {
+                rule: rule.as_ref(),
+                key,
+                noise,
+            })
+            .collect()
+    }
+}
+
+impl DeidLane<'_> {
+    /// The opened form of the value `value`, read from `cell`.
+    pub fn rewrite(&mut self, cell: &str, value: &Value<'_>) -> Rewritten {
+        let Some(rule) = self.rule else {
             return Rewritten::Same;
         };
         let text = |s: String| Rewritten::Text(s);

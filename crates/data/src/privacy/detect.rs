@@ -18,11 +18,12 @@ pub struct Hit {
 pub fn detect(cell: &str, out: &mut Vec<Hit>) {
     out.clear();
     let bytes = cell.as_bytes();
-    let (mut digits, mut at, mut ascii) = (0usize, false, true);
+    let (mut digits, mut at, mut ascii, mut upper) = (0usize, false, true, false);
     for &b in bytes {
         digits += usize::from(b.is_ascii_digit());
         at |= b == b'@';
         ascii &= b.is_ascii();
+        upper |= b.is_ascii_uppercase();
     }
     if at && let Some(hit) = email(cell) {
         push(out, hit);
@@ -41,7 +42,8 @@ pub fn detect(cell: &str, out: &mut Vec<Hit>) {
     {
         push(out, hit);
     }
-    if let Some(hit) = licence_plate(cell) {
+    // A plate's province is followed by a capital letter: without one, no cell is a plate.
+    if upper && let Some(hit) = licence_plate(cell) {
         push(out, hit);
     }
     if digits == 0 && person_name(cell) {

@@ -98,6 +98,62 @@ struct ColumnScan {
     coordinate: bool,
 }
 
+/// One data item's scan, fed that item's values.
+pub struct ScanLane<'s> {
+    column: &'s mut ColumnScan,
+    hits: Vec<Hit>,
+}
+
+impl ScanLane<'_> {
+    /// Scans the value `cell` (trimmed, not empty), found at `line`.
+    pub fn cell(&mut self, line: u64, cell: &str) {
+        self.column.cell(line, cell, &mut self.hits);
+    }
+}
+
+impl ColumnScan {
+    fn cell(&mut self, line: u64, cell: &str, hits: &mut Vec<Hit>) {
+        let column = self;
+        column.values += 1;
+        if column.coordinate {
+            let precise = match crate::cells::point(cell) {
+                Some(_) => {
+                    let inner = cell.trim_end_matches(')');
+                    inner
+                        .split_whitespace()
+                        .all(|part| decimals(part) >= PRECISE_DECIMALS)
+                }
+                None => decimals(cell) >= PRECISE_DECIMALS,
+            };
+            if precise {
+                column.precise += 1;
+                if column.precise_examples.len() < EXAMPLES {
+                    column.precise_examples.push(PiExample {
+                        line,
+                        value: masked(cell),
+                    });
+                }
+            }
+            return;
+        }
+        detect(cell, hits);
+        for hit in hits.iter() {
+            let count = &mut column.kinds[index(hit.kind)];
+            if hit.strong {
+                count.strong += 1;
+            } else {
+                count.weak += 1;
+            }
+            if count.examples.len() < EXAMPLES {
+                count.examples.push(PiExample {
+                    line,
+                    value: masked(cell),
+                });
+            }
+        }
+    }
+}
+
 /// The scan of one ingestion: fed each cell, judged at the end.
 pub struct Scanner {
     columns: Vec<ColumnScan>,
@@ -139,44 +195,18 @@ impl Scanner {
 
     /// Scans the value `cell` (trimmed, not empty) of item `p`, found at `line`.
     pub fn cell(&mut self, p: usize, line: u64, cell: &str) {
-        let column = &mut self.columns[p];
-        column.values += 1;
-        if column.coordinate {
-            let precise = match crate::cells::point(cell) {
-                Some(_) => {
-                    let inner = cell.trim_end_matches(')');
-                    inner
-                        .split_whitespace()
-                        .all(|part| decimals(part) >= PRECISE_DECIMALS)
-                }
-                None => decimals(cell) >= PRECISE_DECIMALS,
-            };
-            if precise {
-                column.precise += 1;
-                if column.precise_examples.len() < EXAMPLES {
-                    column.precise_examples.push(PiExample {
-                        line,
-                        value: masked(cell),
-                    });
-                }
-            }
-            return;
-        }
-        detect(cell, &mut self.hits);
-        for hit in &self.hits {
-            let count = &mut column.kinds[index(hit.kind)];
-            if hit.strong {
-                count.strong += 1;
-            } else {
-                count.weak += 1;
-            }
-            if count.examples.len() < EXAMPLES {
-                count.examples.push(PiExample {
-                    line,
-                    value: masked(cell),
-                });
-            }
-        }
+        self.columns[p].cell(line, cell, &mut self.hits);
+    }
+
+    /// Each item's scan on its own, in the items' order, for scanning them side by side.
+    pub fn lanes(&mut self) -> Vec<ScanLane<'_>> {
+        self.columns
+            .iter_mut()
+            .map(|column| ScanLane {
+                column,
+                hits: Vec::new(),
+            })
+            .collect()
     }
 
     /// Judges each column. `headers` are the file's headers of the items (empty when absent).
