@@ -329,7 +329,8 @@ impl<'a> Ingest<'a> {
         };
         let failures = match sinks.failures {
             Some(out) => {
-                let mut w = csv::Writer::from_writer(out);
+                // A ragged row is listed as it was read, its cells however many.
+                let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
                 let mut head = vec!["line".to_owned(), "problems".to_owned()];
                 head.extend(columns.iter().map(|c| c.header.clone()));
                 w.write_record(&head)

@@ -653,3 +653,89 @@ fn repeats_found_after_the_check_spills_are_reported_and_listed_like_the_others(
         assert!(!got.parquet.is_empty());
     }
 }
+
+/// A file longer than a chunk of rows: problems and repeats either side of the chunks' edges
+/// are found at their lines and listed in the file's order, whatever the number of threads
+/// reading the items side by side. Lines are the row's number plus one (the header).
+#[test]
+fn a_file_of_many_chunks_is_read_as_one_pass_over_its_rows_would() {
+    use std::fmt::Write as _;
+    let items = vec![
+        item(
+            "id",
+            "编号",
+            FieldType::Integer,
+            ItemRules {
+                required: true,
+                key: true,
+                ..Default::default()
+            },
+        ),
+        item("name", "名称", FieldType::Text, ItemRules::default()),
+        item("on", "日期", FieldType::Date, ItemRules::default()),
+    ];
+    let mut text = String::from("编号,名称,日期\n");
+    for row in 1..=150_000u32 {
+        let id = match row {
+            65_537 => 5,       // repeats row 5, at line 6, across the first chunk's edge
+            131_073 => 65_536, // repeats row 65,536, at line 65,537
+            _ => row,
+        };
+        let on = if row == 65_536 {
+            "2024-02-30"
+        } else {
+            "2024-03-01"
+        };
+        let extra = if row == 100_000 { ",多余" } else { "" };
+        writeln!(text, "{id},名称{row},{on}{extra}").unwrap();
+    }
+    let run = |threads: usize| {
+        let mut failures = Vec::new();
+        let (outcome, _) = ingest_csv(
+            text.as_bytes(),
+            &items,
+            IngestOptions {
+                threads,
+                ..Default::default()
+            },
+            Sinks {
+                parquet: None,
+                failures: Some(Box::new(&mut failures)),
+            },
+            Arc::default(),
+        )
+        .unwrap();
+        (outcome, String::from_utf8(failures).unwrap())
+    };
+    let (one, listed_one) = run(1);
+    let r = &one.report;
+    assert_eq!((r.rows, r.bad_rows), (150_000, 4));
+    let found: Vec<(&str, Option<u64>, Option<&str>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.line, f.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("wrong_type", Some(65_537), Some("date")),
+            ("duplicate_key", Some(65_538), Some("6")),
+            ("ragged_row", Some(100_001), Some("3/4")),
+            ("duplicate_key", Some(131_074), Some("65537")),
+        ]
+    );
+    let lines: Vec<&str> = listed_one
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(lines, ["65537", "65538", "100001", "131074"]);
+    assert_eq!(one.profile[0].values, 150_000);
+    assert_eq!(one.profile[2].nulls, 1, "the impossible date");
+    for threads in [2, 4] {
+        let (many, listed) = run(threads);
+        assert_eq!(many.report, one.report, "{threads} threads");
+        assert_eq!(many.profile, one.profile, "{threads} threads");
+        assert_eq!(listed, listed_one, "{threads} threads");
+    }
+}
