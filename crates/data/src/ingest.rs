@@ -40,6 +40,9 @@ pub const K_ANONYMITY: &str = "k_anonymity";
 
 /// Rows per Arrow batch (and the unit progress is reported in).
 pub const BATCH_ROWS: usize = 65_536;
+/// The cells' bytes past which a chunk of rows (and a batch) ends before [`BATCH_ROWS`]: a file
+/// of wide rows is read in shorter chunks, so the rows held stay bounded whatever their width.
+pub const BATCH_BYTES: usize = 32 << 20;
 /// Rows per Parquet row group: small enough for filters to skip groups by their statistics.
 pub const ROW_GROUP_ROWS: usize = 131_072;
 
@@ -249,6 +252,8 @@ pub struct Ingest<'a> {
     writer: Option<ArrowWriter<Box<dyn Write + Send + 'a>>>,
     failures: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
     pending: usize,
+    /// The bytes of the cells of the pending rows.
+    pending_bytes: usize,
     report: Report,
     per_item: Vec<ColumnReport>,
     /// The duplicate check: hashes of each row's key (or whole row) and the line first seen.
@@ -358,6 +363,7 @@ impl<'a> Ingest<'a> {
             writer,
             failures,
             pending: 0,
+            pending_bytes: 0,
             report,
             per_item,
             unique: match &options.spill {
@@ -529,7 +535,8 @@ impl<'a> Ingest<'a> {
             }
         }
         self.pending += records.len();
-        if self.pending >= BATCH_ROWS {
+        self.pending_bytes += records.iter().map(record_bytes).sum::<usize>();
+        if self.pending >= BATCH_ROWS || self.pending_bytes >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -663,6 +670,7 @@ impl<'a> Ingest<'a> {
             w.write(&batch)?;
         }
         self.pending = 0;
+        self.pending_bytes = 0;
         Ok(())
     }
 
@@ -1010,6 +1018,14 @@ impl<R: std::io::Read> std::io::Read for LineBound<R> {
     }
 }
 
+/// Rows wider than this are read into a fresh record rather than one kept from an earlier chunk.
+const REUSED_RECORD_BYTES: usize = 1 << 10;
+
+/// The bytes of a row's cells.
+fn record_bytes(record: &csv::StringRecord) -> usize {
+    record.as_byte_record().as_slice().len()
+}
+
 /// Rows read and waiting for an ingestion: `records[..len]`, each at its line of the file.
 /// Chunks go back to their reader once ingested, so their records' buffers are reused.
 #[derive(Default)]
@@ -1017,6 +1033,8 @@ struct Chunk {
     lines: Vec<u64>,
     records: Vec<csv::StringRecord>,
     len: usize,
+    /// The bytes of the cells of `records[..len]`.
+    bytes: usize,
 }
 
 impl Chunk {
@@ -1029,13 +1047,31 @@ impl Chunk {
         &mut self.records[self.len]
     }
 
+    /// Keeps the record just read into [`Chunk::slot`], found at `line`.
     fn push_line(&mut self, line: u64) {
         self.lines[self.len] = line;
+        self.bytes += record_bytes(&self.records[self.len]);
         self.len += 1;
     }
 
     fn full(&self) -> bool {
-        self.len == BATCH_ROWS
+        self.len == BATCH_ROWS || self.bytes >= BATCH_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.bytes = 0;
+    }
+
+    /// Drops the buffers of wide rows before the chunk is reused: a record keeps the room its
+    /// widest row took, and a chunk kept for reuse should hold little more than a chunk of
+    /// ordinary rows.
+    fn shed_wide(&mut self) {
+        for r in &mut self.records[..self.len] {
+            if record_bytes(r) > REUSED_RECORD_BYTES {
+                *r = csv::StringRecord::new();
+            }
+        }
     }
 
     fn ingest(&self, ingest: &mut Ingest<'_>) -> Result<(), IngestError> {
@@ -1075,7 +1111,7 @@ pub fn ingest_csv(
             let mut rows = 0u64;
             loop {
                 let mut chunk = spare.try_recv().unwrap_or_default();
-                chunk.len = 0;
+                chunk.clear();
                 while !chunk.full() {
                     match reader.read_record(chunk.slot()) {
                         Ok(true) => {}
@@ -1099,8 +1135,9 @@ pub fn ingest_csv(
             }
         });
         for chunk in parsed {
-            let chunk = chunk.map_err(crate::read::csv_error)?;
+            let mut chunk = chunk.map_err(crate::read::csv_error)?;
             chunk.ingest(&mut ingest)?;
+            chunk.shed_wide();
             let _ = recycle.send(chunk);
         }
         Ok::<(), IngestError>(())
@@ -1125,7 +1162,7 @@ pub fn ingest_rows(
         chunk.push_line(line);
         if chunk.full() {
             chunk.ingest(&mut ingest)?;
-            chunk.len = 0;
+            chunk.clear();
         }
     }
     chunk.ingest(&mut ingest)?;

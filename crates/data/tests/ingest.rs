@@ -739,3 +739,66 @@ fn a_file_of_many_chunks_is_read_as_one_pass_over_its_rows_would() {
         assert_eq!(listed, listed_one, "{threads} threads");
     }
 }
+
+/// Rows so wide that a chunk of them would pass the bound on bytes are read in shorter chunks:
+/// every row is still read, and found at its line, on either side of a chunk's edge.
+#[test]
+fn wide_rows_are_read_in_chunks_bounded_by_their_bytes() {
+    use std::fmt::Write as _;
+    let items = vec![
+        item(
+            "id",
+            "编号",
+            FieldType::Integer,
+            ItemRules {
+                key: true,
+                ..Default::default()
+            },
+        ),
+        item("note", "说明", FieldType::Text, ItemRules::default()),
+    ];
+    let wide = "x".repeat(40_000);
+    let rows = kaifang_data::ingest::BATCH_BYTES / wide.len() + 200;
+    let mut text = String::from("编号,说明\n");
+    for row in 1..=rows {
+        let id = match row {
+            r if r == rows - 100 => "九百".to_owned(),
+            r if r == rows - 50 => "10".to_owned(), // repeats row 10, at line 11
+            r => r.to_string(),
+        };
+        writeln!(text, "{id},{wide}").unwrap();
+    }
+    let mut parquet = Vec::new();
+    let (outcome, _) = ingest_csv(
+        text.as_bytes(),
+        &items,
+        IngestOptions::default(),
+        Sinks {
+            parquet: Some(Box::new(&mut parquet)),
+            failures: None,
+        },
+        Arc::default(),
+    )
+    .unwrap();
+    let r = &outcome.report;
+    assert_eq!(r.rows, rows as u64);
+    let found: Vec<(&str, Option<u64>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.line))
+        .collect();
+    let line = |row: usize| Some(row as u64 + 1);
+    assert_eq!(
+        found,
+        [
+            ("wrong_type", line(rows - 100)),
+            ("duplicate_key", line(rows - 50)),
+        ]
+    );
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(parquet))
+        .unwrap()
+        .build()
+        .unwrap();
+    let written: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(written, rows);
+}
