@@ -1177,3 +1177,41 @@ pub fn parquet_rows(path: &std::path::Path) -> Result<i64, String> {
         .map_err(|e| e.to_string())?;
     Ok(reader.metadata().file_metadata().num_rows())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::{LineBound, MAX_LINE_BYTES};
+
+    /// Reads all of `input` through the bound in reads of `size` bytes.
+    fn through(input: Vec<u8>, size: usize) -> std::io::Result<usize> {
+        let mut bound = LineBound::new(input.as_slice());
+        let (mut buf, mut total) = (vec![0u8; size], 0);
+        loop {
+            match bound.read(&mut buf)? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_of_the_longest_length_passes_and_one_byte_more_is_refused_at_that_byte() {
+        let max = MAX_LINE_BYTES as usize;
+        for size in [4_093, 65_536] {
+            // Two lines of the longest length, each ended by a line feed.
+            let mut ok = vec![b'a'; max];
+            ok.push(b'\n');
+            ok.extend(std::iter::repeat_n(b'b', max));
+            ok.push(b'\n');
+            assert_eq!(through(ok.clone(), size).unwrap(), 2 * max + 2, "reads of {size}");
+            // Then a third one byte too long: refused at its byte max + 1.
+            let mut long = ok;
+            long.extend(std::iter::repeat_n(b'c', max + 1));
+            let at = 2 * (max + 1) + max + 1;
+            let err = through(long, size).unwrap_err().to_string();
+            assert!(err.ends_with(&format!("at byte {at}")), "reads of {size}: {err}");
+        }
+    }
+}
