@@ -1205,13 +1205,20 @@ mod tests {
             ok.push(b'\n');
             ok.extend(std::iter::repeat_n(b'b', max));
             ok.push(b'\n');
-            assert_eq!(through(ok.clone(), size).unwrap(), 2 * max + 2, "reads of {size}");
+            assert_eq!(
+                through(ok.clone(), size).unwrap(),
+                2 * max + 2,
+                "reads of {size}"
+            );
             // Then a third one byte too long: refused at its byte max + 1.
             let mut long = ok;
             long.extend(std::iter::repeat_n(b'c', max + 1));
             let at = 2 * (max + 1) + max + 1;
             let err = through(long, size).unwrap_err().to_string();
-            assert!(err.ends_with(&format!("at byte {at}")), "reads of {size}: {err}");
+            assert!(
+                err.ends_with(&format!("at byte {at}")),
+                "reads of {size}: {err}"
+            );
         }
     }
 }
