@@ -45,19 +45,7 @@ pub fn items_from_file(
     }
     Ok(suggested
         .into_iter()
-        .map(|s| DataItem {
-            label: if s.label.is_empty() {
-                s.header.clone()
-            } else {
-                s.label
-            },
-            name: s.name,
-            field_type: s.field_type,
-            unit: String::new(),
-            description: String::new(),
-            catalogue_item: None,
-            rules: Default::default(),
-        })
+        .map(data::Suggested::into_item)
         .collect())
 }
 

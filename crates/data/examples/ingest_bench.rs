@@ -26,15 +26,7 @@ fn main() {
     let items: Vec<DataItem> = kaifang_data::infer_items(head.as_bytes(), b',')
         .expect("items")
         .into_iter()
-        .map(|s| DataItem {
-            label: s.label,
-            name: s.name,
-            field_type: s.field_type,
-            unit: String::new(),
-            description: String::new(),
-            catalogue_item: None,
-            rules: Default::default(),
-        })
+        .map(kaifang_data::Suggested::into_item)
         .collect();
 
     let scratch = tempfile::tempdir().expect("a scratch directory");

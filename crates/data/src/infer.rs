@@ -24,6 +24,25 @@ pub struct Suggested {
     pub filled: u64,
 }
 
+impl Suggested {
+    /// The data item as suggested, labelled with its header when that has no Chinese label.
+    pub fn into_item(self) -> domain::openlist::dataset::DataItem {
+        domain::openlist::dataset::DataItem {
+            label: if self.label.is_empty() {
+                self.header
+            } else {
+                self.label
+            },
+            name: self.name,
+            field_type: self.field_type,
+            unit: String::new(),
+            description: String::new(),
+            catalogue_item: None,
+            rules: Default::default(),
+        }
+    }
+}
+
 /// Words in a header that make a column of digits a code (行政区划代码, 邮政编码, 电话):
 /// numbers that are names, whose leading zeros and digits must be kept as written.
 const CODE_WORDS: &[&str] = &[

@@ -261,6 +261,8 @@ pub struct Ingest<'a> {
     /// Which of the new rows (by their place among them) were found bad as they were read.
     bad: Vec<u64>,
     keyed: bool,
+    /// Per data item, whether it is part of a row's key: a key item, or any item when none is.
+    hashed: Vec<bool>,
     options: IngestOptions,
     progress: Arc<Progress>,
     /// The problems of the row being read, for the list of failing rows.
@@ -344,9 +346,11 @@ impl<'a> Ingest<'a> {
             }
             None => None,
         };
+        let keyed = items.iter().any(|d| d.rules.key);
         Ok(Self {
             gates: items.iter().map(ItemGate::new).collect(),
-            keyed: items.iter().any(|d| d.rules.key),
+            keyed,
+            hashed: items.iter().map(|d| !keyed || d.rules.key).collect(),
             builders: open_items
                 .iter()
                 .map(|d| ColumnBuilder::new(d.field_type, BATCH_ROWS))
@@ -428,7 +432,7 @@ impl<'a> Ingest<'a> {
                 }
                 let key = row_key(
                     (0..row.len())
-                        .filter(|&p| self.hashed(p))
+                        .filter(|&p| self.hashed[p])
                         .map(|p| cell_hash(&row[p])),
                 );
                 // Line 0: a row of the earlier version (which had no repeats).
@@ -477,7 +481,6 @@ impl<'a> Ingest<'a> {
     /// row checked for a repeat and, when anything is wrong, listed.
     fn chunk(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Result<(), IngestError> {
         let outs = self.run_lanes(lines, records);
-        let hashed: Vec<usize> = (0..self.items.len()).filter(|&p| self.hashed(p)).collect();
         let mut found: Vec<_> = outs.iter().map(|o| o.findings.iter().peekable()).collect();
         for (r, record) in records.iter().enumerate() {
             let line = lines[r];
@@ -503,7 +506,11 @@ impl<'a> Ingest<'a> {
                     bad = true;
                 }
             }
-            let key = row_key(hashed.iter().map(|&p| outs[p].hashes[r]));
+            let key = row_key(
+                (0..outs.len())
+                    .filter(|&p| self.hashed[p])
+                    .map(|p| outs[p].hashes[r]),
+            );
             let place = self.carried + self.report.rows - 1;
             let repeats = self
                 .unique
@@ -542,15 +549,9 @@ impl<'a> Ingest<'a> {
         Ok(())
     }
 
-    /// Whether item `p` is part of a row's key: a key item, or any item when none is.
-    fn hashed(&self, p: usize) -> bool {
-        !self.keyed || self.gates[p].key
-    }
-
     /// Each data item's lane over the chunk, side by side on up to the options' threads.
     fn run_lanes(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Vec<LaneOut> {
         let area = self.options.area;
-        let hashed: Vec<bool> = (0..self.items.len()).map(|p| self.hashed(p)).collect();
         let lanes: Vec<Lane<'_>> = self
             .builders
             .iter_mut()
@@ -570,7 +571,7 @@ impl<'a> Ingest<'a> {
                 counts,
                 scan,
                 deid,
-                hashed: hashed[p],
+                hashed: self.hashed[p],
             })
             .collect();
         side_by_side(lanes, self.options.threads, |lane| lane.run(lines, records))

@@ -654,6 +654,20 @@ fn repeats_found_after_the_check_spills_are_reported_and_listed_like_the_others(
     }
 }
 
+/// An integer key item, `id` (编号).
+fn numbered_key(required: bool) -> DataItem {
+    item(
+        "id",
+        "编号",
+        FieldType::Integer,
+        ItemRules {
+            required,
+            key: true,
+            ..Default::default()
+        },
+    )
+}
+
 /// A file longer than a chunk of rows: problems and repeats either side of the chunks' edges
 /// are found at their lines and listed in the file's order, whatever the number of threads
 /// reading the items side by side. Lines are the row's number plus one (the header).
@@ -661,16 +675,7 @@ fn repeats_found_after_the_check_spills_are_reported_and_listed_like_the_others(
 fn a_file_of_many_chunks_is_read_as_one_pass_over_its_rows_would() {
     use std::fmt::Write as _;
     let items = vec![
-        item(
-            "id",
-            "编号",
-            FieldType::Integer,
-            ItemRules {
-                required: true,
-                key: true,
-                ..Default::default()
-            },
-        ),
+        numbered_key(true),
         item("name", "名称", FieldType::Text, ItemRules::default()),
         item("on", "日期", FieldType::Date, ItemRules::default()),
     ];
@@ -746,15 +751,7 @@ fn a_file_of_many_chunks_is_read_as_one_pass_over_its_rows_would() {
 fn wide_rows_are_read_in_chunks_bounded_by_their_bytes() {
     use std::fmt::Write as _;
     let items = vec![
-        item(
-            "id",
-            "编号",
-            FieldType::Integer,
-            ItemRules {
-                key: true,
-                ..Default::default()
-            },
-        ),
+        numbered_key(false),
         item("note", "说明", FieldType::Text, ItemRules::default()),
     ];
     let wide = "x".repeat(40_000);
