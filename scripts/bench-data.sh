@@ -15,6 +15,7 @@
 #
 #   scripts/bench-data.sh        # BENCH_ROWS=1000000 BENCH_BIG_ROWS=10000000 BENCH_DURATION=15s by default
 #   BENCH_ONLY=upload scripts/bench-data.sh   # the upload figures alone
+#   BENCH_ONLY=records scripts/bench-data.sh  # the records API beside Datasette alone (1 M rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +41,9 @@ fi
 py="$venv/bin/python"
 measure() { "$py" scripts/bench/measure.py "$@"; }
 
-for n in "$ROWS" "$BIG_ROWS"; do
+sizes="$ROWS $BIG_ROWS"
+[ "${BENCH_ONLY:-}" = records ] && sizes="$ROWS"
+for n in $sizes; do
   [ -f "$out/enterprises-$n.csv" ] || { echo "writing $n rows" >&2; python3 scripts/bench/enterprises.py "$n" "$out/enterprises-$n.csv"; }
 done
 small="$out/enterprises-$ROWS.csv"
@@ -69,9 +72,53 @@ publish() {
   measure run "$bin" publish --server "http://127.0.0.1:$PORT_K" --token "$token" --dataset "$id" "$1"
 }
 
-# Upload to a published version, each size on a freshly started server.
+# The records API, Kaifang's and Datasette's, on the 1 M-row file (published on the running
+# server; Datasette's SQLite file made by sqlite-utils with an index on the district).
+records_run() {
+  if [ ! -f "$out/peer.db" ]; then
+    "$venv/bin/sqlite-utils" insert "$out/peer.db" enterprises "$small" --csv >/dev/null
+    "$venv/bin/sqlite-utils" create-index "$out/peer.db" enterprises district >/dev/null
+  fi
+  # Facet suggestions off: by default Datasette computes them for every table request, which
+  # is a page nicety, not part of answering the query.
+  "$venv/bin/datasette" serve "$out/peer.db" --port "$PORT_D" --setting suggest_facets off >/dev/null 2>&1 &
+  dpid=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT_D/-/versions.json" >/dev/null && break; sleep 0.2; done
+  district='%E6%B5%A6%E4%B8%9C%E6%96%B0%E5%8C%BA' # 浦东新区
+  ours="http://127.0.0.1:$PORT_K/api/v1/datasets/$id/records?district=$district&limit=100"
+  peer="http://127.0.0.1:$PORT_D/peer/enterprises.json?district=$district&_size=100"
+  k_count=$(curl -sf "$ours" | python3 -c "import json,sys; print(json.load(sys.stdin)['total'])")
+  d_count=$(curl -sf "$peer" | python3 -c "import json,sys; print(json.load(sys.stdin)['filtered_table_rows_count'])")
+  IFS='|' read -r k_rps k_p50 k_p99 <<<"$(wrk_row "$ours")"
+  IFS='|' read -r d_rps d_p50 d_p99 <<<"$(wrk_row "$peer")"
+  r_peak=$(measure watch "$kpid")
+}
+wrk_row() { wrk -t2 -c32 -d"$DURATION" --timeout 30s --latency "$1" 2>&1 | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s|%s|%s", rps, p50, p99}'; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$1" "$2"; }
+print_records() {
+  cat <<MD
+| records, \`district=浦东新区\`, 100 a page, wrk 32 connections, $DURATION | matches | req/s | p50 | p99 |
+|---|---|---|---|---|
+| Kaifang \`/api/v1/datasets/{id}/records\` | $k_count | $k_rps | $k_p50 | $k_p99 |
+| Datasette, SQLite with an index on \`district\`, facet suggestions off | $d_count | $d_rps | $d_p50 | $d_p99 |
+
+Kaifang against Datasette: $(ratio "$k_rps" "$d_rps")× the requests per second. The server's peak resident memory after the runs, the version held in memory with its index: $r_peak MB.
+
+MD
+}
+
 start_server
 token=$(measure token "http://127.0.0.1:$PORT_K" transport-editor@demo.kaifang.example kaifang-demo-2026)
+# BENCH_ONLY=records: the records API figures alone.
+if [ "${BENCH_ONLY:-}" = records ]; then
+  publish "$small" >/dev/null
+  start_server
+  records_run
+  print_records
+  exit 0
+fi
+
+# Upload to a published version, each size on a freshly started server.
 read -r k_secs _ <<<"$(publish "$small")"
 k_peak=$(measure watch "$kpid")
 start_server
@@ -84,7 +131,6 @@ read -r d_secs d_peak <<<"$(copy "$small" "$out/duck-small.parquet")"
 read -r db_secs db_peak <<<"$(copy "$big" "$out/duck-big.parquet")"
 read -r s_secs s_peak <<<"$(measure run "$venv/bin/sqlite-utils" insert "$out/peer.db" enterprises "$small" --csv)"
 "$venv/bin/sqlite-utils" create-index "$out/peer.db" enterprises district >/dev/null
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$1" "$2"; }
 print_upload() {
   cat <<MD
 Files: $ROWS rows ($(mb "$small") MB) and $BIG_ROWS rows ($(mb "$big") MB) of \`scripts/bench/enterprises.py\`.
@@ -118,30 +164,11 @@ start_server
 read -r e_secs e_bytes <<<"$(measure fetch "http://127.0.0.1:$PORT_K/datasets/$id/download?format=csv")"
 e_peak=$(measure watch "$kpid")
 
-# Facet suggestions off: by default Datasette computes them for every table request, which is
-# a page nicety, not part of answering the query.
-"$venv/bin/datasette" serve "$out/peer.db" --port "$PORT_D" --setting suggest_facets off >/dev/null 2>&1 &
-dpid=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT_D/-/versions.json" >/dev/null && break; sleep 0.2; done
-district='%E6%B5%A6%E4%B8%9C%E6%96%B0%E5%8C%BA' # 浦东新区
-ours="http://127.0.0.1:$PORT_K/api/v1/datasets/$id/records?district=$district&limit=100"
-peer="http://127.0.0.1:$PORT_D/peer/enterprises.json?district=$district&_size=100"
-k_count=$(curl -sf "$ours" | python3 -c "import json,sys; print(json.load(sys.stdin)['total'])")
-d_count=$(curl -sf "$peer" | python3 -c "import json,sys; print(json.load(sys.stdin)['filtered_table_rows_count'])")
-wrk_row() { wrk -t2 -c32 -d"$DURATION" --timeout 30s --latency "$1" 2>&1 | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s|%s|%s", rps, p50, p99}'; }
-IFS='|' read -r k_rps k_p50 k_p99 <<<"$(wrk_row "$ours")"
-IFS='|' read -r d_rps d_p50 d_p99 <<<"$(wrk_row "$peer")"
-r_peak=$(measure watch "$kpid")
+records_run
 
 print_upload
+print_records
 cat <<MD
-| records, \`district=浦东新区\`, 100 a page, wrk 32 connections, $DURATION | matches | req/s | p50 | p99 |
-|---|---|---|---|---|
-| Kaifang \`/api/v1/datasets/{id}/records\` | $k_count | $k_rps | $k_p50 | $k_p99 |
-| Datasette, SQLite with an index on \`district\`, facet suggestions off | $d_count | $d_rps | $d_p50 | $d_p99 |
-
-Kaifang against Datasette: $(ratio "$k_rps" "$d_rps")× the requests per second. The server's peak resident memory after the runs, the version held in memory with its index: $r_peak MB.
-
 | group-by over $BIG_ROWS rows (district, count, average capital), median of 5 | seconds |
 |---|---|
 | Kaifang \`POST /api/v1/sql\` | $k_group |

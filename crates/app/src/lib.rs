@@ -143,6 +143,8 @@ pub struct App {
     pub counters: counters::Counters,
     /// Agreements in force, held for the calls made under them.
     pub agreements: held::Agreements,
+    /// Open-list entries held for the reads of their open data.
+    pub entries: held::Entries,
     /// Rung when this process queues a job its workers should start on at once (other
     /// processes' jobs are found when the workers next look at the queue).
     pub jobs_due: Arc<tokio::sync::Notify>,
@@ -170,6 +172,7 @@ impl App {
             built_in_calendar: Arc::default(),
             counters: counters::Counters::default(),
             agreements: held::Agreements::default(),
+            entries: held::Entries::default(),
             jobs_due: Arc::default(),
         }
     }

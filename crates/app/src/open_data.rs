@@ -3,6 +3,7 @@
 //! held in memory for queries while they are used, within a bound. Only unconditional entries
 //! that are open now are read here; conditional data is delivered under an agreement.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use domain::policy::{Action, Resource};
 use store::data_versions::{DataVersion, VersionState};
 use store::datasets::DatasetRecord;
 
+use crate::held::Entry;
 use crate::{App, Caller, ErrorCode, Result};
 
 /// Versions' rows held in memory, by version, weighed by their size.
@@ -41,13 +43,37 @@ pub async fn version(
     dataset: &DatasetRecord,
     number: Option<i64>,
 ) -> Result<DataVersion> {
+    may_read(caller, dataset)?;
+    lookup(app, dataset, number).await
+}
+
+/// As [`version`], for an entry held for the reads of its open data: its current version is
+/// the one held with it.
+pub async fn held_version<'e>(
+    app: &App,
+    caller: &Caller,
+    entry: &'e Entry,
+    number: Option<i64>,
+) -> Result<Cow<'e, DataVersion>> {
+    may_read(caller, &entry.dataset)?;
+    match number {
+        Some(_) => lookup(app, &entry.dataset, number).await.map(Cow::Owned),
+        None => {
+            let v = entry.current.as_ref().ok_or(ErrorCode::NoData)?;
+            readable(v)?;
+            Ok(Cow::Borrowed(v))
+        }
+    }
+}
+
+fn may_read(caller: &Caller, dataset: &DatasetRecord) -> Result<()> {
     caller.authorize(Action::ReadOpenData, Resource::Dataset(dataset.facts()))?;
     // Conditional data is read only through `delivery::granted_version`, which holds the
     // caller to what their agreement grants.
     if !dataset.facts().serves_open_data() {
         return Err(ErrorCode::Forbidden.into());
     }
-    lookup(app, dataset, number).await
+    Ok(())
 }
 
 /// The published version `number` of `dataset`, or its current one.
@@ -71,10 +97,16 @@ pub(crate) async fn lookup(
             .await?
             .ok_or(ErrorCode::NoData)?,
     };
+    readable(&v)?;
+    Ok(v)
+}
+
+/// Only a published version whose Parquet file is stored is read.
+fn readable(v: &DataVersion) -> Result<()> {
     if v.state != VersionState::Published || v.parquet_sha256.is_none() {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok(v)
+    Ok(())
 }
 
 /// The local path of `v`'s Parquet file, fetched from the file store the first time.

@@ -78,6 +78,11 @@ impl Table {
             .get_or_init(|| ColumnIndex::build(self.batch.column(column)).ok().flatten())
             .as_ref()
     }
+
+    /// Whether `column`'s index is built already (an index is built at its first use).
+    fn has_index(&self, column: usize) -> bool {
+        self.indexes[column].get().is_some_and(Option::is_some)
+    }
 }
 
 /// One page of a query's answer.
@@ -353,6 +358,24 @@ fn ordered(table: &Table, q: &Query, order: Vec<u64>) -> Result<Vec<u64>, QueryE
         .collect())
 }
 
+/// Pages of at most this many rows may be light (see [`is_light`]).
+const LIGHT_ROWS: usize = 1_000;
+
+/// Whether `q` is answered without looking at more rows than its page: the rows in the file's
+/// order, or one value's rows through its column's index (once built), unsorted and without
+/// words, a page of up to a thousand rows. Such a query costs less than handing it to another
+/// thread.
+pub fn is_light(table: &Table, q: &Query) -> bool {
+    q.sort.is_none()
+        && q.words.is_empty()
+        && q.limit <= LIGHT_ROWS
+        && match q.filters.as_slice() {
+            [] => true,
+            [f] => f.op == Op::Eq && f.values.len() == 1 && table.has_index(f.column),
+            _ => false,
+        }
+}
+
 /// Runs `q` over `table`.
 pub fn run(table: &Table, q: &Query) -> Result<Page, QueryError> {
     let selection = selected(table, q)?;
@@ -442,10 +465,7 @@ pub fn write_json(array: &dyn Array, row: usize, out: &mut String) {
         return;
     }
     match array.data_type() {
-        DataType::Utf8 => {
-            let s = array.as_string::<i32>().value(row);
-            out.push_str(&serde_json::to_string(s).unwrap_or_default());
-        }
+        DataType::Utf8 => push_json_str(array.as_string::<i32>().value(row), out),
         DataType::Int64 => {
             let _ = write!(out, "{}", array.as_primitive::<Int64Type>().value(row));
         }
@@ -458,11 +478,42 @@ pub fn write_json(array: &dyn Array, row: usize, out: &mut String) {
         } else {
             "false"
         }),
+        DataType::Date32 => match array.as_primitive::<Date32Type>().value_as_date(row) {
+            Some(d) => {
+                out.push('"');
+                push_date(d, out);
+                out.push('"');
+            }
+            None => out.push_str("\"\""),
+        },
         _ => {
             out.push('"');
             out.push_str(&text(array, row));
             out.push('"');
         }
+    }
+}
+
+/// Appends `s` as a JSON string. Most text needs no escaping and is copied as it is.
+pub fn push_json_str(s: &str, out: &mut String) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+}
+
+/// Appends `d` as `YYYY-MM-DD` (chrono's `%Y-%m-%d`, without its format parser, for the
+/// years of four digits).
+fn push_date(d: chrono::NaiveDate, out: &mut String) {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    if (0..=9999).contains(&d.year()) {
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
     }
 }
 
@@ -480,7 +531,11 @@ pub fn text(array: &dyn Array, row: usize) -> String {
         DataType::Date32 => array
             .as_primitive::<Date32Type>()
             .value_as_date(row)
-            .map(|d| d.format("%Y-%m-%d").to_string())
+            .map(|d| {
+                let mut out = String::with_capacity(10);
+                push_date(d, &mut out);
+                out
+            })
             .unwrap_or_default(),
         DataType::Timestamp(_, _) => array
             .as_primitive::<TimestampMillisecondType>()

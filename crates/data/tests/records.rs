@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use kaifang_data::query::parse;
-use kaifang_data::records::{Table, run};
+use kaifang_data::records::{Table, is_light, push_json_str, run, text, write_json};
 use proptest::prelude::*;
 
 const DISTRICTS: [&str; 4] = ["浦东新区", "黄浦区", "徐汇区", "静安区"];
@@ -157,4 +157,68 @@ fn an_equality_filter_on_a_number_or_a_missing_value_finds_its_rows() {
     assert_eq!(total, 9);
     let (given, _) = walk(&t, &[("district".into(), "不存在区".into())]);
     assert!(given.is_empty());
+}
+
+/// The query `pairs` parse to over `t`.
+fn query(t: &Table, pairs: &[(&str, &str)]) -> kaifang_data::query::Query {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    parse(&pairs, &t.schema()).expect("a valid query")
+}
+
+#[test]
+fn only_a_page_read_straight_off_the_file_or_a_built_index_is_light() {
+    let rows: Vec<Row> = (0..20)
+        .map(|i| Row {
+            district: Some(DISTRICTS[i % 4]),
+            n: Some(i as i64),
+            name: format!("店{i}"),
+        })
+        .collect();
+    let t = table(&rows);
+    let pudong = ("district", "浦东新区");
+    assert!(is_light(&t, &query(&t, &[])));
+    assert!(is_light(&t, &query(&t, &[("limit", "1000")])));
+    // The index is built by the first query that needs it, which is not light.
+    assert!(!is_light(&t, &query(&t, &[pudong])));
+    let first = run(&t, &query(&t, &[pudong])).unwrap();
+    assert_eq!(first.ids, [0, 4, 8, 12, 16]);
+    assert!(is_light(&t, &query(&t, &[pudong])));
+    assert!(is_light(&t, &query(&t, &[pudong, ("limit", "2")])));
+    for heavy in [
+        &[("limit", "1001")][..],
+        &[("sort", "n")],
+        &[pudong, ("sort", "-n")],
+        &[("q", "店1")],
+        &[pudong, ("q", "店1")],
+        &[pudong, ("n__gt", "3")],
+        &[("district__in", "浦东新区,黄浦区")],
+        &[("district__ne", "浦东新区")],
+        &[("name__contains", "1")],
+    ] {
+        assert!(!is_light(&t, &query(&t, heavy)), "{heavy:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn text_is_written_as_json_as_serde_json_writes_it(s in any::<String>()) {
+        let mut out = String::new();
+        push_json_str(&s, &mut out);
+        prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+    }
+
+    #[test]
+    fn dates_are_written_as_chrono_formats_them(days in -800_000i32..3_000_000) {
+        let array = arrow::array::Date32Array::from(vec![days]);
+        let expected = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        prop_assert_eq!(text(&array, 0), expected.clone());
+        let mut json = String::new();
+        write_json(&array, 0, &mut json);
+        prop_assert_eq!(json, format!("\"{expected}\""));
+    }
 }

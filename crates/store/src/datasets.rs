@@ -138,6 +138,7 @@ pub async fn review_scope(tx: &mut WriteTx, org: OrgId) -> Result<Vec<DatasetRec
 
 /// Gives the entry the next change number (see migration 0004).
 pub(crate) async fn bump_change_seq(tx: &mut WriteTx, id: DatasetId) -> Result<()> {
+    tx.changes_entry();
     let (seq,): (i64,) = sqlx::query_as(
         "UPDATE counters SET value = value + 1 WHERE name = 'dataset_change' RETURNING value",
     )

@@ -38,6 +38,8 @@ pub mod vocab;
 mod write;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -84,6 +86,9 @@ pub struct Store {
     /// Writes go here. On SQLite this pool has one connection, so writers queue in the
     /// application instead of failing on the database lock; on PostgreSQL it is `pool`.
     writer: AnyPool,
+    /// Transactions this process committed that changed an open-list entry (see
+    /// [`Store::entry_changes`]).
+    entry_changes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -139,6 +144,7 @@ impl Store {
             backend,
             pool,
             writer,
+            entry_changes: Arc::default(),
         })
     }
 
@@ -209,7 +215,14 @@ impl Store {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         };
-        Ok(WriteTx::new(tx))
+        Ok(WriteTx::new(tx, self.entry_changes.clone()))
+    }
+
+    /// How many transactions this process has committed that changed an open-list entry (its
+    /// metadata, status or current data version). What is held in memory about an entry is
+    /// good while this number stays the same; other processes' changes it does not count.
+    pub fn entry_changes(&self) -> u64 {
+        self.entry_changes.load(Ordering::Acquire)
     }
 
     pub async fn close(&self) {

@@ -2,6 +2,9 @@
 
 use domain::audit::{AuditRecord, digest};
 use domain::clock::Timestamp;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::{Result, StoreError};
@@ -49,11 +52,25 @@ impl AuditEvent {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     audited: bool,
+    /// Whether this transaction changed an open-list entry, and the store's count of those.
+    changes_entry: bool,
+    entry_changes: Arc<AtomicU64>,
 }
 
 impl WriteTx {
-    pub(crate) fn new(tx: Transaction<'static, Any>) -> Self {
-        Self { tx, audited: false }
+    pub(crate) fn new(tx: Transaction<'static, Any>, entry_changes: Arc<AtomicU64>) -> Self {
+        Self {
+            tx,
+            audited: false,
+            changes_entry: false,
+            entry_changes,
+        }
+    }
+
+    /// Marks this transaction as changing an open-list entry: once committed, what this
+    /// process holds about entries is read again.
+    pub(crate) fn changes_entry(&mut self) {
+        self.changes_entry = true;
     }
 
     pub fn conn(&mut self) -> &mut AnyConnection {
@@ -120,6 +137,9 @@ impl WriteTx {
             return Err(StoreError::Unaudited);
         }
         self.tx.commit().await?;
+        if self.changes_entry {
+            self.entry_changes.fetch_add(1, Ordering::Release);
+        }
         Ok(())
     }
 }

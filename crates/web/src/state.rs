@@ -112,9 +112,21 @@ impl Default for WebConfig {
     }
 }
 
-/// Everything a request needs, passed explicitly: no global state.
+/// Everything a request needs, passed explicitly: no global state. Cloned for every request
+/// (and by each layer it passes), so it is one shared reference.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// The use cases, with the store and clock they share with the routes' reads.
     pub app: app::App,
     pub store: Store,
@@ -146,7 +158,7 @@ impl AppState {
             let (messages, public_url) = (messages.clone(), config.public_url.clone());
             Arc::new(move |n| crate::notices::mail(&messages, &public_url, n))
         };
-        Self {
+        Self(Arc::new(Shared {
             app: app::App::new(store.clone(), blobs, clock.clone(), config.app_config())
                 .with_mailer(config.smtp.as_ref().and_then(|s| {
                     // The settings were checked when read; a failure here is only logged.
@@ -164,7 +176,7 @@ impl AppState {
             index_ready: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             metrics: Arc::new(crate::observe::Metrics::default()),
             openapi: Arc::default(),
-        }
+        }))
     }
 
     pub async fn segmenter(&self) -> Arc<Segmenter> {

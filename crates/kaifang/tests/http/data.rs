@@ -302,6 +302,73 @@ async fn anyone_filters_sorts_and_pages_the_records_of_unconditional_data() {
     assert_eq!(names.len(), 3);
 }
 
+/// Reads of open data are answered from entries held in memory (`app::held::Entries`): what
+/// this server changes is read at the next call, what another server changes within a second.
+#[tokio::test]
+async fn reads_of_open_data_follow_changes_to_their_entry_at_once_and_other_servers_within_a_second()
+ {
+    let s = published("unconditional").await;
+    let (status, r) = records(&s, "").await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!((&r["version"], &r["total"]), (&json!(1), &json!(3)));
+
+    // A new version, published by this server's workers: the next call reads it.
+    let two_rows: String = GOOD_ROWS
+        .lines()
+        .take(2)
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    let res = upload(
+        &s,
+        "企业.csv",
+        format!("{HEADER}{two_rows}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    s.app.run_jobs().await;
+    let (_, r) = records(&s, "").await;
+    assert_eq!((&r["version"], &r["total"]), (&json!(2), &json!(2)));
+    let res = client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap();
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.ends_with("-v2.csv\""), "{disposition}");
+    assert_eq!(res.text().await.unwrap().lines().count(), 3);
+
+    // Another server withdraws the entry: within a second this one stops serving it.
+    let other = store::Store::connect(&s.app.database_url).await.unwrap();
+    let set_status = |store: store::Store, status: DatasetStatus| {
+        let (id, now) = (s.dataset.clone(), s.app.clock_now());
+        async move {
+            let mut d = store.dataset(&id).await.unwrap();
+            d.status = status;
+            let mut tx = store.begin_write().await.unwrap();
+            store::datasets::update(&mut tx, &d).await.unwrap();
+            tx.audit(test_event("test.status", id, now)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    set_status(other.clone(), DatasetStatus::Withdrawn).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, r) = records(&s, "").await;
+    assert!(status.is_client_error(), "{status} {r}");
+    // This server opens it again: the next call serves it, though what was held is fresh.
+    set_status(s.app.store.clone(), DatasetStatus::Published).await;
+    let (status, r) = records(&s, "").await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["total"], 2);
+    other.close().await;
+}
+
 #[tokio::test]
 async fn bad_queries_get_a_clear_error_naming_the_parameter() {
     let s = published("unconditional").await;

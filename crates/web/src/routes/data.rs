@@ -3,6 +3,7 @@
 //! the history of versions, the records API and downloads of whole versions or of any records
 //! query, streamed.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use data::query::Format;
-use data::records::{Table, csv_cell, write_json};
+use data::records::{Table, csv_cell, push_json_str, write_json};
 use domain::policy::{Action, Resource};
 use domain::usage::UsageKind;
 use schemars::JsonSchema;
@@ -290,17 +291,6 @@ fn take_version(pairs: &mut Vec<(String, String)>) -> AppResult<Option<i64>> {
         .map_err(|_| AppError::field("version", "invalid_value"))
 }
 
-async fn open_table(
-    state: &AppState,
-    ctx: &Ctx,
-    d: &DatasetRecord,
-    version: Option<i64>,
-) -> AppResult<(DataVersion, Arc<Table>)> {
-    let v = app::open_data::version(&state.app, &ctx.caller, d, version).await?;
-    let t = app::open_data::table(&state.app, &v).await?;
-    Ok((v, t))
-}
-
 /// Holds a records query on conditional data to what the credential's agreement grants: every
 /// field it returns, filters or sorts on must be granted (403 naming the first that is not);
 /// without `fields`, it returns the granted ones; words are searched only where every text
@@ -388,21 +378,22 @@ pub struct RecordsDoc {
 pub async fn records(
     State(state): State<AppState>,
     ctx: Ctx,
-    Extension(d): Extension<DatasetRecord>,
+    Extension(entry): Extension<Arc<app::held::Entry>>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    crate::openlist::count_read(&ctx, &d, UsageKind::Records);
+    let d = &entry.dataset;
+    crate::openlist::count_read(&ctx, d, UsageKind::Records);
     let mut pairs = pairs(raw.as_deref());
     let version = take_version(&mut pairs)?;
-    let (v, table, admission) = if d.facts().serves_granted_data() {
+    let (v, admission) = if d.facts().serves_granted_data() {
         let (v, admission) =
-            app::delivery::granted_version(&state.app, &ctx.caller, &d, version).await?;
-        let t = app::open_data::table(&state.app, &v).await?;
-        (v, t, Some(admission))
+            app::delivery::granted_version(&state.app, &ctx.caller, d, version).await?;
+        (Cow::Owned(v), Some(admission))
     } else {
-        let (v, t) = open_table(&state, &ctx, &d, version).await?;
-        (v, t, None)
+        let v = app::open_data::held_version(&state.app, &ctx.caller, &entry, version).await?;
+        (v, None)
     };
+    let table = app::open_data::table(&state.app, &v).await?;
     ctx.meter.version(v.number);
     let mut q = data::query::parse(&pairs, &table.schema()).map_err(query_error)?;
     if let Some(a) = &admission {
@@ -413,12 +404,16 @@ pub async fn records(
         // After metering: the provider's conditions are not items the caller used.
         q.filters.extend(a.row_filters(&table.schema())?);
     }
-    let page = tokio::task::spawn_blocking({
-        let (table, q) = (table.clone(), q.clone());
-        move || data::records::run(&table, &q)
-    })
-    .await
-    .map_err(|_| AppError::new(ErrorCode::Internal))?
+    let page = if data::records::is_light(&table, &q) {
+        data::records::run(&table, &q)
+    } else {
+        tokio::task::spawn_blocking({
+            let (table, q) = (table.clone(), q.clone());
+            move || data::records::run(&table, &q)
+        })
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?
+    }
     .map_err(query_error)?;
     ctx.meter.rows(page.rows.num_rows() as u64);
     if let Some(a) = &admission {
@@ -449,7 +444,7 @@ pub async fn records(
     });
     Ok(match q.format {
         Format::Json => {
-            let body = records_json(&d, &v, &page, next.as_deref());
+            let body = records_json(d, &v, &page, next.as_deref());
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
         Format::Ndjson => {
@@ -497,7 +492,7 @@ fn record_json(batch: &data::arrow::array::RecordBatch, row: usize, out: &mut St
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(field.name()).unwrap_or_default());
+        push_json_str(field.name(), out);
         out.push(':');
         write_json(batch.column(i), row, out);
     }
@@ -589,15 +584,16 @@ pub(crate) enum Shape {
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
-    Extension(d): Extension<DatasetRecord>,
+    Extension(entry): Extension<Arc<app::held::Entry>>,
     Params(q): Params<DownloadQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    crate::openlist::count_read(&ctx, &d, UsageKind::Download);
+    let d = &entry.dataset;
+    crate::openlist::count_read(&ctx, d, UsageKind::Download);
     if d.facts().serves_granted_data() {
-        return granted_download(&state, &ctx, &d, &q).await;
+        return granted_download(&state, &ctx, d, &q).await;
     }
-    let v = app::open_data::version(&state.app, &ctx.caller, &d, q.version).await?;
+    let v = app::open_data::held_version(&state.app, &ctx.caller, &entry, q.version).await?;
     ctx.meter.version(v.number);
     let format = q.format.as_deref().unwrap_or("csv");
     let sha = v.parquet_sha256.clone().ok_or(ErrorCode::NotFound)?;

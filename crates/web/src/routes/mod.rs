@@ -370,8 +370,9 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn resolve(
     state: &AppState,
     req: &mut Request,
-    target: Target,
+    spec: &RouteSpec,
 ) -> Result<Resource, AppError> {
+    let target = spec.target;
     if matches!(target, Target::Platform | Target::OwnAccount) {
         return Ok(match target {
             Target::OwnAccount => Resource::OwnAccount,
@@ -384,6 +385,14 @@ async fn resolve(
         .map_err(|_| AppError::new(ErrorCode::NotFound))?;
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let resource = match target {
+        // Reads of open data come many a second: the entry is held for them (`app::held`),
+        // with its current version.
+        Target::DatasetInPath if spec.action == Action::ReadOpenData => {
+            let entry = state.app.entries.get(&state.app, &param("dataset")).await?;
+            let facts = entry.dataset.facts();
+            req.extensions_mut().insert(entry);
+            Resource::Dataset(facts)
+        }
         Target::DatasetInPath => {
             let dataset = state.store.dataset(&param("dataset")).await?;
             let org = state.store.org(&dataset.org_id.to_string()).await?;
@@ -458,7 +467,7 @@ async fn guard(
     if !spec.action.is_public() && ctx.actor().user().is_none() {
         return AppError::new(ErrorCode::NotSignedIn).into_response();
     }
-    let resource = match resolve(&state, &mut req, spec.target).await {
+    let resource = match resolve(&state, &mut req, &spec).await {
         Ok(resource) => resource,
         Err(e) => return e.into_response(),
     };
