@@ -16,7 +16,6 @@ use domain::ids::{AgreementId, DatasetId};
 use store::agreements::AgreementRecord;
 use store::data_versions::DataVersion;
 use store::datasets::DatasetRecord;
-use store::orgs::OrgRecord;
 
 use crate::App;
 use crate::access::Grant;
@@ -72,17 +71,16 @@ impl Agreements {
     }
 }
 
-/// An open-list entry as reads of its open data need it: the entry, its provider and its
-/// current data version (none before the first is published).
+/// An open-list entry as reads of its open data need it: the entry and its current data
+/// version (none before the first is published).
 #[derive(Debug)]
 pub struct Entry {
     pub dataset: DatasetRecord,
-    pub org: OrgRecord,
     pub current: Option<DataVersion>,
 }
 
 /// Entries held for the reads of their open data (records, downloads), which would otherwise
-/// read the entry, its provider and its current version from the database on every call. An
+/// read the entry and its current version from the database on every call. An
 /// entry is read again once it has been held for a second, and at once after this process
 /// commits a change to any entry (its metadata, status or data version), so a withdrawal or a
 /// new version shows at once here and within a second on other servers.
@@ -117,13 +115,8 @@ impl Entries {
             }
         }
         let dataset = app.store.dataset(id).await?;
-        let org = app.store.org(&dataset.org_id.to_string()).await?;
         let current = app.store.current_data_version(dataset.id).await?;
-        let entry = Arc::new(Entry {
-            dataset,
-            org,
-            current,
-        });
+        let entry = Arc::new(Entry { dataset, current });
         let mut held = self.held.lock().expect("held entries lock");
         if held.len() >= MAX_HELD {
             held.clear();

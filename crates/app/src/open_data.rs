@@ -57,7 +57,7 @@ pub async fn held_version<'e>(
 ) -> Result<Cow<'e, DataVersion>> {
     may_read(caller, &entry.dataset)?;
     match number {
-        Some(_) => lookup(app, &entry.dataset, number).await.map(Cow::Owned),
+        Some(n) => lookup(app, &entry.dataset, Some(n)).await.map(Cow::Owned),
         None => {
             let v = entry.current.as_ref().ok_or(ErrorCode::NoData)?;
             readable(v)?;

@@ -113,9 +113,8 @@ impl ScanLane<'_> {
 
 impl ColumnScan {
     fn cell(&mut self, line: u64, cell: &str, hits: &mut Vec<Hit>) {
-        let column = self;
-        column.values += 1;
-        if column.coordinate {
+        self.values += 1;
+        if self.coordinate {
             let precise = match crate::cells::point(cell) {
                 Some(_) => {
                     let inner = cell.trim_end_matches(')');
@@ -126,9 +125,9 @@ impl ColumnScan {
                 None => decimals(cell) >= PRECISE_DECIMALS,
             };
             if precise {
-                column.precise += 1;
-                if column.precise_examples.len() < EXAMPLES {
-                    column.precise_examples.push(PiExample {
+                self.precise += 1;
+                if self.precise_examples.len() < EXAMPLES {
+                    self.precise_examples.push(PiExample {
                         line,
                         value: masked(cell),
                     });
@@ -138,7 +137,7 @@ impl ColumnScan {
         }
         detect(cell, hits);
         for hit in hits.iter() {
-            let count = &mut column.kinds[index(hit.kind)];
+            let count = &mut self.kinds[index(hit.kind)];
             if hit.strong {
                 count.strong += 1;
             } else {
@@ -154,10 +153,10 @@ impl ColumnScan {
     }
 }
 
-/// The scan of one ingestion: fed each cell, judged at the end.
+/// The scan of one ingestion: fed each item's cells through its lane ([`Scanner::lanes`]),
+/// judged at the end.
 pub struct Scanner {
     columns: Vec<ColumnScan>,
-    hits: Vec<Hit>,
 }
 
 fn index(kind: PiKind) -> usize {
@@ -189,13 +188,7 @@ impl Scanner {
                     coordinate: is_coordinate(d),
                 })
                 .collect(),
-            hits: Vec::new(),
         }
-    }
-
-    /// Scans the value `cell` (trimmed, not empty) of item `p`, found at `line`.
-    pub fn cell(&mut self, p: usize, line: u64, cell: &str) {
-        self.columns[p].cell(line, cell, &mut self.hits);
     }
 
     /// Each item's scan on its own, in the items' order, for scanning them side by side.

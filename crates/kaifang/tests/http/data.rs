@@ -216,10 +216,15 @@ async fn a_gbk_file_with_mistakes_is_refused_with_its_report_then_the_fixed_file
 
 async fn published(open_type: &str) -> Setup {
     let s = setup(open_type).await;
-    let res = upload_good(&s).await;
+    upload_and_run(&s, format!("{HEADER}{GOOD_ROWS}")).await;
+    s
+}
+
+/// Uploads `csv` as `企业.csv`, replacing the entry's data, and runs the ingestion it queued.
+async fn upload_and_run(s: &Setup, csv: String) {
+    let res = upload(s, "企业.csv", csv.into_bytes(), &[]).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     s.app.run_jobs().await;
-    s
 }
 
 async fn records(s: &Setup, query: &str) -> (StatusCode, Value) {
@@ -316,17 +321,9 @@ async fn reads_of_open_data_follow_changes_to_their_entry_at_once_and_other_serv
     let two_rows: String = GOOD_ROWS
         .lines()
         .take(2)
-        .map(|l| format!("{}\n", l.trim()))
+        .map(|l| format!("{l}\n"))
         .collect();
-    let res = upload(
-        &s,
-        "企业.csv",
-        format!("{HEADER}{two_rows}").into_bytes(),
-        &[],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    s.app.run_jobs().await;
+    upload_and_run(&s, format!("{HEADER}{two_rows}")).await;
     let (_, r) = records(&s, "").await;
     assert_eq!((&r["version"], &r["total"]), (&json!(2), &json!(2)));
     let res = client()

@@ -386,7 +386,7 @@ async fn resolve(
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let resource = match target {
         // Reads of open data come many a second: the entry is held for them (`app::held`),
-        // with its current version.
+        // with its current version; their handlers take `Extension<Arc<app::held::Entry>>`.
         Target::DatasetInPath if spec.action == Action::ReadOpenData => {
             let entry = state.app.entries.get(&state.app, &param("dataset")).await?;
             let facts = entry.dataset.facts();
