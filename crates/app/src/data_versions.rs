@@ -420,11 +420,10 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     let format = SourceFormat::from_name(&v.source_name).map_err(|c| failed(c.as_str()))?;
     std::fs::create_dir_all(&app.config.data.scratch_dir).map_err(failed)?;
     let dir = tempfile::tempdir_in(&app.config.data.scratch_dir).map_err(failed)?;
-    let source = dir.path().join("source");
     let parquet = dir.path().join("data.parquet");
     let failures = dir.path().join("failures.csv");
     ctx.progress("downloading", 0, Some(v.source_size)).await?;
-    raw_file(app, &v.source_sha256, &source)
+    let source = raw_path(app, &v.source_sha256, &dir.path().join("source"))
         .await
         .map_err(failed)?;
 
@@ -623,7 +622,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
 
 /// Fetches a raw upload (or a list of failing rows, which repeats it) from the restricted area
 /// into `to`; files stored before that area existed are in the open one.
-pub async fn raw_file(
+async fn raw_file(
     app: &App,
     sha256: &str,
     to: &Path,
@@ -632,6 +631,24 @@ pub async fn raw_file(
         Err(store::blobs::BlobError::NotFound) => app.blobs.get_to_file(sha256, to).await,
         other => other,
     }
+}
+
+/// A raw upload on this machine's disk: read in place from a file store there, or else
+/// fetched into `scratch` (which is then the path given).
+pub async fn raw_path(
+    app: &App,
+    sha256: &str,
+    scratch: &Path,
+) -> std::result::Result<std::path::PathBuf, store::blobs::BlobError> {
+    let restricted = app.blobs.restricted();
+    if let Some(path) = restricted
+        .local_file(sha256)
+        .or_else(|| app.blobs.local_file(sha256))
+    {
+        return Ok(path);
+    }
+    raw_file(app, sha256, scratch).await?;
+    Ok(scratch.to_owned())
 }
 
 /// A raw upload (or a list of failing rows) as a stream, from wherever it is kept.

@@ -164,14 +164,16 @@ impl Runner {
     }
 
     /// Runs `work` while renewing the job's lease (with the progress reported) every third of
-    /// it. `None` when the lease was lost, and the work abandoned.
+    /// it, or every second if that is sooner. `None` when the lease was lost, and the work
+    /// abandoned.
     async fn with_heartbeats(
         &self,
         id: JobId,
         ctx: &JobCtx,
         work: JobFuture<'_>,
     ) -> Option<Result<(), JobError>> {
-        let every = Duration::from_millis((self.lease_secs * 1000 / 3).max(100) as u64);
+        // At least every second, so the progress shown (written with each beat) keeps up.
+        let every = Duration::from_millis((self.lease_secs * 1000 / 3).clamp(100, 1000) as u64);
         let beats = async {
             loop {
                 tokio::time::sleep(every).await;

@@ -297,8 +297,7 @@ pub async fn preview(
         .map_err(|e| store::StoreError::Io(e.to_string()))?;
     let dir = tempfile::tempdir_in(&app.config.data.scratch_dir)
         .map_err(|e| store::StoreError::Io(e.to_string()))?;
-    let source = dir.path().join("source");
-    crate::data_versions::raw_file(app, &v.source_sha256, &source)
+    let source = crate::data_versions::raw_path(app, &v.source_sha256, &dir.path().join("source"))
         .await
         .map_err(store::StoreError::from)?;
     let items = dataset.meta.data_items.clone();

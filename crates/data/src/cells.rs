@@ -18,6 +18,17 @@ pub fn conforms(t: FieldType, cell: &str) -> bool {
     }
 }
 
+/// `cell` without the white space around it, as [`str::trim`] gives it, answered from the two
+/// end characters alone when neither is white space (most cells: this runs on every one).
+pub fn trimmed(cell: &str) -> &str {
+    let solid = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    if solid(cell.chars().next()) && solid(cell.chars().next_back()) {
+        cell
+    } else {
+        cell.trim()
+    }
+}
+
 fn integer(s: &str) -> bool {
     s.parse::<i64>().is_ok()
 }
@@ -155,6 +166,14 @@ mod tests {
         }
     }
     proptest::proptest! {
+        /// A cell is trimmed as `str::trim` trims it, white space of every kind included.
+        #[test]
+        fn cells_are_trimmed_as_the_standard_library_trims(
+            cell in "[ \\t\\r\\n\u{3000}\u{a0}\u{2028}\u{85}a中0]{0,6}",
+        ) {
+            proptest::prop_assert_eq!(trimmed(&cell), cell.trim());
+        }
+
         /// The shortcut for 2024-03-01 and 2024/03/01 reads each as chrono's format does.
         #[test]
         fn the_usual_spelling_of_a_date_reads_as_its_format_does(

@@ -16,11 +16,9 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use domain::openlist::dataset::DataItem;
 use domain::openlist::vocab::FieldType;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
+use crate::chunk::Chunk;
 use crate::columns::{HeaderProblem, match_columns};
 use crate::gate::{Broken, ItemGate, Thresholds, Verdict, score};
 use crate::privacy::deid::DeidLane;
@@ -31,6 +29,7 @@ use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptio
 use crate::rules::{Area, SHANGHAI};
 use crate::table::{ColumnBuilder, parse, schema};
 use crate::uniqueness::{DEFAULT_IN_MEMORY, LateDuplicate, Uniqueness};
+use crate::version_file::VersionFile;
 
 /// The code of unhandled personal information in a column, among the quality findings.
 pub const PERSONAL_INFORMATION: &str = "personal_information";
@@ -43,8 +42,7 @@ pub const BATCH_ROWS: usize = 65_536;
 /// The cells' bytes past which a chunk of rows (and a batch) ends before [`BATCH_ROWS`]: a file
 /// of wide rows is read in shorter chunks, so the rows held stay bounded whatever their width.
 pub const BATCH_BYTES: usize = 32 << 20;
-/// Rows per Parquet row group: small enough for filters to skip groups by their statistics.
-pub const ROW_GROUP_ROWS: usize = 131_072;
+pub use crate::version_file::ROW_GROUP_ROWS;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -249,7 +247,10 @@ pub struct Ingest<'a> {
     builders: Vec<ColumnBuilder>,
     stats: Vec<ColumnStats>,
     schema: SchemaRef,
-    writer: Option<ArrowWriter<Box<dyn Write + Send + 'a>>>,
+    writer: Option<VersionFile<'a>>,
+    /// While the Parquet file is written on a thread of its own ([`writing_aside`]): where the
+    /// batches go, the writer being there.
+    batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     failures: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
     pending: usize,
     /// The bytes of the cells of the pending rows.
@@ -324,16 +325,9 @@ impl<'a> Ingest<'a> {
             .collect();
         let open_items = domain::privacy::open_items(items, &options.privacy.plan);
         let schema = schema(&open_items);
-        let writer = match sinks.parquet {
-            Some(out) => {
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                    .build();
-                Some(ArrowWriter::try_new(out, schema.clone(), Some(props))?)
-            }
-            None => None,
-        };
+        let writer = sinks
+            .parquet
+            .map(|out| VersionFile::new(out, schema.clone()));
         let failures = match sinks.failures {
             Some(out) => {
                 // A ragged row is listed as it was read, its cells however many.
@@ -365,6 +359,7 @@ impl<'a> Ingest<'a> {
             width: header.len(),
             schema,
             writer,
+            batches: None,
             failures,
             pending: 0,
             pending_bytes: 0,
@@ -408,6 +403,7 @@ impl<'a> Ingest<'a> {
                     .zip(b.fields())
                     .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
         };
+        let mut key_bytes = Vec::new();
         for batch in reader {
             let batch = batch?;
             if !same(&batch.schema(), &self.schema) {
@@ -434,6 +430,7 @@ impl<'a> Ingest<'a> {
                     (0..row.len())
                         .filter(|&p| self.hashed[p])
                         .map(|p| cell_hash(&row[p])),
+                    &mut key_bytes,
                 );
                 // Line 0: a row of the earlier version (which had no repeats).
                 let place = self.carried + r as u64;
@@ -475,22 +472,23 @@ impl<'a> Ingest<'a> {
         );
     }
 
-    /// Reads a chunk of data rows, `records[i]` found at line `lines[i]` of the file. Each data
-    /// item's cells are read in a lane of their own, the lanes side by side; then, row by row in
-    /// the file's order, what the lanes found is reported as one pass over the rows would, the
-    /// row checked for a repeat and, when anything is wrong, listed.
-    fn chunk(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Result<(), IngestError> {
-        let outs = self.run_lanes(lines, records);
+    /// Reads a chunk of data rows. Each data item's cells are read in a lane of their own, the
+    /// lanes side by side; then, row by row in the file's order, what the lanes found is
+    /// reported as one pass over the rows would, the row checked for a repeat and, when anything
+    /// is wrong, listed.
+    fn chunk(&mut self, chunk: &Chunk) -> Result<(), IngestError> {
+        let outs = self.run_lanes(chunk);
         let mut found: Vec<_> = outs.iter().map(|o| o.findings.iter().peekable()).collect();
-        for (r, record) in records.iter().enumerate() {
-            let line = lines[r];
+        let mut key_bytes = Vec::with_capacity(16 * outs.len());
+        for r in 0..chunk.len() {
+            let line = chunk.line(r);
             self.report.rows += 1;
             self.row_problems.clear();
             let mut bad = false;
-            if record.len() != self.width {
+            if chunk.width(r) != self.width {
                 let kind = FindingKind::RaggedRow {
                     expected: self.width,
-                    found: record.len(),
+                    found: chunk.width(r),
                 };
                 self.finding(kind, line, None, None);
                 bad = true;
@@ -510,6 +508,7 @@ impl<'a> Ingest<'a> {
                 (0..outs.len())
                     .filter(|&p| self.hashed[p])
                     .map(|p| outs[p].hashes[r]),
+                &mut key_bytes,
             );
             let place = self.carried + self.report.rows - 1;
             let repeats = self
@@ -532,17 +531,17 @@ impl<'a> Ingest<'a> {
                 }
                 self.bad[place / 64] |= 1 << (place % 64);
                 if let Some(w) = &mut self.failures {
-                    let mut out = Vec::with_capacity(record.len() + 2);
+                    let mut out = Vec::with_capacity(chunk.width(r) + 2);
                     out.push(line.to_string());
                     out.push(self.row_problems.join("; "));
-                    out.extend(record.iter().map(str::to_owned));
+                    out.extend(chunk.cells(r).map(str::to_owned));
                     w.write_record(&out)
                         .map_err(|e| IngestError::Write(e.to_string()))?;
                 }
             }
         }
-        self.pending += records.len();
-        self.pending_bytes += records.iter().map(record_bytes).sum::<usize>();
+        self.pending += chunk.len();
+        self.pending_bytes += chunk.bytes();
         if self.pending >= BATCH_ROWS || self.pending_bytes >= BATCH_BYTES {
             self.flush()?;
         }
@@ -550,7 +549,7 @@ impl<'a> Ingest<'a> {
     }
 
     /// Each data item's lane over the chunk, side by side on up to the options' threads.
-    fn run_lanes(&mut self, lines: &[u64], records: &[csv::StringRecord]) -> Vec<LaneOut> {
+    fn run_lanes(&mut self, chunk: &Chunk) -> Vec<LaneOut> {
         let area = self.options.area;
         let lanes: Vec<Lane<'_>> = self
             .builders
@@ -574,7 +573,7 @@ impl<'a> Ingest<'a> {
                 hashed: self.hashed[p],
             })
             .collect();
-        side_by_side(lanes, self.options.threads, |lane| lane.run(lines, records))
+        side_by_side(lanes, self.options.threads, |lane| lane.run(chunk))
     }
 
     /// Whether the new row at `place` (among the new rows) was found bad as it was read.
@@ -664,11 +663,15 @@ impl<'a> Ingest<'a> {
             .iter_mut()
             .map(ColumnBuilder::finish)
             .collect();
-        if self.pending > 0
-            && let Some(w) = &mut self.writer
-        {
-            let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
-            w.write(&batch)?;
+        if self.pending > 0 {
+            if let Some(to) = &self.batches {
+                let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+                // A closed channel: the writer stopped on an error, which it returns.
+                to.send(batch)
+                    .map_err(|_| IngestError::Write("the Parquet writer stopped".into()))?;
+            } else if let Some(w) = &mut self.writer {
+                w.write(&RecordBatch::try_new(self.schema.clone(), columns)?)?;
+            }
         }
         self.pending = 0;
         self.pending_bytes = 0;
@@ -813,13 +816,15 @@ fn cell_hash(cell: &str) -> u128 {
 }
 
 /// A row's key for the duplicate check: the hashes of its key items' cells (all its items when
-/// the entry declares no key), in the items' order, hashed together.
-fn row_key(cells: impl Iterator<Item = u128>) -> u128 {
-    let mut h = twox_hash::XxHash3_128::new();
+/// the entry declares no key), in the items' order, hashed together. `bytes` is room to lay
+/// them out in, kept from row to row (hashing them in one go costs a fraction of feeding a
+/// streaming hasher, which this runs for every row).
+fn row_key(cells: impl Iterator<Item = u128>, bytes: &mut Vec<u8>) -> u128 {
+    bytes.clear();
     for c in cells {
-        h.write(&c.to_le_bytes());
+        bytes.extend_from_slice(&c.to_le_bytes());
     }
-    h.finish_128()
+    twox_hash::XxHash3_128::oneshot(bytes)
 }
 
 /// A problem a lane found in its item's cell.
@@ -857,12 +862,12 @@ struct Lane<'w> {
 }
 
 impl Lane<'_> {
-    fn run(mut self, lines: &[u64], records: &[csv::StringRecord]) -> LaneOut {
+    fn run(mut self, chunk: &Chunk) -> LaneOut {
         let mut out = LaneOut::default();
         if self.hashed {
-            out.hashes.reserve(records.len());
+            out.hashes.reserve(chunk.len());
         }
-        for (r, record) in records.iter().enumerate() {
+        for r in 0..chunk.len() {
             let Some(column) = self.column else {
                 self.builder.push(None);
                 if self.hashed {
@@ -870,11 +875,11 @@ impl Lane<'_> {
                 }
                 continue;
             };
-            let cell = record.get(column).unwrap_or("").trim();
+            let cell = crate::cells::trimmed(chunk.cell(r, column).unwrap_or(""));
             if self.hashed {
                 out.hashes.push(cell_hash(cell));
             }
-            if let Some((kind, value)) = self.cell(lines[r], cell) {
+            if let Some((kind, value)) = self.cell(chunk.line(r), cell) {
                 out.findings.push(CellFinding {
                     row: r,
                     kind,
@@ -1019,65 +1024,38 @@ impl<R: std::io::Read> std::io::Read for LineBound<R> {
     }
 }
 
-/// Rows wider than this are read into a fresh record rather than one kept from an earlier chunk.
-const REUSED_RECORD_BYTES: usize = 1 << 10;
-
-/// The bytes of a row's cells.
-fn record_bytes(record: &csv::StringRecord) -> usize {
-    record.as_byte_record().as_slice().len()
-}
-
-/// Rows read and waiting for an ingestion: `records[..len]`, each at its line of the file.
-/// Chunks go back to their reader once ingested, so their records' buffers are reused.
-#[derive(Default)]
-struct Chunk {
-    lines: Vec<u64>,
-    records: Vec<csv::StringRecord>,
-    len: usize,
-    /// The bytes of the cells of `records[..len]`.
-    bytes: usize,
-}
-
-impl Chunk {
-    /// The next place to read a record into.
-    fn slot(&mut self) -> &mut csv::StringRecord {
-        if self.records.len() == self.len {
-            self.records.push(csv::StringRecord::new());
-            self.lines.push(0);
-        }
-        &mut self.records[self.len]
-    }
-
-    /// Keeps the record just read into [`Chunk::slot`], found at `line`.
-    fn push_line(&mut self, line: u64) {
-        self.lines[self.len] = line;
-        self.bytes += record_bytes(&self.records[self.len]);
-        self.len += 1;
-    }
-
-    fn full(&self) -> bool {
-        self.len == BATCH_ROWS || self.bytes >= BATCH_BYTES
-    }
-
-    fn clear(&mut self) {
-        self.len = 0;
-        self.bytes = 0;
-    }
-
-    /// Drops the buffers of wide rows before the chunk is reused: a record keeps the room its
-    /// widest row took, and a chunk kept for reuse should hold little more than a chunk of
-    /// ordinary rows.
-    fn shed_wide(&mut self) {
-        for r in &mut self.records[..self.len] {
-            if record_bytes(r) > REUSED_RECORD_BYTES {
-                *r = csv::StringRecord::new();
+/// Runs `read` over `ingest` with its Parquet file written on a thread of its own: each batch is
+/// encoded and compressed while the next rows are checked. The rows still pending at the end of
+/// `read` are written too; the writer is back in `ingest` after, for [`Ingest::finish`] to close.
+fn writing_aside<'a>(
+    ingest: &mut Ingest<'a>,
+    read: impl FnOnce(&mut Ingest<'a>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let Some(mut writer) = ingest.writer.take() else {
+        return read(ingest);
+    };
+    std::thread::scope(|s| {
+        // One batch waits while another is written: memory stays bounded.
+        let (to, batches) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
+        let writing = s.spawn(move || {
+            for batch in batches {
+                writer.write(&batch)?;
             }
+            Ok::<_, IngestError>(writer)
+        });
+        ingest.batches = Some(to);
+        let read = read(ingest).and_then(|()| ingest.flush());
+        ingest.batches = None;
+        match writing.join() {
+            Ok(Ok(writer)) => {
+                ingest.writer = Some(writer);
+                read
+            }
+            // The writer's own error is why the rows stopped going to it.
+            Ok(Err(e)) => Err(e),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-    }
-
-    fn ingest(&self, ingest: &mut Ingest<'_>) -> Result<(), IngestError> {
-        ingest.chunk(&self.lines[..self.len], &self.records[..self.len])
-    }
+    })
 }
 
 /// Reads the CSV text `input` (already UTF-8: see [`crate::decoded`]) through an ingestion.
@@ -1104,17 +1082,27 @@ pub fn ingest_csv(
     let header: Vec<String> = record.iter().map(str::to_owned).collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
+    writing_aside(&mut ingest, |ingest| read_chunks(reader, ingest))?;
+    ingest.finish()
+}
+
+/// Feeds the rows of `reader` to `ingest`, parsed on a thread of their own a chunk ahead.
+fn read_chunks<R: std::io::Read + Send>(
+    mut reader: csv::Reader<R>,
+    ingest: &mut Ingest<'_>,
+) -> Result<(), IngestError> {
     std::thread::scope(|s| {
         // One chunk waits while another is ingested and a third is read: memory stays bounded.
         let (full, parsed) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(1);
         let (recycle, spare) = std::sync::mpsc::channel::<Chunk>();
         s.spawn(move || {
             let mut rows = 0u64;
+            let mut record = csv::StringRecord::new();
             loop {
                 let mut chunk = spare.try_recv().unwrap_or_default();
                 chunk.clear();
                 while !chunk.full() {
-                    match reader.read_record(chunk.slot()) {
+                    match reader.read_record(&mut record) {
                         Ok(true) => {}
                         Ok(false) => break,
                         Err(e) => {
@@ -1123,10 +1111,8 @@ pub fn ingest_csv(
                         }
                     }
                     rows += 1;
-                    let line = chunk.records[chunk.len]
-                        .position()
-                        .map_or(rows + 1, |p| p.line());
-                    chunk.push_line(line);
+                    let line = record.position().map_or(rows + 1, |p| p.line());
+                    chunk.push(line, &record);
                 }
                 let last = !chunk.full();
                 // A closed channel: the ingestion stopped (an error, or cancelled).
@@ -1136,14 +1122,12 @@ pub fn ingest_csv(
             }
         });
         for chunk in parsed {
-            let mut chunk = chunk.map_err(crate::read::csv_error)?;
-            chunk.ingest(&mut ingest)?;
-            chunk.shed_wide();
+            let chunk = chunk.map_err(crate::read::csv_error)?;
+            ingest.chunk(&chunk)?;
             let _ = recycle.send(chunk);
         }
-        Ok::<(), IngestError>(())
-    })?;
-    ingest.finish()
+        Ok(())
+    })
 }
 
 /// Reads rows from any source (see [`crate::sources`]) through an ingestion.
@@ -1156,17 +1140,18 @@ pub fn ingest_rows(
 ) -> Result<(Outcome, Report), IngestError> {
     let header: Vec<&str> = source.header.iter().map(String::as_str).collect();
     let mut ingest = Ingest::start(&header, items, options, sinks, progress)?;
-    let mut chunk = Chunk::default();
-    for row in source.rows {
-        let (line, record) = row?;
-        *chunk.slot() = record;
-        chunk.push_line(line);
-        if chunk.full() {
-            chunk.ingest(&mut ingest)?;
-            chunk.clear();
+    writing_aside(&mut ingest, |ingest| {
+        let mut chunk = Chunk::default();
+        for row in source.rows {
+            let (line, record) = row?;
+            chunk.push(line, &record);
+            if chunk.full() {
+                ingest.chunk(&chunk)?;
+                chunk.clear();
+            }
         }
-    }
-    chunk.ingest(&mut ingest)?;
+        ingest.chunk(&chunk)
+    })?;
     ingest.finish()
 }
 

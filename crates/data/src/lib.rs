@@ -7,6 +7,7 @@
 //! never whole in memory.
 
 pub mod cells;
+mod chunk;
 pub mod columns;
 pub mod encoding;
 pub mod gate;
@@ -24,6 +25,7 @@ pub mod sources;
 pub mod sql;
 pub mod table;
 pub mod uniqueness;
+mod version_file;
 pub mod xlsx;
 
 pub use encoding::{Detected, DetectedBy, EncodingError, decoded};

@@ -99,7 +99,7 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<ExitCode> {
                 if let Some(p) = v["progress"]["percent"].as_u64() {
                     bar.set_position(p);
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Some("published") => {
                 bar.finish_with_message("已发布 published");

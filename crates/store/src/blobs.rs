@@ -92,6 +92,8 @@ pub fn file_chunks(
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     area: Area,
+    /// The directory of a store on this machine's disk, whose files can be read in place.
+    local: Option<Arc<std::path::Path>>,
 }
 
 /// The parts of the file store. Providers' raw uploads, which may hold personal information
@@ -133,9 +135,17 @@ impl Blobs {
     }
 
     pub fn open(config: &BlobConfig) -> Result<Self, BlobError> {
-        let store: Arc<dyn ObjectStore> = match config {
+        let local = match config {
             BlobConfig::Local(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(e.to_string()))?;
+                let dir =
+                    std::fs::canonicalize(dir).map_err(|e| BlobError::Store(e.to_string()))?;
+                Some(Arc::from(dir.as_path()))
+            }
+            BlobConfig::S3 { .. } => None,
+        };
+        let store: Arc<dyn ObjectStore> = match config {
+            BlobConfig::Local(dir) => {
                 Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
             }
             BlobConfig::S3 {
@@ -159,6 +169,7 @@ impl Blobs {
         Ok(Self {
             store,
             area: Area::Open,
+            local,
         })
     }
 
@@ -167,6 +178,7 @@ impl Blobs {
         Blobs {
             store: self.store.clone(),
             area: Area::Restricted,
+            local: self.local.clone(),
         }
     }
 
@@ -268,6 +280,15 @@ impl Blobs {
         self.put(file_chunks(file), max_bytes).await
     }
 
+    /// Where the file with content address `sha256` lies on this machine's disk, when the store
+    /// is a directory here and the file is in it: it can be read in place rather than copied.
+    /// Stored files are never changed, only removed, which leaves a file already opened readable.
+    pub fn local_file(&self, sha256: &str) -> Option<std::path::PathBuf> {
+        let dir = self.local.as_ref().filter(|_| valid_sha256(sha256))?;
+        let path = dir.join(content_path(self.area, sha256).as_ref());
+        path.is_file().then_some(path)
+    }
+
     /// Copies the file with content address `sha256` to the local file `path`, returning its
     /// size.
     pub async fn get_to_file(
@@ -321,6 +342,25 @@ impl Blobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_file_of_a_store_on_this_disk_is_read_in_place_from_its_own_area_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(&BlobConfig::Local(dir.path().to_owned())).unwrap();
+        let stored = blobs
+            .restricted()
+            .put_bytes(Bytes::from("原始上传"), 1024)
+            .await
+            .unwrap();
+        let path = blobs.restricted().local_file(&stored.sha256).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), "原始上传".as_bytes());
+        assert!(path.starts_with(std::fs::canonicalize(dir.path()).unwrap()));
+        // The open area does not reach a restricted file; nothing answers for a bad address.
+        assert_eq!(blobs.local_file(&stored.sha256), None);
+        assert_eq!(blobs.restricted().local_file("../../etc/passwd"), None);
+        let missing = hex::encode(Sha256::digest("not stored"));
+        assert_eq!(blobs.restricted().local_file(&missing), None);
+    }
 
     #[tokio::test]
     async fn files_are_stored_by_content_streamed_and_bounded() {

@@ -135,24 +135,25 @@ fn numbers(cell: &str, ascii: bool, digits: usize, out: &mut Vec<Hit>) {
             continue;
         }
         let run = &bytes[start..end];
-        let serial = said_before(cell, start, SERIAL_WORDS);
+        // Looked for only when a run has a shape worth it (most runs are not).
+        let serial = || said_before(cell, start, SERIAL_WORDS);
         match run.len() {
             // Among words an identifier is one; an order number says so before it.
-            18 if resident_id(run) && !serial => push(
+            18 if resident_id(run) && !serial() => push(
                 out,
                 Hit {
                     kind: PiKind::ResidentId,
                     strong: !ascii || said_before(cell, start, ID_WORDS),
                 },
             ),
-            11 if mobile(run) && !serial => push(
+            11 if mobile(run) && !serial() => push(
                 out,
                 Hit {
                     kind: PiKind::Mobile,
                     strong: said_before(cell, start, PHONE_WORDS) || !ascii && start > 0,
                 },
             ),
-            15..=19 if bank_card(run) && !serial => push(
+            15..=19 if bank_card(run) && !serial() => push(
                 out,
                 Hit {
                     kind: PiKind::BankCard,
@@ -385,19 +386,38 @@ fn is_han(c: char) -> bool {
 
 /// A Chinese personal name as the whole cell: a family name and one or two given characters.
 fn person_name(cell: &str) -> bool {
+    // Han characters take three bytes each in UTF-8: a longer or shorter cell is no name.
+    if !(6..=12).contains(&cell.len()) {
+        return false;
+    }
     let n = cell.chars().count();
     if !(2..=4).contains(&n) || !cell.chars().all(is_han) {
         return false;
     }
     let last = cell.chars().last().unwrap_or(' ');
-    if NOT_NAME_ENDINGS.contains(last) {
+    if in_set(&NOT_NAME_ENDINGS_SET, last) {
         return false;
     }
     if let Some(c) = COMPOUND_SURNAMES.iter().find(|s| cell.starts_with(**s)) {
         return (3..=4).contains(&n) && !c.is_empty();
     }
     let first = cell.chars().next().unwrap_or(' ');
-    n <= 3 && SURNAMES.contains(first)
+    n <= 3 && is_surname(first)
+}
+
+type CharSet = std::sync::LazyLock<std::collections::HashSet<char>>;
+
+static SURNAMES_SET: CharSet = CharSet::new(|| SURNAMES.chars().collect());
+static NOT_NAME_ENDINGS_SET: CharSet = CharSet::new(|| NOT_NAME_ENDINGS.chars().collect());
+
+/// Whether `c` is in `set`, made once from a list of characters: this runs for every short cell
+/// of Chinese text, where searching the list's bytes costs many times more.
+fn in_set(set: &CharSet, c: char) -> bool {
+    set.contains(&c)
+}
+
+fn is_surname(c: char) -> bool {
+    in_set(&SURNAMES_SET, c)
 }
 
 /// Characters after which an address names its road or lane.
@@ -440,6 +460,15 @@ mod tests {
         let mut k: Vec<(PiKind, bool)> = out.iter().map(|h| (h.kind, h.strong)).collect();
         k.sort();
         k
+    }
+
+    #[test]
+    fn the_lists_of_characters_are_looked_up_as_they_are_written() {
+        for c in ('\u{3000}'..='\u{9fff}').chain(['a', '1', ' ']) {
+            assert_eq!(is_surname(c), SURNAMES.contains(c), "{c}");
+            let ending = in_set(&NOT_NAME_ENDINGS_SET, c);
+            assert_eq!(ending, NOT_NAME_ENDINGS.contains(c), "{c}");
+        }
     }
 
     #[test]

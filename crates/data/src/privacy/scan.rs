@@ -96,6 +96,10 @@ struct ColumnScan {
     precise: u64,
     precise_examples: Vec<PiExample>,
     coordinate: bool,
+    /// Whether a value of the column's type can be any kind the detectors look for: a date,
+    /// a time or a yes/no cannot, and is counted without being looked at (a cell that is not
+    /// of the type is a wrong-typed finding, and never written to the version).
+    detected: bool,
 }
 
 /// One data item's scan, fed that item's values.
@@ -133,6 +137,9 @@ impl ColumnScan {
                     });
                 }
             }
+            return;
+        }
+        if !self.detected {
             return;
         }
         detect(cell, hits);
@@ -186,6 +193,10 @@ impl Scanner {
                     precise: 0,
                     precise_examples: Vec::new(),
                     coordinate: is_coordinate(d),
+                    detected: !matches!(
+                        d.field_type,
+                        FieldType::Date | FieldType::DateTime | FieldType::Boolean
+                    ),
                 })
                 .collect(),
         }
