@@ -1,6 +1,7 @@
 """Small measuring tools for scripts/bench-data.sh, standard library only (DuckDB where named).
 
     measure.py run CMD...                 wall seconds and peak resident MB of CMD
+    measure.py runs N CMD...              median wall seconds of N runs of CMD, and the peak MB
     measure.py token URL EMAIL PASSWORD   signs in and prints a new API token
     measure.py watch PID                  peak resident MB of PID (VmHWM) now
     measure.py sql URL SQL TIMES          median seconds of TIMES POSTs of SQL to URL/api/v1/sql
@@ -24,6 +25,17 @@ def run(cmd):
     seconds = time.monotonic() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"{seconds:.2f} {peak_kb / 1024:.0f}")
+
+
+def runs(times, cmd):
+    """The median of several runs: a single run on a shared machine varies by a fifth."""
+    seconds = []
+    for _ in range(times):
+        start = time.monotonic()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        seconds.append(time.monotonic() - start)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"{statistics.median(seconds):.2f} {peak_kb / 1024:.0f}")
 
 
 def token(url, email, password):
@@ -89,6 +101,8 @@ if __name__ == "__main__":
     verb, args = sys.argv[1], sys.argv[2:]
     if verb == "run":
         run(args)
+    elif verb == "runs":
+        runs(int(args[0]), args[1:])
     elif verb == "token":
         token(*args)
     elif verb == "watch":
