@@ -38,10 +38,13 @@ impl Chunk {
     }
 
     /// Empties the chunk for reuse, keeping no more room than a chunk of ordinary rows takes
-    /// when a wide one grew it.
+    /// when wide rows (long cells, or very many) grew it.
     pub fn clear(&mut self) {
         if self.text.capacity() > 2 * CHUNK_BYTES {
             self.text = String::new();
+        }
+        if self.ends.capacity() > 2 * CHUNK_BYTES / std::mem::size_of::<usize>() {
+            self.ends = Vec::new();
         }
         self.lines.clear();
         self.text.clear();

@@ -39,8 +39,9 @@ pub const K_ANONYMITY: &str = "k_anonymity";
 
 /// Rows per Arrow batch (and the unit progress is reported in).
 pub const BATCH_ROWS: usize = 65_536;
-/// The cells' bytes past which a chunk of rows (and a batch) ends before [`BATCH_ROWS`]: a file
-/// of wide rows is read in shorter chunks, so the rows held stay bounded whatever their width.
+/// The cells' bytes past which a batch (and the chunk being read) ends before [`BATCH_ROWS`]: a
+/// file of wide rows is read in shorter chunks, so the rows held stay bounded whatever their
+/// width.
 pub const BATCH_BYTES: usize = 32 << 20;
 pub use crate::version_file::ROW_GROUP_ROWS;
 

@@ -135,18 +135,13 @@ impl Blobs {
     }
 
     pub fn open(config: &BlobConfig) -> Result<Self, BlobError> {
-        let local = match config {
+        let (store, local): (Arc<dyn ObjectStore>, _) = match config {
             BlobConfig::Local(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(e.to_string()))?;
                 let dir =
                     std::fs::canonicalize(dir).map_err(|e| BlobError::Store(e.to_string()))?;
-                Some(Arc::from(dir.as_path()))
-            }
-            BlobConfig::S3 { .. } => None,
-        };
-        let store: Arc<dyn ObjectStore> = match config {
-            BlobConfig::Local(dir) => {
-                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+                let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)?;
+                (Arc::new(store), Some(Arc::from(dir.as_path())))
             }
             BlobConfig::S3 {
                 endpoint,
@@ -154,16 +149,19 @@ impl Blobs {
                 region,
                 access_key_id,
                 secret_access_key,
-            } => Arc::new(
-                object_store::aws::AmazonS3Builder::new()
-                    .with_endpoint(endpoint)
-                    .with_allow_http(endpoint.starts_with("http://"))
-                    .with_bucket_name(bucket)
-                    .with_region(region)
-                    .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
-                    .with_virtual_hosted_style_request(false)
-                    .build()?,
+            } => (
+                Arc::new(
+                    object_store::aws::AmazonS3Builder::new()
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"))
+                        .with_bucket_name(bucket)
+                        .with_region(region)
+                        .with_access_key_id(access_key_id)
+                        .with_secret_access_key(secret_access_key)
+                        .with_virtual_hosted_style_request(false)
+                        .build()?,
+                ),
+                None,
             ),
         };
         Ok(Self {
