@@ -325,3 +325,29 @@ async fn housekeeping_is_scheduled_once_and_runs_as_a_job() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn a_running_jobs_progress_reaches_the_store_within_seconds_whatever_its_lease() {
+    let w = world().await;
+    // The default lease is a minute; the heartbeat that writes the progress comes every second
+    // nonetheless (a third of the lease, 20 s, left the progress bar still for that long).
+    let runner = Arc::new(Runner::new(w.app.clone(), "w1").handle("endless", Endless));
+    let id = w.enqueue("endless", 1).await;
+    let task = {
+        let runner = runner.clone();
+        tokio::spawn(async move { runner.run_once().await })
+    };
+    let mut job = w.state(id).await;
+    for _ in 0..200 {
+        if job.done > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        job = w.state(id).await;
+    }
+    task.abort();
+    assert!(
+        job.phase == "looping" && job.done > 0,
+        "no progress within 10 s: {job:?}"
+    );
+}
