@@ -248,10 +248,7 @@ pub struct Ingest<'a> {
     builders: Vec<ColumnBuilder>,
     stats: Vec<ColumnStats>,
     schema: SchemaRef,
-    writer: Option<VersionFile<'a>>,
-    /// While the Parquet file is written on a thread of its own ([`writing_aside`]): where the
-    /// batches go, the writer being there.
-    batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    parquet: Parquet<'a>,
     failures: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
     pending: usize,
     /// The bytes of the cells of the pending rows.
@@ -326,9 +323,10 @@ impl<'a> Ingest<'a> {
             .collect();
         let open_items = domain::privacy::open_items(items, &options.privacy.plan);
         let schema = schema(&open_items);
-        let writer = sinks
-            .parquet
-            .map(|out| VersionFile::new(out, schema.clone()));
+        let parquet = match sinks.parquet {
+            Some(out) => Parquet::Here(VersionFile::new(out, schema.clone())),
+            None => Parquet::Nowhere,
+        };
         let failures = match sinks.failures {
             Some(out) => {
                 // A ragged row is listed as it was read, its cells however many.
@@ -359,8 +357,7 @@ impl<'a> Ingest<'a> {
             headers: columns.into_iter().map(|c| c.header).collect(),
             width: header.len(),
             schema,
-            writer,
-            batches: None,
+            parquet,
             failures,
             pending: 0,
             pending_bytes: 0,
@@ -440,8 +437,8 @@ impl<'a> Ingest<'a> {
                     .map_err(|e| IngestError::Write(e.to_string()))?;
             }
             self.carried += batch.num_rows() as u64;
-            if let Some(w) = &mut self.writer {
-                w.write(&batch)?;
+            if let Parquet::Here(file) = &mut self.parquet {
+                file.write(&batch)?;
             }
         }
         Ok(self)
@@ -665,13 +662,15 @@ impl<'a> Ingest<'a> {
             .map(ColumnBuilder::finish)
             .collect();
         if self.pending > 0 {
-            if let Some(to) = &self.batches {
-                let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+            match &mut self.parquet {
+                Parquet::Nowhere => {}
+                Parquet::Here(file) => {
+                    file.write(&RecordBatch::try_new(self.schema.clone(), columns)?)?
+                }
                 // A closed channel: the writer stopped on an error, which it returns.
-                to.send(batch)
-                    .map_err(|_| IngestError::Write("the Parquet writer stopped".into()))?;
-            } else if let Some(w) = &mut self.writer {
-                w.write(&RecordBatch::try_new(self.schema.clone(), columns)?)?;
+                Parquet::Aside(to) => to
+                    .send(RecordBatch::try_new(self.schema.clone(), columns)?)
+                    .map_err(|_| IngestError::Write("the Parquet writer stopped".into()))?,
             }
         }
         self.pending = 0;
@@ -682,8 +681,8 @@ impl<'a> Ingest<'a> {
     /// Ends the file: the last rows written, the Parquet file closed, the verdict given.
     pub fn finish(mut self) -> Result<(Outcome, Report), IngestError> {
         self.flush()?;
-        if let Some(w) = self.writer.take() {
-            w.close()?;
+        if let Parquet::Here(file) = std::mem::replace(&mut self.parquet, Parquet::Nowhere) {
+            file.close()?;
         }
         let unique = std::mem::replace(&mut self.unique, Uniqueness::new(0, None));
         let late = unique
@@ -809,6 +808,16 @@ impl<'a> Ingest<'a> {
             report,
         ))
     }
+}
+
+/// Where an ingestion's rows go as Parquet.
+enum Parquet<'a> {
+    /// Nowhere: the rows are only checked.
+    Nowhere,
+    /// Into the version's file, written here.
+    Here(VersionFile<'a>),
+    /// Batch by batch to the thread writing the file ([`writing_aside`]).
+    Aside(std::sync::mpsc::SyncSender<RecordBatch>),
 }
 
 /// The hash of one cell's text, a part of its row's key.
@@ -1032,7 +1041,7 @@ fn writing_aside<'a>(
     ingest: &mut Ingest<'a>,
     read: impl FnOnce(&mut Ingest<'a>) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
-    let Some(mut writer) = ingest.writer.take() else {
+    let Parquet::Here(mut file) = std::mem::replace(&mut ingest.parquet, Parquet::Nowhere) else {
         return read(ingest);
     };
     std::thread::scope(|s| {
@@ -1040,16 +1049,17 @@ fn writing_aside<'a>(
         let (to, batches) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
         let writing = s.spawn(move || {
             for batch in batches {
-                writer.write(&batch)?;
+                file.write(&batch)?;
             }
-            Ok::<_, IngestError>(writer)
+            Ok::<_, IngestError>(file)
         });
-        ingest.batches = Some(to);
+        ingest.parquet = Parquet::Aside(to);
         let read = read(ingest).and_then(|()| ingest.flush());
-        ingest.batches = None;
+        // Closing the channel ends the writer's loop.
+        ingest.parquet = Parquet::Nowhere;
         match writing.join() {
-            Ok(Ok(writer)) => {
-                ingest.writer = Some(writer);
+            Ok(Ok(file)) => {
+                ingest.parquet = Parquet::Here(file);
                 read
             }
             // The writer's own error is why the rows stopped going to it.

@@ -395,30 +395,22 @@ fn person_name(cell: &str) -> bool {
         return false;
     }
     let last = cell.chars().last().unwrap_or(' ');
-    if in_set(&NOT_NAME_ENDINGS_SET, last) {
+    if NOT_NAME_ENDINGS_SET.contains(&last) {
         return false;
     }
     if let Some(c) = COMPOUND_SURNAMES.iter().find(|s| cell.starts_with(**s)) {
         return (3..=4).contains(&n) && !c.is_empty();
     }
     let first = cell.chars().next().unwrap_or(' ');
-    n <= 3 && is_surname(first)
+    n <= 3 && SURNAMES_SET.contains(&first)
 }
 
+/// The characters of a list, made into a set once: the checks below run for every short cell
+/// of Chinese text, where searching the list's bytes costs many times more.
 type CharSet = std::sync::LazyLock<std::collections::HashSet<char>>;
 
 static SURNAMES_SET: CharSet = CharSet::new(|| SURNAMES.chars().collect());
 static NOT_NAME_ENDINGS_SET: CharSet = CharSet::new(|| NOT_NAME_ENDINGS.chars().collect());
-
-/// Whether `c` is in `set`, made once from a list of characters: this runs for every short cell
-/// of Chinese text, where searching the list's bytes costs many times more.
-fn in_set(set: &CharSet, c: char) -> bool {
-    set.contains(&c)
-}
-
-fn is_surname(c: char) -> bool {
-    in_set(&SURNAMES_SET, c)
-}
 
 /// Characters after which an address names its road or lane.
 const ROAD_MARKS: &[char] = &['路', '街', '道', '巷', '弄', '村', '里', '坊'];
@@ -465,8 +457,8 @@ mod tests {
     #[test]
     fn the_lists_of_characters_are_looked_up_as_they_are_written() {
         for c in ('\u{3000}'..='\u{9fff}').chain(['a', '1', ' ']) {
-            assert_eq!(is_surname(c), SURNAMES.contains(c), "{c}");
-            let ending = in_set(&NOT_NAME_ENDINGS_SET, c);
+            assert_eq!(SURNAMES_SET.contains(&c), SURNAMES.contains(c), "{c}");
+            let ending = NOT_NAME_ENDINGS_SET.contains(&c);
             assert_eq!(ending, NOT_NAME_ENDINGS.contains(c), "{c}");
         }
     }

@@ -227,6 +227,18 @@ async fn upload_and_run(s: &Setup, csv: String) {
     s.app.run_jobs().await;
 }
 
+/// The current version of the setup's entry, downloaded anonymously in `format`.
+async fn download(s: &Setup, format: &str) -> reqwest::Response {
+    client()
+        .get(
+            s.app
+                .at(&format!("/datasets/{}/download?format={format}", s.dataset)),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn records(s: &Setup, query: &str) -> (StatusCode, Value) {
     let res = client()
         .get(
@@ -326,14 +338,7 @@ async fn reads_of_open_data_follow_changes_to_their_entry_at_once_and_other_serv
     upload_and_run(&s, format!("{HEADER}{two_rows}")).await;
     let (_, r) = records(&s, "").await;
     assert_eq!((&r["version"], &r["total"]), (&json!(2), &json!(2)));
-    let res = client()
-        .get(
-            s.app
-                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = download(&s, "csv").await;
     let disposition = res.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -398,14 +403,7 @@ async fn bad_queries_get_a_clear_error_naming_the_parameter() {
 #[tokio::test]
 async fn downloads_stream_csv_for_excel_with_formulas_neutralised_and_parquet_with_an_etag() {
     let s = published("unconditional").await;
-    let res = client()
-        .get(
-            s.app
-                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = download(&s, "csv").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
@@ -446,17 +444,7 @@ async fn downloads_stream_csv_for_excel_with_formulas_neutralised_and_parquet_wi
     let bytes = parquet.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
 
-    let ndjson = client()
-        .get(
-            s.app
-                .at(&format!("/datasets/{}/download?format=ndjson", s.dataset)),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ndjson = download(&s, "ndjson").await.text().await.unwrap();
     let rows: Vec<Value> = ndjson
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -471,17 +459,7 @@ async fn text_that_a_spreadsheet_would_run_is_neutralised_in_csv() {
     let rows = format!("{HEADER}91350100M000100Y43,=HYPERLINK(\"x\"),黄浦区,1,2024-03-01\n");
     upload(&s, "a.csv", rows.into_bytes(), &[]).await;
     s.app.run_jobs().await;
-    let text = client()
-        .get(
-            s.app
-                .at(&format!("/datasets/{}/download?format=csv", s.dataset)),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = download(&s, "csv").await.text().await.unwrap();
     assert!(text.contains("'=HYPERLINK"), "{text}");
     // The records API gives the value as it is.
     let (_, r) = records(&s, "").await;
@@ -1219,14 +1197,7 @@ async fn generate_from_a_file_adds_a_published_entry_with_the_file_as_its_data()
 #[tokio::test]
 async fn a_version_downloads_as_a_workbook_that_uploads_again_and_a_zip_bomb_is_refused() {
     let s = published("unconditional").await;
-    let res = client()
-        .get(
-            s.app
-                .at(&format!("/datasets/{}/download?format=xlsx", s.dataset)),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = download(&s, "xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
