@@ -212,6 +212,7 @@ impl From<StoreError> for Error {
             }
             StoreError::Conflict("slug") => ErrorCode::SlugTaken.into(),
             StoreError::Conflict("open_ticket") => ErrorCode::TicketOpen.into(),
+            StoreError::Conflict("ingesting") => ErrorCode::IngestionRunning.into(),
             StoreError::Conflict("row_version") => ErrorCode::EditConflict.into(),
             StoreError::Conflict("ticket_state") => ErrorCode::InvalidTransition.into(),
             StoreError::Conflict("exception_exists") => ErrorCode::ExceptionExists.into(),

@@ -170,7 +170,8 @@ impl TryFrom<Row> for DataVersion {
     }
 }
 
-/// Records a new upload, to be ingested.
+/// Records a new upload, to be ingested. [`StoreError::Conflict`] ("ingesting") while another
+/// file of the entry is.
 pub async fn insert(tx: &mut WriteTx, v: &DataVersion) -> Result<()> {
     sqlx::query(
         "INSERT INTO data_versions (id, dataset_id, org_id, state, mode, source_name, \
@@ -193,7 +194,8 @@ pub async fn insert(tx: &mut WriteTx, v: &DataVersion) -> Result<()> {
     .bind(&v.created_by)
     .bind(v.created_at.0)
     .execute(tx.conn())
-    .await?;
+    .await
+    .map_err(|e| StoreError::conflict_on(e, "ingesting"))?;
     Ok(())
 }
 

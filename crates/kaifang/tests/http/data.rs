@@ -4,6 +4,7 @@
 
 use domain::openlist::vocab::DatasetStatus;
 use domain::roles::OrgRole;
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -586,6 +587,55 @@ async fn an_upload_can_be_cancelled_before_it_is_read() {
     s.app.run_jobs().await;
     let (status, body) = records(&s, "").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn of_uploads_sent_to_one_entry_at_the_same_moment_one_is_read_and_the_others_refused() {
+    let s = setup("unconditional").await;
+    // Each request's headers go out at once, so each upload is past the server's first look
+    // for a running ingestion before any of the files has arrived; the rest of each file
+    // follows a moment later.
+    let sends = (0..3).map(|_| {
+        let body =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(HEADER.as_bytes().to_vec())])
+                .chain(futures_util::stream::once(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    Ok(GOOD_ROWS.as_bytes().to_vec())
+                }));
+        let mut url =
+            reqwest::Url::parse(&s.app.at(&format!("/api/v1/datasets/{}/data", s.dataset)))
+                .unwrap();
+        url.query_pairs_mut().append_pair("name", "企业.csv");
+        s.editor
+            .client
+            .post(url)
+            .header("x-csrf-token", &s.editor.csrf)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+    });
+    let responses = futures_util::future::join_all(sends).await;
+    let mut accepted = 0;
+    for res in responses {
+        let res = res.unwrap();
+        if res.status() == StatusCode::ACCEPTED {
+            accepted += 1;
+        } else {
+            assert_eq!(res.status(), StatusCode::CONFLICT);
+            assert_eq!(error_code(&res), "ingestion_running");
+        }
+    }
+    assert_eq!(accepted, 1);
+    s.app.run_jobs().await;
+    let versions: Value = s
+        .editor
+        .get_json(
+            s.app
+                .at(&format!("/api/v1/datasets/{}/data/versions", s.dataset)),
+        )
+        .await;
+    let versions = versions["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(versions[0]["state"], "published");
 }
 
 #[tokio::test]
