@@ -25,7 +25,9 @@ use crate::privacy::deid::DeidLane;
 use crate::privacy::scan::ScanLane;
 use crate::privacy::{Deid, PiReport, PrivacyOptions, Rewritten, Scanner};
 use crate::profile::{ColumnProfile, ColumnStats};
-use crate::read::{ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadOptions, Report};
+use crate::read::{
+    ColumnReport, Finding, FindingKind, MAX_VALUE_CHARS, ReadError, ReadOptions, Report,
+};
 use crate::rules::{Area, SHANGHAI};
 use crate::table::{ColumnBuilder, parse, schema};
 use crate::uniqueness::{DEFAULT_IN_MEMORY, LateDuplicate, Uniqueness};
@@ -401,7 +403,6 @@ impl<'a> Ingest<'a> {
                     .zip(b.fields())
                     .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
         };
-        let mut key_bytes = Vec::new();
         for batch in reader {
             let batch = batch?;
             if !same(&batch.schema(), &self.schema) {
@@ -424,12 +425,9 @@ impl<'a> Ingest<'a> {
                         _ => self.stats[p].null(),
                     }
                 }
-                let key = row_key(
-                    (0..row.len())
-                        .filter(|&p| self.hashed[p])
-                        .map(|p| cell_hash(&row[p])),
-                    &mut key_bytes,
-                );
+                let key = (0..row.len())
+                    .filter(|&p| self.hashed[p])
+                    .fold(0, |key: u128, p| key.wrapping_add(key_part(p, &row[p])));
                 // Line 0: a row of the earlier version (which had no repeats).
                 let place = self.carried + r as u64;
                 self.unique
@@ -475,9 +473,8 @@ impl<'a> Ingest<'a> {
     /// reported as one pass over the rows would, the row checked for a repeat and, when anything
     /// is wrong, listed.
     fn chunk(&mut self, chunk: &Chunk) -> Result<(), IngestError> {
-        let outs = self.run_lanes(chunk);
-        let mut found: Vec<_> = outs.iter().map(|o| o.findings.iter().peekable()).collect();
-        let mut key_bytes = Vec::with_capacity(16 * outs.len());
+        let (outs, keys) = self.run_lanes(chunk);
+        let mut found: Vec<_> = outs.iter().map(|o| o.iter().peekable()).collect();
         for r in 0..chunk.len() {
             let line = chunk.line(r);
             self.report.rows += 1;
@@ -502,12 +499,7 @@ impl<'a> Ingest<'a> {
                     bad = true;
                 }
             }
-            let key = row_key(
-                (0..outs.len())
-                    .filter(|&p| self.hashed[p])
-                    .map(|p| outs[p].hashes[r]),
-                &mut key_bytes,
-            );
+            let key = keys[r];
             let place = self.carried + self.report.rows - 1;
             let repeats = self
                 .unique
@@ -546,8 +538,9 @@ impl<'a> Ingest<'a> {
         Ok(())
     }
 
-    /// Each data item's lane over the chunk, side by side on up to the options' threads.
-    fn run_lanes(&mut self, chunk: &Chunk) -> Vec<LaneOut> {
+    /// Each data item's lane over the chunk, side by side on up to the options' threads: what
+    /// each lane found, and each row's key.
+    fn run_lanes(&mut self, chunk: &Chunk) -> (Vec<Vec<CellFinding>>, Vec<u128>) {
         let area = self.options.area;
         let lanes: Vec<Lane<'_>> = self
             .builders
@@ -558,6 +551,7 @@ impl<'a> Ingest<'a> {
             .zip(self.deid.lanes())
             .enumerate()
             .map(|(p, ((((builder, stats), counts), scan), deid))| Lane {
+                place: p,
                 column: self.item_column[p],
                 field_type: self.items[p].field_type,
                 open_type: self.open_types[p],
@@ -571,7 +565,22 @@ impl<'a> Ingest<'a> {
                 hashed: self.hashed[p],
             })
             .collect();
-        side_by_side(lanes, self.options.threads, |lane| lane.run(chunk))
+        // Each thread adds up the key parts of the lanes it runs; a row's key is the sum of the
+        // threads' sums, whichever thread ran which lane.
+        let (found, sums) = side_by_side(
+            lanes,
+            self.options.threads,
+            || vec![0u128; chunk.len()],
+            |keys, lane| lane.run(chunk, keys),
+        );
+        let mut sums = sums.into_iter();
+        let mut keys = sums.next().unwrap_or_else(|| vec![0; chunk.len()]);
+        for other in sums {
+            for (key, part) in keys.iter_mut().zip(other) {
+                *key = key.wrapping_add(part);
+            }
+        }
+        (found, keys)
     }
 
     /// Whether the new row at `place` (among the new rows) was found bad as it was read.
@@ -820,21 +829,13 @@ enum Parquet<'a> {
     Aside(std::sync::mpsc::SyncSender<RecordBatch>),
 }
 
-/// The hash of one cell's text, a part of its row's key.
-fn cell_hash(cell: &str) -> u128 {
-    twox_hash::XxHash3_128::oneshot(cell.as_bytes())
-}
-
-/// A row's key for the duplicate check: the hashes of its key items' cells (all its items when
-/// the entry declares no key), in the items' order, hashed together. `bytes` is room to lay
-/// them out in, kept from row to row (hashing them in one go costs a fraction of feeding a
-/// streaming hasher, which this runs for every row).
-fn row_key(cells: impl Iterator<Item = u128>, bytes: &mut Vec<u8>) -> u128 {
-    bytes.clear();
-    for c in cells {
-        bytes.extend_from_slice(&c.to_le_bytes());
-    }
-    twox_hash::XxHash3_128::oneshot(bytes)
+/// The part of a row's key for the duplicate check that the cell of the item at `place` adds:
+/// the cell's hash, seeded with the place, so the same text under two items adds differently.
+/// A row's key is the sum of its key items' parts (all its items' when the entry declares no
+/// key): a sum does not depend on the order its parts are added in, so each lane adds its
+/// part on whichever thread it runs, while the cell is at hand.
+fn key_part(place: usize, cell: &str) -> u128 {
+    twox_hash::XxHash3_128::oneshot_with_seed(place as u64, cell.as_bytes())
 }
 
 /// A problem a lane found in its item's cell.
@@ -845,18 +846,12 @@ struct CellFinding {
     value: Option<String>,
 }
 
-/// What one item's lane made of a chunk: its problems in row order, and each row's hash of
-/// the item's cell when the item is part of the key.
-#[derive(Default)]
-struct LaneOut {
-    findings: Vec<CellFinding>,
-    hashes: Vec<u128>,
-}
-
 /// One data item's work on a chunk of rows: all that a cell needs and no other cell does —
 /// its type, the item's rules, the scan for personal information, de-identification, the
 /// profile and the column being built.
 struct Lane<'w> {
+    /// The item's place among the entry's data items.
+    place: usize,
     /// The file's column that holds the item, if any.
     column: Option<usize>,
     field_type: FieldType,
@@ -872,25 +867,24 @@ struct Lane<'w> {
 }
 
 impl Lane<'_> {
-    fn run(mut self, chunk: &Chunk) -> LaneOut {
-        let mut out = LaneOut::default();
-        if self.hashed {
-            out.hashes.reserve(chunk.len());
-        }
-        for r in 0..chunk.len() {
+    /// Reads the item's cell of each row of `chunk`, adding its part to the row's key in
+    /// `keys` when the item is part of the key. Returns the problems found, in row order.
+    fn run(mut self, chunk: &Chunk, keys: &mut [u128]) -> Vec<CellFinding> {
+        let mut out = Vec::new();
+        for (r, key) in keys.iter_mut().enumerate().take(chunk.len()) {
             let Some(column) = self.column else {
                 self.builder.push(None);
                 if self.hashed {
-                    out.hashes.push(cell_hash(""));
+                    *key = key.wrapping_add(key_part(self.place, ""));
                 }
                 continue;
             };
             let cell = crate::cells::trimmed(chunk.cell(r, column).unwrap_or(""));
             if self.hashed {
-                out.hashes.push(cell_hash(cell));
+                *key = key.wrapping_add(key_part(self.place, cell));
             }
             if let Some((kind, value)) = self.cell(chunk.line(r), cell) {
-                out.findings.push(CellFinding {
+                out.push(CellFinding {
                     row: r,
                     kind,
                     value: value.map(cut),
@@ -951,44 +945,56 @@ impl Lane<'_> {
 }
 
 /// Runs `work` on each of `tasks` over up to `threads` threads, each taking the next task when
-/// done with one; the results in the tasks' order.
-fn side_by_side<T: Send, R: Send>(
+/// done with one and keeping a state of its own (made by `start`) across the tasks it runs: the
+/// results in the tasks' order, and the threads' states.
+fn side_by_side<T: Send, R: Send, S: Send>(
     tasks: Vec<T>,
     threads: usize,
-    work: impl Fn(T) -> R + Sync,
-) -> Vec<R> {
+    start: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, T) -> R + Sync,
+) -> (Vec<R>, Vec<S>) {
     let n = tasks.len();
     let threads = threads.min(n);
     if threads <= 1 {
-        return tasks.into_iter().map(work).collect();
+        let mut state = start();
+        let results = tasks.into_iter().map(|t| work(&mut state, t)).collect();
+        return (results, vec![state]);
     }
     let queue = std::sync::Mutex::new(tasks.into_iter().enumerate());
     let results = std::sync::Mutex::new((0..n).map(|_| None).collect::<Vec<Option<R>>>());
     let worker = || {
+        let mut state = start();
         loop {
             let next = queue
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .next();
             let Some((i, task)) = next else { break };
-            let done = work(task);
+            let done = work(&mut state, task);
             results
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(done);
         }
+        state
     };
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(worker);
+    let states = std::thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(worker)).collect();
+        let mut states = vec![worker()];
+        for other in others {
+            match other.join() {
+                Ok(state) => states.push(state),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
-        worker();
+        states
     });
-    results
+    let results = results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .into_iter()
         .flatten()
-        .collect()
+        .collect();
+    (results, states)
 }
 
 /// The longest line a text file may have (a quoted cell may span lines; a line is what lies
@@ -1104,26 +1110,28 @@ fn read_chunks<R: std::io::Read + Send>(
 ) -> Result<(), IngestError> {
     std::thread::scope(|s| {
         // One chunk waits while another is ingested and a third is read: memory stays bounded.
-        let (full, parsed) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(1);
+        let (full, parsed) = std::sync::mpsc::sync_channel::<Result<Chunk, ReadError>>(1);
         let (recycle, spare) = std::sync::mpsc::channel::<Chunk>();
         s.spawn(move || {
             let mut rows = 0u64;
-            let mut record = csv::StringRecord::new();
+            let mut record = csv::ByteRecord::new();
             loop {
                 let mut chunk = spare.try_recv().unwrap_or_default();
                 chunk.clear();
                 while !chunk.full() {
-                    match reader.read_record(&mut record) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => {
-                            let _ = full.send(Err(e));
-                            return;
+                    let read = match reader.read_byte_record(&mut record) {
+                        Ok(true) => {
+                            rows += 1;
+                            let line = record.position().map_or(rows + 1, |p| p.line());
+                            chunk.push_record(line, &record).map_err(ReadError::Io)
                         }
+                        Ok(false) => break,
+                        Err(e) => Err(crate::read::csv_error(e)),
+                    };
+                    if let Err(e) = read {
+                        let _ = full.send(Err(e));
+                        return;
                     }
-                    rows += 1;
-                    let line = record.position().map_or(rows + 1, |p| p.line());
-                    chunk.push(line, &record);
                 }
                 let last = !chunk.full();
                 // A closed channel: the ingestion stopped (an error, or cancelled).
@@ -1133,7 +1141,7 @@ fn read_chunks<R: std::io::Read + Send>(
             }
         });
         for chunk in parsed {
-            let chunk = chunk.map_err(crate::read::csv_error)?;
+            let chunk = chunk?;
             ingest.chunk(&chunk)?;
             let _ = recycle.send(chunk);
         }

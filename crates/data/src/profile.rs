@@ -99,22 +99,27 @@ impl ColumnStats {
     /// Counts the value written as `cell`.
     pub fn add(&mut self, cell: &str, value: &Value<'_>) {
         self.values += 1;
-        if !self.distinct_full {
-            self.distinct.insert(self.hasher.hash_one(cell));
-            if self.distinct.len() > DISTINCT_CAP {
-                self.distinct_full = true;
+        // While the column has few values, each is counted among the frequent ones, whose keys
+        // are then also its distinct values and hold its smallest and largest: those are worked
+        // out from the keys once, not compared for every row.
+        let counted = match &mut self.top {
+            Some(top) if cell.len() <= MAX_VALUE_BYTES => {
+                if let Some(n) = top.get_mut(cell) {
+                    *n += 1;
+                    true
+                } else if top.len() < TOP_CAP {
+                    top.insert(cell.to_owned(), 1);
+                    true
+                } else {
+                    self.fold_top();
+                    self.top = None;
+                    false
+                }
             }
-        }
-        if let Some(top) = &mut self.top
-            && cell.len() <= MAX_VALUE_BYTES
-        {
-            if let Some(n) = top.get_mut(cell) {
-                *n += 1;
-            } else if top.len() < TOP_CAP {
-                top.insert(cell.to_owned(), 1);
-            } else {
-                self.top = None;
-            }
+            _ => false,
+        };
+        if !counted {
+            self.distinct_one(cell);
         }
         match value.number() {
             Some(n) => {
@@ -126,15 +131,37 @@ impl ColumnStats {
                 }
                 self.sample_number(n);
             }
-            None => {
-                if self.text_min.as_deref().is_none_or(|m| cell < m) {
-                    self.text_min = Some(cut(cell));
-                }
-                if self.text_max.as_deref().is_none_or(|m| cell > m) {
-                    self.text_max = Some(cut(cell));
-                }
+            None if !counted => self.text_bounds(cell),
+            None => {}
+        }
+    }
+
+    fn distinct_one(&mut self, cell: &str) {
+        if !self.distinct_full {
+            self.distinct.insert(self.hasher.hash_one(cell));
+            if self.distinct.len() > DISTINCT_CAP {
+                self.distinct_full = true;
             }
         }
+    }
+
+    fn text_bounds(&mut self, cell: &str) {
+        if self.text_min.as_deref().is_none_or(|m| cell < m) {
+            self.text_min = Some(cut(cell));
+        }
+        if self.text_max.as_deref().is_none_or(|m| cell > m) {
+            self.text_max = Some(cut(cell));
+        }
+    }
+
+    /// Counts the frequent values' keys among the distinct values and the smallest and largest.
+    fn fold_top(&mut self) {
+        let Some(top) = self.top.take() else { return };
+        for value in top.keys() {
+            self.distinct_one(value);
+            self.text_bounds(value);
+        }
+        self.top = Some(top);
     }
 
     fn next_random(&mut self) -> u64 {
@@ -151,14 +178,16 @@ impl ColumnStats {
         if self.sample.len() < SAMPLE {
             self.sample.push(n);
         } else {
-            let j = self.next_random() % seen.max(1);
+            // A place below `seen`, by the high half of a product rather than a division.
+            let j = ((u128::from(self.next_random()) * u128::from(seen)) >> 64) as u64;
             if (j as usize) < SAMPLE {
                 self.sample[j as usize] = n;
             }
         }
     }
 
-    pub fn finish(self) -> ColumnProfile {
+    pub fn finish(mut self) -> ColumnProfile {
+        self.fold_top();
         let mut top: Vec<(String, u64)> = self
             .top
             .map(|t| t.into_iter().collect())
@@ -275,5 +304,29 @@ mod tests {
         assert!(p.distinct_at_least);
         assert!(p.top.is_empty());
         assert_eq!(p.min.as_deref(), Some("id0"));
+    }
+
+    #[test]
+    fn a_column_that_outgrows_its_frequent_values_counts_every_value_once() {
+        let mut s = ColumnStats::new("code");
+        let long = format!("z{}", "长".repeat(100));
+        let mut all = std::collections::BTreeSet::new();
+        for i in 0..3 * TOP_CAP {
+            // The first values repeat; later ones are new, past the frequent values' bound.
+            let text = format!("v{}", if i < TOP_CAP { i % 500 } else { i });
+            s.add(&text, &Value::Text(&text));
+            all.insert(text);
+            if i % 700 == 0 {
+                s.add(&long, &Value::Text(&long));
+                all.insert(long.clone());
+            }
+        }
+        let p = s.finish();
+        assert_eq!(p.distinct, all.len() as u64);
+        assert!(p.top.is_empty());
+        assert_eq!(p.min.as_deref(), all.first().map(String::as_str));
+        // The largest is the long value, cut to 200 bytes: z and 66 characters of 3 bytes.
+        assert_eq!(all.last(), Some(&long));
+        assert_eq!(p.max, Some(format!("z{}", "长".repeat(66))));
     }
 }

@@ -78,8 +78,15 @@ impl Uniqueness {
     /// A check that keeps up to `limit` keys in memory, then spills into a directory made in
     /// `scratch` (without one it never spills).
     pub fn new(limit: usize, scratch: Option<PathBuf>) -> Self {
+        // A check that spills takes its table's room at once: growing to it moves every key
+        // again at each doubling, to random places in memory. The pages are only touched as keys
+        // land on them.
+        let table = match scratch {
+            Some(_) => Table::with_capacity_and_hasher(limit, Default::default()),
+            None => Table::default(),
+        };
         Self {
-            keys: Keys::InMemory(Table::default()),
+            keys: Keys::InMemory(table),
             limit,
             scratch,
         }

@@ -99,7 +99,12 @@ fn numbers(cell: &str, ascii: bool, digits: usize, out: &mut Vec<Hit>) {
                 b' ' | b'-' => {}
                 b'+' if i == 0 => plus = true,
                 b'(' | b')' => {}
-                _ => only_digits_and_separators = false,
+                // Most cells with digits (codes, amounts, coordinates) stop being one
+                // number at their first other character.
+                _ => {
+                    only_digits_and_separators = false;
+                    break;
+                }
             }
         }
         if only_digits_and_separators {
@@ -395,22 +400,56 @@ fn person_name(cell: &str) -> bool {
         return false;
     }
     let last = cell.chars().last().unwrap_or(' ');
-    if NOT_NAME_ENDINGS_SET.contains(&last) {
+    if NOT_NAME_ENDINGS_SET.contains(last) {
         return false;
     }
     if let Some(c) = COMPOUND_SURNAMES.iter().find(|s| cell.starts_with(**s)) {
         return (3..=4).contains(&n) && !c.is_empty();
     }
     let first = cell.chars().next().unwrap_or(' ');
-    n <= 3 && SURNAMES_SET.contains(&first)
+    n <= 3 && SURNAMES_SET.contains(first)
 }
 
-/// The characters of a list, made into a set once: the checks below run for every short cell
-/// of Chinese text, where searching the list's bytes costs many times more.
-type CharSet = std::sync::LazyLock<std::collections::HashSet<char>>;
+/// The characters of a list of Han characters (U+4E00 to U+9FFF), a bit each: the checks above
+/// run for every short cell of Chinese text, where searching the list's bytes, or hashing into
+/// a set, costs many times more. Made when the program is compiled: a list with any other
+/// character does not compile.
+struct HanSet([u64; HAN_WORDS]);
 
-static SURNAMES_SET: CharSet = CharSet::new(|| SURNAMES.chars().collect());
-static NOT_NAME_ENDINGS_SET: CharSet = CharSet::new(|| NOT_NAME_ENDINGS.chars().collect());
+const HAN_FIRST: u32 = 0x4E00;
+const HAN_WORDS: usize = (0x9FFF - HAN_FIRST as usize) / 64 + 1;
+
+impl HanSet {
+    const fn of(list: &str) -> Self {
+        let b = list.as_bytes();
+        let mut bits = [0u64; HAN_WORDS];
+        let mut i = 0;
+        while i < b.len() {
+            // Every character of the range takes three bytes in UTF-8: 1110xxxx 10xxxxxx 10xxxxxx.
+            assert!(b[i] & 0xF0 == 0xE0 && i + 2 < b.len(), "a Han character");
+            let c = ((b[i] as u32 & 0x0F) << 12)
+                | ((b[i + 1] as u32 & 0x3F) << 6)
+                | (b[i + 2] as u32 & 0x3F);
+            assert!(c >= HAN_FIRST && c <= 0x9FFF, "a Han character");
+            let at = (c - HAN_FIRST) as usize;
+            bits[at / 64] |= 1 << (at % 64);
+            i += 3;
+        }
+        HanSet(bits)
+    }
+
+    fn contains(&self, c: char) -> bool {
+        let Some(at) = (c as u32).checked_sub(HAN_FIRST).map(|a| a as usize) else {
+            return false;
+        };
+        self.0
+            .get(at / 64)
+            .is_some_and(|w| w & (1 << (at % 64)) != 0)
+    }
+}
+
+static SURNAMES_SET: HanSet = HanSet::of(SURNAMES);
+static NOT_NAME_ENDINGS_SET: HanSet = HanSet::of(NOT_NAME_ENDINGS);
 
 /// Characters after which an address names its road or lane.
 const ROAD_MARKS: &[char] = &['路', '街', '道', '巷', '弄', '村', '里', '坊'];
@@ -456,9 +495,9 @@ mod tests {
 
     #[test]
     fn the_lists_of_characters_are_looked_up_as_they_are_written() {
-        for c in ('\u{3000}'..='\u{9fff}').chain(['a', '1', ' ']) {
-            assert_eq!(SURNAMES_SET.contains(&c), SURNAMES.contains(c), "{c}");
-            let ending = NOT_NAME_ENDINGS_SET.contains(&c);
+        for c in ('\u{3000}'..='\u{a000}').chain(['a', '1', ' ', '\u{20000}']) {
+            assert_eq!(SURNAMES_SET.contains(c), SURNAMES.contains(c), "{c}");
+            let ending = NOT_NAME_ENDINGS_SET.contains(c);
             assert_eq!(ending, NOT_NAME_ENDINGS.contains(c), "{c}");
         }
     }
