@@ -72,7 +72,7 @@ publish() {
   measure run "$bin" publish --server "http://127.0.0.1:$PORT_K" --token "$token" --dataset "$id" "$1"
 }
 # Uploads are timed as the median of UPLOAD_RUNS runs, Kaifang's and DuckDB's alike.
-UPLOAD_RUNS="${BENCH_UPLOAD_RUNS:-3}"
+UPLOAD_RUNS="${BENCH_UPLOAD_RUNS:-5}"
 publish_timed() {
   measure runs "$UPLOAD_RUNS" "$bin" publish --server "http://127.0.0.1:$PORT_K" --token "$token" --dataset "$id" "$1"
 }

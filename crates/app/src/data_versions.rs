@@ -306,7 +306,29 @@ pub async fn cancel(
     ev.after = Some(json!({ "version": v.id }));
     tx.audit(ev).await?;
     tx.commit().await?;
+    app.versions_ended.notify_waiters();
     Ok(())
+}
+
+/// Version `id`, read again until its ingestion ends or `wait` runs out: answered as soon as
+/// this process ends it, and looked at again every second for an end another process makes.
+pub async fn ended(app: &App, id: &str, wait: Duration) -> store::Result<DataVersion> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Listening before reading: an end between the read and the wait is not missed.
+        let mut rung = std::pin::pin!(app.versions_ended.notified());
+        rung.as_mut().enable();
+        let v = app.store.data_version(id).await?;
+        let now = tokio::time::Instant::now();
+        if v.state != VersionState::Ingesting || now >= deadline {
+            return Ok(v);
+        }
+        let look_again = (now + Duration::from_secs(1)).min(deadline);
+        tokio::select! {
+            () = rung => {}
+            () = tokio::time::sleep_until(look_again) => {}
+        }
+    }
 }
 
 /// The ingestion job: one version, from its stored file to published or refused.
@@ -401,6 +423,9 @@ async fn end(
         tx.audit(ev).await.map_err(failed)?;
     }
     tx.commit().await.map_err(failed)?;
+    if ended_now {
+        app.versions_ended.notify_waiters();
+    }
     Ok(ended_now)
 }
 
@@ -612,6 +637,7 @@ async fn ingest(app: &App, v: &DataVersion, ctx: &JobCtx) -> std::result::Result
     }));
     tx.audit(ev).await.map_err(failed)?;
     tx.commit().await.map_err(failed)?;
+    app.versions_ended.notify_waiters();
     // The version is published whatever becomes of its sample.
     if let Err(e) = crate::samples::redraw(app, &dataset, &v.id).await {
         tracing::warn!(error = %e.code.as_str(), version = %v.id, "cannot queue the sample's redraw");

@@ -148,6 +148,9 @@ pub struct App {
     /// Rung when this process queues a job its workers should start on at once (other
     /// processes' jobs are found when the workers next look at the queue).
     pub jobs_due: Arc<tokio::sync::Notify>,
+    /// Rung when this process ends an upload's ingestion (published, refused, failed or
+    /// cancelled), for callers waiting on it ([`data_versions::ended`]).
+    pub versions_ended: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -174,6 +177,7 @@ impl App {
             agreements: held::Agreements::default(),
             entries: held::Entries::default(),
             jobs_due: Arc::default(),
+            versions_ended: Arc::default(),
         }
     }
 

@@ -13,6 +13,11 @@ use std::time::Instant;
 use domain::openlist::dataset::DataItem;
 use kaifang_data::ingest::{IngestOptions, Progress, Sinks, Spill, ingest_csv};
 
+// The server's allocator (crates/kaifang/src/main.rs): an ingestion's time depends on how
+// freed memory is kept and given back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let file = PathBuf::from(args.next().expect("a CSV file"));

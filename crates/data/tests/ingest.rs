@@ -799,3 +799,56 @@ fn wide_rows_are_read_in_chunks_bounded_by_their_bytes() {
     let written: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(written, rows);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Rows of three items over a few short values, the same values often standing under
+    /// different items: a row is a repeat exactly when a plain scan of the rows before it finds
+    /// the same cells in the same places.
+    #[test]
+    fn a_row_repeats_exactly_when_an_earlier_one_has_the_same_cells_in_the_same_places(
+        rows in proptest::collection::vec(proptest::collection::vec(0usize..3, 3), 1..80),
+    ) {
+        let values = ["甲", "乙", ""];
+        let items = vec![
+            item("a", "甲", FieldType::Text, ItemRules::default()),
+            item("b", "乙", FieldType::Text, ItemRules::default()),
+            item("c", "丙", FieldType::Text, ItemRules::default()),
+        ];
+        let mut text = "a,b,c\n".to_owned();
+        let mut first_seen = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let line = i as u64 + 2;
+            let cells: Vec<&str> = row.iter().map(|&v| values[v]).collect();
+            text.push_str(&cells.join(","));
+            text.push('\n');
+            match first_seen.get(&cells) {
+                Some(first) => expected.push((Some(line), Some(format!("{first}")))),
+                None => {
+                    first_seen.insert(cells, line);
+                }
+            }
+        }
+        let got = ingest(&text, &items);
+        let found: Vec<_> = got
+            .outcome
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.code == "duplicate_row")
+            .map(|f| (f.line, f.detail.clone()))
+            .collect();
+        // The report shows the first 20 of a kind; the list of failing rows has them all.
+        proptest::prop_assert_eq!(&found[..], &expected[..expected.len().min(20)]);
+        let listed: Vec<Option<u64>> = got
+            .failures
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().and_then(|n| n.parse().ok()))
+            .collect();
+        let lines: Vec<Option<u64>> = expected.iter().map(|e| e.0).collect();
+        proptest::prop_assert_eq!(listed, lines);
+    }
+}

@@ -84,8 +84,14 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<ExitCode> {
             .progress_chars("=> "),
     );
     bar.set_message("读取 reading");
-    let version_url = format!("{server}/api/v1/datasets/{}/data/versions/{id}", a.dataset);
+    // Each look waits up to a second on the server for the reading to end, so the result is
+    // known the moment it is and the bar still moves every second.
+    let version_url = format!(
+        "{server}/api/v1/datasets/{}/data/versions/{id}?wait=1",
+        a.dataset
+    );
     loop {
+        let asked = std::time::Instant::now();
         let v: Value = client
             .get(&version_url)
             .bearer_auth(&a.token)
@@ -99,7 +105,10 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<ExitCode> {
                 if let Some(p) = v["progress"]["percent"].as_u64() {
                     bar.set_position(p);
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // A server that does not know `wait` answers at once: look again no sooner
+                // than every 100 ms.
+                tokio::time::sleep(Duration::from_millis(100).saturating_sub(asked.elapsed()))
+                    .await;
             }
             Some("published") => {
                 bar.finish_with_message("已发布 published");

@@ -18,13 +18,15 @@ pub struct Hit {
 pub fn detect(cell: &str, out: &mut Vec<Hit>) {
     out.clear();
     let bytes = cell.as_bytes();
-    let (mut digits, mut at, mut ascii, mut upper) = (0usize, false, true, false);
+    // Counted in 32 bits and flagged by or-ing bytes, so the loop takes many bytes at a time.
+    let (mut digits, mut at, mut high, mut upper) = (0u32, false, 0u8, false);
     for &b in bytes {
-        digits += usize::from(b.is_ascii_digit());
+        digits += u32::from(b.is_ascii_digit());
         at |= b == b'@';
-        ascii &= b.is_ascii();
+        high |= b;
         upper |= b.is_ascii_uppercase();
     }
+    let (digits, ascii) = (digits as usize, high.is_ascii());
     if at && let Some(hit) = email(cell) {
         push(out, hit);
     }
@@ -403,10 +405,12 @@ fn person_name(cell: &str) -> bool {
     if NOT_NAME_ENDINGS_SET.contains(last) {
         return false;
     }
-    if let Some(c) = COMPOUND_SURNAMES.iter().find(|s| cell.starts_with(**s)) {
+    let first = cell.chars().next().unwrap_or(' ');
+    if COMPOUND_FIRSTS.contains(first)
+        && let Some(c) = COMPOUND_SURNAMES.iter().find(|s| cell.starts_with(**s))
+    {
         return (3..=4).contains(&n) && !c.is_empty();
     }
-    let first = cell.chars().next().unwrap_or(' ');
     n <= 3 && SURNAMES_SET.contains(first)
 }
 
@@ -422,20 +426,36 @@ const HAN_WORDS: usize = (0x9FFF - HAN_FIRST as usize) / 64 + 1;
 impl HanSet {
     const fn of(list: &str) -> Self {
         let b = list.as_bytes();
-        let mut bits = [0u64; HAN_WORDS];
+        let mut set = HanSet([0; HAN_WORDS]);
         let mut i = 0;
         while i < b.len() {
-            // Every character of the range takes three bytes in UTF-8: 1110xxxx 10xxxxxx 10xxxxxx.
-            assert!(b[i] & 0xF0 == 0xE0 && i + 2 < b.len(), "a Han character");
-            let c = ((b[i] as u32 & 0x0F) << 12)
-                | ((b[i + 1] as u32 & 0x3F) << 6)
-                | (b[i + 2] as u32 & 0x3F);
-            assert!(c >= HAN_FIRST && c <= 0x9FFF, "a Han character");
-            let at = (c - HAN_FIRST) as usize;
-            bits[at / 64] |= 1 << (at % 64);
+            set.add(b, i);
             i += 3;
         }
-        HanSet(bits)
+        set
+    }
+
+    /// The first characters of the words of `list`.
+    const fn firsts(list: &[&str]) -> Self {
+        let mut set = HanSet([0; HAN_WORDS]);
+        let mut w = 0;
+        while w < list.len() {
+            set.add(list[w].as_bytes(), 0);
+            w += 1;
+        }
+        set
+    }
+
+    /// Adds the character at byte `i` of `b`.
+    const fn add(&mut self, b: &[u8], i: usize) {
+        // Every character of the range takes three bytes in UTF-8: 1110xxxx 10xxxxxx 10xxxxxx.
+        assert!(b[i] & 0xF0 == 0xE0 && i + 2 < b.len(), "a Han character");
+        let c = ((b[i] as u32 & 0x0F) << 12)
+            | ((b[i + 1] as u32 & 0x3F) << 6)
+            | (b[i + 2] as u32 & 0x3F);
+        assert!(c >= HAN_FIRST && c <= 0x9FFF, "a Han character");
+        let at = (c - HAN_FIRST) as usize;
+        self.0[at / 64] |= 1 << (at % 64);
     }
 
     fn contains(&self, c: char) -> bool {
@@ -450,6 +470,8 @@ impl HanSet {
 
 static SURNAMES_SET: HanSet = HanSet::of(SURNAMES);
 static NOT_NAME_ENDINGS_SET: HanSet = HanSet::of(NOT_NAME_ENDINGS);
+/// A cell can begin with a two-character family name only if it begins with one of these.
+static COMPOUND_FIRSTS: HanSet = HanSet::firsts(COMPOUND_SURNAMES);
 
 /// Characters after which an address names its road or lane.
 const ROAD_MARKS: &[char] = &['路', '街', '道', '巷', '弄', '村', '里', '坊'];
@@ -499,6 +521,8 @@ mod tests {
             assert_eq!(SURNAMES_SET.contains(c), SURNAMES.contains(c), "{c}");
             let ending = NOT_NAME_ENDINGS_SET.contains(c);
             assert_eq!(ending, NOT_NAME_ENDINGS.contains(c), "{c}");
+            let begins = COMPOUND_SURNAMES.iter().any(|s| s.starts_with(c));
+            assert_eq!(COMPOUND_FIRSTS.contains(c), begins, "{c}");
         }
     }
 

@@ -639,6 +639,48 @@ async fn of_uploads_sent_to_one_entry_at_the_same_moment_one_is_read_and_the_oth
 }
 
 #[tokio::test]
+async fn a_caller_waiting_on_an_upload_is_answered_as_soon_as_it_is_published() {
+    let s = setup("unconditional").await;
+    let v: Value = upload_good(&s).await.json().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    let url = |query: &str| {
+        s.app.at(&format!(
+            "/api/v1/datasets/{}/data/versions/{id}{query}",
+            s.dataset
+        ))
+    };
+    for bad in ["?wait=61", "?wait=-1", "?wait=soon"] {
+        let res = s.editor.client.get(url(bad)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_code(&res), "malformed_request", "{bad}");
+    }
+    // No job has run: a wait of a second ends with the upload still being read.
+    let v = s.editor.get_json(url("?wait=1")).await;
+    assert_eq!(v["state"], "ingesting");
+    // A wait of a minute is answered once the job has published it, long before the minute.
+    let waiting = s.editor.get_json(url("?wait=60"));
+    let run = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        s.app.run_jobs().await;
+    };
+    let (v, ()) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        tokio::join!(waiting, run)
+    })
+    .await
+    .expect("answered when the upload was published");
+    assert_eq!(v["state"], "published");
+    assert_eq!(v["number"], 1);
+    // An ended upload is answered at once whatever the wait.
+    let v = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        s.editor.get_json(url("?wait=60")),
+    )
+    .await
+    .expect("answered at once");
+    assert_eq!(v["state"], "published");
+}
+
+#[tokio::test]
 async fn the_official_ckanapi_client_searches_the_datastore() {
     let s = published("unconditional").await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ckanapi_datastore.py");

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::Json;
@@ -24,7 +25,7 @@ use store::datasets::DatasetRecord;
 
 use crate::contract::Rfc3339;
 use crate::ctx::{Ctx, Params};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 /// Like every query string, unknown parameters are ignored (decision 0005).
@@ -37,6 +38,19 @@ pub struct UploadQuery {
     /// The file's text encoding (UTF-8, GBK, GB18030, UTF-16); detected when left out.
     pub encoding: Option<String>,
 }
+
+/// Like every query string, unknown parameters are ignored (decision 0005).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WaitQuery {
+    /// Seconds (0 to 60) to wait, while the upload is still being read, for the reading to end
+    /// before answering; the answer comes as soon as it ends. A client learns the result of
+    /// its upload without asking again and again.
+    #[schemars(range(max = 60))]
+    pub wait: Option<u32>,
+}
+
+/// The longest a caller may wait on an upload in one request.
+const MAX_WAIT_SECS: u32 = 60;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProgressView {
@@ -222,8 +236,18 @@ pub async fn version(
     ctx: Ctx,
     Extension(d): Extension<DatasetRecord>,
     Path((_, name)): Path<(String, String)>,
+    Params(q): Params<WaitQuery>,
 ) -> AppResult<Json<VersionView>> {
-    let v = named(&state, &ctx, &d, &name).await?;
+    let wait = q.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        let mut err = AppError::new(ErrorCode::MalformedRequest);
+        err.fields.push(FieldError::new("wait", "invalid_value"));
+        return Err(err);
+    }
+    let mut v = named(&state, &ctx, &d, &name).await?;
+    if v.state == VersionState::Ingesting && wait > 0 {
+        v = app::data_versions::ended(&state.app, &v.id, Duration::from_secs(wait.into())).await?;
+    }
     Ok(Json(view(&state, &ctx, &d, &v).await))
 }
 

@@ -387,6 +387,7 @@ pub fn contract(method: &Method, path: &str) -> Option<Contract> {
         }
         ("GET", "/api/v1/datasets/{dataset}/data/versions/{version}") => {
             c("One data version (by id or number), with its progress, quality report and profile")
+                .query::<data::WaitQuery>()
                 .ok::<data::VersionView>()
         }
         ("POST", "/api/v1/datasets/{dataset}/data/versions/{version}/cancel") => {
