@@ -475,7 +475,7 @@ impl<'a> Ingest<'a> {
     fn chunk(&mut self, chunk: &Chunk) -> Result<(), IngestError> {
         let (outs, keys) = self.run_lanes(chunk);
         let mut found: Vec<_> = outs.iter().map(|o| o.iter().peekable()).collect();
-        for r in 0..chunk.len() {
+        for (r, &key) in keys.iter().enumerate() {
             let line = chunk.line(r);
             self.report.rows += 1;
             self.row_problems.clear();
@@ -499,7 +499,6 @@ impl<'a> Ingest<'a> {
                     bad = true;
                 }
             }
-            let key = keys[r];
             let place = self.carried + self.report.rows - 1;
             let repeats = self
                 .unique

@@ -169,7 +169,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() -> ExitCode {
     // An ingestion frees each chunk's columns and allocates the next chunk's. Given back to the
     // system 10 ms after they are freed (mimalloc's default), they came back as fresh pages the
-    // kernel zeroes, a fifth of an upload's time; a second keeps them for the next chunk.
+    // kernel zeroes, a fifth of an upload's time; a second keeps them for the next chunk. (For
+    // the same reason mimalloc is built without transparent huge pages: a page purged from a
+    // huge one came back as a whole 2 MB page to zero.)
     // SAFETY: sets an option mimalloc reads when it next purges; no memory is touched.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1_000) };
     tracing_subscriber::fmt()
