@@ -71,7 +71,7 @@ fn gbk(text: &str) -> Vec<u8> {
 async fn upload(
     s: &Setup,
     name: &str,
-    bytes: Vec<u8>,
+    body: impl Into<reqwest::Body>,
     query: &[(&str, &str)],
 ) -> reqwest::Response {
     let mut url =
@@ -84,7 +84,7 @@ async fn upload(
         .client
         .post(url)
         .header("x-csrf-token", &s.editor.csrf)
-        .body(bytes)
+        .body(body)
         .send()
         .await
         .unwrap()
@@ -602,21 +602,11 @@ async fn of_uploads_sent_to_one_entry_at_the_same_moment_one_is_read_and_the_oth
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                     Ok(GOOD_ROWS.as_bytes().to_vec())
                 }));
-        let mut url =
-            reqwest::Url::parse(&s.app.at(&format!("/api/v1/datasets/{}/data", s.dataset)))
-                .unwrap();
-        url.query_pairs_mut().append_pair("name", "企业.csv");
-        s.editor
-            .client
-            .post(url)
-            .header("x-csrf-token", &s.editor.csrf)
-            .body(reqwest::Body::wrap_stream(body))
-            .send()
+        upload(&s, "企业.csv", reqwest::Body::wrap_stream(body), &[])
     });
     let responses = futures_util::future::join_all(sends).await;
     let mut accepted = 0;
     for res in responses {
-        let res = res.unwrap();
         if res.status() == StatusCode::ACCEPTED {
             accepted += 1;
         } else {
